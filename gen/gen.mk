@@ -1,0 +1,1 @@
+# gen fragment: filled in by its area.

@@ -1,0 +1,1 @@
+# provider fragment: filled in by its area.

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# scripts/deps.sh — installs everything cellrouter needs to build, test and
+# demo on a fresh Debian 12 machine. Idempotent: when every package is present
+# it prints nothing and exits at once, so the Makefile can run it before every
+# build. Debian packages only (plus the npm packages named in package.json
+# files under tests/, installed from their lockfiles).
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config git
+  libgrpc-dev protobuf-compiler
+  libprotobuf-c-dev protobuf-c-compiler
+  libmsgpack-dev libyaml-dev libjansson-dev
+  libssl-dev openssl libsqlite3-dev sqlite3 libcurl4-openssl-dev
+  libcmocka-dev valgrind
+  golang-go protoc-gen-go protoc-gen-go-grpc
+  golang-google-grpc-dev golang-google-protobuf-dev
+  golang-github-hashicorp-go-plugin-dev golang-github-hashicorp-go-hclog-dev
+  golang-github-zclconf-go-cty-dev golang-github-hashicorp-hcl-v2-dev
+  )
+# Node.js and npm: this image may carry its own; take Debian's only when absent.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages used by tests (pinned by lockfiles); installed only when absent.
+for dir in tests/gen/cdktf; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
+    echo "deps: npm ci in $dir" >&2
+    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+done
+exit 0
