@@ -1,0 +1,134 @@
+/*
+ * store/store.h — the routing map, behind one small interface.
+ *
+ * The routing map is a set of entries, one per tenant: which cell serves it,
+ * at which endpoint, and where it fails over to. Every backend (the embedded
+ * SQLite file, Cloudflare Workers KV, ...) implements the same four
+ * operations. Writes are conditional on the entry's version so that a
+ * concurrent out-of-band write is reported as a conflict, never overwritten,
+ * and every write is atomic: a killed process never leaves a torn entry.
+ *
+ * Ownership: entries returned by a store are owned by the caller
+ * (cr_entry_free, cr_entry_list_free). Inputs are borrowed.
+ */
+#ifndef CR_STORE_H
+#define CR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cr_label {
+    char *key;
+    char *value;
+} cr_label;
+
+typedef struct cr_entry {
+    char *tenant_id;
+    char *cell_id;
+    char *endpoint;
+    char *standby_cell_id;      /* NULL when none */
+    char *standby_endpoint;     /* NULL when none */
+    size_t nlabels;
+    cr_label *labels;           /* sorted by key, keys unique */
+    bool has_labels;            /* false: labels are null, not an empty map */
+    int64_t version;            /* >= 1; set by the store on every write */
+    char *updated_at;           /* RFC 3339 UTC, set by the store on write */
+} cr_entry;
+
+typedef struct cr_entry_list {
+    size_t len, cap;
+    cr_entry *items;            /* sorted by tenant_id */
+} cr_entry_list;
+
+cr_entry *cr_entry_new(void);
+int  cr_entry_copy(cr_entry *dst, const cr_entry *src);  /* dst uninitialised */
+void cr_entry_clear(cr_entry *e);                        /* frees the fields */
+void cr_entry_free(cr_entry *e);                         /* clear + free */
+int  cr_entry_set_label(cr_entry *e, const char *key, const char *value);
+void cr_entry_list_free(cr_entry_list *l);
+
+/* Result codes of every store operation. */
+typedef enum cr_store_rc {
+    CR_STORE_OK = 0,
+    CR_STORE_NOT_FOUND,     /* no such entry */
+    CR_STORE_EXISTS,        /* create over an entry that exists */
+    CR_STORE_CONFLICT,      /* the entry's version is not the expected one */
+    CR_STORE_INVALID,       /* bad argument or bad data in the store */
+    CR_STORE_IO,            /* the backend failed: file, network, API */
+    CR_STORE_AUTH,          /* credentials refused (401/403) */
+    CR_STORE_NOMEM
+} cr_store_rc;
+
+/* What went wrong, in words fit for a Terraform diagnostic detail. Fixed
+ * size so that reporting an error never allocates. Never holds secrets. */
+typedef struct cr_store_err {
+    cr_store_rc rc;
+    int64_t actual_version; /* CONFLICT/EXISTS: what the store holds (0: none) */
+    char msg[512];
+} cr_store_err;
+
+const char *cr_store_rc_name(cr_store_rc rc);
+
+/* Special expected versions for put and delete. */
+#define CR_VERSION_ANY     (-1)  /* unconditional (operator writes) */
+#define CR_VERSION_ABSENT  0     /* put: the entry must not exist */
+
+typedef struct cr_store cr_store;
+
+typedef struct cr_store_ops {
+    const char *name;       /* "sqlite", "cloudflare_kv" */
+    /* *out is NULL (and rc OK) when the tenant has no entry. */
+    cr_store_rc (*get)(cr_store *s, const char *tenant_id, cr_entry **out,
+                       cr_store_err *err);
+    /* Writes `in` (its version and updated_at are ignored) if the current
+     * version equals `expect` (CR_VERSION_ABSENT: must not exist,
+     * CR_VERSION_ANY: whatever it is). The store assigns version = old + 1
+     * (1 on create) and updated_at = now; *written (if non-NULL) receives
+     * the entry as stored. */
+    cr_store_rc (*put)(cr_store *s, const cr_entry *in, int64_t expect,
+                       cr_entry **written, cr_store_err *err);
+    /* Deletes if the current version equals `expect` (or CR_VERSION_ANY).
+     * NOT_FOUND when there is nothing to delete. */
+    cr_store_rc (*del)(cr_store *s, const char *tenant_id, int64_t expect,
+                       cr_store_err *err);
+    /* Every entry whose tenant id starts with `prefix` ("" = all), sorted. */
+    cr_store_rc (*list)(cr_store *s, const char *prefix, cr_entry_list *out,
+                        cr_store_err *err);
+    void (*close)(cr_store *s);
+} cr_store_ops;
+
+/* Every backend embeds this as its first member. */
+struct cr_store {
+    const cr_store_ops *ops;
+};
+
+static inline cr_store_rc cr_store_get(cr_store *s, const char *id,
+                                       cr_entry **out, cr_store_err *err)
+{ return s->ops->get(s, id, out, err); }
+static inline cr_store_rc cr_store_put(cr_store *s, const cr_entry *in,
+                                       int64_t expect, cr_entry **written,
+                                       cr_store_err *err)
+{ return s->ops->put(s, in, expect, written, err); }
+static inline cr_store_rc cr_store_delete(cr_store *s, const char *id,
+                                          int64_t expect, cr_store_err *err)
+{ return s->ops->del(s, id, expect, err); }
+static inline cr_store_rc cr_store_list(cr_store *s, const char *prefix,
+                                        cr_entry_list *out, cr_store_err *err)
+{ return s->ops->list(s, prefix, out, err); }
+static inline void cr_store_close(cr_store *s) { if (s) s->ops->close(s); }
+
+/* Backends. */
+/* Opens (creating if needed) the SQLite routing map at `path`: WAL mode,
+ * busy timeout, one transaction per write. */
+cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
+                                 cr_store_err *err);
+/* The default path: $CELLROUTER_DB, else "cellrouter.db". Borrowed. */
+const char *cr_store_sqlite_default_path(void);
+
+/* Checks an entry before it is written (tenant id charset and length, URL
+ * shape, both-or-neither standby). Returns NULL when valid, else a static
+ * message naming the field. Shared by the provider's validation and cellctl. */
+const char *cr_entry_check(const cr_entry *e, const char **field);
+
+#endif

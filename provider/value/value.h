@@ -1,0 +1,157 @@
+/*
+ * value/value.h — cty types and values, and their wire forms.
+ *
+ * Terraform moves every configuration, plan and state value as a cty value
+ * encoded in MessagePack (DynamicValue.msgpack) or, for stored state, JSON
+ * (RawState.json). This module owns the in-memory model of those values and
+ * both codecs. Decoding is always checked against the expected type: bytes of
+ * the wrong shape become a diagnostic with the attribute path, never a crash.
+ *
+ * Ownership: every cr_value* returned by a constructor, a decoder or
+ * cr_value_copy is owned by the caller and released with cr_value_free. A
+ * value put into a collection or object is owned by that container.
+ * Getters return borrowed pointers. Types are immutable: the primitive types
+ * are static; composite types are either static (declared by a schema) or
+ * owned by whoever built them (cr_type_free).
+ */
+#ifndef CR_VALUE_H
+#define CR_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/diag.h"
+
+/* ---- types -------------------------------------------------------------- */
+
+typedef enum cr_type_kind {
+    CR_TYPE_STRING = 1, CR_TYPE_NUMBER, CR_TYPE_BOOL, CR_TYPE_DYNAMIC,
+    CR_TYPE_LIST, CR_TYPE_SET, CR_TYPE_MAP, CR_TYPE_OBJECT, CR_TYPE_TUPLE
+} cr_type_kind;
+
+typedef struct cr_type cr_type;
+
+typedef struct cr_type_attr {
+    const char *name;           /* OBJECT only; attrs are sorted by name */
+    const cr_type *type;
+} cr_type_attr;
+
+struct cr_type {
+    cr_type_kind kind;
+    const cr_type *elem;        /* LIST, SET, MAP */
+    size_t nattrs;              /* OBJECT attributes, TUPLE elements */
+    const cr_type_attr *attrs;
+    bool owned;                 /* built at run time: cr_type_free releases */
+};
+
+extern const cr_type cr_type_string, cr_type_number, cr_type_bool,
+                     cr_type_dynamic;
+
+/* Run-time construction (e.g. from a dynamic value's type JSON). */
+cr_type *cr_type_collection(cr_type_kind kind, const cr_type *elem);
+/* names/types arrays are copied; names need not be sorted. */
+cr_type *cr_type_object(size_t n, const char *const *names,
+                        const cr_type *const *types);
+void cr_type_free(cr_type *t);              /* no-op on static types */
+bool cr_type_equal(const cr_type *a, const cr_type *b);
+/* Index of attribute `name` in an OBJECT type, or -1. */
+long cr_type_attr_index(const cr_type *obj, const char *name);
+/* The JSON form Terraform expects in Attribute.type: "string",
+ * ["map","string"], ["object",{"a":"number"}]. malloc'd, NUL-terminated. */
+char *cr_type_to_json(const cr_type *t);
+/* Parses that JSON form; returns an owned type or NULL with *err set
+ * (malloc'd message). */
+cr_type *cr_type_from_json(const char *json, size_t len, char **err);
+
+/* ---- values ------------------------------------------------------------- */
+
+typedef enum cr_value_kind {
+    CR_NULL = 0, CR_UNKNOWN, CR_STRING, CR_NUMBER, CR_BOOL,
+    CR_LIST, CR_SET, CR_MAP, CR_OBJECT, CR_TUPLE
+} cr_value_kind;
+
+typedef struct cr_value cr_value;
+
+struct cr_value {
+    cr_value_kind kind;
+    /* The value's type. For a value of a DYNAMIC attribute this is the
+     * concrete type carried on the wire (owned by the value when
+     * type->owned). NULL and UNKNOWN keep the type they were decoded as. */
+    const cr_type *type;
+    union {
+        struct { char *ptr; size_t len; } str;      /* NUL-terminated copy */
+        struct {
+            char *text;     /* exact decimal: "-12", "0.1", "1e+400" */
+            bool is_int;    /* fits int64 exactly */
+            int64_t i;
+            double f;       /* nearest double (±inf when out of range) */
+        } num;
+        bool b;
+        struct {
+            size_t len;
+            cr_value **items;   /* LIST/SET/TUPLE elements; MAP/OBJECT values */
+            char **keys;        /* MAP/OBJECT only: sorted, unique, owned */
+        } coll;
+        struct {
+            /* Refinements of an unknown (ext 12); kept for plan checks. */
+            bool not_null;
+            char *prefix;       /* string prefix or NULL */
+        } unk;
+    } u;
+};
+
+cr_value *cr_value_null(const cr_type *t);
+cr_value *cr_value_unknown(const cr_type *t);
+cr_value *cr_value_string(const char *s);
+cr_value *cr_value_stringn(const char *s, size_t len);
+cr_value *cr_value_int(int64_t i);
+/* Exact decimal text; NULL when `text` is not a number. */
+cr_value *cr_value_number(const char *text);
+cr_value *cr_value_bool(bool b);
+/* An OBJECT of type t (static or kept alive by the caller) with every
+ * attribute null. */
+cr_value *cr_value_object(const cr_type *t);
+/* Empty LIST, SET or MAP of type t. */
+cr_value *cr_value_collection(const cr_type *t);
+
+/* Containers take ownership of `v` (even on failure). 0 or -1. */
+int cr_value_object_set(cr_value *obj, const char *name, cr_value *v);
+int cr_value_map_put(cr_value *map, const char *key, cr_value *v);
+int cr_value_append(cr_value *list_or_set, cr_value *v);
+
+/* Borrowed lookups; NULL when absent. */
+const cr_value *cr_value_get(const cr_value *obj_or_map, const char *key);
+/* The string of a known STRING attribute, else NULL (null/unknown/absent). */
+const char *cr_value_get_str(const cr_value *obj, const char *name);
+
+bool cr_value_is_null(const cr_value *v);
+bool cr_value_is_unknown(const cr_value *v);
+/* True when neither v nor anything inside it is unknown. */
+bool cr_value_is_wholly_known(const cr_value *v);
+/* cty equality of wire-visible content: kind, contents, set order ignored,
+ * unknown == unknown. Numbers compare by value ("1.0" == "1"). */
+bool cr_value_equal(const cr_value *a, const cr_value *b);
+
+cr_value *cr_value_copy(const cr_value *v);
+void cr_value_free(cr_value *v);
+
+/* ---- codecs ------------------------------------------------------------- */
+
+/* Decodes cty msgpack against type t. Empty input is null. On error returns
+ * NULL and adds an error diagnostic at the offending path to `diags`.
+ * Bounded: depth, sizes and ext payloads are checked, never trusted. */
+cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
+                                  const cr_type *t, cr_diags *diags);
+/* Encodes v (of its type) in the form Terraform writes. *out is malloc'd.
+ * Returns 0, or -1 on allocation failure. Unknowns are written as ext 0
+ * (refinements are dropped, which Terraform allows). */
+int cr_value_encode_msgpack(const cr_value *v, void **out, size_t *out_len);
+
+/* Decodes cty JSON (RawState.json) against type t. Object attributes absent
+ * from the JSON are null (older states). Unknowns cannot appear in JSON. */
+cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
+                               cr_diags *diags);
+/* Encodes a wholly known value as cty JSON; malloc'd string or NULL. */
+char *cr_value_encode_json(const cr_value *v);
+
+#endif
