@@ -1,1 +1,1 @@
-# gen fragment: filled in by its area.
+# gen/gen.mk — cellgen (filled in by the generator work).

@@ -1,1 +1,61 @@
-# provider fragment: filled in by its area.
+# provider/provider.mk — the provider, cellctl and their unit tests.
+#
+# Every .c under the layer folders goes into one static library; the two
+# programs and each tests/unit/test_*.c link against it. Adding a file to a
+# layer needs no edit here.
+
+PROTO_SRC  := $(wildcard schemas/*.proto)
+PROTO_C    := $(patsubst schemas/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC))
+PROTO_H    := $(PROTO_C:.c=.h)
+PROTO_OBJ  := $(PROTO_C:.c=.o)
+
+# protoc-c writes <name>.pb-c.{c,h} for every .proto; one rule runs it on
+# all of them so imports resolve against schemas/.
+$(PROTO_C) $(PROTO_H) &: $(PROTO_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/proto
+	protoc-c --proto_path=schemas --proto_path=/usr/include --c_out=$(BUILD)/proto $(PROTO_SRC)
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(CC) $(filter-out -Werror,$(CFLAGS)) -c -o $@ $<
+
+PROVIDER_LAYERS := common value store resource rpc plugin
+PROVIDER_SRC := $(foreach d,$(PROVIDER_LAYERS),$(wildcard provider/$(d)/*.c))
+PROVIDER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PROVIDER_SRC))
+LIBCR        := $(BUILD)/libcellrouter.a
+
+# Every object may include generated protobuf headers.
+$(PROVIDER_OBJ) $(BUILD)/provider/main.o $(BUILD)/provider/cellctl/cellctl.o: $(PROTO_H)
+
+$(LIBCR): $(PROVIDER_OBJ) $(PROTO_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+PROVIDER_BIN := $(BUILD)/terraform-provider-cellrouter
+CELLCTL_BIN  := $(BUILD)/cellctl
+
+$(PROVIDER_BIN): $(BUILD)/provider/main.o $(LIBCR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(CELLCTL_BIN): $(BUILD)/provider/cellctl/cellctl.o $(LIBCR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+BINS += $(PROVIDER_BIN) $(CELLCTL_BIN)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+UNIT_TESTS += $(UNIT_BINS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBCR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+$(patsubst %,%.o,$(UNIT_BINS)): $(PROTO_H)
+
+# `make install`: the provider in a filesystem mirror laid out as Terraform
+# expects (see README). PREFIX defaults to ~/.terraform.d/plugins.
+PROVIDER_VERSION ?= 0.1.0
+MIRROR ?= $(HOME)/.terraform.d/plugins
+OS_ARCH := $(shell go env GOOS 2>/dev/null || echo linux)_$(shell go env GOARCH 2>/dev/null || echo amd64)
+install: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) $(PROVIDER_BIN)
+	install -D -m 0755 $(PROVIDER_BIN) \
+	  $(MIRROR)/registry.terraform.io/cellrouter/cellrouter/$(PROVIDER_VERSION)/$(OS_ARCH)/terraform-provider-cellrouter_v$(PROVIDER_VERSION)
+	@echo "installed into $(MIRROR)"
