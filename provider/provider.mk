@@ -5,15 +5,21 @@
 # layer needs no edit here.
 
 PROTO_SRC  := $(wildcard schemas/*.proto)
-PROTO_C    := $(patsubst schemas/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC))
+# Well-known types imported by schemas/ (timestamp by tfplugin6, empty by
+# grpc_stdio): protobuf-c ships no generated code for them, so they are
+# generated here too, from the copies protoc installs under /usr/include.
+PROTO_WKT  := google/protobuf/timestamp.proto google/protobuf/empty.proto
+PROTO_C    := $(patsubst schemas/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC)) \
+              $(patsubst %.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_WKT))
 PROTO_H    := $(PROTO_C:.c=.h)
 PROTO_OBJ  := $(PROTO_C:.c=.o)
 
 # protoc-c writes <name>.pb-c.{c,h} for every .proto; one rule runs it on
-# all of them so imports resolve against schemas/.
+# all of them so imports resolve against schemas/ and /usr/include.
 $(PROTO_C) $(PROTO_H) &: $(PROTO_SRC) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/proto
-	protoc-c --proto_path=schemas --proto_path=/usr/include --c_out=$(BUILD)/proto $(PROTO_SRC)
+	protoc-c --proto_path=schemas --proto_path=/usr/include --c_out=$(BUILD)/proto \
+	  $(PROTO_SRC) $(addprefix /usr/include/,$(PROTO_WKT))
 
 $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 	$(CC) $(filter-out -Werror,$(CFLAGS)) -c -o $@ $<
