@@ -129,6 +129,9 @@ typedef struct cr_resource_type {
     size_t nupgraders;
 } cr_resource_type;
 
+/* The resource types, one file each (listed in resource/registry.c). */
+extern const cr_resource_type cr_tenant_resource;      /* tenant.c */
+
 /* resource/registry.c: every resource type the provider serves. */
 const cr_resource_type *const *cr_resources(size_t *count);
 const cr_resource_type *cr_resource_find(const char *type_name);

@@ -1,0 +1,32 @@
+/*
+ * resource/registry.c — every resource type the provider serves.
+ *
+ * The rpc layer answers GetProviderSchema and routes every resource call
+ * through this list, so a new resource type is one file implementing a
+ * cr_resource_type plus one line here.
+ */
+#include <string.h>
+
+#include "resource/resource.h"
+
+static const cr_resource_type *const resource_types[] = {
+    &cr_tenant_resource,
+};
+
+const cr_resource_type *const *cr_resources(size_t *count)
+{
+    if (count)
+        *count = sizeof resource_types / sizeof resource_types[0];
+    return resource_types;
+}
+
+const cr_resource_type *cr_resource_find(const char *type_name)
+{
+    if (!type_name)
+        return NULL;
+    for (size_t i = 0; i < sizeof resource_types / sizeof resource_types[0];
+         i++)
+        if (strcmp(resource_types[i]->type_name, type_name) == 0)
+            return resource_types[i];
+    return NULL;
+}

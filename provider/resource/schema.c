@@ -1,0 +1,158 @@
+/*
+ * resource/schema.c — the cty type a schema implies, and attribute lookup.
+ *
+ * Terraform never sends a schema back: it sends values, and every value of a
+ * resource or of the provider block is an object whose type follows from the
+ * schema by fixed rules (Terraform's configschema.Block.ImpliedType):
+ *
+ *   - a plain attribute contributes its own type;
+ *   - a protocol-6 nested attribute contributes object(...) for SINGLE,
+ *     list(object), set(object) or map(object) for LIST, SET and MAP;
+ *   - a nested block contributes object(...) for SINGLE and GROUP, and
+ *     list/set/map of that object for LIST, SET and MAP.
+ *
+ * The rpc layer asks for this type on every call (to decode and encode), so
+ * it is built once per schema and cached for the life of the process. The
+ * schemas are static tables, so the cache is keyed by their address. Types
+ * in the cache are never freed: they are as long-lived as the schemas they
+ * describe, and values decoded against them borrow them.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource/resource.h"
+
+/* One cached type. The cache is a short list (one entry per schema and
+ * nested schema: a handful), so a linked list is the right structure. */
+typedef struct schema_type_cache {
+    const cr_schema *schema;
+    const cr_type *type;
+    struct schema_type_cache *next;
+} schema_type_cache;
+
+/* A single mutex guards the whole cache. Building is recursive (nested
+ * schemas are cached too), so the builder runs with the lock held and calls
+ * only the unlocked helpers below; it never waits on anything else. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static schema_type_cache *cache_head;
+
+static const cr_type *type_locked(const cr_schema *s);
+
+static const cr_type *cache_find_locked(const cr_schema *s)
+{
+    for (schema_type_cache *c = cache_head; c; c = c->next)
+        if (c->schema == s)
+            return c->type;
+    return NULL;
+}
+
+static cr_type_kind collection_kind(cr_nesting n)
+{
+    switch (n) {
+    case CR_NEST_LIST: return CR_TYPE_LIST;
+    case CR_NEST_SET:  return CR_TYPE_SET;
+    case CR_NEST_MAP:  return CR_TYPE_MAP;
+    default:           return CR_TYPE_OBJECT;   /* SINGLE, GROUP */
+    }
+}
+
+/* The type of one member of the implied object: `obj` is the nested
+ * schema's object type, wrapped in a collection for the collection nesting
+ * modes. NULL on allocation failure or an invalid nesting mode. */
+static const cr_type *wrap_nested(const cr_type *obj, cr_nesting n)
+{
+    if (!obj)
+        return NULL;
+    switch (n) {
+    case CR_NEST_SINGLE:
+    case CR_NEST_GROUP:
+        return obj;
+    case CR_NEST_LIST:
+    case CR_NEST_SET:
+    case CR_NEST_MAP:
+        return cr_type_collection(collection_kind(n), obj);
+    }
+    return NULL;
+}
+
+static const cr_type *build_locked(const cr_schema *s)
+{
+    size_t n = s->nattrs + s->nblocks;
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    const cr_type **types = calloc(n ? n : 1, sizeof *types);
+    cr_type *obj = NULL;
+
+    if (!names || !types)
+        goto out;
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const cr_attr_schema *a = &s->attrs[i];
+        names[i] = a->name;
+        if (a->nested) {
+            /* GROUP is not a nested attribute mode; treat it as invalid. */
+            if (a->nested_mode == CR_NEST_GROUP)
+                goto out;
+            types[i] = wrap_nested(type_locked(a->nested), a->nested_mode);
+        } else {
+            types[i] = a->type;
+        }
+        if (!types[i])
+            goto out;
+    }
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const cr_block_schema *b = &s->blocks[i];
+        size_t k = s->nattrs + i;
+        names[k] = b->type_name;
+        types[k] = wrap_nested(type_locked(b->block), b->nesting);
+        if (!types[k])
+            goto out;
+    }
+    obj = cr_type_object(n, names, types);
+out:
+    /* On failure, collection types already built for this schema stay
+     * allocated but unreferenced; failure here means the process is out of
+     * memory, and the next call retries from scratch. */
+    free(names);
+    free(types);
+    return obj;
+}
+
+static const cr_type *type_locked(const cr_schema *s)
+{
+    const cr_type *t = cache_find_locked(s);
+    if (t)
+        return t;
+    t = build_locked(s);
+    if (!t)
+        return NULL;
+    schema_type_cache *c = malloc(sizeof *c);
+    if (!c) {
+        cr_type_free((cr_type *)t);
+        return NULL;
+    }
+    c->schema = s;
+    c->type = t;
+    c->next = cache_head;
+    cache_head = c;
+    return t;
+}
+
+const cr_type *cr_schema_type(const cr_schema *s)
+{
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&cache_lock);
+    const cr_type *t = type_locked(s);
+    pthread_mutex_unlock(&cache_lock);
+    return t;
+}
+
+const cr_attr_schema *cr_schema_attr(const cr_schema *s, const char *name)
+{
+    if (!s || !name)
+        return NULL;
+    for (size_t i = 0; i < s->nattrs; i++)
+        if (strcmp(s->attrs[i].name, name) == 0)
+            return &s->attrs[i];
+    return NULL;
+}

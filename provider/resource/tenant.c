@@ -1,0 +1,817 @@
+/*
+ * resource/tenant.c — the `cellrouter_tenant` resource: one entry of the
+ * routing map (tenant -> cell, endpoint, standby), managed by Terraform.
+ *
+ * This file owns the resource's schema and its behaviour in Terraform's
+ * terms: validation with attribute paths, plans that never show a perpetual
+ * diff, applies whose result is exactly the plan, refresh that reports drift,
+ * and import by tenant id. Protocol work (decoding, Terraform's own plan and
+ * result checks, encoding) is the rpc layer's; the routing map itself is the
+ * store's. Every write is conditional on the entry's version as Terraform
+ * last saw it, so an out-of-band change between refresh and apply is a
+ * conflict the user sees, never an overwrite.
+ *
+ * User input is never normalised: strings go to the store and come back
+ * byte for byte, and `labels` keeps the user's choice between null and an
+ * empty map, because Terraform compares results with the configuration
+ * exactly.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "resource/resource.h"
+
+#define LOG "tenant"
+
+/* ---- schema ------------------------------------------------------------- */
+
+/* State schema version. Raising it means adding the upgrader from the
+ * previous version to `tenant_upgraders` below; the assertion after the
+ * table keeps the two in step. */
+#define TENANT_SCHEMA_VERSION 0
+
+static const cr_type map_of_string = {
+    .kind = CR_TYPE_MAP, .elem = &cr_type_string, .nattrs = 0,
+    .attrs = NULL, .owned = false,
+};
+
+static const cr_attr_schema tenant_attrs[] = {
+    {
+        .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+        .description = "Same as `tenant_id`.",
+    },
+    {
+        .name = "tenant_id", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED | CR_ATTR_FORCE_NEW,
+        .description =
+            "The tenant's identifier, the key of its routing map entry: 1 to "
+            "512 bytes of letters, digits and `.`, `_`, `-`, `:`, `@`, as "
+            "checked by the routing map itself. Changing it replaces the "
+            "resource (the old entry is removed, a new one written).",
+    },
+    {
+        .name = "cell_id", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description = "The cell that serves the tenant.",
+    },
+    {
+        .name = "endpoint", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description =
+            "Where the tenant's traffic goes: the cell's ingest URL, an "
+            "absolute `http://` or `https://` URL.",
+    },
+    {
+        .name = "standby_cell_id", .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description =
+            "The cell that takes the tenant over on failover. Set it together "
+            "with `standby_endpoint`, or neither; it must differ from "
+            "`cell_id`. To fail a tenant over, swap the primary and standby "
+            "values: Terraform plans an in-place update.",
+    },
+    {
+        .name = "standby_endpoint", .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description =
+            "The standby cell's ingest URL (absolute `http://` or "
+            "`https://`). Set together with `standby_cell_id`.",
+    },
+    {
+        .name = "labels", .type = &map_of_string, .flags = CR_ATTR_OPTIONAL,
+        .description =
+            "Free-form string labels kept with the entry, for operators and "
+            "routers (for example `tier = \"gold\"`).",
+    },
+    {
+        .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
+        .description =
+            "The entry's generation number in the routing map. It increases "
+            "on every write, by Terraform or anyone else; updates and deletes "
+            "only go through when it still has the value Terraform last read.",
+    },
+    {
+        .name = "updated_at", .type = &cr_type_string,
+        .flags = CR_ATTR_COMPUTED,
+        .description = "When the entry was last written, in RFC 3339 (UTC).",
+    },
+};
+
+static const cr_schema tenant_schema = {
+    .version = TENANT_SCHEMA_VERSION,
+    .description =
+        "One tenant's entry in the routing map: the cell that serves it, the "
+        "endpoint its traffic goes to, and optionally the standby cell it "
+        "fails over to.\n\n"
+        "An entry that already exists in the map is not taken over on "
+        "create: import it with `terraform import "
+        "cellrouter_tenant.<name> <tenant_id>`.",
+    .nattrs = sizeof tenant_attrs / sizeof tenant_attrs[0],
+    .attrs = tenant_attrs,
+    .nblocks = 0,
+    .blocks = NULL,
+};
+
+/* Upgraders, one per earlier state version, in order: the entry for
+ * version N turns a version-N state into a version-N+1 state. Version 0 is
+ * the first, so there are none yet; the last row only marks the end (C17
+ * has no empty arrays) and is not counted. */
+static const cr_state_upgrader tenant_upgraders[] = {
+    /* { .from_version = 0, .upgrade = tenant_upgrade_v0 }, */
+    { .from_version = -1, .upgrade = NULL },
+};
+#define TENANT_NUPGRADERS \
+    (sizeof tenant_upgraders / sizeof tenant_upgraders[0] - 1)
+_Static_assert(TENANT_NUPGRADERS == TENANT_SCHEMA_VERSION,
+               "one upgrader per earlier schema version");
+
+/* The attributes the user sets. A change to any of them is a write. */
+static const char *const user_attrs[] = {
+    "tenant_id", "cell_id", "endpoint", "standby_cell_id",
+    "standby_endpoint", "labels",
+};
+#define NUSER_ATTRS (sizeof user_attrs / sizeof user_attrs[0])
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const cr_type *tenant_type(void)
+{
+    return cr_schema_type(&tenant_schema);
+}
+
+static const cr_value *attr(const cr_value *obj, const char *name)
+{
+    return obj && obj->kind == CR_OBJECT ? cr_value_get(obj, name) : NULL;
+}
+
+static bool is_null(const cr_value *v)
+{
+    return !v || cr_value_is_null(v);
+}
+
+/* A known string value as a C string; NULL when null, unknown or holding
+ * a NUL byte (which validation reports). */
+static const char *cstr(const cr_value *v)
+{
+    if (!v || v->kind != CR_STRING || strlen(v->u.str.ptr) != v->u.str.len)
+        return NULL;
+    return v->u.str.ptr;
+}
+
+static bool has_nul(const cr_value *v)
+{
+    return v && v->kind == CR_STRING && strlen(v->u.str.ptr) != v->u.str.len;
+}
+
+/* An error about one attribute, or one key of a map attribute. */
+static void attr_error(cr_diags *d, const char *name, const char *key,
+                       const char *summary, const char *detail)
+{
+    cr_path p = {0, 0, NULL};
+    if (cr_path_push_attr(&p, name) == 0 && key)
+        (void)cr_path_push_key(&p, key);
+    cr_diags_error(d, p.len ? &p : NULL, summary, "%s", detail);
+    cr_path_free(&p);
+}
+
+static void not_configured(cr_diags *d)
+{
+    cr_diags_error(d, NULL, "Provider not configured",
+                   "The cellrouter provider has no routing map store. Its "
+                   "configuration was not known when Terraform configured it "
+                   "(it depends on a value only known after apply), or it "
+                   "failed to open the store. Make the provider's `path` "
+                   "known at plan time and run terraform again.");
+}
+
+/* The version a state recorded, or CR_VERSION_ANY when it has none (a
+ * state written outside Terraform's refresh cycle): writes then cannot be
+ * conditional, which the log says. */
+static int64_t state_version(const cr_value *state)
+{
+    const cr_value *v = attr(state, "version");
+    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
+        return v->u.num.i;
+    cr_log_warn(LOG, "state has no usable version: writing unconditionally");
+    return CR_VERSION_ANY;
+}
+
+static const char *store_cause(const cr_store_err *err)
+{
+    return err->msg[0] ? err->msg : cr_store_rc_name(err->rc);
+}
+
+/* ---- entries and values ------------------------------------------------- */
+
+static int dup_field(char **dst, const char *src)
+{
+    if (!src) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = strdup(src);
+    return *dst ? 0 : -1;
+}
+
+/* Fills `e` from a resource object whose user attributes are all known.
+ * Returns 0, or -1 with a diagnostic. `e` is cleared on failure. */
+static int entry_from_value(const cr_value *obj, cr_entry *e, cr_diags *d)
+{
+    const cr_value *labels = attr(obj, "labels");
+
+    memset(e, 0, sizeof *e);
+    for (size_t i = 0; i < NUSER_ATTRS; i++) {
+        const cr_value *v = attr(obj, user_attrs[i]);
+        if (!v || !cr_value_is_wholly_known(v)) {
+            cr_diags_error(d, NULL, "Unknown value at apply",
+                           "`%s` is still unknown when the entry is "
+                           "written; Terraform should have resolved it. "
+                           "This is a bug in the provider or in Terraform.",
+                           user_attrs[i]);
+            return -1;
+        }
+        if (has_nul(v)) {
+            attr_error(d, user_attrs[i], NULL, "Invalid value",
+                       "The value contains a NUL character.");
+            return -1;
+        }
+    }
+    if (dup_field(&e->tenant_id, cstr(attr(obj, "tenant_id"))) ||
+        dup_field(&e->cell_id, cstr(attr(obj, "cell_id"))) ||
+        dup_field(&e->endpoint, cstr(attr(obj, "endpoint"))) ||
+        dup_field(&e->standby_cell_id, cstr(attr(obj, "standby_cell_id"))) ||
+        dup_field(&e->standby_endpoint, cstr(attr(obj, "standby_endpoint"))))
+        goto nomem;
+    if (!e->tenant_id || !e->cell_id || !e->endpoint) {
+        cr_diags_error(d, NULL, "Missing required argument",
+                       "`tenant_id`, `cell_id` and `endpoint` must be set.");
+        cr_entry_clear(e);
+        return -1;
+    }
+    e->has_labels = !is_null(labels);
+    if (e->has_labels) {
+        for (size_t i = 0; i < labels->u.coll.len; i++) {
+            const char *k = labels->u.coll.keys[i];
+            const cr_value *lv = labels->u.coll.items[i];
+            const char *s = cstr(lv);
+            if (!s) {
+                attr_error(d, "labels", k, "Invalid label",
+                           is_null(lv) ? "A label's value must not be null."
+                           : "The label's value contains a NUL character.");
+                cr_entry_clear(e);
+                return -1;
+            }
+            if (cr_entry_set_label(e, k, s) != 0)
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    cr_entry_clear(e);
+    cr_diags_error(d, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory building the entry.");
+    return -1;
+}
+
+/* Sets an attribute; a NULL `v` (a failed allocation) is an error. The
+ * object owns `v` either way. */
+static int set_attr(cr_value *obj, const char *name, cr_value *v)
+{
+    return v ? cr_value_object_set(obj, name, v) : -1;
+}
+
+static int set_str(cr_value *obj, const char *name, const char *s)
+{
+    return set_attr(obj, name, s ? cr_value_string(s)
+                                 : cr_value_null(&cr_type_string));
+}
+
+/* The labels value for an entry: a map, or null when the entry has none
+ * and `hint` (the state Terraform holds) says null. Keeping the hint's
+ * representation when the map holds no labels avoids a diff between null
+ * and {} that no user wrote. */
+static cr_value *labels_value(const cr_entry *e, const cr_value *hint)
+{
+    bool want_map;
+    if (e->nlabels > 0)
+        want_map = true;
+    else if (hint && !cr_value_is_unknown(hint))
+        want_map = !cr_value_is_null(hint);
+    else
+        want_map = e->has_labels;
+    if (!want_map)
+        return cr_value_null(&map_of_string);
+
+    cr_value *m = cr_value_collection(&map_of_string);
+    if (!m)
+        return NULL;
+    for (size_t i = 0; i < e->nlabels; i++) {
+        cr_value *s = cr_value_string(e->labels[i].value);
+        if (!s || cr_value_map_put(m, e->labels[i].key, s) != 0) {
+            cr_value_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+/* The full state for an entry as the routing map holds it. `labels_hint`
+ * is the labels value of the state Terraform had, or NULL. */
+static cr_value *value_from_entry(const cr_entry *e,
+                                  const cr_value *labels_hint)
+{
+    cr_value *obj = cr_value_object(tenant_type());
+    if (!obj)
+        return NULL;
+    if (set_str(obj, "id", e->tenant_id) ||
+        set_str(obj, "tenant_id", e->tenant_id) ||
+        set_str(obj, "cell_id", e->cell_id) ||
+        set_str(obj, "endpoint", e->endpoint) ||
+        set_str(obj, "standby_cell_id", e->standby_cell_id) ||
+        set_str(obj, "standby_endpoint", e->standby_endpoint) ||
+        set_str(obj, "updated_at", e->updated_at) ||
+        set_attr(obj, "labels", labels_value(e, labels_hint)) ||
+        set_attr(obj, "version", cr_value_int(e->version))) {
+        cr_value_free(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* ---- validate ----------------------------------------------------------- */
+
+/* Validation of single values is the routing map's (cr_entry_check), so
+ * that the provider and cellctl accept exactly the same entries. It checks
+ * whole entries, so each value is checked in an otherwise valid probe entry:
+ * that way every bad value gets its own diagnostic at its own path, and an
+ * unknown value never causes one. */
+#define PROBE_TENANT   "probe"
+#define PROBE_CELL     "probe-cell"
+#define PROBE_ENDPOINT "https://probe.invalid/"
+
+static void probe_base(cr_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->tenant_id = (char *)PROBE_TENANT;
+    e->cell_id = (char *)PROBE_CELL;
+    e->endpoint = (char *)PROBE_ENDPOINT;
+    e->version = 1;
+}
+
+/* Reports cr_entry_check's verdict on `probe` at attribute `name` (or at
+ * the attribute the check names, when it names one). True when valid. */
+static bool probe_check(const cr_entry *probe, const char *name,
+                        const char *key, cr_diags *d)
+{
+    const char *field = NULL;
+    const char *msg = cr_entry_check(probe, &field);
+    if (!msg)
+        return true;
+    if (!key && field && cr_schema_attr(&tenant_schema, field))
+        name = field;
+    char summary[96];
+    snprintf(summary, sizeof summary, "Invalid %s", name);
+    attr_error(d, name, key, summary, msg);
+    return false;
+}
+
+static void tenant_validate(const cr_value *config, cr_diags *d)
+{
+    cr_entry probe;
+    size_t errors_before = d->len;
+
+    if (!config || config->kind != CR_OBJECT)
+        return;                         /* null or unknown as a whole */
+
+    /* Required arguments and NUL bytes: representation rules of this
+     * provider, checked before anything is handed to C string APIs. */
+    for (size_t i = 0; i < NUSER_ATTRS; i++) {
+        const char *name = user_attrs[i];
+        const cr_value *v = attr(config, name);
+        const cr_attr_schema *as = cr_schema_attr(&tenant_schema, name);
+        if (is_null(v) && (as->flags & CR_ATTR_REQUIRED))
+            attr_error(d, name, NULL, "Missing required argument",
+                       "This argument is required.");
+        else if (has_nul(v))
+            attr_error(d, name, NULL, "Invalid value",
+                       "The value contains a NUL character, which the "
+                       "routing map cannot hold.");
+    }
+    const cr_value *labels = attr(config, "labels");
+    if (labels && labels->kind == CR_MAP) {
+        for (size_t i = 0; i < labels->u.coll.len; i++) {
+            const char *k = labels->u.coll.keys[i];
+            const cr_value *lv = labels->u.coll.items[i];
+            if (is_null(lv) && !cr_value_is_unknown(lv))
+                attr_error(d, "labels", k, "Invalid label",
+                           "A label's value must not be null.");
+            else if (has_nul(lv))
+                attr_error(d, "labels", k, "Invalid label",
+                           "The label's value contains a NUL character.");
+        }
+    }
+
+    /* Each known value on its own. */
+    static const struct { const char *name; size_t off; } fields[] = {
+        { "tenant_id", offsetof(cr_entry, tenant_id) },
+        { "cell_id", offsetof(cr_entry, cell_id) },
+        { "endpoint", offsetof(cr_entry, endpoint) },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *s = cstr(attr(config, fields[i].name));
+        if (!s)
+            continue;
+        probe_base(&probe);
+        *(char **)((char *)&probe + fields[i].off) = (char *)s;
+        (void)probe_check(&probe, fields[i].name, NULL, d);
+    }
+    const char *sb_cell = cstr(attr(config, "standby_cell_id"));
+    const char *sb_ep = cstr(attr(config, "standby_endpoint"));
+    if (sb_cell || sb_ep) {
+        /* The standby pair goes in together: the check may require both. */
+        probe_base(&probe);
+        probe.standby_cell_id = (char *)(sb_cell ? sb_cell : PROBE_CELL "-b");
+        probe.standby_endpoint = (char *)(sb_ep ? sb_ep : PROBE_ENDPOINT);
+        (void)probe_check(&probe, sb_ep && !sb_cell ? "standby_endpoint"
+                          : "standby_cell_id", NULL, d);
+    }
+    if (labels && labels->kind == CR_MAP) {
+        for (size_t i = 0; i < labels->u.coll.len; i++) {
+            const char *lv = cstr(labels->u.coll.items[i]);
+            if (!lv)
+                continue;
+            cr_label one = { labels->u.coll.keys[i], (char *)lv };
+            /* The probe borrows; nothing here is freed. */
+            probe_base(&probe);
+            probe.nlabels = 1;
+            probe.labels = &one;
+            probe.has_labels = true;
+            (void)probe_check(&probe, "labels", one.key, d);
+        }
+    }
+    if (d->len != errors_before)
+        return;
+
+    /* Rules between values, once each value is fine on its own. An unknown
+     * value may turn out either way, so it never makes a rule fail. */
+    const cr_value *vc = attr(config, "standby_cell_id");
+    const cr_value *ve = attr(config, "standby_endpoint");
+    bool c_null = is_null(vc) && !cr_value_is_unknown(vc);
+    bool e_null = is_null(ve) && !cr_value_is_unknown(ve);
+    if (sb_cell && e_null)
+        attr_error(d, "standby_endpoint", NULL, "Missing standby endpoint",
+                   "`standby_cell_id` is set, so `standby_endpoint` must be "
+                   "set too: a standby cell needs the URL traffic fails over "
+                   "to.");
+    if (sb_ep && c_null)
+        attr_error(d, "standby_cell_id", NULL, "Missing standby cell",
+                   "`standby_endpoint` is set, so `standby_cell_id` must be "
+                   "set too: a failover target is a cell and its URL.");
+    const char *cell = cstr(attr(config, "cell_id"));
+    if (cell && sb_cell && strcmp(cell, sb_cell) == 0)
+        attr_error(d, "standby_cell_id", NULL, "Invalid standby cell",
+                   "The standby cell must differ from `cell_id`: failing "
+                   "over to the cell that failed would not move traffic.");
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+static void tenant_plan(cr_provider_state *p, const cr_plan_req *req,
+                        cr_plan_resp *resp)
+{
+    (void)p;                            /* planning needs no store */
+    const cr_value *proposed = req->proposed;
+
+    if (is_null(proposed)) {            /* destroy */
+        resp->planned = NULL;
+        return;
+    }
+    cr_value *planned = cr_value_copy(proposed);
+    if (!planned)
+        goto nomem;
+
+    /* id is tenant_id, known as soon as tenant_id is. */
+    const cr_value *tid = attr(proposed, "tenant_id");
+    cr_value *id = tid && !cr_value_is_null(tid)
+                       ? cr_value_copy(tid) : cr_value_unknown(&cr_type_string);
+    if (set_attr(planned, "id", id) != 0)
+        goto nomem_planned;
+
+    bool changed = is_null(req->prior);
+    if (!changed) {
+        for (size_t i = 0; i < NUSER_ATTRS && !changed; i++) {
+            const cr_value *a = attr(req->prior, user_attrs[i]);
+            const cr_value *b = attr(proposed, user_attrs[i]);
+            /* Unknown equals unknown for cr_value_equal; a prior state is
+             * wholly known, so any unknown here is a change. */
+            changed = !b || !cr_value_is_wholly_known(b) || !a ||
+                      !cr_value_equal(a, b);
+        }
+        if (!changed)
+            changed = !cr_value_equal(attr(req->prior, "id"),
+                                      attr(planned, "id"));
+    }
+    if (changed) {
+        if (set_attr(planned, "version", cr_value_unknown(&cr_type_number)) ||
+            set_attr(planned, "updated_at", cr_value_unknown(&cr_type_string)))
+            goto nomem_planned;
+    } else {
+        /* Nothing the user sets changed: keep the computed values, so the
+         * plan shows no change. */
+        if (set_attr(planned, "version",
+                     cr_value_copy(attr(req->prior, "version"))) ||
+            set_attr(planned, "updated_at",
+                     cr_value_copy(attr(req->prior, "updated_at"))))
+            goto nomem_planned;
+    }
+
+    if (!is_null(req->prior)) {
+        cr_path *rr = calloc(1, sizeof *rr);
+        if (!rr || cr_path_push_attr(rr, "tenant_id") != 0) {
+            if (rr)
+                cr_path_free(rr);
+            free(rr);
+            goto nomem_planned;
+        }
+        resp->requires_replace = rr;
+        resp->nrequires_replace = 1;
+    }
+    resp->planned = planned;
+    return;
+
+nomem_planned:
+    cr_value_free(planned);
+nomem:
+    cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory while planning.");
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+/* The state after a successful write: the plan exactly, with what the
+ * store decided (version, time) filled in. */
+static cr_value *state_after_write(const cr_value *planned,
+                                   const cr_entry *written)
+{
+    cr_value *s = cr_value_copy(planned);
+    if (!s)
+        return NULL;
+    const cr_value *id = attr(planned, "id");
+    if (set_attr(s, "version", cr_value_int(written->version)) ||
+        set_str(s, "updated_at", written->updated_at ? written->updated_at
+                                                     : ""))
+        goto fail;
+    if (!id || !cr_value_is_wholly_known(id) || cr_value_is_null(id)) {
+        if (set_attr(s, "id", cr_value_copy(attr(planned, "tenant_id"))))
+            goto fail;
+    }
+    return s;
+fail:
+    cr_value_free(s);
+    return NULL;
+}
+
+static void apply_delete(cr_provider_state *p, const cr_apply_req *req,
+                         cr_apply_resp *resp)
+{
+    const char *tid = cstr(attr(req->prior, "tenant_id"));
+    cr_store_err err;
+
+    resp->new_state = NULL;
+    if (!tid) {
+        cr_diags_error(&resp->diags, NULL, "Invalid state", "%s",
+                       "The state to destroy has no tenant_id.");
+        resp->new_state = cr_value_copy(req->prior);
+        return;
+    }
+    int64_t expect = state_version(req->prior);
+    memset(&err, 0, sizeof err);
+    switch (cr_store_delete(p->store, tid, expect, &err)) {
+    case CR_STORE_OK:
+        cr_log_info(LOG, "deleted tenant %s", tid);
+        return;
+    case CR_STORE_NOT_FOUND:
+        cr_diags_add(&resp->diags, CR_DIAG_WARNING, NULL,
+                     "Tenant already removed",
+                     "Tenant %s was no longer in the routing map: someone "
+                     "removed it outside of Terraform. Nothing was deleted.",
+                     tid);
+        return;
+    case CR_STORE_CONFLICT:
+        cr_diags_error(&resp->diags, NULL, "Routing map entry changed",
+                       "Tenant %s was not deleted: its entry changed outside "
+                       "of Terraform since the last refresh (Terraform last "
+                       "saw version %lld, the map now holds version %lld). "
+                       "Run terraform plan again to see the change.", tid,
+                       (long long)expect, (long long)err.actual_version);
+        break;
+    default:
+        cr_diags_error(&resp->diags, NULL, "Could not delete tenant",
+                       "Deleting tenant %s from the routing map failed: %s",
+                       tid, store_cause(&err));
+        break;
+    }
+    resp->new_state = cr_value_copy(req->prior);
+}
+
+static void report_exists(cr_provider_state *p, const char *tid,
+                          cr_diags *d)
+{
+    cr_entry *cur = NULL;
+    cr_store_err err;
+    char where[600] = "";
+
+    memset(&err, 0, sizeof err);
+    if (cr_store_get(p->store, tid, &cur, &err) == CR_STORE_OK && cur)
+        snprintf(where, sizeof where, " It is on cell %s (%s).",
+                 cur->cell_id, cur->endpoint);
+    cr_entry_free(cur);
+    char summary[600];
+    snprintf(summary, sizeof summary,
+             "Tenant %s is already in the routing map", tid);
+    cr_diags_error(d, NULL, summary,
+                   "Tenant %s is already in the routing map.%s Terraform "
+                   "does not take over entries it did not create. To manage "
+                   "it with Terraform, import it:\n\n"
+                   "  terraform import cellrouter_tenant.<name> %s\n\n"
+                   "or remove it from the map first (cellctl delete %s).",
+                   tid, where, tid, tid);
+}
+
+static void apply_write(cr_provider_state *p, const cr_apply_req *req,
+                        cr_apply_resp *resp)
+{
+    bool create = is_null(req->prior);
+    cr_entry e, *written = NULL;
+    cr_store_err err;
+    int64_t expect = create ? CR_VERSION_ABSENT : state_version(req->prior);
+
+    resp->new_state = NULL;
+    if (entry_from_value(req->planned, &e, &resp->diags) != 0) {
+        if (!create)
+            resp->new_state = cr_value_copy(req->prior);
+        return;
+    }
+    memset(&err, 0, sizeof err);
+    cr_store_rc rc = cr_store_put(p->store, &e, expect, &written, &err);
+    switch (rc) {
+    case CR_STORE_OK:
+        resp->new_state = state_after_write(req->planned, written);
+        if (!resp->new_state)
+            cr_diags_error(&resp->diags, NULL, "Out of memory",
+                           "Tenant %s was written (version %lld) but the "
+                           "provider ran out of memory building its state.",
+                           e.tenant_id, (long long)written->version);
+        else
+            cr_log_info(LOG, "%s tenant %s (version %lld)",
+                        create ? "created" : "updated", e.tenant_id,
+                        (long long)written->version);
+        break;
+    case CR_STORE_EXISTS:
+        report_exists(p, e.tenant_id, &resp->diags);
+        break;
+    case CR_STORE_CONFLICT:
+        cr_diags_error(&resp->diags, NULL, "Routing map entry changed",
+                       "Tenant %s was not updated: its entry changed outside "
+                       "of Terraform since the last refresh (Terraform last "
+                       "saw version %lld, the map now holds version %lld). "
+                       "Run terraform plan again to see the change.",
+                       e.tenant_id, (long long)expect,
+                       (long long)err.actual_version);
+        break;
+    case CR_STORE_NOT_FOUND:
+        cr_diags_error(&resp->diags, NULL, "Tenant removed outside Terraform",
+                       "Tenant %s was not updated: its entry was removed from "
+                       "the routing map since the last refresh. Run terraform "
+                       "plan again to create it anew.", e.tenant_id);
+        break;
+    default:
+        cr_diags_error(&resp->diags, NULL,
+                       create ? "Could not create tenant"
+                              : "Could not update tenant",
+                       "Writing tenant %s to the routing map failed: %s",
+                       e.tenant_id, store_cause(&err));
+        break;
+    }
+    if (rc != CR_STORE_OK && !create)
+        resp->new_state = cr_value_copy(req->prior);
+    cr_entry_free(written);
+    cr_entry_clear(&e);
+}
+
+static void tenant_apply(cr_provider_state *p, const cr_apply_req *req,
+                         cr_apply_resp *resp)
+{
+    if (is_null(req->planned) && is_null(req->prior)) {
+        resp->new_state = NULL;
+        return;
+    }
+    if (!p || !p->store) {
+        not_configured(&resp->diags);
+        resp->new_state = is_null(req->prior) ? NULL
+                                              : cr_value_copy(req->prior);
+        return;
+    }
+    if (is_null(req->planned))
+        apply_delete(p, req, resp);
+    else
+        apply_write(p, req, resp);
+}
+
+/* ---- read and import ---------------------------------------------------- */
+
+static void tenant_read(cr_provider_state *p, const cr_value *state,
+                        cr_value **new_state, cr_diags *d)
+{
+    cr_entry *e = NULL;
+    cr_store_err err;
+
+    *new_state = NULL;
+    if (is_null(state))
+        return;
+    const char *tid = cstr(attr(state, "tenant_id"));
+    if (!tid)
+        tid = cstr(attr(state, "id"));
+    if (!tid) {
+        cr_diags_error(d, NULL, "Invalid state", "%s",
+                       "The state has neither tenant_id nor id, so the "
+                       "entry cannot be looked up.");
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    if (!p || !p->store) {
+        not_configured(d);
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    memset(&err, 0, sizeof err);
+    if (cr_store_get(p->store, tid, &e, &err) != CR_STORE_OK) {
+        cr_diags_error(d, NULL, "Could not read tenant",
+                       "Reading tenant %s from the routing map failed: %s",
+                       tid, store_cause(&err));
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    if (!e) {
+        cr_log_info(LOG, "tenant %s is gone from the routing map", tid);
+        return;
+    }
+    /* An imported state has no version yet and nulls everywhere: the
+     * map's own null-vs-empty labels choice applies then. */
+    const cr_value *hint = attr(state, "version");
+    hint = is_null(hint) ? NULL : attr(state, "labels");
+    *new_state = value_from_entry(e, hint);
+    if (!*new_state) {
+        cr_diags_error(d, NULL, "Out of memory", "%s",
+                       "The provider ran out of memory reading an entry.");
+        *new_state = cr_value_copy(state);
+    }
+    cr_entry_free(e);
+}
+
+static void tenant_import(cr_provider_state *p, const char *id,
+                          cr_value **state, cr_diags *d)
+{
+    cr_entry probe;
+    (void)p;                /* ReadResource, called next, reads the map */
+
+    *state = NULL;
+    if (!id || !*id) {
+        cr_diags_error(d, NULL, "Invalid import ID", "%s",
+                       "Import a tenant by its tenant_id: terraform import "
+                       "cellrouter_tenant.<name> <tenant_id>");
+        return;
+    }
+    probe_base(&probe);
+    probe.tenant_id = (char *)id;
+    const char *field = NULL;
+    const char *msg = cr_entry_check(&probe, &field);
+    if (msg) {
+        cr_diags_error(d, NULL, "Invalid import ID",
+                       "\"%s\" is not a valid tenant_id: %s", id, msg);
+        return;
+    }
+    cr_value *obj = cr_value_object(tenant_type());
+    if (!obj || set_str(obj, "tenant_id", id) || set_str(obj, "id", id)) {
+        cr_value_free(obj);
+        cr_diags_error(d, NULL, "Out of memory", "%s",
+                       "The provider ran out of memory importing a tenant.");
+        return;
+    }
+    *state = obj;
+}
+
+const cr_resource_type cr_tenant_resource = {
+    .type_name = "cellrouter_tenant",
+    .schema = &tenant_schema,
+    .validate = tenant_validate,
+    .plan = tenant_plan,
+    .apply = tenant_apply,
+    .read = tenant_read,
+    .import = tenant_import,
+    .upgraders = tenant_upgraders,
+    .nupgraders = TENANT_NUPGRADERS,
+};
