@@ -135,36 +135,30 @@ static void sqlite_open(const cr_value *config, cr_store **out,
 {
     bool bad = false;
     const char *path = attr_cstr(config, "path", &bad);
+    const cr_store_config cfg = { "sqlite", path };
     cr_path at = {0, 0, NULL};
-    bool from_config = path != NULL;
     cr_store_err err;
 
     if (bad)
         return;         /* validation reported it */
-    if (!path)
-        path = cr_store_sqlite_default_path();
-    if (!path || !*path) {
-        cr_diags_error(diags, NULL, "Invalid routing map path",
-                       "The CELLROUTER_DB environment variable is set but "
-                       "empty. Unset it to use cellrouter.db in the working "
-                       "directory, or set `path` in the provider block.");
-        return;
-    }
     memset(&err, 0, sizeof err);
-    cr_log_debug("provider", "opening the SQLite routing map %s", path);
-    if (cr_store_sqlite_open(path, out, &err) == CR_STORE_OK)
+    cr_log_debug("provider", "opening the SQLite routing map %s",
+                 path ? path : cr_store_sqlite_default_path());
+    if (cr_store_open(&cfg, out, &err) == CR_STORE_OK)
         return;
     *out = NULL;
-    if (from_config && cr_path_push_attr(&at, "path") != 0)
+    if (path && cr_path_push_attr(&at, "path") != 0)
         cr_path_free(&at);
+    const char *env = getenv("CELLROUTER_DB");
     cr_diags_error(diags, at.len ? &at : NULL,
                    "Could not open the routing map",
-                   "The SQLite routing map at %s (%s) could not be "
-                   "opened: %s", path,
-                   from_config ? "set by `path`" :
-                   getenv("CELLROUTER_DB") ? "from CELLROUTER_DB" :
-                   "the default", err.msg[0] ? err.msg :
-                   cr_store_rc_name(err.rc));
+                   "The SQLite routing map %s (%s) could not be opened: %s",
+                   path ? path : cr_store_sqlite_default_path(),
+                   path ? "set by `path`" :
+                   env && *env ? "from the CELLROUTER_DB environment "
+                                 "variable" :
+                   "the default in the working directory",
+                   err.msg[0] ? err.msg : cr_store_rc_name(err.rc));
     cr_path_free(&at);
 }
 

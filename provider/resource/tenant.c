@@ -48,21 +48,26 @@ static const cr_attr_schema tenant_attrs[] = {
         .flags = CR_ATTR_REQUIRED | CR_ATTR_FORCE_NEW,
         .description =
             "The tenant's identifier, the key of its routing map entry: 1 to "
-            "512 bytes of letters, digits and `.`, `_`, `-`, `:`, `@`, as "
-            "checked by the routing map itself. Changing it replaces the "
+            "512 bytes of ASCII letters, digits and `.` `_` `:` `@` `-`, "
+            "starting with a letter or digit. Changing it replaces the "
             "resource (the old entry is removed, a new one written).",
     },
     {
         .name = "cell_id", .type = &cr_type_string,
         .flags = CR_ATTR_REQUIRED,
-        .description = "The cell that serves the tenant.",
+        .description =
+            "The cell that serves the tenant: 1 to 63 bytes of lowercase "
+            "letters, digits and `-`, starting with a letter or digit (the "
+            "cell ids `cellgen` generates).",
     },
     {
         .name = "endpoint", .type = &cr_type_string,
         .flags = CR_ATTR_REQUIRED,
         .description =
             "Where the tenant's traffic goes: the cell's ingest URL, an "
-            "absolute `http://` or `https://` URL.",
+            "absolute `http://` or `https://` URL with a host (at most 2048 "
+            "bytes, no `user:password@`, no `#fragment`). Kept exactly as "
+            "written.",
     },
     {
         .name = "standby_cell_id", .type = &cr_type_string,
@@ -84,7 +89,8 @@ static const cr_attr_schema tenant_attrs[] = {
         .name = "labels", .type = &map_of_string, .flags = CR_ATTR_OPTIONAL,
         .description =
             "Free-form string labels kept with the entry, for operators and "
-            "routers (for example `tier = \"gold\"`).",
+            "routers (for example `tier = \"gold\"`). Keys 1 to 63 bytes, "
+            "values at most 256 bytes, UTF-8 without control characters.",
     },
     {
         .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
@@ -343,56 +349,43 @@ static cr_value *value_from_entry(const cr_entry *e,
 
 /* ---- validate ----------------------------------------------------------- */
 
-/* Validation of single values is the routing map's (cr_entry_check), so
- * that the provider and cellctl accept exactly the same entries. It checks
- * whole entries, so each value is checked in an otherwise valid probe entry:
- * that way every bad value gets its own diagnostic at its own path, and an
- * unknown value never causes one. */
+/* The rules for single values are the routing map's (store/store.c), so
+ * that the provider and cellctl accept exactly the same entries; this file
+ * only decides where each problem points and what an unknown means (never
+ * an error: it may turn out either way). */
+
+static void check_value(const cr_value *config, const char *name,
+                        const char *(*check)(const char *), cr_diags *d)
+{
+    const char *s = cstr(attr(config, name));
+    const char *msg = s ? check(s) : NULL;
+    if (msg) {
+        char summary[64];
+        snprintf(summary, sizeof summary, "Invalid %s", name);
+        attr_error(d, name, NULL, summary, msg);
+    }
+}
+
+/* Probe values standing in for unknowns in the whole-entry check below;
+ * valid by the map's rules, and chosen to differ from each other. */
 #define PROBE_TENANT   "probe"
-#define PROBE_CELL     "probe-cell"
 #define PROBE_ENDPOINT "https://probe.invalid/"
-
-static void probe_base(cr_entry *e)
-{
-    memset(e, 0, sizeof *e);
-    e->tenant_id = (char *)PROBE_TENANT;
-    e->cell_id = (char *)PROBE_CELL;
-    e->endpoint = (char *)PROBE_ENDPOINT;
-    e->version = 1;
-}
-
-/* Reports cr_entry_check's verdict on `probe` at attribute `name` (or at
- * the attribute the check names, when it names one). True when valid. */
-static bool probe_check(const cr_entry *probe, const char *name,
-                        const char *key, cr_diags *d)
-{
-    const char *field = NULL;
-    const char *msg = cr_entry_check(probe, &field);
-    if (!msg)
-        return true;
-    if (!key && field && cr_schema_attr(&tenant_schema, field))
-        name = field;
-    char summary[96];
-    snprintf(summary, sizeof summary, "Invalid %s", name);
-    attr_error(d, name, key, summary, msg);
-    return false;
-}
 
 static void tenant_validate(const cr_value *config, cr_diags *d)
 {
-    cr_entry probe;
     size_t errors_before = d->len;
 
     if (!config || config->kind != CR_OBJECT)
         return;                         /* null or unknown as a whole */
 
-    /* Required arguments and NUL bytes: representation rules of this
-     * provider, checked before anything is handed to C string APIs. */
+    /* Required arguments and NUL bytes: rules of this provider's value
+     * model, checked before anything goes to C string APIs. */
     for (size_t i = 0; i < NUSER_ATTRS; i++) {
         const char *name = user_attrs[i];
         const cr_value *v = attr(config, name);
         const cr_attr_schema *as = cr_schema_attr(&tenant_schema, name);
-        if (is_null(v) && (as->flags & CR_ATTR_REQUIRED))
+        if (is_null(v) && !cr_value_is_unknown(v) && as &&
+            (as->flags & CR_ATTR_REQUIRED))
             attr_error(d, name, NULL, "Missing required argument",
                        "This argument is required.");
         else if (has_nul(v))
@@ -400,81 +393,80 @@ static void tenant_validate(const cr_value *config, cr_diags *d)
                        "The value contains a NUL character, which the "
                        "routing map cannot hold.");
     }
+
+    check_value(config, "tenant_id", cr_tenant_id_check, d);
+    check_value(config, "cell_id", cr_cell_id_check, d);
+    check_value(config, "endpoint", cr_endpoint_check, d);
+    check_value(config, "standby_cell_id", cr_cell_id_check, d);
+    check_value(config, "standby_endpoint", cr_endpoint_check, d);
+
     const cr_value *labels = attr(config, "labels");
     if (labels && labels->kind == CR_MAP) {
         for (size_t i = 0; i < labels->u.coll.len; i++) {
             const char *k = labels->u.coll.keys[i];
             const cr_value *lv = labels->u.coll.items[i];
-            if (is_null(lv) && !cr_value_is_unknown(lv))
-                attr_error(d, "labels", k, "Invalid label",
-                           "A label's value must not be null.");
+            const char *msg = NULL;
+            if (cr_value_is_unknown(lv))
+                msg = cr_label_check(k, "");    /* the key alone */
+            else if (is_null(lv))
+                msg = "A label's value must not be null.";
             else if (has_nul(lv))
-                attr_error(d, "labels", k, "Invalid label",
-                           "The label's value contains a NUL character.");
-        }
-    }
-
-    /* Each known value on its own. */
-    static const struct { const char *name; size_t off; } fields[] = {
-        { "tenant_id", offsetof(cr_entry, tenant_id) },
-        { "cell_id", offsetof(cr_entry, cell_id) },
-        { "endpoint", offsetof(cr_entry, endpoint) },
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        const char *s = cstr(attr(config, fields[i].name));
-        if (!s)
-            continue;
-        probe_base(&probe);
-        *(char **)((char *)&probe + fields[i].off) = (char *)s;
-        (void)probe_check(&probe, fields[i].name, NULL, d);
-    }
-    const char *sb_cell = cstr(attr(config, "standby_cell_id"));
-    const char *sb_ep = cstr(attr(config, "standby_endpoint"));
-    if (sb_cell || sb_ep) {
-        /* The standby pair goes in together: the check may require both. */
-        probe_base(&probe);
-        probe.standby_cell_id = (char *)(sb_cell ? sb_cell : PROBE_CELL "-b");
-        probe.standby_endpoint = (char *)(sb_ep ? sb_ep : PROBE_ENDPOINT);
-        (void)probe_check(&probe, sb_ep && !sb_cell ? "standby_endpoint"
-                          : "standby_cell_id", NULL, d);
-    }
-    if (labels && labels->kind == CR_MAP) {
-        for (size_t i = 0; i < labels->u.coll.len; i++) {
-            const char *lv = cstr(labels->u.coll.items[i]);
-            if (!lv)
-                continue;
-            cr_label one = { labels->u.coll.keys[i], (char *)lv };
-            /* The probe borrows; nothing here is freed. */
-            probe_base(&probe);
-            probe.nlabels = 1;
-            probe.labels = &one;
-            probe.has_labels = true;
-            (void)probe_check(&probe, "labels", one.key, d);
+                msg = "The label's value contains a NUL character.";
+            else
+                msg = cr_label_check(k, cstr(lv));
+            if (msg)
+                attr_error(d, "labels", k, "Invalid label", msg);
         }
     }
     if (d->len != errors_before)
         return;
 
-    /* Rules between values, once each value is fine on its own. An unknown
-     * value may turn out either way, so it never makes a rule fail. */
+    /* The rules between values (standby both or neither, standby cell not
+     * the primary), by the map's whole-entry check. An unknown value is
+     * replaced by one that satisfies the rules given the known values, so
+     * it never makes a rule fail; labels were checked above. */
     const cr_value *vc = attr(config, "standby_cell_id");
     const cr_value *ve = attr(config, "standby_endpoint");
-    bool c_null = is_null(vc) && !cr_value_is_unknown(vc);
-    bool e_null = is_null(ve) && !cr_value_is_unknown(ve);
-    if (sb_cell && e_null)
-        attr_error(d, "standby_endpoint", NULL, "Missing standby endpoint",
-                   "`standby_cell_id` is set, so `standby_endpoint` must be "
-                   "set too: a standby cell needs the URL traffic fails over "
-                   "to.");
-    if (sb_ep && c_null)
-        attr_error(d, "standby_cell_id", NULL, "Missing standby cell",
-                   "`standby_endpoint` is set, so `standby_cell_id` must be "
-                   "set too: a failover target is a cell and its URL.");
     const char *cell = cstr(attr(config, "cell_id"));
-    if (cell && sb_cell && strcmp(cell, sb_cell) == 0)
-        attr_error(d, "standby_cell_id", NULL, "Invalid standby cell",
-                   "The standby cell must differ from `cell_id`: failing "
-                   "over to the cell that failed would not move traffic.");
+    const char *sb_cell = cstr(vc), *sb_ep = cstr(ve);
+    bool vc_unknown = vc && cr_value_is_unknown(vc);
+    bool ve_unknown = ve && cr_value_is_unknown(ve);
+    cr_entry e;
+
+    memset(&e, 0, sizeof e);
+    e.tenant_id = (char *)PROBE_TENANT;
+    e.endpoint = (char *)PROBE_ENDPOINT;
+    /* An unknown cell differs from a known standby, and an unknown standby
+     * from the cell; an unknown half of the standby pair goes with a known
+     * other half, and is left out when the other half is null or unknown
+     * too (both may turn out null). */
+    if (cell)
+        e.cell_id = (char *)cell;
+    else
+        e.cell_id = (char *)(sb_cell && strcmp(sb_cell, "a") == 0 ? "b"
+                                                                   : "a");
+    if (sb_cell || sb_ep) {
+        if (sb_cell)
+            e.standby_cell_id = (char *)sb_cell;
+        else if (vc_unknown)
+            e.standby_cell_id =
+                (char *)(strcmp(e.cell_id, "c") == 0 ? "d" : "c");
+        if (sb_ep)
+            e.standby_endpoint = (char *)sb_ep;
+        else if (ve_unknown)
+            e.standby_endpoint = (char *)PROBE_ENDPOINT;
+    }
+    const char *field = NULL;
+    const char *msg = cr_entry_check(&e, &field);
+    if (msg) {
+        if (!field || !cr_schema_attr(&tenant_schema, field)) {
+            cr_diags_error(d, NULL, "Invalid tenant", "%s", msg);
+        } else {
+            char summary[64];
+            snprintf(summary, sizeof summary, "Invalid %s", field);
+            attr_error(d, field, NULL, summary, msg);
+        }
+    }
 }
 
 /* ---- plan --------------------------------------------------------------- */
@@ -775,7 +767,6 @@ static void tenant_read(cr_provider_state *p, const cr_value *state,
 static void tenant_import(cr_provider_state *p, const char *id,
                           cr_value **state, cr_diags *d)
 {
-    cr_entry probe;
     (void)p;                /* ReadResource, called next, reads the map */
 
     *state = NULL;
@@ -785,10 +776,7 @@ static void tenant_import(cr_provider_state *p, const char *id,
                        "cellrouter_tenant.<name> <tenant_id>");
         return;
     }
-    probe_base(&probe);
-    probe.tenant_id = (char *)id;
-    const char *field = NULL;
-    const char *msg = cr_entry_check(&probe, &field);
+    const char *msg = cr_tenant_id_check(id);
     if (msg) {
         cr_diags_error(d, NULL, "Invalid import ID",
                        "\"%s\" is not a valid tenant_id: %s", id, msg);
