@@ -128,7 +128,36 @@ const char *cr_store_sqlite_default_path(void);
 
 /* Checks an entry before it is written (tenant id charset and length, URL
  * shape, both-or-neither standby). Returns NULL when valid, else a static
- * message naming the field. Shared by the provider's validation and cellctl. */
+ * message naming the field. Shared by the provider's validation and cellctl.
+ * *field (if non-NULL) receives the attribute name at fault ("tenant_id",
+ * "cell_id", "endpoint", "standby_cell_id", "standby_endpoint", "labels"),
+ * NULL when valid. The rules are documented at the top of store/store.c. */
 const char *cr_entry_check(const cr_entry *e, const char **field);
+
+/* The same rules one value at a time, for callers that want a precise
+ * attribute path (labels["team"]). NULL when valid, else a static message. */
+#define CR_TENANT_ID_MAX    512   /* bytes; Cloudflare KV's key limit */
+#define CR_CELL_ID_MAX      63
+#define CR_ENDPOINT_MAX     2048
+#define CR_LABEL_KEY_MAX    63
+#define CR_LABEL_VALUE_MAX  256
+const char *cr_tenant_id_check(const char *tenant_id);
+const char *cr_cell_id_check(const char *cell_id);
+const char *cr_endpoint_check(const char *url);
+const char *cr_label_check(const char *key, const char *value);
+
+/* The value of label `key`, or NULL. Borrowed from the entry. */
+const char *cr_entry_label(const cr_entry *e, const char *key);
+
+/* Backend selection lives in one function (store/open.c), so a new backend
+ * (Cloudflare Workers KV) is one more case there and nowhere else.
+ * backend: NULL, "" or "sqlite" for the embedded SQLite file; path: the
+ * SQLite file, NULL for cr_store_sqlite_default_path(). */
+typedef struct cr_store_config {
+    const char *backend;
+    const char *path;
+} cr_store_config;
+cr_store_rc cr_store_open(const cr_store_config *cfg, cr_store **out,
+                          cr_store_err *err);
 
 #endif

@@ -1,0 +1,868 @@
+/*
+ * store/sqlite.c — the embedded routing-map backend: one SQLite file.
+ *
+ * Durability and atomicity. The file is in WAL mode, and every write is one
+ * BEGIN IMMEDIATE ... COMMIT transaction that reads the current version,
+ * checks the caller's expectation and writes, so the check and the write
+ * cannot be separated by another writer (thread or process) and a process
+ * killed at any instant leaves either the old or the new entry, never a mix.
+ * synchronous=FULL: in WAL mode that costs one fsync of the WAL per commit,
+ * which is cheap at the rate a routing map changes, and it means a write
+ * that was acknowledged (and recorded by Terraform in its state, or reported
+ * to an on-call engineer by cellctl) survives a power loss too; NORMAL would
+ * only protect against a crashed process. Other processes that hold the
+ * write lock are waited for up to CR_SQLITE_BUSY_MS before the write fails
+ * with CR_STORE_IO.
+ *
+ * Versions never go backwards for a tenant, even across delete and
+ * re-create (the ABA problem: a writer that last saw version 1 of a deleted
+ * entry must not be able to overwrite a re-created entry that started at 1
+ * again). Deleting an entry records its last version in `retired_versions`;
+ * re-creating it continues from there. That keeps version = old + 1 within
+ * an entry's life, costs one small row per deleted tenant, and needs no
+ * global counter that every writer would contend on.
+ *
+ * Threads. The provider calls the store from up to 10 threads at once. One
+ * connection serialised by a mutex is enough: every operation is a few
+ * indexed statements, SQLite itself serialises writers to one file, and the
+ * prepared statements (compiled once at open) can then be shared safely.
+ *
+ * Hostile files. Everything read back is checked: column types, JSON labels,
+ * versions, and the whole entry against cr_entry_check. A bad row is
+ * CR_STORE_INVALID naming the tenant, never a crash. trusted_schema=OFF and
+ * SQLITE_DBCONFIG_DEFENSIVE keep a crafted schema from calling functions
+ * with side effects or corrupting the file through us.
+ */
+#include "store/backend.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define CR_SQLITE_SCHEMA_VERSION 1
+#define CR_SQLITE_BUSY_MS        5000
+
+static const char SCHEMA_V1[] =
+    "CREATE TABLE entries ("
+    "  tenant_id        TEXT NOT NULL PRIMARY KEY,"
+    "  cell_id          TEXT NOT NULL,"
+    "  endpoint         TEXT NOT NULL,"
+    "  standby_cell_id  TEXT,"
+    "  standby_endpoint TEXT,"
+    "  labels           TEXT,"      /* JSON object of strings; NULL: null */
+    "  version          INTEGER NOT NULL,"
+    "  updated_at       TEXT NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE retired_versions ("
+    "  tenant_id TEXT NOT NULL PRIMARY KEY,"
+    "  version   INTEGER NOT NULL"  /* last version before the delete */
+    ") STRICT, WITHOUT ROWID;"
+    "PRAGMA user_version = 1;";
+
+#define ENTRY_COLS "tenant_id, cell_id, endpoint, standby_cell_id, " \
+                   "standby_endpoint, labels, version, updated_at"
+
+enum {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_GET, ST_VERSION, ST_UPSERT, ST_DELETE,
+    ST_RETIRED_GET, ST_RETIRED_PUT, ST_RETIRED_DEL,
+    ST_LIST_ALL, ST_LIST_FROM, ST_LIST_RANGE,
+    ST_COUNT
+};
+
+static const char *const STMT_SQL[ST_COUNT] = {
+    [ST_BEGIN]       = "BEGIN IMMEDIATE",
+    [ST_COMMIT]      = "COMMIT",
+    [ST_ROLLBACK]    = "ROLLBACK",
+    [ST_GET]         = "SELECT " ENTRY_COLS " FROM entries WHERE tenant_id = ?1",
+    [ST_VERSION]     = "SELECT version FROM entries WHERE tenant_id = ?1",
+    [ST_UPSERT]      = "INSERT INTO entries (" ENTRY_COLS ") "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                       "ON CONFLICT (tenant_id) DO UPDATE SET "
+                       "cell_id = excluded.cell_id, "
+                       "endpoint = excluded.endpoint, "
+                       "standby_cell_id = excluded.standby_cell_id, "
+                       "standby_endpoint = excluded.standby_endpoint, "
+                       "labels = excluded.labels, "
+                       "version = excluded.version, "
+                       "updated_at = excluded.updated_at",
+    [ST_DELETE]      = "DELETE FROM entries WHERE tenant_id = ?1",
+    [ST_RETIRED_GET] = "SELECT version FROM retired_versions "
+                       "WHERE tenant_id = ?1",
+    [ST_RETIRED_PUT] = "INSERT INTO retired_versions (tenant_id, version) "
+                       "VALUES (?1, ?2) ON CONFLICT (tenant_id) DO UPDATE "
+                       "SET version = max(version, excluded.version)",
+    [ST_RETIRED_DEL] = "DELETE FROM retired_versions WHERE tenant_id = ?1",
+    /* Prefix listing is a range scan on the primary key, not LIKE, so '%'
+     * and '_' in ids are plain characters and the index is used. */
+    [ST_LIST_ALL]    = "SELECT " ENTRY_COLS " FROM entries "
+                       "ORDER BY tenant_id",
+    [ST_LIST_FROM]   = "SELECT " ENTRY_COLS " FROM entries "
+                       "WHERE tenant_id >= ?1 ORDER BY tenant_id",
+    [ST_LIST_RANGE]  = "SELECT " ENTRY_COLS " FROM entries "
+                       "WHERE tenant_id >= ?1 AND tenant_id < ?2 "
+                       "ORDER BY tenant_id",
+};
+
+typedef struct sq_store {
+    cr_store base;              /* first: a cr_store* is a sq_store* */
+    sqlite3 *db;
+    pthread_mutex_t mu;         /* serialises every use of db and stmt[] */
+    sqlite3_stmt *stmt[ST_COUNT];
+    char path[];
+} sq_store;
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Copies at most 64 bytes of an untrusted string for a message, replacing
+ * anything unprintable, so a hostile id cannot garble a diagnostic. */
+static const char *printable(const char *s, char buf[80])
+{
+    size_t o = 0;
+    if (!s)
+        return "(null)";
+    for (size_t i = 0; s[i] && o < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (strlen(s) > 64) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Turns a SQLite failure into a store error. Caller holds the mutex (the
+ * connection's error message is per connection). */
+static cr_store_rc sq_fail(sq_store *s, cr_store_err *err, int rc,
+                           const char *what)
+{
+    const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return cr_store_err_set(err, CR_STORE_NOMEM,
+                                "out of memory while %s", what);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return cr_store_err_set(err, CR_STORE_IO,
+            "routing map %s stayed locked by another writer for more than "
+            "%d s while %s: %s", s->path, CR_SQLITE_BUSY_MS / 1000, what,
+            detail);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FORMAT:
+        return cr_store_err_set(err, CR_STORE_INVALID,
+            "routing map %s is damaged or not a SQLite database (%s): %s",
+            s->path, what, detail);
+    default:
+        return cr_store_err_set(err, CR_STORE_IO,
+            "routing map %s: %s failed: %s", s->path, what, detail);
+    }
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void now_rfc3339(char out[40])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%06ldZ", ts.tv_nsec / 1000);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+             : sqlite3_bind_null(st, i);
+}
+
+static void rollback(sq_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        step_done(s->stmt[ST_ROLLBACK]);
+}
+
+/* ---- reading rows ------------------------------------------------------ */
+
+/* A TEXT column without embedded NULs, copied; *out NULL for SQL NULL when
+ * `optional`. Returns a static reason on bad data. */
+static const char *col_text(sqlite3_stmt *st, int i, bool optional,
+                            char **out, bool *nomem)
+{
+    *out = NULL;
+    int t = sqlite3_column_type(st, i);
+    if (t == SQLITE_NULL)
+        return optional ? NULL : "is null";
+    if (t != SQLITE_TEXT)
+        return "is not text";
+    const unsigned char *v = sqlite3_column_text(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (!v) {
+        *nomem = true;
+        return "could not be read";
+    }
+    if (memchr(v, '\0', (size_t)n))
+        return "contains a NUL byte";
+    *out = strndup((const char *)v, (size_t)n);
+    if (!*out) {
+        *nomem = true;
+        return "could not be copied";
+    }
+    return NULL;
+}
+
+/* Labels are stored as a JSON object of strings; NULL means null labels. */
+static const char *labels_from_json(const char *text, cr_entry *e,
+                                    bool *nomem)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return "labels are not valid JSON";
+    const char *bad = NULL;
+    if (!json_is_object(root)) {
+        bad = "labels are not a JSON object";
+        goto out;
+    }
+    e->has_labels = true;
+    for (void *it = json_object_iter(root); it;
+         it = json_object_iter_next(root, it)) {
+        const char *key = json_object_iter_key(it);
+        json_t *val = json_object_iter_value(it);
+        if (!json_is_string(val)) {
+            bad = "labels hold a value that is not a string";
+            goto out;
+        }
+        /* JSON allows \u0000 inside strings; a C string cannot hold it. */
+        if (strlen(key) != json_object_iter_key_len(it) ||
+            strlen(json_string_value(val)) != json_string_length(val)) {
+            bad = "labels contain a NUL byte";
+            goto out;
+        }
+        if (cr_entry_set_label(e, key, json_string_value(val)) != 0) {
+            *nomem = true;
+            bad = "labels could not be copied";
+            goto out;
+        }
+    }
+out:
+    json_decref(root);
+    return bad;
+}
+
+static char *labels_to_json(const cr_entry *e)
+{
+    if (!e->has_labels)
+        return NULL;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < e->nlabels; i++) {
+        if (json_object_set_new(o, e->labels[i].key,
+                                json_string(e->labels[i].value)) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+/* Decodes the current row of a SELECT ENTRY_COLS into *e (zeroed here). */
+static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
+                                cr_store_err *err)
+{
+    static const char *const names[] = {
+        "tenant_id", "cell_id", "endpoint", "standby_cell_id",
+        "standby_endpoint", "labels", "version", "updated_at"
+    };
+    char buf[80];
+    bool nomem = false;
+    const char *bad = NULL, *col = NULL;
+    char *labels = NULL;
+    memset(e, 0, sizeof(*e));
+
+    if ((bad = col_text(st, 0, false, &e->tenant_id, &nomem))) { col = names[0]; goto fail; }
+    if ((bad = col_text(st, 1, false, &e->cell_id, &nomem))) { col = names[1]; goto fail; }
+    if ((bad = col_text(st, 2, false, &e->endpoint, &nomem))) { col = names[2]; goto fail; }
+    if ((bad = col_text(st, 3, true, &e->standby_cell_id, &nomem))) { col = names[3]; goto fail; }
+    if ((bad = col_text(st, 4, true, &e->standby_endpoint, &nomem))) { col = names[4]; goto fail; }
+    if ((bad = col_text(st, 5, true, &labels, &nomem))) { col = names[5]; goto fail; }
+    if (labels && (bad = labels_from_json(labels, e, &nomem))) { col = NULL; goto fail; }
+    col = names[6];
+    if (sqlite3_column_type(st, 6) != SQLITE_INTEGER) { bad = "is not an integer"; goto fail; }
+    e->version = sqlite3_column_int64(st, 6);
+    if (e->version < 1) { bad = "is not a positive integer"; goto fail; }
+    if ((bad = col_text(st, 7, false, &e->updated_at, &nomem))) { col = names[7]; goto fail; }
+    const char *field = NULL;
+    if ((bad = cr_entry_check(e, &field))) { col = NULL; goto fail; }
+    free(labels);
+    return CR_STORE_OK;
+
+fail:
+    free(labels);
+    if (nomem) {
+        cr_entry_clear(e);
+        return cr_store_err_set(err, CR_STORE_NOMEM,
+                                "out of memory reading the routing map");
+    }
+    {
+        /* The tenant id itself may be the bad column: quote the raw bytes. */
+        const unsigned char *raw = sqlite3_column_type(st, 0) == SQLITE_TEXT
+                                       ? sqlite3_column_text(st, 0) : NULL;
+        cr_store_err_set(err, CR_STORE_INVALID,
+            "routing map %s holds an invalid entry for tenant \"%s\": %s%s%s "
+            "(repair it with cellctl set or cellctl delete)", s->path,
+            printable((const char *)raw, buf), col ? col : "",
+            col ? " " : "", bad);
+    }
+    cr_entry_clear(e);
+    return CR_STORE_INVALID;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static cr_store_rc check_id_arg(const char *tenant_id, cr_store_err *err)
+{
+    if (!tenant_id || !*tenant_id)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "tenant_id must not be empty");
+    if (strlen(tenant_id) > CR_TENANT_ID_MAX)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "tenant_id is longer than %d bytes",
+                                CR_TENANT_ID_MAX);
+    return CR_STORE_OK;
+}
+
+static cr_store_rc sq_get(cr_store *base, const char *tenant_id,
+                          cr_entry **out, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    cr_store_err_clear(err);
+    *out = NULL;
+    cr_store_rc rc = check_id_arg(tenant_id, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+
+    cr_entry *e = cr_entry_new();
+    if (!e)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->stmt[ST_GET];
+    sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        rc = row_to_entry(s, st, e, err);
+    else if (src == SQLITE_DONE)
+        rc = CR_STORE_OK;
+    else
+        rc = sq_fail(s, err, src, "reading an entry");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->mu);
+
+    if (rc == CR_STORE_OK && src == SQLITE_ROW)
+        *out = e;
+    else
+        cr_entry_free(e);
+    return rc;
+}
+
+/* Reads the current version of `tenant_id` inside the write transaction:
+ * 0 when absent, -1 (with *err set) when the stored value is not a version. */
+static cr_store_rc current_version(sq_store *s, const char *tenant_id,
+                                   int ver_stmt, int64_t *out,
+                                   cr_store_err *err)
+{
+    char buf[80];
+    sqlite3_stmt *st = s->stmt[ver_stmt];
+    sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    cr_store_rc rc = CR_STORE_OK;
+    *out = 0;
+    if (src == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
+            (*out = sqlite3_column_int64(st, 0)) < 1) {
+            *out = -1;
+            rc = cr_store_err_set(err, CR_STORE_INVALID,
+                "routing map %s holds an invalid version for tenant \"%s\" "
+                "(repair it with cellctl delete)", s->path,
+                printable(tenant_id, buf));
+        }
+    } else if (src != SQLITE_DONE) {
+        rc = sq_fail(s, err, src, "reading a version");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
+                          cr_entry **written, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    const char *field = NULL, *bad;
+    char buf[80];
+    cr_store_err_clear(err);
+    if (written)
+        *written = NULL;
+    if (!in)
+        return cr_store_err_set(err, CR_STORE_INVALID, "no entry to write");
+    if ((bad = cr_entry_check(in, &field)))
+        return cr_store_err_set(err, CR_STORE_INVALID, "%s: %s",
+                                field ? field : "entry", bad);
+    if (expect < CR_VERSION_ANY)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "expected version %lld is not a version",
+                                (long long)expect);
+
+    char *labels = labels_to_json(in);
+    if (in->has_labels && !labels)
+        return cr_store_err_set(err, CR_STORE_NOMEM,
+                                "out of memory encoding labels");
+    /* The result is prepared before the write so that, once committed, the
+     * caller's copy cannot fail to materialise. */
+    cr_entry *out = NULL;
+    if (written) {
+        out = cr_entry_new();
+        if (!out || cr_entry_copy(out, in) != 0) {
+            free(out);
+            free(labels);
+            return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        }
+        free(out->updated_at);
+        out->updated_at = NULL;
+    }
+    char now[40];
+    now_rfc3339(now);
+    char *stamp = strdup(now);
+    if (!stamp) {
+        cr_entry_free(out);
+        free(labels);
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    }
+
+    pthread_mutex_lock(&s->mu);
+    cr_store_rc rc = CR_STORE_OK;
+    int64_t cur = 0, next = 0;
+    int src = step_done(s->stmt[ST_BEGIN]);
+    if (src != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "starting a write");
+        goto done;
+    }
+    rc = current_version(s, in->tenant_id, ST_VERSION, &cur, err);
+    if (rc != CR_STORE_OK)
+        goto done;
+
+    if (expect == CR_VERSION_ABSENT && cur > 0) {
+        err->actual_version = cur;
+        rc = cr_store_err_set(err, CR_STORE_EXISTS,
+            "tenant \"%s\" already has an entry in the routing map "
+            "(version %lld)", printable(in->tenant_id, buf), (long long)cur);
+        goto done;
+    }
+    if (expect > 0 && cur != expect) {
+        err->actual_version = cur;
+        if (cur == 0)
+            rc = cr_store_err_set(err, CR_STORE_CONFLICT,
+                "the entry for tenant \"%s\" was deleted by someone else "
+                "(expected version %lld)", printable(in->tenant_id, buf),
+                (long long)expect);
+        else
+            rc = cr_store_err_set(err, CR_STORE_CONFLICT,
+                "the entry for tenant \"%s\" was changed by someone else: "
+                "expected version %lld, found %lld",
+                printable(in->tenant_id, buf), (long long)expect,
+                (long long)cur);
+        goto done;
+    }
+    if (cur == 0) {
+        /* Created (or re-created): continue after the retired version. */
+        int64_t retired = 0;
+        sqlite3_stmt *st = s->stmt[ST_RETIRED_GET];
+        sqlite3_bind_text(st, 1, in->tenant_id, -1, SQLITE_STATIC);
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+            retired = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (src != SQLITE_ROW && src != SQLITE_DONE) {
+            rc = sq_fail(s, err, src, "reading a retired version");
+            goto done;
+        }
+        cur = retired > 0 ? retired : 0;
+    }
+    if (cur == INT64_MAX) {
+        rc = cr_store_err_set(err, CR_STORE_INVALID,
+            "tenant \"%s\" has exhausted its versions",
+            printable(in->tenant_id, buf));
+        goto done;
+    }
+    next = cur + 1;
+
+    sqlite3_stmt *up = s->stmt[ST_UPSERT];
+    bind_text(up, 1, in->tenant_id);
+    bind_text(up, 2, in->cell_id);
+    bind_text(up, 3, in->endpoint);
+    bind_text(up, 4, in->standby_cell_id);
+    bind_text(up, 5, in->standby_endpoint);
+    bind_text(up, 6, labels);
+    sqlite3_bind_int64(up, 7, next);
+    bind_text(up, 8, stamp);
+    if ((src = step_done(up)) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "writing an entry");
+        goto done;
+    }
+    sqlite3_bind_text(s->stmt[ST_RETIRED_DEL], 1, in->tenant_id, -1,
+                      SQLITE_STATIC);
+    if ((src = step_done(s->stmt[ST_RETIRED_DEL])) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "writing an entry");
+        goto done;
+    }
+    if ((src = step_done(s->stmt[ST_COMMIT])) != SQLITE_OK)
+        rc = sq_fail(s, err, src, "committing a write");
+
+done:
+    if (rc != CR_STORE_OK)
+        rollback(s);
+    pthread_mutex_unlock(&s->mu);
+    free(labels);
+    if (rc != CR_STORE_OK) {
+        free(stamp);
+        cr_entry_free(out);
+        return rc;
+    }
+    if (out) {
+        out->version = next;
+        out->updated_at = stamp;
+        *written = out;
+    } else {
+        free(stamp);
+    }
+    return CR_STORE_OK;
+}
+
+static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
+                          int64_t expect, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    char buf[80];
+    cr_store_err_clear(err);
+    cr_store_rc rc = check_id_arg(tenant_id, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    if (expect == CR_VERSION_ABSENT || expect < CR_VERSION_ANY)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "expected version %lld makes no sense for a "
+                                "delete", (long long)expect);
+
+    pthread_mutex_lock(&s->mu);
+    int64_t cur = 0;
+    int src = step_done(s->stmt[ST_BEGIN]);
+    if (src != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "starting a delete");
+        goto done;
+    }
+    rc = current_version(s, tenant_id, ST_VERSION, &cur, err);
+    /* An unreadable version can still be deleted unconditionally: that is
+     * how an operator clears a damaged row. */
+    if (rc == CR_STORE_INVALID && cur == -1 && expect == CR_VERSION_ANY) {
+        cr_store_err_clear(err);
+        rc = CR_STORE_OK;
+    }
+    if (rc != CR_STORE_OK)
+        goto done;
+    if (cur == 0) {
+        rc = cr_store_err_set(err, CR_STORE_NOT_FOUND,
+                              "tenant \"%s\" has no entry in the routing map",
+                              printable(tenant_id, buf));
+        goto done;
+    }
+    if (expect > 0 && cur != expect) {
+        err->actual_version = cur;
+        rc = cr_store_err_set(err, CR_STORE_CONFLICT,
+            "the entry for tenant \"%s\" was changed by someone else: "
+            "expected version %lld, found %lld", printable(tenant_id, buf),
+            (long long)expect, (long long)cur);
+        goto done;
+    }
+    sqlite3_bind_text(s->stmt[ST_DELETE], 1, tenant_id, -1, SQLITE_STATIC);
+    if ((src = step_done(s->stmt[ST_DELETE])) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "deleting an entry");
+        goto done;
+    }
+    if (cur > 0) {
+        sqlite3_stmt *st = s->stmt[ST_RETIRED_PUT];
+        sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, cur);
+        if ((src = step_done(st)) != SQLITE_OK) {
+            rc = sq_fail(s, err, src, "deleting an entry");
+            goto done;
+        }
+    }
+    if ((src = step_done(s->stmt[ST_COMMIT])) != SQLITE_OK)
+        rc = sq_fail(s, err, src, "committing a delete");
+done:
+    if (rc != CR_STORE_OK)
+        rollback(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* The smallest string greater than every string starting with `prefix`:
+ * the prefix with trailing 0xff bytes dropped and its last byte incremented.
+ * NULL (no upper bound) when there is no such string or on ENOMEM (*nomem). */
+static char *prefix_upper_bound(const char *prefix, bool *nomem)
+{
+    size_t n = strlen(prefix);
+    while (n > 0 && (unsigned char)prefix[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        return NULL;
+    char *hi = strndup(prefix, n);
+    if (!hi) {
+        *nomem = true;
+        return NULL;
+    }
+    hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
+    return hi;
+}
+
+static cr_store_rc sq_list(cr_store *base, const char *prefix,
+                           cr_entry_list *out, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof(*out));
+    if (!prefix)
+        prefix = "";
+    bool nomem = false;
+    char *hi = prefix_upper_bound(prefix, &nomem);
+    if (nomem)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st;
+    if (!*prefix) {
+        st = s->stmt[ST_LIST_ALL];
+    } else if (!hi) {
+        st = s->stmt[ST_LIST_FROM];
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+    } else {
+        st = s->stmt[ST_LIST_RANGE];
+        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+    }
+    cr_store_rc rc = CR_STORE_OK;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        cr_entry *e = cr_entry_list_push(out);
+        if (!e) {
+            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+            break;
+        }
+        if ((rc = row_to_entry(s, st, e, err)) != CR_STORE_OK) {
+            out->len--;
+            break;
+        }
+    }
+    if (rc == CR_STORE_OK && src != SQLITE_DONE)
+        rc = sq_fail(s, err, src, "listing entries");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->mu);
+    free(hi);
+    if (rc != CR_STORE_OK)
+        cr_entry_list_free(out);
+    return rc;
+}
+
+static void sq_close(cr_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static const cr_store_ops SQ_OPS = {
+    .name = "sqlite",
+    .get = sq_get,
+    .put = sq_put,
+    .del = sq_del,
+    .list = sq_list,
+    .close = sq_close,
+};
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Runs one statement that returns at most one row; copies column 0 as text
+ * into buf (if given) or as an integer into *ival (if given). */
+static int exec_one(sqlite3 *db, const char *sql, char *buf, size_t bufsz,
+                    int64_t *ival)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (buf) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            snprintf(buf, bufsz, "%s", t ? (const char *)t : "");
+        }
+        if (ival)
+            *ival = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Creates the schema in a new file, or checks that an existing file is a
+ * routing map this code understands. Later schema versions add a case
+ * here: each migration runs in the same IMMEDIATE transaction. */
+static cr_store_rc migrate(sq_store *s, cr_store_err *err)
+{
+    int64_t uv = 0, nobj = 0;
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, err, rc, "opening");
+    if ((rc = exec_one(s->db, "PRAGMA user_version", NULL, 0, &uv)) ||
+        (rc = exec_one(s->db, "SELECT count(*) FROM sqlite_schema", NULL, 0,
+                       &nobj))) {
+        sq_fail(s, err, rc, "reading the schema");
+        goto fail;
+    }
+    if (uv == 0) {
+        if (nobj != 0) {
+            cr_store_err_set(err, CR_STORE_INVALID,
+                "%s is a SQLite database but not a cellrouter routing map "
+                "(it has tables and no routing-map schema version)", s->path);
+            goto fail;
+        }
+        if ((rc = sqlite3_exec(s->db, SCHEMA_V1, NULL, NULL, NULL))) {
+            sq_fail(s, err, rc, "creating the schema");
+            goto fail;
+        }
+    } else if (uv > CR_SQLITE_SCHEMA_VERSION || uv < 0) {
+        cr_store_err_set(err, CR_STORE_INVALID,
+            "routing map %s has schema version %lld; this cellrouter "
+            "understands up to %d (upgrade cellrouter)", s->path,
+            (long long)uv, CR_SQLITE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL))) {
+        sq_fail(s, err, rc, "creating the schema");
+        goto fail;
+    }
+    return CR_STORE_OK;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return err ? err->rc : CR_STORE_INVALID;
+}
+
+const char *cr_store_sqlite_default_path(void)
+{
+    const char *p = getenv("CELLROUTER_DB");
+    return (p && *p) ? p : "cellrouter.db";
+}
+
+cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
+                                 cr_store_err *err)
+{
+    cr_store_err_clear(err);
+    *out = NULL;
+    if (!path || !*path)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "the routing map path must not be empty");
+    if (strlen(path) > 4096)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "the routing map path is too long");
+    /* This SQLite is built with URI filenames on: a path such as
+     * "file:x?mode=memory" would be read as options. "./" keeps it a path. */
+    bool uri_like = strncasecmp(path, "file:", 5) == 0;
+    size_t plen = strlen(path) + (uri_like ? 2 : 0);
+    sq_store *s = calloc(1, sizeof(*s) + plen + 1);
+    if (!s)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    snprintf(s->path, plen + 1, "%s%s", uri_like ? "./" : "", path);
+    s->base.ops = &SQ_OPS;
+    pthread_mutex_init(&s->mu, NULL);
+
+    cr_store_rc rc;
+    int src = sqlite3_open_v2(s->path, &s->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                              SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        if (!s->db)
+            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        else
+            rc = cr_store_err_set(err, CR_STORE_IO,
+                                  "cannot open routing map %s: %s", s->path,
+                                  sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, CR_SQLITE_BUSY_MS);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+
+    char mode[16] = "";
+    if ((src = exec_one(s->db, "PRAGMA journal_mode=WAL", mode, sizeof mode,
+                        NULL)) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "opening");
+        goto fail;
+    }
+    if (strcasecmp(mode, "wal") != 0) {
+        rc = cr_store_err_set(err, CR_STORE_IO,
+            "routing map %s cannot use write-ahead logging (journal mode "
+            "stays \"%s\"); put it on a local file system", s->path, mode);
+        goto fail;
+    }
+    if ((src = sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL,
+                            NULL)) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "opening");
+        goto fail;
+    }
+    if ((rc = migrate(s, err)) != CR_STORE_OK)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        src = sqlite3_prepare_v3(s->db, STMT_SQL[i], -1,
+                                 SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+        if (src != SQLITE_OK) {
+            rc = cr_store_err_set(err, CR_STORE_INVALID,
+                "%s is not a usable cellrouter routing map: %s", s->path,
+                sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    *out = &s->base;
+    return CR_STORE_OK;
+fail:
+    sq_close(&s->base);
+    return rc;
+}

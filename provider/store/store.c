@@ -1,0 +1,447 @@
+/*
+ * store/store.c — what every routing-map backend shares: the entry type's
+ * memory management, the names of result codes, and the one validation of
+ * an entry (cr_entry_check) that the provider's resource validation, cellctl
+ * and every backend's read path call, so the rules live in exactly one place.
+ *
+ * The rules, and why:
+ *
+ *   tenant_id         1-512 bytes of [A-Za-z0-9._:@-], first byte a letter or
+ *                     digit. 512 bytes is Cloudflare Workers KV's key limit;
+ *                     every allowed byte is a URL "pchar" that needs no
+ *                     percent-encoding, so the id can be used verbatim as a KV
+ *                     key and as a URL path segment; starting with a letter or
+ *                     digit rules out "." and ".." (path traversal) and
+ *                     option-looking ids such as "-x" on command lines.
+ *   cell_id,          1-63 bytes of [a-z0-9-], first byte a letter or digit:
+ *   standby_cell_id   the rule cellgen applies to the cells it generates, so
+ *                     every cell id in the map can name a generated cell (and
+ *                     is a valid DNS label prefix).
+ *   endpoint,         an absolute http:// or https:// URL with a host, at most
+ *   standby_endpoint  2048 bytes of printable ASCII (internationalised hosts
+ *                     in their punycode form), parsed by libcurl's URL API;
+ *                     no user:password@ part (credentials must never sit in a
+ *                     routing map, which operators print and export) and no
+ *                     #fragment (never sent to a server, so it is a mistake).
+ *   standby           both standby fields or neither; the standby cell must
+ *                     differ from the primary cell.
+ *   labels            keys 1-63 bytes, values at most 256 bytes, both valid
+ *                     UTF-8 without control characters (they are printed in
+ *                     cellctl's table and stored as JSON).
+ */
+#include "store/store.h"
+#include "store/backend.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- entries ---------------------------------------------------------- */
+
+cr_entry *cr_entry_new(void)
+{
+    return calloc(1, sizeof(cr_entry));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (!src)
+        return 0;
+    *dst = strdup(src);
+    return *dst ? 0 : -1;
+}
+
+int cr_entry_copy(cr_entry *dst, const cr_entry *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    if (dup_opt(&dst->tenant_id, src->tenant_id) ||
+        dup_opt(&dst->cell_id, src->cell_id) ||
+        dup_opt(&dst->endpoint, src->endpoint) ||
+        dup_opt(&dst->standby_cell_id, src->standby_cell_id) ||
+        dup_opt(&dst->standby_endpoint, src->standby_endpoint) ||
+        dup_opt(&dst->updated_at, src->updated_at))
+        goto nomem;
+    dst->version = src->version;
+    dst->has_labels = src->has_labels;
+    if (src->nlabels) {
+        dst->labels = calloc(src->nlabels, sizeof(cr_label));
+        if (!dst->labels)
+            goto nomem;
+        for (size_t i = 0; i < src->nlabels; i++) {
+            dst->nlabels = i + 1;
+            if (dup_opt(&dst->labels[i].key, src->labels[i].key) ||
+                dup_opt(&dst->labels[i].value, src->labels[i].value))
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    cr_entry_clear(dst);
+    return -1;
+}
+
+void cr_entry_clear(cr_entry *e)
+{
+    if (!e)
+        return;
+    free(e->tenant_id);
+    free(e->cell_id);
+    free(e->endpoint);
+    free(e->standby_cell_id);
+    free(e->standby_endpoint);
+    free(e->updated_at);
+    for (size_t i = 0; i < e->nlabels; i++) {
+        free(e->labels[i].key);
+        free(e->labels[i].value);
+    }
+    free(e->labels);
+    memset(e, 0, sizeof(*e));
+}
+
+void cr_entry_free(cr_entry *e)
+{
+    cr_entry_clear(e);
+    free(e);
+}
+
+/* Keeps labels sorted by key (strcmp) with unique keys: a binary search
+ * finds the slot; an existing key has its value replaced. Any label makes
+ * the map non-null. Returns 0, or -1 on allocation failure / NULL input,
+ * leaving the entry unchanged. */
+int cr_entry_set_label(cr_entry *e, const char *key, const char *value)
+{
+    if (!e || !key || !value) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t lo = 0, hi = e->nlabels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(e->labels[mid].key, key);
+        if (c == 0) {
+            char *v = strdup(value);
+            if (!v)
+                return -1;
+            free(e->labels[mid].value);
+            e->labels[mid].value = v;
+            e->has_labels = true;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    char *k = strdup(key), *v = strdup(value);
+    cr_label *grown = (k && v) ? realloc(e->labels,
+                                         (e->nlabels + 1) * sizeof(cr_label))
+                               : NULL;
+    if (!grown) {
+        free(k);
+        free(v);
+        return -1;
+    }
+    e->labels = grown;
+    memmove(&e->labels[lo + 1], &e->labels[lo],
+            (e->nlabels - lo) * sizeof(cr_label));
+    e->labels[lo].key = k;
+    e->labels[lo].value = v;
+    e->nlabels++;
+    e->has_labels = true;
+    return 0;
+}
+
+const char *cr_entry_label(const cr_entry *e, const char *key)
+{
+    size_t lo = 0, hi = e->nlabels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(e->labels[mid].key, key);
+        if (c == 0)
+            return e->labels[mid].value;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+void cr_entry_list_free(cr_entry_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->len; i++)
+        cr_entry_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+cr_entry *cr_entry_list_push(cr_entry_list *l)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        cr_entry *items = realloc(l->items, cap * sizeof(cr_entry));
+        if (!items)
+            return NULL;
+        l->items = items;
+        l->cap = cap;
+    }
+    cr_entry *e = &l->items[l->len++];
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+/* ---- result codes and errors ------------------------------------------ */
+
+const char *cr_store_rc_name(cr_store_rc rc)
+{
+    switch (rc) {
+    case CR_STORE_OK:        return "ok";
+    case CR_STORE_NOT_FOUND: return "not found";
+    case CR_STORE_EXISTS:    return "already exists";
+    case CR_STORE_CONFLICT:  return "version conflict";
+    case CR_STORE_INVALID:   return "invalid";
+    case CR_STORE_IO:        return "I/O error";
+    case CR_STORE_AUTH:      return "access denied";
+    case CR_STORE_NOMEM:     return "out of memory";
+    }
+    return "unknown error";
+}
+
+cr_store_rc cr_store_err_set(cr_store_err *err, cr_store_rc rc,
+                             const char *fmt, ...)
+{
+    if (!err)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    err->rc = rc;
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void cr_store_err_clear(cr_store_err *err)
+{
+    if (!err)
+        return;
+    err->rc = CR_STORE_OK;
+    err->actual_version = 0;
+    err->msg[0] = '\0';
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static bool is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+const char *cr_tenant_id_check(const char *id)
+{
+    if (!id || !*id)
+        return "tenant_id must not be empty";
+    size_t n = strlen(id);
+    if (n > CR_TENANT_ID_MAX)
+        return "tenant_id is longer than 512 bytes";
+    if (!is_alnum((unsigned char)id[0]))
+        return "tenant_id must start with a letter or a digit";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!is_alnum(c) && c != '.' && c != '_' && c != ':' && c != '@' &&
+            c != '-')
+            return "tenant_id may only contain letters, digits and . _ : @ -";
+    }
+    return NULL;
+}
+
+const char *cr_cell_id_check(const char *id)
+{
+    if (!id || !*id)
+        return "cell id must not be empty";
+    size_t n = strlen(id);
+    if (n > CR_CELL_ID_MAX)
+        return "cell id is longer than 63 bytes";
+    unsigned char c0 = (unsigned char)id[0];
+    if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= '0' && c0 <= '9')))
+        return "cell id must start with a lowercase letter or a digit";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return "cell id may only contain lowercase letters, digits and -";
+    }
+    return NULL;
+}
+
+const char *cr_endpoint_check(const char *url)
+{
+    if (!url || !*url)
+        return "endpoint must not be empty";
+    size_t n = strlen(url);
+    if (n > CR_ENDPOINT_MAX)
+        return "endpoint is longer than 2048 bytes";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return "endpoint must be printable ASCII without spaces "
+                   "(percent-encode other bytes, use punycode for hosts)";
+    }
+    /* libcurl would also accept "http:/host" or a missing scheme with the
+     * right flags; insisting on the literal "scheme://" keeps the map free
+     * of anything a browser or proxy would read differently. */
+    if (strchr(url, '#'))
+        return "endpoint must not contain a #fragment";
+    if (strncasecmp(url, "http://", 7) != 0 &&
+        strncasecmp(url, "https://", 8) != 0)
+        return "endpoint must be an absolute URL starting with http:// or "
+               "https://";
+    /* "https:///x" would make libcurl skip the extra slash and read "x" as
+     * the host; a backslash is a path separator to browsers but not to
+     * libcurl. Both are read differently by different parsers: refuse. */
+    const char *authority = strstr(url, "://") + 3;
+    if (*authority == '/')
+        return "endpoint must name a host after the scheme";
+    if (strchr(url, '\\'))
+        return "endpoint must not contain a backslash";
+
+    CURLU *u = curl_url();
+    if (!u)
+        return "out of memory while parsing endpoint";
+    const char *bad = NULL;
+    char *part = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        bad = "endpoint is not a valid URL";
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK ||
+        !part || !*part) {
+        bad = "endpoint must name a host";
+        goto out;
+    }
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_OPTIONS, &part, 0) == CURLUE_OK) {
+        bad = "endpoint must not contain credentials (user:password@)";
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
+        bad = "endpoint must not contain a #fragment";
+        goto out;
+    }
+out:
+    curl_free(part);
+    curl_url_cleanup(u);
+    return bad;
+}
+
+/* Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF) and
+ * no C0/C1 control characters or DEL. */
+static bool printable_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            p++;
+            continue;
+        }
+        unsigned cp, len;
+        if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1f; len = 1; }
+        else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0f; len = 2; }
+        else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07; len = 3; }
+        else return false;
+        for (unsigned i = 1; i <= len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x800) || (len == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+            (cp >= 0x80 && cp <= 0x9f))
+            return false;
+        p += len + 1;
+    }
+    return true;
+}
+
+const char *cr_label_check(const char *key, const char *value)
+{
+    if (!key || !*key)
+        return "label keys must not be empty";
+    if (strlen(key) > CR_LABEL_KEY_MAX)
+        return "label key is longer than 63 bytes";
+    if (!printable_utf8(key))
+        return "label key must be UTF-8 text without control characters";
+    if (!value)
+        return "label value must not be null";
+    if (strlen(value) > CR_LABEL_VALUE_MAX)
+        return "label value is longer than 256 bytes";
+    if (!printable_utf8(value))
+        return "label value must be UTF-8 text without control characters";
+    return NULL;
+}
+
+const char *cr_entry_check(const cr_entry *e, const char **field)
+{
+    const char *dummy, *msg;
+    if (!field)
+        field = &dummy;
+    *field = NULL;
+    if (!e)
+        return "no entry";
+
+    *field = "tenant_id";
+    if ((msg = cr_tenant_id_check(e->tenant_id)))
+        return msg;
+    *field = "cell_id";
+    if (!e->cell_id)
+        return "cell_id is required";
+    if ((msg = cr_cell_id_check(e->cell_id)))
+        return msg;
+    *field = "endpoint";
+    if (!e->endpoint)
+        return "endpoint is required";
+    if ((msg = cr_endpoint_check(e->endpoint)))
+        return msg;
+
+    bool has_cell = e->standby_cell_id != NULL;
+    bool has_ep = e->standby_endpoint != NULL;
+    if (has_cell != has_ep) {
+        *field = has_cell ? "standby_endpoint" : "standby_cell_id";
+        return "standby_cell_id and standby_endpoint must be set together "
+               "(both or neither)";
+    }
+    if (has_cell) {
+        *field = "standby_cell_id";
+        if ((msg = cr_cell_id_check(e->standby_cell_id)))
+            return msg;
+        if (strcmp(e->standby_cell_id, e->cell_id) == 0)
+            return "standby_cell_id must differ from cell_id";
+        *field = "standby_endpoint";
+        if ((msg = cr_endpoint_check(e->standby_endpoint)))
+            return msg;
+    }
+
+    *field = "labels";
+    if (!e->has_labels && e->nlabels)
+        return "labels are null but the entry carries some";
+    for (size_t i = 0; i < e->nlabels; i++) {
+        if ((msg = cr_label_check(e->labels[i].key, e->labels[i].value)))
+            return msg;
+        if (i && strcmp(e->labels[i - 1].key, e->labels[i].key) >= 0)
+            return "labels are not sorted by key with unique keys";
+    }
+    *field = NULL;
+    return NULL;
+}

@@ -1,0 +1,758 @@
+/*
+ * tests/unit/test_store_sqlite.c — the SQLite routing-map backend through
+ * the store interface: CRUD, conditional writes, versions across delete and
+ * re-create, labels null vs empty, prefix listing, threads (no lost update),
+ * hostile files and rows, and a process SIGKILLed while writing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+typedef struct fixture {
+    char dir[256];
+    char path[300];
+    cr_store *s;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/cr-store-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/map.db", f->dir);
+    cr_store_err err;
+    if (cr_store_sqlite_open(f->path, &f->s, &err) != CR_STORE_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    cr_store_close(f->s);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static cr_entry *mk(const char *tenant, const char *cell, const char *ep)
+{
+    cr_entry *e = cr_entry_new();
+    e->tenant_id = strdup(tenant);
+    e->cell_id = strdup(cell);
+    e->endpoint = strdup(ep);
+    return e;
+}
+
+static void put_ok(cr_store *s, const cr_entry *e, int64_t expect,
+                   int64_t want_version)
+{
+    cr_store_err err;
+    cr_entry *w = NULL;
+    cr_store_rc rc = cr_store_put(s, e, expect, &w, &err);
+    if (rc != CR_STORE_OK)
+        fail_msg("put %s: %s: %s", e->tenant_id, cr_store_rc_name(rc),
+                 err.msg);
+    assert_int_equal(w->version, want_version);
+    cr_entry_free(w);
+}
+
+/* Runs one SQL statement on the file behind the store's back. */
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("raw sql failed: %s", msg);
+    sqlite3_close(db);
+}
+
+static void test_crud(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *got = (cr_entry *)1;
+
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_null(got);
+
+    cr_entry *e = mk("acme", "cell-a", "https://a.example.com/ingest");
+    e->standby_cell_id = strdup("cell-b");
+    e->standby_endpoint = strdup("https://b.example.com/ingest");
+    cr_entry_set_label(e, "team", "payments");
+    cr_entry *w = NULL;
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, &w, &err),
+                     CR_STORE_OK);
+    assert_int_equal(w->version, 1);
+    assert_non_null(w->updated_at);
+
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_non_null(got);
+    assert_string_equal(got->cell_id, "cell-a");
+    assert_string_equal(got->endpoint, "https://a.example.com/ingest");
+    assert_string_equal(got->standby_cell_id, "cell-b");
+    assert_string_equal(got->standby_endpoint, "https://b.example.com/ingest");
+    assert_true(got->has_labels);
+    assert_string_equal(cr_entry_label(got, "team"), "payments");
+    assert_int_equal(got->version, 1);
+    assert_string_equal(got->updated_at, w->updated_at);
+    cr_entry_free(got);
+    cr_entry_free(w);
+
+    /* Update: drop the standby, move the cell. */
+    free(e->cell_id);
+    e->cell_id = strdup("cell-c");
+    free(e->standby_cell_id);
+    free(e->standby_endpoint);
+    e->standby_cell_id = e->standby_endpoint = NULL;
+    put_ok(f->s, e, 1, 2);
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_string_equal(got->cell_id, "cell-c");
+    assert_null(got->standby_cell_id);
+    assert_null(got->standby_endpoint);
+    assert_int_equal(got->version, 2);
+    cr_entry_free(got);
+
+    cr_entry_list l;
+    assert_int_equal(cr_store_list(f->s, "", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    assert_string_equal(l.items[0].tenant_id, "acme");
+    cr_entry_list_free(&l);
+
+    assert_int_equal(cr_store_delete(f->s, "acme", 2, &err), CR_STORE_OK);
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_null(got);
+    assert_int_equal(cr_store_list(f->s, NULL, &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 0);
+    cr_entry_list_free(&l);
+    cr_entry_free(e);
+}
+
+static void test_updated_at_format(void **state)
+{
+    fixture *f = *state;
+    cr_entry *e = mk("t1", "c1", "http://h");
+    cr_store_err err;
+    cr_entry *w = NULL;
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, &w, &err),
+                     CR_STORE_OK);
+    /* 2026-11-26T06:11:24.123456Z */
+    const char *t = w->updated_at;
+    assert_int_equal(strlen(t), 27);
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+    for (size_t i = 0; i < 27; i++) {
+        if (shape[i] == 'd')
+            assert_true(t[i] >= '0' && t[i] <= '9');
+        else
+            assert_int_equal(t[i], shape[i]);
+    }
+    cr_entry_free(w);
+    cr_entry_free(e);
+}
+
+static void test_conditional(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *e = mk("acme", "cell-a", "https://a.example.com");
+    put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+
+    /* Create over an existing entry. */
+    cr_entry *w = (cr_entry *)1;
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, &w, &err),
+                     CR_STORE_EXISTS);
+    assert_null(w);
+    assert_int_equal(err.rc, CR_STORE_EXISTS);
+    assert_int_equal(err.actual_version, 1);
+    assert_non_null(strstr(err.msg, "acme"));
+
+    /* Stale update. */
+    put_ok(f->s, e, 1, 2);
+    assert_int_equal(cr_store_put(f->s, e, 1, NULL, &err), CR_STORE_CONFLICT);
+    assert_int_equal(err.actual_version, 2);
+    assert_non_null(strstr(err.msg, "expected version 1, found 2"));
+    /* Unconditional write always wins. */
+    put_ok(f->s, e, CR_VERSION_ANY, 3);
+
+    /* Stale and missing deletes. */
+    assert_int_equal(cr_store_delete(f->s, "acme", 2, &err),
+                     CR_STORE_CONFLICT);
+    assert_int_equal(err.actual_version, 3);
+    assert_int_equal(cr_store_delete(f->s, "nobody", CR_VERSION_ANY, &err),
+                     CR_STORE_NOT_FOUND);
+    assert_int_equal(cr_store_delete(f->s, "nobody", 4, &err),
+                     CR_STORE_NOT_FOUND);
+    assert_int_equal(cr_store_delete(f->s, "acme", CR_VERSION_ABSENT, &err),
+                     CR_STORE_INVALID);
+    assert_int_equal(cr_store_delete(f->s, "acme", -7, &err),
+                     CR_STORE_INVALID);
+    assert_int_equal(cr_store_put(f->s, e, -2, NULL, &err), CR_STORE_INVALID);
+
+    /* Conditional update of an entry deleted out of band: CONFLICT, 0. */
+    assert_int_equal(cr_store_delete(f->s, "acme", 3, &err), CR_STORE_OK);
+    assert_int_equal(cr_store_put(f->s, e, 3, NULL, &err), CR_STORE_CONFLICT);
+    assert_int_equal(err.actual_version, 0);
+    assert_non_null(strstr(err.msg, "deleted"));
+
+    /* Invalid entries never reach the file. */
+    free(e->endpoint);
+    e->endpoint = strdup("ftp://x");
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "endpoint"));
+    cr_entry *got = NULL;
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_null(got);
+    assert_int_equal(cr_store_get(f->s, "", &got, &err), CR_STORE_INVALID);
+    cr_entry_free(e);
+}
+
+static void test_versions_survive_delete(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *e = mk("acme", "cell-a", "https://a.example.com");
+    put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+    put_ok(f->s, e, 1, 2);
+    assert_int_equal(cr_store_delete(f->s, "acme", 2, &err), CR_STORE_OK);
+    /* Re-created: continues after the retired version, so a writer that
+     * last saw version 1 or 2 of the old entry cannot overwrite it. */
+    put_ok(f->s, e, CR_VERSION_ABSENT, 3);
+    assert_int_equal(cr_store_put(f->s, e, 1, NULL, &err), CR_STORE_CONFLICT);
+    assert_int_equal(cr_store_put(f->s, e, 2, NULL, &err), CR_STORE_CONFLICT);
+    assert_int_equal(cr_store_delete(f->s, "acme", 1, &err),
+                     CR_STORE_CONFLICT);
+    assert_int_equal(cr_store_delete(f->s, "acme", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    put_ok(f->s, e, CR_VERSION_ANY, 4);
+
+    /* The high-water mark survives reopening the file. */
+    assert_int_equal(cr_store_delete(f->s, "acme", 4, &err), CR_STORE_OK);
+    cr_store_close(f->s);
+    assert_int_equal(cr_store_sqlite_open(f->path, &f->s, &err), CR_STORE_OK);
+    put_ok(f->s, e, CR_VERSION_ABSENT, 5);
+    cr_entry_free(e);
+}
+
+static void test_labels_null_vs_empty(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *got;
+
+    cr_entry *e = mk("nolabels", "c", "http://h");
+    put_ok(f->s, e, CR_VERSION_ANY, 1);
+    assert_int_equal(cr_store_get(f->s, "nolabels", &got, &err), CR_STORE_OK);
+    assert_false(got->has_labels);
+    assert_int_equal(got->nlabels, 0);
+    cr_entry_free(got);
+    cr_entry_free(e);
+
+    e = mk("empty", "c", "http://h");
+    e->has_labels = true;
+    put_ok(f->s, e, CR_VERSION_ANY, 1);
+    assert_int_equal(cr_store_get(f->s, "empty", &got, &err), CR_STORE_OK);
+    assert_true(got->has_labels);
+    assert_int_equal(got->nlabels, 0);
+    cr_entry_free(got);
+    cr_entry_free(e);
+
+    e = mk("many", "c", "http://h");
+    cr_entry_set_label(e, "z", "last");
+    cr_entry_set_label(e, "a", "");
+    cr_entry_set_label(e, "quote\"and\\slash", "日本語 \"q\"");
+    put_ok(f->s, e, CR_VERSION_ANY, 1);
+    assert_int_equal(cr_store_get(f->s, "many", &got, &err), CR_STORE_OK);
+    assert_int_equal(got->nlabels, 3);
+    assert_string_equal(got->labels[0].key, "a");
+    assert_string_equal(got->labels[0].value, "");
+    assert_string_equal(got->labels[1].key, "quote\"and\\slash");
+    assert_string_equal(got->labels[1].value, "日本語 \"q\"");
+    assert_string_equal(got->labels[2].key, "z");
+    cr_entry_free(got);
+    cr_entry_free(e);
+}
+
+static void test_prefix_listing(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    static const char *const ids[] = {
+        "a_1", "ab1", "a.1", "a-1", "a:1", "a@1", "b", "a", "A", "aa", "a_",
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        cr_entry *e = mk(ids[i], "c", "http://h");
+        put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+        cr_entry_free(e);
+    }
+    static const struct { const char *prefix; const char *want; } cases[] = {
+        {"", "A a a-1 a.1 a:1 a@1 a_ a_1 aa ab1 b"},
+        {"a_", "a_ a_1"},           /* '_' is not a wildcard */
+        {"a", "a a-1 a.1 a:1 a@1 a_ a_1 aa ab1"},
+        {"a@", "a@1"},
+        {"%", ""},                  /* nor is '%' */
+        {"b", "b"},
+        {"c", ""},
+        {"\xff", ""},
+        {"a\xff\xff", ""},
+        {"z", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cr_entry_list l;
+        assert_int_equal(cr_store_list(f->s, cases[i].prefix, &l, &err),
+                         CR_STORE_OK);
+        char got[256] = "";
+        for (size_t j = 0; j < l.len; j++) {
+            if (j)
+                strcat(got, " ");
+            strcat(got, l.items[j].tenant_id);
+        }
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("prefix \"%s\": got \"%s\", want \"%s\"",
+                     cases[i].prefix, got, cases[i].want);
+        cr_entry_list_free(&l);
+    }
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+typedef struct worker {
+    cr_store *s;
+    int id, n;
+    int conflicts;
+    int failures;
+} worker;
+
+static void *write_distinct(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        char tid[64];
+        snprintf(tid, sizeof tid, "w%d-t%04d", w->id, i);
+        cr_entry *e = mk(tid, "cell-a", "https://a.example.com");
+        cr_store_err err;
+        if (cr_store_put(w->s, e, CR_VERSION_ABSENT, NULL, &err) != CR_STORE_OK)
+            w->failures++;
+        cr_entry_free(e);
+    }
+    return NULL;
+}
+
+/* Read-modify-write of one shared counter with conditional puts: every
+ * increment must land exactly once, whatever the interleaving. */
+static void *increment_shared(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        for (;;) {
+            cr_store_err err;
+            cr_entry *cur = NULL;
+            if (cr_store_get(w->s, "shared", &cur, &err) != CR_STORE_OK ||
+                !cur) {
+                w->failures++;
+                return NULL;
+            }
+            long count = strtol(cr_entry_label(cur, "count"), NULL, 10);
+            char buf[32];
+            snprintf(buf, sizeof buf, "%ld", count + 1);
+            cr_entry_set_label(cur, "count", buf);
+            cr_store_rc rc = cr_store_put(w->s, cur, cur->version, NULL, &err);
+            cr_entry_free(cur);
+            if (rc == CR_STORE_OK)
+                break;
+            if (rc != CR_STORE_CONFLICT) {
+                w->failures++;
+                return NULL;
+            }
+            w->conflicts++;
+        }
+    }
+    return NULL;
+}
+
+static void run_threads(fixture *f, void *(*fn)(void *), int nthreads, int n,
+                        bool own_connection)
+{
+    pthread_t th[16];
+    worker w[16];
+    for (int i = 0; i < nthreads; i++) {
+        w[i] = (worker){f->s, i, n, 0, 0};
+        if (own_connection) {
+            cr_store_err err;
+            assert_int_equal(cr_store_sqlite_open(f->path, &w[i].s, &err),
+                             CR_STORE_OK);
+        }
+        assert_int_equal(pthread_create(&th[i], NULL, fn, &w[i]), 0);
+    }
+    for (int i = 0; i < nthreads; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+        if (own_connection)
+            cr_store_close(w[i].s);
+    }
+}
+
+static void test_threads_distinct(void **state)
+{
+    fixture *f = *state;
+    run_threads(f, write_distinct, 10, 100, false);
+    run_threads(f, write_distinct, 10, 0, true);  /* opens work concurrently */
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_list(f->s, "w", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1000);
+    for (size_t i = 1; i < l.len; i++)
+        assert_true(strcmp(l.items[i - 1].tenant_id, l.items[i].tenant_id) < 0);
+    cr_entry_list_free(&l);
+}
+
+static void test_threads_same_tenant(void **state)
+{
+    fixture *f = *state;
+    cr_entry *e = mk("shared", "cell-a", "https://a.example.com");
+    cr_entry_set_label(e, "count", "0");
+    put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+    cr_entry_free(e);
+
+    /* One shared connection, then one connection per thread (the latter
+     * also exercises SQLite's own locking and the busy timeout). */
+    run_threads(f, increment_shared, 10, 30, false);
+    run_threads(f, increment_shared, 10, 30, true);
+
+    cr_store_err err;
+    cr_entry *got = NULL;
+    assert_int_equal(cr_store_get(f->s, "shared", &got, &err), CR_STORE_OK);
+    assert_string_equal(cr_entry_label(got, "count"), "600");
+    assert_int_equal(got->version, 601);
+    cr_entry_free(got);
+}
+
+/* ---- hostile files ----------------------------------------------------- */
+
+static void test_open_failures(void **state)
+{
+    fixture *f = *state;
+    cr_store *s = NULL;
+    cr_store_err err;
+    char p[400];
+
+    assert_int_equal(cr_store_sqlite_open("", &s, &err), CR_STORE_INVALID);
+    assert_null(s);
+
+    /* Not a database. */
+    snprintf(p, sizeof p, "%s/garbage.db", f->dir);
+    FILE *fp = fopen(p, "w");
+    for (int i = 0; i < 512; i++)
+        fputs("not a database at all ", fp);
+    fclose(fp);
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_INVALID);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "garbage.db"));
+
+    /* Somebody else's SQLite database. */
+    snprintf(p, sizeof p, "%s/other.db", f->dir);
+    raw_exec(p, "CREATE TABLE t(x)");
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "not a cellrouter routing map"));
+
+    /* A routing map from the future. */
+    snprintf(p, sizeof p, "%s/future.db", f->dir);
+    raw_exec(p, "PRAGMA user_version=99");
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "schema version 99"));
+
+    /* Right version, wrong tables. */
+    snprintf(p, sizeof p, "%s/hollow.db", f->dir);
+    raw_exec(p, "CREATE TABLE entries(x); PRAGMA user_version=1");
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "not a usable"));
+
+    /* A directory, and a file in a missing directory. */
+    assert_int_equal(cr_store_sqlite_open(f->dir, &s, &err), CR_STORE_IO);
+    snprintf(p, sizeof p, "%s/missing/x.db", f->dir);
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "missing/x.db"));
+
+    /* Backend selection. */
+    cr_store_config cfg = {"cloudflare_kv", NULL};
+    assert_int_equal(cr_store_open(&cfg, &s, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "cloudflare_kv"));
+    cfg = (cr_store_config){"sqlite", f->path};
+    assert_int_equal(cr_store_open(&cfg, &s, &err), CR_STORE_OK);
+    assert_string_equal(s->ops->name, "sqlite");
+    cr_store_close(s);
+}
+
+static void test_uri_like_path(void **state)
+{
+    fixture *f = *state;
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(f->dir), 0);
+    cr_store *s = NULL;
+    cr_store_err err;
+    /* Must be a plain relative file, not an in-memory URI database. */
+    assert_int_equal(cr_store_sqlite_open("file:x.db?mode=memory", &s, &err),
+                     CR_STORE_OK);
+    cr_entry *e = mk("t", "c", "http://h");
+    put_ok(s, e, CR_VERSION_ANY, 1);
+    cr_entry_free(e);
+    cr_store_close(s);
+    struct stat st;
+    assert_int_equal(stat("file:x.db?mode=memory", &st), 0);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* A routing map written by hand or by a broken tool: the same table names
+ * without STRICT types, holding every kind of bad row. */
+static void test_corrupt_rows(void **state)
+{
+    fixture *f = *state;
+    char p[400];
+    snprintf(p, sizeof p, "%s/hostile.db", f->dir);
+    raw_exec(p,
+        "CREATE TABLE entries (tenant_id PRIMARY KEY, cell_id, endpoint,"
+        " standby_cell_id, standby_endpoint, labels, version, updated_at);"
+        "CREATE TABLE retired_versions (tenant_id PRIMARY KEY, version);"
+        "PRAGMA user_version=1;"
+        "INSERT INTO entries VALUES('good','c','http://h',NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('int-cell',42,'http://h',NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('blob-ep','c',x'00ff',NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('nul-ep','c',CAST('http://h' || char(0) || 'x' AS TEXT),NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('bad-json','c','http://h',NULL,NULL,'{oops',1,'t');"
+        "INSERT INTO entries VALUES('array-json','c','http://h',NULL,NULL,'[1]',1,'t');"
+        "INSERT INTO entries VALUES('num-label','c','http://h',NULL,NULL,'{\"a\":1}',1,'t');"
+        "INSERT INTO entries VALUES('dup-label','c','http://h',NULL,NULL,'{\"a\":\"1\",\"a\":\"2\"}',1,'t');"
+        "INSERT INTO entries VALUES('nul-label','c','http://h',NULL,NULL,'{\"a\":\"x\\u0000y\"}',1,'t');"
+        "INSERT INTO entries VALUES('text-version','c','http://h',NULL,NULL,NULL,'one','t');"
+        "INSERT INTO entries VALUES('zero-version','c','http://h',NULL,NULL,NULL,0,'t');"
+        "INSERT INTO entries VALUES('bad-url','c','javascript:alert(1)',NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('half-standby','c','http://h','d',NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('null-stamp','c','http://h',NULL,NULL,NULL,1,NULL);"
+        "INSERT INTO entries VALUES('bad id!','c','http://h',NULL,NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES(7,'c','http://h',NULL,NULL,NULL,1,'t');");
+
+    cr_store *s = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_OK);
+    cr_entry *got = NULL;
+    assert_int_equal(cr_store_get(s, "good", &got, &err), CR_STORE_OK);
+    assert_non_null(got);
+    cr_entry_free(got);
+
+    static const struct { const char *id, *needle; } bad[] = {
+        {"int-cell", "cell_id is not text"},
+        {"blob-ep", "endpoint is not text"},
+        {"nul-ep", "NUL"},
+        {"bad-json", "not valid JSON"},
+        {"array-json", "not a JSON object"},
+        {"num-label", "labels hold a value that is not a string"},
+        {"dup-label", "not valid JSON"},
+        {"nul-label", "labels are not valid JSON"},
+        {"text-version", "version is not an integer"},
+        {"zero-version", "version is not a positive"},
+        {"bad-url", "endpoint"},
+        {"half-standby", "both or neither"},
+        {"null-stamp", "updated_at is null"},
+        {"bad id!", "tenant_id"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        got = (cr_entry *)1;
+        cr_store_rc rc = cr_store_get(s, bad[i].id, &got, &err);
+        if (rc != CR_STORE_INVALID)
+            fail_msg("%s: got %s", bad[i].id, cr_store_rc_name(rc));
+        assert_null(got);
+        if (!strstr(err.msg, bad[i].needle) || !strstr(err.msg, bad[i].id))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", bad[i].id, err.msg,
+                     bad[i].needle);
+    }
+
+    cr_entry_list l;
+    assert_int_equal(cr_store_list(s, "", &l, &err), CR_STORE_INVALID);
+    assert_int_equal(l.len, 0);
+    assert_null(l.items);
+    assert_int_equal(cr_store_list(s, "goo", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    cr_entry_list_free(&l);
+
+    /* Writes over a damaged version: conditional ones are refused, an
+     * unconditional delete clears the row so an operator can repair. */
+    cr_entry *e = mk("text-version", "c", "http://h");
+    assert_int_equal(cr_store_put(s, e, 1, NULL, &err), CR_STORE_INVALID);
+    assert_int_equal(cr_store_delete(s, "text-version", 1, &err),
+                     CR_STORE_INVALID);
+    assert_int_equal(cr_store_delete(s, "text-version", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    put_ok(s, e, CR_VERSION_ABSENT, 1);
+    cr_entry_free(e);
+    /* An unconditional put repairs a row whose version is readable. */
+    e = mk("bad-json", "c", "http://h");
+    put_ok(s, e, CR_VERSION_ANY, 2);
+    cr_entry_free(e);
+    assert_int_equal(cr_store_get(s, "bad-json", &got, &err), CR_STORE_OK);
+    assert_false(got->has_labels);
+    cr_entry_free(got);
+    cr_store_close(s);
+}
+
+/* ---- a writer killed mid-flight ---------------------------------------- */
+
+#define KILL_TENANTS 7
+
+static void fill(cr_entry *e, long i)
+{
+    char buf[128];
+    cr_entry_clear(e);
+    snprintf(buf, sizeof buf, "t%ld", i % KILL_TENANTS);
+    e->tenant_id = strdup(buf);
+    snprintf(buf, sizeof buf, "c%ld", i);
+    e->cell_id = strdup(buf);
+    snprintf(buf, sizeof buf, "https://c%ld.example/", i);
+    e->endpoint = strdup(buf);
+    snprintf(buf, sizeof buf, "s%ld", i);
+    e->standby_cell_id = strdup(buf);
+    snprintf(buf, sizeof buf, "https://s%ld.example/", i);
+    e->standby_endpoint = strdup(buf);
+    snprintf(buf, sizeof buf, "%ld", i);
+    cr_entry_set_label(e, "n", buf);
+    cr_entry_set_label(e, "pad", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+}
+
+static void writer_child(const char *path, int ackfd, long start)
+{
+    cr_store *s;
+    cr_store_err err;
+    if (cr_store_sqlite_open(path, &s, &err) != CR_STORE_OK)
+        _exit(3);
+    cr_entry e = {0};
+    for (long i = start;; i++) {
+        fill(&e, i);
+        if (cr_store_put(s, &e, CR_VERSION_ANY, NULL, &err) != CR_STORE_OK)
+            _exit(4);
+        if (write(ackfd, &i, sizeof i) != sizeof i)
+            _exit(5);
+    }
+}
+
+static void test_kill_during_write(void **state)
+{
+    fixture *f = *state;
+    long next = 0;
+    for (int round = 0; round < 6; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            writer_child(f->path, fds[1], next);
+        }
+        close(fds[1]);
+        long acked = -1, v;
+        long want = 20 + round * 17;
+        for (long n = 0; n < want; n++) {
+            ssize_t r = read(fds[0], &v, sizeof v);
+            assert_int_equal(r, sizeof v);
+            acked = v;
+        }
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        /* Drain acks still in the pipe: they were committed too. */
+        while (read(fds[0], &v, sizeof v) == sizeof v)
+            acked = v;
+        close(fds[0]);
+
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
+                                            &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+
+        cr_store_err err;
+        cr_entry_list l;
+        assert_int_equal(cr_store_list(f->s, "t", &l, &err), CR_STORE_OK);
+        assert_int_equal(l.len, KILL_TENANTS);
+        long maxn = -1;
+        for (size_t i = 0; i < l.len; i++) {
+            const cr_entry *e = &l.items[i];
+            long n = strtol(cr_entry_label(e, "n"), NULL, 10);
+            cr_entry want_e = {0};
+            fill(&want_e, n);
+            /* Every field from the same write: nothing torn. */
+            assert_string_equal(e->tenant_id, want_e.tenant_id);
+            assert_string_equal(e->cell_id, want_e.cell_id);
+            assert_string_equal(e->endpoint, want_e.endpoint);
+            assert_string_equal(e->standby_cell_id, want_e.standby_cell_id);
+            assert_string_equal(e->standby_endpoint, want_e.standby_endpoint);
+            cr_entry_clear(&want_e);
+            if (n > maxn)
+                maxn = n;
+        }
+        /* The last acknowledged write is there (or a later one). */
+        char tid[32];
+        snprintf(tid, sizeof tid, "t%ld", acked % KILL_TENANTS);
+        for (size_t i = 0; i < l.len; i++) {
+            if (strcmp(l.items[i].tenant_id, tid) == 0) {
+                long n = strtol(cr_entry_label(&l.items[i], "n"), NULL, 10);
+                assert_true(n >= acked);
+                assert_int_equal((n - acked) % KILL_TENANTS, 0);
+            }
+        }
+        cr_entry_list_free(&l);
+        next = maxn + 1;
+    }
+}
+
+int main(void)
+{
+    /* The kill test's child must not inherit a SIGPIPE death. */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updated_at_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions_survive_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_null_vs_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_distinct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_same_tenant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_like_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_during_write, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
