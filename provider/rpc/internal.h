@@ -1,0 +1,139 @@
+/*
+ * rpc/internal.h — what the files of rpc/ share with each other and with
+ * nobody else: the provider instance, and the translators between protobuf-c
+ * messages and the provider's own model.
+ *
+ *   provider.c      the instance, the method table, the provider-level RPCs
+ *   resource_rpc.c  the managed-resource RPCs around the resource vtable
+ *   schema_pb.c     cr_schema -> Tfplugin6__Schema, the cached schema reply
+ *   dv.c            DynamicValue <-> cr_value
+ *   diag_pb.c       cr_diags/cr_path -> Tfplugin6__Diagnostic/AttributePath
+ *   plan_check.c    Terraform's rules on plans and apply results, checked on
+ *                   our side so a resource bug is a clear diagnostic
+ *
+ * Memory: everything that goes into a response comes from the call's arena
+ * (cr_call_alloc) or is adopted by it; the one exception is the cached
+ * GetProviderSchema response, which lives as long as the provider.
+ */
+#ifndef CR_RPC_INTERNAL_H
+#define CR_RPC_INTERNAL_H
+
+#include <pthread.h>
+#include <grpc/status.h>
+
+#include "tfplugin6.pb-c.h"
+#include "rpc/rpc.h"
+#include "resource/resource.h"
+
+#define CR_RPC_LOG "rpc"
+
+struct cr_rpc_provider {
+    cr_provider_state state;
+
+    /* Serialises ConfigureProvider. A reconfiguration (one server serving
+     * several Terraform commands in debug/reattach mode) opens a new store
+     * and retires the old one rather than closing it, because a call that
+     * started before may still hold it; retired stores close with the
+     * provider. */
+    pthread_mutex_t configure_mu;
+    cr_store **retired;
+    size_t nretired;
+
+    /* GetProviderSchema is answered from a response built once. */
+    pthread_mutex_t schema_mu;
+    Tfplugin6__GetProviderSchema__Response *schema_resp;
+};
+
+/* ---- helpers shared by the handlers (provider.c) ------------------------ */
+
+/* A zeroed, initialised message of type `d` in the call's arena; NULL when
+ * out of memory. */
+void *cr_rpc_msg_new(cr_call *call, const ProtobufCMessageDescriptor *d);
+
+/* True when the server handed us the request type the method expects; a
+ * mismatch is a protocol fault (INVALID_ARGUMENT), not a diagnostic. */
+bool cr_rpc_request_is(const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *d,
+                       const char **message);
+
+/* Status and message for running out of memory while building a reply. */
+int cr_rpc_oom(const char **message);
+
+/* Logs the end of an RPC at DEBUG (error summaries included, never values). */
+void cr_rpc_log_done(const char *rpc, const char *type_name,
+                     const cr_diags *d);
+
+/* ---- dv.c --------------------------------------------------------------- */
+
+/* Decodes a DynamicValue against `t`. A missing message or empty bytes is
+ * null. `what` names the value in diagnostics ("config", "prior state").
+ * On malformed bytes returns NULL with an error in `diags`. */
+cr_value *cr_rpc_dv_decode(const Tfplugin6__DynamicValue *dv,
+                           const cr_type *t, const char *what,
+                           cr_diags *diags);
+
+/* Encodes `v` (NULL = null) as msgpack into a DynamicValue in the call's
+ * arena; the buffer is adopted by the call. NULL when out of memory. */
+Tfplugin6__DynamicValue *cr_rpc_dv_encode(cr_call *call, const cr_value *v);
+
+/* ---- diag_pb.c ---------------------------------------------------------- */
+
+/* NULL when out of memory; an empty path gives an AttributePath with no
+ * steps, which callers usually replace by NULL (see cr_rpc_diags_to_pb). */
+Tfplugin6__AttributePath *cr_rpc_path_to_pb(cr_call *call, const cr_path *p);
+
+/* Translates every diagnostic into the call's arena. 0, or -1 when out of
+ * memory. */
+int cr_rpc_diags_to_pb(cr_call *call, const cr_diags *d,
+                       Tfplugin6__Diagnostic ***out, size_t *n_out);
+
+/* ---- schema_pb.c -------------------------------------------------------- */
+
+/* Builds the whole GetProviderSchema response in malloc'd memory (freed by
+ * cr_rpc_schema_response_free). Schema mistakes Terraform would reject are
+ * reported in `diags` and the response is still built. NULL only when out
+ * of memory. */
+Tfplugin6__GetProviderSchema__Response *cr_rpc_schema_response_new(
+    cr_diags *diags);
+void cr_rpc_schema_response_free(Tfplugin6__GetProviderSchema__Response *r);
+
+/* ---- plan_check.c ------------------------------------------------------- */
+
+/* Adds an error for every place where v does not have type t. `path` is
+ * the path of v and is restored before returning. */
+void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
+                           const char *summary, cr_diags *diags);
+
+/* Terraform's plan validity rules (objchange.AssertPlanValid): planned is
+ * checked against config and prior, attribute by attribute. */
+void cr_rpc_check_plan(const cr_schema *s, const cr_value *prior,
+                       const cr_value *config, const cr_value *planned,
+                       cr_diags *diags);
+
+/* Terraform's rule on apply results: every known planned value kept. */
+void cr_rpc_check_apply(const cr_value *planned, const cr_value *actual,
+                        cr_diags *diags);
+
+/* The force-new attributes of `s` whose planned value differs from prior
+ * (or is unknown), appended to *paths (owned array of owned paths) unless
+ * already present. 0 or -1 (out of memory). */
+int cr_rpc_requires_replace(const cr_schema *s, const cr_value *prior,
+                            const cr_value *planned, cr_path **paths,
+                            size_t *npaths);
+
+/* ---- handlers (resource_rpc.c) ------------------------------------------ */
+
+int cr_rpc_validate_resource_config(cr_call *, const ProtobufCMessage *,
+                                    ProtobufCMessage **, const char **);
+int cr_rpc_upgrade_resource_state(cr_call *, const ProtobufCMessage *,
+                                  ProtobufCMessage **, const char **);
+int cr_rpc_read_resource(cr_call *, const ProtobufCMessage *,
+                         ProtobufCMessage **, const char **);
+int cr_rpc_plan_resource_change(cr_call *, const ProtobufCMessage *,
+                                ProtobufCMessage **, const char **);
+int cr_rpc_apply_resource_change(cr_call *, const ProtobufCMessage *,
+                                 ProtobufCMessage **, const char **);
+int cr_rpc_import_resource_state(cr_call *, const ProtobufCMessage *,
+                                 ProtobufCMessage **, const char **);
+
+#endif

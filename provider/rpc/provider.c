@@ -1,0 +1,474 @@
+/*
+ * rpc/provider.c — the tfplugin6.Provider service: the provider instance,
+ * the method table, and the provider-level RPCs (metadata, schema, provider
+ * configuration, stop). The managed-resource RPCs are in resource_rpc.c.
+ *
+ * Every failure reaches Terraform as a diagnostic with status OK; a non-OK
+ * status is kept for protocol faults (a request of the wrong type) and for
+ * running out of memory. RPCs we do not serve are simply absent from the
+ * table, and the server answers UNIMPLEMENTED: that is what Terraform expects
+ * for optional RPCs such as GetResourceIdentitySchemas (an error diagnostic
+ * there is fatal to Terraform 1.12.1) and MoveResourceState.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "rpc/internal.h"
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+void *cr_rpc_msg_new(cr_call *call, const ProtobufCMessageDescriptor *d)
+{
+    void *m = cr_call_alloc(call, d->sizeof_message);
+    if (m != NULL)
+        protobuf_c_message_init(d, m);
+    return m;
+}
+
+bool cr_rpc_request_is(const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *d,
+                       const char **message)
+{
+    if (req != NULL && req->descriptor == d)
+        return true;
+    *message = "request message of the wrong type for this method";
+    cr_log_error(CR_RPC_LOG, "request is not a %s", d->name);
+    return false;
+}
+
+int cr_rpc_oom(const char **message)
+{
+    *message = "out of memory";
+    cr_log_error(CR_RPC_LOG, "out of memory while building a response");
+    return GRPC_STATUS_RESOURCE_EXHAUSTED;
+}
+
+void cr_rpc_log_done(const char *rpc, const char *type_name,
+                     const cr_diags *d)
+{
+    size_t nerr = 0, nwarn = 0;
+
+    if (!cr_log_enabled(CR_LOG_DEBUG))
+        return;
+    for (size_t i = 0; d != NULL && i < d->len; i++) {
+        if (d->items[i].severity == CR_DIAG_WARNING) {
+            nwarn++;
+        } else {
+            nerr++;
+            /* Summaries are fixed texts chosen by the provider; details
+             * and values stay out of the log. */
+            cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "error diagnostic",
+                      "tf_rpc", rpc, "tf_resource_type",
+                      type_name ? type_name : "",
+                      "summary", d->items[i].summary ? d->items[i].summary : "",
+                      NULL);
+        }
+    }
+    char counts[64];
+    snprintf(counts, sizeof counts, "%zu error(s), %zu warning(s)", nerr, nwarn);
+    cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "served", "tf_rpc", rpc,
+              "tf_resource_type", type_name ? type_name : "",
+              "diagnostics", counts, NULL);
+}
+
+static cr_rpc_provider *provider_of(cr_call *call)
+{
+    return cr_call_ctx(call);
+}
+
+/* ---- the provider instance ----------------------------------------------- */
+
+cr_rpc_provider *cr_rpc_provider_new(void)
+{
+    cr_rpc_provider *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return NULL;
+    if (pthread_mutex_init(&p->configure_mu, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    if (pthread_mutex_init(&p->schema_mu, NULL) != 0) {
+        pthread_mutex_destroy(&p->configure_mu);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void cr_rpc_provider_free(cr_rpc_provider *p)
+{
+    if (p == NULL)
+        return;
+    cr_provider_close(&p->state);
+    for (size_t i = 0; i < p->nretired; i++)
+        cr_store_close(p->retired[i]);
+    free(p->retired);
+    cr_rpc_schema_response_free(p->schema_resp);
+    pthread_mutex_destroy(&p->schema_mu);
+    pthread_mutex_destroy(&p->configure_mu);
+    free(p);
+}
+
+/* ---- GetMetadata --------------------------------------------------------- */
+
+static int get_metadata(cr_call *call, const ProtobufCMessage *request,
+                        ProtobufCMessage **response, const char **message)
+{
+    Tfplugin6__GetMetadata__Response *r;
+    size_t nres = 0;
+    const cr_resource_type *const *res = cr_resources(&nres);
+
+    if (!cr_rpc_request_is(request, &tfplugin6__get_metadata__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_trace(CR_RPC_LOG, "GetMetadata");
+    r = cr_rpc_msg_new(call, &tfplugin6__get_metadata__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    r->server_capabilities =
+        cr_rpc_msg_new(call, &tfplugin6__server_capabilities__descriptor);
+    if (r->server_capabilities == NULL)
+        return cr_rpc_oom(message);
+    r->server_capabilities->plan_destroy = true;
+    if (nres > 0) {
+        r->resources = cr_call_alloc(call, nres * sizeof *r->resources);
+        if (r->resources == NULL)
+            return cr_rpc_oom(message);
+    }
+    for (size_t i = 0; i < nres; i++) {
+        Tfplugin6__GetMetadata__ResourceMetadata *m = cr_rpc_msg_new(
+            call, &tfplugin6__get_metadata__resource_metadata__descriptor);
+        if (m == NULL)
+            return cr_rpc_oom(message);
+        m->type_name = cr_call_strdup(call, res[i]->type_name);
+        if (m->type_name == NULL)
+            return cr_rpc_oom(message);
+        r->resources[r->n_resources++] = m;
+    }
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- GetProviderSchema --------------------------------------------------- */
+
+static int get_provider_schema(cr_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response,
+                               const char **message)
+{
+    cr_rpc_provider *p = provider_of(call);
+    Tfplugin6__GetProviderSchema__Response *cached;
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(request,
+                           &tfplugin6__get_provider_schema__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_trace(CR_RPC_LOG, "GetProviderSchema");
+
+    /* Built under the lock by the first caller; every later call shares
+     * the same read-only message (packing does not modify it). */
+    pthread_mutex_lock(&p->schema_mu);
+    cached = p->schema_resp;
+    if (cached == NULL) {
+        cached = cr_rpc_schema_response_new(&diags);
+        if (cached != NULL && cr_diags_has_error(&diags)) {
+            /* Terraform would reject (or crash on) this schema: answer the
+             * diagnostics alone, and try again next time. */
+            cr_rpc_schema_response_free(cached);
+            cached = NULL;
+        } else if (cached != NULL) {
+            p->schema_resp = cached;
+        }
+    }
+    pthread_mutex_unlock(&p->schema_mu);
+
+    if (cached != NULL) {
+        cr_diags_free(&diags);      /* warnings only; none are produced */
+        *response = &cached->base;
+        return GRPC_STATUS_OK;
+    }
+    if (!cr_diags_has_error(&diags)) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    Tfplugin6__GetProviderSchema__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__get_provider_schema__response__descriptor);
+    if (r == NULL ||
+        cr_rpc_diags_to_pb(call, &diags, &r->diagnostics, &r->n_diagnostics)) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    cr_rpc_log_done("GetProviderSchema", NULL, &diags);
+    cr_diags_free(&diags);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- ValidateProviderConfig ---------------------------------------------- */
+
+static int validate_provider_config(cr_call *call,
+                                    const ProtobufCMessage *request,
+                                    ProtobufCMessage **response,
+                                    const char **message)
+{
+    const Tfplugin6__ValidateProviderConfig__Request *req =
+        (const void *)request;
+    Tfplugin6__ValidateProviderConfig__Response *r;
+    cr_diags diags = CR_DIAGS_INIT;
+    const cr_type *t;
+    cr_value *config = NULL;
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__validate_provider_config__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_trace(CR_RPC_LOG, "ValidateProviderConfig");
+    r = cr_rpc_msg_new(call,
+                       &tfplugin6__validate_provider_config__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+
+    t = cr_schema_type(cr_provider_schema());
+    if (t == NULL)
+        return cr_rpc_oom(message);
+    config = cr_rpc_dv_decode(req->config, t, "provider configuration",
+                              &diags);
+    /* No provider block is an all-null (or null) config: still validated,
+     * so required settings would be reported. */
+    if (config != NULL)
+        cr_provider_validate(config, &diags);
+    cr_value_free(config);
+
+    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
+                                &r->n_diagnostics);
+    cr_rpc_log_done("ValidateProviderConfig", NULL, &diags);
+    cr_diags_free(&diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- ConfigureProvider --------------------------------------------------- */
+
+static int configure_provider(cr_call *call, const ProtobufCMessage *request,
+                              ProtobufCMessage **response,
+                              const char **message)
+{
+    const Tfplugin6__ConfigureProvider__Request *req = (const void *)request;
+    cr_rpc_provider *p = provider_of(call);
+    Tfplugin6__ConfigureProvider__Response *r;
+    cr_diags diags = CR_DIAGS_INIT;
+    const cr_type *t;
+    cr_value *config;
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__configure_provider__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_kv(CR_LOG_TRACE, CR_RPC_LOG, "ConfigureProvider",
+              "terraform_version",
+              req->terraform_version ? req->terraform_version : "", NULL);
+    r = cr_rpc_msg_new(call,
+                       &tfplugin6__configure_provider__response__descriptor);
+    t = cr_schema_type(cr_provider_schema());
+    if (r == NULL || t == NULL)
+        return cr_rpc_oom(message);
+
+    config = cr_rpc_dv_decode(req->config, t, "provider configuration",
+                              &diags);
+    if (config != NULL) {
+        /* Configure into a fresh state, then publish it. An unknown value
+         * (only possible while planning) leaves tmp.store NULL without an
+         * error: resources then plan without a store. */
+        cr_provider_state tmp = {0};
+        cr_provider_configure(&tmp, config, &diags);
+        cr_value_free(config);
+
+        pthread_mutex_lock(&p->configure_mu);
+        if (tmp.store != NULL) {
+            if (p->state.store != NULL) {
+                cr_store **grown = realloc(p->retired, (p->nretired + 1) *
+                                                           sizeof *grown);
+                if (grown == NULL) {
+                    pthread_mutex_unlock(&p->configure_mu);
+                    cr_store_close(tmp.store);
+                    cr_diags_free(&diags);
+                    return cr_rpc_oom(message);
+                }
+                p->retired = grown;
+                p->retired[p->nretired++] = p->state.store;
+            }
+            p->state.store = tmp.store;
+        }
+        /* A new configuration starts a new Terraform command: a stop
+         * asked of an earlier one no longer applies. */
+        p->state.stopping = 0;
+        pthread_mutex_unlock(&p->configure_mu);
+    }
+
+    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
+                                &r->n_diagnostics);
+    cr_rpc_log_done("ConfigureProvider", NULL, &diags);
+    cr_diags_free(&diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- StopProvider -------------------------------------------------------- */
+
+static int stop_provider(cr_call *call, const ProtobufCMessage *request,
+                         ProtobufCMessage **response, const char **message)
+{
+    cr_rpc_provider *p = provider_of(call);
+    Tfplugin6__StopProvider__Response *r;
+
+    if (!cr_rpc_request_is(request,
+                           &tfplugin6__stop_provider__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_debug(CR_RPC_LOG, "StopProvider: asking running operations to stop");
+    /* Resources poll this between steps; it is all a stop can do for
+     * calls already running. */
+    p->state.stopping = 1;
+    r = cr_rpc_msg_new(call, &tfplugin6__stop_provider__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    /* Error "" (the initial value) means the stop was accepted. */
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- data sources and functions: we have none ---------------------------- */
+
+static void unknown_data_source(const char *rpc, const char *type_name,
+                                cr_diags *diags)
+{
+    cr_diags_error(diags, NULL, "Unknown data source type",
+                   "The cellrouter provider has no data source \"%s\".",
+                   type_name ? type_name : "");
+    cr_rpc_log_done(rpc, type_name, diags);
+}
+
+static int validate_data_resource_config(cr_call *call,
+                                         const ProtobufCMessage *request,
+                                         ProtobufCMessage **response,
+                                         const char **message)
+{
+    const Tfplugin6__ValidateDataResourceConfig__Request *req =
+        (const void *)request;
+    Tfplugin6__ValidateDataResourceConfig__Response *r;
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(
+            request,
+            &tfplugin6__validate_data_resource_config__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    r = cr_rpc_msg_new(
+        call, &tfplugin6__validate_data_resource_config__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    unknown_data_source("ValidateDataResourceConfig", req->type_name, &diags);
+    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
+                                &r->n_diagnostics);
+    cr_diags_free(&diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+static int read_data_source(cr_call *call, const ProtobufCMessage *request,
+                            ProtobufCMessage **response, const char **message)
+{
+    const Tfplugin6__ReadDataSource__Request *req = (const void *)request;
+    Tfplugin6__ReadDataSource__Response *r;
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(request,
+                           &tfplugin6__read_data_source__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    r = cr_rpc_msg_new(call, &tfplugin6__read_data_source__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    unknown_data_source("ReadDataSource", req->type_name, &diags);
+    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
+                                &r->n_diagnostics);
+    cr_diags_free(&diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+static int get_functions(cr_call *call, const ProtobufCMessage *request,
+                         ProtobufCMessage **response, const char **message)
+{
+    Tfplugin6__GetFunctions__Response *r;
+
+    if (!cr_rpc_request_is(request,
+                           &tfplugin6__get_functions__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    cr_log_trace(CR_RPC_LOG, "GetFunctions");
+    r = cr_rpc_msg_new(call, &tfplugin6__get_functions__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* ---- the method table ---------------------------------------------------- */
+
+#define M(name, desc, fn) { "/tfplugin6.Provider/" name, &(desc), (fn) }
+
+static const cr_method methods[] = {
+    M("GetMetadata", tfplugin6__get_metadata__request__descriptor,
+      get_metadata),
+    M("GetProviderSchema", tfplugin6__get_provider_schema__request__descriptor,
+      get_provider_schema),
+    M("ValidateProviderConfig",
+      tfplugin6__validate_provider_config__request__descriptor,
+      validate_provider_config),
+    M("ValidateResourceConfig",
+      tfplugin6__validate_resource_config__request__descriptor,
+      cr_rpc_validate_resource_config),
+    M("ValidateDataResourceConfig",
+      tfplugin6__validate_data_resource_config__request__descriptor,
+      validate_data_resource_config),
+    M("UpgradeResourceState",
+      tfplugin6__upgrade_resource_state__request__descriptor,
+      cr_rpc_upgrade_resource_state),
+    M("ConfigureProvider", tfplugin6__configure_provider__request__descriptor,
+      configure_provider),
+    M("ReadResource", tfplugin6__read_resource__request__descriptor,
+      cr_rpc_read_resource),
+    M("PlanResourceChange",
+      tfplugin6__plan_resource_change__request__descriptor,
+      cr_rpc_plan_resource_change),
+    M("ApplyResourceChange",
+      tfplugin6__apply_resource_change__request__descriptor,
+      cr_rpc_apply_resource_change),
+    M("ImportResourceState",
+      tfplugin6__import_resource_state__request__descriptor,
+      cr_rpc_import_resource_state),
+    M("ReadDataSource", tfplugin6__read_data_source__request__descriptor,
+      read_data_source),
+    M("GetFunctions", tfplugin6__get_functions__request__descriptor,
+      get_functions),
+    M("StopProvider", tfplugin6__stop_provider__request__descriptor,
+      stop_provider),
+};
+
+const cr_method *cr_rpc_methods(size_t *count)
+{
+    *count = sizeof methods / sizeof methods[0];
+    return methods;
+}
