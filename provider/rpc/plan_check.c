@@ -1,0 +1,495 @@
+/*
+ * rpc/plan_check.c — Terraform's rules on planned values and apply results,
+ * checked before we answer.
+ *
+ * Terraform rejects a plan or an apply result that breaks its rules with
+ * "Provider produced invalid plan" or "Provider produced inconsistent result
+ * after apply", wording that sends users to the provider's issue tracker
+ * with little to go on. Checking the same rules here turns a resource bug
+ * into an error diagnostic that names the attribute, and keeps a bad value
+ * from ever reaching Terraform's state.
+ *
+ * The rules mirror Terraform's objchange package:
+ *  - conformance: every value has the schema's type;
+ *  - plan: a non-null config value is planned unchanged or as the prior
+ *    value; a null config value stays null unless the attribute is
+ *    computed; computed-only attributes may be anything; LIST/SET/MAP
+ *    blocks are never null and keep the config's element count;
+ *  - apply: every known planned value is in the result, unchanged.
+ * Diagnostics name paths, never values: a value may be sensitive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/internal.h"
+
+static void path_error(cr_diags *diags, cr_path *path, const char *summary,
+                       const char *what)
+{
+    char *where = cr_path_format(path);
+    cr_diags_error(diags, path, summary,
+                   "%s%s%s This is a bug in the provider; please report it.",
+                   where && *where ? where : "", where && *where ? ": " : "",
+                   what);
+    free(where);
+}
+
+static const char *type_name(const cr_type *t)
+{
+    switch (t->kind) {
+    case CR_TYPE_STRING:  return "a string";
+    case CR_TYPE_NUMBER:  return "a number";
+    case CR_TYPE_BOOL:    return "a bool";
+    case CR_TYPE_DYNAMIC: return "any value";
+    case CR_TYPE_LIST:    return "a list";
+    case CR_TYPE_SET:     return "a set";
+    case CR_TYPE_MAP:     return "a map";
+    case CR_TYPE_OBJECT:  return "an object";
+    case CR_TYPE_TUPLE:   return "a tuple";
+    }
+    return "a value";
+}
+
+static bool kind_matches(cr_value_kind k, cr_type_kind t)
+{
+    switch (t) {
+    case CR_TYPE_STRING: return k == CR_STRING;
+    case CR_TYPE_NUMBER: return k == CR_NUMBER;
+    case CR_TYPE_BOOL:   return k == CR_BOOL;
+    case CR_TYPE_LIST:   return k == CR_LIST;
+    case CR_TYPE_SET:    return k == CR_SET;
+    case CR_TYPE_MAP:    return k == CR_MAP;
+    case CR_TYPE_OBJECT: return k == CR_OBJECT;
+    case CR_TYPE_TUPLE:  return k == CR_TUPLE;
+    case CR_TYPE_DYNAMIC: return true;
+    }
+    return false;
+}
+
+void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
+                           const char *summary, cr_diags *diags)
+{
+    char what[160];
+
+    if (v == NULL || t == NULL || t->kind == CR_TYPE_DYNAMIC)
+        return;
+    if (v->kind == CR_NULL || v->kind == CR_UNKNOWN)
+        return;
+    if (!kind_matches(v->kind, t->kind)) {
+        snprintf(what, sizeof what, "the value is not %s.", type_name(t));
+        path_error(diags, path, summary, what);
+        return;
+    }
+    switch (t->kind) {
+    case CR_TYPE_LIST:
+    case CR_TYPE_SET:
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            if (t->kind == CR_TYPE_LIST && cr_path_push_index(path, (int64_t)i))
+                return;
+            cr_rpc_check_conforms(v->u.coll.items[i], t->elem, path, summary,
+                                  diags);
+            if (t->kind == CR_TYPE_LIST)
+                cr_path_pop(path);
+        }
+        break;
+    case CR_TYPE_MAP:
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            if (cr_path_push_key(path, v->u.coll.keys[i]))
+                return;
+            cr_rpc_check_conforms(v->u.coll.items[i], t->elem, path, summary,
+                                  diags);
+            cr_path_pop(path);
+        }
+        break;
+    case CR_TYPE_OBJECT:
+        /* Exactly the type's attributes: both lists are sorted by name. */
+        if (v->u.coll.len != t->nattrs) {
+            snprintf(what, sizeof what,
+                     "an object with %zu attributes is required (%zu given).",
+                     t->nattrs, v->u.coll.len);
+            path_error(diags, path, summary, what);
+            return;
+        }
+        for (size_t i = 0; i < t->nattrs; i++) {
+            const cr_value *av = cr_value_get(v, t->attrs[i].name);
+            if (cr_path_push_attr(path, t->attrs[i].name))
+                return;
+            if (av == NULL)
+                path_error(diags, path, summary, "the attribute is missing.");
+            else
+                cr_rpc_check_conforms(av, t->attrs[i].type, path, summary,
+                                      diags);
+            cr_path_pop(path);
+        }
+        break;
+    case CR_TYPE_TUPLE:
+        if (v->u.coll.len != t->nattrs) {
+            snprintf(what, sizeof what,
+                     "a tuple of %zu elements is required (%zu given).",
+                     t->nattrs, v->u.coll.len);
+            path_error(diags, path, summary, what);
+            return;
+        }
+        for (size_t i = 0; i < t->nattrs; i++) {
+            if (cr_path_push_index(path, (int64_t)i))
+                return;
+            cr_rpc_check_conforms(v->u.coll.items[i], t->attrs[i].type, path,
+                                  summary, diags);
+            cr_path_pop(path);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- plan ---------------------------------------------------------------- */
+
+#define PLAN_SUMMARY "Provider produced an invalid plan"
+
+static const cr_value *attr_of(const cr_value *obj, const char *name)
+{
+    if (obj == NULL || obj->kind != CR_OBJECT)
+        return NULL;
+    return cr_value_get(obj, name);
+}
+
+static bool is_null(const cr_value *v)
+{
+    return v == NULL || v->kind == CR_NULL;
+}
+
+static void check_plan_object(const cr_schema *s, const cr_value *prior,
+                              const cr_value *config, const cr_value *planned,
+                              cr_path *path, cr_diags *diags);
+
+static void check_plan_attr(const cr_attr_schema *a, const cr_value *prior,
+                            const cr_value *config, const cr_value *planned,
+                            cr_path *path, cr_diags *diags)
+{
+    bool computed = (a->flags & CR_ATTR_COMPUTED) != 0;
+    bool optional = (a->flags & CR_ATTR_OPTIONAL) != 0;
+    bool required = (a->flags & CR_ATTR_REQUIRED) != 0;
+
+    if (planned == NULL) {
+        path_error(diags, path, PLAN_SUMMARY,
+                   "the planned object lacks this attribute.");
+        return;
+    }
+    /* Planned as configured, or kept as it was: both always fine. */
+    if (config != NULL && cr_value_equal(planned, config))
+        return;
+    if (!is_null(prior) && !is_null(config) && cr_value_equal(planned, prior))
+        return;
+    if (computed && !optional && !required)
+        return;
+    if (is_null(config) && computed)
+        return;
+    if (is_null(config) && !is_null(planned)) {
+        path_error(diags, path, PLAN_SUMMARY,
+                   "a value was planned for an attribute that is not set in "
+                   "the configuration and is not computed.");
+        return;
+    }
+    if (a->nested != NULL && a->nested_mode == CR_NEST_SINGLE &&
+        !is_null(config) && !is_null(planned) &&
+        !cr_value_is_unknown(config) && !cr_value_is_unknown(planned)) {
+        check_plan_object(a->nested, is_null(prior) ? NULL : prior, config,
+                          planned, path, diags);
+        return;
+    }
+    if (a->nested != NULL && a->nested_mode != CR_NEST_SINGLE &&
+        !is_null(config) && !is_null(planned) &&
+        !cr_value_is_unknown(config) && !cr_value_is_unknown(planned)) {
+        /* Collections of nested objects: the elements may hold computed
+         * attributes, so only the element count is checked here. */
+        if (config->u.coll.len != planned->u.coll.len)
+            path_error(diags, path, PLAN_SUMMARY,
+                       "the planned number of elements differs from the "
+                       "configuration.");
+        return;
+    }
+    if (is_null(prior))
+        path_error(diags, path, PLAN_SUMMARY,
+                   "the planned value does not match the configuration.");
+    else
+        path_error(diags, path, PLAN_SUMMARY,
+                   "the planned value matches neither the configuration nor "
+                   "the prior state.");
+}
+
+static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
+                             const cr_value *config, const cr_value *planned,
+                             cr_path *path, cr_diags *diags)
+{
+    const cr_schema empty = {0};
+    const cr_schema *bs = b->block ? b->block : &empty;
+
+    switch (b->nesting) {
+    case CR_NEST_SINGLE:
+    case CR_NEST_GROUP:
+        if (is_null(config) && b->nesting == CR_NEST_SINGLE) {
+            if (!is_null(planned))
+                path_error(diags, path, PLAN_SUMMARY,
+                           "a block absent from the configuration was "
+                           "planned.");
+            return;
+        }
+        if (planned == NULL || planned->kind != CR_OBJECT) {
+            if (!cr_value_is_unknown(config))
+                path_error(diags, path, PLAN_SUMMARY,
+                           "a configured block was planned null.");
+            return;
+        }
+        if (config != NULL && config->kind == CR_OBJECT)
+            check_plan_object(bs, prior, config, planned, path, diags);
+        return;
+    case CR_NEST_LIST:
+    case CR_NEST_SET:
+    case CR_NEST_MAP:
+        if (is_null(planned)) {
+            path_error(diags, path, PLAN_SUMMARY,
+                       "a list, set or map of blocks must be empty rather "
+                       "than null.");
+            return;
+        }
+        if (config != NULL && !cr_value_is_unknown(config) &&
+            !cr_value_is_unknown(planned) && config->kind != CR_NULL &&
+            config->u.coll.len != planned->u.coll.len)
+            path_error(diags, path, PLAN_SUMMARY,
+                       "the planned number of blocks differs from the "
+                       "configuration.");
+        if (b->nesting == CR_NEST_LIST && config != NULL &&
+            config->kind == CR_LIST && planned->kind == CR_LIST &&
+            config->u.coll.len == planned->u.coll.len) {
+            const cr_value *pl = prior;
+            for (size_t i = 0; i < planned->u.coll.len; i++) {
+                const cr_value *pe = planned->u.coll.items[i];
+                const cr_value *ce = config->u.coll.items[i];
+                const cr_value *pre =
+                    (pl && pl->kind == CR_LIST && i < pl->u.coll.len)
+                        ? pl->u.coll.items[i] : NULL;
+                if (cr_path_push_index(path, (int64_t)i))
+                    return;
+                if (cr_value_is_unknown(pe))
+                    path_error(diags, path, PLAN_SUMMARY,
+                               "a block must not be planned wholly unknown.");
+                else if (pe->kind == CR_OBJECT && ce->kind == CR_OBJECT)
+                    check_plan_object(bs, pre, ce, pe, path, diags);
+                cr_path_pop(path);
+            }
+        }
+        return;
+    }
+}
+
+static void check_plan_object(const cr_schema *s, const cr_value *prior,
+                              const cr_value *config, const cr_value *planned,
+                              cr_path *path, cr_diags *diags)
+{
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const cr_attr_schema *a = &s->attrs[i];
+        if (cr_path_push_attr(path, a->name))
+            return;
+        check_plan_attr(a, attr_of(prior, a->name), attr_of(config, a->name),
+                        attr_of(planned, a->name), path, diags);
+        cr_path_pop(path);
+    }
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const cr_block_schema *b = &s->blocks[i];
+        if (cr_path_push_attr(path, b->type_name))
+            return;
+        check_plan_block(b, attr_of(prior, b->type_name),
+                         attr_of(config, b->type_name),
+                         attr_of(planned, b->type_name), path, diags);
+        cr_path_pop(path);
+    }
+}
+
+void cr_rpc_check_plan(const cr_schema *s, const cr_value *prior,
+                       const cr_value *config, const cr_value *planned,
+                       cr_diags *diags)
+{
+    cr_path path = {0};
+    const cr_type *t = cr_schema_type(s);
+
+    if (planned == NULL || planned->kind != CR_OBJECT) {
+        path_error(diags, &path, PLAN_SUMMARY,
+                   planned != NULL && planned->kind == CR_UNKNOWN
+                       ? "the planned object is wholly unknown."
+                       : "the planned object is null for a create or "
+                         "update.");
+        return;
+    }
+    cr_rpc_check_conforms(planned, t, &path, PLAN_SUMMARY, diags);
+    if (cr_diags_has_error(diags))
+        goto out;
+    check_plan_object(s, is_null(prior) ? NULL : prior, config, planned,
+                      &path, diags);
+out:
+    cr_path_free(&path);
+}
+
+/* ---- apply --------------------------------------------------------------- */
+
+#define APPLY_SUMMARY "Provider produced an inconsistent result after apply"
+
+static void check_compat(const cr_value *planned, const cr_value *actual,
+                         cr_path *path, cr_diags *diags)
+{
+    if (planned->kind == CR_UNKNOWN)
+        return;                 /* anything conforming; known-ness checked
+                                   separately */
+    if (planned->kind == CR_NULL) {
+        if (actual->kind != CR_NULL)
+            path_error(diags, path, APPLY_SUMMARY,
+                       "the plan said null, but the result has a value.");
+        return;
+    }
+    if (actual->kind == CR_NULL || actual->kind != planned->kind) {
+        path_error(diags, path, APPLY_SUMMARY,
+                   actual->kind == CR_NULL
+                       ? "the plan had a value, but the result is null."
+                       : "the result has another type than the plan.");
+        return;
+    }
+    switch (planned->kind) {
+    case CR_OBJECT:
+    case CR_MAP:
+        if (planned->u.coll.len != actual->u.coll.len) {
+            path_error(diags, path, APPLY_SUMMARY,
+                       planned->kind == CR_MAP
+                           ? "the result has other map keys than the plan."
+                           : "the result has other attributes than the "
+                             "plan.");
+            return;
+        }
+        for (size_t i = 0; i < planned->u.coll.len; i++) {
+            const char *k = planned->u.coll.keys[i];
+            const cr_value *av = cr_value_get(actual, k);
+            if (planned->kind == CR_OBJECT ? cr_path_push_attr(path, k)
+                                           : cr_path_push_key(path, k))
+                return;
+            if (av == NULL)
+                path_error(diags, path, APPLY_SUMMARY,
+                           "the result lacks this element of the plan.");
+            else
+                check_compat(planned->u.coll.items[i], av, path, diags);
+            cr_path_pop(path);
+        }
+        return;
+    case CR_LIST:
+    case CR_TUPLE:
+        if (planned->u.coll.len != actual->u.coll.len) {
+            path_error(diags, path, APPLY_SUMMARY,
+                       "the result has another number of elements than the "
+                       "plan.");
+            return;
+        }
+        for (size_t i = 0; i < planned->u.coll.len; i++) {
+            if (cr_path_push_index(path, (int64_t)i))
+                return;
+            check_compat(planned->u.coll.items[i], actual->u.coll.items[i],
+                         path, diags);
+            cr_path_pop(path);
+        }
+        return;
+    case CR_SET:
+        /* Set elements have no identity; an unknown inside a planned set
+         * can match anything, so only wholly known sets are compared. */
+        if (cr_value_is_wholly_known(planned) &&
+            !cr_value_equal(planned, actual))
+            path_error(diags, path, APPLY_SUMMARY,
+                       "the result set differs from the planned set.");
+        return;
+    default:
+        if (!cr_value_equal(planned, actual))
+            path_error(diags, path, APPLY_SUMMARY,
+                       "the result differs from the planned value.");
+        return;
+    }
+}
+
+void cr_rpc_check_apply(const cr_value *planned, const cr_value *actual,
+                        cr_diags *diags)
+{
+    cr_path path = {0};
+
+    if (is_null(planned)) {
+        if (!is_null(actual))
+            path_error(diags, &path, APPLY_SUMMARY,
+                       "the object was to be destroyed, but the result is "
+                       "not null.");
+        return;
+    }
+    if (is_null(actual)) {
+        path_error(diags, &path, APPLY_SUMMARY,
+                   "the result of a create or update is null.");
+        return;
+    }
+    if (!cr_value_is_wholly_known(actual)) {
+        path_error(diags, &path, APPLY_SUMMARY,
+                   "the result still holds unknown values.");
+        return;
+    }
+    cr_rpc_check_conforms(actual, planned->type, &path, APPLY_SUMMARY, diags);
+    if (!cr_diags_has_error(diags))
+        check_compat(planned, actual, &path, diags);
+    cr_path_free(&path);
+}
+
+/* ---- requires_replace ---------------------------------------------------- */
+
+static bool has_path(const cr_path *paths, size_t n, const cr_path *p)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (paths[i].len != p->len)
+            continue;
+        size_t j = 0;
+        for (; j < p->len; j++) {
+            const cr_path_step *a = &paths[i].steps[j], *b = &p->steps[j];
+            if (a->kind != b->kind)
+                break;
+            if (a->kind == CR_STEP_INDEX ? a->index != b->index
+                                         : strcmp(a->name, b->name) != 0)
+                break;
+        }
+        if (j == p->len)
+            return true;
+    }
+    return false;
+}
+
+int cr_rpc_requires_replace(const cr_schema *s, const cr_value *prior,
+                            const cr_value *planned, cr_path **paths,
+                            size_t *npaths)
+{
+    if (is_null(prior) || planned == NULL || planned->kind != CR_OBJECT)
+        return 0;               /* create and destroy replace nothing */
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const cr_attr_schema *a = &s->attrs[i];
+        if (!(a->flags & CR_ATTR_FORCE_NEW))
+            continue;
+        const cr_value *pv = attr_of(prior, a->name);
+        const cr_value *nv = attr_of(planned, a->name);
+        if (pv != NULL && nv != NULL && cr_value_is_wholly_known(nv) &&
+            cr_value_equal(pv, nv))
+            continue;
+        cr_path p = {0};
+        if (cr_path_push_attr(&p, a->name))
+            return -1;
+        if (has_path(*paths, *npaths, &p)) {
+            cr_path_free(&p);
+            continue;
+        }
+        cr_path *grown = realloc(*paths, (*npaths + 1) * sizeof *grown);
+        if (grown == NULL) {
+            cr_path_free(&p);
+            return -1;
+        }
+        *paths = grown;
+        grown[(*npaths)++] = p;
+    }
+    return 0;
+}

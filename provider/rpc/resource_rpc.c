@@ -1,0 +1,628 @@
+/*
+ * rpc/resource_rpc.c — the managed-resource RPCs of tfplugin6.Provider:
+ * ValidateResourceConfig, UpgradeResourceState, ReadResource,
+ * PlanResourceChange, ApplyResourceChange and ImportResourceState.
+ *
+ * Each handler does the protocol work around one function of the resource
+ * vtable: find the resource type, decode the request's values against the
+ * schema's type, call the resource, check the answer against Terraform's
+ * rules (plan_check.c), encode it and translate the diagnostics. A resource
+ * therefore only deals in cr_values; a bug in one becomes an error
+ * diagnostic naming the attribute instead of Terraform's "Provider produced
+ * invalid plan".
+ *
+ * Every failure is a diagnostic with status OK. Values are never logged
+ * (they may be sensitive); type names and RPC names are.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "common/log.h"
+#include "rpc/internal.h"
+
+/* ---- common shape of a handler ------------------------------------------- */
+
+static const cr_resource_type *find_type(const char *rpc,
+                                         const char *type_name,
+                                         cr_diags *diags)
+{
+    const cr_resource_type *rt = cr_resource_find(type_name ? type_name : "");
+
+    cr_log_kv(CR_LOG_TRACE, CR_RPC_LOG, "received", "tf_rpc", rpc,
+              "tf_resource_type", type_name ? type_name : "", NULL);
+    if (rt == NULL)
+        cr_diags_error(diags, NULL, "Unknown resource type",
+                       "The cellrouter provider has no resource type \"%s\".",
+                       type_name ? type_name : "");
+    return rt;
+}
+
+/* Translates the diagnostics into the response field, logs the outcome
+ * and frees them. Returns the gRPC status for the handler to return. */
+static int finish(cr_call *call, const char *rpc, const char *type_name,
+                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
+                  size_t *nfield, ProtobufCMessage *resp,
+                  ProtobufCMessage **response, const char **message)
+{
+    int rc = cr_rpc_diags_to_pb(call, diags, field, nfield);
+
+    cr_rpc_log_done(rpc, type_name, diags);
+    cr_diags_free(diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = resp;
+    return GRPC_STATUS_OK;
+}
+
+/* Copies opaque private bytes into the call, so that the response does
+ * not point into the request. */
+static int echo_bytes(cr_call *call, const ProtobufCBinaryData *in,
+                      ProtobufCBinaryData *out)
+{
+    out->len = 0;
+    out->data = NULL;
+    if (in->len == 0)
+        return 0;
+    out->data = cr_call_alloc(call, in->len);
+    if (out->data == NULL)
+        return -1;
+    memcpy(out->data, in->data, in->len);
+    out->len = in->len;
+    return 0;
+}
+
+static void oom_diag(cr_diags *diags)
+{
+    cr_diags_error(diags, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory.");
+}
+
+/* A value the resource hands back as state must be a known object of the
+ * schema's type: anything else would be stored by Terraform as garbage. */
+static bool state_ok(const cr_value *v, const cr_type *t, const char *summary,
+                     cr_diags *diags)
+{
+    cr_diags local = CR_DIAGS_INIT;
+    cr_path path = {0};
+
+    if (v == NULL || v->kind == CR_NULL)
+        return true;
+    if (!cr_value_is_wholly_known(v))
+        cr_diags_error(&local, NULL, summary, "%s",
+                       "The provider returned a state with unknown values. "
+                       "This is a bug in the provider; please report it.");
+    else
+        cr_rpc_check_conforms(v, t, &path, summary, &local);
+    cr_path_free(&path);
+    bool ok = !cr_diags_has_error(&local);
+    cr_diags_move(diags, &local);
+    return ok;
+}
+
+/* ---- ValidateResourceConfig ---------------------------------------------- */
+
+int cr_rpc_validate_resource_config(cr_call *call,
+                                    const ProtobufCMessage *request,
+                                    ProtobufCMessage **response,
+                                    const char **message)
+{
+    static const char rpc[] = "ValidateResourceConfig";
+    const Tfplugin6__ValidateResourceConfig__Request *req =
+        (const void *)request;
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__validate_resource_config__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__ValidateResourceConfig__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__validate_resource_config__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    if (rt != NULL) {
+        const cr_type *t = cr_schema_type(rt->schema);
+        cr_value *config = t ? cr_rpc_dv_decode(req->config, t,
+                                                "resource configuration",
+                                                &diags)
+                             : NULL;
+        if (t == NULL)
+            oom_diag(&diags);
+        /* A wholly unknown config (e.g. from a module not yet applied) has
+         * nothing to validate yet; unknowns inside are the resource's to
+         * tolerate. */
+        if (config != NULL && config->kind == CR_OBJECT)
+            rt->validate(config, &diags);
+        cr_value_free(config);
+    }
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+}
+
+/* ---- UpgradeResourceState ------------------------------------------------ */
+
+/* Runs the resource's upgraders on a parsed state, from `version` up to the
+ * schema's version. False (with diagnostics) when one is missing or fails. */
+static bool run_upgraders(const cr_resource_type *rt, json_t *state,
+                          int64_t version, cr_diags *diags)
+{
+    for (int64_t v = version; v < rt->schema->version; v++) {
+        const cr_state_upgrader *u = NULL;
+        for (size_t i = 0; i < rt->nupgraders; i++)
+            if (rt->upgraders[i].from_version == v)
+                u = &rt->upgraders[i];
+        if (u == NULL || u->upgrade == NULL) {
+            cr_diags_error(diags, NULL, "Cannot upgrade resource state",
+                           "The provider has no upgrade for %s state of "
+                           "schema version %lld. This is a bug in the "
+                           "provider; please report it.",
+                           rt->type_name, (long long)v);
+            return false;
+        }
+        cr_diags local = CR_DIAGS_INIT;
+        int rc = u->upgrade(state, &local);
+        bool failed = rc != 0 || cr_diags_has_error(&local);
+        if (failed && !cr_diags_has_error(&local))
+            cr_diags_error(&local, NULL, "Cannot upgrade resource state",
+                           "Upgrading %s state from schema version %lld "
+                           "failed.", rt->type_name, (long long)v);
+        cr_diags_move(diags, &local);
+        if (failed)
+            return false;
+        cr_log_debug(CR_RPC_LOG, "upgraded %s state from version %lld",
+                     rt->type_name, (long long)v);
+    }
+    return true;
+}
+
+/* The state of `raw` as a value of the current schema's type; NULL with
+ * diagnostics when it cannot be. */
+static cr_value *upgrade_state(const cr_resource_type *rt,
+                               const Tfplugin6__RawState *raw,
+                               int64_t version, const cr_type *t,
+                               cr_diags *diags)
+{
+    if (raw == NULL || (raw->json.len == 0 && raw->n_flatmap == 0)) {
+        cr_diags_error(diags, NULL, "Cannot upgrade resource state",
+                       "Terraform sent no stored state for a %s instance.",
+                       rt->type_name);
+        return NULL;
+    }
+    if (raw->json.len == 0) {
+        cr_diags_error(diags, NULL, "Cannot upgrade resource state",
+                       "The stored state of this %s is in the flatmap form "
+                       "of Terraform before 0.12: pre-0.12 state not "
+                       "supported. Remove it from the state (terraform "
+                       "state rm) and import it again.", rt->type_name);
+        return NULL;
+    }
+    if (version < 0 || version > rt->schema->version) {
+        cr_diags_error(diags, NULL, "Cannot upgrade resource state",
+                       "The stored state of this %s has schema version "
+                       "%lld, but this provider knows versions 0 to %lld: "
+                       "it was written by a newer version of the provider. "
+                       "Upgrade the provider.", rt->type_name,
+                       (long long)version, (long long)rt->schema->version);
+        return NULL;
+    }
+    if (version == rt->schema->version)
+        /* No upgrade: the codec reads the bytes as they are, keeping the
+         * exact decimal text of numbers. */
+        return cr_value_decode_json((const char *)raw->json.data,
+                                    raw->json.len, t, diags);
+
+    json_error_t jerr;
+    json_t *state = json_loadb((const char *)raw->json.data, raw->json.len,
+                               JSON_REJECT_DUPLICATES, &jerr);
+    if (state == NULL) {
+        cr_diags_error(diags, NULL, "Invalid stored state",
+                       "The stored state of this %s is not valid JSON: "
+                       "%d:%d: %s", rt->type_name, jerr.line, jerr.column,
+                       jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(state)) {
+        json_decref(state);
+        cr_diags_error(diags, NULL, "Invalid stored state",
+                       "The stored state of this %s is not a JSON object.",
+                       rt->type_name);
+        return NULL;
+    }
+    cr_value *v = NULL;
+    if (run_upgraders(rt, state, version, diags)) {
+        char *text = json_dumps(state, JSON_COMPACT);
+        if (text == NULL)
+            oom_diag(diags);
+        else
+            v = cr_value_decode_json(text, strlen(text), t, diags);
+        free(text);
+    }
+    json_decref(state);
+    return v;
+}
+
+int cr_rpc_upgrade_resource_state(cr_call *call,
+                                  const ProtobufCMessage *request,
+                                  ProtobufCMessage **response,
+                                  const char **message)
+{
+    static const char rpc[] = "UpgradeResourceState";
+    const Tfplugin6__UpgradeResourceState__Request *req =
+        (const void *)request;
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__upgrade_resource_state__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__UpgradeResourceState__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__upgrade_resource_state__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
+    if (rt != NULL && t == NULL)
+        oom_diag(&diags);
+    if (t != NULL) {
+        cr_value *v = upgrade_state(rt, req->raw_state, req->version, t,
+                                    &diags);
+        if (v != NULL && v->kind == CR_NULL) {
+            /* A null upgraded_state drops the instance from the state
+             * without a word: refuse rather than lose track of it. */
+            cr_diags_error(&diags, NULL, "Invalid stored state",
+                           "The stored state of this %s is null.",
+                           rt->type_name);
+        } else if (v != NULL &&
+                   state_ok(v, t, "Invalid upgraded state", &diags)) {
+            r->upgraded_state = cr_rpc_dv_encode(call, v);
+            if (r->upgraded_state == NULL) {
+                cr_value_free(v);
+                cr_diags_free(&diags);
+                return cr_rpc_oom(message);
+            }
+        }
+        cr_value_free(v);
+    }
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+}
+
+/* ---- ReadResource -------------------------------------------------------- */
+
+int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
+                         ProtobufCMessage **response, const char **message)
+{
+    static const char rpc[] = "ReadResource";
+    const Tfplugin6__ReadResource__Request *req = (const void *)request;
+    cr_rpc_provider *p = cr_call_ctx(call);
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(request,
+                           &tfplugin6__read_resource__request__descriptor,
+                           message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__ReadResource__Response *r =
+        cr_rpc_msg_new(call, &tfplugin6__read_resource__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    /* An empty private in the response erases it: always echo. */
+    if (echo_bytes(call, &req->private_, &r->private_) != 0)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
+    if (rt != NULL && t == NULL)
+        oom_diag(&diags);
+    if (t == NULL)
+        goto out;
+
+    cr_value *current = cr_rpc_dv_decode(req->current_state, t,
+                                         "current state", &diags);
+    if (current == NULL)
+        goto out;
+    cr_value *fresh = NULL;
+    if (current->kind != CR_NULL) {
+        cr_diags local = CR_DIAGS_INIT;
+        rt->read(&p->state, current, &fresh, &local);
+        bool failed = cr_diags_has_error(&local);
+        cr_diags_move(&diags, &local);
+        if (!state_ok(fresh, t, "Provider returned an invalid state",
+                      &diags) ||
+            (failed && fresh == NULL)) {
+            /* Keep what Terraform had rather than dropping the object. */
+            cr_value_free(fresh);
+            fresh = current;
+            current = NULL;
+        }
+    }
+    /* fresh == NULL: the object is gone; Terraform plans to create it. */
+    r->new_state = cr_rpc_dv_encode(call, fresh);
+    cr_value_free(fresh);
+    cr_value_free(current);
+    if (r->new_state == NULL) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+out:
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+}
+
+/* ---- PlanResourceChange -------------------------------------------------- */
+
+static void plan_resp_free(cr_plan_resp *pr)
+{
+    cr_value_free(pr->planned);
+    for (size_t i = 0; i < pr->nrequires_replace; i++)
+        cr_path_free(&pr->requires_replace[i]);
+    free(pr->requires_replace);
+    cr_diags_free(&pr->diags);
+}
+
+int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
+                                ProtobufCMessage **response,
+                                const char **message)
+{
+    static const char rpc[] = "PlanResourceChange";
+    const Tfplugin6__PlanResourceChange__Request *req = (const void *)request;
+    cr_rpc_provider *p = cr_call_ctx(call);
+    cr_diags diags = CR_DIAGS_INIT;
+    cr_value *prior = NULL, *proposed = NULL, *config = NULL;
+    cr_plan_resp pr = {0};
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__plan_resource_change__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__PlanResourceChange__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__plan_resource_change__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    /* Nothing private changes while planning. */
+    if (echo_bytes(call, &req->prior_private, &r->planned_private) != 0)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
+    if (rt != NULL && t == NULL)
+        oom_diag(&diags);
+    if (t == NULL)
+        goto out;
+
+    prior = cr_rpc_dv_decode(req->prior_state, t, "prior state", &diags);
+    proposed = cr_rpc_dv_decode(req->proposed_new_state, t,
+                                "proposed new state", &diags);
+    config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
+    if (prior == NULL || proposed == NULL || config == NULL)
+        goto out;
+
+    if (proposed->kind == CR_NULL) {
+        /* Destroy: the plan is null, whatever the resource would say. */
+        r->planned_state = cr_rpc_dv_encode(call, NULL);
+        if (r->planned_state == NULL)
+            goto oom;
+        goto out;
+    }
+
+    cr_plan_req preq = { .prior = prior, .proposed = proposed,
+                         .config = config };
+    rt->plan(&p->state, &preq, &pr);
+    bool failed = cr_diags_has_error(&pr.diags);
+    cr_diags_move(&diags, &pr.diags);
+    if (failed)
+        goto out;               /* Terraform ignores the plan of an error */
+    if (pr.planned == NULL) {
+        cr_diags_error(&diags, NULL, "Provider produced an invalid plan",
+                       "The provider planned nothing for a %s that is not "
+                       "being destroyed. This is a bug in the provider; "
+                       "please report it.", rt->type_name);
+        goto out;
+    }
+    cr_rpc_check_plan(rt->schema, prior, config, pr.planned, &diags);
+    if (cr_diags_has_error(&diags))
+        goto out;
+
+    if (cr_rpc_requires_replace(rt->schema, prior, pr.planned,
+                                &pr.requires_replace,
+                                &pr.nrequires_replace) != 0)
+        goto oom;
+    /* Replacement paths only mean something for an update; on create
+     * Terraform ignores them, so we leave them out. */
+    if (prior->kind != CR_NULL && pr.nrequires_replace > 0) {
+        r->requires_replace = cr_call_alloc(
+            call, pr.nrequires_replace * sizeof *r->requires_replace);
+        if (r->requires_replace == NULL)
+            goto oom;
+        for (size_t i = 0; i < pr.nrequires_replace; i++) {
+            r->requires_replace[i] =
+                cr_rpc_path_to_pb(call, &pr.requires_replace[i]);
+            if (r->requires_replace[i] == NULL)
+                goto oom;
+            r->n_requires_replace++;
+        }
+    }
+    r->planned_state = cr_rpc_dv_encode(call, pr.planned);
+    if (r->planned_state == NULL)
+        goto oom;
+    r->legacy_type_system = false;
+out:
+    cr_value_free(prior);
+    cr_value_free(proposed);
+    cr_value_free(config);
+    plan_resp_free(&pr);
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+oom:
+    cr_value_free(prior);
+    cr_value_free(proposed);
+    cr_value_free(config);
+    plan_resp_free(&pr);
+    cr_diags_free(&diags);
+    return cr_rpc_oom(message);
+}
+
+/* ---- ApplyResourceChange ------------------------------------------------- */
+
+int cr_rpc_apply_resource_change(cr_call *call,
+                                 const ProtobufCMessage *request,
+                                 ProtobufCMessage **response,
+                                 const char **message)
+{
+    static const char rpc[] = "ApplyResourceChange";
+    const Tfplugin6__ApplyResourceChange__Request *req = (const void *)request;
+    cr_rpc_provider *p = cr_call_ctx(call);
+    cr_diags diags = CR_DIAGS_INIT;
+    cr_value *prior = NULL, *planned = NULL, *config = NULL;
+    cr_apply_resp ar = {0};
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__apply_resource_change__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__ApplyResourceChange__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__apply_resource_change__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+    if (echo_bytes(call, &req->planned_private, &r->private_) != 0)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
+    if (rt != NULL && t == NULL)
+        oom_diag(&diags);
+    if (t == NULL)
+        goto out;
+
+    prior = cr_rpc_dv_decode(req->prior_state, t, "prior state", &diags);
+    planned = cr_rpc_dv_decode(req->planned_state, t, "planned state",
+                               &diags);
+    config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
+    if (prior == NULL || planned == NULL || config == NULL) {
+        /* Nothing was done: Terraform keeps the prior state. */
+        goto out;
+    }
+
+    cr_apply_req areq = { .prior = prior, .planned = planned,
+                          .config = config };
+    rt->apply(&p->state, &areq, &ar);
+    bool failed = cr_diags_has_error(&ar.diags);
+    cr_diags_move(&diags, &ar.diags);
+
+    cr_value *result = ar.new_state;
+    ar.new_state = NULL;
+    if (!failed) {
+        cr_rpc_check_apply(planned, result, &diags);
+    } else if (result == NULL && prior->kind != CR_NULL) {
+        /* A failed update or delete with no word on the object: it is
+         * still what it was. */
+        result = cr_value_copy(prior);
+        if (result == NULL)
+            goto oom;
+    }
+    /* Whatever happened, answer a state Terraform can store: a known
+     * object of our type, else the prior state. */
+    if (!state_ok(result, t, "Provider returned an invalid state", &diags)) {
+        cr_value_free(result);
+        result = prior->kind != CR_NULL ? cr_value_copy(prior) : NULL;
+        if (result == NULL && prior->kind != CR_NULL)
+            goto oom;
+    }
+    r->new_state = cr_rpc_dv_encode(call, result);
+    cr_value_free(result);
+    if (r->new_state == NULL)
+        goto oom;
+    r->legacy_type_system = false;
+out:
+    cr_value_free(prior);
+    cr_value_free(planned);
+    cr_value_free(config);
+    cr_value_free(ar.new_state);
+    cr_diags_free(&ar.diags);
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+oom:
+    cr_value_free(prior);
+    cr_value_free(planned);
+    cr_value_free(config);
+    cr_value_free(ar.new_state);
+    cr_diags_free(&ar.diags);
+    cr_diags_free(&diags);
+    return cr_rpc_oom(message);
+}
+
+/* ---- ImportResourceState ------------------------------------------------- */
+
+int cr_rpc_import_resource_state(cr_call *call,
+                                 const ProtobufCMessage *request,
+                                 ProtobufCMessage **response,
+                                 const char **message)
+{
+    static const char rpc[] = "ImportResourceState";
+    const Tfplugin6__ImportResourceState__Request *req =
+        (const void *)request;
+    cr_rpc_provider *p = cr_call_ctx(call);
+    cr_diags diags = CR_DIAGS_INIT;
+
+    if (!cr_rpc_request_is(
+            request, &tfplugin6__import_resource_state__request__descriptor,
+            message))
+        return GRPC_STATUS_INVALID_ARGUMENT;
+    Tfplugin6__ImportResourceState__Response *r = cr_rpc_msg_new(
+        call, &tfplugin6__import_resource_state__response__descriptor);
+    if (r == NULL)
+        return cr_rpc_oom(message);
+
+    const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
+    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
+    if (rt != NULL && t == NULL)
+        oom_diag(&diags);
+    if (t == NULL)
+        goto out;
+    if (req->id != NULL)
+        cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "importing", "tf_resource_type",
+                  rt->type_name, "id", req->id, NULL);
+
+    cr_value *state = NULL;
+    cr_diags local = CR_DIAGS_INIT;
+    rt->import(&p->state, req->id ? req->id : "", &state, &local);
+    bool failed = cr_diags_has_error(&local);
+    cr_diags_move(&diags, &local);
+    if (failed) {
+        cr_value_free(state);
+        goto out;
+    }
+    /* Terraform needs exactly one object, not null, without unknowns:
+     * ReadResource, called next, fills it in. */
+    if (state == NULL || state->kind == CR_NULL) {
+        cr_diags_error(&diags, NULL, "Import returned no resources",
+                       "The provider imported nothing for id \"%s\". This "
+                       "is a bug in the provider; please report it.",
+                       req->id ? req->id : "");
+        cr_value_free(state);
+        goto out;
+    }
+    if (!state_ok(state, t, "Provider returned an invalid imported state",
+                  &diags)) {
+        cr_value_free(state);
+        goto out;
+    }
+    Tfplugin6__ImportResourceState__ImportedResource *ir = cr_rpc_msg_new(
+        call, &tfplugin6__import_resource_state__imported_resource__descriptor);
+    r->imported_resources = cr_call_alloc(call, sizeof *r->imported_resources);
+    if (ir == NULL || r->imported_resources == NULL ||
+        (ir->type_name = cr_call_strdup(call, rt->type_name)) == NULL ||
+        (ir->state = cr_rpc_dv_encode(call, state)) == NULL) {
+        cr_value_free(state);
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    cr_value_free(state);
+    r->imported_resources[0] = ir;
+    r->n_imported_resources = 1;
+out:
+    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                  &r->n_diagnostics, &r->base, response, message);
+}
