@@ -1,0 +1,979 @@
+/*
+ * tests/unit/test_tenant.c — the cellrouter_tenant resource against a real
+ * SQLite routing map in a temporary directory.
+ *
+ * Each test plays Terraform's part: it builds the configuration, the prior
+ * state and the proposed new state as Terraform would, calls the resource's
+ * functions and checks what Terraform checks (plans keep the configuration,
+ * results keep every known planned value) plus what the user sees
+ * (diagnostics, their attribute paths, the routing map's contents).
+ * Out-of-band changes go through a second store handle on the same file,
+ * the way cellctl makes them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "resource/resource.h"
+
+typedef struct fixture {
+    char dir[64];
+    char db[128];
+    cr_provider_state p;
+    cr_store *oob;          /* out-of-band writer, like cellctl */
+} fixture;
+
+static const cr_resource_type *R;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    cr_store_err err;
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/cr-tenant-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p.store, &err),
+                     CR_STORE_OK);
+    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->oob, &err),
+                     CR_STORE_OK);
+    R = cr_resource_find("cellrouter_tenant");
+    assert_non_null(R);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    char path[160];
+    cr_provider_close(&fx->p);
+    cr_store_close(fx->oob);
+    static const char *const files[] = { "map.db", "map.db-wal",
+                                         "map.db-shm", "map.db-journal" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(fx->dir), 0);
+    free(fx);
+    return 0;
+}
+
+/* ---- building values as Terraform would --------------------------------- */
+
+static const cr_type *T(void)
+{
+    const cr_type *t = cr_schema_type(R->schema);
+    assert_non_null(t);
+    return t;
+}
+
+static const cr_type *attr_type(const char *name)
+{
+    long i = cr_type_attr_index(T(), name);
+    assert_true(i >= 0);
+    return T()->attrs[i].type;
+}
+
+static void set(cr_value *o, const char *name, cr_value *v)
+{
+    assert_non_null(v);
+    assert_int_equal(cr_value_object_set(o, name, v), 0);
+}
+
+static void set_s(cr_value *o, const char *name, const char *s)
+{
+    set(o, name, s ? cr_value_string(s) : cr_value_null(attr_type(name)));
+}
+
+static void set_unknown(cr_value *o, const char *name)
+{
+    set(o, name, cr_value_unknown(attr_type(name)));
+}
+
+/* labels = { k1 = v1, ... } from a NULL-terminated key/value list; a NULL
+ * value after a key makes that element null. */
+static void set_labels(cr_value *o, const char *k, ...)
+{
+    cr_value *m = cr_value_collection(attr_type("labels"));
+    va_list ap;
+    assert_non_null(m);
+    va_start(ap, k);
+    for (; k; k = va_arg(ap, const char *)) {
+        const char *v = va_arg(ap, const char *);
+        cr_value *ev = v ? cr_value_string(v) : cr_value_null(&cr_type_string);
+        assert_int_equal(cr_value_map_put(m, k, ev), 0);
+    }
+    va_end(ap);
+    set(o, "labels", m);
+}
+
+/* A configuration: computed attributes null, labels null. */
+static cr_value *config(const char *tid, const char *cell, const char *ep,
+                        const char *sb_cell, const char *sb_ep)
+{
+    cr_value *o = cr_value_object(T());
+    assert_non_null(o);
+    set_s(o, "tenant_id", tid);
+    set_s(o, "cell_id", cell);
+    set_s(o, "endpoint", ep);
+    set_s(o, "standby_cell_id", sb_cell);
+    set_s(o, "standby_endpoint", sb_ep);
+    return o;
+}
+
+/* Terraform's proposed new state: the configuration, with computed
+ * attributes that are null in it taken from the prior state. */
+static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
+{
+    static const char *const computed[] = { "id", "version", "updated_at" };
+    cr_value *o = cr_value_copy(cfg);
+    assert_non_null(o);
+    for (size_t i = 0; i < 3; i++) {
+        const cr_value *c = cr_value_get(cfg, computed[i]);
+        if (prior && (!c || cr_value_is_null(c)))
+            set(o, computed[i], cr_value_copy(cr_value_get(prior, computed[i])));
+    }
+    return o;
+}
+
+/* ---- running Terraform's steps ------------------------------------------ */
+
+static size_t count_errors(const cr_diags *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++)
+        n += d->items[i].severity == CR_DIAG_ERROR;
+    return n;
+}
+
+static void print_diags(const cr_diags *d)
+{
+    for (size_t i = 0; i < d->len; i++) {
+        char *p = cr_path_format(&d->items[i].path);
+        fprintf(stderr, "  diag %d at %s: %s: %s\n", d->items[i].severity,
+                p ? p : "?", d->items[i].summary,
+                d->items[i].detail ? d->items[i].detail : "");
+        free(p);
+    }
+}
+
+static void plan_resp_free(cr_plan_resp *r)
+{
+    cr_value_free(r->planned);
+    for (size_t i = 0; i < r->nrequires_replace; i++)
+        cr_path_free(&r->requires_replace[i]);
+    free(r->requires_replace);
+    cr_diags_free(&r->diags);
+    memset(r, 0, sizeof *r);
+}
+
+static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
+                 cr_plan_resp *resp)
+{
+    cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
+    cr_plan_req req = { prior, prop, cfg };
+    memset(resp, 0, sizeof *resp);
+    R->plan(&fx->p, &req, resp);
+    cr_value_free(prop);
+}
+
+/* Terraform's check on a result: wholly known, and every known planned
+ * value kept exactly. */
+static void assert_result_matches_plan(const cr_value *planned,
+                                       const cr_value *state)
+{
+    assert_non_null(state);
+    assert_true(cr_value_is_wholly_known(state));
+    const cr_type *t = T();
+    for (size_t i = 0; i < t->nattrs; i++) {
+        const cr_value *pv = cr_value_get(planned, t->attrs[i].name);
+        const cr_value *sv = cr_value_get(state, t->attrs[i].name);
+        if (cr_value_is_wholly_known(pv) && !cr_value_equal(pv, sv)) {
+            fprintf(stderr, "attribute %s changed after apply\n",
+                    t->attrs[i].name);
+            fail();
+        }
+    }
+}
+
+static cr_value *apply(fixture *fx, const cr_value *prior,
+                       const cr_value *planned, const cr_value *cfg,
+                       cr_diags *diags)
+{
+    cr_apply_req req = { prior, planned, cfg };
+    cr_apply_resp resp;
+    memset(&resp, 0, sizeof resp);
+    R->apply(&fx->p, &req, &resp);
+    cr_diags_move(diags, &resp.diags);
+    return resp.new_state;
+}
+
+/* Plan and apply a configuration over `prior`, asserting success. Returns
+ * the new state (NULL after destroy). */
+static cr_value *converge(fixture *fx, const cr_value *prior,
+                          const cr_value *cfg)
+{
+    cr_plan_resp pr;
+    cr_diags d = CR_DIAGS_INIT;
+    plan(fx, prior, cfg, &pr);
+    if (count_errors(&pr.diags))
+        print_diags(&pr.diags);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    cr_value *st = apply(fx, prior, pr.planned, cfg, &d);
+    if (count_errors(&d))
+        print_diags(&d);
+    assert_int_equal(count_errors(&d), 0);
+    if (pr.planned)
+        assert_result_matches_plan(pr.planned, st);
+    else
+        assert_null(st);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    return st;
+}
+
+static const char *get_str(const cr_value *o, const char *name)
+{
+    return cr_value_get_str(o, name);
+}
+
+static int64_t get_version(const cr_value *o)
+{
+    const cr_value *v = cr_value_get(o, "version");
+    assert_non_null(v);
+    assert_int_equal(v->kind, CR_NUMBER);
+    assert_true(v->u.num.is_int);
+    return v->u.num.i;
+}
+
+static bool is_unknown(const cr_value *o, const char *name)
+{
+    const cr_value *v = cr_value_get(o, name);
+    return v && cr_value_is_unknown(v);
+}
+
+static bool is_null_attr(const cr_value *o, const char *name)
+{
+    const cr_value *v = cr_value_get(o, name);
+    return v && cr_value_is_null(v);
+}
+
+/* The index of the first diagnostic of severity `sev` at [attr] or
+ * [attr, key "key"], or -1. */
+static long diag_at(const cr_diags *d, cr_diag_severity sev,
+                    const char *attr, const char *key)
+{
+    for (size_t i = 0; i < d->len; i++) {
+        const cr_diag *g = &d->items[i];
+        size_t want = attr ? (key ? 2 : 1) : 0;
+        if (g->severity != sev || g->path.len != want)
+            continue;
+        if (attr && (g->path.steps[0].kind != CR_STEP_ATTR ||
+                     strcmp(g->path.steps[0].name, attr) != 0))
+            continue;
+        if (key && (g->path.steps[1].kind != CR_STEP_KEY ||
+                    strcmp(g->path.steps[1].name, key) != 0))
+            continue;
+        return (long)i;
+    }
+    return -1;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!hay || !strstr(hay, needle)) {
+        fprintf(stderr, "expected \"%s\" in \"%s\"\n", needle,
+                hay ? hay : "(null)");
+        fail();
+    }
+}
+
+static cr_entry *map_get(fixture *fx, const char *tid)
+{
+    cr_entry *e = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_get(fx->oob, tid, &e, &err), CR_STORE_OK);
+    return e;
+}
+
+/* cellctl set: an unconditional out-of-band write. */
+static void map_set_cell(fixture *fx, const char *tid, const char *cell)
+{
+    cr_entry *e = map_get(fx, tid);
+    cr_store_err err;
+    assert_non_null(e);
+    free(e->cell_id);
+    e->cell_id = strdup(cell);
+    assert_int_equal(cr_store_put(fx->oob, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_OK);
+    cr_entry_free(e);
+}
+
+#define EP_A "https://alpha.cells.example.com/ingest"
+#define EP_B "https://beta.cells.example.com/ingest"
+
+/* ---- validate ----------------------------------------------------------- */
+
+static void validate(const cr_value *cfg, cr_diags *d)
+{
+    memset(d, 0, sizeof *d);
+    R->validate(cfg, d);
+}
+
+static void test_validate_ok(void **state)
+{
+    (void)state;
+    cr_diags d;
+    cr_value *c = config("acme", "alpha", EP_A, "beta", EP_B);
+    set_labels(c, "tier", "gold", "team", "payments", NULL);
+    validate(c, &d);
+    print_diags(&d);
+    assert_int_equal(d.len, 0);
+    cr_value_free(c);
+}
+
+static void test_validate_unknowns_never_error(void **state)
+{
+    (void)state;
+    cr_diags d;
+    cr_value *c = config(NULL, NULL, NULL, NULL, NULL);
+    static const char *const all[] = { "tenant_id", "cell_id", "endpoint",
+        "standby_cell_id", "standby_endpoint", "labels" };
+    for (size_t i = 0; i < 6; i++)
+        set_unknown(c, all[i]);
+    validate(c, &d);
+    assert_int_equal(d.len, 0);
+
+    /* One half of the standby pair known, the other unknown: fine. */
+    set_s(c, "cell_id", "alpha");
+    set_s(c, "standby_cell_id", "beta");
+    validate(c, &d);
+    assert_int_equal(d.len, 0);
+    set_s(c, "standby_cell_id", "alpha");     /* equal to cell: error */
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "standby_cell_id", NULL) >= 0);
+    cr_diags_free(&d);
+
+    /* An unknown label value with a fine key is fine. */
+    cr_value *l = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *m = cr_value_collection(attr_type("labels"));
+    assert_int_equal(cr_value_map_put(m, "tier",
+                                      cr_value_unknown(&cr_type_string)), 0);
+    set(l, "labels", m);
+    validate(l, &d);
+    assert_int_equal(d.len, 0);
+
+    /* The whole configuration unknown. */
+    cr_value *u = cr_value_unknown(T());
+    validate(u, &d);
+    assert_int_equal(d.len, 0);
+    cr_value_free(u);
+    cr_value_free(l);
+    cr_value_free(c);
+}
+
+static void test_validate_paths(void **state)
+{
+    (void)state;
+    cr_diags d;
+    char long_id[600];
+    memset(long_id, 'a', 513);
+    long_id[513] = '\0';
+
+    cr_value *c = config(long_id, "Alpha_Cell", "ftp://alpha.example.com/",
+                         NULL, NULL);
+    set_labels(c, "tier", "gold", "bad", NULL, NULL);
+    validate(c, &d);
+    /* Every problem at once, each at its own path. */
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "tenant_id", NULL) >= 0);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "cell_id", NULL) >= 0);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "endpoint", NULL) >= 0);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "labels", "bad") >= 0);
+    assert_int_equal(diag_at(&d, CR_DIAG_ERROR, "labels", "tier"), -1);
+    assert_int_equal(d.len, 4);
+    cr_diags_free(&d);
+    cr_value_free(c);
+
+    /* Bad tenant ids: empty, a space, a leading dot. */
+    static const char *const bad_ids[] = { "", "acme corp", ".acme",
+                                           "acme/../x" };
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        c = config(bad_ids[i], "alpha", EP_A, NULL, NULL);
+        validate(c, &d);
+        assert_true(diag_at(&d, CR_DIAG_ERROR, "tenant_id", NULL) >= 0);
+        assert_int_equal(d.len, 1);
+        cr_diags_free(&d);
+        cr_value_free(c);
+    }
+
+    /* Endpoints: not absolute, credentials, no host. */
+    static const char *const bad_eps[] = { "alpha.example.com/ingest",
+        "https://user:secret@alpha.example.com/", "https://", "" };
+    for (size_t i = 0; i < sizeof bad_eps / sizeof bad_eps[0]; i++) {
+        c = config("acme", "alpha", bad_eps[i], NULL, NULL);
+        validate(c, &d);
+        assert_true(diag_at(&d, CR_DIAG_ERROR, "endpoint", NULL) >= 0);
+        /* The message must not echo credentials back. */
+        for (size_t k = 0; k < d.len; k++)
+            assert_null(strstr(d.items[k].detail ? d.items[k].detail : "",
+                               "secret"));
+        cr_diags_free(&d);
+        cr_value_free(c);
+    }
+}
+
+static void test_validate_standby_rules(void **state)
+{
+    (void)state;
+    cr_diags d;
+
+    cr_value *c = config("acme", "alpha", EP_A, "beta", NULL);
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "standby_endpoint", NULL) >= 0);
+    assert_int_equal(d.len, 1);
+    cr_diags_free(&d);
+    cr_value_free(c);
+
+    c = config("acme", "alpha", EP_A, NULL, EP_B);
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "standby_cell_id", NULL) >= 0);
+    assert_int_equal(d.len, 1);
+    cr_diags_free(&d);
+    cr_value_free(c);
+
+    c = config("acme", "alpha", EP_A, "alpha", EP_B);
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "standby_cell_id", NULL) >= 0);
+    assert_contains(d.items[0].detail, "differ");
+    cr_diags_free(&d);
+    cr_value_free(c);
+
+    c = config("acme", "alpha", EP_A, "beta", "mailto:x@example.com");
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "standby_endpoint", NULL) >= 0);
+    cr_diags_free(&d);
+    cr_value_free(c);
+}
+
+static void test_validate_missing_and_nul(void **state)
+{
+    (void)state;
+    cr_diags d;
+    cr_value *c = config(NULL, "alpha", EP_A, NULL, NULL);
+    set(c, "cell_id", cr_value_stringn("al\0pha", 6));
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "tenant_id", NULL) >= 0);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "cell_id", NULL) >= 0);
+    assert_int_equal(d.len, 2);
+    cr_diags_free(&d);
+    cr_value_free(c);
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+static void test_plan_create(void **state)
+{
+    fixture *fx = *state;
+    cr_plan_resp r;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+
+    plan(fx, NULL, c, &r);
+    assert_int_equal(r.diags.len, 0);
+    assert_non_null(r.planned);
+    assert_string_equal(get_str(r.planned, "id"), "acme");
+    assert_string_equal(get_str(r.planned, "tenant_id"), "acme");
+    assert_string_equal(get_str(r.planned, "endpoint"), EP_A);
+    assert_true(is_unknown(r.planned, "version"));
+    assert_true(is_unknown(r.planned, "updated_at"));
+    assert_true(is_null_attr(r.planned, "labels"));
+    assert_true(is_null_attr(r.planned, "standby_cell_id"));
+    plan_resp_free(&r);
+
+    /* tenant_id unknown: id unknown too. */
+    set_unknown(c, "tenant_id");
+    plan(fx, NULL, c, &r);
+    assert_true(is_unknown(r.planned, "id"));
+    assert_true(is_unknown(r.planned, "tenant_id"));
+    plan_resp_free(&r);
+    cr_value_free(c);
+}
+
+static void test_plan_update_noop_replace_destroy(void **state)
+{
+    fixture *fx = *state;
+    cr_plan_resp r;
+    cr_value *c = config("acme", "alpha", EP_A, "beta", EP_B);
+    set_labels(c, "tier", "gold", NULL);
+    cr_value *st = converge(fx, NULL, c);
+    assert_int_equal(get_version(st), 1);
+
+    /* No change: the plan is the prior state exactly. */
+    plan(fx, st, c, &r);
+    assert_int_equal(r.diags.len, 0);
+    assert_true(cr_value_equal(r.planned, st));
+    plan_resp_free(&r);
+
+    /* Failover, an in-place update: computed values unknown, id kept,
+     * tenant_id listed as the replacement path. */
+    cr_value *f = config("acme", "beta", EP_B, "alpha", EP_A);
+    set_labels(f, "tier", "gold", NULL);
+    plan(fx, st, f, &r);
+    assert_int_equal(r.diags.len, 0);
+    assert_string_equal(get_str(r.planned, "cell_id"), "beta");
+    assert_string_equal(get_str(r.planned, "id"), "acme");
+    assert_true(is_unknown(r.planned, "version"));
+    assert_true(is_unknown(r.planned, "updated_at"));
+    assert_int_equal(r.nrequires_replace, 1);
+    assert_int_equal(r.requires_replace[0].len, 1);
+    assert_int_equal(r.requires_replace[0].steps[0].kind, CR_STEP_ATTR);
+    assert_string_equal(r.requires_replace[0].steps[0].name, "tenant_id");
+    plan_resp_free(&r);
+
+    /* labels {} instead of null is a change the user wrote: planned as
+     * written, not normalised. */
+    cr_value *e = config("acme", "alpha", EP_A, "beta", EP_B);
+    set_labels(e, NULL);
+    plan(fx, st, e, &r);
+    const cr_value *pl = cr_value_get(r.planned, "labels");
+    assert_int_equal(pl->kind, CR_MAP);
+    assert_int_equal(pl->u.coll.len, 0);
+    assert_true(is_unknown(r.planned, "version"));
+    plan_resp_free(&r);
+
+    /* Renaming the tenant: id follows, computed values unknown. */
+    cr_value *n = config("acme-2", "alpha", EP_A, "beta", EP_B);
+    set_labels(n, "tier", "gold", NULL);
+    plan(fx, st, n, &r);
+    assert_string_equal(get_str(r.planned, "id"), "acme-2");
+    assert_true(is_unknown(r.planned, "version"));
+    assert_int_equal(r.nrequires_replace, 1);
+    plan_resp_free(&r);
+
+    /* A value unknown at plan time is a change. */
+    cr_value *u = cr_value_copy(c);
+    set_unknown(u, "endpoint");
+    plan(fx, st, u, &r);
+    assert_true(is_unknown(r.planned, "endpoint"));
+    assert_true(is_unknown(r.planned, "version"));
+    plan_resp_free(&r);
+
+    /* Destroy plans null. */
+    plan(fx, st, NULL, &r);
+    assert_int_equal(r.diags.len, 0);
+    assert_null(r.planned);
+    plan_resp_free(&r);
+
+    /* The user's spelling is kept: no case or slash normalisation. */
+    cr_value *sp = config("acme", "alpha", "HTTPS://Alpha.Cells.Example.com",
+                          "beta", EP_B);
+    set_labels(sp, "tier", "gold", NULL);
+    plan(fx, st, sp, &r);
+    assert_string_equal(get_str(r.planned, "endpoint"),
+                        "HTTPS://Alpha.Cells.Example.com");
+    plan_resp_free(&r);
+
+    cr_value_free(sp);
+    cr_value_free(u);
+    cr_value_free(n);
+    cr_value_free(e);
+    cr_value_free(f);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+static void test_apply_create_update_delete(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    set_labels(c, "tier", "gold", NULL);
+
+    cr_value *st = converge(fx, NULL, c);
+    assert_int_equal(get_version(st), 1);
+    assert_string_equal(get_str(st, "id"), "acme");
+    const char *at = get_str(st, "updated_at");
+    assert_non_null(at);
+    assert_int_equal(strlen(at) >= 20, 1);
+    assert_int_equal(at[4], '-');
+    assert_int_equal(at[10], 'T');
+
+    cr_entry *e = map_get(fx, "acme");
+    assert_non_null(e);
+    assert_string_equal(e->cell_id, "alpha");
+    assert_string_equal(e->endpoint, EP_A);
+    assert_int_equal(e->nlabels, 1);
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+
+    /* Update: fail over to a standby and back; every write bumps the
+     * version. */
+    cr_value *c2 = config("acme", "beta", EP_B, "alpha", EP_A);
+    set_labels(c2, "tier", "gold", NULL);
+    cr_value *st2 = converge(fx, st, c2);
+    assert_int_equal(get_version(st2), 2);
+    e = map_get(fx, "acme");
+    assert_string_equal(e->cell_id, "beta");
+    assert_string_equal(e->standby_cell_id, "alpha");
+    assert_int_equal(e->version, 2);
+    cr_entry_free(e);
+
+    /* Delete. */
+    cr_value *gone = converge(fx, st2, NULL);
+    assert_null(gone);
+    e = map_get(fx, "acme");
+    assert_null(e);
+
+    cr_value_free(st2);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_apply_keeps_labels_representation(void **state)
+{
+    fixture *fx = *state;
+    cr_value *none = config("t-null", "alpha", EP_A, NULL, NULL);
+    cr_value *empty = config("t-empty", "alpha", EP_A, NULL, NULL);
+    set_labels(empty, NULL);
+
+    cr_value *s1 = converge(fx, NULL, none);
+    cr_value *s2 = converge(fx, NULL, empty);
+    assert_true(is_null_attr(s1, "labels"));
+    assert_int_equal(cr_value_get(s2, "labels")->kind, CR_MAP);
+
+    /* And refresh keeps them, so the next plan is empty. */
+    cr_value *r1 = NULL, *r2 = NULL;
+    cr_diags d = CR_DIAGS_INIT;
+    R->read(&fx->p, s1, &r1, &d);
+    R->read(&fx->p, s2, &r2, &d);
+    assert_int_equal(d.len, 0);
+    assert_true(cr_value_equal(r1, s1));
+    assert_true(cr_value_equal(r2, s2));
+
+    cr_plan_resp pr;
+    plan(fx, r2, empty, &pr);
+    assert_true(cr_value_equal(pr.planned, r2));
+    plan_resp_free(&pr);
+
+    cr_value_free(r1);
+    cr_value_free(r2);
+    cr_value_free(s1);
+    cr_value_free(s2);
+    cr_value_free(none);
+    cr_value_free(empty);
+}
+
+static void test_apply_create_over_existing(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+
+    /* A second configuration creating the same tenant. */
+    cr_value *c2 = config("acme", "beta", EP_B, NULL, NULL);
+    cr_plan_resp pr;
+    cr_diags d = CR_DIAGS_INIT;
+    plan(fx, NULL, c2, &pr);
+    cr_value *ns = apply(fx, NULL, pr.planned, c2, &d);
+    assert_null(ns);
+    assert_int_equal(count_errors(&d), 1);
+    assert_string_equal(d.items[0].summary,
+                        "Tenant acme is already in the routing map");
+    assert_contains(d.items[0].detail,
+                    "terraform import cellrouter_tenant.<name> acme");
+    assert_contains(d.items[0].detail, "alpha");
+
+    /* The entry is untouched. */
+    cr_entry *e = map_get(fx, "acme");
+    assert_string_equal(e->cell_id, "alpha");
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_apply_update_conflict(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+
+    /* Terraform plans against version 1 ... */
+    cr_value *c2 = config("acme", "gamma", EP_B, NULL, NULL);
+    cr_plan_resp pr;
+    plan(fx, st, c2, &pr);
+    /* ... someone fails the tenant over by hand before the apply ... */
+    map_set_cell(fx, "acme", "beta");
+    /* ... and the apply must not overwrite it. */
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *ns = apply(fx, st, pr.planned, c2, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_contains(d.items[0].detail, "acme");
+    assert_contains(d.items[0].detail, "version 1");
+    assert_contains(d.items[0].detail, "version 2");
+    assert_contains(d.items[0].detail, "changed outside of Terraform since "
+                    "the last refresh");
+    assert_contains(d.items[0].detail, "terraform plan again");
+    assert_true(cr_value_equal(ns, st));
+
+    cr_entry *e = map_get(fx, "acme");
+    assert_string_equal(e->cell_id, "beta");
+    assert_int_equal(e->version, 2);
+    cr_entry_free(e);
+
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_apply_delete_conflict_and_gone(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_diags d = CR_DIAGS_INIT;
+
+    map_set_cell(fx, "acme", "beta");
+    cr_value *ns = apply(fx, st, NULL, NULL, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_contains(d.items[0].detail, "version 1");
+    assert_contains(d.items[0].detail, "version 2");
+    assert_true(cr_value_equal(ns, st));
+    cr_entry *e = map_get(fx, "acme");
+    assert_non_null(e);
+    cr_entry_free(e);
+    cr_value_free(ns);
+    cr_diags_free(&d);
+
+    /* Gone already: success with a warning. */
+    cr_store_err err;
+    assert_int_equal(cr_store_delete(fx->oob, "acme", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    ns = apply(fx, st, NULL, NULL, &d);
+    assert_null(ns);
+    assert_int_equal(count_errors(&d), 0);
+    assert_int_equal(d.len, 1);
+    assert_int_equal(d.items[0].severity, CR_DIAG_WARNING);
+    assert_contains(d.items[0].detail, "acme");
+    cr_diags_free(&d);
+
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_apply_not_configured(void **state)
+{
+    fixture *fx = *state;
+    cr_provider_state none = { NULL, 0 };
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_plan_resp pr;
+    plan(fx, NULL, c, &pr);         /* planning needs no store */
+    assert_int_equal(pr.diags.len, 0);
+
+    cr_apply_req req = { NULL, pr.planned, c };
+    cr_apply_resp resp;
+    memset(&resp, 0, sizeof resp);
+    R->apply(&none, &req, &resp);
+    assert_null(resp.new_state);
+    assert_int_equal(count_errors(&resp.diags), 1);
+    assert_string_equal(resp.diags.items[0].summary,
+                        "Provider not configured");
+    cr_diags_free(&resp.diags);
+
+    cr_value *ns = NULL;
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *st = converge(fx, NULL, c);
+    R->read(&none, st, &ns, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_true(cr_value_equal(ns, st));    /* state kept, not dropped */
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    cr_value_free(st);
+    plan_resp_free(&pr);
+    cr_value_free(c);
+}
+
+/* ---- read and import ---------------------------------------------------- */
+
+static void test_read_drift_and_deletion(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *ns = NULL;
+    cr_diags d = CR_DIAGS_INIT;
+
+    /* Nothing changed: the same state. */
+    R->read(&fx->p, st, &ns, &d);
+    assert_int_equal(d.len, 0);
+    assert_true(cr_value_equal(ns, st));
+    cr_value_free(ns);
+
+    /* Changed by hand: the live values, so the plan shows drift and an
+     * update back to the configuration, conditional on the new version. */
+    map_set_cell(fx, "acme", "beta");
+    R->read(&fx->p, st, &ns, &d);
+    assert_int_equal(d.len, 0);
+    assert_true(cr_value_is_wholly_known(ns));
+    assert_string_equal(get_str(ns, "cell_id"), "beta");
+    assert_int_equal(get_version(ns), 2);
+    cr_plan_resp pr;
+    plan(fx, ns, c, &pr);
+    assert_string_equal(get_str(pr.planned, "cell_id"), "alpha");
+    assert_true(is_unknown(pr.planned, "version"));
+    cr_value *fixed = apply(fx, ns, pr.planned, c, &d);
+    assert_int_equal(count_errors(&d), 0);
+    assert_int_equal(get_version(fixed), 3);
+    plan_resp_free(&pr);
+    cr_value_free(fixed);
+    cr_value_free(ns);
+
+    /* Deleted by hand: null, so Terraform plans to create it again. */
+    cr_store_err err;
+    assert_int_equal(cr_store_delete(fx->oob, "acme", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    ns = (cr_value *)&d;                /* must be overwritten with NULL */
+    R->read(&fx->p, st, &ns, &d);
+    assert_int_equal(d.len, 0);
+    assert_null(ns);
+
+    cr_diags_free(&d);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_import(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, "beta", EP_B);
+    set_labels(c, "tier", "gold", NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *imp = NULL, *ns = NULL;
+    cr_diags d = CR_DIAGS_INIT;
+
+    R->import(&fx->p, "acme", &imp, &d);
+    assert_int_equal(d.len, 0);
+    assert_non_null(imp);
+    assert_true(cr_value_is_wholly_known(imp));
+    assert_string_equal(get_str(imp, "id"), "acme");
+    assert_string_equal(get_str(imp, "tenant_id"), "acme");
+    assert_true(is_null_attr(imp, "cell_id"));
+    assert_true(is_null_attr(imp, "version"));
+
+    /* ReadResource after import fills it in; then the configuration plans
+     * no change. */
+    R->read(&fx->p, imp, &ns, &d);
+    assert_int_equal(d.len, 0);
+    assert_true(cr_value_equal(ns, st));
+    cr_plan_resp pr;
+    plan(fx, ns, c, &pr);
+    assert_true(cr_value_equal(pr.planned, ns));
+    plan_resp_free(&pr);
+    cr_value_free(ns);
+
+    /* Bad ids are diagnostics. */
+    cr_value *bad = NULL;
+    R->import(&fx->p, "not a tenant", &bad, &d);
+    assert_null(bad);
+    assert_int_equal(count_errors(&d), 1);
+    assert_contains(d.items[0].detail, "not a tenant");
+    cr_diags_free(&d);
+    R->import(&fx->p, "", &bad, &d);
+    assert_null(bad);
+    assert_int_equal(count_errors(&d), 1);
+    cr_diags_free(&d);
+
+    /* Importing a tenant the map does not hold: the read says null. */
+    cr_value *ghost = NULL;
+    R->import(&fx->p, "ghost", &ghost, &d);
+    assert_non_null(ghost);
+    cr_value *ns2 = (cr_value *)&d;     /* must be overwritten with NULL */
+    R->read(&fx->p, ghost, &ns2, &d);
+    assert_null(ns2);
+    assert_int_equal(d.len, 0);
+
+    cr_value_free(ghost);
+    cr_value_free(imp);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_schema_shape(void **state)
+{
+    (void)state;
+    const cr_schema *s = R->schema;
+    assert_int_equal(s->version, 0);
+    assert_int_equal(R->nupgraders, 0);
+    const cr_attr_schema *a = cr_schema_attr(s, "tenant_id");
+    assert_non_null(a);
+    assert_true(a->flags & CR_ATTR_REQUIRED);
+    assert_true(a->flags & CR_ATTR_FORCE_NEW);
+    a = cr_schema_attr(s, "version");
+    assert_int_equal(a->flags, CR_ATTR_COMPUTED);
+    assert_true(cr_type_equal(a->type, &cr_type_number));
+    a = cr_schema_attr(s, "labels");
+    assert_int_equal(a->type->kind, CR_TYPE_MAP);
+    assert_true(cr_type_equal(a->type->elem, &cr_type_string));
+    /* Terraform's schema rules: required excludes optional and computed;
+     * every attribute has a description. */
+    for (size_t i = 0; i < s->nattrs; i++) {
+        unsigned f = s->attrs[i].flags;
+        assert_true(f & (CR_ATTR_REQUIRED | CR_ATTR_OPTIONAL |
+                         CR_ATTR_COMPUTED));
+        if (f & CR_ATTR_REQUIRED)
+            assert_false(f & (CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED));
+        assert_non_null(s->attrs[i].description);
+        assert_true(strlen(s->attrs[i].description) > 10);
+    }
+    assert_int_equal(T()->nattrs, s->nattrs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_unknowns_never_error,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_standby_rules, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_validate_missing_and_nul, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_update_noop_replace_destroy,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_create_update_delete,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_keeps_labels_representation,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_create_over_existing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_update_conflict, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_apply_delete_conflict_and_gone,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_not_configured, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_drift_and_deletion, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
