@@ -1,0 +1,54 @@
+# tests/gen/gen-tests.mk — correctness checks of cellgen's Terraform output.
+#
+#   make test-gencheck   gencheck's own cases (tests/gen/selftest.sh), then
+#                        gencheck on the generated modules and root config
+#   make gen-schemas     regenerate tests/gen/schemas/{aws,azurerm}.json from
+#                        the cdktf packages (npm ci in tests/gen/cdktf first)
+#
+# gencheck is Go in GOPATH mode against Debian's packaged hcl/v2 and go-cty
+# (/usr/share/gocode): no module download, no network. The schema fixtures
+# are checked in, so `make test` needs neither npm nor node.
+
+GENCHECK_BIN    := $(BUILD)/gencheck
+GENCHECK_SRC    := $(wildcard tests/gen/check/*.go)
+GENCHECK_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 \
+                   GOPATH=$(CURDIR)/$(BUILD)/gopath-gencheck:/usr/share/gocode \
+                   GOCACHE=$(CURDIR)/$(BUILD)/gocache
+GENCHECK_SCHEMAS := tests/gen/schemas
+
+# The matched pair and the root configuration cellgen writes.
+GENCHECK_AWS    := modules/aws_event_cell
+GENCHECK_AZURE  := modules/azure_event_cell
+GENCHECK_ROOT   := examples/multicloud
+# Every generated module folder, once it exists (a folder with .tf files).
+GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf))))
+
+$(GENCHECK_BIN): $(GENCHECK_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/gopath-gencheck
+	$(GENCHECK_GOENV) $(GO) build -o $@ ./tests/gen/check
+
+gencheck: $(GENCHECK_BIN)
+
+# The selftest runs first: it proves every check able to fail on the broken
+# fixtures under tests/gen/testdata before the real output is judged.
+test-gencheck: $(GENCHECK_BIN)
+	@echo "== gencheck selftest (tests/gen/testdata)"
+	@bash tests/gen/selftest.sh $(GENCHECK_BIN)
+	@if [ -z "$(GENCHECK_DIRS)" ]; then \
+	  echo "== gencheck: no generated modules yet ($(GENCHECK_AWS), $(GENCHECK_AZURE), $(GENCHECK_ROOT)): fixtures only"; \
+	else \
+	  match=""; \
+	  if [ -d $(GENCHECK_AWS) ] || [ -d $(GENCHECK_AZURE) ]; then \
+	    match="-match $(GENCHECK_AWS),$(GENCHECK_AZURE)"; \
+	  fi; \
+	  echo "== gencheck $$match $(GENCHECK_DIRS)"; \
+	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) $$match $(GENCHECK_DIRS); \
+	fi
+
+gen-schemas:
+	@command -v npm >/dev/null || { echo "gen-schemas: npm is needed (scripts/deps.sh installs it)" >&2; exit 1; }
+	@[ -d tests/gen/cdktf/node_modules ] || (cd tests/gen/cdktf && npm ci --no-audit --no-fund)
+	node tests/gen/cdktf/extract.js $(CURDIR)
+
+.PHONY: gencheck test-gencheck gen-schemas
+TEST_STEPS += test-gencheck

@@ -1,0 +1,3 @@
+output "ingest_url" {
+  value = "https://${var.cell_id}.example.com"
+}

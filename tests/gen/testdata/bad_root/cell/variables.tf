@@ -1,0 +1,8 @@
+variable "cell_id" {
+  type = string
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
