@@ -199,6 +199,14 @@ static void test_configure_env_and_default(void **state)
     assert_store_works(ps.store);
     assert_true(exists(fx->dir, "cellrouter.db"));
     cr_provider_close(&ps);
+
+    /* A null configuration object (an empty provider block) too. */
+    cr_value *n = cr_value_null(cr_schema_type(cr_provider_schema()));
+    cr_provider_configure(&ps, n, &d);
+    assert_int_equal(d.len, 0);
+    assert_non_null(ps.store);
+    cr_provider_close(&ps);
+    cr_value_free(n);
     cr_value_free(c);
 }
 

@@ -463,6 +463,24 @@ static void test_validate_standby_rules(void **state)
     cr_value_free(c);
 }
 
+static void test_validate_label_keys(void **state)
+{
+    (void)state;
+    cr_diags d;
+    char long_key[80];
+    memset(long_key, 'k', 64);
+    long_key[64] = '\0';
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    set_labels(c, long_key, "x", "ok", "fine", "ctl", "a\tb", NULL);
+    validate(c, &d);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "labels", long_key) >= 0);
+    assert_true(diag_at(&d, CR_DIAG_ERROR, "labels", "ctl") >= 0);
+    assert_int_equal(diag_at(&d, CR_DIAG_ERROR, "labels", "ok"), -1);
+    assert_int_equal(d.len, 2);
+    cr_diags_free(&d);
+    cr_value_free(c);
+}
+
 static void test_validate_missing_and_nul(void **state)
 {
     (void)state;
@@ -777,6 +795,70 @@ static void test_apply_delete_conflict_and_gone(void **state)
     cr_value_free(c);
 }
 
+/* A store failure reaches the user with its cause. Validation normally
+ * stops a bad endpoint first; here the plan skips it, and the routing map's
+ * own check refuses the write. */
+static void test_apply_store_failure(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", "gopher://alpha.example.com/",
+                         NULL, NULL);
+    cr_plan_resp pr;
+    cr_diags d = CR_DIAGS_INIT;
+    plan(fx, NULL, c, &pr);
+    cr_value *ns = apply(fx, NULL, pr.planned, c, &d);
+    assert_null(ns);
+    assert_int_equal(count_errors(&d), 1);
+    assert_string_equal(d.items[0].summary, "Could not create tenant");
+    assert_contains(d.items[0].detail, "acme");
+    assert_contains(d.items[0].detail, "endpoint");
+    cr_entry *e = map_get(fx, "acme");
+    assert_null(e);                             /* nothing written */
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c);
+
+    /* The same on update: the prior state comes back unchanged. */
+    c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *bad = config("acme", "alpha", "gopher://x/", NULL, NULL);
+    plan(fx, st, bad, &pr);
+    ns = apply(fx, st, pr.planned, bad, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_string_equal(d.items[0].summary, "Could not update tenant");
+    assert_true(cr_value_equal(ns, st));
+    e = map_get(fx, "acme");
+    assert_string_equal(e->endpoint, EP_A);
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(bad);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+static void test_apply_labels_removed(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    set_labels(c, "tier", "gold", "team", "payments", NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *c2 = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st2 = converge(fx, st, c2);
+    assert_true(is_null_attr(st2, "labels"));
+    cr_entry *e = map_get(fx, "acme");
+    assert_int_equal(e->nlabels, 0);
+    assert_false(e->has_labels);
+    assert_int_equal(e->version, 2);
+    cr_entry_free(e);
+    cr_value_free(st2);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
 static void test_apply_not_configured(void **state)
 {
     fixture *fx = *state;
@@ -954,6 +1036,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_standby_rules, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_validate_label_keys, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_validate_missing_and_nul, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_plan_create, setup, teardown),
@@ -969,6 +1053,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_apply_delete_conflict_and_gone,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_store_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_apply_labels_removed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_apply_not_configured, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_drift_and_deletion, setup,
