@@ -47,11 +47,19 @@ struct cr_type {
 extern const cr_type cr_type_string, cr_type_number, cr_type_bool,
                      cr_type_dynamic;
 
-/* Run-time construction (e.g. from a dynamic value's type JSON). */
+/* Run-time construction (e.g. from a dynamic value's type JSON).
+ * Run-time types are reference counted. A constructor takes over the
+ * caller's reference to every run-time child type it is given (static
+ * children are simply pointed at), so freeing the root frees the tree; give
+ * one run-time child to one parent only. Values keep their own reference to
+ * a run-time type, so a type may be freed while values of it live on.
+ * Constructors return NULL on ENOMEM or bad arguments (a NULL child, a
+ * duplicate attribute name), releasing the children they were given. */
 cr_type *cr_type_collection(cr_type_kind kind, const cr_type *elem);
 /* names/types arrays are copied; names need not be sorted. */
 cr_type *cr_type_object(size_t n, const char *const *names,
                         const cr_type *const *types);
+cr_type *cr_type_tuple(size_t n, const cr_type *const *types);
 void cr_type_free(cr_type *t);              /* no-op on static types */
 bool cr_type_equal(const cr_type *a, const cr_type *b);
 /* Index of attribute `name` in an OBJECT type, or -1. */
@@ -111,7 +119,7 @@ cr_value *cr_value_bool(bool b);
 /* An OBJECT of type t (static or kept alive by the caller) with every
  * attribute null. */
 cr_value *cr_value_object(const cr_type *t);
-/* Empty LIST, SET or MAP of type t. */
+/* Empty LIST, SET, MAP or TUPLE of type t (append to a tuple in order). */
 cr_value *cr_value_collection(const cr_type *t);
 
 /* Containers take ownership of `v` (even on failure). 0 or -1. */

@@ -1,0 +1,689 @@
+/*
+ * value/json.c — the cty JSON codec (RawState.json, DynamicValue.json).
+ *
+ * jansson parses the document, but it turns every number into a C integer
+ * or double, and cty numbers are arbitrary precision: a state holding
+ * 0.1 or 18446744073709551616 must come back exactly. So before jansson sees
+ * the text, one pass over it rewrites each number token into a string
+ * carrying a private marker — a leading NUL and 'N' — which no real cty
+ * string can start with, because a string starting with NUL is itself
+ * re-marked with NUL 'S'. The pass also checks the JSON number grammar and
+ * remembers how far each rewrite shifted the text, so jansson's error
+ * positions are translated back to the caller's line:column.
+ *
+ * The rules follow go-cty's json package: null is null for any type; a
+ * string type also accepts number and bool tokens, a number type a string
+ * holding a decimal, a bool type "true"/"false" strings; object attributes
+ * missing from the JSON are null; unknown attributes are errors; a dynamic
+ * value is {"value": V, "type": T}.
+ */
+#include "value/internal.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- number pre-pass ----------------------------------------------------------- */
+
+typedef struct shift {
+    size_t at;          /* offset in the rewritten text where it applies */
+    size_t added;       /* total bytes added up to and including here */
+} shift;
+
+typedef struct rewrite {
+    char *out;
+    size_t len, cap;
+    shift *shifts;
+    size_t nshifts, capshifts;
+    size_t added;
+    int oom;
+} rewrite;
+
+static void rw_put(rewrite *r, const char *s, size_t n)
+{
+    if (r->oom)
+        return;
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 256;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        char *o = realloc(r->out, cap);
+        if (!o) {
+            r->oom = 1;
+            return;
+        }
+        r->out = o;
+        r->cap = cap;
+    }
+    memcpy(r->out + r->len, s, n);
+    r->len += n;
+    r->out[r->len] = '\0';
+}
+
+static void rw_shift(rewrite *r, size_t added)
+{
+    if (r->oom)
+        return;
+    if (r->nshifts == r->capshifts) {
+        size_t cap = r->capshifts ? r->capshifts * 2 : 16;
+        shift *s = realloc(r->shifts, cap * sizeof *s);
+        if (!s) {
+            r->oom = 1;
+            return;
+        }
+        r->shifts = s;
+        r->capshifts = cap;
+    }
+    r->added += added;
+    r->shifts[r->nshifts++] = (shift){ r->len, r->added };
+}
+
+/* Original offset of rewritten offset `pos`. */
+static size_t rw_original(const rewrite *r, size_t pos)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < r->nshifts && r->shifts[i].at <= pos; i++)
+        added = r->shifts[i].added;
+    return pos >= added ? pos - added : 0;
+}
+
+static void line_col(const char *s, size_t len, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (s[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)s[i] & 0xc0) != 0x80) {
+            (*col)++;       /* columns count characters, not bytes */
+        }
+    }
+}
+
+/* Length of the JSON number at s[0..n) per RFC 8259, or 0 if malformed. */
+static size_t json_number_len(const char *s, size_t n)
+{
+    size_t i = 0;
+#define DIGIT(k) ((k) < n && s[(k)] >= '0' && s[(k)] <= '9')
+    if (i < n && s[i] == '-')
+        i++;
+    if (!DIGIT(i))
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else
+        while (DIGIT(i))
+            i++;
+    if (i < n && s[i] == '.') {
+        i++;
+        if (!DIGIT(i))
+            return 0;
+        while (DIGIT(i))
+            i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (!DIGIT(i))
+            return 0;
+        while (DIGIT(i))
+            i++;
+    }
+    /* A number must not run straight into more number-ish characters
+     * ("01", "1.2.3"): that is a syntax error, not two tokens. */
+    if (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e'
+                  || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+        return 0;
+#undef DIGIT
+    return i;
+}
+
+/* Returns 0, or -1 with *bad_off set to the offending number's offset (or
+ * r->oom set). */
+static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off)
+{
+    size_t i = 0, run = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            rw_put(r, s + run, i - run);
+            rw_put(r, "\"", 1);
+            i++;
+            if (n - i >= 6 && !memcmp(s + i, "\\u0000", 6)) {
+                rw_put(r, "\\u0000S", 7);
+                rw_shift(r, 7);
+            }
+            /* Copy the string body up to its closing quote. */
+            run = i;
+            while (i < n && s[i] != '"') {
+                if (s[i] == '\\' && i + 1 < n)
+                    i++;
+                i++;
+            }
+            if (i < n)
+                i++;        /* the closing quote travels with the body */
+            rw_put(r, s + run, i - run);
+            run = i;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t len = json_number_len(s + i, n - i);
+            if (!len) {
+                *bad_off = i;
+                return -1;
+            }
+            rw_put(r, s + run, i - run);
+            rw_put(r, "\"\\u0000N", 8);
+            rw_shift(r, 8);
+            rw_put(r, s + i, len);
+            rw_put(r, "\"", 1);
+            rw_shift(r, 1);
+            i += len;
+            run = i;
+            continue;
+        }
+        i++;
+    }
+    rw_put(r, s + run, n - run);
+    return r->oom ? -1 : 0;
+}
+
+/* ---- decoding ------------------------------------------------------------------- */
+
+typedef struct jdec {
+    cr_path path;
+    cr_diags *diags;
+    int failed;
+} jdec;
+
+static void jerror(jdec *d, const char *summary, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void jerror(jdec *d, const char *summary, const char *fmt, ...)
+{
+    if (d->failed)
+        return;
+    d->failed = 1;
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+}
+
+static void joom(jdec *d)
+{
+    jerror(d, "Out of memory", "The provider ran out of memory while "
+           "decoding a value.");
+}
+
+/* What a JSON string really holds once the pre-pass markers are read. */
+typedef enum { JS_STRING, JS_NUMBER } js_kind;
+
+static js_kind jstr(const json_t *j, const char **p, size_t *n)
+{
+    const char *s = json_string_value(j);
+    size_t len = json_string_length(j);
+    if (len >= 2 && s[0] == '\0') {
+        *p = s + 2;
+        *n = len - 2;
+        return s[1] == 'N' ? JS_NUMBER : JS_STRING;
+    }
+    *p = s;
+    *n = len;
+    return JS_STRING;
+}
+
+static const char *jkind(const json_t *j)
+{
+    const char *p;
+    size_t n;
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return jstr(j, &p, &n) == JS_NUMBER ? "a number"
+                                                           : "a string";
+    case JSON_TRUE: case JSON_FALSE: return "a bool";
+    case JSON_NULL: return "null";
+    default: return "a number";
+    }
+}
+
+static void jwrong(jdec *d, const char *what, const json_t *j)
+{
+    char summary[64];
+    snprintf(summary, sizeof summary, "Invalid value: %s required", what);
+    jerror(d, summary, "Expected %s, but the JSON value is %s.", what,
+           jkind(j));
+}
+
+static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth);
+
+static cr_value *jnumber(jdec *d, const char *p, size_t n)
+{
+    int oom = 0;
+    char *text = cr_num_canonical(p, n, &oom);
+    if (!text) {
+        if (oom)
+            joom(d);
+        else
+            jerror(d, "Invalid value: number required",
+                   "\"%.*s\" is not a decimal number.", (int)(n > 64 ? 64 : n),
+                   p);
+        return NULL;
+    }
+    cr_value *v = cr_num_adopt(text);
+    if (!v)
+        joom(d);
+    return v;
+}
+
+static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
+{
+    const char *p = NULL;
+    size_t n = 0;
+    js_kind k = json_is_string(j) ? jstr(j, &p, &n) : JS_STRING;
+    cr_value *v = NULL;
+    switch (t->kind) {
+    case CR_TYPE_STRING:
+        if (json_is_string(j)) {
+            if (!cr_utf8_valid(p, n)) {
+                jerror(d, "Invalid value: string is not valid UTF-8",
+                       "Strings must be UTF-8 text.");
+                return NULL;
+            }
+            /* A number token becomes its own spelling, as in cty. */
+            v = cr_value_stringn(p, n);
+        } else if (json_is_boolean(j)) {
+            v = cr_value_string(json_is_true(j) ? "true" : "false");
+        } else {
+            jwrong(d, "string", j);
+            return NULL;
+        }
+        break;
+    case CR_TYPE_NUMBER:
+        if (!json_is_string(j)) {
+            jwrong(d, "number", j);
+            return NULL;
+        }
+        (void)k;
+        return jnumber(d, p, n);
+    case CR_TYPE_BOOL:
+        if (json_is_boolean(j)) {
+            v = cr_value_bool(json_is_true(j));
+        } else if (json_is_string(j) && k == JS_STRING
+                   && ((n == 4 && !memcmp(p, "true", 4))
+                       || (n == 5 && !memcmp(p, "false", 5)))) {
+            v = cr_value_bool(n == 4);
+        } else {
+            jwrong(d, "bool", j);
+            return NULL;
+        }
+        break;
+    default:
+        return NULL;
+    }
+    if (!v)
+        joom(d);
+    return v;
+}
+
+static cr_value *jdynamic(jdec *d, const json_t *j, int depth)
+{
+    if (!json_is_object(j)) {
+        jwrong(d, "dynamic value object", j);
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
+        if (strcmp(key, "type") && strcmp(key, "value")) {
+            jerror(d, "Invalid value: invalid dynamic value",
+                   "A dynamic value has only \"type\" and \"value\", not "
+                   "\"%.64s\".", key);
+            return NULL;
+        }
+    }
+    const json_t *tj = json_object_get(j, "type");
+    const json_t *vj = json_object_get(j, "value");
+    if (!tj || !vj) {
+        jerror(d, "Invalid value: invalid dynamic value",
+               "A dynamic value needs both \"type\" and \"value\".");
+        return NULL;
+    }
+    /* The type was parsed with numbers rewritten; types hold none, and any
+     * that appear are type errors either way. */
+    char *tjson = json_dumps(tj, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!tjson) {
+        joom(d);
+        return NULL;
+    }
+    char *err = NULL;
+    cr_type *t = cr_type_from_json(tjson, strlen(tjson), &err);
+    free(tjson);
+    if (!t) {
+        jerror(d, "Invalid value: invalid dynamic value type", "%s",
+               err ? err : "out of memory");
+        free(err);
+        return NULL;
+    }
+    cr_value *v = jdecode(d, vj, t, depth + 1);
+    cr_type_unref(t);
+    return v;
+}
+
+static cr_value *jseq(jdec *d, const json_t *j, const cr_type *t, int depth)
+{
+    const char *what = t->kind == CR_TYPE_LIST ? "list"
+                     : t->kind == CR_TYPE_SET ? "set" : "tuple";
+    if (!json_is_array(j)) {
+        jwrong(d, what, j);
+        return NULL;
+    }
+    size_t n = json_array_size(j);
+    if (t->kind == CR_TYPE_TUPLE && n != t->nattrs) {
+        jerror(d, "Invalid value: wrong number of tuple elements",
+               "A tuple of %zu elements is required (%zu given).",
+               t->nattrs, n);
+        return NULL;
+    }
+    cr_value **items = calloc(n ? n : 1, sizeof *items);
+    if (!items) {
+        joom(d);
+        return NULL;
+    }
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
+                                                     : t->elem;
+        if (cr_path_push_index(&d->path, (int64_t)i) < 0) {
+            joom(d);
+            break;
+        }
+        items[i] = jdecode(d, json_array_get(j, i), et, depth + 1);
+        cr_path_pop(&d->path);
+        if (!items[i])
+            break;
+    }
+    if (i < n) {
+        for (size_t k = 0; k < i; k++)
+            cr_value_free(items[k]);
+        free(items);
+        return NULL;
+    }
+    cr_value *v = t->kind == CR_TYPE_SET
+        ? cr_value_set_adopt(t, items, n)
+        : cr_value_seq_adopt(t->kind == CR_TYPE_LIST ? CR_LIST : CR_TUPLE, t,
+                             items, n);
+    if (!v)
+        joom(d);
+    return v;
+}
+
+static bool key_ok(jdec *d, const char *key)
+{
+    /* jansson refuses NUL in keys, so only the marker needs a look. */
+    if (!cr_utf8_valid(key, strlen(key))) {
+        jerror(d, "Invalid value: invalid key", "A key is not valid UTF-8.");
+        return false;
+    }
+    return true;
+}
+
+static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
+{
+    if (!json_is_object(j)) {
+        jwrong(d, "map", j);
+        return NULL;
+    }
+    cr_value *m = cr_value_collection(t);
+    if (!m) {
+        joom(d);
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
+        if (!key_ok(d, key) || cr_path_push_key(&d->path, key) < 0) {
+            if (!d->failed)
+                joom(d);
+            break;
+        }
+        cr_value *ev = jdecode(d, val, t->elem, depth + 1);
+        cr_path_pop(&d->path);
+        if (!ev || cr_value_map_put(m, key, ev) < 0) {
+            if (!d->failed)
+                joom(d);
+            break;
+        }
+    }
+    if (d->failed) {
+        cr_value_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
+{
+    if (!json_is_object(j)) {
+        jwrong(d, "object", j);
+        return NULL;
+    }
+    cr_value *o = cr_value_object(t);
+    if (!o) {
+        joom(d);
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
+        long at = cr_type_attr_index(t, key);
+        if (cr_path_push_attr(&d->path, key) < 0) {
+            joom(d);
+            break;
+        }
+        cr_value *av = NULL;
+        if (at < 0)
+            jerror(d, "Invalid value: unsupported attribute",
+                   "An attribute named \"%.64s\" is not expected here.", key);
+        else
+            av = jdecode(d, val, t->attrs[at].type, depth + 1);
+        cr_path_pop(&d->path);
+        if (!av)
+            break;
+        cr_value_free(o->u.coll.items[at]);
+        o->u.coll.items[at] = av;
+    }
+    if (d->failed) {
+        cr_value_free(o);
+        return NULL;
+    }
+    /* Attributes the JSON lacks stay null: a state written by an older
+     * schema version simply did not have them. */
+    return o;
+}
+
+static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
+{
+    if (depth > CR_VALUE_MAX_DEPTH) {
+        jerror(d, "Invalid value: nesting too deep",
+               "Values nest at most %d levels deep.", CR_VALUE_MAX_DEPTH);
+        return NULL;
+    }
+    if (json_is_null(j)) {
+        cr_value *v = cr_value_null(t);
+        if (!v)
+            joom(d);
+        return v;
+    }
+    switch (t->kind) {
+    case CR_TYPE_DYNAMIC:
+        return jdynamic(d, j, depth);
+    case CR_TYPE_STRING: case CR_TYPE_NUMBER: case CR_TYPE_BOOL:
+        return jprimitive(d, j, t);
+    case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_TUPLE:
+        return jseq(d, j, t, depth);
+    case CR_TYPE_MAP:
+        return jmap(d, j, t, depth);
+    case CR_TYPE_OBJECT:
+        return jobject(d, j, t, depth);
+    }
+    jerror(d, "Invalid type", "The expected type is not a cty type.");
+    return NULL;
+}
+
+cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
+                               cr_diags *diags)
+{
+    jdec d = { .diags = diags };
+    if (!t) {
+        jerror(&d, "Invalid type", "No type was given to decode against.");
+        return NULL;
+    }
+    rewrite r = {0};
+    size_t bad = 0;
+    cr_value *v = NULL;
+    if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad) < 0) {
+        if (r.oom) {
+            joom(&d);
+        } else {
+            int line, col;
+            line_col(buf, len, bad, &line, &col);
+            jerror(&d, "Invalid JSON", "%d:%d: invalid number literal.",
+                   line, col);
+        }
+        goto out;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(r.out ? r.out : "", r.len,
+                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
+                           | JSON_ALLOW_NUL, &jerr);
+    if (!j) {
+        int line, col;
+        size_t pos = jerr.position > 0 ? (size_t)jerr.position : 0;
+        line_col(buf, len, rw_original(&r, pos), &line, &col);
+        jerror(&d, "Invalid JSON", "%d:%d: %s.", line, col, jerr.text);
+        goto out;
+    }
+    v = jdecode(&d, j, t, 1);
+    json_decref(j);
+out:
+    free(r.out);
+    free(r.shifts);
+    cr_path_free(&d.path);
+    return v;
+}
+
+/* ---- encoding -------------------------------------------------------------------- */
+
+typedef rewrite jout;       /* the same growable buffer */
+
+static void put_json_string(jout *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    rw_put(o, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[7];
+        if (c == '"') esc = "\\\"";
+        else if (c == '\\') esc = "\\\\";
+        else if (c == '\n') esc = "\\n";
+        else if (c == '\r') esc = "\\r";
+        else if (c == '\t') esc = "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+            u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+            esc = u;
+        }
+        if (esc) {
+            rw_put(o, s + run, i - run);
+            rw_put(o, esc, strlen(esc));
+            run = i + 1;
+        }
+    }
+    rw_put(o, s + run, n - run);
+    rw_put(o, "\"", 1);
+}
+
+static int jencode(jout *o, const cr_value *v, const cr_type *t)
+{
+    const cr_type *vt = v->type ? v->type : &cr_type_dynamic;
+    if (t && t->kind == CR_TYPE_DYNAMIC && vt->kind != CR_TYPE_DYNAMIC) {
+        char *tj = cr_type_to_json(vt);
+        if (!tj)
+            return -1;
+        rw_put(o, "{\"value\":", 9);
+        int rc = jencode(o, v, vt);
+        rw_put(o, ",\"type\":", 8);
+        rw_put(o, tj, strlen(tj));
+        rw_put(o, "}", 1);
+        free(tj);
+        return rc;
+    }
+    switch (v->kind) {
+    case CR_NULL:
+        rw_put(o, "null", 4);
+        return 0;
+    case CR_UNKNOWN:
+        return -1;          /* JSON has no unknowns */
+    case CR_STRING:
+        if (!cr_utf8_valid(v->u.str.ptr, v->u.str.len))
+            return -1;
+        put_json_string(o, v->u.str.ptr, v->u.str.len);
+        return 0;
+    case CR_NUMBER:
+        if (cr_num_is_inf(v))
+            return -1;      /* cty cannot write infinity as JSON either */
+        rw_put(o, v->u.num.text, strlen(v->u.num.text));
+        return 0;
+    case CR_BOOL:
+        rw_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+        return 0;
+    case CR_LIST: case CR_SET: case CR_TUPLE:
+        rw_put(o, "[", 1);
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            const cr_type *et = vt->kind == CR_TYPE_TUPLE
+                ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
+            if (i)
+                rw_put(o, ",", 1);
+            if (jencode(o, v->u.coll.items[i], et) < 0)
+                return -1;
+        }
+        rw_put(o, "]", 1);
+        return 0;
+    case CR_MAP: case CR_OBJECT:
+        rw_put(o, "{", 1);
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            const cr_type *et = vt->kind == CR_TYPE_OBJECT
+                ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
+            if (i)
+                rw_put(o, ",", 1);
+            put_json_string(o, v->u.coll.keys[i], strlen(v->u.coll.keys[i]));
+            rw_put(o, ":", 1);
+            if (jencode(o, v->u.coll.items[i], et) < 0)
+                return -1;
+        }
+        rw_put(o, "}", 1);
+        return 0;
+    }
+    return -1;
+}
+
+char *cr_value_encode_json(const cr_value *v)
+{
+    jout o = {0};
+    int rc = v ? jencode(&o, v, v->type) : (rw_put(&o, "null", 4), 0);
+    free(o.shifts);
+    if (rc < 0 || o.oom || !o.out) {
+        free(o.out);
+        return NULL;
+    }
+    return o.out;
+}

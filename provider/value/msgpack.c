@@ -1,0 +1,840 @@
+/*
+ * value/msgpack.c — the cty MessagePack codec (DynamicValue.msgpack).
+ *
+ * Decoding runs in three steps. First a structural scan of the raw bytes
+ * checks that they hold exactly one complete MessagePack object whose every
+ * container claims no more elements than bytes remain and which nests no
+ * deeper than CR_VALUE_MAX_DEPTH: msgpack-c allocates a container's element
+ * array from the *claimed* count before reading the elements, so without the
+ * scan a five-byte input could ask for gigabytes. Then msgpack-c parses the
+ * bytes into its object tree (now bounded by a small multiple of the input
+ * size). Finally the tree is walked against the expected cty type, which is
+ * where every semantic error becomes a diagnostic with its attribute path.
+ *
+ * The rules follow go-cty's msgpack package (unmarshal.go, unknown.go,
+ * dynamic.go), which is what Terraform itself runs.
+ */
+#include "value/internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* go-cty refuses refinement payloads larger than this. */
+#define REFINEMENT_MAX 1024
+/* Ext code of an unknown value carrying refinements (go-cty unknown.go). */
+#define EXT_REFINED 12
+
+/* ---- structural scan ---------------------------------------------------------- */
+
+static uint64_t be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Scans one object at buf[*off..len). Returns 0 and advances *off, or -1
+ * with a reason in *why. Each element consumes at least one byte, so the
+ * count checks also bound the total work by the input length. */
+static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
+                const char **why)
+{
+    if (depth > CR_VALUE_MAX_DEPTH) {
+        *why = "nesting is too deep";
+        return -1;
+    }
+    if (*off >= len) {
+        *why = "input ends in the middle of a value";
+        return -1;
+    }
+    uint8_t c = buf[(*off)++];
+    size_t avail = len - *off;
+    uint64_t skip = 0, count = 0;
+    int lenbytes = 0, fixed = 0, per = 0;   /* per: children per entry */
+
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return 0;
+    if (c >= 0xa0 && c <= 0xbf) {
+        skip = c & 0x1f;
+    } else if (c >= 0x90 && c <= 0x9f) {
+        count = c & 0x0f;
+        per = 1;
+    } else if (c >= 0x80 && c <= 0x8f) {
+        count = c & 0x0f;
+        per = 2;
+    } else {
+        switch (c) {
+        case 0xc4: case 0xd9: lenbytes = 1; break;          /* bin8 str8 */
+        case 0xc5: case 0xda: lenbytes = 2; break;
+        case 0xc6: case 0xdb: lenbytes = 4; break;
+        case 0xc7: lenbytes = 1; fixed = 1; break;          /* ext8 + type */
+        case 0xc8: lenbytes = 2; fixed = 1; break;
+        case 0xc9: lenbytes = 4; fixed = 1; break;
+        case 0xca: fixed = 4; break;
+        case 0xcb: fixed = 8; break;
+        case 0xcc: case 0xd0: fixed = 1; break;
+        case 0xcd: case 0xd1: fixed = 2; break;
+        case 0xce: case 0xd2: fixed = 4; break;
+        case 0xcf: case 0xd3: fixed = 8; break;
+        case 0xd4: fixed = 2; break;                        /* fixext */
+        case 0xd5: fixed = 3; break;
+        case 0xd6: fixed = 5; break;
+        case 0xd7: fixed = 9; break;
+        case 0xd8: fixed = 17; break;
+        case 0xdc: lenbytes = 2; per = 1; break;
+        case 0xdd: lenbytes = 4; per = 1; break;
+        case 0xde: lenbytes = 2; per = 2; break;
+        case 0xdf: lenbytes = 4; per = 2; break;
+        default:
+            *why = "invalid type byte 0xc1";
+            return -1;
+        }
+        if ((size_t)lenbytes > avail) {
+            *why = "input ends in the middle of a length";
+            return -1;
+        }
+        uint64_t n = be(buf + *off, lenbytes);
+        *off += (size_t)lenbytes;
+        avail -= (size_t)lenbytes;
+        if (per)
+            count = n;
+        else
+            skip = n + (uint64_t)fixed;
+    }
+    if (!per) {
+        if (skip > avail) {
+            *why = "input ends before the declared length";
+            return -1;
+        }
+        *off += (size_t)skip;
+        return 0;
+    }
+    if (count > avail / (uint64_t)per) {
+        *why = "a container claims more elements than the input holds";
+        return -1;
+    }
+    for (uint64_t i = 0; i < count * (uint64_t)per; i++)
+        if (scan(buf, len, off, depth + 1, why) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
+typedef struct dec {
+    cr_path path;
+    cr_diags *diags;
+    int failed;         /* an error was reported; stop at the first one */
+} dec;
+
+static void dec_error(dec *d, const char *summary, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void dec_error(dec *d, const char *summary, const char *fmt, ...)
+{
+    if (d->failed)
+        return;
+    d->failed = 1;
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+}
+
+static void dec_oom(dec *d)
+{
+    dec_error(d, "Out of memory", "The provider ran out of memory while "
+              "decoding a value.");
+}
+
+static const char *obj_kind(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a bool";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a float";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_BIN: return "binary data";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    case MSGPACK_OBJECT_EXT: return "an extension";
+    }
+    return "an unknown MessagePack kind";
+}
+
+static void wrong_kind(dec *d, const char *what, const msgpack_object *o)
+{
+    char summary[64];
+    snprintf(summary, sizeof summary, "Invalid value: %s required", what);
+    dec_error(d, summary, "Expected %s, but the encoded value is %s.", what,
+              obj_kind(o));
+}
+
+/* The bytes of a str or bin object; false for anything else. */
+static bool raw_bytes(const msgpack_object *o, const char **p, size_t *n)
+{
+    if (o->type == MSGPACK_OBJECT_STR) {
+        *p = o->via.str.ptr;
+        *n = o->via.str.size;
+        return true;
+    }
+    if (o->type == MSGPACK_OBJECT_BIN) {
+        *p = o->via.bin.ptr;
+        *n = o->via.bin.size;
+        return true;
+    }
+    return false;
+}
+
+/* A map key or attribute name: a NUL-free UTF-8 string, copied. */
+static char *key_string(dec *d, const msgpack_object *o)
+{
+    const char *p;
+    size_t n;
+    if (!raw_bytes(o, &p, &n)) {
+        dec_error(d, "Invalid value: string keys required",
+                  "Every key of a map or object must be a string, but one "
+                  "is %s.", obj_kind(o));
+        return NULL;
+    }
+    if (memchr(p, '\0', n) || !cr_utf8_valid(p, n)) {
+        dec_error(d, "Invalid value: invalid key",
+                  "A map or object key contains a NUL byte or is not valid "
+                  "UTF-8.");
+        return NULL;
+    }
+    char *k = malloc(n + 1);
+    if (!k) {
+        dec_oom(d);
+        return NULL;
+    }
+    memcpy(k, p, n);
+    k[n] = '\0';
+    return k;
+}
+
+static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
+                        int depth);
+
+/* The [number, bool] bound of a numeric refinement (keys 3 and 4). */
+static const cr_type_attr bound_attrs[2] = {
+    { .type = &cr_type_number }, { .type = &cr_type_bool },
+};
+static const cr_type bound_type = {
+    .kind = CR_TYPE_TUPLE, .nattrs = 2, .attrs = bound_attrs,
+};
+
+static cr_value *decode_unknown(dec *d, const msgpack_object *o,
+                                const cr_type *t)
+{
+    const msgpack_object_ext *x = &o->via.ext;
+    /* A body of zero or one byte is a plain unknown, whatever the code:
+     * go-cty writes d4 00 00 and treats every extension as unknown. */
+    if (x->size <= 1)
+        return cr_value_unknown(t);
+    if (x->type != EXT_REFINED) {
+        dec_error(d, "Invalid value: unsupported extension",
+                  "Unsupported MessagePack extension type 0x%02x with "
+                  "length %" PRIu32 " (only unknown values use extensions).",
+                  (unsigned)(uint8_t)x->type, x->size);
+        return NULL;
+    }
+    if (x->size > REFINEMENT_MAX) {
+        dec_error(d, "Invalid value: oversize unknown value refinement",
+                  "An unknown value's refinement payload is %" PRIu32
+                  " bytes; at most %d are accepted.", x->size,
+                  REFINEMENT_MAX);
+        return NULL;
+    }
+    /* The payload is a msgpack map; bytes after it are ignored, as go-cty
+     * reserves them for future use. */
+    size_t off = 0;
+    const char *why = NULL;
+    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &why) < 0) {
+        dec_error(d, "Invalid value: malformed unknown value refinement",
+                  "The refinement payload is not valid MessagePack: %s.", why);
+        return NULL;
+    }
+    msgpack_unpacked r;
+    msgpack_unpacked_init(&r);
+    size_t uoff = 0;
+    cr_value *v = NULL;
+    if (msgpack_unpack_next(&r, x->ptr, off, &uoff) != MSGPACK_UNPACK_SUCCESS) {
+        dec_error(d, "Invalid value: malformed unknown value refinement",
+                  "The refinement payload could not be parsed.");
+        goto out;
+    }
+    if (r.data.type != MSGPACK_OBJECT_MAP) {
+        dec_error(d, "Invalid value: malformed unknown value refinement",
+                  "The refinement payload must be a map, not %s.",
+                  obj_kind(&r.data));
+        goto out;
+    }
+    if (t->kind == CR_TYPE_DYNAMIC) {
+        /* go-cty ignores refinements of a wholly dynamic unknown. */
+        v = cr_value_unknown(t);
+        goto out;
+    }
+    bool not_null = false, is_null = false;
+    char *prefix = NULL;
+    const msgpack_object_map *m = &r.data.via.map;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key, *val = &m->ptr[i].val;
+        int64_t key;
+        if (k->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+            && k->via.u64 <= INT64_MAX)
+            key = (int64_t)k->via.u64;
+        else if (k->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            key = k->via.i64;
+        else {
+            dec_error(d, "Invalid value: malformed unknown value refinement",
+                      "Refinement keys must be integers, not %s.",
+                      obj_kind(k));
+            break;
+        }
+        switch (key) {
+        case 1:     /* nullness */
+            if (val->type != MSGPACK_OBJECT_BOOLEAN) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "The null refinement is not a bool.");
+                break;
+            }
+            is_null = val->via.boolean;
+            not_null = !val->via.boolean;
+            break;
+        case 2: {   /* string prefix */
+            const char *p;
+            size_t n;
+            if (t->kind != CR_TYPE_STRING) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "A string prefix refinement was "
+                          "given for a value that is not a string.");
+            } else if (!raw_bytes(val, &p, &n)) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "The string prefix refinement is "
+                          "not a string.");
+            } else if (!cr_utf8_valid(p, n) || memchr(p, '\0', n)) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "The string prefix refinement is "
+                          "not valid UTF-8.");
+            } else {
+                free(prefix);
+                prefix = strndup(p, n);
+                if (!prefix)
+                    dec_oom(d);
+            }
+            break;
+        }
+        case 3: case 4: {   /* number bounds: [number, inclusive] */
+            if (t->kind != CR_TYPE_NUMBER) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "A numeric bound refinement was "
+                          "given for a value that is not a number.");
+                break;
+            }
+            dec sub = { .diags = d->diags };
+            cr_diags scratch = CR_DIAGS_INIT;
+            sub.diags = &scratch;
+            cr_value *b = decode(&sub, val, &bound_type, CR_VALUE_MAX_DEPTH - 1);
+            bool ok = b && b->kind == CR_TUPLE
+                && b->u.coll.items[0]->kind == CR_NUMBER
+                && b->u.coll.items[1]->kind == CR_BOOL;
+            cr_value_free(b);
+            cr_path_free(&sub.path);
+            cr_diags_free(&scratch);
+            if (!ok)
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "A numeric bound refinement must be "
+                          "a [number, bool] array.");
+            break;
+        }
+        case 5: case 6:     /* collection length bounds */
+            if (t->kind != CR_TYPE_LIST && t->kind != CR_TYPE_SET
+                && t->kind != CR_TYPE_MAP) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "A length bound refinement was "
+                          "given for a value that is not a collection.");
+            } else if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER
+                       && val->type != MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+                dec_error(d, "Invalid value: malformed unknown value "
+                          "refinement", "A length bound refinement must be "
+                          "an integer.");
+            }
+            break;
+        default:
+            /* Unknown keys are future refinements: skipped. */
+            break;
+        }
+        if (d->failed)
+            break;
+    }
+    if (d->failed) {
+        free(prefix);
+        goto out;
+    }
+    if (is_null) {
+        /* "Definitely null" collapses to a null value in go-cty. */
+        free(prefix);
+        v = cr_value_null(t);
+        goto out;
+    }
+    v = cr_value_unknown(t);
+    if (!v) {
+        free(prefix);
+        goto out;
+    }
+    v->u.unk.not_null = not_null;
+    v->u.unk.prefix = prefix;
+out:
+    msgpack_unpacked_destroy(&r);
+    if (!v && !d->failed)
+        dec_oom(d);
+    return v;
+}
+
+static cr_value *decode_number(dec *d, const msgpack_object *o)
+{
+    char buf[32];
+    cr_value *v = NULL;
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
+        v = cr_num_adopt(strdup(buf));
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        snprintf(buf, sizeof buf, "%" PRId64, o->via.i64);
+        v = cr_num_adopt(strdup(buf));
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (isnan(o->via.f64)) {
+            dec_error(d, "Invalid value: number required",
+                      "NaN is not a number.");
+            return NULL;
+        }
+        if (isinf(o->via.f64))
+            v = cr_num_infinity(o->via.f64 < 0);
+        else
+            v = cr_num_adopt(cr_num_from_double(o->via.f64));
+        break;
+    case MSGPACK_OBJECT_STR: {
+        int oom = 0;
+        char *text = cr_num_canonical(o->via.str.ptr, o->via.str.size, &oom);
+        if (!text && !oom) {
+            dec_error(d, "Invalid value: number required",
+                      "\"%.*s\" is not a decimal number.",
+                      (int)(o->via.str.size > 64 ? 64 : o->via.str.size),
+                      o->via.str.ptr);
+            return NULL;
+        }
+        v = cr_num_adopt(text);
+        break;
+    }
+    default:
+        wrong_kind(d, "number", o);
+        return NULL;
+    }
+    if (!v)
+        dec_oom(d);
+    return v;
+}
+
+static cr_value *decode_dynamic(dec *d, const msgpack_object *o, int depth)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2) {
+        dec_error(d, "Invalid value: dynamic value required",
+                  "A value of dynamic type must be a [type, value] array "
+                  "of two elements, but the encoded value is %s.",
+                  obj_kind(o));
+        return NULL;
+    }
+    const char *p;
+    size_t n;
+    if (!raw_bytes(&o->via.array.ptr[0], &p, &n)) {
+        dec_error(d, "Invalid value: dynamic value required",
+                  "The first element of a dynamic value must be its type "
+                  "as JSON bytes, not %s.", obj_kind(&o->via.array.ptr[0]));
+        return NULL;
+    }
+    char *err = NULL;
+    cr_type *t = cr_type_from_json(p, n, &err);
+    if (!t) {
+        dec_error(d, "Invalid value: invalid dynamic value type", "%s",
+                  err ? err : "out of memory");
+        free(err);
+        return NULL;
+    }
+    cr_value *v = decode(d, &o->via.array.ptr[1], t, depth + 1);
+    cr_type_unref(t);       /* the value holds its own reference */
+    return v;
+}
+
+static cr_value *decode_seq(dec *d, const msgpack_object *o, const cr_type *t,
+                            int depth)
+{
+    const char *what = t->kind == CR_TYPE_LIST ? "list"
+                     : t->kind == CR_TYPE_SET ? "set" : "tuple";
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        wrong_kind(d, what, o);
+        return NULL;
+    }
+    uint32_t n = o->via.array.size;
+    if (t->kind == CR_TYPE_TUPLE && n != t->nattrs) {
+        dec_error(d, "Invalid value: wrong number of tuple elements",
+                  "A tuple of %zu elements is required (%" PRIu32 " given).",
+                  t->nattrs, n);
+        return NULL;
+    }
+    cr_value **items = calloc(n ? n : 1, sizeof *items);
+    if (!items) {
+        dec_oom(d);
+        return NULL;
+    }
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
+                                                     : t->elem;
+        if (cr_path_push_index(&d->path, i) < 0) {
+            dec_oom(d);
+            break;
+        }
+        items[i] = decode(d, &o->via.array.ptr[i], et, depth + 1);
+        cr_path_pop(&d->path);
+        if (!items[i])
+            break;
+    }
+    if (i < n) {
+        for (uint32_t j = 0; j < i; j++)
+            cr_value_free(items[j]);
+        free(items);
+        return NULL;
+    }
+    cr_value *v = t->kind == CR_TYPE_SET
+        ? cr_value_set_adopt(t, items, n)
+        : cr_value_seq_adopt(t->kind == CR_TYPE_LIST ? CR_LIST : CR_TUPLE, t,
+                             items, n);
+    if (!v)
+        dec_oom(d);
+    return v;
+}
+
+static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
+                            int depth)
+{
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        wrong_kind(d, "map", o);
+        return NULL;
+    }
+    uint32_t n = o->via.map.size;
+    char **keys = calloc(n ? n : 1, sizeof *keys);
+    cr_value **vals = calloc(n ? n : 1, sizeof *vals);
+    uint32_t i = 0;
+    if (!keys || !vals) {
+        dec_oom(d);
+        goto fail;
+    }
+    for (; i < n; i++) {
+        keys[i] = key_string(d, &o->via.map.ptr[i].key);
+        if (!keys[i])
+            goto fail;
+        if (cr_path_push_key(&d->path, keys[i]) < 0) {
+            dec_oom(d);
+            i++;
+            goto fail;
+        }
+        vals[i] = decode(d, &o->via.map.ptr[i].val, t->elem, depth + 1);
+        cr_path_pop(&d->path);
+        if (!vals[i]) {
+            i++;
+            goto fail;
+        }
+    }
+    char *dup = NULL;
+    cr_value *v = cr_value_map_adopt(t, keys, vals, n, &dup);
+    if (!v) {
+        if (dup) {
+            cr_path_push_key(&d->path, dup);
+            dec_error(d, "Invalid value: duplicate map key",
+                      "The key \"%.64s\" appears more than once.", dup);
+            cr_path_pop(&d->path);
+            free(dup);
+        } else {
+            dec_oom(d);
+        }
+    }
+    return v;
+fail:
+    for (uint32_t j = 0; keys && vals && j < i; j++) {
+        free(keys[j]);
+        cr_value_free(vals[j]);
+    }
+    free(keys);
+    free(vals);
+    return NULL;
+}
+
+static cr_value *decode_object(dec *d, const msgpack_object *o,
+                               const cr_type *t, int depth)
+{
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        wrong_kind(d, "object", o);
+        return NULL;
+    }
+    cr_value *v = cr_value_object(t);
+    bool *seen = calloc(t->nattrs ? t->nattrs : 1, sizeof *seen);
+    if (!v || !seen) {
+        dec_oom(d);
+        goto fail;
+    }
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        char *k = key_string(d, &o->via.map.ptr[i].key);
+        if (!k)
+            goto fail;
+        long at = cr_type_attr_index(t, k);
+        int pushed = cr_path_push_attr(&d->path, k);
+        if (pushed < 0)
+            dec_oom(d);
+        else if (at < 0)
+            dec_error(d, "Invalid value: unsupported attribute",
+                      "An attribute named \"%.64s\" is not expected here.", k);
+        else if (seen[at])
+            dec_error(d, "Invalid value: duplicate attribute",
+                      "The attribute \"%.64s\" appears more than once.", k);
+        free(k);
+        if (d->failed) {
+            if (pushed == 0)
+                cr_path_pop(&d->path);
+            goto fail;
+        }
+        seen[at] = true;
+        cr_value *av = decode(d, &o->via.map.ptr[i].val, t->attrs[at].type,
+                              depth + 1);
+        cr_path_pop(&d->path);
+        if (!av)
+            goto fail;
+        cr_value_free(v->u.coll.items[at]);
+        v->u.coll.items[at] = av;
+    }
+    for (size_t i = 0; i < t->nattrs; i++) {
+        if (!seen[i]) {
+            if (cr_path_push_attr(&d->path, t->attrs[i].name) < 0) {
+                dec_oom(d);
+                goto fail;
+            }
+            dec_error(d, "Invalid value: missing attribute",
+                      "The attribute \"%s\" is required in this object "
+                      "(an object with %zu attributes is required, %" PRIu32
+                      " given).", t->attrs[i].name, t->nattrs,
+                      o->via.map.size);
+            cr_path_pop(&d->path);
+            goto fail;
+        }
+    }
+    free(seen);
+    return v;
+fail:
+    free(seen);
+    cr_value_free(v);
+    return NULL;
+}
+
+static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
+                        int depth)
+{
+    if (depth > CR_VALUE_MAX_DEPTH) {
+        dec_error(d, "Invalid value: nesting too deep",
+                  "Values nest at most %d levels deep.", CR_VALUE_MAX_DEPTH);
+        return NULL;
+    }
+    if (o->type == MSGPACK_OBJECT_EXT)
+        return decode_unknown(d, o, t);
+    if (o->type == MSGPACK_OBJECT_NIL) {
+        cr_value *v = cr_value_null(t);
+        if (!v)
+            dec_oom(d);
+        return v;
+    }
+    cr_value *v = NULL;
+    const char *p;
+    size_t n;
+    switch (t->kind) {
+    case CR_TYPE_DYNAMIC:
+        return decode_dynamic(d, o, depth);
+    case CR_TYPE_STRING:
+        if (!raw_bytes(o, &p, &n)) {
+            wrong_kind(d, "string", o);
+            return NULL;
+        }
+        if (!cr_utf8_valid(p, n)) {
+            dec_error(d, "Invalid value: string is not valid UTF-8",
+                      "Strings must be UTF-8 text.");
+            return NULL;
+        }
+        v = cr_value_stringn(p, n);
+        break;
+    case CR_TYPE_NUMBER:
+        return decode_number(d, o);
+    case CR_TYPE_BOOL:
+        if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+            wrong_kind(d, "bool", o);
+            return NULL;
+        }
+        v = cr_value_bool(o->via.boolean);
+        break;
+    case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_TUPLE:
+        return decode_seq(d, o, t, depth);
+    case CR_TYPE_MAP:
+        return decode_map(d, o, t, depth);
+    case CR_TYPE_OBJECT:
+        return decode_object(d, o, t, depth);
+    default:
+        dec_error(d, "Invalid type", "The expected type is not a cty type.");
+        return NULL;
+    }
+    if (!v)
+        dec_oom(d);
+    return v;
+}
+
+cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
+                                  const cr_type *t, cr_diags *diags)
+{
+    dec d = { .diags = diags };
+    if (!t) {
+        dec_error(&d, "Invalid type", "No type was given to decode against.");
+        return NULL;
+    }
+    if (!len) {
+        cr_value *v = cr_value_null(t);
+        if (!v)
+            dec_oom(&d);
+        return v;
+    }
+    size_t off = 0;
+    const char *why = NULL;
+    if (scan(buf, len, &off, 1, &why) < 0) {
+        dec_error(&d, "Invalid value: malformed MessagePack",
+                  "The encoded value is not valid MessagePack: %s.", why);
+        return NULL;
+    }
+    if (off != len) {
+        dec_error(&d, "Invalid value: malformed MessagePack",
+                  "%zu unexpected bytes follow the encoded value.", len - off);
+        return NULL;
+    }
+    msgpack_unpacked r;
+    msgpack_unpacked_init(&r);
+    size_t uoff = 0;
+    cr_value *v = NULL;
+    msgpack_unpack_return rc = msgpack_unpack_next(&r, buf, len, &uoff);
+    if (rc == MSGPACK_UNPACK_SUCCESS)
+        v = decode(&d, &r.data, t, 1);
+    else if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
+        dec_oom(&d);
+    else
+        dec_error(&d, "Invalid value: malformed MessagePack",
+                  "The encoded value could not be parsed (code %d).", (int)rc);
+    msgpack_unpacked_destroy(&r);
+    cr_path_free(&d.path);
+    return v;
+}
+
+/* ---- encoding ----------------------------------------------------------------- */
+
+static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t);
+
+static int pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? -1 : 0;
+}
+
+static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
+{
+    const cr_type *vt = v->type ? v->type : &cr_type_dynamic;
+    if (t && t->kind == CR_TYPE_DYNAMIC && vt->kind != CR_TYPE_DYNAMIC) {
+        /* go-cty's dynamic form: the concrete type as JSON bytes, then the
+         * value encoded against that type. */
+        char *tj = cr_type_to_json(vt);
+        if (!tj)
+            return -1;
+        size_t n = strlen(tj);
+        int rc = msgpack_pack_array(pk, 2) || msgpack_pack_bin(pk, n)
+              || msgpack_pack_bin_body(pk, tj, n) ? -1 : 0;
+        free(tj);
+        return rc ? -1 : encode(pk, v, vt);
+    }
+    switch (v->kind) {
+    case CR_NULL:
+        return msgpack_pack_nil(pk) ? -1 : 0;
+    case CR_UNKNOWN:
+        return msgpack_pack_ext(pk, 1, 0) || msgpack_pack_ext_body(pk, "", 1)
+             ? -1 : 0;
+    case CR_STRING:
+        return pack_str(pk, v->u.str.ptr, v->u.str.len);
+    case CR_BOOL:
+        return (v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -1 : 0;
+    case CR_NUMBER: {
+        /* go-cty's order: exact int64, else exact float64, else the
+         * decimal string; infinities as float64. */
+        double f;
+        if (cr_num_is_inf(v))
+            return msgpack_pack_double(pk, v->u.num.f) ? -1 : 0;
+        if (v->u.num.is_int)
+            return msgpack_pack_int64(pk, v->u.num.i) ? -1 : 0;
+        if (cr_num_exact_double(v, &f))
+            return msgpack_pack_double(pk, f) ? -1 : 0;
+        return pack_str(pk, v->u.num.text, strlen(v->u.num.text));
+    }
+    case CR_LIST: case CR_SET: case CR_TUPLE:
+        if (msgpack_pack_array(pk, v->u.coll.len))
+            return -1;
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            const cr_type *et = vt->kind == CR_TYPE_TUPLE
+                ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
+            if (encode(pk, v->u.coll.items[i], et) < 0)
+                return -1;
+        }
+        return 0;
+    case CR_MAP: case CR_OBJECT:
+        if (msgpack_pack_map(pk, v->u.coll.len))
+            return -1;
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            const cr_type *et = vt->kind == CR_TYPE_OBJECT
+                ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
+            if (pack_str(pk, v->u.coll.keys[i], strlen(v->u.coll.keys[i]))
+                || encode(pk, v->u.coll.items[i], et) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+int cr_value_encode_msgpack(const cr_value *v, void **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = v ? encode(&pk, v, v->type) : (msgpack_pack_nil(&pk) ? -1 : 0);
+    if (rc < 0 || !sb.data) {
+        msgpack_sbuffer_destroy(&sb);
+        return -1;
+    }
+    *out = sb.data;         /* sbuffer memory is plain malloc */
+    *out_len = sb.size;
+    return 0;
+}

@@ -1,0 +1,542 @@
+/*
+ * value/value.c — cty values in memory: constructors, containers, getters,
+ * equality, ordering, copy and free.
+ *
+ * Invariants kept here so the codecs and the resource code can rely on them:
+ *  - an OBJECT has exactly one slot per attribute of its type, in the type's
+ *    (sorted) attribute order; absent attributes are null values;
+ *  - a MAP's keys are sorted (bytewise) and unique;
+ *  - a SET is sorted by cr_value_cmp and holds no two equal wholly known
+ *    elements (unknown elements are never merged: two unknowns may turn out
+ *    to be different values, and Terraform counts set elements);
+ *  - a value holds a reference on its type when the type is a run-time one.
+ */
+#include "value/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+cr_value *cr_value_alloc(cr_value_kind kind, const cr_type *t)
+{
+    cr_value *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->kind = kind;
+    v->type = cr_type_ref(t ? t : &cr_type_dynamic);
+    return v;
+}
+
+cr_value *cr_value_null(const cr_type *t)
+{
+    return cr_value_alloc(CR_NULL, t);
+}
+
+cr_value *cr_value_unknown(const cr_type *t)
+{
+    return cr_value_alloc(CR_UNKNOWN, t);
+}
+
+cr_value *cr_value_stringn(const char *s, size_t len)
+{
+    cr_value *v = cr_value_alloc(CR_STRING, &cr_type_string);
+    if (!v)
+        return NULL;
+    v->u.str.ptr = malloc(len + 1);
+    if (!v->u.str.ptr) {
+        free(v);
+        return NULL;
+    }
+    if (len)
+        memcpy(v->u.str.ptr, s, len);
+    v->u.str.ptr[len] = '\0';
+    v->u.str.len = len;
+    return v;
+}
+
+cr_value *cr_value_string(const char *s)
+{
+    return s ? cr_value_stringn(s, strlen(s)) : NULL;
+}
+
+cr_value *cr_value_bool(bool b)
+{
+    cr_value *v = cr_value_alloc(CR_BOOL, &cr_type_bool);
+    if (v)
+        v->u.b = b;
+    return v;
+}
+
+cr_value *cr_value_object(const cr_type *t)
+{
+    if (!t || t->kind != CR_TYPE_OBJECT)
+        return NULL;
+    cr_value *v = cr_value_alloc(CR_OBJECT, t);
+    if (!v)
+        return NULL;
+    size_t n = t->nattrs;
+    v->u.coll.len = n;
+    v->u.coll.items = calloc(n ? n : 1, sizeof *v->u.coll.items);
+    v->u.coll.keys = calloc(n ? n : 1, sizeof *v->u.coll.keys);
+    if (!v->u.coll.items || !v->u.coll.keys)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        v->u.coll.keys[i] = strdup(t->attrs[i].name);
+        v->u.coll.items[i] = cr_value_null(t->attrs[i].type);
+        if (!v->u.coll.keys[i] || !v->u.coll.items[i])
+            goto fail;
+    }
+    return v;
+fail:
+    cr_value_free(v);
+    return NULL;
+}
+
+cr_value *cr_value_seq_adopt(cr_value_kind kind, const cr_type *t,
+                            cr_value **items, size_t n)
+{
+    cr_value *v = cr_value_alloc(kind, t);
+    if (!v) {
+        for (size_t i = 0; i < n; i++)
+            cr_value_free(items[i]);
+        free(items);
+        return NULL;
+    }
+    v->u.coll.items = items;
+    v->u.coll.len = n;
+    return v;
+}
+
+cr_value *cr_value_collection(const cr_type *t)
+{
+    if (!t)
+        return NULL;
+    cr_value_kind k;
+    switch (t->kind) {
+    case CR_TYPE_LIST:  k = CR_LIST; break;
+    case CR_TYPE_SET:   k = CR_SET; break;
+    case CR_TYPE_MAP:   k = CR_MAP; break;
+    case CR_TYPE_TUPLE: k = CR_TUPLE; break;
+    default: return NULL;
+    }
+    return cr_value_alloc(k, t);
+}
+
+void cr_value_free(cr_value *v)
+{
+    if (!v)
+        return;
+    switch (v->kind) {
+    case CR_STRING:
+        free(v->u.str.ptr);
+        break;
+    case CR_NUMBER:
+        free(v->u.num.text);
+        break;
+    case CR_UNKNOWN:
+        free(v->u.unk.prefix);
+        break;
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            if (v->u.coll.items)
+                cr_value_free(v->u.coll.items[i]);
+            if (v->u.coll.keys)
+                free(v->u.coll.keys[i]);
+        }
+        free(v->u.coll.items);
+        free(v->u.coll.keys);
+        break;
+    default:
+        break;
+    }
+    cr_type_unref(v->type);
+    free(v);
+}
+
+/* ---- containers -------------------------------------------------------------- */
+
+int cr_value_object_set(cr_value *obj, const char *name, cr_value *v)
+{
+    if (!obj || obj->kind != CR_OBJECT || !name || !v) {
+        cr_value_free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < obj->u.coll.len; i++) {
+        if (!strcmp(obj->u.coll.keys[i], name)) {
+            cr_value_free(obj->u.coll.items[i]);
+            obj->u.coll.items[i] = v;
+            return 0;
+        }
+    }
+    cr_value_free(v);
+    return -1;
+}
+
+static int grow(cr_value *c, bool with_keys)
+{
+    /* Containers grow one slot at a time through the public API; decoders
+     * build their arrays in one go, so the simplicity costs nothing there. */
+    size_t n = c->u.coll.len + 1;
+    cr_value **items = realloc(c->u.coll.items, n * sizeof *items);
+    if (!items)
+        return -1;
+    c->u.coll.items = items;
+    if (with_keys) {
+        char **keys = realloc(c->u.coll.keys, n * sizeof *keys);
+        if (!keys)
+            return -1;
+        c->u.coll.keys = keys;
+    }
+    return 0;
+}
+
+/* Index of the first key >= key; *found when equal. */
+static size_t key_search(const cr_value *m, const char *key, bool *found)
+{
+    size_t lo = 0, hi = m->u.coll.len;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->u.coll.keys[mid], key);
+        if (!c) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int cr_value_map_put(cr_value *map, const char *key, cr_value *v)
+{
+    if (!map || map->kind != CR_MAP || !key || !v) {
+        cr_value_free(v);
+        return -1;
+    }
+    bool found;
+    size_t at = key_search(map, key, &found);
+    if (found) {
+        cr_value_free(map->u.coll.items[at]);
+        map->u.coll.items[at] = v;
+        return 0;
+    }
+    char *k = strdup(key);
+    if (!k || grow(map, true) < 0) {
+        free(k);
+        cr_value_free(v);
+        return -1;
+    }
+    size_t tail = map->u.coll.len - at;
+    memmove(&map->u.coll.items[at + 1], &map->u.coll.items[at],
+            tail * sizeof(cr_value *));
+    memmove(&map->u.coll.keys[at + 1], &map->u.coll.keys[at],
+            tail * sizeof(char *));
+    map->u.coll.items[at] = v;
+    map->u.coll.keys[at] = k;
+    map->u.coll.len++;
+    return 0;
+}
+
+int cr_value_append(cr_value *c, cr_value *v)
+{
+    if (!c || !v || (c->kind != CR_LIST && c->kind != CR_SET
+                     && c->kind != CR_TUPLE)) {
+        cr_value_free(v);
+        return -1;
+    }
+    size_t at = c->u.coll.len;
+    if (c->kind == CR_SET) {
+        /* Keep the set sorted; a wholly known duplicate is merged. */
+        size_t lo = 0, hi = c->u.coll.len;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cr_value_cmp(c->u.coll.items[mid], v) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        at = lo;
+        if (at && cr_value_is_wholly_known(v)
+            && cr_value_equal(c->u.coll.items[at - 1], v)) {
+            cr_value_free(v);
+            return 0;
+        }
+    }
+    if (grow(c, false) < 0) {
+        cr_value_free(v);
+        return -1;
+    }
+    memmove(&c->u.coll.items[at + 1], &c->u.coll.items[at],
+            (c->u.coll.len - at) * sizeof(cr_value *));
+    c->u.coll.items[at] = v;
+    c->u.coll.len++;
+    return 0;
+}
+
+typedef struct kv { char *k; cr_value *v; } kv;
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kv *)a)->k, ((const kv *)b)->k);
+}
+
+cr_value *cr_value_map_adopt(const cr_type *t, char **keys, cr_value **vals,
+                             size_t n, char **dup_key)
+{
+    *dup_key = NULL;
+    kv *pairs = n ? malloc(n * sizeof *pairs) : NULL;
+    cr_value *m = cr_value_alloc(CR_MAP, t);
+    if ((n && !pairs) || !m)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        pairs[i] = (kv){ keys[i], vals[i] };
+    if (n > 1)
+        qsort(pairs, n, sizeof *pairs, kv_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (!strcmp(pairs[i - 1].k, pairs[i].k)) {
+            *dup_key = strdup(pairs[i].k);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = pairs[i].k;
+        vals[i] = pairs[i].v;
+    }
+    free(pairs);
+    m->u.coll.keys = keys;
+    m->u.coll.items = vals;
+    m->u.coll.len = n;
+    return m;
+fail:
+    free(pairs);
+    cr_value_free(m);
+    for (size_t i = 0; i < n; i++) {
+        free(keys[i]);
+        cr_value_free(vals[i]);
+    }
+    free(keys);
+    free(vals);
+    return NULL;
+}
+
+static int value_pcmp(const void *a, const void *b)
+{
+    return cr_value_cmp(*(cr_value *const *)a, *(cr_value *const *)b);
+}
+
+cr_value *cr_value_set_adopt(const cr_type *t, cr_value **items, size_t n)
+{
+    cr_value *s = cr_value_alloc(CR_SET, t);
+    if (!s) {
+        for (size_t i = 0; i < n; i++)
+            cr_value_free(items[i]);
+        free(items);
+        return NULL;
+    }
+    if (n > 1)
+        qsort(items, n, sizeof *items, value_pcmp);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out && cr_value_is_wholly_known(items[i])
+            && cr_value_equal(items[out - 1], items[i])) {
+            cr_value_free(items[i]);
+            continue;
+        }
+        items[out++] = items[i];
+    }
+    s->u.coll.items = items;
+    s->u.coll.len = out;
+    return s;
+}
+
+bool cr_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p++;
+        if (c < 0x80)
+            continue;
+        size_t more;
+        unsigned min;
+        if (c >= 0xc2 && c <= 0xdf) { more = 1; min = 0x80; c &= 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { more = 2; min = 0x800; c &= 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { more = 3; min = 0x10000; c &= 0x07; }
+        else return false;
+        if ((size_t)(end - p) < more)
+            return false;
+        for (size_t i = 0; i < more; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            c = c << 6 | (p[i] & 0x3f);
+        }
+        p += more;
+        /* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
+        if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+            return false;
+    }
+    return true;
+}
+
+/* ---- getters ------------------------------------------------------------------- */
+
+const cr_value *cr_value_get(const cr_value *v, const char *key)
+{
+    if (!v || !key || (v->kind != CR_OBJECT && v->kind != CR_MAP))
+        return NULL;
+    if (v->kind == CR_MAP) {
+        bool found;
+        size_t at = key_search(v, key, &found);
+        return found ? v->u.coll.items[at] : NULL;
+    }
+    for (size_t i = 0; i < v->u.coll.len; i++)
+        if (!strcmp(v->u.coll.keys[i], key))
+            return v->u.coll.items[i];
+    return NULL;
+}
+
+const char *cr_value_get_str(const cr_value *obj, const char *name)
+{
+    const cr_value *v = cr_value_get(obj, name);
+    return v && v->kind == CR_STRING ? v->u.str.ptr : NULL;
+}
+
+bool cr_value_is_null(const cr_value *v)
+{
+    return !v || v->kind == CR_NULL;
+}
+
+bool cr_value_is_unknown(const cr_value *v)
+{
+    return v && v->kind == CR_UNKNOWN;
+}
+
+bool cr_value_is_wholly_known(const cr_value *v)
+{
+    if (!v)
+        return true;
+    if (v->kind == CR_UNKNOWN)
+        return false;
+    switch (v->kind) {
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
+        for (size_t i = 0; i < v->u.coll.len; i++)
+            if (!cr_value_is_wholly_known(v->u.coll.items[i]))
+                return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* ---- ordering and equality ---------------------------------------------------- */
+
+static int cmp_size(size_t a, size_t b) { return a < b ? -1 : a > b; }
+
+int cr_value_cmp(const cr_value *a, const cr_value *b)
+{
+    if (a == b)
+        return 0;
+    if (!a || !b)
+        return a ? 1 : -1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    switch (a->kind) {
+    case CR_NULL:
+    case CR_UNKNOWN:
+        return 0;
+    case CR_STRING: {
+        size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+        int c = n ? memcmp(a->u.str.ptr, b->u.str.ptr, n) : 0;
+        return c ? (c < 0 ? -1 : 1) : cmp_size(a->u.str.len, b->u.str.len);
+    }
+    case CR_NUMBER: {
+        /* Canonical text makes this a value comparison (not a numeric
+         * order, which sets do not need). */
+        int c = strcmp(a->u.num.text, b->u.num.text);
+        return c < 0 ? -1 : c > 0;
+    }
+    case CR_BOOL:
+        return (int)a->u.b - (int)b->u.b;
+    default: {
+        int c = cmp_size(a->u.coll.len, b->u.coll.len);
+        if (c)
+            return c;
+        bool keyed = a->kind == CR_MAP || a->kind == CR_OBJECT;
+        for (size_t i = 0; i < a->u.coll.len; i++) {
+            if (keyed) {
+                c = strcmp(a->u.coll.keys[i], b->u.coll.keys[i]);
+                if (c)
+                    return c < 0 ? -1 : 1;
+            }
+            c = cr_value_cmp(a->u.coll.items[i], b->u.coll.items[i]);
+            if (c)
+                return c;
+        }
+        return 0;
+    }
+    }
+}
+
+bool cr_value_equal(const cr_value *a, const cr_value *b)
+{
+    return cr_value_cmp(a, b) == 0;
+}
+
+/* ---- copy ------------------------------------------------------------------------ */
+
+cr_value *cr_value_copy(const cr_value *v)
+{
+    if (!v)
+        return NULL;
+    cr_value *c = cr_value_alloc(v->kind, v->type);
+    if (!c)
+        return NULL;
+    switch (v->kind) {
+    case CR_STRING:
+        c->u.str.ptr = malloc(v->u.str.len + 1);
+        if (!c->u.str.ptr)
+            goto fail;
+        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
+        c->u.str.len = v->u.str.len;
+        break;
+    case CR_NUMBER:
+        c->u.num = v->u.num;
+        c->u.num.text = strdup(v->u.num.text);
+        if (!c->u.num.text)
+            goto fail;
+        break;
+    case CR_BOOL:
+        c->u.b = v->u.b;
+        break;
+    case CR_UNKNOWN:
+        c->u.unk.not_null = v->u.unk.not_null;
+        if (v->u.unk.prefix && !(c->u.unk.prefix = strdup(v->u.unk.prefix)))
+            goto fail;
+        break;
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE: {
+        size_t n = v->u.coll.len;
+        bool keyed = v->kind == CR_MAP || v->kind == CR_OBJECT;
+        c->u.coll.items = calloc(n ? n : 1, sizeof *c->u.coll.items);
+        if (keyed)
+            c->u.coll.keys = calloc(n ? n : 1, sizeof *c->u.coll.keys);
+        if (!c->u.coll.items || (keyed && !c->u.coll.keys))
+            goto fail;
+        c->u.coll.len = n;
+        for (size_t i = 0; i < n; i++) {
+            c->u.coll.items[i] = cr_value_copy(v->u.coll.items[i]);
+            if (!c->u.coll.items[i])
+                goto fail;
+            if (keyed && !(c->u.coll.keys[i] = strdup(v->u.coll.keys[i])))
+                goto fail;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return c;
+fail:
+    cr_value_free(c);
+    return NULL;
+}
