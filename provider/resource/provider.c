@@ -58,6 +58,7 @@ const cr_schema *cr_provider_schema(void)
 typedef enum backend_use {
     BACKEND_ABSENT = 0,     /* the configuration does not mention it */
     BACKEND_PRESENT,        /* it is configured (values may be unknown) */
+    BACKEND_MAYBE,          /* its selector is unknown: may turn out null */
 } backend_use;
 
 typedef struct backend {
@@ -106,6 +107,8 @@ static bool attr_is_null(const cr_value *obj, const char *name)
  * nothing selects any backend, the default is opened anyway. */
 static backend_use sqlite_used(const cr_value *config)
 {
+    if (attr_is_unknown(config, "path"))
+        return BACKEND_MAYBE;
     return attr_is_null(config, "path") ? BACKEND_ABSENT : BACKEND_PRESENT;
 }
 
@@ -171,15 +174,20 @@ static const backend backends[] = {
 #define DEFAULT_BACKEND (&backends[0])
 
 /* The one backend the configuration selects, DEFAULT_BACKEND when it
- * selects none, or NULL (with an error) when it selects several. */
-static const backend *select_backend(const cr_value *config, cr_diags *diags)
+ * selects none, or NULL: with an error when it selects several, without
+ * one (*undecided set) when an unknown selector leaves the choice open. */
+static const backend *select_backend(const cr_value *config, cr_diags *diags,
+                                     bool *undecided)
 {
     const backend *chosen = NULL;
     char names[256] = "";
     size_t n = 0, used = 0;
+    bool maybe = false;
 
     for (size_t i = 0; i < NBACKENDS; i++) {
-        if (backends[i].used(config) == BACKEND_ABSENT)
+        backend_use u = backends[i].used(config);
+        maybe |= u == BACKEND_MAYBE;
+        if (u != BACKEND_PRESENT)
             continue;
         if (n++ == 0)
             chosen = &backends[i];
@@ -196,6 +204,16 @@ static const backend *select_backend(const cr_value *config, cr_diags *diags)
                        "the settings of one store only.", n, names);
         return NULL;
     }
+    if (undecided)
+        *undecided = false;
+    if (maybe && n == 0) {
+        /* With one backend selected, an unknown selector of another one
+         * can only be null in a valid configuration; with none, which
+         * backend applies is not known yet. */
+        if (undecided)
+            *undecided = true;
+        return NULL;
+    }
     return chosen ? chosen : DEFAULT_BACKEND;
 }
 
@@ -208,7 +226,7 @@ void cr_provider_validate(const cr_value *config, cr_diags *diags)
         return;
     for (size_t i = 0; i < NBACKENDS; i++)
         backends[i].validate(config, diags);
-    (void)select_backend(config, diags);
+    (void)select_backend(config, diags, NULL);
 }
 
 void cr_provider_configure(cr_provider_state *p, const cr_value *config,
@@ -217,6 +235,7 @@ void cr_provider_configure(cr_provider_state *p, const cr_value *config,
     cr_diags local = CR_DIAGS_INIT;
     const backend *b;
     cr_store *store = NULL;
+    bool undecided = false;
 
     if (config && cr_value_is_unknown(config)) {
         cr_log_debug("provider", "configuration unknown: not configured");
@@ -228,7 +247,10 @@ void cr_provider_configure(cr_provider_state *p, const cr_value *config,
         return;
     }
     cr_diags_move(diags, &local);
-    b = select_backend(config, diags);
+    b = select_backend(config, diags, &undecided);
+    if (!b && undecided)
+        cr_log_debug("provider", "store selection unknown until apply: "
+                     "not configured");
     if (!b)
         return;
     if (!b->known(config)) {
