@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <protobuf-c/protobuf-c.h>
 
 typedef struct cr_call cr_call;
@@ -27,7 +28,7 @@ void *cr_call_alloc(cr_call *call, size_t size);
 char *cr_call_strdup(cr_call *call, const char *s);
 /* Hands a malloc'd pointer to the call; it is free()d when the call ends. */
 void  cr_call_adopt(cr_call *call, void *ptr);
-/* The ctx pointer given in cr_server_config. */
+/* The ctx pointer of the cr_service the method was registered with. */
 void *cr_call_ctx(cr_call *call);
 
 /* Returns a grpc_status_code (0 = OK). On OK, *response must be set to a
@@ -44,5 +45,86 @@ typedef struct cr_method {
     const ProtobufCMessageDescriptor *request_desc;
     cr_unary_handler handler;
 } cr_method;
+
+/* ---- streams the server holds open ------------------------------------
+ *
+ * go-plugin's stdio and broker services are streams that carry nothing for
+ * a Terraform provider but must stay open for the life of the connection.
+ * The server serves them itself: no handler, no worker thread while open. */
+typedef enum cr_stream_mode {
+    /* Server stream: read the one request, send headers, then stay silent
+     * until the client goes away or the server shuts down (status OK). */
+    CR_STREAM_HOLD = 1,
+    /* Bidi stream: read and discard client messages; finish with OK when the
+     * client half-closes, goes away, or the server shuts down. */
+    CR_STREAM_HOLD_BIDI
+} cr_stream_mode;
+
+typedef struct cr_stream_method {
+    const char *path;
+    cr_stream_mode mode;
+} cr_stream_method;
+
+/* ---- the server -------------------------------------------------------- */
+
+typedef struct cr_server cr_server;
+
+/* A group of methods sharing one ctx (cr_call_ctx). */
+typedef struct cr_service {
+    const cr_method *methods;
+    size_t n_methods;
+    const cr_stream_method *streams;
+    size_t n_streams;
+    void *ctx;
+} cr_service;
+
+/* Worker threads: handlers run on them, so this many calls run at once
+ * (Terraform runs up to 10 operations concurrently, plus StopProvider). */
+#define CR_SERVER_DEFAULT_WORKERS 16
+/* The largest request accepted. gRPC's own default (4 MiB) is too small for
+ * big configurations and states; 256 MiB is terraform-plugin-go's bound and
+ * keeps one hostile message from taking unbounded memory. */
+#define CR_SERVER_DEFAULT_MAX_MESSAGE (256u * 1024u * 1024u)
+/* After shutdown starts, calls still open this long are cancelled. */
+#define CR_SERVER_SHUTDOWN_GRACE_MS 5000
+
+typedef struct cr_server_config {
+    /* gRPC address: "unix:/abs/path" (the socket file is removed again by
+     * cr_server_free) or "127.0.0.1:port". */
+    const char *address;
+    /* TLS: all three set, or all NULL for plaintext. With TLS every client
+     * must present a certificate that verifies against client_ca_pem. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    const char *client_ca_pem;
+    const cr_service *services;
+    size_t n_services;
+    unsigned workers;          /* 0: CR_SERVER_DEFAULT_WORKERS */
+    size_t max_message;        /* 0: CR_SERVER_DEFAULT_MAX_MESSAGE */
+} cr_server_config;
+
+/* Builds, binds and starts the server (gRPC is initialised here). Method
+ * paths must be unique across services. NULL with a reason in err. */
+cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen);
+
+/* Begins a graceful shutdown: no new calls; calls in flight finish (held
+ * streams end with OK). Idempotent, callable from any thread, including a
+ * handler (its own response is still sent). */
+void cr_server_shutdown(cr_server *s);
+
+/* Blocks until the server has shut down. If `signals` is non-NULL, those
+ * signals start the shutdown: they must be blocked (pthread_sigmask) in
+ * every thread, i.e. before cr_server_new, and are consumed through a
+ * signalfd. Calls still open CR_SERVER_SHUTDOWN_GRACE_MS after shutdown
+ * began are cancelled. Returns the signal that stopped the server, 0 when
+ * something else did, -1 on a system error. */
+int cr_server_run(cr_server *s, const sigset_t *signals);
+
+/* Shuts down (if not yet), waits, releases everything, removes the unix
+ * socket file. NULL is fine. */
+void cr_server_free(cr_server *s);
+
+/* The server serving a call (handlers that act on the server: Shutdown). */
+cr_server *cr_call_server(cr_call *call);
 
 #endif

@@ -1,0 +1,88 @@
+/*
+ * provider/main.c — terraform-provider-cellrouter.
+ *
+ *   terraform-provider-cellrouter           plugin mode (Terraform runs it)
+ *   terraform-provider-cellrouter -debug    serve for a developer; prints the
+ *                                           TF_REATTACH_PROVIDERS to export
+ *   terraform-provider-cellrouter -version  print the version
+ *
+ * All the protocol work is plugin/serve.c; this file only wires the
+ * tfplugin6 method table of rpc/ to it.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "plugin/serve.h"
+#include "rpc/rpc.h"
+
+#ifndef CR_PROVIDER_VERSION
+#define CR_PROVIDER_VERSION "0.1.0"
+#endif
+
+#define PROGRAM "terraform-provider-cellrouter"
+#define PROVIDER_ADDRESS "registry.terraform.io/cellrouter/cellrouter"
+
+static int usage(FILE *f, int status)
+{
+    fprintf(f,
+            "usage: " PROGRAM " [-debug | -version]\n"
+            "\n"
+            "A Terraform provider: Terraform starts it when a configuration\n"
+            "uses the cellrouter provider.\n"
+            "\n"
+            "  -debug     serve without Terraform and print the\n"
+            "             TF_REATTACH_PROVIDERS value to export\n"
+            "  -version   print the version and exit\n");
+    return status;
+}
+
+/* Go's flag package accepts both -flag and --flag; so do we. */
+static bool is_flag(const char *arg, const char *name)
+{
+    if (arg[0] != '-')
+        return false;
+    arg += arg[1] == '-' ? 2 : 1;
+    return strcmp(arg, name) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    cr_serve_mode mode = CR_SERVE_PLUGIN;
+    for (int i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "debug")) {
+            mode = CR_SERVE_DEBUG;
+        } else if (is_flag(argv[i], "version")) {
+            printf(PROGRAM " %s\n", CR_PROVIDER_VERSION);
+            return 0;
+        } else if (is_flag(argv[i], "help") || is_flag(argv[i], "h")) {
+            return usage(stdout, 0);
+        } else {
+            fprintf(stderr, PROGRAM ": unknown argument \"%s\"\n", argv[i]);
+            return usage(stderr, 2);
+        }
+    }
+
+    cr_log_init();
+    cr_rpc_provider *provider = cr_rpc_provider_new();
+    if (provider == NULL) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
+        return 1;
+    }
+    size_t n_methods;
+    const cr_method *methods = cr_rpc_methods(&n_methods);
+    cr_service tfplugin6 = {methods, n_methods, NULL, 0, provider};
+    cr_serve_options opts = {
+        .mode = mode,
+        .program = PROGRAM,
+        .provider_address = PROVIDER_ADDRESS,
+        .services = &tfplugin6,
+        .n_services = 1,
+        .out = stdout,
+        .err = stderr,
+    };
+    int status = cr_plugin_serve(&opts);
+    cr_rpc_provider_free(provider);
+    return status;
+}

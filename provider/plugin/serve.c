@@ -1,0 +1,154 @@
+/*
+ * plugin/serve.c — the plugin process from launch to exit (see serve.h).
+ *
+ * Order matters: signals are blocked before gRPC starts its threads (so the
+ * signalfd in cr_server_run sees them), the server listens before the
+ * handshake line is printed (Terraform dials as soon as it reads the line),
+ * and the line is flushed at once (stdout to a pipe is fully buffered).
+ */
+#include "plugin/serve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "plugin/goplugin.h"
+#include "plugin/handshake.h"
+#include "plugin/mtls.h"
+
+#define MAX_SERVICES 8
+
+static int startup_error(const cr_serve_options *o, const char *what)
+{
+    fprintf(o->err, "%s: %s\n", o->program, what);
+    fflush(o->err);
+    cr_log_error("plugin", "%s", what);
+    return 1;
+}
+
+static int print_reattach(const cr_serve_options *o, const char *path)
+{
+    char *json = cr_handshake_reattach_json(o->provider_address,
+                                            CR_HANDSHAKE_APP_VERSION, getpid(),
+                                            "unix", path);
+    char *quoted = json != NULL ? cr_handshake_shell_quote(json) : NULL;
+    int rc = -1;
+    if (quoted != NULL) {
+        fprintf(o->out,
+                "Provider started. To attach Terraform CLI, set the "
+                "TF_REATTACH_PROVIDERS environment variable with the "
+                "following:\n\n\tTF_REATTACH_PROVIDERS=%s\n\n", quoted);
+        rc = fflush(o->out) == 0 ? 0 : -1;
+    }
+    free(quoted);
+    free(json);
+    return rc;
+}
+
+int cr_plugin_serve(const cr_serve_options *o)
+{
+    bool debug = o->mode == CR_SERVE_DEBUG;
+    char err[512];
+    int version = CR_HANDSHAKE_APP_VERSION;
+
+    if (!debug) {
+        if (!cr_handshake_cookie_ok(getenv(CR_HANDSHAKE_COOKIE_KEY))) {
+            fputs(cr_handshake_cookie_help(), o->err);
+            fflush(o->err);
+            return 1;
+        }
+        if (cr_handshake_negotiate(getenv("PLUGIN_PROTOCOL_VERSIONS"),
+                                   &version, err, sizeof err) != 0)
+            return startup_error(o, err);
+    }
+
+    /* Signals: block the ones that stop us in every thread to come (gRPC's
+     * included), ignore the rest of the noise. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    if (debug)
+        sigaddset(&stop, SIGINT);
+    else
+        signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    char path[CR_HANDSHAKE_SOCKET_MAX];
+    if (cr_handshake_socket_path(getenv("PLUGIN_UNIX_SOCKET_DIR"),
+                                 getenv("TMPDIR"), path, sizeof path,
+                                 err, sizeof err) != 0)
+        return startup_error(o, err);
+
+    const char *client_cert = debug ? NULL : getenv("PLUGIN_CLIENT_CERT");
+    bool tls = client_cert != NULL && *client_cert != '\0';
+    cr_mtls_identity id = {0};
+    if (tls) {
+        if (cr_mtls_check_client_ca(client_cert, err, sizeof err) != 0 ||
+            cr_mtls_identity_new(&id, err, sizeof err) != 0)
+            return startup_error(o, err);
+    }
+
+    if (o->n_services + 1 > MAX_SERVICES) {
+        cr_mtls_identity_free(&id);
+        return startup_error(o, "too many services");
+    }
+    cr_service services[MAX_SERVICES];
+    services[0] = cr_goplugin_service();
+    for (size_t i = 0; i < o->n_services; i++)
+        services[i + 1] = o->services[i];
+
+    char address[CR_HANDSHAKE_SOCKET_MAX + 8];
+    snprintf(address, sizeof address, "unix:%s", path);
+    cr_server_config cfg = {
+        .address = address,
+        .tls_cert_pem = tls ? id.cert_pem : NULL,
+        .tls_key_pem = tls ? id.key_pem : NULL,
+        .client_ca_pem = tls ? client_cert : NULL,
+        .services = services,
+        .n_services = o->n_services + 1,
+    };
+    cr_server *server = cr_server_new(&cfg, err, sizeof err);
+    if (server == NULL) {
+        cr_mtls_identity_free(&id);
+        return startup_error(o, err);
+    }
+    /* The key lives on inside gRPC's TLS context; our copy can go now. */
+    char *cert_b64 = id.cert_b64;
+    id.cert_b64 = NULL;
+    cr_mtls_identity_free(&id);
+
+    int rc = 0;
+    if (!debug && cr_handshake_socket_group(path, getenv("PLUGIN_UNIX_SOCKET_GROUP"),
+                                            err, sizeof err) != 0) {
+        rc = startup_error(o, err);
+    } else if (debug) {
+        if (print_reattach(o, path) != 0)
+            rc = startup_error(o, "cannot write to stdout");
+    } else {
+        char line[CR_HANDSHAKE_SOCKET_MAX + 1024];
+        if (cr_handshake_line(line, sizeof line, version, "unix", path,
+                              cert_b64) < 0)
+            rc = startup_error(o, "cannot format the handshake line");
+        else if (fputs(line, o->out) == EOF || fflush(o->out) != 0)
+            rc = startup_error(o, "cannot write the handshake to stdout");
+    }
+    free(cert_b64);
+
+    if (rc == 0) {
+        cr_log_info("plugin", "serving protocol %d on %s%s", version, path,
+                    tls ? " (mTLS)" : "");
+        int why = cr_server_run(server, &stop);
+        if (why > 0)
+            cr_log_info("plugin", "stopped by signal %d", why);
+        else if (why < 0)
+            rc = 1;
+    }
+    cr_server_free(server);
+    cr_log_debug("plugin", "exiting");
+    return rc;
+}
