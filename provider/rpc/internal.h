@@ -114,9 +114,11 @@ void cr_rpc_check_plan(const cr_schema *s, const cr_value *prior,
 void cr_rpc_check_apply(const cr_value *planned, const cr_value *actual,
                         cr_diags *diags);
 
-/* The force-new attributes of `s` whose planned value differs from prior
- * (or is unknown), appended to *paths (owned array of owned paths) unless
- * already present. 0 or -1 (out of memory). */
+/* Completes and trims the replacement paths of a plan: keeps those of
+ * *paths (owned array of owned paths, as the resource returned them) whose
+ * value changes between prior and planned (or is unknown), and adds every
+ * changing force-new attribute of `s` not already there. Create and
+ * destroy replace nothing. 0 or -1 (out of memory). */
 int cr_rpc_requires_replace(const cr_schema *s, const cr_value *prior,
                             const cr_value *planned, cr_path **paths,
                             size_t *npaths);

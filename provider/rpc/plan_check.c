@@ -461,25 +461,64 @@ static bool has_path(const cr_path *paths, size_t n, const cr_path *p)
     return false;
 }
 
+/* The value at `p` inside v, or NULL when the path leads nowhere. */
+static const cr_value *value_at(const cr_value *v, const cr_path *p)
+{
+    for (size_t i = 0; v != NULL && i < p->len; i++) {
+        const cr_path_step *st = &p->steps[i];
+        if (st->kind == CR_STEP_INDEX) {
+            if ((v->kind != CR_LIST && v->kind != CR_TUPLE) ||
+                st->index < 0 || (uint64_t)st->index >= v->u.coll.len)
+                return NULL;
+            v = v->u.coll.items[st->index];
+        } else if (v->kind == CR_OBJECT || v->kind == CR_MAP) {
+            v = cr_value_get(v, st->name);
+        } else {
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* Whether a change at `p` between prior and planned is a real one (what
+ * Terraform itself keeps of requires_replace): the values differ, or the
+ * planned one is not known yet. */
+static bool path_changes(const cr_value *prior, const cr_value *planned,
+                         const cr_path *p)
+{
+    const cr_value *a = value_at(prior, p), *b = value_at(planned, p);
+    if (a == NULL && b == NULL)
+        return false;
+    if (a == NULL || b == NULL)
+        return true;
+    return !cr_value_is_wholly_known(b) || !cr_value_equal(a, b);
+}
+
 int cr_rpc_requires_replace(const cr_schema *s, const cr_value *prior,
                             const cr_value *planned, cr_path **paths,
                             size_t *npaths)
 {
     if (is_null(prior) || planned == NULL || planned->kind != CR_OBJECT)
         return 0;               /* create and destroy replace nothing */
+    /* The resource may list every force-new path; answer only those that
+     * change, so the plan reads the same to every client. */
+    size_t kept = 0;
+    for (size_t i = 0; i < *npaths; i++) {
+        if (path_changes(prior, planned, &(*paths)[i]))
+            (*paths)[kept++] = (*paths)[i];
+        else
+            cr_path_free(&(*paths)[i]);
+    }
+    *npaths = kept;
     for (size_t i = 0; i < s->nattrs; i++) {
         const cr_attr_schema *a = &s->attrs[i];
         if (!(a->flags & CR_ATTR_FORCE_NEW))
             continue;
-        const cr_value *pv = attr_of(prior, a->name);
-        const cr_value *nv = attr_of(planned, a->name);
-        if (pv != NULL && nv != NULL && cr_value_is_wholly_known(nv) &&
-            cr_value_equal(pv, nv))
-            continue;
         cr_path p = {0};
         if (cr_path_push_attr(&p, a->name))
             return -1;
-        if (has_path(*paths, *npaths, &p)) {
+        if (!path_changes(prior, planned, &p) ||
+            has_path(*paths, *npaths, &p)) {
             cr_path_free(&p);
             continue;
         }

@@ -1,0 +1,1276 @@
+/*
+ * tests/unit/test_rpc.c — the tfplugin6.Provider service, driven the way
+ * the plugin server drives it.
+ *
+ * The server's cr_call is opaque and lives in plugin/; this program brings
+ * its own small implementation of the four cr_call functions (an arena that
+ * frees everything when the call ends), which the linker takes instead of
+ * the server's since nothing else here needs the server. Each call goes
+ * through the method table by its gRPC path: the request is packed and
+ * unpacked as the server would, and the response is packed and unpacked
+ * again, so what is checked is what Terraform would receive.
+ *
+ * The resource is the real cellrouter_tenant on a real SQLite routing map
+ * in a temporary directory, configured through ConfigureProvider.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "rpc/internal.h"
+
+/* ---- a cr_call for tests -------------------------------------------------- */
+
+struct cr_call {
+    void *ctx;
+    void **ptrs;
+    size_t n, cap;
+};
+
+static void track(cr_call *c, void *p)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        void **grown = realloc(c->ptrs, cap * sizeof *grown);
+        assert_non_null(grown);
+        c->ptrs = grown;
+        c->cap = cap;
+    }
+    c->ptrs[c->n++] = p;
+}
+
+void *cr_call_alloc(cr_call *call, size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    assert_non_null(p);
+    track(call, p);
+    return p;
+}
+
+char *cr_call_strdup(cr_call *call, const char *s)
+{
+    char *p = strdup(s);
+    assert_non_null(p);
+    track(call, p);
+    return p;
+}
+
+void cr_call_adopt(cr_call *call, void *ptr)
+{
+    track(call, ptr);
+}
+
+void *cr_call_ctx(cr_call *call)
+{
+    return call->ctx;
+}
+
+static void call_end(cr_call *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->ptrs[i]);
+    free(c->ptrs);
+}
+
+/* ---- fixture --------------------------------------------------------------- */
+
+typedef struct fixture {
+    char dir[64];
+    char db[128];
+    cr_rpc_provider *p;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/cr-rpc-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    fx->p = cr_rpc_provider_new();
+    assert_non_null(fx->p);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    char path[160];
+    cr_rpc_provider_free(fx->p);
+    static const char *const files[] = { "map.db", "map.db-wal",
+                                         "map.db-shm", "map.db-journal" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(fx->dir), 0);
+    free(fx);
+    return 0;
+}
+
+/* ---- calling a method as the server does --------------------------------- */
+
+static const cr_method *method(const char *name)
+{
+    size_t n = 0;
+    const cr_method *m = cr_rpc_methods(&n);
+    char path[128];
+    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m[i].path, path) == 0)
+            return &m[i];
+    return NULL;
+}
+
+/* Packs `req`, unpacks it as the request type of `name`, runs the handler
+ * and returns its response after a pack/unpack round trip (free with
+ * protobuf_c_message_free_unpacked). *status gets the gRPC status; on a
+ * non-OK status the result is NULL. */
+static void *invoke_status(fixture *fx, const char *name,
+                           const ProtobufCMessage *req, int *status)
+{
+    const cr_method *m = method(name);
+    assert_non_null(m);
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    protobuf_c_message_pack(req, buf);
+    ProtobufCMessage *in = protobuf_c_message_unpack(m->request_desc, NULL,
+                                                     len, buf);
+    free(buf);
+    assert_non_null(in);
+
+    cr_call call = { .ctx = fx->p };
+    ProtobufCMessage *resp = NULL;
+    const char *msg = NULL;
+    *status = m->handler(&call, in, &resp, &msg);
+    ProtobufCMessage *out = NULL;
+    if (*status == GRPC_STATUS_OK) {
+        assert_non_null(resp);
+        len = protobuf_c_message_get_packed_size(resp);
+        buf = malloc(len ? len : 1);
+        assert_non_null(buf);
+        protobuf_c_message_pack(resp, buf);
+        out = protobuf_c_message_unpack(resp->descriptor, NULL, len, buf);
+        free(buf);
+        assert_non_null(out);
+    } else {
+        assert_non_null(msg);
+    }
+    protobuf_c_message_free_unpacked(in, NULL);
+    call_end(&call);
+    return out;
+}
+
+static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
+{
+    int status = -1;
+    void *out = invoke_status(fx, name, req, &status);
+    assert_int_equal(status, GRPC_STATUS_OK);
+    return out;
+}
+
+static void resp_free(void *m)
+{
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+static const cr_type *T(void)
+{
+    const cr_resource_type *rt = cr_resource_find("cellrouter_tenant");
+    assert_non_null(rt);
+    const cr_type *t = cr_schema_type(rt->schema);
+    assert_non_null(t);
+    return t;
+}
+
+static const cr_type *attr_type(const char *name)
+{
+    long i = cr_type_attr_index(T(), name);
+    assert_true(i >= 0);
+    return T()->attrs[i].type;
+}
+
+static void set(cr_value *o, const char *name, cr_value *v)
+{
+    assert_non_null(v);
+    assert_int_equal(cr_value_object_set(o, name, v), 0);
+}
+
+static void set_s(cr_value *o, const char *name, const char *s)
+{
+    set(o, name, s ? cr_value_string(s) : cr_value_null(attr_type(name)));
+}
+
+static cr_value *tenant_config(const char *tid, const char *cell,
+                               const char *ep)
+{
+    cr_value *o = cr_value_object(T());
+    assert_non_null(o);
+    set_s(o, "tenant_id", tid);
+    set_s(o, "cell_id", cell);
+    set_s(o, "endpoint", ep);
+    return o;
+}
+
+/* Terraform's proposed new state: config, with computed attributes null in
+ * config taken from prior. */
+static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
+{
+    static const char *const computed[] = { "id", "version", "updated_at" };
+    cr_value *o = cr_value_copy(cfg);
+    assert_non_null(o);
+    for (size_t i = 0; prior && i < 3; i++)
+        set(o, computed[i], cr_value_copy(cr_value_get(prior, computed[i])));
+    return o;
+}
+
+/* A DynamicValue holding v (NULL: a missing message); owned by the test,
+ * freed with dv_free. */
+static Tfplugin6__DynamicValue *dv(const cr_value *v)
+{
+    if (v == NULL)
+        return NULL;
+    Tfplugin6__DynamicValue *d = malloc(sizeof *d);
+    assert_non_null(d);
+    tfplugin6__dynamic_value__init(d);
+    void *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(cr_value_encode_msgpack(v, &buf, &len), 0);
+    d->msgpack.data = buf;
+    d->msgpack.len = len;
+    return d;
+}
+
+static Tfplugin6__DynamicValue *dv_raw(const void *bytes, size_t len)
+{
+    Tfplugin6__DynamicValue *d = malloc(sizeof *d);
+    assert_non_null(d);
+    tfplugin6__dynamic_value__init(d);
+    d->msgpack.data = malloc(len);
+    assert_non_null(d->msgpack.data);
+    memcpy(d->msgpack.data, bytes, len);
+    d->msgpack.len = len;
+    return d;
+}
+
+static void dv_free(Tfplugin6__DynamicValue *d)
+{
+    if (d) {
+        free(d->msgpack.data);
+        free(d);
+    }
+}
+
+/* Decodes a response's DynamicValue against the tenant type. */
+static cr_value *undv(const Tfplugin6__DynamicValue *d)
+{
+    cr_diags diags = CR_DIAGS_INIT;
+    assert_non_null(d);
+    assert_true(d->msgpack.len > 0);
+    cr_value *v = cr_value_decode_msgpack(d->msgpack.data, d->msgpack.len,
+                                          T(), &diags);
+    assert_false(cr_diags_has_error(&diags));
+    cr_diags_free(&diags);
+    assert_non_null(v);
+    return v;
+}
+
+/* ---- diagnostics ----------------------------------------------------------- */
+
+static void print_pb_diags(Tfplugin6__Diagnostic **d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "  diag %d: %s: %s\n", d[i]->severity, d[i]->summary,
+                d[i]->detail);
+}
+
+static size_t n_errors(Tfplugin6__Diagnostic **d, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += d[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR;
+    return k;
+}
+
+#define assert_no_errors(r) do { \
+        if (n_errors((r)->diagnostics, (r)->n_diagnostics)) \
+            print_pb_diags((r)->diagnostics, (r)->n_diagnostics); \
+        assert_int_equal(n_errors((r)->diagnostics, (r)->n_diagnostics), 0); \
+    } while (0)
+
+/* The error whose summary or detail contains `text`, or NULL. */
+static const Tfplugin6__Diagnostic *find_error(Tfplugin6__Diagnostic **d,
+                                               size_t n, const char *text)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR &&
+            (strstr(d[i]->summary, text) || strstr(d[i]->detail, text)))
+            return d[i];
+    return NULL;
+}
+
+/* True when the diagnostic's path is exactly the one attribute `name`. */
+static bool path_is_attr(const Tfplugin6__Diagnostic *d, const char *name)
+{
+    return d->attribute && d->attribute->n_steps == 1 &&
+           d->attribute->steps[0]->selector_case ==
+               TFPLUGIN6__ATTRIBUTE_PATH__STEP__SELECTOR_ATTRIBUTE_NAME &&
+           strcmp(d->attribute->steps[0]->attribute_name, name) == 0;
+}
+
+/* ---- the method table ------------------------------------------------------ */
+
+static void test_method_table(void **state)
+{
+    (void)state;
+    static const char *const served[] = {
+        "GetMetadata", "GetProviderSchema", "ValidateProviderConfig",
+        "ValidateResourceConfig", "ValidateDataResourceConfig",
+        "UpgradeResourceState", "ConfigureProvider", "ReadResource",
+        "PlanResourceChange", "ApplyResourceChange", "ImportResourceState",
+        "ReadDataSource", "GetFunctions", "StopProvider",
+    };
+    for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
+        const cr_method *m = method(served[i]);
+        if (m == NULL)
+            fprintf(stderr, "missing %s\n", served[i]);
+        assert_non_null(m);
+        assert_non_null(m->handler);
+        /* The request descriptor is the method's own Request message. */
+        char want[96];
+        snprintf(want, sizeof want, "tfplugin6.%s.Request", served[i]);
+        assert_string_equal(m->request_desc->name, want);
+    }
+    /* Left to the server's UNIMPLEMENTED, which Terraform reads as "not
+     * supported" (an error diagnostic would be fatal). */
+    assert_null(method("GetResourceIdentitySchemas"));
+    assert_null(method("MoveResourceState"));
+    assert_null(method("UpgradeResourceIdentity"));
+}
+
+static void test_wrong_request_type(void **state)
+{
+    fixture *fx = *state;
+    const cr_method *m = method("PlanResourceChange");
+    Tfplugin6__StopProvider__Request stop = TFPLUGIN6__STOP_PROVIDER__REQUEST__INIT;
+    cr_call call = { .ctx = fx->p };
+    ProtobufCMessage *resp = NULL;
+    const char *msg = NULL;
+    int st = m->handler(&call, &stop.base, &resp, &msg);
+    assert_int_equal(st, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_non_null(msg);
+    call_end(&call);
+}
+
+/* ---- GetProviderSchema / GetMetadata -------------------------------------- */
+
+static const Tfplugin6__Schema__Attribute *
+schema_attr(const Tfplugin6__Schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->block->n_attributes; i++)
+        if (strcmp(s->block->attributes[i]->name, name) == 0)
+            return s->block->attributes[i];
+    return NULL;
+}
+
+static void expect_attr(const Tfplugin6__Schema *s, const char *name,
+                        const char *type_json, bool req, bool opt, bool comp)
+{
+    const Tfplugin6__Schema__Attribute *a = schema_attr(s, name);
+    if (a == NULL)
+        fprintf(stderr, "no attribute %s\n", name);
+    assert_non_null(a);
+    assert_int_equal(a->type.len, strlen(type_json));
+    assert_memory_equal(a->type.data, type_json, a->type.len);
+    assert_int_equal(a->required, req);
+    assert_int_equal(a->optional, opt);
+    assert_int_equal(a->computed, comp);
+    assert_false(a->sensitive);
+    assert_null(a->nested_type);
+    assert_true(strlen(a->description) > 10);
+    assert_int_equal(a->description_kind, TFPLUGIN6__STRING_KIND__MARKDOWN);
+}
+
+static void test_get_provider_schema(void **state)
+{
+    fixture *fx = *state;
+    Tfplugin6__GetProviderSchema__Request req =
+        TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
+    Tfplugin6__GetProviderSchema__Response *r =
+        invoke(fx, "GetProviderSchema", &req.base);
+
+    assert_int_equal(r->n_diagnostics, 0);
+    assert_non_null(r->server_capabilities);
+    assert_true(r->server_capabilities->plan_destroy);
+    assert_false(r->server_capabilities->get_provider_schema_optional);
+
+    assert_non_null(r->provider);
+    assert_non_null(r->provider->block);
+    assert_true(strlen(r->provider->block->description) > 10);
+    assert_int_equal(r->provider->block->description_kind,
+                     TFPLUGIN6__STRING_KIND__MARKDOWN);
+    expect_attr(r->provider, "path", "\"string\"", false, true, false);
+
+    assert_int_equal(r->n_resource_schemas, 1);
+    assert_string_equal(r->resource_schemas[0]->key, "cellrouter_tenant");
+    const Tfplugin6__Schema *s = r->resource_schemas[0]->value;
+    assert_non_null(s);
+    assert_int_equal(s->version, 0);
+    assert_int_equal(s->block->n_attributes, 9);
+    assert_int_equal(s->block->n_block_types, 0);
+    expect_attr(s, "tenant_id", "\"string\"", true, false, false);
+    expect_attr(s, "cell_id", "\"string\"", true, false, false);
+    expect_attr(s, "endpoint", "\"string\"", true, false, false);
+    expect_attr(s, "standby_cell_id", "\"string\"", false, true, false);
+    expect_attr(s, "standby_endpoint", "\"string\"", false, true, false);
+    expect_attr(s, "labels", "[\"map\",\"string\"]", false, true, false);
+    expect_attr(s, "id", "\"string\"", false, false, true);
+    expect_attr(s, "version", "\"number\"", false, false, true);
+    expect_attr(s, "updated_at", "\"string\"", false, false, true);
+    assert_int_equal(r->n_data_source_schemas, 0);
+    assert_int_equal(r->n_functions, 0);
+    resp_free(r);
+}
+
+static void test_schema_response_is_cached(void **state)
+{
+    fixture *fx = *state;
+    const cr_method *m = method("GetProviderSchema");
+    Tfplugin6__GetProviderSchema__Request req =
+        TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
+    ProtobufCMessage *a = NULL, *b = NULL;
+    const char *msg = NULL;
+    cr_call c1 = { .ctx = fx->p }, c2 = { .ctx = fx->p };
+
+    assert_int_equal(m->handler(&c1, &req.base, &a, &msg), GRPC_STATUS_OK);
+    assert_int_equal(m->handler(&c2, &req.base, &b, &msg), GRPC_STATUS_OK);
+    /* Built once, in provider memory: nothing in the calls' arenas. */
+    assert_ptr_equal(a, b);
+    assert_int_equal(c1.n, 0);
+    assert_int_equal(c2.n, 0);
+    call_end(&c1);
+    call_end(&c2);
+}
+
+static void test_get_metadata(void **state)
+{
+    fixture *fx = *state;
+    Tfplugin6__GetMetadata__Request req = TFPLUGIN6__GET_METADATA__REQUEST__INIT;
+    Tfplugin6__GetMetadata__Response *r = invoke(fx, "GetMetadata", &req.base);
+    assert_non_null(r->server_capabilities);
+    assert_true(r->server_capabilities->plan_destroy);
+    assert_int_equal(r->n_resources, 1);
+    assert_string_equal(r->resources[0]->type_name, "cellrouter_tenant");
+    assert_int_equal(r->n_data_sources, 0);
+    resp_free(r);
+
+    Tfplugin6__GetFunctions__Request freq =
+        TFPLUGIN6__GET_FUNCTIONS__REQUEST__INIT;
+    Tfplugin6__GetFunctions__Response *f = invoke(fx, "GetFunctions",
+                                                  &freq.base);
+    assert_int_equal(f->n_functions, 0);
+    assert_int_equal(f->n_diagnostics, 0);
+    resp_free(f);
+}
+
+/* ---- provider configuration ------------------------------------------------ */
+
+static cr_value *provider_config(const char *path)
+{
+    const cr_type *t = cr_schema_type(cr_provider_schema());
+    assert_non_null(t);
+    cr_value *o = cr_value_object(t);
+    assert_non_null(o);
+    if (path)
+        set(o, "path", cr_value_string(path));
+    return o;
+}
+
+static void configure(fixture *fx, const char *path)
+{
+    cr_value *cfg = provider_config(path);
+    Tfplugin6__ConfigureProvider__Request req =
+        TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
+    req.terraform_version = "1.9.0";
+    req.config = dv(cfg);
+    Tfplugin6__ConfigureProvider__Response *r =
+        invoke(fx, "ConfigureProvider", &req.base);
+    assert_no_errors(r);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+}
+
+static void test_validate_provider_config(void **state)
+{
+    fixture *fx = *state;
+    cr_value *cfg = provider_config("");
+    Tfplugin6__ValidateProviderConfig__Request req =
+        TFPLUGIN6__VALIDATE_PROVIDER_CONFIG__REQUEST__INIT;
+    req.config = dv(cfg);
+    Tfplugin6__ValidateProviderConfig__Response *r =
+        invoke(fx, "ValidateProviderConfig", &req.base);
+    const Tfplugin6__Diagnostic *d =
+        find_error(r->diagnostics, r->n_diagnostics, "path");
+    assert_non_null(d);
+    assert_true(path_is_attr(d, "path"));
+
+    /* Terraform reads this response's diagnostics from field 2 (field 1
+     * is unused in protocol 6): the first packed byte is tag 2, LEN. */
+    uint8_t buf[4096];
+    size_t len = protobuf_c_message_get_packed_size(&r->base);
+    assert_true(len > 0 && len <= sizeof buf);
+    protobuf_c_message_pack(&r->base, buf);
+    assert_int_equal(buf[0], (2 << 3) | 2);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+
+    /* Unset path and a missing config (no provider block) are fine. */
+    cfg = provider_config(NULL);
+    req.config = dv(cfg);
+    r = invoke(fx, "ValidateProviderConfig", &req.base);
+    assert_int_equal(r->n_diagnostics, 0);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+    req.config = NULL;
+    r = invoke(fx, "ValidateProviderConfig", &req.base);
+    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 0);
+    resp_free(r);
+}
+
+static void test_configure_provider(void **state)
+{
+    fixture *fx = *state;
+    assert_null(fx->p->state.store);
+    configure(fx, fx->db);
+    assert_non_null(fx->p->state.store);
+    assert_int_equal(access(fx->db, F_OK), 0);
+
+    /* Again (one server serving several commands): a new store, the old
+     * one retired until the provider goes. */
+    cr_store *first = fx->p->state.store;
+    configure(fx, fx->db);
+    assert_non_null(fx->p->state.store);
+    assert_ptr_not_equal(fx->p->state.store, first);
+    assert_int_equal(fx->p->nretired, 1);
+
+    /* An unknown path (plan before the value is known): no error, and the
+     * configured store is kept. */
+    cr_value *cfg = provider_config(NULL);
+    set(cfg, "path", cr_value_unknown(&cr_type_string));
+    Tfplugin6__ConfigureProvider__Request req =
+        TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
+    req.config = dv(cfg);
+    Tfplugin6__ConfigureProvider__Response *r =
+        invoke(fx, "ConfigureProvider", &req.base);
+    assert_no_errors(r);
+    assert_non_null(fx->p->state.store);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+}
+
+static void test_configure_malformed(void **state)
+{
+    fixture *fx = *state;
+    static const uint8_t junk[] = { 0x81, 0xa4, 'p', 'a', 't', 'h', 0xc1 };
+    Tfplugin6__ConfigureProvider__Request req =
+        TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
+    req.config = dv_raw(junk, sizeof junk);
+    Tfplugin6__ConfigureProvider__Response *r =
+        invoke(fx, "ConfigureProvider", &req.base);
+    assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+    assert_null(fx->p->state.store);
+    resp_free(r);
+    dv_free(req.config);
+}
+
+static void test_stop_provider(void **state)
+{
+    fixture *fx = *state;
+    Tfplugin6__StopProvider__Request req = TFPLUGIN6__STOP_PROVIDER__REQUEST__INIT;
+    assert_int_equal(fx->p->state.stopping, 0);
+    Tfplugin6__StopProvider__Response *r = invoke(fx, "StopProvider", &req.base);
+    assert_string_equal(r->error, "");
+    assert_int_equal(fx->p->state.stopping, 1);
+    resp_free(r);
+}
+
+static void test_data_sources_unknown(void **state)
+{
+    fixture *fx = *state;
+    Tfplugin6__ValidateDataResourceConfig__Request req =
+        TFPLUGIN6__VALIDATE_DATA_RESOURCE_CONFIG__REQUEST__INIT;
+    req.type_name = "cellrouter_tenants";
+    Tfplugin6__ValidateDataResourceConfig__Response *r =
+        invoke(fx, "ValidateDataResourceConfig", &req.base);
+    assert_non_null(find_error(r->diagnostics, r->n_diagnostics,
+                               "cellrouter_tenants"));
+    resp_free(r);
+
+    Tfplugin6__ReadDataSource__Request rreq =
+        TFPLUGIN6__READ_DATA_SOURCE__REQUEST__INIT;
+    rreq.type_name = "cellrouter_tenants";
+    Tfplugin6__ReadDataSource__Response *rr =
+        invoke(fx, "ReadDataSource", &rreq.base);
+    assert_non_null(find_error(rr->diagnostics, rr->n_diagnostics,
+                               "Unknown data source"));
+    resp_free(rr);
+}
+
+/* ---- ValidateResourceConfig ------------------------------------------------ */
+
+static void test_validate_resource_config(void **state)
+{
+    fixture *fx = *state;
+    Tfplugin6__ValidateResourceConfig__Request req =
+        TFPLUGIN6__VALIDATE_RESOURCE_CONFIG__REQUEST__INIT;
+    req.type_name = "cellrouter_tenant";
+
+    /* Valid. */
+    cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
+    req.config = dv(cfg);
+    Tfplugin6__ValidateResourceConfig__Response *r =
+        invoke(fx, "ValidateResourceConfig", &req.base);
+    assert_int_equal(r->n_diagnostics, 0);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+
+    /* A bad endpoint is reported at its attribute. */
+    cfg = tenant_config("acme", "cell-a", "ftp:/nope");
+    req.config = dv(cfg);
+    r = invoke(fx, "ValidateResourceConfig", &req.base);
+    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    assert_true(path_is_attr(r->diagnostics[0], "endpoint"));
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+
+    /* Unknowns are never an error at validation. */
+    cfg = tenant_config("acme", "cell-a", NULL);
+    set(cfg, "endpoint", cr_value_unknown(&cr_type_string));
+    req.config = dv(cfg);
+    r = invoke(fx, "ValidateResourceConfig", &req.base);
+    assert_no_errors(r);
+    resp_free(r);
+    dv_free(req.config);
+    cr_value_free(cfg);
+
+    /* An unknown type name is an error diagnostic, not a status. */
+    req.type_name = "cellrouter_nope";
+    req.config = NULL;
+    r = invoke(fx, "ValidateResourceConfig", &req.base);
+    assert_non_null(find_error(r->diagnostics, r->n_diagnostics,
+                               "cellrouter_nope"));
+    resp_free(r);
+}
+
+static void test_malformed_dynamic_values(void **state)
+{
+    fixture *fx = *state;
+    static const struct { const uint8_t *b; size_t n; } cases[] = {
+        { (const uint8_t *)"\xc1", 1 },                 /* never-used byte */
+        { (const uint8_t *)"\x81\xa3" "abc", 5 },       /* truncated map */
+        { (const uint8_t *)"\xa3" "abc", 4 },           /* a string */
+        { (const uint8_t *)"\x89\xa2id\xc0", 5 },       /* 9 attrs claimed */
+        { (const uint8_t *)"\xdf\xff\xff\xff\xff", 5 }, /* 4G entries */
+        { (const uint8_t *)"\x91\x91\x91\x91\x91\x91\x91\x91", 8 },
+    };
+    configure(fx, fx->db);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Tfplugin6__ValidateResourceConfig__Request v =
+            TFPLUGIN6__VALIDATE_RESOURCE_CONFIG__REQUEST__INIT;
+        v.type_name = "cellrouter_tenant";
+        v.config = dv_raw(cases[i].b, cases[i].n);
+        Tfplugin6__ValidateResourceConfig__Response *vr =
+            invoke(fx, "ValidateResourceConfig", &v.base);
+        assert_true(n_errors(vr->diagnostics, vr->n_diagnostics) >= 1);
+        resp_free(vr);
+
+        Tfplugin6__PlanResourceChange__Request p =
+            TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
+        p.type_name = "cellrouter_tenant";
+        p.proposed_new_state = v.config;
+        p.config = v.config;
+        Tfplugin6__PlanResourceChange__Response *pr =
+            invoke(fx, "PlanResourceChange", &p.base);
+        assert_true(n_errors(pr->diagnostics, pr->n_diagnostics) >= 1);
+        assert_null(pr->planned_state);
+        resp_free(pr);
+
+        Tfplugin6__ReadResource__Request rd =
+            TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
+        rd.type_name = "cellrouter_tenant";
+        rd.current_state = v.config;
+        Tfplugin6__ReadResource__Response *rr =
+            invoke(fx, "ReadResource", &rd.base);
+        assert_true(n_errors(rr->diagnostics, rr->n_diagnostics) >= 1);
+        resp_free(rr);
+
+        Tfplugin6__ApplyResourceChange__Request a =
+            TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
+        a.type_name = "cellrouter_tenant";
+        a.planned_state = v.config;
+        a.config = v.config;
+        Tfplugin6__ApplyResourceChange__Response *ar =
+            invoke(fx, "ApplyResourceChange", &a.base);
+        assert_true(n_errors(ar->diagnostics, ar->n_diagnostics) >= 1);
+        resp_free(ar);
+        dv_free(v.config);
+    }
+}
+
+/* ---- the resource lifecycle ----------------------------------------------- */
+
+typedef struct planned {
+    cr_value *state;            /* NULL: planned null */
+    size_t nreplace;
+    char replace0[64];          /* first requires_replace attribute */
+} planned;
+
+static planned plan(fixture *fx, const cr_value *prior, const cr_value *cfg)
+{
+    planned out = {0};
+    cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
+    Tfplugin6__PlanResourceChange__Request req =
+        TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
+    static uint8_t priv[] = "opaque";
+    req.type_name = "cellrouter_tenant";
+    req.prior_state = dv(prior);
+    req.proposed_new_state = dv(prop);
+    req.config = dv(cfg);
+    req.prior_private.data = priv;
+    req.prior_private.len = sizeof priv;
+    Tfplugin6__PlanResourceChange__Response *r =
+        invoke(fx, "PlanResourceChange", &req.base);
+    assert_no_errors(r);
+    assert_false(r->legacy_type_system);
+    /* prior_private comes back as planned_private. */
+    assert_int_equal(r->planned_private.len, sizeof priv);
+    assert_memory_equal(r->planned_private.data, priv, sizeof priv);
+    assert_non_null(r->planned_state);
+    cr_value *v = undv(r->planned_state);
+    if (v->kind == CR_NULL)
+        cr_value_free(v);
+    else
+        out.state = v;
+    out.nreplace = r->n_requires_replace;
+    if (r->n_requires_replace > 0) {
+        assert_int_equal(r->requires_replace[0]->n_steps, 1);
+        snprintf(out.replace0, sizeof out.replace0, "%s",
+                 r->requires_replace[0]->steps[0]->attribute_name);
+    }
+    resp_free(r);
+    dv_free(req.prior_state);
+    dv_free(req.proposed_new_state);
+    dv_free(req.config);
+    cr_value_free(prop);
+    return out;
+}
+
+/* Applies and returns the new state (NULL when null); *errors gets the
+ * number of error diagnostics. */
+static cr_value *apply_n(fixture *fx, const cr_value *prior,
+                         const cr_value *plannedv, const cr_value *cfg,
+                         size_t *errors)
+{
+    Tfplugin6__ApplyResourceChange__Request req =
+        TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
+    req.type_name = "cellrouter_tenant";
+    req.prior_state = dv(prior);
+    req.planned_state = dv(plannedv);
+    req.config = dv(cfg);
+    Tfplugin6__ApplyResourceChange__Response *r =
+        invoke(fx, "ApplyResourceChange", &req.base);
+    *errors = n_errors(r->diagnostics, r->n_diagnostics);
+    if (*errors && getenv("CR_TEST_VERBOSE"))
+        print_pb_diags(r->diagnostics, r->n_diagnostics);
+    assert_false(r->legacy_type_system);
+    cr_value *v = undv(r->new_state);
+    if (v->kind == CR_NULL) {
+        cr_value_free(v);
+        v = NULL;
+    }
+    resp_free(r);
+    dv_free(req.prior_state);
+    dv_free(req.planned_state);
+    dv_free(req.config);
+    return v;
+}
+
+static cr_value *apply(fixture *fx, const cr_value *prior,
+                       const cr_value *plannedv, const cr_value *cfg)
+{
+    size_t errors = 0;
+    cr_value *v = apply_n(fx, prior, plannedv, cfg, &errors);
+    assert_int_equal(errors, 0);
+    return v;
+}
+
+static cr_value *read_state(fixture *fx, const cr_value *current)
+{
+    Tfplugin6__ReadResource__Request req = TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
+    static uint8_t priv[] = "kept";
+    req.type_name = "cellrouter_tenant";
+    req.current_state = dv(current);
+    req.private_.data = priv;
+    req.private_.len = sizeof priv;
+    Tfplugin6__ReadResource__Response *r = invoke(fx, "ReadResource", &req.base);
+    assert_no_errors(r);
+    assert_int_equal(r->private_.len, sizeof priv);
+    assert_memory_equal(r->private_.data, priv, sizeof priv);
+    cr_value *v = undv(r->new_state);
+    if (v->kind == CR_NULL) {
+        cr_value_free(v);
+        v = NULL;
+    }
+    resp_free(r);
+    dv_free(req.current_state);
+    return v;
+}
+
+static const char *str(const cr_value *obj, const char *name)
+{
+    const char *s = cr_value_get_str(obj, name);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_lifecycle(void **state)
+{
+    fixture *fx = *state;
+    configure(fx, fx->db);
+
+    /* Create: computed attributes unknown, id known from tenant_id. */
+    cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
+    planned p = plan(fx, NULL, cfg);
+    assert_non_null(p.state);
+    assert_int_equal(p.nreplace, 0);
+    assert_string_equal(str(p.state, "id"), "acme");
+    assert_true(cr_value_is_unknown(cr_value_get(p.state, "version")));
+    assert_true(cr_value_is_unknown(cr_value_get(p.state, "updated_at")));
+
+    cr_value *s1 = apply(fx, NULL, p.state, cfg);
+    assert_non_null(s1);
+    assert_true(cr_value_is_wholly_known(s1));
+    assert_string_equal(str(s1, "cell_id"), "cell-a");
+    const cr_value *ver = cr_value_get(s1, "version");
+    assert_true(ver->kind == CR_NUMBER && ver->u.num.i == 1);
+    cr_value_free(p.state);
+
+    /* Refresh: the map holds what we wrote. */
+    cr_value *r1 = read_state(fx, s1);
+    assert_non_null(r1);
+    assert_true(cr_value_equal(r1, s1));
+
+    /* No change: the plan is the prior state, nothing to replace. */
+    p = plan(fx, r1, cfg);
+    assert_true(cr_value_equal(p.state, r1));
+    assert_int_equal(p.nreplace, 0);
+    cr_value_free(p.state);
+
+    /* In-place update of cell_id. */
+    cr_value *cfg2 = tenant_config("acme", "cell-b", "https://b.example.com");
+    p = plan(fx, r1, cfg2);
+    assert_string_equal(str(p.state, "cell_id"), "cell-b");
+    assert_true(cr_value_is_unknown(cr_value_get(p.state, "version")));
+    assert_int_equal(p.nreplace, 0);
+    cr_value *s2 = apply(fx, r1, p.state, cfg2);
+    assert_string_equal(str(s2, "endpoint"), "https://b.example.com");
+    ver = cr_value_get(s2, "version");
+    assert_true(ver->kind == CR_NUMBER && ver->u.num.i == 2);
+    cr_value_free(p.state);
+
+    /* tenant_id change: requires replacement, reported by path. */
+    cr_value *cfg3 = tenant_config("acme2", "cell-b", "https://b.example.com");
+    p = plan(fx, s2, cfg3);
+    assert_int_equal(p.nreplace, 1);
+    assert_string_equal(p.replace0, "tenant_id");
+    cr_value_free(p.state);
+
+    /* Import by id, then read fills it in: equal to what apply wrote. */
+    Tfplugin6__ImportResourceState__Request ireq =
+        TFPLUGIN6__IMPORT_RESOURCE_STATE__REQUEST__INIT;
+    ireq.type_name = "cellrouter_tenant";
+    ireq.id = "acme";
+    Tfplugin6__ImportResourceState__Response *ir =
+        invoke(fx, "ImportResourceState", &ireq.base);
+    assert_no_errors(ir);
+    assert_int_equal(ir->n_imported_resources, 1);
+    assert_string_equal(ir->imported_resources[0]->type_name,
+                        "cellrouter_tenant");
+    cr_value *imp = undv(ir->imported_resources[0]->state);
+    assert_int_equal(imp->kind, CR_OBJECT);
+    assert_true(cr_value_is_wholly_known(imp));
+    assert_string_equal(str(imp, "tenant_id"), "acme");
+    resp_free(ir);
+    cr_value *ri = read_state(fx, imp);
+    assert_true(cr_value_equal(ri, s2));
+    cr_value_free(imp);
+    cr_value_free(ri);
+
+    /* Importing an invalid id is a diagnostic, with no resource. */
+    ireq.id = "";
+    ir = invoke(fx, "ImportResourceState", &ireq.base);
+    assert_true(n_errors(ir->diagnostics, ir->n_diagnostics) >= 1);
+    assert_int_equal(ir->n_imported_resources, 0);
+    resp_free(ir);
+
+    /* Destroy: planned null, applied null, then the entry is gone. */
+    p = plan(fx, s2, NULL);
+    assert_null(p.state);
+    cr_value *gone = apply(fx, s2, NULL, NULL);
+    assert_null(gone);
+    assert_null(read_state(fx, s2));
+
+    cr_value_free(cfg);
+    cr_value_free(cfg2);
+    cr_value_free(cfg3);
+    cr_value_free(s1);
+    cr_value_free(r1);
+    cr_value_free(s2);
+}
+
+static void test_apply_conflict_keeps_prior(void **state)
+{
+    fixture *fx = *state;
+    configure(fx, fx->db);
+    cr_value *cfg = tenant_config("t1", "cell-a", "https://a.example.com");
+    planned p = plan(fx, NULL, cfg);
+    cr_value *s1 = apply(fx, NULL, p.state, cfg);
+    cr_value_free(p.state);
+
+    /* A second create over the same entry is refused with a diagnostic;
+     * the answer is null (nothing was created by us). */
+    p = plan(fx, NULL, cfg);
+    size_t errors = 0;
+    cr_value *s = apply_n(fx, NULL, p.state, cfg, &errors);
+    assert_true(errors >= 1);
+    assert_null(s);
+    cr_value_free(p.state);
+
+    /* Apply without a configured store fails cleanly too, and an update
+     * failure answers the prior state rather than dropping the object. */
+    cr_rpc_provider *saved = fx->p;
+    fx->p = cr_rpc_provider_new();
+    cr_value *cfg2 = tenant_config("t1", "cell-b", "https://a.example.com");
+    p = plan(fx, s1, cfg2);
+    s = apply_n(fx, s1, p.state, cfg2, &errors);
+    assert_true(errors >= 1);
+    assert_non_null(s);
+    assert_true(cr_value_equal(s, s1));
+    cr_value_free(s);
+    cr_value_free(p.state);
+    cr_rpc_provider_free(fx->p);
+    fx->p = saved;
+
+    cr_value_free(cfg);
+    cr_value_free(cfg2);
+    cr_value_free(s1);
+}
+
+/* ---- UpgradeResourceState ------------------------------------------------- */
+
+static Tfplugin6__UpgradeResourceState__Response *
+upgrade(fixture *fx, const char *json, int64_t version)
+{
+    Tfplugin6__UpgradeResourceState__Request req =
+        TFPLUGIN6__UPGRADE_RESOURCE_STATE__REQUEST__INIT;
+    Tfplugin6__RawState raw = TFPLUGIN6__RAW_STATE__INIT;
+    req.type_name = "cellrouter_tenant";
+    req.version = version;
+    req.raw_state = &raw;
+    raw.json.data = (uint8_t *)json;
+    raw.json.len = strlen(json);
+    return invoke(fx, "UpgradeResourceState", &req.base);
+}
+
+static void test_upgrade_resource_state(void **state)
+{
+    fixture *fx = *state;
+
+    /* Current version, every attribute. */
+    Tfplugin6__UpgradeResourceState__Response *r = upgrade(fx,
+        "{\"id\":\"acme\",\"tenant_id\":\"acme\",\"cell_id\":\"c1\","
+        "\"endpoint\":\"https://x.example\",\"standby_cell_id\":null,"
+        "\"standby_endpoint\":null,\"labels\":{\"team\":\"a\"},"
+        "\"version\":3,\"updated_at\":\"2026-01-01T00:00:00Z\"}", 0);
+    assert_no_errors(r);
+    cr_value *v = undv(r->upgraded_state);
+    assert_true(cr_value_is_wholly_known(v));
+    assert_string_equal(str(v, "cell_id"), "c1");
+    assert_string_equal(str(cr_value_get(v, "labels"), "team"), "a");
+    assert_int_equal(cr_value_get(v, "version")->u.num.i, 3);
+    cr_value_free(v);
+    resp_free(r);
+
+    /* Attributes missing from an older state are null. */
+    r = upgrade(fx, "{\"tenant_id\":\"acme\",\"cell_id\":\"c1\","
+                    "\"endpoint\":\"https://x.example\"}", 0);
+    assert_no_errors(r);
+    v = undv(r->upgraded_state);
+    assert_true(cr_value_is_null(cr_value_get(v, "labels")));
+    assert_true(cr_value_is_null(cr_value_get(v, "version")));
+    assert_string_equal(str(v, "tenant_id"), "acme");
+    cr_value_free(v);
+    resp_free(r);
+
+    /* Bad JSON, wrong types, a future version, null: diagnostics only. */
+    static const char *const bad[] = {
+        "{\"tenant_id\":", "[1,2]", "{\"tenant_id\":[1]}",
+        "{\"nope\":\"x\"}", "null", "\"x\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = upgrade(fx, bad[i], 0);
+        if (n_errors(r->diagnostics, r->n_diagnostics) == 0)
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+        assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+        assert_null(r->upgraded_state);
+        resp_free(r);
+    }
+    r = upgrade(fx, "{\"tenant_id\":\"acme\"}", 7);
+    assert_non_null(find_error(r->diagnostics, r->n_diagnostics,
+                               "newer version of the provider"));
+    assert_null(r->upgraded_state);
+    resp_free(r);
+    r = upgrade(fx, "{\"tenant_id\":\"acme\"}", -1);
+    assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+    resp_free(r);
+
+    /* Pre-0.12 flatmap state. */
+    Tfplugin6__UpgradeResourceState__Request req =
+        TFPLUGIN6__UPGRADE_RESOURCE_STATE__REQUEST__INIT;
+    Tfplugin6__RawState raw = TFPLUGIN6__RAW_STATE__INIT;
+    Tfplugin6__RawState__FlatmapEntry e = TFPLUGIN6__RAW_STATE__FLATMAP_ENTRY__INIT;
+    Tfplugin6__RawState__FlatmapEntry *ep = &e;
+    e.key = "tenant_id";
+    e.value = "acme";
+    raw.n_flatmap = 1;
+    raw.flatmap = &ep;
+    req.type_name = "cellrouter_tenant";
+    req.raw_state = &raw;
+    r = invoke(fx, "UpgradeResourceState", &req.base);
+    assert_non_null(find_error(r->diagnostics, r->n_diagnostics,
+                               "pre-0.12 state not supported"));
+    assert_null(r->upgraded_state);
+    resp_free(r);
+}
+
+/* ---- Terraform's rules, checked on our side -------------------------------- */
+
+static const cr_attr_schema rule_attrs[] = {
+    { .name = "comp", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED },
+    { .name = "oc", .type = &cr_type_string,
+      .flags = CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED },
+    { .name = "opt", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL },
+    { .name = "req", .type = &cr_type_string,
+      .flags = CR_ATTR_REQUIRED | CR_ATTR_FORCE_NEW },
+};
+static const cr_schema rule_schema = {
+    .nattrs = 4, .attrs = rule_attrs,
+};
+
+static cr_value *obj(const char *comp, const char *oc, const char *opt,
+                     const char *req)
+{
+    /* "?" stands for unknown, NULL for null. */
+    const char *vals[] = { comp, oc, opt, req };
+    const cr_type *t = cr_schema_type(&rule_schema);
+    assert_non_null(t);
+    cr_value *o = cr_value_object(t);
+    assert_non_null(o);
+    for (size_t i = 0; i < 4; i++) {
+        cr_value *v = vals[i] == NULL ? cr_value_null(&cr_type_string)
+                      : strcmp(vals[i], "?") == 0
+                          ? cr_value_unknown(&cr_type_string)
+                          : cr_value_string(vals[i]);
+        set(o, rule_attrs[i].name, v);
+    }
+    return o;
+}
+
+/* Runs the plan check; returns the attribute named by the single error's
+ * path, "" for no error, "*" for an error without path. */
+static const char *plan_verdict(const cr_value *prior, const cr_value *config,
+                                const cr_value *planned_v, char *buf,
+                                size_t n)
+{
+    cr_diags d = CR_DIAGS_INIT;
+    cr_rpc_check_plan(&rule_schema, prior, config, planned_v, &d);
+    if (d.len == 0)
+        snprintf(buf, n, "%s", "");
+    else if (d.items[0].path.len == 0)
+        snprintf(buf, n, "%s", "*");
+    else
+        snprintf(buf, n, "%s", d.items[0].path.steps[0].name);
+    cr_diags_free(&d);
+    return buf;
+}
+
+static void test_plan_rules(void **state)
+{
+    (void)state;
+    char b[64];
+    cr_value *cfg = obj(NULL, NULL, NULL, "a");
+    cr_value *cfg_unk = obj(NULL, NULL, NULL, "?");
+    cr_value *prior = obj("x", "y", NULL, "old");
+    struct { cr_value *prior, *config, *planned; const char *want; } cases[] = {
+        /* create: computed ones unknown or set, config kept */
+        { NULL, cfg, obj("?", "?", NULL, "a"), "" },
+        { NULL, cfg, obj("v", "d", NULL, "a"), "" },
+        /* optional-only attribute not in config must stay null */
+        { NULL, cfg, obj("?", "?", "x", "a"), "opt" },
+        /* a configured value must be kept */
+        { NULL, cfg, obj("?", "?", NULL, "b"), "req" },
+        { NULL, cfg, obj("?", "?", NULL, "?"), "req" },
+        /* an unknown config value must stay unknown */
+        { NULL, cfg_unk, obj("?", "?", NULL, "a"), "req" },
+        { NULL, cfg_unk, obj("?", "?", NULL, "?"), "" },
+        /* update: the prior value is an accepted stand-in */
+        { prior, cfg, obj("x", "y", NULL, "old"), "" },
+        { prior, cfg, obj("x", "y", NULL, "other"), "req" },
+    };
+    cr_value *planned_null = cr_value_null(cr_schema_type(&rule_schema));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = plan_verdict(cases[i].prior, cases[i].config,
+                                       cases[i].planned, b, sizeof b);
+        if (strcmp(got, cases[i].want) != 0)
+            fprintf(stderr, "case %zu: got \"%s\", want \"%s\"\n", i, got,
+                    cases[i].want);
+        assert_string_equal(got, cases[i].want);
+        cr_value_free(cases[i].planned);
+    }
+    /* A null or unknown plan for a create is invalid. */
+    assert_string_equal(plan_verdict(NULL, cfg, planned_null, b, sizeof b),
+                        "*");
+    cr_value *unk = cr_value_unknown(cr_schema_type(&rule_schema));
+    assert_string_equal(plan_verdict(NULL, cfg, unk, b, sizeof b), "*");
+    cr_value_free(unk);
+
+    /* requires_replace: only force-new attributes that change. */
+    cr_path *paths = NULL;
+    size_t n = 0;
+    cr_value *same = obj("x", "y", NULL, "old");
+    assert_int_equal(cr_rpc_requires_replace(&rule_schema, prior, same,
+                                             &paths, &n), 0);
+    assert_int_equal(n, 0);
+    cr_value *moved = obj("?", "y", NULL, "new");
+    assert_int_equal(cr_rpc_requires_replace(&rule_schema, prior, moved,
+                                             &paths, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(paths[0].steps[0].name, "req");
+    /* Already listed by the resource: not listed twice. */
+    assert_int_equal(cr_rpc_requires_replace(&rule_schema, prior, moved,
+                                             &paths, &n), 0);
+    assert_int_equal(n, 1);
+    cr_path_free(&paths[0]);
+    free(paths);
+
+    cr_value_free(same);
+    cr_value_free(moved);
+    cr_value_free(planned_null);
+    cr_value_free(cfg);
+    cr_value_free(cfg_unk);
+    cr_value_free(prior);
+}
+
+static void test_apply_rules(void **state)
+{
+    (void)state;
+    cr_value *planned_v = obj("?", "y", NULL, "a");
+    struct { cr_value *actual; bool ok; } cases[] = {
+        { obj("filled", "y", NULL, "a"), true },
+        { obj("filled", "y", NULL, "b"), false },   /* known value changed */
+        { obj("filled", NULL, NULL, "a"), false },  /* known value dropped */
+        { obj("filled", "y", "z", "a"), false },    /* null became a value */
+        { obj("?", "y", NULL, "a"), false },        /* still unknown */
+        { NULL, false },                            /* null after create */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_diags d = CR_DIAGS_INIT;
+        cr_rpc_check_apply(planned_v, cases[i].actual, &d);
+        if (cr_diags_has_error(&d) == cases[i].ok)
+            fprintf(stderr, "apply case %zu misjudged\n", i);
+        assert_int_equal(cr_diags_has_error(&d), !cases[i].ok);
+        cr_diags_free(&d);
+        cr_value_free(cases[i].actual);
+    }
+    /* Destroy: only null is right. */
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *still = obj("a", "b", NULL, "c");
+    cr_rpc_check_apply(NULL, still, &d);
+    assert_true(cr_diags_has_error(&d));
+    cr_diags_free(&d);
+    cr_rpc_check_apply(NULL, NULL, &d);
+    assert_false(cr_diags_has_error(&d));
+    cr_value_free(still);
+    cr_value_free(planned_v);
+}
+
+static void test_conformance(void **state)
+{
+    (void)state;
+    const cr_type *t = cr_schema_type(&rule_schema);
+    cr_value *o = obj("a", NULL, NULL, "b");
+    cr_diags d = CR_DIAGS_INIT;
+    cr_path p = {0};
+    cr_rpc_check_conforms(o, t, &p, "x", &d);
+    assert_false(cr_diags_has_error(&d));
+    /* A number where a string belongs is found, with its path. */
+    set(o, "opt", cr_value_int(5));
+    cr_rpc_check_conforms(o, t, &p, "x", &d);
+    assert_true(cr_diags_has_error(&d));
+    assert_int_equal(d.items[0].path.len, 1);
+    assert_string_equal(d.items[0].path.steps[0].name, "opt");
+    assert_int_equal(p.len, 0);
+    cr_diags_free(&d);
+    cr_path_free(&p);
+    cr_value_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_method_table),
+        cmocka_unit_test_setup_teardown(test_wrong_request_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_provider_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_response_is_cached, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_get_metadata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_provider_config, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_configure_provider, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_configure_malformed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stop_provider, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_sources_unknown, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_validate_resource_config, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_dynamic_values, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_conflict_keeps_prior, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_resource_state, setup,
+                                        teardown),
+        cmocka_unit_test(test_plan_rules),
+        cmocka_unit_test(test_apply_rules),
+        cmocka_unit_test(test_conformance),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
