@@ -30,10 +30,22 @@ $(GENCHECK_BIN): $(GENCHECK_SRC) | $(DEPS_STAMP)
 gencheck: $(GENCHECK_BIN)
 
 # The selftest runs first: it proves every check able to fail on the broken
-# fixtures under tests/gen/testdata before the real output is judged.
+# fixtures under tests/gen/testdata before the real output is judged. When
+# the cdktf packages are installed, the fixtures are also regenerated into
+# $(BUILD) and must equal the checked-in ones: stale fixtures (a type the
+# modules started to use, an edited extract.js) fail here, not silently.
 test-gencheck: $(GENCHECK_BIN)
 	@echo "== gencheck selftest (tests/gen/testdata)"
 	@bash tests/gen/selftest.sh $(GENCHECK_BIN)
+	@if [ -d tests/gen/cdktf/node_modules/@cdktf ] && command -v node >/dev/null; then \
+	  echo "== schema fixtures up to date with the cdktf packages"; \
+	  rm -rf $(BUILD)/gen-schemas && mkdir -p $(BUILD)/gen-schemas && \
+	  node tests/gen/cdktf/extract.js $(CURDIR) $(BUILD)/gen-schemas >/dev/null && \
+	  diff -r -q $(GENCHECK_SCHEMAS) $(BUILD)/gen-schemas || \
+	  { echo "$(GENCHECK_SCHEMAS) is stale: run make gen-schemas and commit it" >&2; exit 1; }; \
+	else \
+	  echo "== schema fixtures: cdktf packages not installed, freshness not checked"; \
+	fi
 	@if [ -z "$(GENCHECK_DIRS)" ]; then \
 	  echo "== gencheck: no generated modules yet ($(GENCHECK_AWS), $(GENCHECK_AZURE), $(GENCHECK_ROOT)): fixtures only"; \
 	else \

@@ -28,7 +28,7 @@
 // `data "T"` found under modules/ and examples/, plus a fixed list of types a
 // cell is likely to need, so the fixtures exist before the modules do.
 //
-// Usage: node extract.js [repo-root]   (run by `make gen-schemas`)
+// Usage: node extract.js [repo-root [out-dir]]   (run by `make gen-schemas`)
 'use strict';
 
 const fs = require('fs');
@@ -36,7 +36,9 @@ const path = require('path');
 
 const HERE = __dirname;
 const ROOT = path.resolve(process.argv[2] || path.join(HERE, '..', '..', '..'));
-const OUT = path.join(ROOT, 'tests', 'gen', 'schemas');
+// The fixtures' folder; another one (second argument) lets the tests
+// regenerate into a scratch folder and compare with what is checked in.
+const OUT = path.resolve(process.argv[3] || path.join(ROOT, 'tests', 'gen', 'schemas'));
 
 const PROVIDERS = [
   {
@@ -52,7 +54,8 @@ const PROVIDERS = [
       'resource aws_sqs_queue_redrive_allow_policy', 'resource aws_iam_role',
       'resource aws_iam_role_policy', 'resource aws_iam_policy',
       'resource aws_iam_role_policy_attachment', 'resource aws_cloudwatch_log_group',
-      'resource aws_pipes_pipe', 'resource aws_kms_key', 'data aws_iam_policy_document',
+      'resource aws_pipes_pipe', 'resource aws_kms_key', 'resource aws_s3_bucket',
+      'resource aws_s3_object', 'resource aws_lambda_function_url', 'data aws_iam_policy_document',
       'data aws_region', 'data aws_caller_identity', 'data aws_partition',
     ],
   },
@@ -71,6 +74,7 @@ const PROVIDERS = [
       'resource azurerm_application_insights', 'resource azurerm_log_analytics_workspace',
       'resource azurerm_role_assignment', 'resource azurerm_cosmosdb_sql_role_assignment',
       'resource azurerm_user_assigned_identity', 'resource azurerm_key_vault',
+      'resource azurerm_storage_blob',
       'data azurerm_client_config', 'data azurerm_subscription', 'data azurerm_resource_group',
     ],
   },
@@ -341,7 +345,7 @@ function main() {
     if (!pkg.tfVersion) { process.stderr.write(`extract: ${prov.pkg}: no provider version found\n`); failed = true; }
     const file = path.join(OUT, prov.name + '.json');
     fs.writeFileSync(file, JSON.stringify(sorted(doc), null, 1) + '\n');
-    process.stdout.write(`extract: wrote ${path.relative(ROOT, file)}: ${Object.keys(doc.resources).length} resources, ` +
+    process.stdout.write(`extract: wrote ${file}: ${Object.keys(doc.resources).length} resources, ` +
       `${Object.keys(doc.data_sources).length} data sources (${prov.name} ${pkg.tfVersion})\n`);
   }
   process.exit(failed ? 1 : 0);
