@@ -779,7 +779,8 @@ static void tenant_import(cr_provider_state *p, const char *id,
     const char *msg = cr_tenant_id_check(id);
     if (msg) {
         cr_diags_error(d, NULL, "Invalid import ID",
-                       "\"%s\" is not a valid tenant_id: %s", id, msg);
+                       "\"%.80s%s\" is not a valid tenant_id: %s", id,
+                       strlen(id) > 80 ? "..." : "", msg);
         return;
     }
     cr_value *obj = cr_value_object(tenant_type());
