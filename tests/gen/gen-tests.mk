@@ -35,6 +35,8 @@ gencheck: $(GENCHECK_BIN)
 # $(BUILD) and must equal the checked-in ones: stale fixtures (a type the
 # modules started to use, an edited extract.js) fail here, not silently.
 test-gencheck: $(GENCHECK_BIN)
+	@echo "== gencheck go test (tests/gen/check)"
+	@$(GENCHECK_GOENV) $(GO) test ./tests/gen/check
 	@echo "== gencheck selftest (tests/gen/testdata)"
 	@bash tests/gen/selftest.sh $(GENCHECK_BIN)
 	@if [ -d tests/gen/cdktf/node_modules/@cdktf ] && command -v node >/dev/null; then \

@@ -104,11 +104,12 @@ function usedTypes() {
   return used;
 }
 
-// The Terraform name a config property documents ("#snake_name Class#...").
+// The Terraform name a config property documents: its docs link the
+// registry page as "{@link https://...#snake_name Class#snake_name}".
 function docName(docs) {
   const text = (docs && ((docs.summary || '') + ' ' + (docs.remarks || ''))) || '';
-  const m = /#([A-Za-z0-9_]+) [A-Za-z0-9]+#/.exec(text);
-  return m ? m[1] : null;
+  const m = /\{@link https:\/\/registry\.terraform\.io\/\S*#([A-Za-z0-9_]+) [A-Za-z0-9]+#([A-Za-z0-9_]+)\}/.exec(text);
+  return m && m[1] === m[2] ? m[1] : null;
 }
 
 function camelToSnake(s) {
@@ -126,8 +127,10 @@ class Package {
     this.warnings = [];
     this.byTfName = new Map();
     this.tfVersion = null;
+    this.providerFqn = null;
     for (const [fqn, t] of Object.entries(this.types)) {
       if (t.kind !== 'class') continue;
+      if (t.base === 'cdktf.TerraformProvider') this.providerFqn = fqn;
       if (t.base !== 'cdktf.TerraformResource' && t.base !== 'cdktf.TerraformDataSource') continue;
       const m = /providers\/hashicorp\/[a-z]+\/([0-9.]+)\/docs\/(resources|data-sources)\/[A-Za-z0-9_]+ ([A-Za-z0-9_]+)\}/
         .exec((t.docs && t.docs.summary) || '');
@@ -290,6 +293,15 @@ class Package {
     return map;
   }
 
+  // The provider block's own arguments and blocks (aws: region, ...;
+  // azurerm: the required features block).
+  providerConfig() {
+    if (!this.providerFqn) return null;
+    const cls = this.types[this.providerFqn];
+    const cfg = ((cls.initializer && cls.initializer.parameters) || []).find((p) => p.name === 'config');
+    return cfg ? this.configNode(cfg.type.fqn, 0) : null;
+  }
+
   schemaFor(kind, tfName) {
     const fqn = this.byTfName.get(kind + ' ' + tfName);
     if (!fqn) return null;
@@ -326,6 +338,7 @@ function main() {
       provider_version: pkg.tfVersion,
       source: `${prov.pkg}@${pkg.version} (.jsii metadata)`,
       generated_by: 'tests/gen/cdktf/extract.js; regenerate with `make gen-schemas`',
+      provider_config: pkg.providerConfig(),
       resources: {},
       data_sources: {},
     };
@@ -343,6 +356,7 @@ function main() {
     // the index of all classes is built silently.
     for (const w of pkg.warnings) process.stderr.write(`extract: warning: ${w}\n`);
     if (!pkg.tfVersion) { process.stderr.write(`extract: ${prov.pkg}: no provider version found\n`); failed = true; }
+    if (!doc.provider_config) { process.stderr.write(`extract: ${prov.pkg}: no provider class found\n`); failed = true; }
     const file = path.join(OUT, prov.name + '.json');
     fs.writeFileSync(file, JSON.stringify(sorted(doc), null, 1) + '\n');
     process.stdout.write(`extract: wrote ${file}: ${Object.keys(doc.resources).length} resources, ` +

@@ -7,7 +7,8 @@
 // meant to be interchangeable declare the same interface.
 //
 // This file owns the command line and the findings list; each check lives in
-// its own file (module.go, format.go, resources.go, refs.go, match.go).
+// its own file (module.go, format.go, resources.go, providers.go, refs.go,
+// match.go).
 //
 // Usage:
 //
@@ -137,6 +138,7 @@ func main() {
 		}
 		checkFormat(r, m)
 		checkResources(r, m, schemas)
+		checkProviders(r, m, schemas)
 		checkRefs(r, m, schemas, loader)
 	}
 	for _, p := range pairs {

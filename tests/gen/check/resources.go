@@ -15,8 +15,14 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// Terraform's own meta-arguments and meta-blocks, valid in every resource.
-var metaArgs = map[string]bool{"count": true, "for_each": true, "provider": true, "depends_on": true}
+// Terraform's own meta-arguments and meta-blocks, valid in every resource
+// (and, for alias and version, in provider blocks).
+var resourceMeta = map[string]bool{"count": true, "for_each": true, "provider": true, "depends_on": true}
+var metaArgs = map[string]map[string]bool{
+	"resource": resourceMeta,
+	"data":     resourceMeta,
+	"provider": {"alias": true, "version": true},
+}
 var metaBlocks = map[string]map[string]bool{
 	"resource": {"lifecycle": true, "provisioner": true, "connection": true},
 	"data":     {"lifecycle": true},
@@ -51,7 +57,7 @@ func checkResources(r *report, m *module, schemas schemaSet) {
 
 type bodyCheck struct {
 	r   *report
-	top string // "resource" or "data" while checking the top-level body
+	top string // "resource", "data" or "provider" while checking a top-level body
 }
 
 func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, def hcl.Range) {
@@ -61,7 +67,7 @@ func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, d
 
 	set := map[string]bool{}
 	for _, a := range sortedAttrs(body) {
-		if top != "" && metaArgs[a.Name] {
+		if metaArgs[top][a.Name] {
 			continue
 		}
 		set[a.Name] = true
@@ -78,7 +84,7 @@ func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, d
 	counts := map[string]int{}
 	dynamic := map[string]bool{}
 	for _, nb := range body.Blocks {
-		if top != "" && metaBlocks[top][nb.Type] {
+		if metaBlocks[top][nb.Type] {
 			continue
 		}
 		name, content := nb.Type, nb.Body

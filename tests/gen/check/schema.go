@@ -44,6 +44,7 @@ type providerSchema struct {
 	Provider        string                 `json:"provider"`
 	ProviderVersion string                 `json:"provider_version"`
 	Source          string                 `json:"source"`
+	ProviderConfig  *schemaNode            `json:"provider_config"`
 	Resources       map[string]*schemaNode `json:"resources"`
 	DataSources     map[string]*schemaNode `json:"data_sources"`
 	file            string
