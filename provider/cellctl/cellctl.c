@@ -1,0 +1,622 @@
+/*
+ * cellctl/cellctl.c — the operator's command for the routing map.
+ *
+ * What an on-call engineer runs to look at the map, to move a tenant to its
+ * standby cell by hand, and what drift tests run to change the map behind
+ * Terraform's back. It works through the same store interface as the
+ * provider (store/store.h), so it sees and writes exactly what the provider
+ * does, with the same validation and the same conditional-write rules.
+ *
+ * Output is for people (aligned tables) except --json and export, which
+ * print every field as JSON for scripts. Exit status: 0 ok, 1 error,
+ * 2 usage or invalid input, 3 conflict (the entry exists or changed since
+ * the expected version), 4 no such entry.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/store.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_ERR = 1,
+    EXIT_USAGE = 2,
+    EXIT_CONFLICT = 3,
+    EXIT_NOTFOUND = 4,
+};
+
+static const char USAGE[] =
+"usage: cellctl [--db PATH] COMMAND [ARGS]\n"
+"\n"
+"Reads and changes the cellrouter routing map (tenant -> cell).\n"
+"\n"
+"commands:\n"
+"  list [--prefix P] [--cell C] [--json]\n"
+"        entries whose tenant id starts with P and (with --cell) whose\n"
+"        primary or standby cell is C, as a table or a JSON array\n"
+"  get TENANT [--json]\n"
+"  set TENANT --cell C --endpoint URL\n"
+"        [--standby-cell C --standby-endpoint URL]\n"
+"        [--label KEY=VALUE ...] [--empty-labels] [--expect-version N]\n"
+"        writes the whole entry (fields not given are removed); without\n"
+"        --label or --empty-labels the entry has no labels (null)\n"
+"  delete TENANT [--expect-version N]\n"
+"  failover TENANT [--expect-version N]\n"
+"        swaps the primary and standby cell and endpoint in one\n"
+"        conditional write (Terraform will report it as drift)\n"
+"  export [--prefix P]\n"
+"        every entry with every field as a JSON array\n"
+"\n"
+"options:\n"
+"  --db PATH             the routing map (default: $CELLROUTER_DB, else\n"
+"                        cellrouter.db); list, get, export and failover\n"
+"                        never create it\n"
+"  --expect-version N    write only if the entry's version is N\n"
+"                        (0: only if there is no entry)\n"
+"\n"
+"exit status: 0 ok, 1 error, 2 usage or invalid input, 3 conflict\n"
+"(entry exists or changed), 4 no such entry\n";
+
+typedef struct opts {
+    const char *db;
+    const char *cmd;
+    const char *tenant;
+    const char *prefix;
+    const char *cell;
+    const char *endpoint;
+    const char *standby_cell;
+    const char *standby_endpoint;
+    bool json;
+    bool empty_labels;
+    bool has_expect;
+    int64_t expect;
+    cr_entry labels;        /* only its labels are used */
+} opts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("cellctl: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(run cellctl --help for usage)\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int store_error(const cr_store_err *err)
+{
+    fprintf(stderr, "cellctl: %s\n", err->msg[0] ? err->msg
+                                                : cr_store_rc_name(err->rc));
+    switch (err->rc) {
+    case CR_STORE_OK:        return EXIT_OK;
+    case CR_STORE_NOT_FOUND: return EXIT_NOTFOUND;
+    case CR_STORE_EXISTS:
+    case CR_STORE_CONFLICT:  return EXIT_CONFLICT;
+    default:                 return EXIT_ERR;
+    }
+}
+
+/* ---- argument parsing --------------------------------------------------- */
+
+static bool parse_version(const char *s, int64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
+static int take_value(int argc, char **argv, int *i, const char *name,
+                      const char **out)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
+
+static int parse(int argc, char **argv, opts *o)
+{
+    const char *positional[2] = {NULL, NULL};
+    int npos = 0;
+    bool only_positional = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (only_positional || a[0] != '-' || a[1] == '\0') {
+            if (npos == 2)
+                return usage_error("unexpected argument \"%s\"", a);
+            positional[npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(USAGE, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "--json") == 0) { o->json = true; continue; }
+        if (strcmp(a, "--empty-labels") == 0) { o->empty_labels = true; continue; }
+
+        static const struct { const char *name; size_t off; } valued[] = {
+            {"--db", offsetof(opts, db)},
+            {"--prefix", offsetof(opts, prefix)},
+            {"--cell", offsetof(opts, cell)},
+            {"--endpoint", offsetof(opts, endpoint)},
+            {"--standby-cell", offsetof(opts, standby_cell)},
+            {"--standby-endpoint", offsetof(opts, standby_endpoint)},
+        };
+        int r = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof *valued && !r; k++) {
+            r = take_value(argc, argv, &i, valued[k].name, &v);
+            if (r > 0)
+                *(const char **)((char *)o + valued[k].off) = v;
+        }
+        if (r < 0)
+            return usage_error("%s needs a value", a);
+        if (r > 0)
+            continue;
+        if ((r = take_value(argc, argv, &i, "--expect-version", &v))) {
+            if (r < 0)
+                return usage_error("%s needs a value", a);
+            if (!parse_version(v, &o->expect))
+                return usage_error("--expect-version wants a version number "
+                                   "(0 or more), not \"%s\"", v);
+            o->has_expect = true;
+            continue;
+        }
+        if ((r = take_value(argc, argv, &i, "--label", &v))) {
+            if (r < 0)
+                return usage_error("%s needs KEY=VALUE", a);
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v)
+                return usage_error("--label wants KEY=VALUE, not \"%s\"", v);
+            char *key = strndup(v, (size_t)(eq - v));
+            if (!key)
+                return usage_error("%s", "out of memory");
+            int rc = 0;
+            if (cr_entry_label(&o->labels, key))
+                rc = usage_error("label \"%s\" given twice", key);
+            else if (cr_entry_set_label(&o->labels, key, eq + 1) != 0)
+                rc = usage_error("%s", "out of memory");
+            free(key);
+            if (rc)
+                return rc;
+            continue;
+        }
+        return usage_error("unknown option \"%s\"", a);
+    }
+    if (npos == 0)
+        return usage_error("%s", "no command given");
+    o->cmd = positional[0];
+    o->tenant = positional[1];
+    return -1;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Display width of UTF-8 text: one column per code point (labels may hold
+ * non-ASCII text; everything else is ASCII by validation). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+static char *labels_text(const cr_entry *e, const char *sep)
+{
+    if (!e->has_labels)
+        return strdup("-");
+    if (e->nlabels == 0)
+        return strdup("{}");
+    size_t n = 1;
+    for (size_t i = 0; i < e->nlabels; i++)
+        n += strlen(e->labels[i].key) + strlen(e->labels[i].value) + 1 +
+             strlen(sep);
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < e->nlabels; i++)
+        p += sprintf(p, "%s%s=%s", i ? sep : "", e->labels[i].key,
+                     e->labels[i].value);
+    *p = '\0';
+    return s;
+}
+
+static json_t *entry_json(const cr_entry *e)
+{
+    json_t *labels = json_null();
+    if (e->has_labels) {
+        labels = json_object();
+        for (size_t i = 0; labels && i < e->nlabels; i++)
+            json_object_set_new(labels, e->labels[i].key,
+                                json_string(e->labels[i].value));
+    }
+#define OPT_STR(s) ((s) ? json_string(s) : json_null())
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o*, s:I, s:s}",
+                     "tenant_id", e->tenant_id,
+                     "cell_id", e->cell_id,
+                     "endpoint", e->endpoint,
+                     "standby_cell_id", OPT_STR(e->standby_cell_id),
+                     "standby_endpoint", OPT_STR(e->standby_endpoint),
+                     "labels", labels,
+                     "version", (json_int_t)e->version,
+                     "updated_at", e->updated_at);
+#undef OPT_STR
+}
+
+static int print_json(json_t *j)
+{
+    if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
+        json_decref(j);
+        fputs("cellctl: cannot write JSON\n", stderr);
+        return EXIT_ERR;
+    }
+    json_decref(j);
+    fputc('\n', stdout);
+    return EXIT_OK;
+}
+
+static int print_list_json(const cr_entry_list *l)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < l->len; i++) {
+        if (json_array_append_new(arr, entry_json(&l->items[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return print_json(arr);
+}
+
+#define NCOLS 8
+static int print_table(const cr_entry_list *l)
+{
+    static const char *const head[NCOLS] = {
+        "TENANT", "CELL", "ENDPOINT", "STANDBY", "STANDBY ENDPOINT",
+        "VERSION", "UPDATED", "LABELS"
+    };
+    size_t w[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        w[c] = strlen(head[c]);
+    char **cells = calloc(l->len * NCOLS + 1, sizeof(char *));
+    if (!cells) {
+        fputs("cellctl: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < l->len; i++) {
+        const cr_entry *e = &l->items[i];
+        char ver[24];
+        snprintf(ver, sizeof ver, "%lld", (long long)e->version);
+        const char *v[NCOLS - 1] = {
+            e->tenant_id, e->cell_id, e->endpoint,
+            e->standby_cell_id ? e->standby_cell_id : "-",
+            e->standby_endpoint ? e->standby_endpoint : "-",
+            ver, e->updated_at,
+        };
+        char **row = &cells[i * NCOLS];
+        for (int c = 0; c < NCOLS - 1; c++)
+            row[c] = strdup(v[c]);
+        row[NCOLS - 1] = labels_text(e, ",");
+        for (int c = 0; c < NCOLS; c++) {
+            if (!row[c]) {
+                rc = EXIT_ERR;
+                goto out;
+            }
+            size_t cw = width(row[c]);
+            if (cw > w[c])
+                w[c] = cw;
+        }
+    }
+    for (int c = 0; c < NCOLS - 1; c++)
+        printf("%-*s  ", (int)w[c], head[c]);
+    printf("%s\n", head[NCOLS - 1]);
+    for (size_t i = 0; i < l->len; i++) {
+        char **row = &cells[i * NCOLS];
+        for (int c = 0; c < NCOLS - 1; c++)
+            printf("%s%*s  ", row[c], (int)(w[c] - width(row[c])), "");
+        printf("%s\n", row[NCOLS - 1]);
+    }
+out:
+    for (size_t i = 0; i < l->len * NCOLS; i++)
+        free(cells[i]);
+    free(cells);
+    if (rc != EXIT_OK)
+        fputs("cellctl: out of memory\n", stderr);
+    return rc;
+}
+
+static int print_entry(const cr_entry *e)
+{
+    char *labels = labels_text(e, ", ");
+    if (!labels) {
+        fputs("cellctl: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    printf("tenant_id         %s\n", e->tenant_id);
+    printf("cell_id           %s\n", e->cell_id);
+    printf("endpoint          %s\n", e->endpoint);
+    printf("standby_cell_id   %s\n", e->standby_cell_id ? e->standby_cell_id : "-");
+    printf("standby_endpoint  %s\n", e->standby_endpoint ? e->standby_endpoint : "-");
+    printf("labels            %s\n", labels);
+    printf("version           %lld\n", (long long)e->version);
+    printf("updated_at        %s\n", e->updated_at);
+    free(labels);
+    return EXIT_OK;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int need_tenant(const opts *o)
+{
+    if (!o->tenant)
+        return usage_error("%s needs a tenant id", o->cmd);
+    const char *bad = cr_tenant_id_check(o->tenant);
+    if (bad)
+        return usage_error("%s", bad);
+    return EXIT_OK;
+}
+
+static int cmd_list(cr_store *s, const opts *o, bool as_json)
+{
+    cr_entry_list l;
+    cr_store_err err;
+    if (cr_store_list(s, o->prefix ? o->prefix : "", &l, &err) != CR_STORE_OK)
+        return store_error(&err);
+    if (o->cell) {
+        size_t k = 0;
+        for (size_t i = 0; i < l.len; i++) {
+            cr_entry *e = &l.items[i];
+            if (strcmp(e->cell_id, o->cell) == 0 ||
+                (e->standby_cell_id && strcmp(e->standby_cell_id, o->cell) == 0))
+                l.items[k++] = *e;
+            else
+                cr_entry_clear(e);
+        }
+        l.len = k;
+    }
+    int rc = as_json ? print_list_json(&l) : print_table(&l);
+    cr_entry_list_free(&l);
+    return rc;
+}
+
+static int cmd_get(cr_store *s, const opts *o)
+{
+    cr_entry *e = NULL;
+    cr_store_err err;
+    if (cr_store_get(s, o->tenant, &e, &err) != CR_STORE_OK)
+        return store_error(&err);
+    if (!e) {
+        fprintf(stderr, "cellctl: tenant \"%s\" has no entry in the routing "
+                "map\n", o->tenant);
+        return EXIT_NOTFOUND;
+    }
+    int rc = o->json ? print_json(entry_json(e)) : print_entry(e);
+    cr_entry_free(e);
+    return rc;
+}
+
+static int cmd_set(cr_store *s, opts *o)
+{
+    if (!o->cell || !o->endpoint)
+        return usage_error("%s needs --cell and --endpoint", "set");
+    if (o->empty_labels && o->labels.nlabels)
+        return usage_error("%s", "--empty-labels and --label exclude each "
+                           "other");
+    cr_entry e = {0};
+    e.tenant_id = (char *)o->tenant;
+    e.cell_id = (char *)o->cell;
+    e.endpoint = (char *)o->endpoint;
+    e.standby_cell_id = (char *)o->standby_cell;
+    e.standby_endpoint = (char *)o->standby_endpoint;
+    e.labels = o->labels.labels;
+    e.nlabels = o->labels.nlabels;
+    e.has_labels = o->labels.has_labels || o->empty_labels;
+    const char *field = NULL;
+    const char *bad = cr_entry_check(&e, &field);
+    if (bad) {
+        /* Name the flag the operator typed, not the attribute. */
+        static const char *const flags[][2] = {
+            {"cell_id", "--cell"}, {"endpoint", "--endpoint"},
+            {"standby_cell_id", "--standby-cell"},
+            {"standby_endpoint", "--standby-endpoint"},
+            {"labels", "--label"},
+        };
+        const char *flag = "TENANT";
+        for (size_t i = 0; field && i < sizeof flags / sizeof *flags; i++)
+            if (strcmp(flags[i][0], field) == 0)
+                flag = flags[i][1];
+        fprintf(stderr, "cellctl: set: %s: %s\n", flag, bad);
+        return EXIT_USAGE;
+    }
+
+    cr_store_err err;
+    cr_entry *w = NULL;
+    int64_t expect = o->has_expect ? o->expect : CR_VERSION_ANY;
+    if (cr_store_put(s, &e, expect, &w, &err) != CR_STORE_OK)
+        return store_error(&err);
+    printf("%s: %s cell %s, version %lld\n", w->tenant_id,
+           w->version == 1 ? "created on" : "written, on", w->cell_id,
+           (long long)w->version);
+    cr_entry_free(w);
+    return EXIT_OK;
+}
+
+static int cmd_delete(cr_store *s, const opts *o)
+{
+    if (o->has_expect && o->expect == 0)
+        return usage_error("%s", "delete: --expect-version must be 1 or "
+                           "more");
+    cr_store_err err;
+    int64_t expect = o->has_expect ? o->expect : CR_VERSION_ANY;
+    if (cr_store_delete(s, o->tenant, expect, &err) != CR_STORE_OK)
+        return store_error(&err);
+    printf("%s: deleted\n", o->tenant);
+    return EXIT_OK;
+}
+
+static int cmd_failover(cr_store *s, const opts *o)
+{
+    if (o->has_expect && o->expect == 0)
+        return usage_error("%s", "failover: --expect-version must be 1 or "
+                           "more");
+    cr_entry *e = NULL;
+    cr_store_err err;
+    if (cr_store_get(s, o->tenant, &e, &err) != CR_STORE_OK)
+        return store_error(&err);
+    if (!e) {
+        fprintf(stderr, "cellctl: tenant \"%s\" has no entry in the routing "
+                "map\n", o->tenant);
+        return EXIT_NOTFOUND;
+    }
+    if (!e->standby_cell_id) {
+        fprintf(stderr, "cellctl: tenant \"%s\" has no standby cell to fail "
+                "over to (set one with cellctl set ... --standby-cell)\n",
+                o->tenant);
+        cr_entry_free(e);
+        return EXIT_ERR;
+    }
+    /* The write is conditional on the version just read (or the one the
+     * operator saw), so a concurrent change is a conflict, not lost. */
+    int64_t expect = o->has_expect ? o->expect : e->version;
+    char *t = e->cell_id;
+    e->cell_id = e->standby_cell_id;
+    e->standby_cell_id = t;
+    t = e->endpoint;
+    e->endpoint = e->standby_endpoint;
+    e->standby_endpoint = t;
+    cr_entry *w = NULL;
+    cr_store_rc rc = cr_store_put(s, e, expect, &w, &err);
+    cr_entry_free(e);
+    if (rc != CR_STORE_OK)
+        return store_error(&err);
+    printf("%s: failed over to cell %s (%s), version %lld; standby is now "
+           "cell %s\n", w->tenant_id, w->cell_id, w->endpoint,
+           (long long)w->version, w->standby_cell_id);
+    cr_entry_free(w);
+    return EXIT_OK;
+}
+
+/* What each command accepts; one row per command keeps the checks in one
+ * place so "cellctl get x --cell y" is an error, never silently ignored. */
+typedef enum { LIST, GET, SET, DELETE, FAILOVER, EXPORT } command;
+static const struct {
+    const char *name;
+    command cmd;
+    bool tenant;        /* takes a TENANT argument */
+    bool cell;          /* --cell */
+    bool fields;        /* --endpoint, --standby-*, --label, --empty-labels */
+    bool prefix;        /* --prefix */
+    bool json;          /* --json */
+    bool expect;        /* --expect-version */
+    bool creates;       /* may create the routing map file */
+} COMMANDS[] = {
+    {"list",     LIST,     false, true,  false, true,  true,  false, false},
+    {"get",      GET,      true,  false, false, false, true,  false, false},
+    {"set",      SET,      true,  true,  true,  false, false, true,  true},
+    {"delete",   DELETE,   true,  false, false, false, false, true,  false},
+    {"failover", FAILOVER, true,  false, false, false, false, true,  false},
+    {"export",   EXPORT,   false, false, false, true,  true,  false, false},
+};
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0)
+        goto out;
+    if (strcmp(o.cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        rc = EXIT_OK;
+        goto out;
+    }
+    size_t k = 0, ncmd = sizeof COMMANDS / sizeof *COMMANDS;
+    while (k < ncmd && strcmp(COMMANDS[k].name, o.cmd) != 0)
+        k++;
+    if (k == ncmd) {
+        rc = usage_error("unknown command \"%s\"", o.cmd);
+        goto out;
+    }
+    const command cmd = COMMANDS[k].cmd;
+    if (!COMMANDS[k].cell && o.cell)
+        rc = usage_error("--cell is not an option of %s", o.cmd);
+    else if (!COMMANDS[k].fields &&
+             (o.endpoint || o.standby_cell || o.standby_endpoint ||
+              o.labels.nlabels || o.empty_labels))
+        rc = usage_error("%s takes no entry fields", o.cmd);
+    else if (!COMMANDS[k].prefix && o.prefix)
+        rc = usage_error("--prefix is not an option of %s", o.cmd);
+    else if (!COMMANDS[k].json && o.json)
+        rc = usage_error("--json is not an option of %s", o.cmd);
+    else if (!COMMANDS[k].expect && o.has_expect)
+        rc = usage_error("--expect-version is not an option of %s", o.cmd);
+    else if (!COMMANDS[k].tenant && o.tenant)
+        rc = usage_error("unexpected argument \"%s\"", o.tenant);
+    else if (COMMANDS[k].tenant)
+        rc = need_tenant(&o);
+    else
+        rc = EXIT_OK;
+    if (rc != EXIT_OK)
+        goto out;
+
+    /* Looking must not create: a mistyped path would otherwise show an
+     * empty map and leave a stray file behind. */
+    const char *path = o.db ? o.db : cr_store_sqlite_default_path();
+    struct stat st;
+    if (!COMMANDS[k].creates && stat(path, &st) != 0) {
+        fprintf(stderr, "cellctl: no routing map at %s (%s)\n", path,
+                strerror(errno));
+        rc = EXIT_ERR;
+        goto out;
+    }
+
+    cr_store *s = NULL;
+    cr_store_err err;
+    cr_store_config cfg = {NULL, path};
+    if (cr_store_open(&cfg, &s, &err) != CR_STORE_OK) {
+        rc = store_error(&err);
+        goto out;
+    }
+    switch (cmd) {
+    case LIST:     rc = cmd_list(s, &o, o.json); break;
+    case EXPORT:   rc = cmd_list(s, &o, true); break;
+    case GET:      rc = cmd_get(s, &o); break;
+    case SET:      rc = cmd_set(s, &o); break;
+    case DELETE:   rc = cmd_delete(s, &o); break;
+    case FAILOVER: rc = cmd_failover(s, &o); break;
+    }
+    cr_store_close(s);
+    if (fflush(stdout) != 0 && rc == EXIT_OK) {
+        fprintf(stderr, "cellctl: cannot write output: %s\n",
+                strerror(errno));
+        rc = EXIT_ERR;
+    }
+out:
+    cr_entry_clear(&o.labels);
+    return rc;
+}
