@@ -71,7 +71,10 @@ func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, d
 			continue
 		}
 		set[a.Name] = true
-		if _, ok := node.Arguments[a.Name]; ok {
+		if arg, ok := node.Arguments[a.Name]; ok {
+			if why := typeMismatch(a.Expr, arg.Type); why != "" {
+				c.r.at(a.Expr.Range(), "%s: argument %q must be %s", where, a.Name, why)
+			}
 			continue
 		}
 		if _, ok := node.Blocks[a.Name]; ok {
