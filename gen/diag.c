@@ -1,0 +1,58 @@
+/*
+ * gen/diag.c — collecting and printing cellgen's diagnostics.
+ */
+#include "diag.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+void cg_diag_add(cg_diags *d, int line, int col, const char *fmt, ...)
+{
+    if (d->len == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 16;
+        d->items = cg_xrealloc(d->items, d->cap * sizeof *d->items);
+    }
+    cg_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    cg_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    d->items[d->len] = (cg_diag){ line, col, d->len, cg_buf_steal(&b) };
+    d->len++;
+}
+
+/* Sorted by position; the sequence number keeps problems found at the same
+ * place in the order they were found (qsort is not stable by itself). */
+static int cmp_diag(const void *a, const void *b)
+{
+    const cg_diag *x = a, *y = b;
+    if (x->line != y->line) return x->line < y->line ? -1 : 1;
+    if (x->col != y->col) return x->col < y->col ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void sort_by_position(cg_diags *d)
+{
+    if (d->len > 1) qsort(d->items, d->len, sizeof *d->items, cmp_diag);
+}
+
+void cg_diags_print(cg_diags *d, const char *file, FILE *out)
+{
+    sort_by_position(d);
+    for (size_t i = 0; i < d->len; i++) {
+        const cg_diag *g = &d->items[i];
+        if (g->line > 0)
+            fprintf(out, "%s:%d:%d: %s\n", file, g->line, g->col, g->msg);
+        else
+            fprintf(out, "%s: %s\n", file, g->msg);
+    }
+}
+
+void cg_diags_free(cg_diags *d)
+{
+    for (size_t i = 0; i < d->len; i++) free(d->items[i].msg);
+    free(d->items);
+    d->items = NULL;
+    d->len = d->cap = 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * gen/emit.h — turning a checked spec into the set of generated files.
+ *
+ * cg_generate renders every file in memory (modules/aws_event_cell,
+ * modules/azure_event_cell and the root configuration); main.c then either
+ * writes them or, for --check, compares them with what is on disk. The
+ * emitters are split by concern: emit_module.c owns the interface both
+ * modules share (variables, outputs, README), emit_aws.c and emit_azure.c
+ * the resources, emit_root.c the root configuration.
+ */
+#ifndef CG_EMIT_H
+#define CG_EMIT_H
+
+#include "hcl.h"
+#include "spec.h"
+
+typedef struct cg_file {
+    char *path;         /* relative to the current directory */
+    char *content;
+    size_t len;
+} cg_file;
+
+typedef struct cg_fileset {
+    cg_file *items;
+    size_t len, cap;
+} cg_fileset;
+
+/* Takes ownership of path and content. */
+void cg_fileset_add(cg_fileset *fs, char *path, char *content);
+void cg_fileset_free(cg_fileset *fs);
+
+typedef struct cg_gen_opts {
+    const char *spec_name;      /* shown in headers: the spec's file name */
+    const char *spec_sha256;    /* hex digest of the spec bytes */
+    const char *out_dir;        /* root configuration, e.g. examples/multicloud */
+    const char *modules_dir;    /* e.g. modules */
+} cg_gen_opts;
+
+/* Renders every file. Returns 0, or -1 with a message in *err (malloc'd)
+ * when the directories cannot be related (see cg_relpath). */
+int cg_generate(const cg_spec *s, const cg_gen_opts *o, cg_fileset *out, char **err);
+
+/* Lexical relative path from directory `from` to `to` (both relative to the
+ * working directory or both absolute; "." and ".." resolved lexically).
+ * malloc'd, or NULL when from climbs above its root with "..". */
+char *cg_relpath(const char *from, const char *to);
+
+/* ---- shared by the emitters -------------------------------------------- */
+
+/* The header every generated .tf file starts with. */
+void cg_emit_header(cg_hcl *h, const cg_gen_opts *o);
+/* The same text as a Markdown comment for README.md. */
+void cg_emit_md_header(cg_buf *b, const cg_gen_opts *o);
+
+/* variables.tf and outputs.tf: identical for both clouds by construction
+ * (one table drives both; only the output values differ). */
+char *cg_emit_variables(const cg_gen_opts *o);
+char *cg_emit_outputs(const cg_gen_opts *o, cg_cloud cloud);
+char *cg_emit_module_readme(const cg_gen_opts *o, cg_cloud cloud);
+char *cg_emit_versions(const cg_gen_opts *o, cg_cloud cloud);
+
+char *cg_emit_aws_main(const cg_gen_opts *o);
+char *cg_emit_azure_main(const cg_gen_opts *o);
+
+/* The root configuration: versions.tf, providers.tf, main.tf, tenants.tf,
+ * outputs.tf under o->out_dir. */
+void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * gen/emit_azure.c — main.tf of modules/azure_event_cell.
+ *
+ * HTTP-triggered Function -> Cosmos DB (SQL API) container + leases
+ * container -> change-feed Function -> Service Bus topic -> per consumer:
+ * subscription (max delivery count, lock duration, TTL, dead-lettering) ->
+ * consumer Function. The Function App authenticates with its managed
+ * identity only; resource names follow the formulas checked in naming.c.
+ */
+#include "emit.h"
+
+static void rg_loc(cg_hcl *h)
+{
+    cg_hcl_attr(h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(h, "location", "azurerm_resource_group.cell.location");
+}
+
+char *cg_emit_azure_main(const cg_gen_opts *o)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+
+    cg_hcl_open(&h, "locals");
+    cg_hcl_attr(&h, "prefix", "\"${var.system}-${var.cell_id}\"");
+    cg_hcl_open_line(&h, "tags = merge(var.tags, {");
+    cg_hcl_attr(&h, "\"cellrouter:system\"", "var.system");
+    cg_hcl_attr(&h, "\"cellrouter:cell\"", "var.cell_id");
+    cg_hcl_attr(&h, "\"cellrouter:location\"", "var.location");
+    cg_hcl_close(&h, "})");
+    cg_hcl_comment(&h, "Storage account names allow only lowercase letters and digits.");
+    cg_hcl_attr(&h, "storage_account_name", "replace(\"${var.system}${var.cell_id}\", \"-\", \"\")");
+    cg_hcl_comment(&h, "Timeouts and Service Bus batch sizes are per app on Azure Functions:\n"
+                       "the largest consumer value applies to the whole app.");
+    cg_hcl_attr(&h, "max_timeout", "max([for c in values(var.consumers) : c.timeout_seconds]...)");
+    cg_hcl_attr(&h, "max_batch_size", "max([for c in values(var.consumers) : c.batch_size]...)");
+    cg_hcl_open_line(&h, "consumer_settings = merge(");
+    cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_SUBSCRIPTION\" => name },");
+    cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_HANDLER\" => c.handler },");
+    cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_BATCH_SIZE\" => tostring(c.batch_size) },");
+    cg_hcl_close(&h, ")");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_resource_group\" \"cell\"");
+    cg_hcl_attr(&h, "name", "\"rg-${local.prefix}\"");
+    cg_hcl_attr(&h, "location", "var.location");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    /* ---- storage: the event container and the change feed's leases */
+    cg_hcl_comment(&h, "Events land in a Cosmos DB container (serverless, like DynamoDB on demand);\n"
+                       "its change feed, tracked in the leases container, feeds the forwarder.");
+    cg_hcl_open(&h, "resource \"azurerm_cosmosdb_account\" \"events\"");
+    cg_hcl_attr(&h, "name", "local.prefix");
+    rg_loc(&h);
+    cg_hcl_attr(&h, "offer_type", "\"Standard\"");
+    cg_hcl_attr(&h, "kind", "\"GlobalDocumentDB\"");
+    cg_hcl_attr(&h, "local_authentication_disabled", "true");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "capabilities");
+    cg_hcl_attr(&h, "name", "\"EnableServerless\"");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "consistency_policy");
+    cg_hcl_attr(&h, "consistency_level", "\"Session\"");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "geo_location");
+    cg_hcl_attr(&h, "location", "azurerm_resource_group.cell.location");
+    cg_hcl_attr(&h, "failover_priority", "0");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_database\" \"events\"");
+    cg_hcl_attr(&h, "name", "var.system");
+    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_container\" \"events\"");
+    cg_hcl_attr(&h, "name", "var.table_name");
+    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    cg_hcl_attr(&h, "database_name", "azurerm_cosmosdb_sql_database.events.name");
+    cg_hcl_attr(&h, "partition_key_paths", "[\"/${var.partition_key}\"]");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_container\" \"leases\"");
+    cg_hcl_attr(&h, "name", "\"${var.table_name}-leases\"");
+    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    cg_hcl_attr(&h, "database_name", "azurerm_cosmosdb_sql_database.events.name");
+    cg_hcl_attr(&h, "partition_key_paths", "[\"/id\"]");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    /* ---- messaging */
+    cg_hcl_open(&h, "resource \"azurerm_servicebus_namespace\" \"events\"");
+    cg_hcl_attr(&h, "name", "\"${local.prefix}-bus\"");
+    rg_loc(&h);
+    cg_hcl_attr(&h, "sku", "\"Standard\"");
+    cg_hcl_attr(&h, "local_auth_enabled", "false");
+    cg_hcl_attr(&h, "minimum_tls_version", "\"1.2\"");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_servicebus_topic\" \"events\"");
+    cg_hcl_attr(&h, "name", "var.topic_name");
+    cg_hcl_attr(&h, "namespace_id", "azurerm_servicebus_namespace.events.id");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_comment(&h, "One subscription per consumer, mirroring the AWS queue settings: a message is\n"
+                       "delivered max_retries + 1 times, then dead-lettered (as SQS redrive does);\n"
+                       "expired messages are dropped, not dead-lettered, as SQS drops them.");
+    cg_hcl_open(&h, "resource \"azurerm_servicebus_subscription\" \"consumer\"");
+    cg_hcl_attr(&h, "for_each", "var.consumers");
+    cg_hcl_blank(&h);
+    cg_hcl_attr(&h, "name", "each.key");
+    cg_hcl_attr(&h, "topic_id", "azurerm_servicebus_topic.events.id");
+    cg_hcl_attr(&h, "max_delivery_count", "each.value.max_retries + 1");
+    cg_hcl_attr(&h, "lock_duration", "\"PT${each.value.timeout_seconds}S\"");
+    cg_hcl_attr(&h, "default_message_ttl", "\"PT${each.value.retention_seconds}S\"");
+    cg_hcl_attr(&h, "dead_lettering_on_message_expiration", "false");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    /* ---- functions */
+    cg_hcl_comment(&h, "One Linux Function App (Consumption plan) runs the ingest, forwarder and\n"
+                       "consumer functions from the package; their triggers are declared in code and\n"
+                       "bind to the app settings below.");
+    cg_hcl_open(&h, "resource \"azurerm_storage_account\" \"functions\"");
+    cg_hcl_attr(&h, "name", "local.storage_account_name");
+    rg_loc(&h);
+    cg_hcl_attr(&h, "account_tier", "\"Standard\"");
+    cg_hcl_attr(&h, "account_replication_type", "\"LRS\"");
+    cg_hcl_attr(&h, "min_tls_version", "\"TLS1_2\"");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_service_plan\" \"functions\"");
+    cg_hcl_attr(&h, "name", "\"${local.prefix}-plan\"");
+    rg_loc(&h);
+    cg_hcl_attr(&h, "os_type", "\"Linux\"");
+    cg_hcl_attr(&h, "sku_name", "\"Y1\"");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_linux_function_app\" \"cell\"");
+    cg_hcl_attr(&h, "name", "\"${local.prefix}-fn\"");
+    rg_loc(&h);
+    cg_hcl_attr(&h, "service_plan_id", "azurerm_service_plan.functions.id");
+    cg_hcl_attr(&h, "storage_account_name", "azurerm_storage_account.functions.name");
+    cg_hcl_attr(&h, "storage_account_access_key", "azurerm_storage_account.functions.primary_access_key");
+    cg_hcl_attr(&h, "https_only", "true");
+    cg_hcl_attr(&h, "tags", "local.tags");
+    cg_hcl_open_line(&h, "app_settings = merge(local.consumer_settings, {");
+    cg_hcl_attr(&h, "WEBSITE_RUN_FROM_PACKAGE", "var.package_uri");
+    cg_hcl_attr(&h, "CELL_ID", "var.cell_id");
+    cg_hcl_attr(&h, "PARTITION_KEY", "var.partition_key");
+    cg_hcl_attr(&h, "INGEST_HANDLER", "var.ingest_handler");
+    cg_hcl_attr(&h, "FORWARDER_HANDLER", "var.forwarder_handler");
+    cg_hcl_attr(&h, "EVENTS_DATABASE", "azurerm_cosmosdb_sql_database.events.name");
+    cg_hcl_attr(&h, "EVENTS_CONTAINER", "azurerm_cosmosdb_sql_container.events.name");
+    cg_hcl_attr(&h, "EVENTS_LEASES_CONTAINER", "azurerm_cosmosdb_sql_container.leases.name");
+    cg_hcl_attr(&h, "EVENTS_TOPIC", "azurerm_servicebus_topic.events.name");
+    cg_hcl_attr(&h, "COSMOS__accountEndpoint", "azurerm_cosmosdb_account.events.endpoint");
+    cg_hcl_attr(&h, "SERVICEBUS__fullyQualifiedNamespace",
+                "\"${azurerm_servicebus_namespace.events.name}.servicebus.windows.net\"");
+    cg_hcl_attr(&h, "AzureFunctionsJobHost__functionTimeout",
+                "format(\"00:%%02d:%%02d\", floor(local.max_timeout / 60), local.max_timeout %% 60)");
+    cg_hcl_attr(&h, "AzureFunctionsJobHost__extensions__serviceBus__maxMessageBatchSize",
+                "tostring(local.max_batch_size)");
+    cg_hcl_close(&h, "})");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "identity");
+    cg_hcl_attr(&h, "type", "\"SystemAssigned\"");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "site_config");
+    cg_hcl_open(&h, "application_stack");
+    cg_hcl_attr(&h, "python_version", "var.runtime.language == \"python\" ? var.runtime.version : null");
+    cg_hcl_attr(&h, "node_version", "var.runtime.language == \"node\" ? var.runtime.version : null");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    /* ---- least privilege for the app's identity */
+    cg_hcl_comment(&h, "The app's identity may read and write documents in this cell's database only\n"
+                       "(built-in Cosmos DB Data Contributor), send to the topic, and receive from\n"
+                       "each consumer's subscription.");
+    cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_role_assignment\" \"functions\"");
+    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    cg_hcl_attr(&h, "role_definition_id",
+                "\"${azurerm_cosmosdb_account.events.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002\"");
+    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
+    cg_hcl_attr(&h, "scope", "\"${azurerm_cosmosdb_account.events.id}/dbs/${azurerm_cosmosdb_sql_database.events.name}\"");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_role_assignment\" \"topic_sender\"");
+    cg_hcl_attr(&h, "scope", "azurerm_servicebus_topic.events.id");
+    cg_hcl_attr(&h, "role_definition_name", "\"Azure Service Bus Data Sender\"");
+    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+
+    cg_hcl_open(&h, "resource \"azurerm_role_assignment\" \"consumer_receiver\"");
+    cg_hcl_attr(&h, "for_each", "var.consumers");
+    cg_hcl_blank(&h);
+    cg_hcl_attr(&h, "scope", "azurerm_servicebus_subscription.consumer[each.key].id");
+    cg_hcl_attr(&h, "role_definition_name", "\"Azure Service Bus Data Receiver\"");
+    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
+    cg_hcl_close(&h, "}");
+
+    return cg_hcl_finish(&h);
+}

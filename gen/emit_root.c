@@ -1,0 +1,257 @@
+/*
+ * gen/emit_root.c — the root configuration (default examples/multicloud/):
+ * providers, one module instance per cell, and one cellrouter_tenant per
+ * placed tenant whose endpoint is its cell's ingest_url.
+ *
+ * Tenants are data, not code: they go into one local map and a single
+ * for_each resource, so a spec with 100,000 tenants yields a map of that
+ * many entries rather than 100,000 resource blocks, and moving a tenant is
+ * a one-line diff in review.
+ */
+#include "emit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* "aws-alpha" -> "aws_alpha": cell ids are [a-z][a-z0-9-]* (spec.c), so the
+ * mapping is injective and the result an HCL identifier. */
+static char *ident(const char *s)
+{
+    char *r = cg_xstrdup(s);
+    for (char *p = r; *p; p++)
+        if (*p == '-') *p = '_';
+    return r;
+}
+
+static void add(cg_fileset *out, const cg_gen_opts *o, const char *name, char *content)
+{
+    cg_fileset_add(out, cg_xasprintf("%s/%s", o->out_dir, name), content);
+}
+
+static void kv_object(cg_hcl *h, const char *key, const cg_kvlist *kv)
+{
+    if (!kv->len) {
+        cg_hcl_attr(h, key, "{}");
+        return;
+    }
+    cg_hcl_open(h, "%s =", key);
+    for (size_t i = 0; i < kv->len; i++) {
+        /* User-supplied keys are always quoted (see hcl.h). */
+        char *k = cg_hcl_quote(kv->items[i].key);
+        cg_hcl_attr_str(h, k, kv->items[i].value);
+        free(k);
+    }
+    cg_hcl_close(h, "}");
+}
+
+static bool uses(const cg_spec *s, cg_cloud c)
+{
+    for (size_t i = 0; i < s->ncells; i++)
+        if (s->cells[i].cloud == c) return true;
+    return false;
+}
+
+static char *versions(const cg_gen_opts *o)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+    cg_hcl_open(&h, "terraform");
+    cg_hcl_attr_str(&h, "required_version", ">= 1.3.0");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "required_providers");
+    cg_hcl_open(&h, "aws =");
+    cg_hcl_attr_str(&h, "source", "hashicorp/aws");
+    cg_hcl_attr_str(&h, "version", "~> 5.0");
+    cg_hcl_close(&h, "}");
+    cg_hcl_open(&h, "azurerm =");
+    cg_hcl_attr_str(&h, "source", "hashicorp/azurerm");
+    cg_hcl_attr_str(&h, "version", "~> 3.0");
+    cg_hcl_close(&h, "}");
+    cg_hcl_open(&h, "cellrouter =");
+    cg_hcl_attr_str(&h, "source", "cellrouter/cellrouter");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    return cg_hcl_finish(&h);
+}
+
+static char *providers(const cg_spec *s, const cg_gen_opts *o)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+    cg_hcl_comment(&h, "One AWS provider per region in use; each AWS cell's module gets its region's.");
+    cg_strset seen = {0};
+    for (size_t i = 0; i < s->ncells; i++) {
+        const cg_cell *c = &s->cells[i];
+        if (c->cloud != CG_AWS || !cg_strset_add(&seen, c->region)) continue;
+        char *alias = ident(c->region);
+        cg_hcl_open(&h, "provider \"aws\"");
+        cg_hcl_attr_str(&h, "alias", alias);
+        cg_hcl_attr_str(&h, "region", c->region);
+        cg_hcl_close(&h, "}");
+        cg_hcl_blank(&h);
+        free(alias);
+    }
+    cg_strset_free(&seen);
+    if (uses(s, CG_AZURE)) {
+        cg_hcl_comment(&h, "Azure cells take their location as a module input.");
+        cg_hcl_open(&h, "provider \"azurerm\"");
+        cg_hcl_empty_block(&h, "features");
+        cg_hcl_close(&h, "}");
+        cg_hcl_blank(&h);
+    }
+    cg_hcl_comment(&h, "The routing map. Its store is configured by the provider's own settings\n"
+                       "(CELLROUTER_DB, or `path` in this block).");
+    cg_hcl_empty_block(&h, "provider \"cellrouter\"");
+    return cg_hcl_finish(&h);
+}
+
+static char *main_tf(const cg_spec *s, const cg_gen_opts *o, const char *module_rel)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+    cg_hcl_comment(&h, "The pipeline every cell runs, from the spec.");
+    cg_hcl_open(&h, "locals");
+    cg_hcl_attr_str(&h, "system", s->system);
+    cg_hcl_attr_str(&h, "table_name", s->table);
+    cg_hcl_attr_str(&h, "partition_key", s->partition_key);
+    cg_hcl_attr_str(&h, "topic_name", s->topic);
+    cg_hcl_attr_str(&h, "ingest_handler", s->ingest_handler);
+    cg_hcl_attr_str(&h, "forwarder_handler", s->forwarder_handler);
+    cg_hcl_open(&h, "consumers =");
+    for (size_t i = 0; i < s->nconsumers; i++) {
+        const cg_consumer *c = &s->consumers[i];
+        char *k = cg_hcl_key(c->name);
+        cg_hcl_open(&h, "%s =", k);
+        free(k);
+        cg_hcl_attr_str(&h, "handler", c->handler);
+        cg_hcl_attr(&h, "batch_size", "%ld", c->batch_size);
+        cg_hcl_attr(&h, "timeout_seconds", "%ld", c->timeout_seconds);
+        cg_hcl_attr(&h, "max_retries", "%ld", c->max_retries);
+        cg_hcl_attr(&h, "retention_seconds", "%ld", c->retention_seconds);
+        cg_hcl_close(&h, "}");
+    }
+    cg_hcl_close(&h, "}");
+    cg_hcl_open(&h, "runtime =");
+    cg_hcl_attr_str(&h, "language", s->language);
+    cg_hcl_attr_str(&h, "version", s->runtime_version);
+    cg_hcl_attr(&h, "memory_mb", "%ld", s->memory_mb);
+    cg_hcl_close(&h, "}");
+    cg_hcl_open(&h, "packages =");
+    if (s->package_aws) cg_hcl_attr_str(&h, "aws", s->package_aws);
+    if (s->package_azure) cg_hcl_attr_str(&h, "azure", s->package_azure);
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+
+    for (size_t i = 0; i < s->ncells; i++) {
+        const cg_cell *c = &s->cells[i];
+        char *name = ident(c->id);
+        cg_hcl_blank(&h);
+        cg_hcl_open(&h, "module \"%s\"", name);
+        cg_hcl_attr(&h, "source", "\"%s/%s\"", module_rel,
+                    c->cloud == CG_AWS ? "aws_event_cell" : "azure_event_cell");
+        if (c->cloud == CG_AWS) {
+            char *alias = ident(c->region);
+            cg_hcl_open(&h, "providers =");
+            cg_hcl_attr(&h, "aws", "aws.%s", alias);
+            cg_hcl_close(&h, "}");
+            free(alias);
+        }
+        cg_hcl_blank(&h);
+        cg_hcl_attr(&h, "system", "local.system");
+        cg_hcl_attr_str(&h, "cell_id", c->id);
+        cg_hcl_attr_str(&h, "location", c->region);
+        cg_hcl_attr(&h, "table_name", "local.table_name");
+        cg_hcl_attr(&h, "partition_key", "local.partition_key");
+        cg_hcl_attr(&h, "topic_name", "local.topic_name");
+        cg_hcl_attr(&h, "consumers", "local.consumers");
+        cg_hcl_attr(&h, "runtime", "local.runtime");
+        cg_hcl_attr(&h, "ingest_handler", "local.ingest_handler");
+        cg_hcl_attr(&h, "forwarder_handler", "local.forwarder_handler");
+        cg_hcl_attr(&h, "package_uri", "local.packages.%s", cg_cloud_name(c->cloud));
+        kv_object(&h, "tags", &c->tags);
+        cg_hcl_close(&h, "}");
+        free(name);
+    }
+
+    cg_hcl_blank(&h);
+    cg_hcl_comment(&h, "Where each cell accepts events: the routing map's endpoints.");
+    cg_hcl_open(&h, "locals");
+    cg_hcl_open(&h, "cell_endpoints =");
+    for (size_t i = 0; i < s->ncells; i++) {
+        char *k = cg_hcl_quote(s->cells[i].id);
+        char *name = ident(s->cells[i].id);
+        cg_hcl_attr(&h, k, "module.%s.ingest_url", name);
+        free(k);
+        free(name);
+    }
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
+    return cg_hcl_finish(&h);
+}
+
+static char *tenants_tf(const cg_spec *s, const cg_gen_opts *o)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+    cg_hcl_comment(&h, "Tenant placement from the spec: primary cell, optional standby, labels.");
+    cg_hcl_open(&h, "locals");
+    if (!s->ntenants) {
+        cg_hcl_attr(&h, "tenants", "{}");
+    } else {
+        cg_hcl_open(&h, "tenants =");
+        for (size_t i = 0; i < s->ntenants; i++) {
+            const cg_tenant *t = &s->tenants[i];
+            char *k = cg_hcl_quote(t->id);
+            cg_hcl_open(&h, "%s =", k);
+            free(k);
+            cg_hcl_attr_str(&h, "cell_id", s->cells[t->cell].id);
+            if (t->standby >= 0) cg_hcl_attr_str(&h, "standby_cell_id", s->cells[t->standby].id);
+            else cg_hcl_attr(&h, "standby_cell_id", "null");
+            kv_object(&h, "labels", &t->labels);
+            cg_hcl_close(&h, "}");
+        }
+        cg_hcl_close(&h, "}");
+    }
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_comment(&h, "One routing-map entry per tenant. Failing a tenant over is a spec change\n"
+                       "(swap cell and standby) and an in-place update here.");
+    cg_hcl_open(&h, "resource \"cellrouter_tenant\" \"this\"");
+    cg_hcl_attr(&h, "for_each", "local.tenants");
+    cg_hcl_blank(&h);
+    cg_hcl_attr(&h, "tenant_id", "each.key");
+    cg_hcl_attr(&h, "cell_id", "each.value.cell_id");
+    cg_hcl_attr(&h, "endpoint", "local.cell_endpoints[each.value.cell_id]");
+    cg_hcl_attr(&h, "standby_cell_id", "each.value.standby_cell_id");
+    cg_hcl_attr(&h, "standby_endpoint",
+                "each.value.standby_cell_id == null ? null : local.cell_endpoints[each.value.standby_cell_id]");
+    cg_hcl_attr(&h, "labels", "each.value.labels");
+    cg_hcl_close(&h, "}");
+    return cg_hcl_finish(&h);
+}
+
+static char *outputs_tf(const cg_gen_opts *o)
+{
+    cg_hcl h = {0};
+    cg_emit_header(&h, o);
+    cg_hcl_open(&h, "output \"ingest_urls\"");
+    cg_hcl_attr_str(&h, "description", "Ingest URL of every cell, by cell id.");
+    cg_hcl_attr(&h, "value", "local.cell_endpoints");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "output \"tenant_cells\"");
+    cg_hcl_attr_str(&h, "description", "Cell serving each tenant, by tenant id.");
+    cg_hcl_attr(&h, "value", "{ for id, t in cellrouter_tenant.this : id => t.cell_id }");
+    cg_hcl_close(&h, "}");
+    return cg_hcl_finish(&h);
+}
+
+void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out)
+{
+    add(out, o, "versions.tf", versions(o));
+    add(out, o, "providers.tf", providers(s, o));
+    add(out, o, "main.tf", main_tf(s, o, module_rel));
+    add(out, o, "tenants.tf", tenants_tf(s, o));
+    add(out, o, "outputs.tf", outputs_tf(o));
+}
