@@ -123,6 +123,18 @@ int cr_rpc_requires_replace(const cr_schema *s, const cr_value *prior,
                             const cr_value *planned, cr_path **paths,
                             size_t *npaths);
 
+/* ---- resource_rpc.c ---------------------------------------------------- */
+
+/* The stored state `raw` (JSON of schema version `version`) as a value of
+ * the current type t of rt: upgraders run from `version` to the schema's
+ * version, attributes missing from the JSON are null. NULL with
+ * diagnostics when it cannot be (flatmap, a future version, bad JSON, a
+ * missing or failing upgrader). */
+cr_value *cr_rpc_upgrade_state(const cr_resource_type *rt,
+                               const Tfplugin6__RawState *raw,
+                               int64_t version, const cr_type *t,
+                               cr_diags *diags);
+
 /* ---- handlers (resource_rpc.c) ------------------------------------------ */
 
 int cr_rpc_validate_resource_config(cr_call *, const ProtobufCMessage *,

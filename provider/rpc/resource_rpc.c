@@ -177,9 +177,7 @@ static bool run_upgraders(const cr_resource_type *rt, json_t *state,
     return true;
 }
 
-/* The state of `raw` as a value of the current schema's type; NULL with
- * diagnostics when it cannot be. */
-static cr_value *upgrade_state(const cr_resource_type *rt,
+cr_value *cr_rpc_upgrade_state(const cr_resource_type *rt,
                                const Tfplugin6__RawState *raw,
                                int64_t version, const cr_type *t,
                                cr_diags *diags)
@@ -267,7 +265,7 @@ int cr_rpc_upgrade_resource_state(cr_call *call,
     if (rt != NULL && t == NULL)
         oom_diag(&diags);
     if (t != NULL) {
-        cr_value *v = upgrade_state(rt, req->raw_state, req->version, t,
+        cr_value *v = cr_rpc_upgrade_state(rt, req->raw_state, req->version, t,
                                     &diags);
         if (v != NULL && v->kind == CR_NULL) {
             /* A null upgraded_state drops the instance from the state

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "rpc/internal.h"
 
@@ -1241,6 +1243,200 @@ static void test_conformance(void **state)
     cr_value_free(o);
 }
 
+/* ---- the upgrader table ----------------------------------------------------- */
+
+/* A resource at schema version 2 whose state went through two changes:
+ * version 0 called the name "nm"; version 1 had no "size". */
+static const cr_attr_schema up_attrs[] = {
+    { .name = "name", .type = &cr_type_string, .flags = CR_ATTR_REQUIRED },
+    { .name = "size", .type = &cr_type_number, .flags = CR_ATTR_OPTIONAL },
+};
+static const cr_schema up_schema = {
+    .version = 2, .nattrs = 2, .attrs = up_attrs,
+};
+
+static int up_v0(void *state, cr_diags *diags)
+{
+    json_t *o = state;
+    json_t *nm = json_object_get(o, "nm");
+    if (nm == NULL) {
+        cr_diags_error(diags, NULL, "No nm", "%s", "version 0 needs nm");
+        return -1;
+    }
+    json_object_set(o, "name", nm);
+    json_object_del(o, "nm");
+    return 0;
+}
+
+static int up_v1(void *state, cr_diags *diags)
+{
+    (void)diags;
+    json_t *o = state;
+    if (json_object_get(o, "size") == NULL)
+        json_object_set_new(o, "size", json_integer(1));
+    return 0;
+}
+
+static const cr_state_upgrader up_table[] = {
+    { .from_version = 0, .upgrade = up_v0 },
+    { .from_version = 1, .upgrade = up_v1 },
+};
+
+static const cr_resource_type up_type = {
+    .type_name = "cellrouter_upgraded", .schema = &up_schema,
+    .upgraders = up_table, .nupgraders = 2,
+};
+
+static cr_value *run_upgrade(const cr_resource_type *rt, const char *json,
+                             int64_t version, cr_diags *d)
+{
+    Tfplugin6__RawState raw = TFPLUGIN6__RAW_STATE__INIT;
+    raw.json.data = (uint8_t *)json;
+    raw.json.len = strlen(json);
+    return cr_rpc_upgrade_state(rt, &raw, version, cr_schema_type(rt->schema),
+                                d);
+}
+
+static void test_upgrade_chain(void **state)
+{
+    (void)state;
+    cr_diags d = CR_DIAGS_INIT;
+
+    /* From version 0: both upgraders run, in order. */
+    cr_value *v = run_upgrade(&up_type, "{\"nm\":\"a\"}", 0, &d);
+    assert_false(cr_diags_has_error(&d));
+    assert_non_null(v);
+    assert_string_equal(cr_value_get_str(v, "name"), "a");
+    assert_int_equal(cr_value_get(v, "size")->u.num.i, 1);
+    cr_value_free(v);
+
+    /* From version 1: only the second. */
+    v = run_upgrade(&up_type, "{\"name\":\"b\",\"size\":7}", 1, &d);
+    assert_false(cr_diags_has_error(&d));
+    assert_string_equal(cr_value_get_str(v, "name"), "b");
+    assert_int_equal(cr_value_get(v, "size")->u.num.i, 7);
+    cr_value_free(v);
+
+    /* Current version: no upgrader, read as is. */
+    v = run_upgrade(&up_type, "{\"name\":\"c\"}", 2, &d);
+    assert_false(cr_diags_has_error(&d));
+    assert_true(cr_value_is_null(cr_value_get(v, "size")));
+    cr_value_free(v);
+
+    /* A failing upgrader stops the chain with its diagnostic. */
+    v = run_upgrade(&up_type, "{\"name\":\"x\"}", 0, &d);
+    assert_null(v);
+    assert_true(cr_diags_has_error(&d));
+    assert_string_equal(d.items[0].summary, "No nm");
+    cr_diags_free(&d);
+
+    /* Duplicate keys and non-objects are refused before any upgrader. */
+    v = run_upgrade(&up_type, "{\"nm\":\"a\",\"nm\":\"b\"}", 0, &d);
+    assert_null(v);
+    assert_true(cr_diags_has_error(&d));
+    cr_diags_free(&d);
+    v = run_upgrade(&up_type, "[]", 0, &d);
+    assert_null(v);
+    assert_true(cr_diags_has_error(&d));
+    cr_diags_free(&d);
+
+    /* A table with a hole is a provider bug, reported as such. */
+    cr_resource_type holed = up_type;
+    holed.upgraders = &up_table[1];
+    holed.nupgraders = 1;
+    v = run_upgrade(&holed, "{\"nm\":\"a\"}", 0, &d);
+    assert_null(v);
+    assert_true(cr_diags_has_error(&d));
+    assert_non_null(strstr(d.items[0].detail, "schema version 0"));
+    cr_diags_free(&d);
+}
+
+/* ---- JSON DynamicValues ----------------------------------------------------- */
+
+static void test_json_dynamic_value(void **state)
+{
+    fixture *fx = *state;
+    static const char cfg[] =
+        "{\"tenant_id\":\"acme\",\"cell_id\":\"c1\","
+        "\"endpoint\":\"not a url\"}";
+    Tfplugin6__DynamicValue d = TFPLUGIN6__DYNAMIC_VALUE__INIT;
+    d.json.data = (uint8_t *)cfg;
+    d.json.len = sizeof cfg - 1;
+    Tfplugin6__ValidateResourceConfig__Request req =
+        TFPLUGIN6__VALIDATE_RESOURCE_CONFIG__REQUEST__INIT;
+    req.type_name = "cellrouter_tenant";
+    req.config = &d;
+    Tfplugin6__ValidateResourceConfig__Response *r =
+        invoke(fx, "ValidateResourceConfig", &req.base);
+    /* Decoded (missing attributes null), then validated. */
+    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    assert_true(path_is_attr(r->diagnostics[0], "endpoint"));
+    resp_free(r);
+}
+
+/* ---- concurrency -------------------------------------------------------------- */
+
+typedef struct worker {
+    fixture *fx;
+    int n;
+    int failures;
+} worker;
+
+/* What Terraform does with parallelism: schema, then create and read of
+ * distinct tenants, all at once. */
+static void *work(void *arg)
+{
+    worker *w = arg;
+    char tid[32];
+    for (int i = 0; i < 5; i++) {
+        Tfplugin6__GetProviderSchema__Request sreq =
+            TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
+        int st = -1;
+        Tfplugin6__GetProviderSchema__Response *sr =
+            invoke_status(w->fx, "GetProviderSchema", &sreq.base, &st);
+        if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 1)
+            w->failures++;
+        resp_free(sr);
+
+        snprintf(tid, sizeof tid, "w%d-t%d", w->n, i);
+        cr_value *cfg = tenant_config(tid, "cell-a", "https://a.example.com");
+        planned p = plan(w->fx, NULL, cfg);
+        cr_value *s = apply(w->fx, NULL, p.state, cfg);
+        cr_value *r = read_state(w->fx, s);
+        if (!cr_value_equal(r, s))
+            w->failures++;
+        cr_value_free(r);
+        cr_value_free(s);
+        cr_value_free(p.state);
+        cr_value_free(cfg);
+    }
+    return NULL;
+}
+
+static void test_concurrent_calls(void **state)
+{
+    fixture *fx = *state;
+    enum { N = 8 };
+    pthread_t th[N];
+    worker w[N];
+    configure(fx, fx->db);
+    for (int i = 0; i < N; i++) {
+        w[i] = (worker){ .fx = fx, .n = i };
+        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
+    /* Every tenant is in the map. */
+    cr_entry_list all = {0};
+    cr_store_err err;
+    assert_int_equal(cr_store_list(fx->p->state.store, "w", &all, &err),
+                     CR_STORE_OK);
+    assert_int_equal(all.len, N * 5);
+    cr_entry_list_free(&all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1271,6 +1467,11 @@ int main(void)
         cmocka_unit_test(test_plan_rules),
         cmocka_unit_test(test_apply_rules),
         cmocka_unit_test(test_conformance),
+        cmocka_unit_test(test_upgrade_chain),
+        cmocka_unit_test_setup_teardown(test_json_dynamic_value, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_calls, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
