@@ -177,6 +177,84 @@ static bool run_upgraders(const cr_resource_type *rt, json_t *state,
     return true;
 }
 
+/* Removes, recursively, the object attributes of `j` that type `t` does
+ * not have. Returns how many were removed. */
+static size_t strip_unknown_attrs(json_t *j, const cr_type *t)
+{
+    size_t n = 0;
+
+    if (j == NULL || t == NULL)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_OBJECT: {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        if (!json_is_object(j))
+            return 0;
+        json_object_foreach_safe(j, tmp, key, val) {
+            long i = cr_type_attr_index(t, key);
+            if (i < 0) {
+                json_object_del(j, key);
+                n++;
+            } else {
+                n += strip_unknown_attrs(val, t->attrs[i].type);
+            }
+        }
+        return n;
+    }
+    case CR_TYPE_LIST:
+    case CR_TYPE_SET:
+        if (json_is_array(j))
+            for (size_t i = 0; i < json_array_size(j); i++)
+                n += strip_unknown_attrs(json_array_get(j, i), t->elem);
+        return n;
+    case CR_TYPE_MAP:
+        if (json_is_object(j)) {
+            const char *key;
+            json_t *val;
+            json_object_foreach(j, key, val)
+                n += strip_unknown_attrs(val, t->elem);
+        }
+        return n;
+    default:
+        return 0;
+    }
+}
+
+/* A state already at the schema's version. Terraform can keep attributes
+ * a provider release removed without a version bump (as
+ * terraform-plugin-framework tolerates, so do we): they are dropped. The
+ * bytes are otherwise decoded as they are, so numbers keep their exact
+ * decimal text; only when something had to be dropped is the state
+ * re-serialised (by jansson, exact for integers, 17 digits for reals). */
+static cr_value *current_version_state(const cr_resource_type *rt,
+                                       const Tfplugin6__RawState *raw,
+                                       const cr_type *t, cr_diags *diags)
+{
+    const char *bytes = (const char *)raw->json.data;
+    json_t *j = json_loadb(bytes, raw->json.len, JSON_DECODE_ANY, NULL);
+    size_t dropped = j ? strip_unknown_attrs(j, t) : 0;
+
+    /* Unparseable here (bad JSON, or an integer beyond 64 bits): the
+     * codec decides, and says what is wrong. */
+    if (dropped == 0) {
+        json_decref(j);
+        return cr_value_decode_json(bytes, raw->json.len, t, diags);
+    }
+    cr_log_debug(CR_RPC_LOG, "dropped %zu attribute(s) of a %s state that "
+                 "the schema no longer has", dropped, rt->type_name);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(j);
+    if (text == NULL) {
+        oom_diag(diags);
+        return NULL;
+    }
+    cr_value *v = cr_value_decode_json(text, strlen(text), t, diags);
+    free(text);
+    return v;
+}
+
 cr_value *cr_rpc_upgrade_state(const cr_resource_type *rt,
                                const Tfplugin6__RawState *raw,
                                int64_t version, const cr_type *t,
@@ -206,10 +284,7 @@ cr_value *cr_rpc_upgrade_state(const cr_resource_type *rt,
         return NULL;
     }
     if (version == rt->schema->version)
-        /* No upgrade: the codec reads the bytes as they are, keeping the
-         * exact decimal text of numbers. */
-        return cr_value_decode_json((const char *)raw->json.data,
-                                    raw->json.len, t, diags);
+        return current_version_state(rt, raw, t, diags);
 
     json_error_t jerr;
     json_t *state = json_loadb((const char *)raw->json.data, raw->json.len,

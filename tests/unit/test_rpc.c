@@ -1030,10 +1030,20 @@ static void test_upgrade_resource_state(void **state)
     cr_value_free(v);
     resp_free(r);
 
+    /* Attributes the schema no longer has are dropped, numbers kept. */
+    r = upgrade(fx, "{\"tenant_id\":\"acme\",\"legacy\":{\"x\":[1]},"
+                    "\"version\":12345678901234}", 0);
+    assert_no_errors(r);
+    v = undv(r->upgraded_state);
+    assert_string_equal(str(v, "tenant_id"), "acme");
+    assert_int_equal(cr_value_get(v, "version")->u.num.i, 12345678901234);
+    cr_value_free(v);
+    resp_free(r);
+
     /* Bad JSON, wrong types, a future version, null: diagnostics only. */
     static const char *const bad[] = {
         "{\"tenant_id\":", "[1,2]", "{\"tenant_id\":[1]}",
-        "{\"nope\":\"x\"}", "null", "\"x\"",
+        "{\"tenant_id\":{\"a\":1}}", "null", "\"x\"", "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = upgrade(fx, bad[i], 0);
