@@ -1,0 +1,534 @@
+#!/usr/bin/env bash
+# tests/e2e/run.sh — end-to-end tests: the real provider, launched and driven
+# by tfcore exactly as Terraform would, on a real SQLite routing map, with
+# cellctl changing the map out of band.
+#
+#   BUILD=build bash tests/e2e/run.sh [TEST...]     (make test-e2e runs all)
+#
+# Each test runs in its own directory under $BUILD/e2e/<test>/ with its own
+# map and state; its full transcript is in <test>/log and is printed when
+# the test fails. Any sanitizer report in the provider's stderr fails the
+# test that produced it. TFCORE_VALGRIND=1 adds one scenario with the
+# provider under valgrind. The last line is "e2e: N passed, N failed".
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+TFCORE=$B/tfcore
+PROVIDER=$B/terraform-provider-cellrouter
+CELLCTL=$B/cellctl
+WORK=$B/e2e
+for f in "$TFCORE" "$PROVIDER" "$CELLCTL"; do
+  [ -x "$f" ] || { echo "e2e: $f is missing (make $BUILD/tfcore and the provider first)"; exit 1; }
+done
+rm -rf "$WORK"
+mkdir -p "$WORK"
+export TFCORE_PROVIDER=$PROVIDER
+# Under ASan: report leaks, and make every report visible in stderr.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+unset TF_REATTACH_PROVIDERS CELLROUTER_DB TF_LOG TF_LOG_PROVIDER
+
+# ---- assertion helpers (used inside a test's subshell) --------------------
+
+fail() { echo "ASSERTION FAILED: $*"; exit 1; }
+
+# run CMD...: stdout in $T/out, stderr in $T/err, status in RC; all logged.
+run() {
+  "$@" >"$T/out" 2>"$T/err"
+  RC=$?
+  echo "\$ $* -> exit $RC"
+  sed 's/^/  | /' "$T/out"
+  sed 's/^/  ! /' "$T/err"
+}
+expect_rc()  { [ "$RC" -eq "$1" ] || fail "exit status $RC, want $1"; }
+out_has()    { grep -qF -- "$1" "$T/out" || fail "stdout lacks: $1"; }
+out_lacks()  { ! grep -qF -- "$1" "$T/out" || fail "stdout has: $1"; }
+err_has()    { grep -qF -- "$1" "$T/err" || fail "stderr lacks: $1"; }
+out_matches() { grep -qE -- "$1" "$T/out" || fail "stdout does not match: $1"; }
+err_matches() { grep -qE -- "$1" "$T/err" || fail "stderr does not match: $1"; }
+eq()         { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', want '$2'"; }
+
+tf()     { local c=$1; shift; run "$TFCORE" -chdir="$T/cfg" "$c" -state="$T/terraform.tfstate" "$@"; }
+cellctl() { run "$CELLCTL" --db "$T/map.db" "$@"; }
+# field TENANT JQ: one field of a map entry (cellctl get --json).
+field() { "$CELLCTL" --db "$T/map.db" get "$1" --json | jq -r "$2"; }
+count_map() { "$CELLCTL" --db "$T/map.db" list --json | jq length; }
+count_state() { jq '[.resources[].instances[]] | length' "$T/terraform.tfstate"; }
+
+# config BODY: writes cfg/main.tf with a provider block on this test's map.
+config() {
+  mkdir -p "$T/cfg"
+  { printf 'provider "cellrouter" {\n  path = "%s"\n}\n\n' "$T/map.db"; cat; } >"$T/cfg/main.tf"
+  echo "--- main.tf"; sed 's/^/  : /' "$T/cfg/main.tf"
+}
+
+# Three tenants through for_each and one on its own, labels and standby.
+base_config() {
+  local acme_cell=${1:-cell-1} acme_ep=${2:-https://cell-1.example.com} single_tid=${3:-initech}
+  config <<EOF
+variable "tenants" {
+  type = map(object({ cell = string, endpoint = string }))
+  default = {
+    acme   = { cell = "$acme_cell", endpoint = "$acme_ep" }
+    globex = { cell = "cell-2", endpoint = "https://cell-2.example.com" }
+    hooli  = { cell = "cell-2", endpoint = "https://cell-2.example.com" }
+  }
+}
+
+locals {
+  labels = { tier = "gold", team = "core" }
+}
+
+resource "cellrouter_tenant" "t" {
+  for_each  = var.tenants
+  tenant_id = each.key
+  cell_id   = each.value.cell
+  endpoint  = each.value.endpoint
+  labels    = local.labels
+}
+
+resource "cellrouter_tenant" "single" {
+  tenant_id        = "$single_tid"
+  cell_id          = "cell-3"
+  endpoint         = "http://cell-3.example.com/ingest"
+  standby_cell_id  = "cell-4"
+  standby_endpoint = "https://cell-4.example.com"
+}
+EOF
+}
+
+applied_base() {
+  base_config "$@"
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 4 added, 0 changed, 0 destroyed."
+}
+
+# ---- issue 2: launch, handshake, TLS, concurrency, shutdown --------------
+
+t_launch_schema() {
+  run "$TFCORE" schema
+  expect_rc 0
+  local r='.provider_schemas["registry.terraform.io/cellrouter/cellrouter"]'
+  local a="$r.resource_schemas.cellrouter_tenant.block.attributes"
+  eq "$(jq -r '.format_version' "$T/out")" "1.0" format_version
+  eq "$(jq -r "$a.tenant_id.required" "$T/out")" "true" tenant_id.required
+  eq "$(jq -r "$a.cell_id.required" "$T/out")" "true" cell_id.required
+  eq "$(jq -r "$a.endpoint.required" "$T/out")" "true" endpoint.required
+  eq "$(jq -r "$a.standby_cell_id.optional" "$T/out")" "true" standby_cell_id.optional
+  eq "$(jq -r "$a.standby_endpoint.optional" "$T/out")" "true" standby_endpoint.optional
+  eq "$(jq -c "$a.labels.type" "$T/out")" '["map","string"]' labels.type
+  eq "$(jq -r "$a.id.computed" "$T/out")" "true" id.computed
+  eq "$(jq -r "$a.version.type" "$T/out")" "number" version.type
+  eq "$(jq -r "$a.updated_at.computed" "$T/out")" "true" updated_at.computed
+  eq "$(jq -r "$a.tenant_id.description_kind" "$T/out")" "markdown" description_kind
+  eq "$(jq -r "$r.provider.block.attributes.path.optional" "$T/out")" "true" provider.path.optional
+  [ -n "$(jq -r "$a.tenant_id.description" "$T/out")" ] || fail "tenant_id has no description"
+}
+
+t_mtls() {
+  run "$TFCORE" check-mtls
+  expect_rc 0
+  out_has "client with a different client certificate is refused"
+  out_has "client with no client certificate is refused"
+  out_lacks "FAIL:"
+}
+
+t_cookie() {
+  run env -u TF_PLUGIN_MAGIC_COOKIE PLUGIN_PROTOCOL_VERSIONS=6 "$PROVIDER"
+  expect_rc 1
+  [ ! -s "$T/out" ] || fail "the provider wrote to stdout without a cookie"
+  err_has "This binary is a plugin"
+  run env TF_PLUGIN_MAGIC_COOKIE=wrong PLUGIN_PROTOCOL_VERSIONS=6 "$PROVIDER"
+  expect_rc 1
+  [ ! -s "$T/out" ] || fail "the provider wrote to stdout with a wrong cookie"
+  err_has "This binary is a plugin"
+}
+
+t_concurrent() {
+  run "$TFCORE" check-concurrent -n 10
+  expect_rc 0
+  out_has "10 of 10 concurrent GetProviderSchema calls served"
+}
+
+t_shutdown() {
+  run "$TFCORE" check-shutdown
+  expect_rc 0
+  out_lacks "FAIL:"
+  out_has "[GRPCController/Shutdown] socket file"
+  out_has "[GRPCController/Shutdown] provider process"
+}
+
+t_reattach() {
+  "$PROVIDER" -debug >"$T/debug.out" 2>"$T/debug.err" &
+  local pid=$! line=""
+  for _ in $(seq 1 600); do   # hang guard: the line normally comes at once
+    line=$(grep -o "TF_REATTACH_PROVIDERS='.*'" "$T/debug.out" || true)
+    [ -n "$line" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$line" ] || { kill $pid 2>/dev/null; cat "$T/debug.out" "$T/debug.err"; fail "no TF_REATTACH_PROVIDERS line from -debug"; }
+  local value=${line#TF_REATTACH_PROVIDERS=\'}
+  value=${value%\'}
+  TF_REATTACH_PROVIDERS=$value run "$TFCORE" schema
+  expect_rc 0
+  out_has '"cellrouter_tenant"'
+  kill -0 $pid 2>/dev/null || fail "reattached provider exited although Test is true"
+  kill -INT $pid
+  wait $pid
+  local st=$?
+  # SIGINT ends debug mode; exit 0 or 130 are both a clean end.
+  [ $st -eq 0 ] || [ $st -eq 130 ] || fail "debug provider exit status $st"
+}
+
+# ---- issue 3: the resource through plan and apply -------------------------
+
+t_create_and_noop() {
+  applied_base
+  eq "$(count_map)" 4 "entries in the map"
+  eq "$(count_state)" 4 "instances in state"
+  eq "$(field acme .cell_id)" cell-1 acme.cell_id
+  eq "$(field initech .standby_cell_id)" cell-4 initech.standby_cell_id
+  eq "$(jq -r '.resources[] | select(.name=="t") | .instances[0].index_key' "$T/terraform.tfstate")" acme index_key
+  eq "$(jq -r '.version' "$T/terraform.tfstate")" 4 "state format version"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes. Your infrastructure matches the configuration."
+}
+
+t_drift_set() {
+  applied_base
+  local v0; v0=$(field acme .version)
+  cellctl set acme --cell cell-7 --endpoint https://cell-7.example.com --label tier=gold --label team=core
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "Note: Objects have changed outside of Terraform"
+  out_has 'cellrouter_tenant.t["acme"] has changed'
+  out_matches 'cell_id += "cell-1" -> "cell-7"'
+  out_has 'cellrouter_tenant.t["acme"] will be updated in-place'
+  out_matches 'cell_id += "cell-7" -> "cell-1"'
+  out_has "Plan: 0 to add, 1 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(field acme .cell_id)" cell-1 "acme.cell_id restored"
+  eq "$(field acme .endpoint)" https://cell-1.example.com "acme.endpoint restored"
+  [ "$(field acme .version)" -gt "$v0" ] || fail "version did not increase"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_drift_delete() {
+  applied_base
+  cellctl delete globex
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has 'cellrouter_tenant.t["globex"] has been deleted'
+  out_has 'cellrouter_tenant.t["globex"] will be created'
+  out_has "Plan: 1 to add, 0 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(field globex .cell_id)" cell-2 "globex re-created"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_update_in_place() {
+  applied_base
+  local v0; v0=$(field acme .version)
+  base_config cell-5 https://cell-5.example.com/v2
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has 'cellrouter_tenant.t["acme"] will be updated in-place'
+  out_matches '~ cell_id += "cell-1" -> "cell-5"'
+  out_matches '~ endpoint += "https://cell-1.example.com" -> "https://cell-5.example.com/v2"'
+  out_matches '~ version += [0-9]+ -> \(known after apply\)'
+  out_has "Plan: 0 to add, 1 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(field acme .cell_id)" cell-5 acme.cell_id
+  eq "$(field acme .endpoint)" https://cell-5.example.com/v2 acme.endpoint
+  [ "$(field acme .version)" -gt "$v0" ] || fail "version did not increase"
+  eq "$(jq -r '.resources[] | select(.name=="t") | .instances[] | select(.index_key=="acme") | .attributes.cell_id' "$T/terraform.tfstate")" cell-5 "state cell_id"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_failover() {
+  applied_base
+  # Swap primary and standby: an in-place update, not a replacement.
+  config <<EOF
+resource "cellrouter_tenant" "single" {
+  tenant_id        = "initech"
+  cell_id          = "cell-4"
+  endpoint         = "https://cell-4.example.com"
+  standby_cell_id  = "cell-3"
+  standby_endpoint = "http://cell-3.example.com/ingest"
+}
+EOF
+  # The for_each tenants left the configuration: they are destroyed.
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "cellrouter_tenant.single will be updated in-place"
+  out_has 'cellrouter_tenant.t["acme"] will be destroyed'
+  out_has "Plan: 0 to add, 1 to change, 3 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(field initech .cell_id)" cell-4 "initech failed over"
+  eq "$(field initech .standby_cell_id)" cell-3 "initech standby"
+  eq "$(count_map)" 1 "entries left"
+}
+
+t_replace() {
+  applied_base
+  base_config cell-1 https://cell-1.example.com initech-eu
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "cellrouter_tenant.single must be replaced"
+  out_has "-/+ resource \"cellrouter_tenant\" \"single\""
+  out_matches 'tenant_id += "initech" -> "initech-eu" # forces replacement'
+  out_has "Plan: 1 to add, 0 to change, 1 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 1 destroyed."
+  run "$CELLCTL" --db "$T/map.db" get initech
+  [ "$RC" -ne 0 ] || fail "old tenant initech still in the map"
+  eq "$(field initech-eu .cell_id)" cell-3 "initech-eu created"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_import() {
+  cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com --label tier=silver
+  expect_rc 0
+  config <<'EOF'
+resource "cellrouter_tenant" "u" {
+  tenant_id = "umbrella"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+  labels    = { tier = "silver" }
+}
+EOF
+  tf import cellrouter_tenant.u umbrella
+  expect_rc 0
+  out_has "Import successful!"
+  eq "$(jq -r '.resources[0].instances[0].attributes.cell_id' "$T/terraform.tfstate")" cell-8 "imported cell_id"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+  # Importing a tenant that is not in the map is refused.
+  config <<'EOF'
+resource "cellrouter_tenant" "u" {
+  tenant_id = "umbrella"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+  labels    = { tier = "silver" }
+}
+resource "cellrouter_tenant" "ghost" {
+  tenant_id = "ghost"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+}
+EOF
+  tf import cellrouter_tenant.ghost ghost
+  expect_rc 1
+  err_matches "Cannot import non-existent remote object|ghost"
+  # And importing over a managed address is refused by core.
+  tf import cellrouter_tenant.u umbrella
+  expect_rc 1
+  err_has "Resource already managed by Terraform"
+}
+
+t_destroy() {
+  applied_base
+  tf destroy -auto-approve
+  expect_rc 0
+  out_has "Plan: 0 to add, 0 to change, 4 to destroy."
+  out_has "Destroy complete! Resources: 4 destroyed."
+  eq "$(count_map)" 0 "entries left in the map"
+  eq "$(count_state)" 0 "instances left in state"
+}
+
+t_create_over_existing() {
+  cellctl set initech --cell cell-9 --endpoint https://cell-9.example.com
+  expect_rc 0
+  base_config
+  tf apply -auto-approve
+  expect_rc 1
+  err_has "Tenant initech is already in the routing map"
+  err_has "terraform import"
+  eq "$(field initech .cell_id)" cell-9 "existing entry untouched"
+  eq "$(jq '[.resources[] | select(.name=="single")] | length' "$T/terraform.tfstate")" 0 "initech not in state"
+  eq "$(field acme .cell_id)" cell-1 "the other tenants were created"
+}
+
+t_conflict() {
+  applied_base
+  base_config cell-5 https://cell-5.example.com
+  # Between the plan (refresh) and the apply, someone writes the entry.
+  TFCORE_HOOK_BEFORE_APPLY="'$CELLCTL' --db '$T/map.db' set acme --cell cell-6 --endpoint https://cell-6.example.com" \
+    tf apply -auto-approve
+  expect_rc 1
+  err_has "Routing map entry changed"
+  err_matches "version [0-9]+"
+  eq "$(field acme .cell_id)" cell-6 "the out-of-band write is kept"
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has 'cellrouter_tenant.t["acme"] has changed'
+}
+
+t_thousand() {
+  local n=1000
+  mkdir -p "$T/cfg"
+  {
+    printf 'provider "cellrouter" {\n  path = "%s"\n}\n\nlocals {\n  tenants = {\n' "$T/map.db"
+    for i in $(seq 1 $n); do
+      printf '    "tenant-%04d" = "cell-%d"\n' "$i" $((i % 16))
+    done
+    printf '  }\n}\n\nresource "cellrouter_tenant" "t" {\n  for_each  = local.tenants\n'
+    printf '  tenant_id = each.key\n  cell_id   = each.value\n'
+    printf '  endpoint  = "https://${each.value}.example.com"\n}\n'
+  } >"$T/cfg/main.tf"
+  tf apply -auto-approve -parallelism=10
+  expect_rc 0
+  out_has "Apply complete! Resources: $n added, 0 changed, 0 destroyed."
+  eq "$(count_map)" $n "entries in the map"
+  eq "$(count_state)" $n "instances in state"
+  eq "$(field tenant-0017 .endpoint)" https://cell-1.example.com "tenant-0017 endpoint"
+  tf plan -detailed-exitcode -parallelism=10
+  expect_rc 0
+  out_has "No changes."
+}
+
+# bad_input NAME BODY ATTR PATTERN: validate fails naming ATTR.
+bad_input() {
+  echo "=== bad input: $1"
+  config <<<"$2"
+  tf validate
+  expect_rc 1
+  err_has "$3"
+  err_matches "$4"
+}
+
+t_bad_inputs() {
+  local ok='tenant_id = "acme"
+  cell_id   = "cell-1"
+  endpoint  = "https://cell-1.example.com"'
+  bad_input "invalid URL" 'resource "cellrouter_tenant" "a" {
+  tenant_id = "acme"
+  cell_id   = "cell-1"
+  endpoint  = "ftp://cell-1.example.com"
+}' 'attribute path: endpoint' 'endpoint +=.*ftp://'
+  bad_input "bad tenant id" 'resource "cellrouter_tenant" "a" {
+  tenant_id = "bad tenant/id"
+  cell_id   = "cell-1"
+  endpoint  = "https://cell-1.example.com"
+}' 'attribute path: tenant_id' 'tenant_id += "bad tenant/id"'
+  bad_input "empty tenant id" 'resource "cellrouter_tenant" "a" {
+  tenant_id = ""
+  cell_id   = "cell-1"
+  endpoint  = "https://cell-1.example.com"
+}' 'attribute path: tenant_id' 'Error:'
+  bad_input "missing required" 'resource "cellrouter_tenant" "a" {
+  tenant_id = "acme"
+  cell_id   = "cell-1"
+}' 'Missing required argument' 'argument "endpoint" is required'
+  bad_input "wrong type (list for string)" 'resource "cellrouter_tenant" "a" {
+  tenant_id = "acme"
+  cell_id   = ["cell-1"]
+  endpoint  = "https://cell-1.example.com"
+}' 'Incorrect attribute value type' 'cell_id += \["cell-1"\]'
+  bad_input "wrong type (string for map)" "resource \"cellrouter_tenant\" \"a\" {
+  $ok
+  labels    = \"gold\"
+}" 'Incorrect attribute value type' 'labels += "gold"'
+  bad_input "standby without its endpoint" "resource \"cellrouter_tenant\" \"a\" {
+  $ok
+  standby_cell_id = \"cell-2\"
+}" 'attribute path: standby' 'Error:'
+  bad_input "computed attribute set" "resource \"cellrouter_tenant\" \"a\" {
+  $ok
+  version = 3
+}" 'Value for unconfigurable attribute' 'version += 3'
+  bad_input "unknown argument" "resource \"cellrouter_tenant\" \"a\" {
+  $ok
+  colour = \"blue\"
+}" 'Unsupported argument' 'colour'
+  bad_input "bad label key" "resource \"cellrouter_tenant\" \"a\" {
+  $ok
+  labels = { \"\" = \"x\" }
+}" 'attribute path: labels' 'Error:'
+}
+
+# ---- valgrind -------------------------------------------------------------
+
+t_valgrind() {
+  command -v valgrind >/dev/null || fail "valgrind is not installed"
+  cat >"$T/provider-vg" <<EOF
+#!/bin/sh
+exec valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+  --show-leak-kinds=definite --track-fds=no --log-file="$T/vg.%p.log" "$PROVIDER" "\$@"
+EOF
+  chmod +x "$T/provider-vg"
+  export TFCORE_PROVIDER=$T/provider-vg TFCORE_SHUTDOWN_GRACE=60
+  base_config
+  tf apply -auto-approve -parallelism=4
+  expect_rc 0
+  cellctl set acme --cell cell-7 --endpoint https://cell-7.example.com
+  tf plan -detailed-exitcode
+  expect_rc 2
+  tf apply -auto-approve
+  expect_rc 0
+  tf destroy -auto-approve
+  expect_rc 0
+  local logs; logs=$(ls "$T"/vg.*.log 2>/dev/null | wc -l)
+  [ "$logs" -ge 3 ] || fail "expected a valgrind log per provider process, found $logs"
+  for f in "$T"/vg.*.log; do
+    echo "--- $f"; cat "$f"
+    if grep -qE "Invalid (read|write)|uninitialised|definitely lost: [1-9]|Mismatched free|Invalid free" "$f"; then
+      fail "valgrind reports errors in $f"
+    fi
+  done
+}
+
+# ---- runner -----------------------------------------------------------------
+
+TESTS="launch_schema mtls cookie concurrent shutdown reattach
+create_and_noop drift_set drift_delete update_in_place failover replace import
+destroy create_over_existing conflict thousand bad_inputs"
+[ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
+[ $# -gt 0 ] && TESTS="$*"
+
+passed=0
+failed=0
+failures=""
+for name in $TESTS; do
+  T=$WORK/$name
+  mkdir -p "$T"
+  export TFCORE_PROVIDER_STDERR=$T/provider.stderr
+  ( cd "$T" && "t_$name" ) >"$T/log" 2>&1
+  st=$?
+  if [ $st -eq 0 ] && [ -f "$T/provider.stderr" ] &&
+     grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/provider.stderr"; then
+    echo "ASSERTION FAILED: sanitizer report in the provider's stderr:" >>"$T/log"
+    cat "$T/provider.stderr" >>"$T/log"
+    st=1
+  fi
+  if [ $st -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "PASS  $name"
+  else
+    failed=$((failed + 1))
+    failures="$failures $name"
+    echo "FAIL  $name   (transcript: $T/log)"
+    tail -n 60 "$T/log" | sed 's/^/      /'
+  fi
+done
+echo "e2e: $passed passed, $failed failed${failures:+ (failed:$failures)}"
+[ $failed -eq 0 ]

@@ -1,0 +1,475 @@
+// config.go — reading a directory of .tf files the way Terraform does, for
+// the subset tfcore supports.
+//
+// Supported: `terraform` blocks (ignored), one `provider "cellrouter"`
+// block, `resource` blocks of the provider's types with `for_each` over a
+// map or a set of strings (each.key, each.value), `variable` blocks (type,
+// default; values from -var and TF_VAR_*), `locals`, and a few of
+// Terraform's functions. Resource bodies are decoded with an hcldec spec
+// built from the provider's own schema, so type errors, missing required
+// arguments and unknown arguments come out as Terraform reports them.
+// References between resources are not supported and say so.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+type Variable struct {
+	Name    string
+	Type    cty.Type
+	Default cty.Value // cty.NilVal when there is none
+	Range   hcl.Range
+}
+
+type ResourceConfig struct {
+	Type, Name string
+	ForEach    hcl.Expression // nil without for_each
+	Body       hcl.Body       // meta-arguments removed
+	Syntax     *hclsyntax.Body
+	DeclRange  hcl.Range
+}
+
+func (r *ResourceConfig) Addr() string { return r.Type + "." + r.Name }
+
+type Config struct {
+	Dir       string
+	Sources   map[string][]byte
+	Variables map[string]*Variable
+	Locals    map[string]*hclsyntax.Attribute
+	Provider  *hclsyntax.Body // nil when there is no provider block
+	Resources []*ResourceConfig
+
+	ctx *hcl.EvalContext // var.* and local.*
+}
+
+// Instance is one resource instance wanted by the configuration.
+type Instance struct {
+	Addr     string
+	Resource *ResourceConfig
+	Key      *string // for_each key, nil without for_each
+	Config   cty.Value
+}
+
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "terraform"},
+		{Type: "provider", LabelNames: []string{"name"}},
+		{Type: "resource", LabelNames: []string{"type", "name"}},
+		{Type: "data", LabelNames: []string{"type", "name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "output", LabelNames: []string{"name"}},
+	},
+}
+
+var resourceMetaSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each"}, {Name: "count"}, {Name: "depends_on"}, {Name: "provider"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "lifecycle"}, {Type: "provisioner", LabelNames: []string{"type"}}, {Type: "connection"}},
+}
+
+func functions() map[string]function.Function {
+	return map[string]function.Function{
+		"format": stdlib.FormatFunc, "lower": stdlib.LowerFunc, "upper": stdlib.UpperFunc,
+		"join": stdlib.JoinFunc, "merge": stdlib.MergeFunc, "concat": stdlib.ConcatFunc,
+		"length": stdlib.LengthFunc, "keys": stdlib.KeysFunc, "values": stdlib.ValuesFunc,
+		"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
+		"tomap":   stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"toset":   stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"replace": stdlib.ReplaceFunc, "trimspace": stdlib.TrimSpaceFunc,
+		"range": stdlib.RangeFunc, "lookup": stdlib.LookupFunc, "coalesce": stdlib.CoalesceFunc,
+	}
+}
+
+// loadConfig parses every *.tf file of dir (sorted by name) and evaluates
+// variables and locals. vars are -var values ("name=value").
+func loadConfig(dir string, vars []string) (*Config, Diags) {
+	cfg := &Config{Dir: dir, Sources: map[string][]byte{}, Variables: map[string]*Variable{},
+		Locals: map[string]*hclsyntax.Attribute{}}
+	var diags Diags
+	names, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil || len(names) == 0 {
+		return nil, Diags{errorDiag("No configuration files",
+			fmt.Sprintf("The directory %s contains no Terraform configuration files (*.tf).", dir))}
+	}
+	sort.Strings(names)
+	seen := map[string]hcl.Range{}
+	for _, path := range names {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			diags = append(diags, errorDiag("Failed to read file", fmt.Sprintf("The file %q could not be read: %v.", path, err)))
+			continue
+		}
+		rel := filepath.Base(path)
+		cfg.Sources[rel] = src
+		f, hd := hclsyntax.ParseConfig(src, rel, hcl.InitialPos)
+		diags = append(diags, hclDiags(hd, "")...)
+		if hd.HasErrors() {
+			continue
+		}
+		content, hd := f.Body.Content(rootSchema)
+		diags = append(diags, hclDiags(hd, "")...)
+		for _, blk := range content.Blocks {
+			body := blk.Body.(*hclsyntax.Body)
+			switch blk.Type {
+			case "terraform", "output":
+			case "data":
+				diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported block type",
+					Detail: "tfcore does not support data sources.", Subject: blk.DefRange.Ptr()})
+			case "provider":
+				if blk.Labels[0] != providerName {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported provider",
+						Detail:  fmt.Sprintf("tfcore only drives the %q provider, not %q.", providerName, blk.Labels[0]),
+						Subject: blk.DefRange.Ptr()})
+					continue
+				}
+				if cfg.Provider != nil {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate provider configuration",
+						Detail:  fmt.Sprintf("A default (non-aliased) provider configuration for %q was already given.", providerName),
+						Subject: blk.DefRange.Ptr()})
+					continue
+				}
+				cfg.Provider = body
+			case "variable":
+				v, vd := decodeVariable(blk)
+				diags = append(diags, vd...)
+				if v != nil {
+					if _, dup := cfg.Variables[v.Name]; dup {
+						diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate variable declaration",
+							Detail: fmt.Sprintf("A variable named %q was already declared.", v.Name), Subject: blk.DefRange.Ptr()})
+						continue
+					}
+					cfg.Variables[v.Name] = v
+				}
+			case "locals":
+				for name, a := range body.Attributes {
+					if _, dup := cfg.Locals[name]; dup {
+						diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate local value definition",
+							Detail: fmt.Sprintf("A local value named %q was already defined.", name), Subject: a.SrcRange.Ptr()})
+						continue
+					}
+					cfg.Locals[name] = a
+				}
+			case "resource":
+				rc := &ResourceConfig{Type: blk.Labels[0], Name: blk.Labels[1], DeclRange: blk.DefRange}
+				if r, dup := seen[rc.Addr()]; dup {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate resource configuration",
+						Detail:  fmt.Sprintf("A %s resource named %q was already declared at %s.", rc.Type, rc.Name, r),
+						Subject: blk.DefRange.Ptr()})
+					continue
+				}
+				seen[rc.Addr()] = blk.DefRange
+				meta, remain, hd := blk.Body.PartialContent(resourceMetaSchema)
+				diags = append(diags, hclDiags(hd, rc.Addr())...)
+				for _, name := range []string{"count", "provider"} {
+					if a, ok := meta.Attributes[name]; ok {
+						diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported argument",
+							Detail: fmt.Sprintf("tfcore does not support the %q meta-argument.", name), Subject: a.Range.Ptr()})
+					}
+				}
+				if a, ok := meta.Attributes["for_each"]; ok {
+					rc.ForEach = a.Expr
+				}
+				rc.Body = remain
+				rc.Syntax = body
+				cfg.Resources = append(cfg.Resources, rc)
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	diags = append(diags, cfg.evalContext(vars)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return cfg, diags
+}
+
+func decodeVariable(blk *hcl.Block) (*Variable, Diags) {
+	v := &Variable{Name: blk.Labels[0], Type: cty.DynamicPseudoType, Range: blk.DefRange}
+	content, hd := blk.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "type"}, {Name: "default"}, {Name: "description"}, {Name: "sensitive"}, {Name: "nullable"},
+	}, Blocks: []hcl.BlockHeaderSchema{{Type: "validation"}}})
+	diags := hclDiags(hd, "")
+	if a, ok := content.Attributes["type"]; ok {
+		ty, hd := typeexpr.TypeConstraint(a.Expr)
+		diags = append(diags, hclDiags(hd, "")...)
+		if !hd.HasErrors() {
+			v.Type = ty
+		}
+	}
+	if a, ok := content.Attributes["default"]; ok {
+		val, hd := a.Expr.Value(nil)
+		diags = append(diags, hclDiags(hd, "")...)
+		if !hd.HasErrors() {
+			cv, err := convert.Convert(val, v.Type)
+			if err != nil {
+				diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid default value for variable",
+					Detail: fmt.Sprintf("This default value is not compatible with the variable's type constraint: %v.", err), Subject: a.Expr.Range().Ptr()})
+			} else {
+				v.Default = cv
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return v, diags
+}
+
+// evalContext resolves var.* (from -var, TF_VAR_*, defaults) and local.*.
+func (cfg *Config) evalContext(vars []string) Diags {
+	var diags Diags
+	given := map[string]string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TF_VAR_") {
+			if i := strings.IndexByte(kv, '='); i > 0 {
+				given[kv[len("TF_VAR_"):i]] = kv[i+1:]
+			}
+		}
+	}
+	for _, kv := range vars {
+		i := strings.IndexByte(kv, '=')
+		if i <= 0 {
+			diags = append(diags, errorDiag("Invalid -var option",
+				fmt.Sprintf("The given -var option %q is not correctly specified. It must be a variable name and value separated by an equals sign, like -var=\"key=value\".", kv)))
+			continue
+		}
+		given[kv[:i]] = kv[i+1:]
+	}
+	values := map[string]cty.Value{}
+	for name, v := range cfg.Variables {
+		raw, ok := given[name]
+		switch {
+		case ok && (v.Type == cty.String || v.Type == cty.DynamicPseudoType):
+			values[name] = cty.StringVal(raw)
+		case ok:
+			expr, hd := hclsyntax.ParseExpression([]byte(raw), "<value for var."+name+">", hcl.InitialPos)
+			diags = append(diags, hclDiags(hd, "")...)
+			if hd.HasErrors() {
+				continue
+			}
+			val, hd := expr.Value(nil)
+			diags = append(diags, hclDiags(hd, "")...)
+			if hd.HasErrors() {
+				continue
+			}
+			cv, err := convert.Convert(val, v.Type)
+			if err != nil {
+				diags = append(diags, errorDiag("Invalid value for input variable",
+					fmt.Sprintf("The given value is not suitable for var.%s declared at %s: %v.", name, v.Range, err)))
+				continue
+			}
+			values[name] = cv
+		case v.Default != cty.NilVal:
+			values[name] = v.Default
+		default:
+			diags = append(diags, &Diag{Severity: sevError, Summary: "No value for required variable",
+				Detail:  fmt.Sprintf("The root module input variable %q is not set, and has no default value. Use a -var or -var-file command line argument to provide a value for this variable.", name),
+				Subject: v.Range.Ptr()})
+		}
+	}
+	for name := range given {
+		if _, ok := cfg.Variables[name]; !ok && !strings.HasPrefix(name, "TF_VAR_") {
+			found := false
+			for _, kv := range vars {
+				if strings.HasPrefix(kv, name+"=") {
+					found = true
+				}
+			}
+			if found {
+				diags = append(diags, errorDiag("Value for undeclared variable",
+					fmt.Sprintf("A variable named %q was assigned on the command line, but the root module does not declare a variable of that name.", name)))
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	cfg.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions()}
+	// Locals may refer to each other: evaluate in rounds until every one
+	// resolves; a round without progress means a cycle or a bad reference.
+	locals := map[string]cty.Value{}
+	pending := sortedKeys(cfg.Locals)
+	for len(pending) > 0 {
+		cfg.ctx.Variables["local"] = cty.ObjectVal(locals)
+		var next []string
+		var lastDiags hcl.Diagnostics
+		for _, name := range pending {
+			a := cfg.Locals[name]
+			ready := true
+			for _, tr := range a.Expr.Variables() {
+				if tr.RootName() == "local" && len(tr) > 1 {
+					if s, ok := tr[1].(hcl.TraverseAttr); ok {
+						if _, done := locals[s.Name]; !done {
+							if _, exists := cfg.Locals[s.Name]; exists {
+								ready = false
+							}
+						}
+					}
+				}
+			}
+			if !ready {
+				next = append(next, name)
+				continue
+			}
+			val, hd := a.Expr.Value(cfg.ctx)
+			if hd.HasErrors() {
+				lastDiags = append(lastDiags, hd...)
+				continue
+			}
+			locals[name] = val
+		}
+		if lastDiags.HasErrors() {
+			return append(diags, hclDiags(lastDiags, "")...)
+		}
+		if len(next) == len(pending) {
+			return append(diags, &Diag{Severity: sevError, Summary: "Cycle in local values",
+				Detail: fmt.Sprintf("The local values %s refer to each other.", strings.Join(next, ", ")), Subject: cfg.Locals[next[0]].SrcRange.Ptr()})
+		}
+		pending = next
+	}
+	cfg.ctx.Variables["local"] = cty.ObjectVal(locals)
+	return diags
+}
+
+// decodeBody decodes a block body against a schema block, rejecting
+// arguments for computed-only attributes as Terraform does.
+func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalContext, addr string) (cty.Value, Diags) {
+	var diags Diags
+	if syntax != nil {
+		for _, name := range sortedKeys(syntax.Attributes) {
+			if a, ok := b.Attributes[name]; ok && a.Computed && !a.Optional {
+				diags = append(diags, &Diag{Severity: sevError, Summary: "Value for unconfigurable attribute", Address: addr,
+					Detail:  fmt.Sprintf("Can't configure a value for %q: its value will be decided automatically based on the result of applying this configuration.", name),
+					Subject: syntax.Attributes[name].SrcRange.Ptr()})
+			}
+		}
+	}
+	val, hd := hcldec.Decode(body, decoderSpec(b), ctx)
+	diags = append(diags, hclDiags(hd, addr)...)
+	if hd.HasErrors() {
+		return cty.NilVal, diags
+	}
+	// hcldec gives exactly the implied type; check rather than trust.
+	if !val.Type().Equals(impliedType(b)) {
+		cv, err := convert.Convert(val, impliedType(b))
+		if err != nil {
+			return cty.NilVal, append(diags, errorDiag("Invalid configuration", fmt.Sprintf("%s: %v", addr, err)))
+		}
+		val = cv
+	}
+	return val, diags
+}
+
+// providerConfig decodes the provider block (an empty body when absent).
+func (cfg *Config) providerConfig(ps *ProviderSchema) (cty.Value, Diags) {
+	if cfg.Provider == nil {
+		return decodeBody(hcl.EmptyBody(), nil, ps.Provider.Block, cfg.ctx, "provider[\""+providerAddr+"\"]")
+	}
+	return decodeBody(cfg.Provider, cfg.Provider, ps.Provider.Block, cfg.ctx, "provider[\""+providerAddr+"\"]")
+}
+
+// instanceAddr renders type.name or type.name["key"].
+func instanceAddr(typ, name string, key *string) string {
+	if key == nil {
+		return typ + "." + name
+	}
+	return fmt.Sprintf("%s.%s[%q]", typ, name, *key)
+}
+
+// expand evaluates for_each and decodes every instance's configuration.
+func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
+	var out []*Instance
+	var diags Diags
+	for _, rc := range cfg.Resources {
+		rs, ok := ps.Resources[rc.Type]
+		if !ok {
+			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
+				Detail:  fmt.Sprintf("The provider %s does not support resource type %q.", providerAddr, rc.Type),
+				Subject: rc.DeclRange.Ptr()})
+			continue
+		}
+		type kv struct {
+			key string
+			val cty.Value
+		}
+		var keys []kv
+		if rc.ForEach != nil {
+			fe, hd := rc.ForEach.Value(cfg.ctx)
+			diags = append(diags, hclDiags(hd, rc.Addr())...)
+			if hd.HasErrors() {
+				continue
+			}
+			bad := func(detail string) {
+				diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid for_each argument", Address: rc.Addr(),
+					Detail: detail, Subject: rc.ForEach.Range().Ptr()})
+			}
+			switch {
+			case fe.IsNull():
+				bad("The given \"for_each\" argument value is unsuitable: the given \"for_each\" argument value is null. A map, or set of strings is allowed.")
+				continue
+			case !fe.IsWhollyKnown():
+				bad("The \"for_each\" map includes keys derived from resource attributes that cannot be determined until apply.")
+				continue
+			case fe.Type().IsMapType() || fe.Type().IsObjectType():
+				for it := fe.ElementIterator(); it.Next(); {
+					k, v := it.Element()
+					keys = append(keys, kv{k.AsString(), v})
+				}
+			case fe.Type().IsSetType() && fe.Type().ElementType() == cty.String:
+				for it := fe.ElementIterator(); it.Next(); {
+					_, v := it.Element()
+					if v.IsNull() {
+						bad("The given \"for_each\" argument value is unsuitable: \"for_each\" sets must not contain null values.")
+						continue
+					}
+					keys = append(keys, kv{v.AsString(), v})
+				}
+			default:
+				bad(fmt.Sprintf("The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings, and you have provided a value of type %s.", fe.Type().FriendlyName()))
+				continue
+			}
+			sort.Slice(keys, func(i, j int) bool { return keys[i].key < keys[j].key })
+		}
+		if rc.ForEach == nil {
+			inst := &Instance{Addr: rc.Addr(), Resource: rc}
+			val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, cfg.ctx, inst.Addr)
+			diags = append(diags, d...)
+			inst.Config = val
+			out = append(out, inst)
+			continue
+		}
+		for _, k := range keys {
+			key := k.key
+			inst := &Instance{Addr: instanceAddr(rc.Type, rc.Name, &key), Resource: rc, Key: &key}
+			ctx := cfg.ctx.NewChild()
+			ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
+				"key": cty.StringVal(key), "value": k.val})}
+			val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, ctx, inst.Addr)
+			diags = append(diags, d...)
+			inst.Config = val
+			out = append(out, inst)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return out, diags
+}

@@ -1,0 +1,714 @@
+// engine.go — the walks of Terraform core: validate, refresh, plan, apply,
+// import, in Terraform's order of provider calls and with its checks.
+//
+// One provider process per phase, as Terraform does (it kills the plan's
+// provider and starts another for apply), so a provider that keeps state in
+// memory between phases fails here as it would under Terraform. Within a
+// phase, per-instance work runs on up to -parallelism goroutines.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"cellrouter/proto/tfplugin6"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+const bugTail = "\n\nThis is a bug in the provider, which should be reported in the provider's own issue tracker."
+
+// Session is one provider process with its schema and (once configured)
+// the decoded configuration's instances.
+type Session struct {
+	p         *Provider
+	schema    *ProviderSchema
+	cfg       *Config
+	instances []*Instance
+	byAddr    map[string]*Instance
+	par       int
+}
+
+func (s *Session) Close() { s.p.Close() }
+
+// instanceDiags converts diagnostics about one instance, resolving
+// attribute paths against its resource block when it is in configuration.
+func (s *Session) instanceDiags(ds []*tfplugin6.Diagnostic, addr string) Diags {
+	if in := s.byAddr[addr]; in != nil {
+		return convertDiags(ds, addr, in.Resource.Syntax)
+	}
+	return convertDiags(ds, addr, nil)
+}
+
+// parallel runs fn(0..n-1) on at most par goroutines.
+func parallel(par, n int, fn func(i int)) {
+	if par < 1 {
+		par = 1
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}(i)
+	}
+	wg.Wait()
+}
+
+func flatten(ds []Diags) Diags {
+	var out Diags
+	for _, d := range ds {
+		out = append(out, d...)
+	}
+	return out
+}
+
+// openSession launches the provider, loads and checks its schema, validates
+// the configuration (ValidateProviderConfig, ValidateResourceConfig) and,
+// when configure is set, configures the provider.
+func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Session, Diags) {
+	p, err := launchProvider(nil)
+	if err != nil {
+		return nil, Diags{errorDiag("Failed to load plugin schemas", err.Error())}
+	}
+	s := &Session{p: p, cfg: cfg, par: par, byAddr: map[string]*Instance{}}
+	stopOnInterrupt(p)
+	ps, diags := getSchema(ctx, p)
+	if diags.HasErrors() {
+		p.Close()
+		return nil, diags
+	}
+	s.schema = ps
+	pcfg, d := cfg.providerConfig(ps)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		p.Close()
+		return nil, diags
+	}
+	pty := impliedType(ps.Provider.Block)
+	pdv, err := toDV(pcfg, pty)
+	if err != nil {
+		p.Close()
+		return nil, append(diags, errorDiag("Invalid provider configuration", err.Error()))
+	}
+	vresp, err := p.rpc.ValidateProviderConfig(ctx, &tfplugin6.ValidateProviderConfig_Request{Config: pdv})
+	if err != nil {
+		p.Close()
+		return nil, append(diags, rpcErrorDiag("ValidateProviderConfig", err))
+	}
+	diags = append(diags, convertDiags(vresp.Diagnostics, fmt.Sprintf("provider[%q]", providerAddr), cfg.Provider)...)
+	insts, d := cfg.expand(ps)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		p.Close()
+		return nil, diags
+	}
+	s.instances = insts
+	per := make([]Diags, len(insts))
+	parallel(par, len(insts), func(i int) {
+		in := insts[i]
+		rs := ps.Resources[in.Resource.Type]
+		dv, err := toDV(in.Config, impliedType(rs.Block))
+		if err != nil {
+			per[i] = Diags{errorDiag("Invalid resource configuration", err.Error())}
+			return
+		}
+		r, err := p.rpc.ValidateResourceConfig(ctx, &tfplugin6.ValidateResourceConfig_Request{TypeName: in.Resource.Type, Config: dv})
+		if err != nil {
+			per[i] = Diags{rpcErrorDiag("ValidateResourceConfig", err)}
+			return
+		}
+		per[i] = convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
+	})
+	diags = append(diags, flatten(per)...)
+	for _, in := range insts {
+		s.byAddr[in.Addr] = in
+	}
+	if diags.HasErrors() || !configure {
+		if diags.HasErrors() {
+			p.Close()
+			return nil, diags
+		}
+		return s, diags
+	}
+	cresp, err := p.rpc.ConfigureProvider(ctx, &tfplugin6.ConfigureProvider_Request{
+		TerraformVersion: terraformVersion, Config: pdv})
+	if err != nil {
+		p.Close()
+		return nil, append(diags, rpcErrorDiag("ConfigureProvider", err))
+	}
+	diags = append(diags, convertDiags(cresp.Diagnostics, fmt.Sprintf("provider[%q]", providerAddr), cfg.Provider)...)
+	if diags.HasErrors() {
+		p.Close()
+		return nil, diags
+	}
+	return s, diags
+}
+
+// ---- refresh -----------------------------------------------------------------
+
+type Refreshed struct {
+	SI      *StateInstance
+	Prior   cty.Value // as upgraded from the state file
+	Current cty.Value // as ReadResource returned it (null: gone)
+	Private []byte
+}
+
+func (s *Session) upgrade(ctx context.Context, si *StateInstance) (cty.Value, Diags) {
+	rs, ok := s.schema.Resources[si.Type]
+	if !ok {
+		return cty.NilVal, Diags{errorDiag("Invalid resource type in state",
+			fmt.Sprintf("The state holds %s, but the provider has no resource type %q.", si.Addr, si.Type))}
+	}
+	if si.SchemaVersion > rs.Version {
+		return cty.NilVal, Diags{errorDiag("Resource instance managed by newer provider version",
+			fmt.Sprintf("The current state of %s was created by a newer provider version than is currently selected. Upgrade the %s provider to work with this state.", si.Addr, providerName))}
+	}
+	ty := impliedType(rs.Block)
+	resp, err := s.p.rpc.UpgradeResourceState(ctx, &tfplugin6.UpgradeResourceState_Request{
+		TypeName: si.Type, Version: si.SchemaVersion, RawState: &tfplugin6.RawState{Json: si.Attrs}})
+	if err != nil {
+		return cty.NilVal, Diags{rpcErrorDiag("UpgradeResourceState", err)}
+	}
+	diags := convertDiags(resp.Diagnostics, si.Addr, nil)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	v, err := fromDV(resp.UpgradedState, ty)
+	if err == nil && v.IsNull() {
+		err = fmt.Errorf("the upgraded state is null")
+	}
+	if err == nil {
+		if p, ok := assertKnown(v); !ok {
+			err = fmt.Errorf("%s: the upgraded state holds an unknown value", pathString(p))
+		}
+	}
+	if err != nil {
+		return cty.NilVal, append(diags, errorDiag("Invalid resource state upgrade",
+			fmt.Sprintf("The %s provider upgraded the state for %s from a previous version, but produced an invalid result: %v.", providerName, si.Addr, err)))
+	}
+	return v, diags
+}
+
+func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, private []byte) (cty.Value, []byte, Diags) {
+	ty := impliedType(s.schema.Resources[typ].Block)
+	dv, err := toDV(cur, ty)
+	if err != nil {
+		return cty.NilVal, nil, Diags{errorDiag("Invalid state", err.Error())}
+	}
+	resp, err := s.p.rpc.ReadResource(ctx, &tfplugin6.ReadResource_Request{TypeName: typ, CurrentState: dv, Private: private})
+	if err != nil {
+		return cty.NilVal, nil, Diags{rpcErrorDiag("ReadResource", err)}
+	}
+	diags := s.instanceDiags(resp.Diagnostics, addr)
+	if diags.HasErrors() {
+		return cty.NilVal, nil, diags
+	}
+	v, err := fromDV(resp.NewState, ty)
+	if err == nil {
+		if p, ok := assertKnown(v); !ok {
+			err = fmt.Errorf("%s: value is unknown", pathString(p))
+		}
+	}
+	if err != nil {
+		return cty.NilVal, nil, append(diags, errorDiag("Provider produced invalid object",
+			fmt.Sprintf("Provider %q planned an invalid value for %s during refresh: %v.%s", providerAddr, addr, err, bugTail)))
+	}
+	return v, resp.Private, diags
+}
+
+// refresh upgrades and reads every instance in state.
+func (s *Session) refresh(ctx context.Context, st *State) (map[string]*Refreshed, Diags) {
+	addrs := sortedKeys(st.Instances)
+	res := make([]*Refreshed, len(addrs))
+	per := make([]Diags, len(addrs))
+	parallel(s.par, len(addrs), func(i int) {
+		si := st.Instances[addrs[i]]
+		prior, d := s.upgrade(ctx, si)
+		per[i] = d
+		if d.HasErrors() {
+			return
+		}
+		cur, priv, d := s.read(ctx, si.Addr, si.Type, prior, si.Private)
+		per[i] = append(per[i], d...)
+		if d.HasErrors() {
+			return
+		}
+		res[i] = &Refreshed{SI: si, Prior: prior, Current: cur, Private: priv}
+	})
+	out := map[string]*Refreshed{}
+	for i, r := range res {
+		if r != nil {
+			out[addrs[i]] = r
+		}
+	}
+	return out, flatten(per)
+}
+
+// ---- plan ----------------------------------------------------------------------
+
+type Change struct {
+	Addr, Type, Name string
+	Key              *string
+	Action           Action
+	Prior            cty.Value
+	Planned          cty.Value
+	PriorPrivate     []byte
+	PlannedPrivate   []byte
+	ReplacePaths     []cty.Path
+}
+
+func invalidPlan(addr string, errs []error) Diags {
+	var out Diags
+	for _, e := range errs {
+		out = append(out, errorDiag("Provider produced invalid plan",
+			fmt.Sprintf("Provider %q planned an invalid value for %s: %v.%s", providerAddr, addr, e, bugTail)))
+	}
+	return out
+}
+
+// planOne asks the provider for a plan and checks it.
+func (s *Session) planOne(ctx context.Context, addr, typ string, prior, config cty.Value, priorPrivate []byte) (cty.Value, []byte, []cty.Path, Diags) {
+	rs := s.schema.Resources[typ]
+	ty := impliedType(rs.Block)
+	proposed := proposedNew(rs.Block, prior, config)
+	var dvs [3]*tfplugin6.DynamicValue
+	for i, v := range []cty.Value{prior, proposed, config} {
+		dv, err := toDV(v, ty)
+		if err != nil {
+			return cty.NilVal, nil, nil, Diags{errorDiag("Invalid value", err.Error())}
+		}
+		dvs[i] = dv
+	}
+	resp, err := s.p.rpc.PlanResourceChange(ctx, &tfplugin6.PlanResourceChange_Request{
+		TypeName: typ, PriorState: dvs[0], ProposedNewState: dvs[1], Config: dvs[2], PriorPrivate: priorPrivate})
+	if err != nil {
+		return cty.NilVal, nil, nil, Diags{rpcErrorDiag("PlanResourceChange", err)}
+	}
+	diags := s.instanceDiags(resp.Diagnostics, addr)
+	if diags.HasErrors() {
+		return cty.NilVal, nil, nil, diags
+	}
+	planned, err := fromDV(resp.PlannedState, ty)
+	if err != nil {
+		return cty.NilVal, nil, nil, append(diags, errorDiag("Provider produced invalid plan",
+			fmt.Sprintf("Provider %q planned an invalid value for %s: %v.%s", providerAddr, addr, err, bugTail)))
+	}
+	if errs := assertPlanValid(rs.Block, prior, config, planned); len(errs) > 0 {
+		return cty.NilVal, nil, nil, append(diags, invalidPlan(addr, errs)...)
+	}
+	var paths []cty.Path
+	for _, ap := range resp.RequiresReplace {
+		paths = append(paths, convertPath(ap))
+	}
+	return planned, resp.PlannedPrivate, paths, diags
+}
+
+// valueAt applies a path, reporting whether it exists.
+func valueAt(v cty.Value, p cty.Path) (cty.Value, bool) {
+	if v.IsNull() {
+		return cty.NilVal, false
+	}
+	x, err := p.Apply(v)
+	return x, err == nil
+}
+
+// decideAction derives the action the way Terraform does from prior,
+// planned and requires_replace; it returns the surviving replace paths.
+func decideAction(addr string, prior, planned cty.Value, reqRep []cty.Path) (Action, []cty.Path, Diags) {
+	if prior.IsNull() {
+		return Create, nil, nil
+	}
+	if planned.IsNull() {
+		return Delete, nil, nil
+	}
+	var keep []cty.Path
+	for _, p := range reqRep {
+		pv, pok := valueAt(prior, p)
+		nv, nok := valueAt(planned, p)
+		if !pok && !nok {
+			return NoOp, nil, Diags{errorDiag("Provider produced invalid plan",
+				fmt.Sprintf("Provider %q has indicated \"requires replacement\" on %s for a non-existent attribute path %s.%s",
+					providerAddr, addr, pathString(p), bugTail))}
+		}
+		if !pok || !nok || !nv.IsWhollyKnown() || !pv.RawEquals(nv) {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) > 0 {
+		return Replace, keep, nil
+	}
+	if planned.RawEquals(prior) {
+		return NoOp, nil, nil
+	}
+	return Update, nil, nil
+}
+
+// plan computes every change: instances in configuration (create, update,
+// replace, no-op) and instances only in state (delete). destroy plans a
+// delete for everything in state.
+func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, destroy bool) ([]*Change, Diags) {
+	var changes []*Change
+	var per []Diags
+	var mu sync.Mutex
+	add := func(c *Change, d Diags) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c != nil {
+			changes = append(changes, c)
+		}
+		per = append(per, d)
+	}
+	if !destroy {
+		parallel(s.par, len(s.instances), func(i int) {
+			in := s.instances[i]
+			rs := s.schema.Resources[in.Resource.Type]
+			prior := cty.NullVal(impliedType(rs.Block))
+			var priv []byte
+			if r, ok := refreshed[in.Addr]; ok && !r.Current.IsNull() {
+				prior, priv = r.Current, r.Private
+			}
+			planned, ppriv, reqRep, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv)
+			if d.HasErrors() {
+				add(nil, d)
+				return
+			}
+			act, keep, d2 := decideAction(in.Addr, prior, planned, reqRep)
+			d = append(d, d2...)
+			if d2.HasErrors() {
+				add(nil, d)
+				return
+			}
+			c := &Change{Addr: in.Addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key, Action: act,
+				Prior: prior, Planned: planned, PriorPrivate: priv, PlannedPrivate: ppriv, ReplacePaths: keep}
+			if act == Replace {
+				// The replacement is planned again as a create.
+				cp, cpriv, _, d3 := s.planOne(ctx, in.Addr, in.Resource.Type, cty.NullVal(prior.Type()), in.Config, nil)
+				d = append(d, d3...)
+				if d3.HasErrors() {
+					add(nil, d)
+					return
+				}
+				c.Planned, c.PlannedPrivate = cp, cpriv
+			}
+			add(c, d)
+		})
+	}
+	var orphans []*Refreshed
+	for _, addr := range sortedKeys(refreshed) {
+		r := refreshed[addr]
+		if r.Current.IsNull() {
+			continue // already gone: nothing to destroy
+		}
+		if _, inConfig := s.byAddr[addr]; inConfig && !destroy {
+			continue
+		}
+		orphans = append(orphans, r)
+	}
+	parallel(s.par, len(orphans), func(i int) {
+		r := orphans[i]
+		c := &Change{Addr: r.SI.Addr, Type: r.SI.Type, Name: r.SI.Name, Key: r.SI.Key, Action: Delete,
+			Prior: r.Current, Planned: cty.NullVal(r.Current.Type()), PriorPrivate: r.Private, PlannedPrivate: r.Private}
+		var d Diags
+		if s.schema.PlanDestroy {
+			rs := s.schema.Resources[r.SI.Type]
+			null := cty.NullVal(impliedType(rs.Block))
+			planned, ppriv, _, d2 := s.planOne(ctx, c.Addr, c.Type, r.Current, null, r.Private)
+			d = d2
+			if d2.HasErrors() {
+				add(nil, d)
+				return
+			}
+			c.PlannedPrivate = ppriv
+			_ = planned // assertPlanValid already required null
+		}
+		add(c, d)
+	})
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Addr < changes[j].Addr })
+	return changes, flatten(per)
+}
+
+// ---- printing plans ------------------------------------------------------------
+
+type Counts struct{ Add, Change, Destroy int }
+
+func countChanges(changes []*Change) (c Counts) {
+	for _, ch := range changes {
+		switch ch.Action {
+		case Create:
+			c.Add++
+		case Update:
+			c.Change++
+		case Delete:
+			c.Destroy++
+		case Replace:
+			c.Add++
+			c.Destroy++
+		}
+	}
+	return c
+}
+
+// printDrift shows what refresh found changed outside of Terraform.
+func (s *Session) printDrift(w io.Writer, refreshed map[string]*Refreshed) {
+	var drifted []*Refreshed
+	for _, addr := range sortedKeys(refreshed) {
+		r := refreshed[addr]
+		if !r.Current.RawEquals(r.Prior) {
+			drifted = append(drifted, r)
+		}
+	}
+	if len(drifted) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nNote: Objects have changed outside of Terraform\n\n")
+	fmt.Fprintf(w, "Terraform detected the following changes made outside of Terraform since the\nlast \"terraform apply\" which may have affected this plan:\n\n")
+	for _, r := range drifted {
+		act := Read
+		if r.Current.IsNull() {
+			act = Gone
+		}
+		renderChange(w, r.SI.Addr, r.SI.Type, r.SI.Name, act, s.schema.Resources[r.SI.Type].Block, r.Prior, r.Current, nil)
+	}
+	fmt.Fprintf(w, "Unless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n\n")
+	fmt.Fprintf(w, "─────────────────────────────────────────────────────────────────────────────\n")
+}
+
+func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
+	c := countChanges(changes)
+	if c.Add+c.Change+c.Destroy == 0 {
+		fmt.Fprintf(w, "\nNo changes. Your infrastructure matches the configuration.\n\n")
+		fmt.Fprintf(w, "Terraform has compared your real infrastructure against your configuration\nand found no differences, so no changes are needed.\n")
+		return c
+	}
+	used := map[Action]bool{}
+	for _, ch := range changes {
+		used[ch.Action] = true
+	}
+	fmt.Fprintf(w, "\n%s", planLegend)
+	for _, a := range []Action{Create, Update, Delete, Replace} {
+		if used[a] {
+			label := map[Action]string{Create: "create", Update: "update in-place", Delete: "destroy",
+				Replace: "destroy and then create replacement"}[a]
+			fmt.Fprintf(w, "%3s %s\n", a.symbol(), label)
+		}
+	}
+	fmt.Fprintf(w, "\nTerraform will perform the following actions:\n\n")
+	for _, ch := range changes {
+		if ch.Action == NoOp {
+			continue
+		}
+		b := s.schema.Resources[ch.Type].Block
+		before, after := ch.Prior, ch.Planned
+		renderChange(w, ch.Addr, ch.Type, ch.Name, ch.Action, b, before, after, ch.ReplacePaths)
+	}
+	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", c.Add, c.Change, c.Destroy)
+	return c
+}
+
+// ---- apply ----------------------------------------------------------------------
+
+func inconsistentResult(addr string, errs []error) Diags {
+	var out Diags
+	for _, e := range errs {
+		out = append(out, errorDiag("Provider produced inconsistent result after apply",
+			fmt.Sprintf("When applying changes to %s, provider %q produced an unexpected new value: %v.%s", addr, providerAddr, e, bugTail)))
+	}
+	return out
+}
+
+// applyCall runs ApplyResourceChange and the checks on its result.
+func (s *Session) applyCall(ctx context.Context, addr, typ string, prior, planned, config cty.Value, private []byte) (cty.Value, []byte, Diags) {
+	rs := s.schema.Resources[typ]
+	ty := impliedType(rs.Block)
+	var dvs [3]*tfplugin6.DynamicValue
+	for i, v := range []cty.Value{prior, planned, config} {
+		dv, err := toDV(v, ty)
+		if err != nil {
+			return cty.NilVal, nil, Diags{errorDiag("Invalid value", err.Error())}
+		}
+		dvs[i] = dv
+	}
+	resp, err := s.p.rpc.ApplyResourceChange(ctx, &tfplugin6.ApplyResourceChange_Request{
+		TypeName: typ, PriorState: dvs[0], PlannedState: dvs[1], Config: dvs[2], PlannedPrivate: private})
+	if err != nil {
+		return prior, private, Diags{rpcErrorDiag("ApplyResourceChange", err)}
+	}
+	diags := s.instanceDiags(resp.Diagnostics, addr)
+	nv, err := fromDV(resp.NewState, ty)
+	if err != nil {
+		return prior, private, append(diags, errorDiag("Provider produced invalid object",
+			fmt.Sprintf("Provider %q produced an invalid value after apply for %s. The result cannot not be saved in the Terraform state.%s", providerAddr, addr, bugTail)))
+	}
+	if diags.HasErrors() {
+		// Keep what the provider says exists; a null answer to a failed
+		// create or update means the prior object is still there.
+		if nv.IsNull() && !planned.IsNull() {
+			return prior, private, diags
+		}
+		if _, ok := assertKnown(nv); !ok {
+			return prior, private, diags
+		}
+		return nv, resp.Private, diags
+	}
+	if p, ok := assertKnown(nv); !ok {
+		return prior, private, append(diags, errorDiag("Provider returned invalid result object after apply",
+			fmt.Sprintf("After the apply operation, the provider still indicated an unknown value for %s%s. All values must be known after apply, so this is always a bug in the provider and should be reported in the provider's own repository. Terraform will still save the other known object values in the state.", addr, pathString(p))))
+	}
+	switch {
+	case planned.IsNull() && !nv.IsNull():
+		return nv, resp.Private, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was absent, but now present")})...)
+	case !planned.IsNull() && nv.IsNull():
+		return prior, private, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was present, but now absent")})...)
+	}
+	if errs := assertObjectCompatible(rs.Block, planned, nv); len(errs) > 0 {
+		return nv, resp.Private, append(diags, inconsistentResult(addr, errs)...)
+	}
+	return nv, resp.Private, diags
+}
+
+type applyStats struct {
+	mu     sync.Mutex
+	counts Counts
+}
+
+// apply carries out changes (planned by an earlier session) in this
+// session: a final plan per instance, checked against the first, then
+// ApplyResourceChange. State is updated under a lock as results come in.
+func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes []*Change) (Counts, Diags) {
+	var todo []*Change
+	for _, c := range changes {
+		if c.Action != NoOp {
+			todo = append(todo, c)
+		}
+	}
+	var mu sync.Mutex // guards st and output
+	stats := &applyStats{}
+	per := make([]Diags, len(todo))
+	say := func(format string, args ...any) {
+		mu.Lock()
+		fmt.Fprintf(out, format, args...)
+		mu.Unlock()
+	}
+	save := func(c *Change, v cty.Value, priv []byte) error {
+		rs := s.schema.Resources[c.Type]
+		mu.Lock()
+		defer mu.Unlock()
+		if v.IsNull() {
+			delete(st.Instances, c.Addr)
+			return nil
+		}
+		raw, err := ctyjson.Marshal(v, impliedType(rs.Block))
+		if err != nil {
+			return err
+		}
+		st.Instances[c.Addr] = &StateInstance{Addr: c.Addr, Type: c.Type, Name: c.Name, Key: c.Key,
+			SchemaVersion: rs.Version, Attrs: raw, Private: priv}
+		return nil
+	}
+	idOf := func(v cty.Value) string {
+		if !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("id") {
+			if id := v.GetAttr("id"); id.IsKnown() && !id.IsNull() && id.Type() == cty.String {
+				return fmt.Sprintf(" [id=%s]", id.AsString())
+			}
+		}
+		return ""
+	}
+	parallel(s.par, len(todo), func(i int) {
+		c := todo[i]
+		var diags Diags
+		defer func() { per[i] = diags }()
+		started := time.Now()
+		elapsed := func() string { return fmt.Sprintf("%ds", int(time.Since(started).Seconds())) }
+		if c.Action == Delete || c.Action == Replace {
+			say("%s: Destroying...%s\n", c.Addr, idOf(c.Prior))
+			null := cty.NullVal(c.Prior.Type())
+			nv, priv, d := s.applyCall(ctx, c.Addr, c.Type, c.Prior, null, null, c.PriorPrivate)
+			diags = append(diags, d...)
+			if err := save(c, nv, priv); err != nil {
+				diags = append(diags, errorDiag("Failed to save state", err.Error()))
+			}
+			if diags.HasErrors() {
+				return
+			}
+			say("%s: Destruction complete after %s\n", c.Addr, elapsed())
+			if c.Action == Delete {
+				stats.mu.Lock()
+				stats.counts.Destroy++
+				stats.mu.Unlock()
+				return
+			}
+		}
+		in := s.byAddr[c.Addr]
+		if in == nil {
+			diags = append(diags, errorDiag("Configuration changed",
+				fmt.Sprintf("%s was planned for %s but is no longer in the configuration.", c.Addr, c.Action)))
+			return
+		}
+		prior := c.Prior
+		wantAction := c.Action
+		if c.Action == Replace {
+			prior = cty.NullVal(c.Prior.Type())
+			wantAction = Create
+		}
+		// The final plan: same configuration, now with everything known.
+		planned, ppriv, reqRep, d := s.planOne(ctx, c.Addr, c.Type, prior, in.Config, c.PriorPrivate)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return
+		}
+		act, _, d := decideAction(c.Addr, prior, planned, reqRep)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return
+		}
+		if act != wantAction && !(wantAction == Update && act == NoOp) {
+			diags = append(diags, errorDiag("Provider produced inconsistent final plan",
+				fmt.Sprintf("When expanding the plan for %s to include new values learned so far during apply, provider %q changed the planned action from %s to %s.%s",
+					c.Addr, providerAddr, wantAction, act, bugTail)))
+			return
+		}
+		if errs := assertObjectCompatible(s.schema.Resources[c.Type].Block, c.Planned, planned); len(errs) > 0 {
+			for _, e := range errs {
+				diags = append(diags, errorDiag("Provider produced inconsistent final plan",
+					fmt.Sprintf("When expanding the plan for %s to include new values learned so far during apply, provider %q produced an invalid new value for %v.%s",
+						c.Addr, providerAddr, e, bugTail)))
+			}
+			return
+		}
+		if wantAction == Create {
+			say("%s: Creating...\n", c.Addr)
+		} else {
+			say("%s: Modifying...%s\n", c.Addr, idOf(prior))
+		}
+		nv, priv, d := s.applyCall(ctx, c.Addr, c.Type, prior, planned, in.Config, ppriv)
+		diags = append(diags, d...)
+		if err := save(c, nv, priv); err != nil {
+			diags = append(diags, errorDiag("Failed to save state", err.Error()))
+		}
+		if diags.HasErrors() {
+			return
+		}
+		stats.mu.Lock()
+		if wantAction == Create {
+			stats.counts.Add++
+			if c.Action == Replace {
+				stats.counts.Destroy++
+			}
+			say("%s: Creation complete after %s%s\n", c.Addr, elapsed(), idOf(nv))
+		} else {
+			stats.counts.Change++
+			say("%s: Modifications complete after %s%s\n", c.Addr, elapsed(), idOf(nv))
+		}
+		stats.mu.Unlock()
+	})
+	return stats.counts, flatten(per)
+}

@@ -1,0 +1,473 @@
+// main.go — tfcore: a small stand-in for Terraform core that launches and
+// drives terraform-provider-cellrouter exactly as Terraform does.
+//
+//	tfcore [-chdir=DIR] schema
+//	tfcore [-chdir=DIR] validate|plan|apply|destroy|refresh [options]
+//	tfcore [-chdir=DIR] import [options] ADDR ID
+//	tfcore check-mtls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
+//
+// Options: -chdir DIR, -state FILE (default terraform.tfstate), -var k=v,
+// -parallelism N (10), -detailed-exitcode (plan: 0 no changes, 1 error,
+// 2 changes), -auto-approve (apply/destroy never prompt: it is required).
+// TFCORE_PROVIDER names the provider binary (default: next to tfcore);
+// TFCORE_HOOK_BEFORE_APPLY is a shell command run between the plan and the
+// apply of `apply` (tests use it to change the map out of band).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"cellrouter/proto/tfplugin6"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type options struct {
+	chdir       string
+	state       string
+	vars        multiFlag
+	parallelism int
+	detailed    bool
+	autoApprove bool
+	args        []string
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, `Usage: tfcore [-chdir=DIR] COMMAND [options] [args]
+
+Commands:
+  schema      print the provider schema (terraform providers schema -json)
+  validate    validate the configuration
+  plan        show changes required by the configuration
+  apply       create or update infrastructure (needs -auto-approve)
+  destroy     destroy everything in state (needs -auto-approve)
+  refresh     update the state to match remote objects
+  import      import ADDR ID into the state
+  check-mtls, check-concurrent, check-shutdown, bench-schema
+              protocol checks and benchmarks (see checks.go)
+
+Options: -chdir DIR -state FILE -var NAME=VALUE -parallelism N
+         -detailed-exitcode -auto-approve
+`)
+}
+
+func parseOptions(cmd string, args []string, o *options) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.StringVar(&o.chdir, "chdir", o.chdir, "working directory")
+	fs.StringVar(&o.state, "state", o.state, "state file")
+	fs.Var(&o.vars, "var", "variable NAME=VALUE")
+	fs.IntVar(&o.parallelism, "parallelism", o.parallelism, "concurrent operations")
+	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "plan exit code 2 on changes")
+	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.parallelism < 1 {
+		return fmt.Errorf("-parallelism must be at least 1")
+	}
+	o.args = fs.Args()
+	return nil
+}
+
+var (
+	stopMu   sync.Mutex
+	stopList []*Provider
+	stopOnce sync.Once
+)
+
+// stopOnInterrupt: on SIGINT/SIGTERM, Terraform asks running providers to
+// stop (StopProvider) and waits for their calls to end; so do we.
+func stopOnInterrupt(p *Provider) {
+	stopMu.Lock()
+	stopList = append(stopList, p)
+	stopMu.Unlock()
+	stopOnce.Do(func() {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			for range ch {
+				fmt.Fprintln(os.Stderr, "\nInterrupt received.\nPlease wait for Terraform to exit or data loss may occur.\nGracefully shutting down...")
+				stopMu.Lock()
+				for _, p := range stopList {
+					if p.rpc != nil && !p.Exited() {
+						_, _ = p.rpc.StopProvider(context.Background(), &tfplugin6.StopProvider_Request{})
+					}
+				}
+				stopMu.Unlock()
+			}
+		}()
+	})
+}
+
+func main() {
+	started := time.Now()
+	rc := run(os.Args[1:])
+	if path := os.Getenv("TFCORE_STATS"); path != "" {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		appendStat(path, fmt.Sprintf("tfcore_elapsed_s=%.3f tfcore_peak_rss_kb=%d exit=%d\n",
+			time.Since(started).Seconds(), ru.Maxrss, rc))
+	}
+	os.Exit(rc)
+}
+
+func run(args []string) int {
+	o := &options{state: "terraform.tfstate", parallelism: 10}
+	for len(args) > 0 && strings.HasPrefix(args[0], "-chdir") {
+		if v := strings.TrimPrefix(args[0], "-chdir="); v != args[0] {
+			o.chdir = v
+			args = args[1:]
+		} else if len(args) > 1 {
+			o.chdir = args[1]
+			args = args[2:]
+		} else {
+			usage()
+			return 1
+		}
+	}
+	if len(args) == 0 {
+		usage()
+		return 1
+	}
+	cmd := args[0]
+	switch cmd { // the checks parse their own flags
+	case "check-mtls":
+		return checkMTLS(args[1:])
+	case "check-concurrent":
+		return checkConcurrent(args[1:])
+	case "check-shutdown":
+		return checkShutdown(args[1:])
+	case "bench-schema":
+		return benchSchema(args[1:])
+	}
+	if err := parseOptions(cmd, args[1:], o); err != nil {
+		return 1
+	}
+	if o.chdir != "" {
+		if err := os.Chdir(o.chdir); err != nil {
+			fmt.Fprintf(os.Stderr, "Error handling -chdir option: %v\n", err)
+			return 1
+		}
+	}
+	ctx := context.Background()
+	switch cmd {
+	case "schema":
+		return cmdSchema(ctx)
+	case "validate":
+		return cmdValidate(ctx, o)
+	case "plan":
+		return cmdPlanApply(ctx, o, false, false)
+	case "apply":
+		return cmdPlanApply(ctx, o, true, false)
+	case "destroy":
+		return cmdPlanApply(ctx, o, true, true)
+	case "refresh":
+		return cmdRefresh(ctx, o)
+	case "import":
+		return cmdImport(ctx, o)
+	case "-h", "-help", "--help", "help":
+		usage()
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "tfcore: unknown command %q\n", cmd)
+	usage()
+	return 1
+}
+
+// report prints diagnostics and says whether there were errors.
+func report(cfg *Config, diags Diags) bool {
+	var src map[string][]byte
+	if cfg != nil {
+		src = cfg.Sources
+	}
+	printDiags(os.Stderr, diags, src)
+	return diags.HasErrors()
+}
+
+func cmdSchema(ctx context.Context) int {
+	p, err := launchProvider(nil)
+	if err != nil {
+		report(nil, Diags{errorDiag("Failed to load plugin schemas", err.Error())})
+		return 1
+	}
+	defer p.Close()
+	ps, diags := getSchema(ctx, p)
+	if report(nil, diags) {
+		return 1
+	}
+	out, err := providersSchemaJSON(ps)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tfcore: %v\n", err)
+		return 1
+	}
+	fmt.Println(string(out))
+	return 0
+}
+
+func cmdValidate(ctx context.Context, o *options) int {
+	cfg, diags := loadConfig(".", o.vars)
+	if report(cfg, diags) {
+		return 1
+	}
+	s, diags := openSession(ctx, cfg, o.parallelism, false)
+	if report(cfg, diags) {
+		return 1
+	}
+	s.Close()
+	fmt.Println("Success! The configuration is valid.")
+	return 0
+}
+
+// cmdPlanApply: plan (and, for apply/destroy, apply in a second provider
+// process, as Terraform does).
+func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
+	cfg, diags := loadConfig(".", o.vars)
+	if report(cfg, diags) {
+		return 1
+	}
+	st, err := readState(o.state)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
+		return 1
+	}
+	if doApply && !o.autoApprove {
+		report(cfg, Diags{errorDiag("No -auto-approve",
+			"tfcore never prompts: pass -auto-approve to apply or destroy.")})
+		return 1
+	}
+	s, diags := openSession(ctx, cfg, o.parallelism, true)
+	if report(cfg, diags) {
+		return 1
+	}
+	refreshed, diags := s.refresh(ctx, st)
+	if report(cfg, diags) {
+		s.Close()
+		return 1
+	}
+	s.printDrift(os.Stdout, refreshed)
+	changes, diags := s.plan(ctx, refreshed, destroy)
+	if report(cfg, diags) {
+		s.Close()
+		return 1
+	}
+	counts := s.printPlan(os.Stdout, changes)
+	s.Close()
+	pending := counts.Add+counts.Change+counts.Destroy > 0
+	if !doApply {
+		if o.detailed && pending {
+			return 2
+		}
+		return 0
+	}
+	// The refreshed objects are what apply starts from and what the state
+	// records for instances left untouched.
+	for addr, r := range refreshed {
+		if r.Current.IsNull() {
+			delete(st.Instances, addr)
+			continue
+		}
+		raw, err := ctyjsonMarshal(r.Current)
+		if err != nil {
+			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+			return 1
+		}
+		si := *r.SI
+		si.Attrs, si.Private = raw, r.Private
+		si.SchemaVersion = s.schema.Resources[si.Type].Version
+		st.Instances[addr] = &si
+	}
+	if !pending {
+		if err := st.write(); err != nil {
+			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+			return 1
+		}
+		if destroy {
+			fmt.Println("\nDestroy complete! Resources: 0 destroyed.")
+		} else {
+			fmt.Println("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+		}
+		return 0
+	}
+	if hook := os.Getenv("TFCORE_HOOK_BEFORE_APPLY"); hook != "" {
+		c := exec.Command("/bin/sh", "-c", hook)
+		c.Stdout, c.Stderr = os.Stderr, os.Stderr
+		if err := c.Run(); err != nil {
+			report(cfg, Diags{errorDiag("Hook failed", fmt.Sprintf("TFCORE_HOOK_BEFORE_APPLY: %v", err))})
+			return 1
+		}
+	}
+	fmt.Println()
+	s2, diags := openSession(ctx, cfg, o.parallelism, true)
+	if report(cfg, diags) {
+		return 1
+	}
+	done, diags := s2.apply(ctx, os.Stdout, st, changes)
+	s2.Close()
+	failed := report(cfg, diags)
+	if err := st.write(); err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
+	}
+	if failed {
+		return 1
+	}
+	if destroy {
+		fmt.Printf("\nDestroy complete! Resources: %d destroyed.\n", done.Destroy)
+	} else {
+		fmt.Printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.Add, done.Change, done.Destroy)
+	}
+	return 0
+}
+
+func cmdRefresh(ctx context.Context, o *options) int {
+	cfg, diags := loadConfig(".", o.vars)
+	if report(cfg, diags) {
+		return 1
+	}
+	st, err := readState(o.state)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
+		return 1
+	}
+	s, diags := openSession(ctx, cfg, o.parallelism, true)
+	if report(cfg, diags) {
+		return 1
+	}
+	defer s.Close()
+	refreshed, diags := s.refresh(ctx, st)
+	if report(cfg, diags) {
+		return 1
+	}
+	s.printDrift(os.Stdout, refreshed)
+	for addr, r := range refreshed {
+		if r.Current.IsNull() {
+			delete(st.Instances, addr)
+			continue
+		}
+		raw, err := ctyjsonMarshal(r.Current)
+		if err != nil {
+			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+			return 1
+		}
+		r.SI.Attrs, r.SI.Private = raw, r.Private
+		r.SI.SchemaVersion = s.schema.Resources[r.SI.Type].Version
+	}
+	if err := st.write(); err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
+	}
+	fmt.Println("Refresh complete.")
+	return 0
+}
+
+func cmdImport(ctx context.Context, o *options) int {
+	if len(o.args) != 2 {
+		fmt.Fprintln(os.Stderr, "Usage: tfcore import [options] ADDR ID")
+		return 1
+	}
+	addr, id := o.args[0], o.args[1]
+	cfg, diags := loadConfig(".", o.vars)
+	if report(cfg, diags) {
+		return 1
+	}
+	st, err := readState(o.state)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
+		return 1
+	}
+	if _, exists := st.Instances[addr]; exists {
+		report(cfg, Diags{errorDiag("Resource already managed by Terraform",
+			fmt.Sprintf("Terraform is already managing a remote object for %s. To import to this address you must first remove the existing object from the state.", addr))})
+		return 1
+	}
+	s, diags := openSession(ctx, cfg, o.parallelism, true)
+	if report(cfg, diags) {
+		return 1
+	}
+	defer s.Close()
+	in := s.byAddr[addr]
+	if in == nil {
+		report(cfg, Diags{errorDiag("Configuration for import target does not exist",
+			fmt.Sprintf("The configuration does not contain %s. Before importing this resource, please create its configuration in the root module.", addr))})
+		return 1
+	}
+	fmt.Printf("%s: Importing from ID %q...\n", addr, id)
+	rs := s.schema.Resources[in.Resource.Type]
+	ty := impliedType(rs.Block)
+	resp, err := s.p.rpc.ImportResourceState(ctx, &tfplugin6.ImportResourceState_Request{TypeName: in.Resource.Type, Id: id})
+	if err != nil {
+		report(cfg, Diags{rpcErrorDiag("ImportResourceState", err)})
+		return 1
+	}
+	diags = s.instanceDiags(resp.Diagnostics, addr)
+	if report(cfg, diags) {
+		return 1
+	}
+	switch {
+	case len(resp.ImportedResources) == 0:
+		report(cfg, Diags{errorDiag("Import returned no resources",
+			fmt.Sprintf("While attempting to import with ID %s, the provider returned no instance states.", id))})
+		return 1
+	case len(resp.ImportedResources) > 1:
+		report(cfg, Diags{errorDiag("Multiple import states not supported",
+			fmt.Sprintf("While attempting to import with ID %s, the provider returned multiple resource instance states. This is not currently supported.", id))})
+		return 1
+	}
+	ir := resp.ImportedResources[0]
+	if ir.TypeName != in.Resource.Type {
+		report(cfg, Diags{errorDiag("Import returned wrong resource type",
+			fmt.Sprintf("The provider returned an object of type %q while importing %s.%s", ir.TypeName, addr, bugTail))})
+		return 1
+	}
+	v, err := fromDV(ir.State, ty)
+	if err == nil && v.IsNull() {
+		err = fmt.Errorf("the imported object is null")
+	}
+	if err == nil {
+		if p, ok := assertKnown(v); !ok {
+			err = fmt.Errorf("%s: value is unknown", pathString(p))
+		}
+	}
+	if err != nil {
+		report(cfg, Diags{errorDiag("Provider produced invalid object",
+			fmt.Sprintf("Provider %q returned an invalid object while importing %s: %v.%s", providerAddr, addr, err, bugTail))})
+		return 1
+	}
+	fmt.Println(addr + ": Import prepared!")
+	fmt.Printf("  Prepared %s for import\n", ir.TypeName)
+	cur, priv, diags := s.read(ctx, addr, in.Resource.Type, v, ir.Private)
+	if report(cfg, diags) {
+		return 1
+	}
+	if cur.IsNull() {
+		report(cfg, Diags{errorDiag("Cannot import non-existent remote object",
+			fmt.Sprintf("While attempting to import an existing object to %q, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"terraform apply\" to create a new remote object for this resource.", addr))})
+		return 1
+	}
+	raw, err := ctyjsonMarshal(cur)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
+	}
+	st.Instances[addr] = &StateInstance{Addr: addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key,
+		SchemaVersion: rs.Version, Attrs: raw, Private: priv}
+	if err := st.write(); err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
+	}
+	fmt.Println("\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour Terraform state and will henceforth be managed by Terraform.")
+	return 0
+}

@@ -1,0 +1,233 @@
+// render.go — plans printed in Terraform's human form: "# addr will be
+// created", `+ ~ - -/+` markers, "(known after apply)", "# forces
+// replacement", "# (N unchanged attributes hidden)" and the closing
+// "Plan: N to add, N to change, N to destroy."
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+type Action int
+
+const (
+	NoOp Action = iota
+	Create
+	Update
+	Delete
+	Replace // delete, then create
+	Read    // drift: changed outside
+	Gone    // drift: deleted outside
+)
+
+func (a Action) String() string {
+	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete"}[a]
+}
+
+func (a Action) symbol() string {
+	return [...]string{" ", "+", "~", "-", "-/+", "~", "-"}[a]
+}
+
+func (a Action) phrase() string {
+	return [...]string{"has no changes", "will be created", "will be updated in-place", "will be destroyed",
+		"must be replaced", "has changed", "has been deleted"}[a]
+}
+
+// hclString quotes a string the way Terraform shows it.
+func hclString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else if r == '$' || r == '%' {
+				b.WriteRune(r) // shown as is; the template escapes are a detail
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// renderValue prints v at the given indentation (for multi-line values).
+func renderValue(v cty.Value, indent int) string {
+	switch {
+	case !v.IsKnown():
+		return "(known after apply)"
+	case v.IsNull():
+		return "null"
+	}
+	ty := v.Type()
+	pad := strings.Repeat(" ", indent)
+	switch {
+	case ty == cty.String:
+		return hclString(v.AsString())
+	case ty == cty.Number:
+		return v.AsBigFloat().Text('f', -1)
+	case ty == cty.Bool:
+		if v.True() {
+			return "true"
+		}
+		return "false"
+	case ty.IsMapType() || ty.IsObjectType():
+		if v.LengthInt() == 0 {
+			return "{}"
+		}
+		var keys []string
+		vals := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			keys = append(keys, k.AsString())
+			vals[k.AsString()] = e
+		}
+		sort.Strings(keys)
+		width := 0
+		for _, k := range keys {
+			if len(hclString(k)) > width {
+				width = len(hclString(k))
+			}
+		}
+		var b strings.Builder
+		b.WriteString("{\n")
+		for _, k := range keys {
+			name := hclString(k)
+			if ty.IsObjectType() {
+				name = k
+			}
+			fmt.Fprintf(&b, "%s    %-*s = %s\n", pad, width, name, renderValue(vals[k], indent+4))
+		}
+		b.WriteString(pad + "}")
+		return b.String()
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		if v.LengthInt() == 0 {
+			return "[]"
+		}
+		var b strings.Builder
+		b.WriteString("[\n")
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			fmt.Fprintf(&b, "%s    %s,\n", pad, renderValue(e, indent+4))
+		}
+		b.WriteString(pad + "]")
+		return b.String()
+	}
+	return v.GoString()
+}
+
+// renderChange prints one resource instance change; before/after are whole
+// objects (null for create/delete), replacePaths the attributes forcing
+// replacement.
+func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, before, after cty.Value, replacePaths []cty.Path) {
+	fmt.Fprintf(w, "  # %s %s\n", addr, act.phrase())
+	fmt.Fprintf(w, "%3s resource %q %q {\n", act.symbol(), typ, name)
+	forces := map[string]bool{}
+	for _, p := range replacePaths {
+		if len(p) > 0 {
+			if s, ok := p[0].(cty.GetAttrStep); ok {
+				forces[s.Name] = true
+			}
+		}
+	}
+	type line struct {
+		sym, name, text, note string
+	}
+	var lines []line
+	hidden := 0
+	names := sortedKeys(b.Attributes)
+	for n := range b.BlockTypes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	get := func(obj cty.Value, n string) cty.Value {
+		if obj.IsNull() || !obj.IsKnown() {
+			return cty.NullVal(cty.DynamicPseudoType)
+		}
+		return obj.GetAttr(n)
+	}
+	for _, n := range names {
+		bv, av := get(before, n), get(after, n)
+		sensitive := false
+		if a, ok := b.Attributes[n]; ok {
+			sensitive = a.Sensitive
+		}
+		show := func(v cty.Value) string {
+			if sensitive && v.IsKnown() && !v.IsNull() {
+				return "(sensitive value)"
+			}
+			return renderValue(v, 8)
+		}
+		note := ""
+		if forces[n] {
+			note = " # forces replacement"
+		}
+		switch {
+		case act == Create || (act == Replace && before.IsNull()):
+			if av.IsNull() {
+				continue
+			}
+			lines = append(lines, line{"+", n, show(av), note})
+		case act == Delete || act == Gone:
+			if bv.IsNull() {
+				continue
+			}
+			lines = append(lines, line{"-", n, show(bv) + " -> null", ""})
+		default:
+			switch {
+			case av.RawEquals(bv):
+				if n == "id" || n == "name" {
+					if !av.IsNull() {
+						lines = append(lines, line{" ", n, show(av), ""})
+					}
+				} else if !av.IsNull() {
+					hidden++
+				}
+			case bv.IsNull():
+				lines = append(lines, line{"+", n, show(av), note})
+			case av.IsNull():
+				lines = append(lines, line{"-", n, show(bv) + " -> null", note})
+			default:
+				lines = append(lines, line{"~", n, show(bv) + " -> " + show(av), note})
+			}
+		}
+	}
+	width := 0
+	for _, l := range lines {
+		if len(l.name) > width {
+			width = len(l.name)
+		}
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "      %s %-*s = %s%s\n", l.sym, width, l.name, l.text, l.note)
+	}
+	if hidden > 0 {
+		noun := "attributes"
+		if hidden == 1 {
+			noun = "attribute"
+		}
+		fmt.Fprintf(w, "        # (%d unchanged %s hidden)\n", hidden, noun)
+	}
+	fmt.Fprintf(w, "    }\n\n")
+}
+
+const planLegend = `Terraform used the selected providers to generate the following execution
+plan. Resource actions are indicated with the following symbols:
+`
