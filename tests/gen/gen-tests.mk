@@ -22,6 +22,10 @@ GENCHECK_AZURE  := modules/azure_event_cell
 GENCHECK_ROOT   := examples/multicloud
 # Every generated module folder, once it exists (a folder with .tf files).
 GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf))))
+# cellgen's golden output (tests/gen/golden, the generator's own folder) is
+# generated Terraform too, from another spec: it gets the same checks.
+GENCHECK_GOLDEN := tests/gen/golden/expected
+GENCHECK_GOLDEN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard $(GENCHECK_GOLDEN)/modules/*/*.tf $(GENCHECK_GOLDEN)/root/*.tf))))
 
 $(GENCHECK_BIN): $(GENCHECK_SRC) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gopath-gencheck
@@ -57,6 +61,14 @@ test-gencheck: $(GENCHECK_BIN)
 	  fi; \
 	  echo "== gencheck $$match $(GENCHECK_DIRS)"; \
 	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) $$match $(GENCHECK_DIRS); \
+	fi
+	@if [ -n "$(GENCHECK_GOLDEN_DIRS)" ]; then \
+	  match=""; \
+	  if [ -d $(GENCHECK_GOLDEN)/$(GENCHECK_AWS) ] || [ -d $(GENCHECK_GOLDEN)/$(GENCHECK_AZURE) ]; then \
+	    match="-match $(GENCHECK_GOLDEN)/$(GENCHECK_AWS),$(GENCHECK_GOLDEN)/$(GENCHECK_AZURE)"; \
+	  fi; \
+	  echo "== gencheck $$match $(GENCHECK_GOLDEN_DIRS)"; \
+	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) $$match $(GENCHECK_GOLDEN_DIRS); \
 	fi
 
 gen-schemas:
