@@ -59,18 +59,25 @@ void cr_rpc_log_done(const char *rpc, const char *type_name,
             nerr++;
             /* Summaries are fixed texts chosen by the provider; details
              * and values stay out of the log. */
-            cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "error diagnostic",
-                      "tf_rpc", rpc, "tf_resource_type",
-                      type_name ? type_name : "",
-                      "summary", d->items[i].summary ? d->items[i].summary : "",
-                      NULL);
+            const char *summary = d->items[i].summary ? d->items[i].summary
+                                                       : "";
+            if (type_name != NULL)
+                cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "error diagnostic",
+                          "tf_rpc", rpc, "tf_resource_type", type_name,
+                          "summary", summary, NULL);
+            else
+                cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "error diagnostic",
+                          "tf_rpc", rpc, "summary", summary, NULL);
         }
     }
     char counts[64];
     snprintf(counts, sizeof counts, "%zu error(s), %zu warning(s)", nerr, nwarn);
-    cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "served", "tf_rpc", rpc,
-              "tf_resource_type", type_name ? type_name : "",
-              "diagnostics", counts, NULL);
+    if (type_name != NULL)
+        cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "served", "tf_rpc", rpc,
+                  "tf_resource_type", type_name, "diagnostics", counts, NULL);
+    else
+        cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "served", "tf_rpc", rpc,
+                  "diagnostics", counts, NULL);
 }
 
 static cr_rpc_provider *provider_of(cr_call *call)
