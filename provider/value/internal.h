@@ -40,9 +40,9 @@ bool cr_num_is_inf(const cr_value *v);
 /* ---- types (type.c) ---------------------------------------------------------- */
 
 /* Run-time types are reference counted so values (and their copies) can
- * keep the concrete type of a dynamic attribute alive. Both are no-ops on
- * static types. */
-const cr_type *cr_type_ref(const cr_type *t);
+ * keep the concrete type of a dynamic attribute alive. cr_type_ref is public
+ * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
+ * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
 /* The JSON form of a type as a jansson tree (json_t *), for the JSON codec. */
 struct json_t;

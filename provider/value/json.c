@@ -678,8 +678,13 @@ static int jencode(jout *o, const cr_value *v, const cr_type *t)
 
 char *cr_value_encode_json(const cr_value *v)
 {
+    return cr_value_encode_json_as(v, v ? v->type : NULL);
+}
+
+char *cr_value_encode_json_as(const cr_value *v, const cr_type *t)
+{
     jout o = {0};
-    int rc = v ? jencode(&o, v, v->type) : (rw_put(&o, "null", 4), 0);
+    int rc = v ? jencode(&o, v, t) : (rw_put(&o, "null", 4), 0);
     free(o.shifts);
     if (rc < 0 || o.oom || !o.out) {
         free(o.out);

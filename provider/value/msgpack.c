@@ -187,14 +187,16 @@ static bool raw_bytes(const msgpack_object *o, const char **p, size_t *n)
     if (o->type == MSGPACK_OBJECT_STR) {
         *p = o->via.str.ptr;
         *n = o->via.str.size;
-        return true;
-    }
-    if (o->type == MSGPACK_OBJECT_BIN) {
+    } else if (o->type == MSGPACK_OBJECT_BIN) {
         *p = o->via.bin.ptr;
         *n = o->via.bin.size;
-        return true;
+    } else {
+        return false;
     }
-    return false;
+    /* msgpack-c may leave the pointer of an empty string NULL. */
+    if (!*p)
+        *p = "";
+    return true;
 }
 
 /* A map key or attribute name: a NUL-free UTF-8 string, copied. */
@@ -430,12 +432,14 @@ static cr_value *decode_number(dec *d, const msgpack_object *o)
         break;
     case MSGPACK_OBJECT_STR: {
         int oom = 0;
-        char *text = cr_num_canonical(o->via.str.ptr, o->via.str.size, &oom);
+        const char *p;
+        size_t n;
+        raw_bytes(o, &p, &n);
+        char *text = cr_num_canonical(p, n, &oom);
         if (!text && !oom) {
             dec_error(d, "Invalid value: number required",
                       "\"%.*s\" is not a decimal number.",
-                      (int)(o->via.str.size > 64 ? 64 : o->via.str.size),
-                      o->via.str.ptr);
+                      (int)(n > 64 ? 64 : n), p);
             return NULL;
         }
         v = cr_num_adopt(text);
@@ -823,13 +827,19 @@ static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
 
 int cr_value_encode_msgpack(const cr_value *v, void **out, size_t *out_len)
 {
+    return cr_value_encode_msgpack_as(v, v ? v->type : NULL, out, out_len);
+}
+
+int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
+                               void **out, size_t *out_len)
+{
     *out = NULL;
     *out_len = 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int rc = v ? encode(&pk, v, v->type) : (msgpack_pack_nil(&pk) ? -1 : 0);
+    int rc = v ? encode(&pk, v, t) : (msgpack_pack_nil(&pk) ? -1 : 0);
     if (rc < 0 || !sb.data) {
         msgpack_sbuffer_destroy(&sb);
         return -1;

@@ -353,6 +353,8 @@ cr_value *cr_value_set_adopt(const cr_type *t, cr_value **items, size_t n)
 
 bool cr_utf8_valid(const char *s, size_t n)
 {
+    if (!n)
+        return true;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
         unsigned c = *p++;

@@ -60,6 +60,10 @@ cr_type *cr_type_collection(cr_type_kind kind, const cr_type *elem);
 cr_type *cr_type_object(size_t n, const char *const *names,
                         const cr_type *const *types);
 cr_type *cr_type_tuple(size_t n, const cr_type *const *types);
+/* Takes one more reference to a run-time type (no-op on static types) and
+ * returns t: use it before handing a type you keep (e.g. a cached nested
+ * block type) to a constructor that adopts it. */
+const cr_type *cr_type_ref(const cr_type *t);
 void cr_type_free(cr_type *t);              /* no-op on static types */
 bool cr_type_equal(const cr_type *a, const cr_type *b);
 /* Index of attribute `name` in an OBJECT type, or -1. */
@@ -154,6 +158,12 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
  * Returns 0, or -1 on allocation failure. Unknowns are written as ext 0
  * (refinements are dropped, which Terraform allows). */
 int cr_value_encode_msgpack(const cr_value *v, void **out, size_t *out_len);
+/* The same, for a receiver expecting type t: when t is DYNAMIC (or has
+ * DYNAMIC parts) the value's concrete type is written with it, as go-cty's
+ * [type JSON, value] pair. cr_value_encode_msgpack(v) is this with t =
+ * v->type; object attributes and elements always use their declared types. */
+int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
+                               void **out, size_t *out_len);
 
 /* Decodes cty JSON (RawState.json) against type t. Object attributes absent
  * from the JSON are null (older states). Unknowns cannot appear in JSON. */
@@ -161,5 +171,8 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags);
 /* Encodes a wholly known value as cty JSON; malloc'd string or NULL. */
 char *cr_value_encode_json(const cr_value *v);
+/* The same for a receiver expecting type t ({"value":..,"type":..} when t
+ * is DYNAMIC). */
+char *cr_value_encode_json_as(const cr_value *v, const cr_type *t);
 
 #endif

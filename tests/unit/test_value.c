@@ -168,6 +168,16 @@ static void test_sheet_dynamic(void **s)
     /* Alone, the value encodes as its own type; inside a dynamic attribute
      * it gets the [type, value] wrapper back. */
     enc_is(v, "a2 68 69");
+    void *buf;
+    size_t len;
+    assert_int_equal(cr_value_encode_msgpack_as(v, &cr_type_dynamic, &buf, &len), 0);
+    char *got = tohex(buf, len);
+    assert_string_equal(got, hex);
+    free(got);
+    free(buf);
+    char *js = cr_value_encode_json_as(v, &cr_type_dynamic);
+    assert_string_equal(js, "{\"value\":\"hi\",\"type\":\"string\"}");
+    free(js);
     cr_value *o = cr_value_object(&t_dynobj);
     assert_int_equal(cr_value_object_set(o, "v", v), 0);
     enc_is(o, "81 a1 76 92 c4 08 22 73 74 72 69 6e 67 22 a2 68 69");
