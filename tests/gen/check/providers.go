@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -44,17 +45,17 @@ func checkRequired(r *report, rp *hclsyntax.Block, schemas schemaSet) {
 		if p == nil {
 			continue
 		}
-		v, diags := a.Expr.Value(nil)
-		if diags.HasErrors() || !v.Type().IsObjectType() {
-			r.at(a.Expr.Range(), "required_providers.%s: want a literal object { source = ..., version = ... }", a.Name)
+		fields, ok := literalFields(a.Expr)
+		if !ok {
+			r.at(a.Expr.Range(), "required_providers.%s: want an object { source = \"...\", version = \"...\" }", a.Name)
 			continue
 		}
 		want := "hashicorp/" + a.Name
-		src := objString(v, "source")
+		src := fields["source"]
 		if src != want && src != "registry.terraform.io/"+want {
 			r.at(a.Expr.Range(), "required_providers.%s: source is %q, the schema fixtures are for %q", a.Name, src, want)
 		}
-		constraint := objString(v, "version")
+		constraint := fields["version"]
 		if constraint == "" {
 			r.at(a.Expr.Range(), "required_providers.%s: no version constraint; the schema checks only hold for %s %s", a.Name, a.Name, p.ProviderVersion)
 			continue
@@ -68,15 +69,27 @@ func checkRequired(r *report, rp *hclsyntax.Block, schemas schemaSet) {
 	}
 }
 
-func objString(v cty.Value, key string) string {
-	if !v.Type().HasAttribute(key) {
-		return ""
+// literalFields reads the string-valued fields of an object constructor
+// (source, version); other fields, like configuration_aliases, hold
+// references and are skipped.
+func literalFields(e hclsyntax.Expression) (map[string]string, bool) {
+	obj, ok := e.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return nil, false
 	}
-	s := v.GetAttr(key)
-	if s.IsNull() || !s.IsKnown() || s.Type() != cty.String {
-		return ""
+	out := map[string]string{}
+	for _, item := range obj.Items {
+		key := hcl.ExprAsKeyword(item.KeyExpr)
+		if key == "" {
+			if v, d := item.KeyExpr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+				key = v.AsString()
+			}
+		}
+		if v, d := item.ValueExpr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			out[key] = v.AsString()
+		}
 	}
-	return s.AsString()
+	return out, true
 }
 
 // admits evaluates a Terraform version constraint ("~> 5.0", ">= 3.0,

@@ -51,14 +51,89 @@ type refCheck struct {
 	called map[string]*module
 	// iterators are the names bound by for expressions and dynamic blocks.
 	iterators map[string]bool
+	// repetition is "count" or "for_each" while walking a top-level block
+	// that sets it: only there may count.index or each.* appear.
+	repetition string
+	// configs are the provider configurations the module can name:
+	// "aws.us_east_1" from provider blocks with an alias, or from
+	// required_providers' configuration_aliases (passed in by the caller).
+	configs map[string]bool
 }
 
 func checkRefs(r *report, m *module, schemas schemaSet, l *loader) {
 	c := &refCheck{r: r, m: m, schemas: schemas, loader: l, called: map[string]*module{}, iterators: map[string]bool{}}
+	c.configs = providerConfigs(m)
 	c.checkCalls()
 	for _, f := range m.live() {
 		c.collectIterators(f.body)
 		c.walkBody(f.body, "")
+	}
+}
+
+// providerConfigs lists the aliased provider configurations a module has.
+func providerConfigs(m *module) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range m.live() {
+		for _, b := range f.body.Blocks {
+			if b.Type == "provider" && len(b.Labels) == 1 {
+				if a := b.Body.Attributes["alias"]; a != nil {
+					if v, d := a.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+						out[b.Labels[0]+"."+v.AsString()] = true
+					}
+				}
+			}
+			if b.Type != "terraform" {
+				continue
+			}
+			for _, rp := range b.Body.Blocks {
+				if rp.Type != "required_providers" {
+					continue
+				}
+				for _, a := range rp.Body.Attributes {
+					obj, ok := a.Expr.(*hclsyntax.ObjectConsExpr)
+					if !ok {
+						continue
+					}
+					for _, item := range obj.Items {
+						if key := hcl.ExprAsKeyword(item.KeyExpr); key != "configuration_aliases" {
+							continue
+						}
+						if tup, ok := item.ValueExpr.(*hclsyntax.TupleConsExpr); ok {
+							for _, e := range tup.Exprs {
+								if t, ok := e.(*hclsyntax.ScopeTraversalExpr); ok && len(t.Traversal) == 2 {
+									if attr, ok := t.Traversal[1].(hcl.TraverseAttr); ok {
+										out[t.Traversal.RootName()+"."+attr.Name] = true
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// providerRef checks a `provider = aws.x` or a `providers = { aws = aws.x }`
+// value: an aliased configuration must exist in this module.
+func (c *refCheck) providerRef(e hclsyntax.Expression) {
+	t, ok := e.(*hclsyntax.ScopeTraversalExpr)
+	if !ok {
+		c.r.at(e.Range(), "a provider reference must be NAME or NAME.ALIAS")
+		return
+	}
+	if len(t.Traversal) == 1 {
+		return // the default configuration always exists
+	}
+	attr, ok := t.Traversal[1].(hcl.TraverseAttr)
+	if !ok || len(t.Traversal) != 2 {
+		c.r.at(t.SrcRange, "a provider reference must be NAME or NAME.ALIAS")
+		return
+	}
+	ref := t.Traversal.RootName() + "." + attr.Name
+	if !c.configs[ref] {
+		c.r.at(t.SrcRange, "provider configuration %s is not declared in %s (no provider block with alias %q, no configuration_aliases entry)", ref, c.m.dir, attr.Name)
 	}
 }
 
@@ -78,14 +153,33 @@ var skippedBlocks = map[string]bool{"terraform": true, "moved": true, "import": 
 // the enclosing block's type.
 func (c *refCheck) walkBody(body *hclsyntax.Body, parent string) {
 	for _, a := range sortedAttrs(body) {
-		if notExpressions[parent][a.Name] {
-			continue
+		switch {
+		case a.Name == "provider" && (parent == "resource" || parent == "data"):
+			c.providerRef(a.Expr)
+		case a.Name == "providers" && parent == "module":
+			if obj, ok := a.Expr.(*hclsyntax.ObjectConsExpr); ok {
+				for _, item := range obj.Items {
+					c.providerRef(item.ValueExpr)
+				}
+			} else {
+				c.r.at(a.Expr.Range(), "providers must be an object { name = NAME.ALIAS, ... }")
+			}
+		case notExpressions[parent][a.Name]:
+		default:
+			c.walkExpr(a.Expr)
 		}
-		c.walkExpr(a.Expr)
 	}
 	for _, b := range body.Blocks {
 		if parent == "" && skippedBlocks[b.Type] {
 			continue
+		}
+		if parent == "" {
+			c.repetition = ""
+			if b.Body.Attributes["count"] != nil {
+				c.repetition = "count"
+			} else if b.Body.Attributes["for_each"] != nil {
+				c.repetition = "for_each"
+			}
 		}
 		c.walkBody(b.Body, b.Type)
 	}
@@ -241,6 +335,10 @@ func (c *refCheck) ref(root *hclsyntax.ScopeTraversalExpr, steps []step) {
 		return "", false
 	}
 	switch {
+	case name == "each" && c.repetition != "for_each" && !c.iterators[name]:
+		c.r.at(rng, "%s is only valid in a resource, data source or module block that sets for_each", ref)
+	case name == "count" && c.repetition != "count" && !c.iterators[name]:
+		c.r.at(rng, "%s is only valid in a resource, data source or module block that sets count", ref)
 	case builtinRoots[name] || c.iterators[name]:
 	case name == "var" || name == "local":
 		n, ok := attrAt(0)
