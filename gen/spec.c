@@ -68,12 +68,12 @@ static void check_keys(reader *r, const cg_ynode *map, const char *where, const 
         const char *best = NULL;
         size_t bestd = SIZE_MAX;
         bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(*a, k);
+        if (ok) continue;
         for (const char *const *a = allowed; *a; a++) {
-            if (!strcmp(*a, k)) { ok = true; break; }
             size_t dist = edit_distance(*a, k);
             if (dist < bestd) { bestd = dist; best = *a; }
         }
-        if (ok) continue;
         if (best && bestd <= 2)
             err(r, map->keys[i], "unknown key \"%s\" in %s; did you mean \"%s\"?", k, where, best);
         else

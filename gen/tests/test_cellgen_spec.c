@@ -1,0 +1,362 @@
+/*
+ * gen/tests/test_cellgen_spec.c — the spec reader: every kind of problem is
+ * reported with its line and column, all problems of a spec at once, and a
+ * good spec yields the model the emitters read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "spec.h"
+#include "util.h"
+
+/* A valid spec; tests patch parts of it with str_replace. */
+static const char *GOOD =
+    "version: 1\n"                                   /* 1 */
+    "system: orders\n"                               /* 2 */
+    "tags:\n"                                        /* 3 */
+    "  team: orders\n"                               /* 4 */
+    "pipeline:\n"                                    /* 5 */
+    "  table: events\n"                              /* 6 */
+    "  partition_key: tenant_id\n"                   /* 7 */
+    "  topic: order-events\n"                        /* 8 */
+    "  consumers:\n"                                 /* 9 */
+    "    - name: billing\n"                          /* 10 */
+    "      handler: billing.handle\n"                /* 11 */
+    "      batch_size: 5\n"                          /* 12 */
+    "    - name: audit\n"                            /* 13 */
+    "      handler: audit.handle\n"                  /* 14 */
+    "runtime:\n"                                     /* 15 */
+    "  language: python\n"                           /* 16 */
+    "  version: \"3.12\"\n"                          /* 17 */
+    "  ingest_handler: ingest.handle\n"              /* 18 */
+    "  forwarder_handler: forwarder.handle\n"        /* 19 */
+    "  packages:\n"                                  /* 20 */
+    "    aws: s3://bucket/orders.zip\n"              /* 21 */
+    "    azure: https://example.blob.core.windows.net/p/orders.zip\n" /* 22 */
+    "cells:\n"                                       /* 23 */
+    "  - id: aws-alpha\n"                            /* 24 */
+    "    cloud: aws\n"                               /* 25 */
+    "    region: us-east-1\n"                        /* 26 */
+    "  - id: azure-beta\n"                           /* 27 */
+    "    cloud: azure\n"                             /* 28 */
+    "    location: eastus\n"                         /* 29 */
+    "    tags:\n"                                    /* 30 */
+    "      team: beta\n"                             /* 31 */
+    "tenants:\n"                                     /* 32 */
+    "  - id: acme\n"                                 /* 33 */
+    "    cell: aws-alpha\n"                          /* 34 */
+    "    standby: azure-beta\n"                      /* 35 */
+    "    labels:\n"                                  /* 36 */
+    "      tier: gold\n"                             /* 37 */
+    "  - id: globex\n"                               /* 38 */
+    "    cell: azure-beta\n";                        /* 39 */
+
+/* GOOD with the first occurrence of `from` replaced by `to`. */
+static char *patch(const char *from, const char *to)
+{
+    const char *at = strstr(GOOD, from);
+    assert_non_null(at);
+    return cg_xasprintf("%.*s%s%s", (int)(at - GOOD), GOOD, to, at + strlen(from));
+}
+
+typedef struct result {
+    int rc;
+    cg_spec spec;
+    cg_diags d;
+} result;
+
+static result load(const char *text)
+{
+    result r;
+    memset(&r, 0, sizeof r);
+    r.rc = cg_spec_load(text, strlen(text), &r.spec, &r.d);
+    return r;
+}
+
+static void done(result *r)
+{
+    cg_spec_free(&r->spec);
+    cg_diags_free(&r->d);
+}
+
+/* Asserts a diagnostic at line:col whose message contains `needle`. */
+static void expect(const result *r, int line, int col, const char *needle)
+{
+    for (size_t i = 0; i < r->d.len; i++)
+        if (r->d.items[i].line == line && r->d.items[i].col == col && strstr(r->d.items[i].msg, needle))
+            return;
+    for (size_t i = 0; i < r->d.len; i++)
+        fprintf(stderr, "  have %d:%d: %s\n", r->d.items[i].line, r->d.items[i].col, r->d.items[i].msg);
+    fail_msg("no diagnostic at %d:%d containing \"%s\"", line, col, needle);
+}
+
+static void expect_one(const char *text, int line, int col, const char *needle)
+{
+    result r = load(text);
+    assert_int_equal(r.rc, -1);
+    expect(&r, line, col, needle);
+    assert_int_equal(r.d.len, 1);
+    done(&r);
+}
+
+static void patched_one(const char *from, const char *to, int line, int col, const char *needle)
+{
+    char *t = patch(from, to);
+    expect_one(t, line, col, needle);
+    free(t);
+}
+
+static void test_good_spec_model(void **state)
+{
+    (void)state;
+    result r = load(GOOD);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.d.len, 0);
+    assert_string_equal(r.spec.system, "orders");
+    assert_string_equal(r.spec.partition_key, "tenant_id");
+    assert_int_equal(r.spec.nconsumers, 2);
+    assert_int_equal(r.spec.consumers[0].batch_size, 5);
+    /* defaults */
+    assert_int_equal(r.spec.consumers[1].batch_size, 10);
+    assert_int_equal(r.spec.consumers[1].timeout_seconds, 30);
+    assert_int_equal(r.spec.consumers[1].max_retries, 3);
+    assert_int_equal(r.spec.consumers[1].retention_seconds, 345600);
+    assert_int_equal(r.spec.memory_mb, 256);
+    assert_int_equal(r.spec.ncells, 2);
+    assert_int_equal(r.spec.cells[0].cloud, CG_AWS);
+    assert_string_equal(r.spec.cells[1].region, "eastus");
+    /* the cell's own tag overrides the spec-wide one, keeping its place */
+    assert_int_equal(r.spec.cells[1].tags.len, 1);
+    assert_string_equal(r.spec.cells[1].tags.items[0].value, "beta");
+    assert_string_equal(r.spec.cells[0].tags.items[0].value, "orders");
+    assert_int_equal(r.spec.ntenants, 2);
+    assert_int_equal(r.spec.tenants[0].cell, 0);
+    assert_int_equal(r.spec.tenants[0].standby, 1);
+    assert_int_equal(r.spec.tenants[1].standby, -1);
+    assert_string_equal(r.spec.tenants[0].labels.items[0].key, "tier");
+    done(&r);
+}
+
+static void test_unknown_key_with_hint(void **state)
+{
+    (void)state;
+    patched_one("  topic: order-events\n", "  topic: order-events\n  topik: x\n", 9, 3,
+                "unknown key \"topik\" in pipeline; did you mean \"topic\"?");
+    patched_one("    cloud: aws\n", "    cloud: aws\n    zone: a\n", 26, 5, "unknown key \"zone\" in a cell");
+}
+
+static void test_wrong_types(void **state)
+{
+    (void)state;
+    patched_one("batch_size: 5", "batch_size: five", 12, 19, "batch_size must be an integer, not a string");
+    patched_one("version: \"3.12\"", "version: 3.10", 17, 12, "quote it (\"3.10\")");
+    patched_one("      tier: gold\n", "      tier: [gold]\n", 37, 13, "a label value must be a string, not a list");
+    patched_one("tags:\n  team: orders\n", "tags: [orders]\n", 3, 7, "tags must be a mapping, not a list");
+    patched_one("cells:\n", "cellz: 1\ncells:\n", 23, 1, "did you mean \"cells\"?");
+    patched_one("system: orders", "system: true", 2, 9, "system must be a string, not a boolean");
+}
+
+static void test_ranges(void **state)
+{
+    (void)state;
+    patched_one("batch_size: 5", "batch_size: 11", 12, 19, "batch_size must be between 1 and 10, not 11");
+    patched_one("      handler: audit.handle\n", "      handler: audit.handle\n      timeout_seconds: 301\n", 15, 24,
+                "timeout_seconds must be between 1 and 300");
+    patched_one("version: 1", "version: 2", 1, 10, "spec version 2 is not supported");
+}
+
+static void test_missing_required(void **state)
+{
+    (void)state;
+    /* reported where the mapping that lacks it starts */
+    patched_one("  partition_key: tenant_id\n", "", 6, 3, "missing required key \"partition_key\"");
+    patched_one("    region: us-east-1\n", "", 24, 5, "missing required key \"region\"");
+}
+
+static void test_duplicate_cell_id(void **state)
+{
+    (void)state;
+    patched_one("  - id: azure-beta\n    cloud: azure\n    location: eastus\n",
+                "  - id: azure-beta\n    cloud: azure\n    location: eastus\n  - id: aws-alpha\n    cloud: aws\n    region: us-west-2\n",
+                30, 9, "duplicate cell id \"aws-alpha\"");
+}
+
+static void test_unknown_cloud(void **state)
+{
+    (void)state;
+    patched_one("    cloud: aws\n    region: us-east-1\n", "    cloud: gcp\n", 25, 12, "unknown cloud \"gcp\"");
+}
+
+static void test_wrong_place_keys(void **state)
+{
+    (void)state;
+    patched_one("    region: us-east-1\n", "    location: eastus\n", 26, 15, "AWS cells take \"region\"");
+    patched_one("location: eastus", "location: East US", 29, 15, "use the short form");
+    patched_one("region: us-east-1", "region: mars", 26, 13, "not an AWS region name");
+}
+
+static void test_tenant_on_missing_cell(void **state)
+{
+    (void)state;
+    patched_one("    cell: azure-beta\n", "    cell: azure-delta\n", 39, 11,
+                "tenant placed on cell \"azure-delta\", which the spec does not define");
+    patched_one("standby: azure-beta", "standby: nowhere", 35, 14, "standby cell \"nowhere\" is not defined");
+}
+
+static void test_standby_equals_primary(void **state)
+{
+    (void)state;
+    patched_one("standby: azure-beta", "standby: aws-alpha", 35, 14, "is the tenant's primary cell");
+}
+
+static void test_duplicate_tenant(void **state)
+{
+    (void)state;
+    patched_one("  - id: globex\n", "  - id: acme\n", 38, 9, "duplicate tenant id \"acme\"");
+    patched_one("  - id: globex\n", "  - id: \"bad id\"\n", 38, 9, "tenant id \"bad id\" must be");
+}
+
+static void test_naming_rules(void **state)
+{
+    (void)state;
+    /* Azure storage account: system + cell id without hyphens, <= 24. */
+    char *t = patch("  - id: azure-beta\n", "  - id: azure-beta-secondary-x\n");
+    result r = load(t);
+    assert_int_equal(r.rc, -1);
+    expect(&r, 27, 9, "Azure storage account name \"ordersazurebetasecondaryx\" is 25 characters");
+    done(&r);
+    free(t);
+    /* SQS: <system>-<cell>-<consumer>-dlq <= 80 and Lambda <= 64. */
+    t = patch("tenants:\n", "  - id: aws-abcdefghijklmnopqrstuvwxyz-0123456\n    cloud: aws\n    region: eu-west-1\n"
+                             "tenants:\n");
+    char *t2 = cg_xasprintf("%s", t);
+    free(t);
+    t = t2;
+    char *at = strstr(t, "name: audit\n");
+    t2 = cg_xasprintf("%.*sname: audit-abcdefghijklmnopqrstuvwxyz\n%s", (int)(at - t), t, at + strlen("name: audit\n"));
+    free(t);
+    t = t2;
+    r = load(t);
+    assert_int_equal(r.rc, -1);
+    expect(&r, 32, 9, "Lambda function name \"orders-aws-abcdefghijklmnopqrstuvwxyz-0123456-audit-abcdefghijklmnopqrstuvwxyz\" is 78 characters; the cloud allows 1 to 64");
+    expect(&r, 32, 9, "SQS queue name \"orders-aws-abcdefghijklmnopqrstuvwxyz-0123456-audit-abcdefghijklmnopqrstuvwxyz-dlq\" is 82");
+    done(&r);
+    free(t);
+    /* Consumer names that would collide with the pipeline's functions. */
+    patched_one("name: audit", "name: ingest", 13, 13, "reserved");
+}
+
+static void test_duplicate_keys_and_consumers(void **state)
+{
+    (void)state;
+    patched_one("system: orders\n", "system: orders\nsystem: billing\n", 3, 1,
+                "duplicate key \"system\" (first given at line 2, column 1)");
+    patched_one("    - name: audit\n", "    - name: billing\n", 13, 13, "duplicate consumer name \"billing\"");
+}
+
+static void test_all_problems_at_once(void **state)
+{
+    (void)state;
+    /* independent problems in different sections, one run */
+    char *a = patch("batch_size: 5", "batch_size: 0");
+    char *c = strstr(a, "standby: azure-beta");
+    memcpy(c, "standby: aws-alpha!", 19);   /* same length, invalid trailing '!' */
+    result r = load(a);
+    assert_int_equal(r.rc, -1);
+    expect(&r, 12, 19, "batch_size must be between 1 and 10");
+    expect(&r, 35, 14, "standby cell \"aws-alpha!\" is not defined");
+    assert_int_equal(r.d.len, 2);
+    done(&r);
+    free(a);
+}
+
+static void test_yaml_syntax_error(void **state)
+{
+    (void)state;
+    expect_one("a: [1, 2\nb: 3\n", 2, 2, "YAML syntax error: did not find expected ',' or ']'");
+    expect_one("a: b\n  c: d\n", 2, 4, "YAML syntax error: mapping values are not allowed");
+    expect_one("a: \"unterminated\n", 2, 1, "YAML syntax error");
+}
+
+static void test_hostile_yaml(void **state)
+{
+    (void)state;
+    /* billion laughs needs aliases: refused at the first one */
+    expect_one("a: &a [x, x]\nb: &b [*a, *a]\n", 2, 8, "YAML aliases (*a) are not allowed");
+    /* deep nesting */
+    cg_buf b = {0};
+    cg_buf_puts(&b, "a: ");
+    for (int i = 0; i < 200; i++) cg_buf_putc(&b, '[');
+    for (int i = 0; i < 200; i++) cg_buf_putc(&b, ']');
+    cg_buf_putc(&b, '\n');
+    expect_one(b.p, 1, 67, "nesting deeper than 64 levels");
+    cg_buf_free(&b);
+    /* a scalar over the limit */
+    cg_buf_puts(&b, "a: ");
+    for (size_t i = 0; i < CG_YAML_MAX_SCALAR + 10; i++) cg_buf_putc(&b, 'x');
+    cg_buf_putc(&b, '\n');
+    expect_one(b.p, 1, 4, "the limit is");
+    cg_buf_free(&b);
+    /* NUL bytes, second documents, unsupported tags, non-scalar keys */
+    result r;
+    memset(&r, 0, sizeof r);
+    r.rc = cg_spec_load("a: b\nc: \0d\n", 11, &r.spec, &r.d);
+    assert_int_equal(r.rc, -1);
+    expect(&r, 2, 4, "NUL byte");
+    done(&r);
+    expect_one("a: 1\n---\nb: 2\n", 2, 1, "one YAML document");
+    expect_one("a: !!binary aGk=\n", 1, 4, "YAML tag tag:yaml.org,2002:binary is not supported");
+    expect_one("? [a]\n: 1\n", 1, 3, "mapping keys must be plain strings");
+    expect_one("", 1, 1, "the spec is empty");
+    expect_one("- 1\n", 1, 1, "the spec must be a mapping, not a list");
+}
+
+static void test_scalar_types(void **state)
+{
+    (void)state;
+    cg_ynode n = { .kind = CG_YSCALAR, .plain = true };
+    const struct { const char *s; cg_yscalar_type t; } cases[] = {
+        { "12", CG_YT_INT }, { "-3", CG_YT_INT }, { "0x1f", CG_YT_INT }, { "0o17", CG_YT_INT },
+        { "3.10", CG_YT_FLOAT }, { "1e5", CG_YT_FLOAT }, { ".inf", CG_YT_FLOAT },
+        { "true", CG_YT_BOOL }, { "False", CG_YT_BOOL }, { "yes", CG_YT_STRING },
+        { "~", CG_YT_NULL }, { "", CG_YT_NULL }, { "null", CG_YT_NULL },
+        { "12a", CG_YT_STRING }, { "us-east-1", CG_YT_STRING },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        n.str = (char *)cases[i].s;
+        assert_int_equal(cg_yscalar_type_of(&n), cases[i].t);
+    }
+    n.str = (char *)"12";
+    n.plain = false;    /* quoted */
+    assert_int_equal(cg_yscalar_type_of(&n), CG_YT_STRING);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_spec_model),
+        cmocka_unit_test(test_unknown_key_with_hint),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_missing_required),
+        cmocka_unit_test(test_duplicate_cell_id),
+        cmocka_unit_test(test_unknown_cloud),
+        cmocka_unit_test(test_wrong_place_keys),
+        cmocka_unit_test(test_tenant_on_missing_cell),
+        cmocka_unit_test(test_standby_equals_primary),
+        cmocka_unit_test(test_duplicate_tenant),
+        cmocka_unit_test(test_naming_rules),
+        cmocka_unit_test(test_duplicate_keys_and_consumers),
+        cmocka_unit_test(test_all_problems_at_once),
+        cmocka_unit_test(test_yaml_syntax_error),
+        cmocka_unit_test(test_hostile_yaml),
+        cmocka_unit_test(test_scalar_types),
+    };
+    return cmocka_run_group_tests_name("cellgen_spec", tests, NULL, NULL);
+}
