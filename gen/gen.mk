@@ -6,6 +6,8 @@ GEN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC))
 GEN_LIB  := $(BUILD)/libcellgen.a
 CELLGEN  := $(BUILD)/cellgen
 GEN_LIBS  = $(shell pkg-config --libs yaml-0.1 libcrypto 2>/dev/null)
+# The tests also read JSON (the spec schema).
+GEN_TEST_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
 
 $(GEN_LIB): $(GEN_OBJ)
 	@rm -f $@
@@ -22,7 +24,7 @@ GEN_TEST_BINS := $(patsubst gen/tests/%.c,$(BUILD)/gen/tests/%,$(GEN_TEST_SRC))
 UNIT_TESTS    += $(GEN_TEST_BINS)
 
 $(BUILD)/gen/tests/%: $(BUILD)/gen/tests/%.o $(GEN_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(GEN_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GEN_LIBS) $(GEN_TEST_LIBS) $(CMOCKA_LIBS)
 
 # The checked-in example: the spec, the root configuration it generates and
 # the modules. CI fails when someone edits one without regenerating.

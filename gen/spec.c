@@ -39,6 +39,31 @@ static void err(reader *r, const cg_ynode *at, const char *fmt, ...)
     r->errors++;
 }
 
+/* The keys each section accepts; schemas/cellspec.schema.json documents the
+ * same sets (gen/tests/test_cellgen_schema.c keeps them in step). */
+static const char *const KEYS_CONSUMER[] = { "name", "handler", "batch_size", "timeout_seconds", "max_retries",
+                                          "retention_seconds", NULL };
+static const char *const KEYS_PIPELINE[] = { "table", "partition_key", "topic", "consumers", NULL };
+static const char *const KEYS_RUNTIME[] = { "language", "version", "memory_mb", "ingest_handler",
+                                         "forwarder_handler", "packages", NULL };
+static const char *const KEYS_PACKAGES[] = { "aws", "azure", NULL };
+static const char *const KEYS_CELL[] = { "id", "cloud", "region", "location", "tags", NULL };
+static const char *const KEYS_TENANT[] = { "id", "cell", "standby", "labels", NULL };
+static const char *const KEYS_SPEC[] = { "version", "system", "tags", "pipeline", "runtime", "cells",
+                                      "tenants", NULL };
+
+const char *const *cg_spec_keys(const char *section)
+{
+    static const struct { const char *name; const char *const *keys; } t[] = {
+        { "spec", KEYS_SPEC }, { "pipeline", KEYS_PIPELINE }, { "consumer", KEYS_CONSUMER },
+        { "runtime", KEYS_RUNTIME }, { "packages", KEYS_PACKAGES }, { "cell", KEYS_CELL },
+        { "tenant", KEYS_TENANT },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, section)) return t[i].keys;
+    return NULL;
+}
+
 /* ---- typo hints ------------------------------------------------------- */
 
 static size_t edit_distance(const char *a, const char *b)
@@ -318,14 +343,12 @@ static char *get_handler(reader *r, const cg_ynode *n, const char *what)
 
 static void read_consumer(reader *r, const cg_ynode *n, cg_consumer *c)
 {
-    static const char *const keys[] = { "name", "handler", "batch_size", "timeout_seconds",
-                                        "max_retries", "retention_seconds", NULL };
     c->batch_size = 10;
     c->timeout_seconds = 30;
     c->max_retries = 3;
     c->retention_seconds = 345600;
     if (!is_mapping(r, n, "a consumer")) return;
-    check_keys(r, n, "a consumer", keys);
+    check_keys(r, n, "a consumer", KEYS_CONSUMER);
     const cg_ynode *v;
     if ((v = need(r, n, "name", "consumer"))) {
         const char *s = get_name(r, v, "consumer name", 32);
@@ -347,9 +370,8 @@ static void read_consumer(reader *r, const cg_ynode *n, cg_consumer *c)
 
 static void read_pipeline(reader *r, const cg_ynode *n, cg_spec *s)
 {
-    static const char *const keys[] = { "table", "partition_key", "topic", "consumers", NULL };
     if (!is_mapping(r, n, "pipeline")) return;
-    check_keys(r, n, "pipeline", keys);
+    check_keys(r, n, "pipeline", KEYS_PIPELINE);
     const cg_ynode *v;
     if ((v = need(r, n, "table", "pipeline"))) s->table = dup_or_null(get_name(r, v, "pipeline.table", 40));
     if ((v = need(r, n, "topic", "pipeline"))) s->topic = dup_or_null(get_name(r, v, "pipeline.topic", 40));
@@ -381,11 +403,9 @@ static void read_pipeline(reader *r, const cg_ynode *n, cg_spec *s)
 
 static void read_runtime(reader *r, const cg_ynode *n, cg_spec *s, const cg_ynode **pkgs)
 {
-    static const char *const keys[] = { "language", "version", "memory_mb", "ingest_handler",
-                                        "forwarder_handler", "packages", NULL };
     s->memory_mb = 256;
     if (!is_mapping(r, n, "runtime")) return;
-    check_keys(r, n, "runtime", keys);
+    check_keys(r, n, "runtime", KEYS_RUNTIME);
     const cg_ynode *v, *lang = NULL;
     if ((v = need(r, n, "language", "runtime"))) {
         const char *l = as_str(r, v, "runtime.language");
@@ -416,8 +436,7 @@ static void read_runtime(reader *r, const cg_ynode *n, cg_spec *s, const cg_ynod
     if ((v = need(r, n, "forwarder_handler", "runtime")))
         s->forwarder_handler = get_handler(r, v, "runtime.forwarder_handler");
     if ((v = need(r, n, "packages", "runtime")) && is_mapping(r, v, "runtime.packages")) {
-        static const char *const pkeys[] = { "aws", "azure", NULL };
-        check_keys(r, v, "runtime.packages", pkeys);
+        check_keys(r, v, "runtime.packages", KEYS_PACKAGES);
         *pkgs = v;
         const cg_ynode *p;
         if ((p = cg_ymap_get(v, "aws"))) {
@@ -473,9 +492,8 @@ static bool azure_location_ok(const char *s)
 
 static void read_cell(reader *r, const cg_ynode *n, cg_cell *c, const cg_kvlist *tags)
 {
-    static const char *const keys[] = { "id", "cloud", "region", "location", "tags", NULL };
     if (!is_mapping(r, n, "a cell")) return;
-    check_keys(r, n, "a cell", keys);
+    check_keys(r, n, "a cell", KEYS_CELL);
     c->line = n->line;
     c->col = n->col;
     const cg_ynode *v;
@@ -525,14 +543,13 @@ static bool tenant_id_ok(const char *s)
     return true;
 }
 
-static void read_tenant(reader *r, const cg_ynode *n, cg_spec *s, cg_tenant *t, cg_strset *seen,
+static void read_tenant(reader *r, const cg_ynode *n, cg_tenant *t, cg_strset *seen,
                         long (*lookup)(void *, const char *), void *lk)
 {
-    static const char *const keys[] = { "id", "cell", "standby", "labels", NULL };
     t->cell = SIZE_MAX;
     t->standby = -1;
     if (!is_mapping(r, n, "a tenant")) return;
-    check_keys(r, n, "a tenant", keys);
+    check_keys(r, n, "a tenant", KEYS_TENANT);
     const cg_ynode *v;
     if ((v = need(r, n, "id", "tenant"))) {
         const char *id = as_str(r, v, "tenant id");
@@ -562,7 +579,6 @@ static void read_tenant(reader *r, const cg_ynode *n, cg_spec *s, cg_tenant *t, 
         }
     }
     if ((v = cg_ymap_get(n, "labels"))) read_kv(r, v, "tenant labels", KV_LABELS, &t->labels);
-    (void)s;
 }
 
 /* Cell lookup for tenants: a hash from id to index, since a spec may place
@@ -607,8 +623,6 @@ static void cell_map_build(cell_map *m, const cg_spec *s)
 
 int cg_spec_parse(const cg_ynode *root, cg_spec *s, cg_diags *d)
 {
-    static const char *const keys[] = { "version", "system", "tags", "pipeline", "runtime",
-                                        "cells", "tenants", NULL };
     reader rd = { .d = d }, *r = &rd;
     size_t diags_before = d->len;
     memset(s, 0, sizeof *s);
@@ -617,7 +631,7 @@ int cg_spec_parse(const cg_ynode *root, cg_spec *s, cg_diags *d)
         return -1;
     }
     if (!is_mapping(r, root, "the spec")) return -1;
-    check_keys(r, root, "the spec", keys);
+    check_keys(r, root, "the spec", KEYS_SPEC);
 
     const cg_ynode *v;
     long version;
@@ -670,7 +684,7 @@ int cg_spec_parse(const cg_ynode *root, cg_spec *s, cg_diags *d)
         s->tenants = cg_xcalloc(v->n, sizeof *s->tenants);
         s->ntenants = v->n;
         for (size_t i = 0; i < v->n; i++)
-            read_tenant(r, v->items[i], s, &s->tenants[i], &seen, cell_map_lookup, &m);
+            read_tenant(r, v->items[i], &s->tenants[i], &seen, cell_map_lookup, &m);
         cg_strset_free(&seen);
         free(m.keys);
         free(m.vals);

@@ -83,4 +83,8 @@ void cg_spec_free(cg_spec *s);
 
 const char *cg_cloud_name(cg_cloud c);
 
+/* The keys a section accepts ("spec", "pipeline", "consumer", "runtime",
+ * "packages", "cell", "tenant"), NULL-terminated; NULL for others. */
+const char *const *cg_spec_keys(const char *section);
+
 #endif
