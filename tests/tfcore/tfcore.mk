@@ -31,7 +31,12 @@ $(TFCORE_BIN): $(TFCORE_SRC) $(TFCORE_PROTO_GO)
 	cd $(BUILD)/gopath/src/cellrouter/tfcore && $(TFCORE_GOENV) $(GO) build -o $(CURDIR)/$@ .
 
 tfcore: $(TFCORE_BIN)
-.PHONY: tfcore test-e2e bench-provider
+.PHONY: tfcore test-tfcore test-e2e bench-provider
+
+# tfcore's own rules (schema checks, plan/apply checks, config, state,
+# rendering), without a provider.
+test-tfcore: $(TFCORE_BIN)
+	cd $(BUILD)/gopath/src/cellrouter/tfcore && $(TFCORE_GOENV) $(GO) test .
 
 # End-to-end: the real provider (ASan-built under `make test-asan`, since
 # BUILD is then build-asan) driven by tfcore. TFCORE_VALGRIND=1 adds a run
@@ -42,5 +47,5 @@ test-e2e: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 bench-provider: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@BUILD=$(BUILD) bash bench/provider.sh
 
-TEST_STEPS  += test-e2e
+TEST_STEPS  += test-tfcore test-e2e
 BENCH_STEPS += bench-provider
