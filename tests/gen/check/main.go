@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	gencheck [-schemas DIR] [-match DIR_A,DIR_B]... MODULE_DIR...
+//	gencheck [-schemas DIR] [-providers-schema FILE]... [-match DIR_A,DIR_B]... MODULE_DIR...
 //
 // Every finding is printed as `file:line:col: message`, sorted; the exit
 // status is 1 when there is any finding, 2 on a usage or fixture error.
@@ -97,6 +97,11 @@ func (r *report) sorted() []finding {
 	return out
 }
 
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint(*l) }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
 type pairList [][2]string
 
 func (p *pairList) String() string { return fmt.Sprint(*p) }
@@ -112,9 +117,11 @@ func (p *pairList) Set(v string) error {
 func main() {
 	schemaDir := flag.String("schemas", "tests/gen/schemas", "folder holding the provider schema fixtures (aws.json, azurerm.json)")
 	var pairs pairList
+	var tfSchemas stringList
+	flag.Var(&tfSchemas, "providers-schema", "`FILE` in the format of `terraform providers schema -json`, for providers without a fixture (repeatable)")
 	flag.Var(&pairs, "match", "`DIR_A,DIR_B`: two modules that must declare identical variables and outputs (repeatable)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: gencheck [-schemas DIR] [-match DIR_A,DIR_B]... MODULE_DIR...\n")
+		fmt.Fprintf(os.Stderr, "usage: gencheck [-schemas DIR] [-providers-schema FILE]... [-match DIR_A,DIR_B]... MODULE_DIR...\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -127,6 +134,12 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gencheck: %v\n", err)
 		os.Exit(2)
+	}
+	for _, f := range tfSchemas {
+		if err := schemas.addTerraformSchema(f); err != nil {
+			fmt.Fprintf(os.Stderr, "gencheck: %v\n", err)
+			os.Exit(2)
+		}
 	}
 
 	r := &report{}

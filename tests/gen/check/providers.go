@@ -42,8 +42,8 @@ func checkProviders(r *report, m *module, schemas schemaSet) {
 func checkRequired(r *report, rp *hclsyntax.Block, schemas schemaSet) {
 	for _, a := range sortedAttrs(rp.Body) {
 		p := schemas[a.Name]
-		if p == nil {
-			continue
+		if p == nil || p.live {
+			continue // only the fixtures pin a provider version
 		}
 		fields, ok := literalFields(a.Expr)
 		if !ok {

@@ -41,8 +41,7 @@ func checkResources(r *report, m *module, schemas schemaSet) {
 			}
 			kind := map[string]string{"resource": "resource", "data": "data source"}[b.Type]
 			if node == nil {
-				r.at(b.LabelRanges[0], "%s type %q does not exist in %s %s (%s; if the modules now use it, regenerate with `make gen-schemas`)",
-					kind, typ, p.Provider, p.ProviderVersion, p.file)
+				r.at(b.LabelRanges[0], "%s type %q does not exist in %s", kind, typ, p.describe())
 				continue
 			}
 			where := typ + "." + b.Labels[1]
@@ -79,6 +78,10 @@ func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, d
 		}
 		if _, ok := node.Blocks[a.Name]; ok {
 			c.r.at(a.NameRange, "%s: %q is a block, not an argument: write `%s { ... }`", where, a.Name, a.Name)
+			continue
+		}
+		if _, ok := node.Attributes[a.Name]; ok {
+			c.r.at(a.NameRange, "%s: %q is computed by the provider (read-only) and cannot be set", where, a.Name)
 			continue
 		}
 		c.r.at(a.NameRange, "%s: unsupported argument %q%s", where, a.Name, suggest(a.Name, node.Arguments))

@@ -48,6 +48,17 @@ type providerSchema struct {
 	Resources       map[string]*schemaNode `json:"resources"`
 	DataSources     map[string]*schemaNode `json:"data_sources"`
 	file            string
+	// live is set for schemas read from a provider binary's own output
+	// (-providers-schema) rather than from a checked-in cdktf fixture.
+	live bool
+}
+
+// describe names the schema's origin for messages.
+func (p *providerSchema) describe() string {
+	if p.live {
+		return fmt.Sprintf("the %s provider's own schema (%s)", p.Provider, p.file)
+	}
+	return fmt.Sprintf("%s %s (%s; if the modules now use it, regenerate with `make gen-schemas`)", p.Provider, p.ProviderVersion, p.file)
 }
 
 // schemaSet maps a provider's local name (the type prefix before the first

@@ -43,3 +43,7 @@ resource "azurerm_servicebus_topic" "t" {
 resource "cellrouter_tenant" "not_checked" {
   anything = "goes"
 }
+
+resource "aws_sqs_queue" "computed" {
+  arn = "arn:aws:sqs:us-east-1:123456789012:x"
+}
