@@ -1,14 +1,16 @@
 // gencheck — proves that the Terraform cellgen writes is right without
 // running Terraform: it parses every .tf file with HashiCorp's HCL parser,
 // checks the canonical `terraform fmt` layout, validates every aws_* and
-// azurerm_* resource and data source against the provider schema fixtures
-// extracted from the CDK for Terraform packages (tests/gen/schemas/), checks
-// that every reference names something that exists, and that two modules
-// meant to be interchangeable declare the same interface.
+// azurerm_* resource, data source and provider block against the provider
+// schema fixtures extracted from the CDK for Terraform packages
+// (tests/gen/schemas/) — and other providers' resources against a schema
+// given with -providers-schema —, checks that every reference names
+// something that exists, and that two modules meant to be interchangeable
+// declare the same interface.
 //
 // This file owns the command line and the findings list; each check lives in
-// its own file (module.go, format.go, resources.go, providers.go, refs.go,
-// match.go).
+// its own file (module.go, format.go, resources.go, types.go, providers.go,
+// tfschema.go, refs.go, match.go).
 //
 // Usage:
 //

@@ -7,7 +7,10 @@
 //   - module.m.out: the module call exists and its source module declares
 //     the output; each module call sets only variables the module declares
 //     and every variable without a default;
-//   - var.x and local.x: declared in the module.
+//   - var.x and local.x: declared in the module;
+//   - count.index and each.* only inside a block that sets count/for_each;
+//   - provider = aws.x and providers = { aws = aws.x }: the aliased
+//     configuration is declared in the module or passed in to it.
 //
 // References are read from the syntax tree, not from Expression.Variables(),
 // so that the attribute after a computed index (aws_x.y[each.key].arn) or a
