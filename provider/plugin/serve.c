@@ -67,14 +67,20 @@ int cr_plugin_serve(const cr_serve_options *o)
     }
 
     /* Signals: block the ones that stop us in every thread to come (gRPC's
-     * included), ignore the rest of the noise. */
+     * included), ignore the rest of the noise. The stop signals get their
+     * default disposition back first: one inherited as ignored (a shell's
+     * background job ignores SIGINT) would be discarded, not queued for
+     * the signalfd. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
-    if (debug)
+    signal(SIGTERM, SIG_DFL);
+    if (debug) {
         sigaddset(&stop, SIGINT);
-    else
+        signal(SIGINT, SIG_DFL);
+    } else {
         signal(SIGINT, SIG_IGN);
+    }
     signal(SIGPIPE, SIG_IGN);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
