@@ -133,6 +133,11 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_close(&h, "}");
     cg_hcl_blank(&h);
 
+    /* The region comes from the provider the caller passes; `location` says
+     * which one the caller meant, and a mismatch stops the plan. */
+    cg_hcl_empty_block(&h, "data \"aws_region\" \"current\"");
+    cg_hcl_blank(&h);
+
     /* ---- storage: the event table and its stream */
     cg_hcl_comment(&h, "Events land in a DynamoDB table; its stream feeds the forwarder.");
     cg_hcl_open(&h, "resource \"aws_dynamodb_table\" \"events\"");
@@ -160,6 +165,13 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "server_side_encryption");
     cg_hcl_attr(&h, "enabled", "true");
+    cg_hcl_close(&h, "}");
+    cg_hcl_blank(&h);
+    cg_hcl_open(&h, "lifecycle");
+    cg_hcl_open(&h, "precondition");
+    cg_hcl_attr(&h, "condition", "data.aws_region.current.name == var.location");
+    cg_hcl_attr(&h, "error_message", "\"The AWS provider passed to this cell is configured for another region than var.location.\"");
+    cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     cg_hcl_blank(&h);

@@ -56,7 +56,7 @@ static const variable variables[] = {
       { { "can(regex(\"" NAME_RE(38) "\", var.cell_id))",
           "cell_id must be 2-40 characters: a lowercase letter, then lowercase letters, digits or '-', not ending in '-'." } } },
     { "location", "string", NULL, NULL, NULL, "`string`",
-      "AWS region or Azure location of the cell (us-east-1, eastus). On AWS the region comes from the provider configuration; this value is recorded in tags.", NULL,
+      "AWS region or Azure location of the cell (us-east-1, eastus). On AWS the region comes from the provider configuration and must equal this value.", NULL,
       { { "can(regex(\"^[a-z0-9-]{2,32}$\", var.location))",
           "location must be a region or location name such as us-east-1 or eastus." } } },
     { "table_name", "string", NULL, NULL, NULL, "`string`",
@@ -264,7 +264,7 @@ static const char *readme_mapping =
     "| `consumers[*].handler` | Lambda `handler` | app setting `CONSUMER_<NAME>_HANDLER` (triggers are declared in code on Azure) |\n"
     "| `runtime.memory_mb` | Lambda `memory_size` | not settable per function on the Consumption plan (fixed 1.5 GB) |\n"
     "| `package_uri` | `s3://bucket/key` | `https://` URL in `WEBSITE_RUN_FROM_PACKAGE` |\n"
-    "| `location` | tags only (the provider configuration sets the region) | resource group location |\n\n"
+    "| `location` | must equal the region of the provider passed in (a precondition stops the plan otherwise); tags | resource group location |\n\n"
     "## Where the clouds differ\n\n"
     "- **Dead-lettering on expiry.** SQS deletes a message whose retention ends; Service Bus can\n"
     "  dead-letter it instead. The Azure module turns that off (`dead_lettering_on_message_expiration\n"

@@ -22,7 +22,7 @@ variable "cell_id" {
 }
 
 variable "location" {
-  description = "AWS region or Azure location of the cell (us-east-1, eastus). On AWS the region comes from the provider configuration; this value is recorded in tags."
+  description = "AWS region or Azure location of the cell (us-east-1, eastus). On AWS the region comes from the provider configuration and must equal this value."
   type        = string
 
   validation {

@@ -13,6 +13,8 @@ locals {
   package_key    = regex("^s3://([^/]+)/(.+)$", var.package_uri)[1]
 }
 
+data "aws_region" "current" {}
+
 # Events land in a DynamoDB table; its stream feeds the forwarder.
 resource "aws_dynamodb_table" "events" {
   name             = "${local.prefix}-${var.table_name}"
@@ -39,6 +41,13 @@ resource "aws_dynamodb_table" "events" {
 
   server_side_encryption {
     enabled = true
+  }
+
+  lifecycle {
+    precondition {
+      condition     = data.aws_region.current.name == var.location
+      error_message = "The AWS provider passed to this cell is configured for another region than var.location."
+    }
   }
 }
 
