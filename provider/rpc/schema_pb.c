@@ -45,9 +45,13 @@ static bool valid_name(const char *s)
 static void schema_error(cr_diags *diags, const char *where, const char *name,
                          const char *what)
 {
-    cr_diags_error(diags, NULL, "Invalid provider schema",
-                   "%s \"%s\": %s. This is a bug in the provider.",
-                   where, name ? name : "", what);
+    if (name != NULL && *name != '\0')
+        cr_diags_error(diags, NULL, "Invalid provider schema",
+                       "%s, \"%s\": %s. This is a bug in the provider.",
+                       where, name, what);
+    else
+        cr_diags_error(diags, NULL, "Invalid provider schema",
+                       "%s: %s. This is a bug in the provider.", where, what);
 }
 
 static Tfplugin6__Schema__Block *block_to_pb(const cr_schema *s,
@@ -260,19 +264,19 @@ static Tfplugin6__Schema *schema_to_pb(const cr_schema *s, const char *where,
         return NULL;
     if (s->version < 0)
         schema_error(diags, where, "", "the schema version must be >= 0");
-    /* The implied type is what every value of this schema is decoded
-     * against: building it now proves it can be built, and warms the
-     * cache before the first resource call. */
-    if (cr_schema_type(s) == NULL) {
-        protobuf_c_message_free_unpacked(&ps->base, NULL);
-        return NULL;
-    }
     ps->version = s->version;
     ps->block = block_to_pb(s, where, diags);
     if (ps->block == NULL) {
         protobuf_c_message_free_unpacked(&ps->base, NULL);
         return NULL;
     }
+    /* The implied type is what every value of this schema is decoded
+     * against: building it now proves it can be built, and warms the
+     * cache before the first resource call. It fails on an invalid
+     * nesting mode (reported above) or when out of memory. */
+    if (cr_schema_type(s) == NULL && !cr_diags_has_error(diags))
+        schema_error(diags, where, "",
+                     "its value type could not be built (out of memory?)");
     return ps;
 }
 
