@@ -14,10 +14,19 @@
  * ConfigureProvider, consulted by every resource call. Opaque here. */
 typedef struct cr_rpc_provider cr_rpc_provider;
 
+/* NULL only when out of memory. Nothing is opened until ConfigureProvider;
+ * the GetProviderSchema response is built by the first call that asks. */
 cr_rpc_provider *cr_rpc_provider_new(void);
+/* Closes the routing-map store(s) and frees the cached schema response.
+ * Only once no call is in flight (after the server has stopped). */
 void cr_rpc_provider_free(cr_rpc_provider *p);
 
-/* The tfplugin6.Provider methods; pass the provider as the server ctx. */
+/* The tfplugin6.Provider methods; pass the provider as the server ctx.
+ * Handlers may run concurrently on any threads. Methods not in the table
+ * (GetResourceIdentitySchemas, MoveResourceState, the ephemeral, list,
+ * state-store and action families, CallFunction) are left to the server's
+ * UNIMPLEMENTED, which Terraform reads as "not supported". The table is
+ * static: the returned pointer is valid for the life of the process. */
 const cr_method *cr_rpc_methods(size_t *count);
 
 #endif
