@@ -5,7 +5,7 @@
 #
 #   BUILD=build bash tests/e2e/run.sh [TEST...]     (make test-e2e runs all)
 #
-# Each test runs in its own directory under $BUILD/e2e/<test>/ with its own
+# Each test runs in its own directory under $BUILD/e2e/run.*/<test>/ with its own
 # map and state; its full transcript is in <test>/log and is printed when
 # the test fails. Any sanitizer report in the provider's stderr fails the
 # test that produced it. TFCORE_VALGRIND=1 adds one scenario with the
@@ -18,12 +18,13 @@ case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
 TFCORE=$B/tfcore
 PROVIDER=$B/terraform-provider-cellrouter
 CELLCTL=$B/cellctl
-WORK=$B/e2e
+# A directory per run: several runs (make test, make test-asan) may share
+# a build tree. Removed when everything passed, kept for inspection if not.
+mkdir -p "$B/e2e"
+WORK=$(mktemp -d "$B/e2e/run.XXXXXX")
 for f in "$TFCORE" "$PROVIDER" "$CELLCTL"; do
   [ -x "$f" ] || { echo "e2e: $f is missing (make $BUILD/tfcore and the provider first)"; exit 1; }
 done
-rm -rf "$WORK"
-mkdir -p "$WORK"
 export TFCORE_PROVIDER=$PROVIDER
 # Under ASan: report leaks, and make every report visible in stderr.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -472,7 +473,7 @@ t_valgrind() {
   command -v valgrind >/dev/null || fail "valgrind is not installed"
   cat >"$T/provider-vg" <<EOF
 #!/bin/sh
-exec valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
   --show-leak-kinds=definite --track-fds=no --log-file="$T/vg.%p.log" "$PROVIDER" "\$@"
 EOF
   chmod +x "$T/provider-vg"
@@ -491,6 +492,8 @@ EOF
   [ "$logs" -ge 3 ] || fail "expected a valgrind log per provider process, found $logs"
   for f in "$T"/vg.*.log; do
     echo "--- $f"; cat "$f"
+    # A process killed before exiting has no summary: that fails too.
+    grep -q "ERROR SUMMARY: 0 errors" "$f" || fail "valgrind reports errors (or no summary) in $f"
     if grep -qE "Invalid (read|write)|uninitialised|definitely lost: [1-9]|Mismatched free|Invalid free" "$f"; then
       fail "valgrind reports errors in $f"
     fi
@@ -530,5 +533,6 @@ for name in $TESTS; do
     tail -n 60 "$T/log" | sed 's/^/      /'
   fi
 done
+[ $failed -eq 0 ] && [ "${E2E_KEEP:-0}" != 1 ] && rm -rf "$WORK"
 echo "e2e: $passed passed, $failed failed${failures:+ (failed:$failures)}"
 [ $failed -eq 0 ]
