@@ -614,23 +614,23 @@ static void report_exists(cr_provider_state *p, const char *tid,
 {
     cr_entry *cur = NULL;
     cr_store_err err;
-    char where[600] = "";
+    char where[700] = "";
 
     memset(&err, 0, sizeof err);
     if (cr_store_get(p->store, tid, &cur, &err) == CR_STORE_OK && cur)
-        snprintf(where, sizeof where, " It is on cell %s (%s).",
-                 cur->cell_id, cur->endpoint);
+        snprintf(where, sizeof where, "The entry is on cell %s (%s), "
+                 "version %lld. ", cur->cell_id, cur->endpoint,
+                 (long long)cur->version);
     cr_entry_free(cur);
     char summary[600];
     snprintf(summary, sizeof summary,
              "Tenant %s is already in the routing map", tid);
     cr_diags_error(d, NULL, summary,
-                   "Tenant %s is already in the routing map.%s Terraform "
-                   "does not take over entries it did not create. To manage "
-                   "it with Terraform, import it:\n\n"
+                   "%sTerraform does not take over entries it did not "
+                   "create. To manage it with Terraform, import it:\n\n"
                    "  terraform import cellrouter_tenant.<name> %s\n\n"
                    "or remove it from the map first (cellctl delete %s).",
-                   tid, where, tid, tid);
+                   where, tid, tid);
 }
 
 static void apply_write(cr_provider_state *p, const cr_apply_req *req,
