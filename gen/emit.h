@@ -40,9 +40,9 @@ typedef struct cg_gen_opts {
  * when the directories cannot be related (see cg_relpath). */
 int cg_generate(const cg_spec *s, const cg_gen_opts *o, cg_fileset *out, char **err);
 
-/* Lexical relative path from directory `from` to `to` (both relative to the
- * working directory or both absolute; "." and ".." resolved lexically).
- * malloc'd, or NULL when from climbs above its root with "..". */
+/* Lexical relative path from directory `from` to `to` (each absolute or
+ * relative to the working directory; "." and ".." resolved lexically).
+ * malloc'd, or NULL when a path climbs above "/" or is too deep. */
 char *cg_relpath(const char *from, const char *to);
 
 /* ---- shared by the emitters -------------------------------------------- */

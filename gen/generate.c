@@ -48,14 +48,15 @@ static int components(char *buf, char **parts, int max)
 
 char *cg_relpath(const char *from, const char *to)
 {
-    enum { MAXP = 128 };
-    char cwd[4096] = "";
-    /* Relate both to one base: if either is absolute, make both absolute. */
-    bool abs = from[0] == '/' || to[0] == '/';
-    if (abs && (from[0] != '/' || to[0] != '/') && !getcwd(cwd, sizeof cwd)) return NULL;
-    char *a = from[0] == '/' || !abs ? cg_xstrdup(from) : cg_xasprintf("%s/%s", cwd, from);
-    char *b = to[0] == '/' || !abs ? cg_xstrdup(to) : cg_xasprintf("%s/%s", cwd, to);
-    char *pa[MAXP], *pb[MAXP];
+    enum { MAXP = 256 };
+    /* Both made absolute against the working directory, so "../x" and
+     * "/abs" mix freely; symlinks are not resolved, which keeps the result
+     * a function of the arguments alone (deterministic output). */
+    char cwd[4096] = "/";
+    if ((from[0] != '/' || to[0] != '/') && !getcwd(cwd, sizeof cwd)) return NULL;
+    char *a = from[0] == '/' ? cg_xstrdup(from) : cg_xasprintf("%s/%s", cwd, from);
+    char *b = to[0] == '/' ? cg_xstrdup(to) : cg_xasprintf("%s/%s", cwd, to);
+    char **pa = cg_xmalloc(MAXP * sizeof *pa), **pb = cg_xmalloc(MAXP * sizeof *pb);
     int na = components(a, pa, MAXP), nb = components(b, pb, MAXP);
     char *res = NULL;
     if (na >= 0 && nb >= 0) {
@@ -70,6 +71,8 @@ char *cg_relpath(const char *from, const char *to)
         if (!r.len) cg_buf_putc(&r, '.');
         res = cg_buf_steal(&r);
     }
+    free(pa);
+    free(pb);
     free(a);
     free(b);
     return res;
