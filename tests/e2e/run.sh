@@ -221,6 +221,15 @@ t_drift_set() {
   [ "$(field acme .version)" -gt "$v0" ] || fail "version did not increase"
   tf plan -detailed-exitcode
   expect_rc 0
+  # A label changed by hand is drift too, shown element by element.
+  cellctl set acme --cell cell-1 --endpoint https://cell-1.example.com --label tier=silver --label team=core
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_matches '~ "tier" = "silver" -> "gold"'
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(field acme .labels.tier)" gold "label restored"
 }
 
 t_drift_delete() {

@@ -69,7 +69,11 @@ func hclString(s string) string {
 }
 
 // renderValue prints v at the given indentation (for multi-line values).
-func renderValue(v cty.Value, indent int) string {
+func renderValue(v cty.Value, indent int) string { return renderValueSym(v, indent, " ") }
+
+// renderValueSym prints v; elements of a collection carry sym ("+" inside
+// a created object, "-" inside a destroyed one), as Terraform shows them.
+func renderValueSym(v cty.Value, indent int, sym string) string {
 	switch {
 	case !v.IsKnown():
 		return "(known after apply)"
@@ -113,7 +117,7 @@ func renderValue(v cty.Value, indent int) string {
 			if ty.IsObjectType() {
 				name = k
 			}
-			fmt.Fprintf(&b, "%s    %-*s = %s\n", pad, width, name, renderValue(vals[k], indent+4))
+			fmt.Fprintf(&b, "%s  %s %-*s = %s\n", pad, sym, width, name, renderValueSym(vals[k], indent+4, sym))
 		}
 		b.WriteString(pad + "}")
 		return b.String()
@@ -125,7 +129,7 @@ func renderValue(v cty.Value, indent int) string {
 		b.WriteString("[\n")
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			fmt.Fprintf(&b, "%s    %s,\n", pad, renderValue(e, indent+4))
+			fmt.Fprintf(&b, "%s  %s %s,\n", pad, sym, renderValueSym(e, indent+4, sym))
 		}
 		b.WriteString(pad + "]")
 		return b.String()
@@ -169,11 +173,11 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 		if a, ok := b.Attributes[n]; ok {
 			sensitive = a.Sensitive
 		}
-		show := func(v cty.Value) string {
+		show := func(v cty.Value, sym string) string {
 			if sensitive && v.IsKnown() && !v.IsNull() {
 				return "(sensitive value)"
 			}
-			return renderValue(v, 8)
+			return renderValueSym(v, 8, sym)
 		}
 		note := ""
 		if forces[n] {
@@ -184,28 +188,30 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 			if av.IsNull() {
 				continue
 			}
-			lines = append(lines, line{"+", n, show(av), note})
+			lines = append(lines, line{"+", n, show(av, "+"), note})
 		case act == Delete || act == Gone:
 			if bv.IsNull() {
 				continue
 			}
-			lines = append(lines, line{"-", n, show(bv) + " -> null", ""})
+			lines = append(lines, line{"-", n, show(bv, "-") + " -> null", ""})
 		default:
 			switch {
 			case av.RawEquals(bv):
 				if n == "id" || n == "name" {
 					if !av.IsNull() {
-						lines = append(lines, line{" ", n, show(av), ""})
+						lines = append(lines, line{" ", n, show(av, " "), ""})
 					}
 				} else if !av.IsNull() {
 					hidden++
 				}
 			case bv.IsNull():
-				lines = append(lines, line{"+", n, show(av), note})
+				lines = append(lines, line{"+", n, show(av, "+"), note})
 			case av.IsNull():
-				lines = append(lines, line{"-", n, show(bv) + " -> null", note})
+				lines = append(lines, line{"-", n, show(bv, "-") + " -> null", note})
+			case !sensitive && av.IsKnown() && bv.IsKnown() && av.Type().IsMapType() && bv.Type().IsMapType():
+				lines = append(lines, line{"~", n, renderMapDiff(bv, av, 8), note})
 			default:
-				lines = append(lines, line{"~", n, show(bv) + " -> " + show(av), note})
+				lines = append(lines, line{"~", n, show(bv, " ") + " -> " + show(av, " "), note})
 			}
 		}
 	}
@@ -226,6 +232,51 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 		fmt.Fprintf(w, "        # (%d unchanged %s hidden)\n", hidden, noun)
 	}
 	fmt.Fprintf(w, "    }\n\n")
+}
+
+// renderMapDiff shows a changed map element by element.
+func renderMapDiff(before, after cty.Value, indent int) string {
+	pad := strings.Repeat(" ", indent)
+	keys := map[string]bool{}
+	for _, m := range []cty.Value{before, after} {
+		for it := m.ElementIterator(); it.Next(); {
+			k, _ := it.Element()
+			keys[k.AsString()] = true
+		}
+	}
+	width := 0
+	for k := range keys {
+		if len(hclString(k)) > width {
+			width = len(hclString(k))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	unchanged := 0
+	for _, k := range sortedKeys(keys) {
+		kv := cty.StringVal(k)
+		bh, ah := before.HasIndex(kv).True(), after.HasIndex(kv).True()
+		switch {
+		case bh && ah && before.Index(kv).RawEquals(after.Index(kv)):
+			unchanged++
+		case bh && ah:
+			fmt.Fprintf(&b, "%s  ~ %-*s = %s -> %s\n", pad, width, hclString(k),
+				renderValue(before.Index(kv), indent+4), renderValue(after.Index(kv), indent+4))
+		case ah:
+			fmt.Fprintf(&b, "%s  + %-*s = %s\n", pad, width, hclString(k), renderValueSym(after.Index(kv), indent+4, "+"))
+		default:
+			fmt.Fprintf(&b, "%s  - %-*s = %s -> null\n", pad, width, hclString(k), renderValueSym(before.Index(kv), indent+4, "-"))
+		}
+	}
+	if unchanged > 0 {
+		noun := "elements"
+		if unchanged == 1 {
+			noun = "element"
+		}
+		fmt.Fprintf(&b, "%s    # (%d unchanged %s hidden)\n", pad, unchanged, noun)
+	}
+	b.WriteString(pad + "}")
+	return b.String()
 }
 
 const planLegend = `Terraform used the selected providers to generate the following execution
