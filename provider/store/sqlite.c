@@ -33,6 +33,7 @@
  * SQLITE_DBCONFIG_DEFENSIVE keep a crafted schema from calling functions
  * with side effects or corrupting the file through us.
  */
+#include "common/log.h"
 #include "store/backend.h"
 #include "store/store.h"
 
@@ -474,14 +475,16 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
         goto done;
 
     if (expect == CR_VERSION_ABSENT && cur > 0) {
-        err->actual_version = cur;
+        if (err)
+            err->actual_version = cur;
         rc = cr_store_err_set(err, CR_STORE_EXISTS,
             "tenant \"%s\" already has an entry in the routing map "
             "(version %lld)", printable(in->tenant_id, buf), (long long)cur);
         goto done;
     }
     if (expect > 0 && cur != expect) {
-        err->actual_version = cur;
+        if (err)
+            err->actual_version = cur;
         if (cur == 0)
             rc = cr_store_err_set(err, CR_STORE_CONFLICT,
                 "the entry for tenant \"%s\" was deleted by someone else "
@@ -542,8 +545,13 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
         rc = sq_fail(s, err, src, "committing a write");
 
 done:
-    if (rc != CR_STORE_OK)
+    if (rc != CR_STORE_OK) {
         rollback(s);
+        cr_log(rc == CR_STORE_IO || rc == CR_STORE_NOMEM ? CR_LOG_WARN
+                                                         : CR_LOG_DEBUG,
+               "store", "put tenant %s refused: %s", in->tenant_id,
+               err ? err->msg : cr_store_rc_name(rc));
+    }
     pthread_mutex_unlock(&s->mu);
     free(labels);
     if (rc != CR_STORE_OK) {
@@ -551,6 +559,8 @@ done:
         cr_entry_free(out);
         return rc;
     }
+    cr_log_debug("store", "put tenant %s (expected %lld): version %lld",
+                 in->tenant_id, (long long)expect, (long long)next);
     if (out) {
         out->version = next;
         out->updated_at = stamp;
@@ -598,7 +608,8 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
         goto done;
     }
     if (expect > 0 && cur != expect) {
-        err->actual_version = cur;
+        if (err)
+            err->actual_version = cur;
         rc = cr_store_err_set(err, CR_STORE_CONFLICT,
             "the entry for tenant \"%s\" was changed by someone else: "
             "expected version %lld, found %lld", printable(tenant_id, buf),
@@ -622,8 +633,17 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
     if ((src = step_done(s->stmt[ST_COMMIT])) != SQLITE_OK)
         rc = sq_fail(s, err, src, "committing a delete");
 done:
-    if (rc != CR_STORE_OK)
+    if (rc != CR_STORE_OK) {
         rollback(s);
+        cr_log(rc == CR_STORE_IO || rc == CR_STORE_NOMEM ? CR_LOG_WARN
+                                                         : CR_LOG_DEBUG,
+               "store", "delete tenant %s refused: %s",
+               printable(tenant_id, buf),
+               err ? err->msg : cr_store_rc_name(rc));
+    } else {
+        cr_log_debug("store", "deleted tenant %s (version %lld)", tenant_id,
+                     (long long)cur);
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -860,9 +880,14 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
             goto fail;
         }
     }
+    cr_log_debug("store", "opened routing map %s (SQLite %s, WAL, "
+                 "synchronous=FULL, schema %d)", s->path, sqlite3_libversion(),
+                 CR_SQLITE_SCHEMA_VERSION);
     *out = &s->base;
     return CR_STORE_OK;
 fail:
+    cr_log_warn("store", "cannot open routing map %s: %s", s->path,
+                err ? err->msg : cr_store_rc_name(rc));
     sq_close(&s->base);
     return rc;
 }

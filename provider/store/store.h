@@ -85,14 +85,28 @@ typedef struct cr_store_ops {
      * version equals `expect` (CR_VERSION_ABSENT: must not exist,
      * CR_VERSION_ANY: whatever it is). The store assigns version = old + 1
      * (1 on create) and updated_at = now; *written (if non-NULL) receives
-     * the entry as stored. */
+     * the entry as stored.
+     * Outcomes: EXISTS (expect ABSENT, entry present; err->actual_version
+     * = its version); CONFLICT (expect N >= 1 and the entry is at another
+     * version, err->actual_version = it, or was deleted, actual_version =
+     * 0); INVALID (entry fails cr_entry_check, or expect < -1). put never
+     * returns NOT_FOUND.
+     * Versions never repeat for a tenant: an entry re-created after a
+     * delete continues after the deleted entry's last version (its first
+     * version is 1 only if the tenant never had an entry), so a writer
+     * holding a version of the old entry gets CONFLICT, never overwrites. */
     cr_store_rc (*put)(cr_store *s, const cr_entry *in, int64_t expect,
                        cr_entry **written, cr_store_err *err);
     /* Deletes if the current version equals `expect` (or CR_VERSION_ANY).
-     * NOT_FOUND when there is nothing to delete. */
+     * NOT_FOUND when there is nothing to delete (whatever `expect` was);
+     * CONFLICT with err->actual_version when the version differs; INVALID
+     * for expect 0 (ABSENT) or < -1. */
     cr_store_rc (*del)(cr_store *s, const char *tenant_id, int64_t expect,
                        cr_store_err *err);
-    /* Every entry whose tenant id starts with `prefix` ("" = all), sorted. */
+    /* Every entry whose tenant id starts with `prefix` ("" or NULL = all),
+     * sorted by tenant id (byte order). A stored entry that is invalid
+     * makes the whole call INVALID, naming the tenant; *out is then empty.
+     * get does the same for its one entry. */
     cr_store_rc (*list)(cr_store *s, const char *prefix, cr_entry_list *out,
                         cr_store_err *err);
     void (*close)(cr_store *s);

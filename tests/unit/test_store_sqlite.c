@@ -622,6 +622,38 @@ static void test_corrupt_rows(void **state)
     cr_store_close(s);
 }
 
+/* Another process holds the write lock for longer than the busy timeout:
+ * readers still see the last committed map (WAL), the writer gets a clear
+ * I/O error instead of hanging, and nothing is half-written. */
+static void test_locked_by_other_writer(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *e = mk("acme", "cell-a", "https://a.example.com");
+    put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE entries SET "
+                                      "cell_id = 'held' WHERE tenant_id = "
+                                      "'acme'", NULL, NULL, NULL), SQLITE_OK);
+    cr_entry *got = NULL;
+    assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
+    assert_string_equal(got->cell_id, "cell-a");
+    cr_entry_free(got);
+
+    free(e->cell_id);
+    e->cell_id = strdup("cell-b");
+    assert_int_equal(cr_store_put(f->s, e, 1, NULL, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "locked by another writer"));
+
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    put_ok(f->s, e, 1, 2);
+    cr_entry_free(e);
+}
+
 /* ---- a writer killed mid-flight ---------------------------------------- */
 
 #define KILL_TENANTS 7
@@ -752,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uri_like_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_by_other_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_during_write, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
