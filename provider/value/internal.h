@@ -23,6 +23,9 @@
  * text is not a finite decimal number (or its exponent is absurd); *oom is
  * set when the failure was memory. */
 char *cr_num_canonical(const char *text, size_t len, int *oom);
+/* The plain decimal spelling of canonical text (no exponent), as go-cty
+ * writes numbers on the wire; malloc'd, NULL on ENOMEM. */
+char *cr_num_plain(const char *text);
 /* Canonical text of the exact value of a finite double; NULL on ENOMEM. */
 char *cr_num_from_double(double d);
 /* Fills the fast paths (is_int/i, f) of a number value from its text. */

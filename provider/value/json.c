@@ -440,31 +440,52 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
         jwrong(d, "map", j);
         return NULL;
     }
-    cr_value *m = cr_value_collection(t);
-    if (!m) {
+    /* Collected then sorted once: inserting keys one by one into the
+     * sorted map would be quadratic on a large hostile document. */
+    size_t n = json_object_size(j), i = 0;
+    char **keys = calloc(n ? n : 1, sizeof *keys);
+    cr_value **vals = calloc(n ? n : 1, sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
         joom(d);
         return NULL;
     }
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)(uintptr_t)j, key, val) {
-        if (!key_ok(d, key) || cr_path_push_key(&d->path, key) < 0) {
-            if (!d->failed)
-                joom(d);
+        if (i == n || !key_ok(d, key))
+            break;
+        if (cr_path_push_key(&d->path, key) < 0) {
+            joom(d);
             break;
         }
-        cr_value *ev = jdecode(d, val, t->elem, depth + 1);
+        vals[i] = jdecode(d, val, t->elem, depth + 1);
         cr_path_pop(&d->path);
-        if (!ev || cr_value_map_put(m, key, ev) < 0) {
-            if (!d->failed)
-                joom(d);
+        if (!vals[i])
+            break;
+        if (!(keys[i] = strdup(key))) {
+            cr_value_free(vals[i]);
+            joom(d);
             break;
         }
+        i++;
     }
     if (d->failed) {
-        cr_value_free(m);
+        for (size_t k = 0; k < i; k++) {
+            free(keys[k]);
+            cr_value_free(vals[k]);
+        }
+        free(keys);
+        free(vals);
         return NULL;
     }
+    /* jansson already refused duplicate keys, so only ENOMEM can fail. */
+    char *dup = NULL;
+    cr_value *m = cr_value_map_adopt(t, keys, vals, i, &dup);
+    free(dup);
+    if (!m)
+        joom(d);
     return m;
 }
 
@@ -641,7 +662,14 @@ static int jencode(jout *o, const cr_value *v, const cr_type *t)
     case CR_NUMBER:
         if (cr_num_is_inf(v))
             return -1;      /* cty cannot write infinity as JSON either */
-        rw_put(o, v->u.num.text, strlen(v->u.num.text));
+        {
+            /* Plain decimal, as go-cty's JSON marshaller writes. */
+            char *plain = cr_num_plain(v->u.num.text);
+            if (!plain)
+                return -1;
+            rw_put(o, plain, strlen(plain));
+            free(plain);
+        }
         return 0;
     case CR_BOOL:
         rw_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);

@@ -798,7 +798,13 @@ static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
             return msgpack_pack_int64(pk, v->u.num.i) ? -1 : 0;
         if (cr_num_exact_double(v, &f))
             return msgpack_pack_double(pk, f) ? -1 : 0;
-        return pack_str(pk, v->u.num.text, strlen(v->u.num.text));
+        /* go-cty spells these in plain decimal, never with an exponent. */
+        char *plain = cr_num_plain(v->u.num.text);
+        if (!plain)
+            return -1;
+        int rc = pack_str(pk, plain, strlen(plain));
+        free(plain);
+        return rc;
     }
     case CR_LIST: case CR_SET: case CR_TUPLE:
         if (msgpack_pack_array(pk, v->u.coll.len))

@@ -146,6 +146,55 @@ bad:
     return NULL;
 }
 
+char *cr_num_plain(const char *text)
+{
+    const char *e = strchr(text, 'e');
+    if (!e)
+        return strdup(text);
+    /* Canonical scientific form: [-]d[.ddd]e±X. */
+    bool neg = text[0] == '-';
+    const char *m = text + neg;
+    char *dig = malloc(strlen(text) + 1);
+    if (!dig)
+        return NULL;
+    size_t n = 0;
+    for (const char *p = m; p < e; p++)
+        if (*p != '.')
+            dig[n++] = *p;
+    long x = strtol(e + 1, NULL, 10);         /* bounded by NUM_MAX_EXP */
+    long point = x + 1;                        /* digits before the point */
+    size_t cap = n + (size_t)labs(x) + 4;
+    char *s = malloc(cap), *p = s;
+    if (!s) {
+        free(dig);
+        return NULL;
+    }
+    if (neg)
+        *p++ = '-';
+    if (point >= (long)n) {
+        memcpy(p, dig, n);
+        p += n;
+        memset(p, '0', (size_t)(point - (long)n));
+        p += point - (long)n;
+    } else if (point > 0) {
+        memcpy(p, dig, (size_t)point);
+        p += point;
+        *p++ = '.';
+        memcpy(p, dig + point, n - (size_t)point);
+        p += n - (size_t)point;
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        memset(p, '0', (size_t)-point);
+        p += -point;
+        memcpy(p, dig, n);
+        p += n;
+    }
+    *p = '\0';
+    free(dig);
+    return s;
+}
+
 char *cr_num_from_double(double d)
 {
     /* glibc prints the exact binary value for any precision; 767 significant

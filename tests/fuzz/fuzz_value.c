@@ -16,25 +16,7 @@
 
 #include "value/value.h"
 
-static const cr_type t_map_str = { .kind = CR_TYPE_MAP, .elem = &cr_type_string };
-static const cr_type t_set_num = { .kind = CR_TYPE_SET, .elem = &cr_type_number };
-static const cr_type t_list_dyn = { .kind = CR_TYPE_LIST, .elem = &cr_type_dynamic };
-static const cr_type_attr tup_attrs[] = {
-    { .type = &cr_type_bool }, { .type = &t_set_num },
-};
-static const cr_type t_tuple = { .kind = CR_TYPE_TUPLE, .nattrs = 2,
-                                 .attrs = tup_attrs };
-static const cr_type_attr obj_attrs[] = {
-    { "a", &cr_type_string }, { "b", &t_map_str }, { "c", &cr_type_number },
-    { "d", &t_list_dyn }, { "e", &t_tuple },
-};
-static const cr_type t_obj = { .kind = CR_TYPE_OBJECT, .nattrs = 5,
-                               .attrs = obj_attrs };
-static const cr_type *const types[] = {
-    &cr_type_string, &cr_type_number, &cr_type_bool, &cr_type_dynamic,
-    &t_map_str, &t_set_num, &t_list_dyn, &t_tuple, &t_obj,
-};
-#define NTYPES (sizeof types / sizeof types[0])
+#include "fuzz_types.h"
 
 static void check(int ok)
 {
@@ -111,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     uint8_t sel = data[0];
-    const cr_type *t = types[(sel >> 2) % NTYPES];
+    const cr_type *t = fuzz_types[(sel >> 2) % FUZZ_NTYPES];
     switch (sel & 3) {
     case 0: case 1: fuzz_msgpack(data + 1, size - 1, t); break;
     case 2: fuzz_json(data + 1, size - 1, t); break;

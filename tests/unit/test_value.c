@@ -263,6 +263,12 @@ static void test_numbers_text(void **s)
     assert_false(cr_value_equal(v, tenth));
     cr_value_free(v);
     cr_value_free(tenth);
+    /* Scientific canonical text goes out in go-cty's plain spelling. */
+    v = cr_value_number("-1.25e-30");
+    assert_string_equal(v->u.num.text, "-1.25e-30");
+    enc_is(v, "d9 23 2d 30 2e 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30"
+              " 30 30 30 30 30 30 30 30 30 30 30 30 30 31 32 35");
+    cr_value_free(v);
     /* Infinities are float64 both ways. */
     check_num("cb 7f f0 00 00 00 00 00 00", "+Inf", "cb 7f f0 00 00 00 00 00 00");
     check_num("cb ff f0 00 00 00 00 00 00", "-Inf", "cb ff f0 00 00 00 00 00 00");
