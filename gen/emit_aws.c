@@ -257,8 +257,13 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_comment(&h, "Forwarder: reads the table's stream, publishes to the topic.");
     cg_hcl_open(&h, "data \"aws_iam_policy_document\" \"forwarder\"");
     statement(&h, "ReadStream",
-              "[\"dynamodb:DescribeStream\", \"dynamodb:GetRecords\", \"dynamodb:GetShardIterator\", \"dynamodb:ListStreams\"]",
+              "[\"dynamodb:DescribeStream\", \"dynamodb:GetRecords\", \"dynamodb:GetShardIterator\"]",
               "[aws_dynamodb_table.events.stream_arn]");
+    cg_hcl_blank(&h);
+    /* ListStreams is an account-level action: IAM accepts no narrower
+     * resource for it, and it reveals only stream ARNs. */
+    cg_hcl_comment(&h, "ListStreams takes no resource narrower than \"*\" (it only lists stream ARNs).");
+    statement(&h, "ListStreams", "[\"dynamodb:ListStreams\"]", "[\"*\"]");
     cg_hcl_blank(&h);
     statement(&h, "Publish", "[\"sns:Publish\"]", "[aws_sns_topic.events.arn]");
     cg_hcl_blank(&h);

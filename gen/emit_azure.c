@@ -9,6 +9,20 @@
  */
 #include "emit.h"
 
+#include <stdlib.h>
+
+/* An HCL expression turning the whole number of seconds `n` (an
+ * expression) into "P[nD][T[nH][nM][nS]]" with zero parts left out. */
+static char *iso_duration(const char *n)
+{
+    return cg_xasprintf(
+        "\"P${floor(%1$s / 86400) > 0 ? \"${floor(%1$s / 86400)}D\" : \"\"}"
+        "${%1$s %% 86400 > 0 ? \"T\" : \"\"}"
+        "${floor(%1$s %% 86400 / 3600) > 0 ? \"${floor(%1$s %% 86400 / 3600)}H\" : \"\"}"
+        "${floor(%1$s %% 3600 / 60) > 0 ? \"${floor(%1$s %% 3600 / 60)}M\" : \"\"}"
+        "${%1$s %% 60 > 0 ? \"${%1$s %% 60}S\" : \"\"}\"", n);
+}
+
 static void rg_loc(cg_hcl *h)
 {
     cg_hcl_attr(h, "resource_group_name", "azurerm_resource_group.cell.name");
@@ -33,6 +47,14 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
                        "the largest consumer value applies to the whole app.");
     cg_hcl_attr(&h, "max_timeout", "max([for c in values(var.consumers) : c.timeout_seconds]...)");
     cg_hcl_attr(&h, "max_batch_size", "max([for c in values(var.consumers) : c.batch_size]...)");
+    /* Service Bus reports durations in compact ISO 8601 ("PT1M", "P4D");
+     * writing them the same way keeps plans free of perpetual diffs. */
+    cg_hcl_comment(&h, "Durations in the compact ISO 8601 form Service Bus reports back (PT1M, P4D).");
+    char *lock = iso_duration("c.timeout_seconds"), *ttl = iso_duration("c.retention_seconds");
+    cg_hcl_attr(&h, "lock_durations", "{ for name, c in var.consumers : name => %s }", lock);
+    cg_hcl_attr(&h, "message_ttls", "{ for name, c in var.consumers : name => %s }", ttl);
+    free(lock);
+    free(ttl);
     cg_hcl_open_line(&h, "consumer_settings = merge(");
     cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_SUBSCRIPTION\" => name },");
     cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_HANDLER\" => c.handler },");
@@ -125,8 +147,8 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "name", "each.key");
     cg_hcl_attr(&h, "topic_id", "azurerm_servicebus_topic.events.id");
     cg_hcl_attr(&h, "max_delivery_count", "each.value.max_retries + 1");
-    cg_hcl_attr(&h, "lock_duration", "\"PT${each.value.timeout_seconds}S\"");
-    cg_hcl_attr(&h, "default_message_ttl", "\"PT${each.value.retention_seconds}S\"");
+    cg_hcl_attr(&h, "lock_duration", "local.lock_durations[each.key]");
+    cg_hcl_attr(&h, "default_message_ttl", "local.message_ttls[each.key]");
     cg_hcl_attr(&h, "dead_lettering_on_message_expiration", "false");
     cg_hcl_close(&h, "}");
     cg_hcl_blank(&h);

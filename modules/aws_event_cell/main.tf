@@ -165,8 +165,15 @@ resource "aws_lambda_permission" "ingest_api" {
 data "aws_iam_policy_document" "forwarder" {
   statement {
     sid       = "ReadStream"
-    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
     resources = [aws_dynamodb_table.events.stream_arn]
+  }
+
+  # ListStreams takes no resource narrower than "*" (it only lists stream ARNs).
+  statement {
+    sid       = "ListStreams"
+    actions   = ["dynamodb:ListStreams"]
+    resources = ["*"]
   }
 
   statement {

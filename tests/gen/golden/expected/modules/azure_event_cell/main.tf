@@ -14,6 +14,9 @@ locals {
   # the largest consumer value applies to the whole app.
   max_timeout    = max([for c in values(var.consumers) : c.timeout_seconds]...)
   max_batch_size = max([for c in values(var.consumers) : c.batch_size]...)
+  # Durations in the compact ISO 8601 form Service Bus reports back (PT1M, P4D).
+  lock_durations = { for name, c in var.consumers : name => "P${floor(c.timeout_seconds / 86400) > 0 ? "${floor(c.timeout_seconds / 86400)}D" : ""}${c.timeout_seconds % 86400 > 0 ? "T" : ""}${floor(c.timeout_seconds % 86400 / 3600) > 0 ? "${floor(c.timeout_seconds % 86400 / 3600)}H" : ""}${floor(c.timeout_seconds % 3600 / 60) > 0 ? "${floor(c.timeout_seconds % 3600 / 60)}M" : ""}${c.timeout_seconds % 60 > 0 ? "${c.timeout_seconds % 60}S" : ""}" }
+  message_ttls   = { for name, c in var.consumers : name => "P${floor(c.retention_seconds / 86400) > 0 ? "${floor(c.retention_seconds / 86400)}D" : ""}${c.retention_seconds % 86400 > 0 ? "T" : ""}${floor(c.retention_seconds % 86400 / 3600) > 0 ? "${floor(c.retention_seconds % 86400 / 3600)}H" : ""}${floor(c.retention_seconds % 3600 / 60) > 0 ? "${floor(c.retention_seconds % 3600 / 60)}M" : ""}${c.retention_seconds % 60 > 0 ? "${c.retention_seconds % 60}S" : ""}" }
   consumer_settings = merge(
     { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_SUBSCRIPTION" => name },
     { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_HANDLER" => c.handler },
@@ -98,8 +101,8 @@ resource "azurerm_servicebus_subscription" "consumer" {
   name                                 = each.key
   topic_id                             = azurerm_servicebus_topic.events.id
   max_delivery_count                   = each.value.max_retries + 1
-  lock_duration                        = "PT${each.value.timeout_seconds}S"
-  default_message_ttl                  = "PT${each.value.retention_seconds}S"
+  lock_duration                        = local.lock_durations[each.key]
+  default_message_ttl                  = local.message_ttls[each.key]
   dead_lettering_on_message_expiration = false
 }
 
