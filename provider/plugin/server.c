@@ -54,6 +54,7 @@
 /* Pending request_call()s: a new call is admitted only against one, and
  * each is re-armed as soon as it fires, so this bounds nothing but latency. */
 #define ACCEPT_SLOTS 8
+#define CR_SERVER_MAX_STREAMS 128
 #define PATH_LOG_MAX 160
 
 typedef struct cr_tag {
@@ -863,12 +864,18 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
         goto fail_early;
     }
 
-    grpc_arg args[1];
+    /* Streams per connection are bounded so a misbehaving client cannot
+     * make us hold unbounded state; Terraform uses about a dozen. Clients
+     * queue beyond the bound, as HTTP/2 intends. */
+    grpc_arg args[2];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
     args[0].value.integer = (int)s->max_message;
-    grpc_channel_args chargs = {1, args};
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_MAX_CONCURRENT_STREAMS;
+    args[1].value.integer = CR_SERVER_MAX_STREAMS;
+    grpc_channel_args chargs = {2, args};
 
     s->cq = grpc_completion_queue_create_for_next(NULL);
     s->server = grpc_server_create(&chargs, NULL);
