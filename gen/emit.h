@@ -62,8 +62,8 @@ char *cg_emit_versions(const cg_gen_opts *o, cg_cloud cloud);
 char *cg_emit_aws_main(const cg_gen_opts *o);
 char *cg_emit_azure_main(const cg_gen_opts *o);
 
-/* The root configuration: versions.tf, providers.tf, main.tf, tenants.tf,
- * outputs.tf under o->out_dir. */
+/* The root configuration: README.md, versions.tf, providers.tf, main.tf,
+ * tenants.tf, outputs.tf under o->out_dir. */
 void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out);
 
 #endif

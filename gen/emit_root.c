@@ -247,8 +247,52 @@ static char *outputs_tf(const cg_gen_opts *o)
     return cg_hcl_finish(&h);
 }
 
+/* A README for whoever opens the directory: what is here, the cells with
+ * their tenant counts (not the tenants themselves: there may be 100,000),
+ * and how to apply and regenerate. */
+static char *readme(const cg_spec *s, const cg_gen_opts *o, const char *module_rel)
+{
+    size_t *primary = cg_xcalloc(s->ncells, sizeof *primary);
+    size_t *standby = cg_xcalloc(s->ncells, sizeof *standby);
+    for (size_t i = 0; i < s->ntenants; i++) {
+        primary[s->tenants[i].cell]++;
+        if (s->tenants[i].standby >= 0) standby[s->tenants[i].standby]++;
+    }
+    cg_buf b = {0};
+    cg_emit_md_header(&b, o);
+    cg_buf_printf(&b, "# %s: cells and tenant placement\n\n", s->system);
+    cg_buf_printf(&b,
+        "The root configuration for the `%s` system, generated from `%s`: one module\n"
+        "instance per cell (`%s/aws_event_cell` or `%s/azure_event_cell`) and one\n"
+        "`cellrouter_tenant` per tenant, whose endpoint is its cell's `ingest_url`.\n\n",
+        s->system, o->spec_name, module_rel, module_rel);
+    cg_buf_puts(&b, "| Cell | Cloud | Region / location | Module | Tenants (primary) | Tenants (standby) |\n"
+                    "|------|-------|-------------------|--------|------------------:|------------------:|\n");
+    for (size_t i = 0; i < s->ncells; i++) {
+        const cg_cell *c = &s->cells[i];
+        char *name = ident(c->id);
+        cg_buf_printf(&b, "| `%s` | %s | %s | `module.%s` | %zu | %zu |\n", c->id,
+                      c->cloud == CG_AWS ? "AWS" : "Azure", c->region, name, primary[i], standby[i]);
+        free(name);
+    }
+    cg_buf_printf(&b, "\n%zu tenant%s in `tenants.tf`. ", s->ntenants, s->ntenants == 1 ? "" : "s");
+    cg_buf_puts(&b,
+        "To move a tenant, or fail it over to its standby, change the spec (swap\n"
+        "`cell` and `standby`) and regenerate: the plan shows an in-place update of\n"
+        "that tenant's routing-map entry and nothing else.\n\n"
+        "```sh\n"
+        "cellgen --check ...   # in CI: fails with a diff when this directory is stale\n"
+        "cellgen ...           # regenerate after editing the spec\n"
+        "terraform init && terraform plan\n"
+        "```\n");
+    free(primary);
+    free(standby);
+    return cg_buf_steal(&b);
+}
+
 void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out)
 {
+    add(out, o, "README.md", readme(s, o, module_rel));
     add(out, o, "versions.tf", versions(o));
     add(out, o, "providers.tf", providers(s, o));
     add(out, o, "main.tf", main_tf(s, o, module_rel));

@@ -49,7 +49,7 @@ static void test_matched_interface(void **state)
     cg_fileset fs = {0};
     cg_spec s;
     render(&fs, &s);
-    assert_int_equal(fs.len, 15);
+    assert_int_equal(fs.len, 16);
     const cg_file *va = find(&fs, "infra/modules/aws_event_cell/variables.tf");
     const cg_file *vz = find(&fs, "infra/modules/azure_event_cell/variables.tf");
     assert_string_equal(va->content, vz->content);
@@ -94,6 +94,9 @@ static void test_headers_and_paths(void **state)
     const cg_file *t = find(&fs, "env/prod/tenants.tf");
     assert_non_null(strstr(t->content, "\"t1\" = {\n      cell_id         = \"a-1\"\n      standby_cell_id = \"z-1\"\n"));
     assert_non_null(strstr(t->content, "\"t2\" = {\n      cell_id         = \"z-1\"\n      standby_cell_id = null\n"));
+    const cg_file *rd = find(&fs, "env/prod/README.md");
+    assert_non_null(strstr(rd->content, "| `a-1` | AWS | eu-west-1 | `module.a_1` | 1 | 0 |\n"));
+    assert_non_null(strstr(rd->content, "| `z-1` | Azure | westeurope | `module.z_1` | 1 | 1 |\n"));
     const cg_file *p = find(&fs, "env/prod/providers.tf");
     assert_non_null(strstr(p->content, "region = \"eu-west-1\""));
     cg_fileset_free(&fs);
