@@ -476,6 +476,61 @@ t_bad_inputs() {
 }" 'attribute path: labels' 'Error:'
 }
 
+# ---- the harness's own checks fire ------------------------------------------
+# tfcore fake-provider misbehaves on purpose (TFCORE_FAKE_FAULT); each fault
+# must be reported with Terraform's wording, or the checks that pass on the
+# real provider would prove nothing.
+
+fake_run() { # fake_run FAULT CMD...: run tfcore against the faulty provider
+  local fault=$1; shift
+  echo "=== fault: $fault"
+  rm -f "$T/terraform.tfstate"
+  TFCORE_PROVIDER=$T/fake TFCORE_FAKE_FAULT=$fault tf "$@"
+}
+
+t_harness_checks() {
+  printf '#!/bin/sh\nexec "%s" fake-provider\n' "$TFCORE" >"$T/fake"
+  chmod +x "$T/fake"
+  config <<'EOF'
+resource "cellrouter_fake" "f" {
+  name  = "one"
+  value = "v1"
+}
+EOF
+  fake_run none apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+  fake_run bad-schema validate
+  expect_rc 1
+  err_has "Invalid provider schema"
+  err_has "cannot set both Computed and Required"
+  fake_run bad-type validate
+  expect_rc 1
+  err_has "Failed to load plugin schemas"
+  err_has "is not a valid cty type"
+  fake_run invalid-plan plan
+  expect_rc 1
+  err_has "Provider produced invalid plan"
+  err_has '.value: planned value cty.StringVal("changed-by-provider") does not match config value cty.StringVal("v1")'
+  fake_run inconsistent-final apply -auto-approve
+  expect_rc 1
+  err_has "Provider produced inconsistent final plan"
+  err_matches '\.id: was cty\.StringVal\("[0-9a-f]+"\), but now cty\.StringVal\("[0-9a-f]+"\)'
+  fake_run inconsistent-apply apply -auto-approve
+  expect_rc 1
+  err_has "Provider produced inconsistent result after apply"
+  err_has '.value: was cty.StringVal("v1"), but now cty.StringVal("not-what-was-planned")'
+  fake_run unknown-after-apply apply -auto-approve
+  expect_rc 1
+  err_has "Provider returned invalid result object after apply"
+  # A read that returns unknowns: needs an object in state first.
+  fake_run none apply -auto-approve
+  expect_rc 0
+  TFCORE_PROVIDER=$T/fake TFCORE_FAKE_FAULT=invalid-read tf plan
+  expect_rc 1
+  err_has "Provider produced invalid object"
+}
+
 # ---- valgrind -------------------------------------------------------------
 
 t_valgrind() {
@@ -513,7 +568,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict thousand bad_inputs"
+destroy create_over_existing conflict thousand bad_inputs harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

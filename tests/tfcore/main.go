@@ -5,6 +5,7 @@
 //	tfcore [-chdir=DIR] validate|plan|apply|destroy|refresh [options]
 //	tfcore [-chdir=DIR] import [options] ADDR ID
 //	tfcore check-mtls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
+//	tfcore fake-provider  a deliberately faulty provider (see fake.go)
 //
 // Options: -chdir DIR, -state FILE (default terraform.tfstate), -var k=v,
 // -parallelism N (10), -detailed-exitcode (plan: 0 no changes, 1 error,
@@ -152,6 +153,8 @@ func run(args []string) int {
 		return checkShutdown(args[1:])
 	case "bench-schema":
 		return benchSchema(args[1:])
+	case "fake-provider":
+		return runFakeProvider()
 	}
 	if err := parseOptions(cmd, args[1:], o); err != nil {
 		return 1
