@@ -159,10 +159,13 @@ static bool as_int(reader *r, const cg_ynode *n, const char *what, long min, lon
         err(r, n, "%s must be an integer, not %s", what, cg_ynode_describe(n));
         return false;
     }
+    /* YAML 1.2: decimal unless 0x / 0o; a leading zero is not octal. */
     errno = 0;
     char *end;
-    long v = strtol(n->str, &end, 0);
-    if (!strncmp(n->str, "0o", 2)) v = strtol(n->str + 2, &end, 8);
+    long v;
+    if (!strncmp(n->str, "0x", 2)) v = strtol(n->str + 2, &end, 16);
+    else if (!strncmp(n->str, "0o", 2)) v = strtol(n->str + 2, &end, 8);
+    else v = strtol(n->str, &end, 10);
     if (errno || *end || v < min || v > max) {
         err(r, n, "%s must be between %ld and %ld, not %s", what, min, max, n->str);
         return false;

@@ -5,7 +5,6 @@
 #include "yamltree.h"
 #include "util.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -273,14 +272,47 @@ int cg_yaml_load(const char *text, size_t len, cg_ynode **root, cg_diags *d)
     return 0;
 }
 
-/* YAML 1.2 core schema resolution of plain scalars. */
-static bool matches(const char *re, const char *s)
+/* YAML 1.2 core schema resolution of plain scalars, by hand (a spec has
+ * hundreds of thousands of scalars; compiling regexes for each is slow). */
+static bool all_in(const char *s, const char *set)
 {
-    regex_t r;
-    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0) return false;
-    bool ok = regexec(&r, s, 0, NULL, 0) == 0;
-    regfree(&r);
-    return ok;
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!strchr(set, *s)) return false;
+    return true;
+}
+
+static bool is_int(const char *s)
+{
+    if (!strncmp(s, "0o", 2)) return all_in(s + 2, "01234567");
+    if (!strncmp(s, "0x", 2)) return all_in(s + 2, "0123456789abcdefABCDEF");
+    if (*s == '-' || *s == '+') s++;
+    return all_in(s, "0123456789");
+}
+
+static bool is_float(const char *s)
+{
+    if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) return true;
+    if (*s == '-' || *s == '+') s++;
+    if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF")) return true;
+    /* (\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+    size_t digits = 0;
+    while (*s >= '0' && *s <= '9') { s++; digits++; }
+    if (*s == '.') {
+        s++;
+        size_t frac = 0;
+        while (*s >= '0' && *s <= '9') { s++; frac++; }
+        if (!digits && !frac) return false;
+    } else if (!digits) {
+        return false;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '-' || *s == '+') s++;
+        if (!(*s >= '0' && *s <= '9')) return false;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == '\0';
 }
 
 cg_yscalar_type cg_yscalar_type_of(const cg_ynode *n)
@@ -292,13 +324,8 @@ cg_yscalar_type cg_yscalar_type_of(const cg_ynode *n)
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") ||
         !strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
         return CG_YT_BOOL;
-    /* Cheap first-character filter before the regexes. */
-    if (!strchr("+-.0123456789", s[0])) return CG_YT_STRING;
-    if (matches("^[-+]?[0-9]+$", s) || matches("^0o[0-7]+$", s) || matches("^0x[0-9a-fA-F]+$", s))
-        return CG_YT_INT;
-    if (matches("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$", s) ||
-        matches("^[-+]?\\.(inf|Inf|INF)$", s) || matches("^\\.(nan|NaN|NAN)$", s))
-        return CG_YT_FLOAT;
+    if (is_int(s)) return CG_YT_INT;
+    if (is_float(s)) return CG_YT_FLOAT;
     return CG_YT_STRING;
 }
 

@@ -171,6 +171,25 @@ static void test_ranges(void **state)
     patched_one("version: 1", "version: 2", 1, 10, "spec version 2 is not supported");
 }
 
+static void test_integer_forms(void **state)
+{
+    (void)state;
+    /* "010" is ten in YAML 1.2, not octal eight; 0x and 0o are explicit. */
+    const struct { const char *text; long want; } cases[] = {
+        { "batch_size: 010", 10 }, { "batch_size: 0x9", 9 }, { "batch_size: 0o7", 7 }, { "batch_size: +3", 3 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = patch("batch_size: 5", cases[i].text);
+        result r = load(t);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.spec.consumers[0].batch_size, cases[i].want);
+        done(&r);
+        free(t);
+    }
+    patched_one("batch_size: 5", "batch_size: 99999999999999999999999", 12, 19, "must be between 1 and 10");
+    patched_one("batch_size: 5", "batch_size: 2.0", 12, 19, "batch_size must be an integer, not a number");
+}
+
 static void test_missing_required(void **state)
 {
     (void)state;
@@ -326,7 +345,10 @@ static void test_scalar_types(void **state)
         { "3.10", CG_YT_FLOAT }, { "1e5", CG_YT_FLOAT }, { ".inf", CG_YT_FLOAT },
         { "true", CG_YT_BOOL }, { "False", CG_YT_BOOL }, { "yes", CG_YT_STRING },
         { "~", CG_YT_NULL }, { "", CG_YT_NULL }, { "null", CG_YT_NULL },
-        { "12a", CG_YT_STRING }, { "us-east-1", CG_YT_STRING },
+        { "12a", CG_YT_STRING }, { "us-east-1", CG_YT_STRING }, { "+", CG_YT_STRING },
+        { ".", CG_YT_STRING }, { "1.", CG_YT_FLOAT }, { ".5", CG_YT_FLOAT }, { "1e", CG_YT_STRING },
+        { "-.inf", CG_YT_FLOAT }, { ".NaN", CG_YT_FLOAT }, { "0x", CG_YT_STRING }, { "0o8", CG_YT_STRING },
+        { "1_000", CG_YT_STRING }, { "3.12.1", CG_YT_STRING },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         n.str = (char *)cases[i].s;
@@ -344,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_unknown_key_with_hint),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_integer_forms),
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_duplicate_cell_id),
         cmocka_unit_test(test_unknown_cloud),
