@@ -329,6 +329,15 @@ static const cr_type *type_from(const json_t *j, int depth, char **err)
             set_err(err, "out of memory");
         return t;
     }
+    /* go-cty writes the empty tuple type as ["tuple",null] (a nil Go
+     * slice), so null stands for "no members" in both composite kinds. */
+    json_t *none = NULL;
+    if (json_is_null(arg))
+        arg = none = ck == CR_TYPE_OBJECT ? json_object() : json_array();
+    if (!arg) {
+        set_err(err, "out of memory");
+        return NULL;
+    }
     if (ck == CR_TYPE_OBJECT && !json_is_object(arg)) {
         set_err(err, "object type needs a JSON object of attribute types");
         return NULL;
@@ -381,6 +390,7 @@ static const cr_type *type_from(const json_t *j, int depth, char **err)
     }
     free(names);
     free(types);
+    json_decref(none);
     return t;
 }
 

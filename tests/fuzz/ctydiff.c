@@ -84,6 +84,25 @@ static bool refined_root(char mode, const unsigned char *in, size_t n)
     return at && at < n && in[at] == 0x0c;
 }
 
+/* Sets have no defined wire order, so byte comparison skips any value
+ * that holds one, including inside dynamic values. */
+static bool value_has_set(const cr_value *v)
+{
+    if (!v)
+        return false;
+    if (has_set(v->type))
+        return true;
+    switch (v->kind) {
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
+        for (size_t i = 0; i < v->u.coll.len; i++)
+            if (value_has_set(v->u.coll.items[i]))
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
 static int check(const char *reqpath, const char *resppath)
 {
     FILE *rq = fopen(reqpath, "r"), *rs = fopen(resppath, "r");
@@ -130,8 +149,13 @@ static int check(const char *reqpath, const char *resppath)
             size_t olen;
             int rc = cr_value_encode_msgpack_as(v, t, &ours, &olen);
             bool same_bytes = rc == 0 && olen == rn && !memcmp(ours, ref, rn);
+            /* go-cty spells an empty tuple type ["tuple",null] or
+             * ["tuple",[]] depending on how it was built; we always write
+             * the latter, so such answers are compared by value only. */
+            bool nil_tuple = strstr(resp, "5b227475706c65222c6e756c6c5d");
             bool differ = !w || !cr_value_equal(v, w)
-                       || (!has_set(t) && !same_bytes);
+                       || (!has_set(t) && !value_has_set(v) && !nil_tuple
+                           && !same_bytes);
             if (!differ) {
                 /* agreement */
             } else if (refined_root(req[0], in, n)) {

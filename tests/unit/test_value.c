@@ -627,6 +627,13 @@ static void test_type_json(void **s)
     type_rt("[\"map\",[\"list\",\"bool\"]]");
     type_rt("[\"tuple\",[\"string\",\"number\"]]");
     type_rt("[\"tuple\",[]]");
+    /* go-cty may write an empty tuple type with a null member list. */
+    char *e2 = NULL;
+    cr_type *nt = cr_type_from_json("[\"tuple\",null]", 14, &e2);
+    assert_non_null(nt);
+    assert_int_equal(nt->kind, CR_TYPE_TUPLE);
+    assert_int_equal(nt->nattrs, 0);
+    cr_type_free(nt);
     type_rt("[\"object\",{}]");
     /* Keys come out sorted. */
     char *err = NULL;

@@ -4,6 +4,9 @@
 // the input with go-cty (msgpack or JSON) against the type and answers
 // "OK <hex of go-cty's msgpack encoding>" or "ERR <message>", one line per
 // request. tests/fuzz/diff.sh pairs it with tests/fuzz/ctydiff.c.
+//
+// "ctyref gen N SEED" instead prints N requests holding random well-formed
+// values (gen.go), which both sides must accept.
 package main
 
 import (
@@ -19,6 +22,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "gen" {
+		var n int
+		var seed int64
+		fmt.Sscan(os.Args[2], &n)
+		fmt.Sscan(os.Args[3], &seed)
+		generate(n, seed)
+		return
+	}
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
