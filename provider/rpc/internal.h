@@ -30,14 +30,14 @@
 struct cr_rpc_provider {
     cr_provider_state state;
 
-    /* Serialises ConfigureProvider. A reconfiguration (one server serving
-     * several Terraform commands in debug/reattach mode) opens a new store
-     * and retires the old one rather than closing it, because a call that
-     * started before may still hold it; retired stores close with the
-     * provider. */
-    pthread_mutex_t configure_mu;
-    cr_store **retired;
-    size_t nretired;
+    /* Resource calls hold state_lock shared while the resource runs with
+     * &state. ConfigureProvider opens the new store first, then takes the
+     * lock exclusively only to swap it in, and closes the old store after:
+     * no call can still be using it. (One server serves several Terraform
+     * commands in debug/reattach mode, each configuring again.)
+     * `stopping` is written without the lock: a stop must never wait. */
+    pthread_rwlock_t state_lock;
+    pthread_mutex_t configure_mu;   /* one ConfigureProvider at a time */
 
     /* GetProviderSchema is answered from a response built once. */
     pthread_mutex_t schema_mu;
@@ -58,6 +58,10 @@ bool cr_rpc_request_is(const ProtobufCMessage *req,
 
 /* Status and message for running out of memory while building a reply. */
 int cr_rpc_oom(const char **message);
+
+/* Around every call of a resource function that is given &p->state. */
+void cr_rpc_state_enter(cr_rpc_provider *p);
+void cr_rpc_state_leave(cr_rpc_provider *p);
 
 /* Logs the end of an RPC at DEBUG (error summaries included, never values). */
 void cr_rpc_log_done(const char *rpc, const char *type_name,

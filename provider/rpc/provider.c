@@ -93,16 +93,20 @@ cr_rpc_provider *cr_rpc_provider_new(void)
 
     if (p == NULL)
         return NULL;
-    if (pthread_mutex_init(&p->configure_mu, NULL) != 0) {
-        free(p);
-        return NULL;
-    }
-    if (pthread_mutex_init(&p->schema_mu, NULL) != 0) {
-        pthread_mutex_destroy(&p->configure_mu);
-        free(p);
-        return NULL;
-    }
+    if (pthread_rwlock_init(&p->state_lock, NULL) != 0)
+        goto fail_rw;
+    if (pthread_mutex_init(&p->configure_mu, NULL) != 0)
+        goto fail_configure;
+    if (pthread_mutex_init(&p->schema_mu, NULL) != 0)
+        goto fail_schema;
     return p;
+fail_schema:
+    pthread_mutex_destroy(&p->configure_mu);
+fail_configure:
+    pthread_rwlock_destroy(&p->state_lock);
+fail_rw:
+    free(p);
+    return NULL;
 }
 
 void cr_rpc_provider_free(cr_rpc_provider *p)
@@ -110,13 +114,21 @@ void cr_rpc_provider_free(cr_rpc_provider *p)
     if (p == NULL)
         return;
     cr_provider_close(&p->state);
-    for (size_t i = 0; i < p->nretired; i++)
-        cr_store_close(p->retired[i]);
-    free(p->retired);
     cr_rpc_schema_response_free(p->schema_resp);
     pthread_mutex_destroy(&p->schema_mu);
     pthread_mutex_destroy(&p->configure_mu);
+    pthread_rwlock_destroy(&p->state_lock);
     free(p);
+}
+
+void cr_rpc_state_enter(cr_rpc_provider *p)
+{
+    pthread_rwlock_rdlock(&p->state_lock);
+}
+
+void cr_rpc_state_leave(cr_rpc_provider *p)
+{
+    pthread_rwlock_unlock(&p->state_lock);
 }
 
 /* ---- GetMetadata --------------------------------------------------------- */
@@ -290,30 +302,24 @@ static int configure_provider(cr_call *call, const ProtobufCMessage *request,
     if (config != NULL) {
         /* Configure into a fresh state, then publish it. An unknown value
          * (only possible while planning) leaves tmp.store NULL without an
-         * error: resources then plan without a store. */
+         * error: resources then plan without a store, or keep the one an
+         * earlier configuration opened. */
         cr_provider_state tmp = {0};
+        pthread_mutex_lock(&p->configure_mu);
         cr_provider_configure(&tmp, config, &diags);
         cr_value_free(config);
 
-        pthread_mutex_lock(&p->configure_mu);
+        cr_provider_state old = {0};
+        pthread_rwlock_wrlock(&p->state_lock);
         if (tmp.store != NULL) {
-            if (p->state.store != NULL) {
-                cr_store **grown = realloc(p->retired, (p->nretired + 1) *
-                                                           sizeof *grown);
-                if (grown == NULL) {
-                    pthread_mutex_unlock(&p->configure_mu);
-                    cr_store_close(tmp.store);
-                    cr_diags_free(&diags);
-                    return cr_rpc_oom(message);
-                }
-                p->retired = grown;
-                p->retired[p->nretired++] = p->state.store;
-            }
+            old.store = p->state.store;
             p->state.store = tmp.store;
         }
         /* A new configuration starts a new Terraform command: a stop
          * asked of an earlier one no longer applies. */
         p->state.stopping = 0;
+        pthread_rwlock_unlock(&p->state_lock);
+        cr_provider_close(&old);        /* no call can hold it any more */
         pthread_mutex_unlock(&p->configure_mu);
     }
 

@@ -399,7 +399,9 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
     cr_value *fresh = NULL;
     if (current->kind != CR_NULL) {
         cr_diags local = CR_DIAGS_INIT;
+        cr_rpc_state_enter(p);
         rt->read(&p->state, current, &fresh, &local);
+        cr_rpc_state_leave(p);
         bool failed = cr_diags_has_error(&local);
         cr_diags_move(&diags, &local);
         if (!state_ok(fresh, t, "Provider returned an invalid state",
@@ -482,7 +484,9 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
 
     cr_plan_req preq = { .prior = prior, .proposed = proposed,
                          .config = config };
+    cr_rpc_state_enter(p);
     rt->plan(&p->state, &preq, &pr);
+    cr_rpc_state_leave(p);
     bool failed = cr_diags_has_error(&pr.diags);
     cr_diags_move(&diags, &pr.diags);
     if (failed)
@@ -580,7 +584,9 @@ int cr_rpc_apply_resource_change(cr_call *call,
 
     cr_apply_req areq = { .prior = prior, .planned = planned,
                           .config = config };
+    cr_rpc_state_enter(p);
     rt->apply(&p->state, &areq, &ar);
+    cr_rpc_state_leave(p);
     bool failed = cr_diags_has_error(&ar.diags);
     cr_diags_move(&diags, &ar.diags);
 
@@ -660,7 +666,9 @@ int cr_rpc_import_resource_state(cr_call *call,
 
     cr_value *state = NULL;
     cr_diags local = CR_DIAGS_INIT;
+    cr_rpc_state_enter(p);
     rt->import(&p->state, req->id ? req->id : "", &state, &local);
+    cr_rpc_state_leave(p);
     bool failed = cr_diags_has_error(&local);
     cr_diags_move(&diags, &local);
     if (failed) {
