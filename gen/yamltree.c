@@ -51,11 +51,71 @@ const cg_ynode *cg_ymap_get(const cg_ynode *map, const char *key)
     return NULL;
 }
 
+/* Key index of a large mapping: key -> position, open addressing. Small
+ * mappings are searched linearly; a hostile spec with a million keys in one
+ * mapping must not turn duplicate detection quadratic. */
+typedef struct keyindex {
+    const cg_ynode **keys;
+    size_t *pos;
+    size_t cap, len;
+} keyindex;
+
+#define KEYINDEX_FROM 16
+
+static size_t key_hash(const cg_ynode *k)
+{
+    size_t h = (size_t)1469598103934665603ULL;
+    for (size_t i = 0; i < k->len; i++) h = (h ^ (unsigned char)k->str[i]) * 1099511628211ULL;
+    return h;
+}
+
+static bool key_eq(const cg_ynode *a, const cg_ynode *b)
+{
+    return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+}
+
+/* Position of an equal key, or -1 after inserting k at position pos. */
+static long keyindex_put(keyindex *ix, const cg_ynode *k, size_t pos)
+{
+    if ((ix->len + 1) * 2 > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        const cg_ynode **keys = cg_xcalloc(cap, sizeof *keys);
+        size_t *p = cg_xcalloc(cap, sizeof *p);
+        for (size_t i = 0; i < ix->cap; i++) {
+            if (!ix->keys[i]) continue;
+            size_t j = key_hash(ix->keys[i]) & (cap - 1);
+            while (keys[j]) j = (j + 1) & (cap - 1);
+            keys[j] = ix->keys[i];
+            p[j] = ix->pos[i];
+        }
+        free(ix->keys);
+        free(ix->pos);
+        ix->keys = keys;
+        ix->pos = p;
+        ix->cap = cap;
+    }
+    size_t j = key_hash(k) & (ix->cap - 1);
+    for (; ix->keys[j]; j = (j + 1) & (ix->cap - 1))
+        if (key_eq(ix->keys[j], k)) return (long)ix->pos[j];
+    ix->keys[j] = k;
+    ix->pos[j] = pos;
+    ix->len++;
+    return -1;
+}
+
+static void keyindex_free(keyindex *ix)
+{
+    free(ix->keys);
+    free(ix->pos);
+    memset(ix, 0, sizeof *ix);
+}
+
 /* One open collection while the tree is being built. For a mapping,
  * pending_key holds a key whose value has not arrived yet. */
 typedef struct frame {
     cg_ynode *node;
     cg_ynode *pending_key;
+    keyindex index;         /* mappings with KEYINDEX_FROM keys or more */
 } frame;
 
 typedef struct builder {
@@ -64,23 +124,26 @@ typedef struct builder {
     cg_ynode *root;
     cg_diags *d;
     int errors;
+    size_t nodes;
 } builder;
 
-/* Mapping keys must be unique. The check is linear per key, which keeps
- * the common small mappings cheap; the only large mappings a spec has are
- * tags/labels, whose sizes are bounded by the clouds' own limits. */
-static bool key_is_duplicate(builder *b, const cg_ynode *map, const cg_ynode *key)
+static bool key_is_duplicate(builder *b, frame *f, const cg_ynode *key)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        if (map->keys[i]->len == key->len && memcmp(map->keys[i]->str, key->str, key->len) == 0) {
-            cg_diag_add(b->d, key->line, key->col,
-                        "duplicate key \"%s\" (first given at line %d, column %d)",
-                        key->str, map->keys[i]->line, map->keys[i]->col);
-            b->errors++;
-            return true;
-        }
+    const cg_ynode *map = f->node;
+    long first = -1;
+    if (map->n + 1 >= KEYINDEX_FROM) {
+        if (!f->index.cap)
+            for (size_t i = 0; i < map->n; i++) keyindex_put(&f->index, map->keys[i], i);
+        first = keyindex_put(&f->index, key, map->n);
+    } else {
+        for (size_t i = 0; i < map->n && first < 0; i++)
+            if (key_eq(map->keys[i], key)) first = (long)i;
     }
-    return false;
+    if (first < 0) return false;
+    cg_diag_add(b->d, key->line, key->col, "duplicate key \"%s\" (first given at line %d, column %d)",
+                key->str, map->keys[first]->line, map->keys[first]->col);
+    b->errors++;
+    return true;
 }
 
 /* Attaches a finished node to its parent (or makes it the root). Takes
@@ -113,7 +176,7 @@ static void attach(builder *b, cg_ynode *n)
     }
     cg_ynode *key = f->pending_key;
     f->pending_key = NULL;
-    if (key_is_duplicate(b, f->node, key)) {
+    if (key_is_duplicate(b, f, key)) {
         cg_ynode_free(key);
         cg_ynode_free(n);
         return;
@@ -127,6 +190,7 @@ static void builder_free(builder *b)
         cg_ynode_free(b->stack[i].pending_key);
         /* A frame's node is not attached to its parent until it ends. */
         cg_ynode_free(b->stack[i].node);
+        keyindex_free(&b->stack[i].index);
     }
     cg_ynode_free(b->root);
 }
@@ -183,6 +247,15 @@ int cg_yaml_load(const char *text, size_t len, cg_ynode **root, cg_diags *d)
             break;
         }
         const yaml_mark_t *m = &ev.start_mark;
+        if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+             ev.type == YAML_MAPPING_START_EVENT) && ++b.nodes > CG_YAML_MAX_NODES) {
+            cg_diag_add(d, (int)m->line + 1, (int)m->column + 1,
+                        "the spec has more than %u values; split it or raise CG_YAML_MAX_NODES",
+                        CG_YAML_MAX_NODES);
+            b.errors++;
+            yaml_event_delete(&ev);
+            break;
+        }
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
@@ -247,13 +320,14 @@ int cg_yaml_load(const char *text, size_t len, cg_ynode **root, cg_diags *d)
                 b.errors++;
             }
             cg_ynode *n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ? CG_YSEQ : CG_YMAP, m);
-            b.stack[b.depth++] = (frame){ n, NULL };
+            b.stack[b.depth++] = (frame){ n, NULL, { 0 } };
             break;
         }
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT: {
             frame f = b.stack[--b.depth];
             cg_ynode_free(f.pending_key);   /* cannot happen with a valid stream */
+            keyindex_free(&f.index);
             attach(&b, f.node);
             break;
         }

@@ -6,7 +6,7 @@
  * exact place of each problem. The loader is the first line of defence
  * against hostile input: it refuses aliases (the "billion laughs" expansion
  * needs them, and a cell spec has no use for them), bounds nesting depth,
- * scalar size and document count, and reports duplicate mapping keys,
+ * scalar size, value and document count, and reports duplicate mapping keys,
  * which YAML forbids but many parsers silently accept.
  */
 #ifndef CG_YAMLTREE_H
@@ -20,6 +20,10 @@
 #define CG_YAML_MAX_DEPTH   64
 #define CG_YAML_MAX_SCALAR  (1u << 20)      /* bytes in one scalar */
 #define CG_YAML_MAX_INPUT   (256u << 20)    /* bytes in one spec file */
+/* Values (scalars and collections) in one spec: a tree node costs ~100
+ * bytes against as little as 4 bytes of YAML ("- a\n"), so the byte limit
+ * alone would allow a 7 GB tree. 8M values is ~600,000 tenants. */
+#define CG_YAML_MAX_NODES   (8u << 20)
 
 typedef enum cg_ykind { CG_YSCALAR = 1, CG_YSEQ, CG_YMAP } cg_ykind;
 

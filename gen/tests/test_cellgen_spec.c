@@ -322,6 +322,18 @@ static void test_hostile_yaml(void **state)
     cg_buf_putc(&b, '\n');
     expect_one(b.p, 1, 4, "the limit is");
     cg_buf_free(&b);
+    /* a mapping with 200,000 keys: duplicates found through the index,
+     * not by a quadratic scan, and reported at both places */
+    cg_buf_puts(&b, "tags:\n");
+    for (int i = 0; i < 200000; i++) cg_buf_printf(&b, "  k%d: v\n", i);
+    cg_buf_puts(&b, "  k20: again\n  k199999: again\n");
+    result big = load(b.p);
+    assert_int_equal(big.rc, -1);
+    expect(&big, 200002, 3, "duplicate key \"k20\" (first given at line 22, column 3)");
+    expect(&big, 200003, 3, "duplicate key \"k199999\" (first given at line 200001, column 3)");
+    assert_int_equal(big.d.len, 2);
+    done(&big);
+    cg_buf_free(&b);
     /* NUL bytes, second documents, unsupported tags, non-scalar keys */
     result r;
     memset(&r, 0, sizeof r);
