@@ -388,7 +388,11 @@ static void read_pipeline(reader *r, const cg_ynode *n, cg_spec *s)
     }
     if ((v = need(r, n, "consumers", "pipeline")) && is_list(r, v, "pipeline.consumers")) {
         if (v->n == 0) err(r, v, "pipeline.consumers must list at least one consumer");
-        if (v->n > 50) err(r, v, "pipeline.consumers lists %zu consumers; at most 50 are allowed", v->n);
+        if (v->n > 50) {
+            /* Not read further: the duplicate check below is quadratic. */
+            err(r, v, "pipeline.consumers lists %zu consumers; at most 50 are allowed", v->n);
+            return;
+        }
         s->consumers = cg_xcalloc(v->n, sizeof *s->consumers);
         s->nconsumers = v->n;
         for (size_t i = 0; i < v->n; i++) {

@@ -169,6 +169,15 @@ static void test_ranges(void **state)
     patched_one("      handler: audit.handle\n", "      handler: audit.handle\n      timeout_seconds: 301\n", 15, 24,
                 "timeout_seconds must be between 1 and 300");
     patched_one("version: 1", "version: 2", 1, 10, "spec version 2 is not supported");
+    cg_buf many = {0};
+    cg_buf_puts(&many, "  consumers:\n");
+    for (int i = 0; i < 51; i++) cg_buf_printf(&many, "    - name: c%d\n      handler: c.h\n", i);
+    cg_buf_puts(&many, "runtime:\n");
+    char *t = patch("  consumers:\n    - name: billing\n      handler: billing.handle\n      batch_size: 5\n"
+                    "    - name: audit\n      handler: audit.handle\nruntime:\n", many.p);
+    expect_one(t, 10, 5, "pipeline.consumers lists 51 consumers; at most 50 are allowed");
+    free(t);
+    cg_buf_free(&many);
 }
 
 static void test_integer_forms(void **state)
