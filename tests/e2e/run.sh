@@ -474,6 +474,25 @@ t_bad_inputs() {
   $ok
   labels = { \"\" = \"x\" }
 }" 'attribute path: labels' 'Error:'
+  # In a for_each block the values are unknown to the validate walk; the
+  # provider sees them, and rejects them, when each instance is planned.
+  echo "=== bad input: for_each value"
+  config <<'EOF'
+resource "cellrouter_tenant" "t" {
+  for_each  = { good = "https://cell-1.example.com", bad = "mailto:ops@example.com" }
+  tenant_id = each.key
+  cell_id   = "cell-1"
+  endpoint  = each.value
+}
+EOF
+  tf validate
+  expect_rc 0
+  tf plan
+  expect_rc 1
+  err_has 'with cellrouter_tenant.t["bad"],'
+  err_has 'attribute path: endpoint'
+  run grep -c 'with cellrouter_tenant.t\["good"\]' "$T/err"
+  eq "$(cat "$T/out")" 0 "diagnostics about the good instance"
 }
 
 # ---- the harness's own checks fire ------------------------------------------

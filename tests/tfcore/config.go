@@ -394,6 +394,31 @@ func instanceAddr(typ, name string, key *string) string {
 	return fmt.Sprintf("%s.%s[%q]", typ, name, *key)
 }
 
+// blockConfigs decodes each resource block once for the validate walk:
+// for_each blocks with each.key and each.value unknown.
+func (cfg *Config) blockConfigs(ps *ProviderSchema) ([]*Instance, Diags) {
+	var out []*Instance
+	var diags Diags
+	for _, rc := range cfg.Resources {
+		rs, ok := ps.Resources[rc.Type]
+		if !ok {
+			continue // reported by expand
+		}
+		ctx := cfg.ctx
+		if rc.ForEach != nil {
+			ctx = cfg.ctx.NewChild()
+			ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
+				"key": cty.UnknownVal(cty.String), "value": cty.DynamicVal})}
+		}
+		val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, ctx, rc.Addr())
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			out = append(out, &Instance{Addr: rc.Addr(), Resource: rc, Config: val})
+		}
+	}
+	return out, diags
+}
+
 // expand evaluates for_each and decodes every instance's configuration.
 func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
 	var out []*Instance

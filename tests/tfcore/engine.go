@@ -112,21 +112,17 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		return nil, diags
 	}
 	s.instances = insts
-	per := make([]Diags, len(insts))
-	parallel(par, len(insts), func(i int) {
-		in := insts[i]
-		rs := ps.Resources[in.Resource.Type]
-		dv, err := toDV(in.Config, impliedType(rs.Block))
-		if err != nil {
-			per[i] = Diags{errorDiag("Invalid resource configuration", err.Error())}
-			return
-		}
-		r, err := p.rpc.ValidateResourceConfig(ctx, &tfplugin6.ValidateResourceConfig_Request{TypeName: in.Resource.Type, Config: dv})
-		if err != nil {
-			per[i] = Diags{rpcErrorDiag("ValidateResourceConfig", err)}
-			return
-		}
-		per[i] = convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
+	// The validate walk: one call per resource block, for_each blocks with
+	// each.key and each.value unknown, as Terraform validates them.
+	blocks, d := cfg.blockConfigs(ps)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		p.Close()
+		return nil, diags
+	}
+	per := make([]Diags, len(blocks))
+	parallel(par, len(blocks), func(i int) {
+		per[i] = s.validateResource(ctx, blocks[i])
 	})
 	diags = append(diags, flatten(per)...)
 	for _, in := range insts {
@@ -151,6 +147,21 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		return nil, diags
 	}
 	return s, diags
+}
+
+// validateResource calls ValidateResourceConfig for one configuration (a
+// resource block in the validate walk, an instance before its plan).
+func (s *Session) validateResource(ctx context.Context, in *Instance) Diags {
+	rs := s.schema.Resources[in.Resource.Type]
+	dv, err := toDV(in.Config, impliedType(rs.Block))
+	if err != nil {
+		return Diags{errorDiag("Invalid resource configuration", err.Error())}
+	}
+	r, err := s.p.rpc.ValidateResourceConfig(ctx, &tfplugin6.ValidateResourceConfig_Request{TypeName: in.Resource.Type, Config: dv})
+	if err != nil {
+		return Diags{rpcErrorDiag("ValidateResourceConfig", err)}
+	}
+	return convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
 }
 
 // ---- refresh -----------------------------------------------------------------
@@ -375,6 +386,11 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 			var priv []byte
 			if r, ok := refreshed[in.Addr]; ok && !r.Current.IsNull() {
 				prior, priv = r.Current, r.Private
+			}
+			// With every value known now, the provider validates again.
+			if d := s.validateResource(ctx, in); d.HasErrors() {
+				add(nil, d)
+				return
 			}
 			planned, ppriv, reqRep, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv)
 			if d.HasErrors() {
@@ -660,6 +676,10 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 			wantAction = Create
 		}
 		// The final plan: same configuration, now with everything known.
+		if d := s.validateResource(ctx, in); d.HasErrors() {
+			diags = append(diags, d...)
+			return
+		}
 		planned, ppriv, reqRep, d := s.planOne(ctx, c.Addr, c.Type, prior, in.Config, c.PriorPrivate)
 		diags = append(diags, d...)
 		if d.HasErrors() {
