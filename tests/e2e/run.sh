@@ -393,6 +393,35 @@ t_conflict() {
   out_has 'cellrouter_tenant.t["acme"] has changed'
 }
 
+t_saved_plan() {
+  applied_base
+  base_config cell-5 https://cell-5.example.com
+  tf plan -out="$T/change.plan"
+  expect_rc 0
+  out_has "Saved the plan to:"
+  [ -s "$T/change.plan" ] || fail "no plan file written"
+  # Applying the saved plan neither refreshes nor re-plans the set of changes.
+  tf apply "$T/change.plan"
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(field acme .cell_id)" cell-5 acme.cell_id
+  # The same plan again is stale: the state moved on.
+  tf apply "$T/change.plan"
+  expect_rc 1
+  err_has "Saved plan is stale"
+  # Terraform's own case for the conflict check: plan, someone writes the
+  # entry, the saved plan is applied with the version read at plan time.
+  base_config cell-6 https://cell-6.example.com
+  tf plan -out="$T/conflict.plan"
+  expect_rc 0
+  cellctl set acme --cell cell-7 --endpoint https://cell-7.example.com
+  expect_rc 0
+  tf apply "$T/conflict.plan"
+  expect_rc 1
+  err_has "Routing map entry changed"
+  eq "$(field acme .cell_id)" cell-7 "the out-of-band write is kept"
+}
+
 t_thousand() {
   local n=1000
   mkdir -p "$T/cfg"
@@ -587,7 +616,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict thousand bad_inputs harness_checks"
+destroy create_over_existing conflict saved_plan thousand bad_inputs harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

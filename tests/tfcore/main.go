@@ -7,6 +7,9 @@
 //	tfcore check-mtls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
 //	tfcore fake-provider  a deliberately faulty provider (see fake.go)
 //
+// `plan -out FILE` saves the plan; `apply FILE` applies it (no new refresh,
+// refused if the state changed since).
+//
 // Options: -chdir DIR, -state FILE (default terraform.tfstate), -var k=v,
 // -parallelism N (10), -detailed-exitcode (plan: 0 no changes, 1 error,
 // 2 changes), -auto-approve (apply/destroy never prompt: it is required).
@@ -42,6 +45,7 @@ type options struct {
 	parallelism int
 	detailed    bool
 	autoApprove bool
+	out         string
 	args        []string
 }
 
@@ -60,7 +64,8 @@ Commands:
               protocol checks and benchmarks (see checks.go)
 
 Options: -chdir DIR -state FILE -var NAME=VALUE -parallelism N
-         -detailed-exitcode -auto-approve
+         -detailed-exitcode -auto-approve -out FILE (plan)
+         apply FILE applies a saved plan
 `)
 }
 
@@ -73,6 +78,7 @@ func parseOptions(cmd string, args []string, o *options) error {
 	fs.IntVar(&o.parallelism, "parallelism", o.parallelism, "concurrent operations")
 	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "plan exit code 2 on changes")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking")
+	fs.StringVar(&o.out, "out", "", "plan: save the plan to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -174,6 +180,9 @@ func run(args []string) int {
 	case "plan":
 		return cmdPlanApply(ctx, o, false, false)
 	case "apply":
+		if len(o.args) == 1 {
+			return cmdApplySaved(ctx, o, o.args[0])
+		}
 		return cmdPlanApply(ctx, o, true, false)
 	case "destroy":
 		return cmdPlanApply(ctx, o, true, true)
@@ -269,14 +278,30 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 	counts := s.printPlan(os.Stdout, changes)
 	s.Close()
 	pending := counts.Add+counts.Change+counts.Destroy > 0
+	// The refreshed objects are what apply starts from and what the state
+	// records for instances left untouched.
+	if err := adoptRefreshed(st, refreshed, s.schema); err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
+	}
 	if !doApply {
+		if o.out != "" {
+			if err := writePlanFile(o.out, st, o.vars, destroy, changes); err != nil {
+				report(cfg, Diags{errorDiag("Failed to write plan file", err.Error())})
+				return 1
+			}
+			fmt.Printf("\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    tfcore apply %q\n", o.out, o.out)
+		}
 		if o.detailed && pending {
 			return 2
 		}
 		return 0
 	}
-	// The refreshed objects are what apply starts from and what the state
-	// records for instances left untouched.
+	return finishApply(ctx, cfg, o, st, changes, destroy, pending)
+}
+
+// adoptRefreshed replaces the state's instances by their refreshed objects.
+func adoptRefreshed(st *State, refreshed map[string]*Refreshed, ps *ProviderSchema) error {
 	for addr, r := range refreshed {
 		if r.Current.IsNull() {
 			delete(st.Instances, addr)
@@ -284,14 +309,19 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 		}
 		raw, err := ctyjsonMarshal(r.Current)
 		if err != nil {
-			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
-			return 1
+			return err
 		}
 		si := *r.SI
 		si.Attrs, si.Private = raw, r.Private
-		si.SchemaVersion = s.schema.Resources[si.Type].Version
+		si.SchemaVersion = ps.Resources[si.Type].Version
 		st.Instances[addr] = &si
 	}
+	return nil
+}
+
+// finishApply applies planned changes in a fresh provider process (the
+// apply walk) and writes the state.
+func finishApply(ctx context.Context, cfg *Config, o *options, st *State, changes []*Change, destroy, pending bool) int {
 	if !pending {
 		if err := st.write(); err != nil {
 			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
@@ -333,6 +363,49 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 		fmt.Printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.Add, done.Change, done.Destroy)
 	}
 	return 0
+}
+
+// cmdApplySaved applies a plan file written by `plan -out`, without a new
+// refresh or plan (each instance still gets its final plan), as Terraform
+// applies a saved plan.
+func cmdApplySaved(ctx context.Context, o *options, path string) int {
+	pf, err := readPlanFile(path)
+	if err != nil {
+		report(nil, Diags{errorDiag("Failed to load plan file", err.Error())})
+		return 1
+	}
+	cfg, diags := loadConfig(".", pf.Vars)
+	if report(cfg, diags) {
+		return 1
+	}
+	st, err := readState(o.state)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
+		return 1
+	}
+	if st.Lineage != pf.Lineage || st.Serial != pf.Serial {
+		report(cfg, Diags{errorDiag("Saved plan is stale",
+			"The given plan file can no longer be applied because the state was changed by another operation after the plan was created.")})
+		return 1
+	}
+	// Decoding the changes needs the schema: a short-lived provider, as
+	// Terraform loads schemas in a process of its own.
+	p, err := launchProvider(nil)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load plugin schemas", err.Error())})
+		return 1
+	}
+	ps, diags := getSchema(ctx, p)
+	p.Close()
+	if report(cfg, diags) {
+		return 1
+	}
+	changes, err := pf.decode(st, ps)
+	if err != nil {
+		report(cfg, Diags{errorDiag("Failed to load plan file", err.Error())})
+		return 1
+	}
+	return finishApply(ctx, cfg, o, st, changes, pf.Destroy, len(changes) > 0)
 }
 
 func cmdRefresh(ctx context.Context, o *options) int {
