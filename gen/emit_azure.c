@@ -11,17 +11,16 @@
 
 #include <stdlib.h>
 
-/* An HCL expression turning the whole number of seconds `n` (an
- * expression) into "P[nD][T[nH][nM][nS]]" with zero parts left out. */
-static char *iso_duration(const char *n)
+/* [days, hours, minutes, seconds] of the whole number of seconds `n`. */
+static char *duration_parts(const char *n)
 {
-    return cg_xasprintf(
-        "\"P${floor(%1$s / 86400) > 0 ? \"${floor(%1$s / 86400)}D\" : \"\"}"
-        "${%1$s %% 86400 > 0 ? \"T\" : \"\"}"
-        "${floor(%1$s %% 86400 / 3600) > 0 ? \"${floor(%1$s %% 86400 / 3600)}H\" : \"\"}"
-        "${floor(%1$s %% 3600 / 60) > 0 ? \"${floor(%1$s %% 3600 / 60)}M\" : \"\"}"
-        "${%1$s %% 60 > 0 ? \"${%1$s %% 60}S\" : \"\"}\"", n);
+    return cg_xasprintf("[floor(%1$s / 86400), floor(%1$s %% 86400 / 3600), floor(%1$s %% 3600 / 60), %1$s %% 60]", n);
 }
+
+/* "P[nD][T[nH][nM][nS]]" from parts p, zero parts left out. */
+static const char *ISO_FROM_PARTS =
+    "\"P${p[0] > 0 ? \"${p[0]}D\" : \"\"}${p[1] + p[2] + p[3] > 0 ? \"T\" : \"\"}"
+    "${p[1] > 0 ? \"${p[1]}H\" : \"\"}${p[2] > 0 ? \"${p[2]}M\" : \"\"}${p[3] > 0 ? \"${p[3]}S\" : \"\"}\"";
 
 static void rg_loc(cg_hcl *h)
 {
@@ -49,10 +48,13 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "max_batch_size", "max([for c in values(var.consumers) : c.batch_size]...)");
     /* Service Bus reports durations in compact ISO 8601 ("PT1M", "P4D");
      * writing them the same way keeps plans free of perpetual diffs. */
-    cg_hcl_comment(&h, "Durations in the compact ISO 8601 form Service Bus reports back (PT1M, P4D).");
-    char *lock = iso_duration("c.timeout_seconds"), *ttl = iso_duration("c.retention_seconds");
-    cg_hcl_attr(&h, "lock_durations", "{ for name, c in var.consumers : name => %s }", lock);
-    cg_hcl_attr(&h, "message_ttls", "{ for name, c in var.consumers : name => %s }", ttl);
+    cg_hcl_comment(&h, "Durations as [days, hours, minutes, seconds], then in the compact ISO 8601\n"
+                       "form Service Bus reports back (PT1M, P4D), so plans show no false changes.");
+    char *lock = duration_parts("c.timeout_seconds"), *ttl = duration_parts("c.retention_seconds");
+    cg_hcl_attr(&h, "lock_parts", "{ for name, c in var.consumers : name => %s }", lock);
+    cg_hcl_attr(&h, "ttl_parts", "{ for name, c in var.consumers : name => %s }", ttl);
+    cg_hcl_attr(&h, "lock_durations", "{ for name, p in local.lock_parts : name => %s }", ISO_FROM_PARTS);
+    cg_hcl_attr(&h, "message_ttls", "{ for name, p in local.ttl_parts : name => %s }", ISO_FROM_PARTS);
     free(lock);
     free(ttl);
     cg_hcl_open_line(&h, "consumer_settings = merge(");

@@ -38,6 +38,9 @@ GOLDEN := tests/gen/golden
 check-golden: $(CELLGEN)
 	$(CELLGEN) --check -o $(GOLDEN)/expected/root --modules-dir $(GOLDEN)/expected/modules $(GOLDEN)/spec.yaml
 	@bash gen/tests/cli.sh $(CELLGEN) $(GOLDEN)
+	@echo "== hcleval: the modules' computed expressions, evaluated with HCL/go-cty"
+	@GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 GOPATH=/usr/share/gocode \
+	  GOCACHE=$(CURDIR)/$(BUILD)/gocache $(GO) run ./gen/tests/hcleval modules
 
 TEST_STEPS += check-generated check-golden
 .PHONY: check-golden regen

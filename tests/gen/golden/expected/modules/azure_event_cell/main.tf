@@ -14,9 +14,12 @@ locals {
   # the largest consumer value applies to the whole app.
   max_timeout    = max([for c in values(var.consumers) : c.timeout_seconds]...)
   max_batch_size = max([for c in values(var.consumers) : c.batch_size]...)
-  # Durations in the compact ISO 8601 form Service Bus reports back (PT1M, P4D).
-  lock_durations = { for name, c in var.consumers : name => "P${floor(c.timeout_seconds / 86400) > 0 ? "${floor(c.timeout_seconds / 86400)}D" : ""}${c.timeout_seconds % 86400 > 0 ? "T" : ""}${floor(c.timeout_seconds % 86400 / 3600) > 0 ? "${floor(c.timeout_seconds % 86400 / 3600)}H" : ""}${floor(c.timeout_seconds % 3600 / 60) > 0 ? "${floor(c.timeout_seconds % 3600 / 60)}M" : ""}${c.timeout_seconds % 60 > 0 ? "${c.timeout_seconds % 60}S" : ""}" }
-  message_ttls   = { for name, c in var.consumers : name => "P${floor(c.retention_seconds / 86400) > 0 ? "${floor(c.retention_seconds / 86400)}D" : ""}${c.retention_seconds % 86400 > 0 ? "T" : ""}${floor(c.retention_seconds % 86400 / 3600) > 0 ? "${floor(c.retention_seconds % 86400 / 3600)}H" : ""}${floor(c.retention_seconds % 3600 / 60) > 0 ? "${floor(c.retention_seconds % 3600 / 60)}M" : ""}${c.retention_seconds % 60 > 0 ? "${c.retention_seconds % 60}S" : ""}" }
+  # Durations as [days, hours, minutes, seconds], then in the compact ISO 8601
+  # form Service Bus reports back (PT1M, P4D), so plans show no false changes.
+  lock_parts     = { for name, c in var.consumers : name => [floor(c.timeout_seconds / 86400), floor(c.timeout_seconds % 86400 / 3600), floor(c.timeout_seconds % 3600 / 60), c.timeout_seconds % 60] }
+  ttl_parts      = { for name, c in var.consumers : name => [floor(c.retention_seconds / 86400), floor(c.retention_seconds % 86400 / 3600), floor(c.retention_seconds % 3600 / 60), c.retention_seconds % 60] }
+  lock_durations = { for name, p in local.lock_parts : name => "P${p[0] > 0 ? "${p[0]}D" : ""}${p[1] + p[2] + p[3] > 0 ? "T" : ""}${p[1] > 0 ? "${p[1]}H" : ""}${p[2] > 0 ? "${p[2]}M" : ""}${p[3] > 0 ? "${p[3]}S" : ""}" }
+  message_ttls   = { for name, p in local.ttl_parts : name => "P${p[0] > 0 ? "${p[0]}D" : ""}${p[1] + p[2] + p[3] > 0 ? "T" : ""}${p[1] > 0 ? "${p[1]}H" : ""}${p[2] > 0 ? "${p[2]}M" : ""}${p[3] > 0 ? "${p[3]}S" : ""}" }
   consumer_settings = merge(
     { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_SUBSCRIPTION" => name },
     { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_HANDLER" => c.handler },
