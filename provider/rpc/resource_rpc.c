@@ -100,6 +100,33 @@ static bool state_ok(const cr_value *v, const cr_type *t, const char *summary,
     return ok;
 }
 
+/* A state Terraform sends (prior, current) is null or a wholly known
+ * object; anything else cannot come from Terraform and is refused before
+ * the resource sees it. Frees and NULLs *v when refused. */
+static void require_state(cr_value **v, const char *what, cr_diags *diags)
+{
+    if (*v == NULL || (*v)->kind == CR_NULL)
+        return;
+    if ((*v)->kind == CR_OBJECT && cr_value_is_wholly_known(*v))
+        return;
+    cr_diags_error(diags, NULL, "Invalid value from Terraform",
+                   "The %s sent by Terraform is not a known object.", what);
+    cr_value_free(*v);
+    *v = NULL;
+}
+
+/* A configuration, proposed or planned object may hold unknowns, but is
+ * itself an object (or null for a destroy). */
+static void require_object(cr_value **v, const char *what, cr_diags *diags)
+{
+    if (*v == NULL || (*v)->kind == CR_NULL || (*v)->kind == CR_OBJECT)
+        return;
+    cr_diags_error(diags, NULL, "Invalid value from Terraform",
+                   "The %s sent by Terraform is not an object.", what);
+    cr_value_free(*v);
+    *v = NULL;
+}
+
 /* ---- ValidateResourceConfig ---------------------------------------------- */
 
 int cr_rpc_validate_resource_config(cr_call *call,
@@ -394,6 +421,7 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
 
     cr_value *current = cr_rpc_dv_decode(req->current_state, t,
                                          "current state", &diags);
+    require_state(&current, "current state", &diags);
     if (current == NULL)
         goto out;
     cr_value *fresh = NULL;
@@ -471,6 +499,9 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     proposed = cr_rpc_dv_decode(req->proposed_new_state, t,
                                 "proposed new state", &diags);
     config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
+    require_state(&prior, "prior state", &diags);
+    require_object(&proposed, "proposed new state", &diags);
+    require_object(&config, "configuration", &diags);
     if (prior == NULL || proposed == NULL || config == NULL)
         goto out;
 
@@ -577,6 +608,9 @@ int cr_rpc_apply_resource_change(cr_call *call,
     planned = cr_rpc_dv_decode(req->planned_state, t, "planned state",
                                &diags);
     config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
+    require_state(&prior, "prior state", &diags);
+    require_object(&planned, "planned state", &diags);
+    require_object(&config, "configuration", &diags);
     if (prior == NULL || planned == NULL || config == NULL) {
         /* Nothing was done: Terraform keeps the prior state. */
         goto out;

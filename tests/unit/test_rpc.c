@@ -734,6 +734,73 @@ static void test_malformed_dynamic_values(void **state)
     }
 }
 
+/* States come from Terraform's state file: a wholly unknown value, or an
+ * object with unknowns inside, cannot be one and is refused before the
+ * resource sees it. */
+static void test_states_must_be_known(void **state)
+{
+    fixture *fx = *state;
+    configure(fx, fx->db);
+    cr_value *unk = cr_value_unknown(T());
+    cr_value *partly = tenant_config("acme", "cell-a", "https://a.example.com");
+    set(partly, "version", cr_value_unknown(&cr_type_number));
+    cr_value *cfg = tenant_config("acme", "cell-b", "https://a.example.com");
+    const cr_value *bad[] = { unk, partly };
+
+    for (size_t i = 0; i < 2; i++) {
+        Tfplugin6__ReadResource__Request rd =
+            TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
+        rd.type_name = "cellrouter_tenant";
+        rd.current_state = dv(bad[i]);
+        Tfplugin6__ReadResource__Response *rr =
+            invoke(fx, "ReadResource", &rd.base);
+        assert_non_null(find_error(rr->diagnostics, rr->n_diagnostics,
+                                   "current state"));
+        assert_null(rr->new_state);
+        resp_free(rr);
+        dv_free(rd.current_state);
+
+        Tfplugin6__PlanResourceChange__Request p =
+            TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
+        p.type_name = "cellrouter_tenant";
+        p.prior_state = dv(bad[i]);
+        p.proposed_new_state = dv(cfg);
+        p.config = dv(cfg);
+        Tfplugin6__PlanResourceChange__Response *pr =
+            invoke(fx, "PlanResourceChange", &p.base);
+        assert_non_null(find_error(pr->diagnostics, pr->n_diagnostics,
+                                   "prior state"));
+        assert_null(pr->planned_state);
+        resp_free(pr);
+        dv_free(p.prior_state);
+        dv_free(p.proposed_new_state);
+        dv_free(p.config);
+    }
+    /* A planned state that is not an object at all. */
+    Tfplugin6__ApplyResourceChange__Request a =
+        TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
+    a.type_name = "cellrouter_tenant";
+    a.planned_state = dv(unk);
+    a.config = dv(cfg);
+    Tfplugin6__ApplyResourceChange__Response *ar =
+        invoke(fx, "ApplyResourceChange", &a.base);
+    assert_non_null(find_error(ar->diagnostics, ar->n_diagnostics,
+                               "planned state"));
+    resp_free(ar);
+    dv_free(a.planned_state);
+    dv_free(a.config);
+    /* Nothing was written. */
+    cr_entry *e = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_get(fx->p->state.store, "acme", &e, &err),
+                     CR_STORE_OK);
+    assert_null(e);
+
+    cr_value_free(unk);
+    cr_value_free(partly);
+    cr_value_free(cfg);
+}
+
 /* ---- the resource lifecycle ----------------------------------------------- */
 
 typedef struct planned {
@@ -1573,6 +1640,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_dynamic_values, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mutated_dynamic_values, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_states_must_be_known, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_conflict_keeps_prior, setup,
