@@ -12,10 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 corpus=${1:-build/fuzz/corpus}
-out=build/fuzz
+out=${FUZZ_OUT:-build/fuzz}
 mkdir -p "$out"
+case $out in /*) abs=$out ;; *) abs=$PWD/$out ;; esac
 (cd tests/fuzz/ctyref && GOPATH=/usr/share/gocode GO111MODULE=off \
-    go build -o "../../../$out/ctyref" .)
+    go build -o "$abs/ctyref" .)
 cc -std=c17 -D_GNU_SOURCE -O1 -g -Iprovider $(pkg-config --cflags msgpack jansson) \
     -o "$out/ctydiff" tests/fuzz/ctydiff.c provider/value/*.c provider/common/diag.c \
     $(pkg-config --libs msgpack jansson)
