@@ -762,6 +762,22 @@ static int exec_one(sqlite3 *db, const char *sql, char *buf, size_t bufsz,
     return rc;
 }
 
+/* Switching a new file to WAL needs an exclusive lock taken while holding
+ * a shared one; two connections doing it at once would deadlock, so SQLite
+ * fails one of them at once with SQLITE_BUSY instead of calling the busy
+ * handler. Retrying (the other one will have switched the file by then)
+ * for up to the busy timeout makes concurrent first opens safe. */
+static int set_wal(sqlite3 *db, char *mode, size_t modesz)
+{
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    for (int waited_ms = 0;; waited_ms += 10) {
+        int rc = exec_one(db, "PRAGMA journal_mode=WAL", mode, modesz, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= CR_SQLITE_BUSY_MS)
+            return rc;
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* Creates the schema in a new file, or checks that an existing file is a
  * routing map this code understands. Later schema versions add a case
  * here: each migration runs in the same IMMEDIATE transaction. */
@@ -770,7 +786,7 @@ static cr_store_rc migrate(sq_store *s, cr_store_err *err)
     int64_t uv = 0, nobj = 0;
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return sq_fail(s, err, rc, "opening");
+        return sq_fail(s, err, rc, "starting to check the schema");
     if ((rc = exec_one(s->db, "PRAGMA user_version", NULL, 0, &uv)) ||
         (rc = exec_one(s->db, "SELECT count(*) FROM sqlite_schema", NULL, 0,
                        &nobj))) {
@@ -852,9 +868,8 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
 
     char mode[16] = "";
-    if ((src = exec_one(s->db, "PRAGMA journal_mode=WAL", mode, sizeof mode,
-                        NULL)) != SQLITE_OK) {
-        rc = sq_fail(s, err, src, "opening");
+    if ((src = set_wal(s->db, mode, sizeof mode)) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "switching to write-ahead logging");
         goto fail;
     }
     if (strcasecmp(mode, "wal") != 0) {

@@ -413,10 +413,11 @@ static void run_threads(fixture *f, void *(*fn)(void *), int nthreads, int n,
     }
     for (int i = 0; i < nthreads; i++) {
         pthread_join(th[i], NULL);
-        assert_int_equal(w[i].failures, 0);
         if (own_connection)
             cr_store_close(w[i].s);
     }
+    for (int i = 0; i < nthreads; i++)
+        assert_int_equal(w[i].failures, 0);
 }
 
 static void test_threads_distinct(void **state)
@@ -467,12 +468,16 @@ static void *open_and_write(void *arg)
     opener *o = arg;
     cr_store *s;
     cr_store_err err;
-    if ((o->rc = cr_store_sqlite_open(o->path, &s, &err)) != CR_STORE_OK)
+    if ((o->rc = cr_store_sqlite_open(o->path, &s, &err)) != CR_STORE_OK) {
+        fprintf(stderr, "open %d: %s\n", o->id, err.msg);
         return NULL;
+    }
     char tid[16];
     snprintf(tid, sizeof tid, "o%d", o->id);
     cr_entry *e = mk(tid, "c", "http://h");
     o->rc = cr_store_put(s, e, CR_VERSION_ABSENT, NULL, &err);
+    if (o->rc != CR_STORE_OK)
+        fprintf(stderr, "put %d: %s\n", o->id, err.msg);
     cr_entry_free(e);
     cr_store_close(s);
     return NULL;
@@ -490,10 +495,12 @@ static void test_concurrent_create(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, open_and_write, &o[i]),
                          0);
     }
-    for (int i = 0; i < 10; i++) {
+    /* Join every thread before asserting: a failed assertion leaves the
+     * test, and threads must not outlive the stack they point into. */
+    for (int i = 0; i < 10; i++)
         pthread_join(th[i], NULL);
+    for (int i = 0; i < 10; i++)
         assert_int_equal(o[i].rc, CR_STORE_OK);
-    }
     cr_store *s;
     cr_store_err err;
     assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_OK);
