@@ -51,7 +51,9 @@ static bool uses(const cg_spec *s, cg_cloud c)
     return false;
 }
 
-static char *versions(const cg_gen_opts *o)
+/* Only the clouds the spec uses, so `terraform init` fetches no provider
+ * the configuration does not need. */
+static char *versions(const cg_spec *s, const cg_gen_opts *o)
 {
     cg_hcl h = {0};
     cg_emit_header(&h, o);
@@ -59,14 +61,18 @@ static char *versions(const cg_gen_opts *o)
     cg_hcl_attr_str(&h, "required_version", ">= 1.3.0");
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "required_providers");
-    cg_hcl_open(&h, "aws =");
-    cg_hcl_attr_str(&h, "source", "hashicorp/aws");
-    cg_hcl_attr_str(&h, "version", "~> 5.0");
-    cg_hcl_close(&h, "}");
-    cg_hcl_open(&h, "azurerm =");
-    cg_hcl_attr_str(&h, "source", "hashicorp/azurerm");
-    cg_hcl_attr_str(&h, "version", "~> 3.0");
-    cg_hcl_close(&h, "}");
+    if (uses(s, CG_AWS)) {
+        cg_hcl_open(&h, "aws =");
+        cg_hcl_attr_str(&h, "source", "hashicorp/aws");
+        cg_hcl_attr_str(&h, "version", "~> 5.0");
+        cg_hcl_close(&h, "}");
+    }
+    if (uses(s, CG_AZURE)) {
+        cg_hcl_open(&h, "azurerm =");
+        cg_hcl_attr_str(&h, "source", "hashicorp/azurerm");
+        cg_hcl_attr_str(&h, "version", "~> 3.0");
+        cg_hcl_close(&h, "}");
+    }
     cg_hcl_open(&h, "cellrouter =");
     cg_hcl_attr_str(&h, "source", "cellrouter/cellrouter");
     cg_hcl_close(&h, "}");
@@ -293,7 +299,7 @@ static char *readme(const cg_spec *s, const cg_gen_opts *o, const char *module_r
 void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out)
 {
     add(out, o, "README.md", readme(s, o, module_rel));
-    add(out, o, "versions.tf", versions(o));
+    add(out, o, "versions.tf", versions(s, o));
     add(out, o, "providers.tf", providers(s, o));
     add(out, o, "main.tf", main_tf(s, o, module_rel));
     add(out, o, "tenants.tf", tenants_tf(s, o));

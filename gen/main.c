@@ -48,7 +48,8 @@ static int read_file(const char *path, size_t limit, char **out, size_t *len)
     if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) != 0) { close(fd); return -1; }
-    if (!S_ISREG(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
+    /* Files and pipes (cellgen <(...)); the size limit applies while reading. */
+    if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
     cg_buf b = {0};
     char chunk[65536];
     for (;;) {
@@ -247,8 +248,11 @@ int main(int argc, char **argv)
         }
         bool same = r == 0 && oldlen == f->len && memcmp(old, f->content, f->len) == 0;
         if (!same && check) {
-            char *la = r == 0 ? cg_xasprintf("a/%s", f->path) : cg_xstrdup("/dev/null");
-            char *lb = cg_xasprintf("b/%s", f->path);
+            /* a/ and b/ prefixes as git writes them, so `patch -p1` applies
+             * the output; absolute paths are shown as they are. */
+            const char *pa = f->path[0] == '/' ? "" : "a/", *pb = f->path[0] == '/' ? "" : "b/";
+            char *la = r == 0 ? cg_xasprintf("%s%s", pa, f->path) : cg_xstrdup("/dev/null");
+            char *lb = cg_xasprintf("%s%s", pb, f->path);
             cg_diff_unified(r == 0 ? old : "", r == 0 ? oldlen : 0, f->content, f->len, la, lb, &diff);
             fwrite(diff.p, 1, diff.len, stdout);
             diff.len = 0;
