@@ -33,7 +33,7 @@ enum {
 };
 
 static const char USAGE[] =
-"usage: cellctl [--db PATH] COMMAND [ARGS]\n"
+"usage: cellctl [--db PATH | --backend NAME] COMMAND [ARGS]\n"
 "\n"
 "Reads and changes the cellrouter routing map (tenant -> cell).\n"
 "\n"
@@ -56,8 +56,11 @@ static const char USAGE[] =
 "\n"
 "options:\n"
 "  --db PATH             the routing map (default: $CELLROUTER_DB, else\n"
-"                        cellrouter.db); list, get, export and failover\n"
-"                        never create it\n"
+"                        cellrouter.db); only set creates it\n"
+"  --backend NAME        sqlite (default) or another store backend, which\n"
+"                        then takes its settings from the environment\n"
+"                        (cloudflare_kv: CLOUDFLARE_ACCOUNT_ID,\n"
+"                        CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN)\n"
 "  --expect-version N    write only if the entry's version is N\n"
 "                        (0: only if there is no entry)\n"
 "\n"
@@ -66,6 +69,7 @@ static const char USAGE[] =
 
 typedef struct opts {
     const char *db;
+    const char *backend;
     const char *cmd;
     const char *tenant;
     const char *prefix;
@@ -162,6 +166,7 @@ static int parse(int argc, char **argv, opts *o)
 
         static const struct { const char *name; size_t off; } valued[] = {
             {"--db", offsetof(opts, db)},
+            {"--backend", offsetof(opts, backend)},
             {"--prefix", offsetof(opts, prefix)},
             {"--cell", offsetof(opts, cell)},
             {"--endpoint", offsetof(opts, endpoint)},
@@ -584,11 +589,16 @@ int main(int argc, char **argv)
     if (rc != EXIT_OK)
         goto out;
 
+    bool sqlite = !o.backend || strcmp(o.backend, "sqlite") == 0;
+    if (!sqlite && o.db) {
+        rc = usage_error("--db is for the sqlite backend, not %s", o.backend);
+        goto out;
+    }
     /* Looking must not create: a mistyped path would otherwise show an
      * empty map and leave a stray file behind. */
     const char *path = o.db ? o.db : cr_store_sqlite_default_path();
     struct stat st;
-    if (!COMMANDS[k].creates && stat(path, &st) != 0) {
+    if (sqlite && !COMMANDS[k].creates && stat(path, &st) != 0) {
         fprintf(stderr, "cellctl: no routing map at %s (%s)\n", path,
                 strerror(errno));
         rc = EXIT_ERR;
@@ -597,7 +607,7 @@ int main(int argc, char **argv)
 
     cr_store *s = NULL;
     cr_store_err err;
-    cr_store_config cfg = {NULL, path};
+    cr_store_config cfg = {o.backend, sqlite ? path : NULL};
     if (cr_store_open(&cfg, &s, &err) != CR_STORE_OK) {
         rc = store_error(&err);
         goto out;

@@ -334,6 +334,11 @@ static void test_usage_errors(void **state)
     expect_run(fx, 2, "needs a value", "list", "--prefix");
     expect_run(fx, 2, "unexpected argument", "list", "extra");
     expect_run(fx, 0, "usage: cellctl", "--help");
+    expect_run(fx, 1, "unknown routing map backend \"nosuch\"", "--backend",
+               "nosuch", "list");
+    expect_run(fx, 2, "--db is for the sqlite backend", "--backend",
+               "nosuch", "--db", fx->db, "list");
+    expect_run(fx, 0, "acme", "--backend", "sqlite", "list");
     /* Nothing above changed the map. */
     expect_run(fx, 0, "version           1", "get", "acme");
     expect_run(fx, 4, "no entry", "get", "x");
