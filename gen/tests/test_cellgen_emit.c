@@ -103,6 +103,34 @@ static void test_headers_and_paths(void **state)
     cg_spec_free(&s);
 }
 
+static void test_only_clouds_in_use(void **state)
+{
+    (void)state;
+    /* The same spec with its AWS cell removed: no aws provider anywhere in
+     * the root configuration, though both modules are still written. */
+    const char *cut = strstr(SPEC, "  - id: a-1\n");
+    const char *rest = strstr(SPEC, "  - id: z-1\n");
+    const char *tenants = strstr(SPEC, "tenants:\n");
+    char *text = NULL;
+    assert_true(asprintf(&text, "%.*s%.*stenants:\n  - id: t2\n    cell: z-1\n", (int)(cut - SPEC), SPEC,
+                         (int)(tenants - rest), rest) > 0);
+    cg_spec s;
+    cg_diags d = {0};
+    assert_int_equal(cg_spec_load(text, strlen(text), &s, &d), 0);
+    cg_gen_opts o = { "demo.yaml", "abc123", "root", "mods" };
+    cg_fileset fs = {0};
+    char *err = NULL;
+    assert_int_equal(cg_generate(&s, &o, &fs, &err), 0);
+    assert_null(strstr(find(&fs, "root/versions.tf")->content, "hashicorp/aws"));
+    assert_non_null(strstr(find(&fs, "root/versions.tf")->content, "hashicorp/azurerm"));
+    assert_null(strstr(find(&fs, "root/providers.tf")->content, "provider \"aws\""));
+    assert_non_null(find(&fs, "mods/aws_event_cell/main.tf"));
+    cg_fileset_free(&fs);
+    cg_spec_free(&s);
+    cg_diags_free(&d);
+    free(text);
+}
+
 static void test_relpath(void **state)
 {
     (void)state;
@@ -136,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matched_interface),
         cmocka_unit_test(test_headers_and_paths),
+        cmocka_unit_test(test_only_clouds_in_use),
         cmocka_unit_test(test_relpath),
     };
     return cmocka_run_group_tests_name("cellgen_emit", tests, NULL, NULL);
