@@ -36,7 +36,7 @@ static void kv_object(cg_hcl *h, const char *key, const cg_kvlist *kv)
     }
     cg_hcl_open(h, "%s =", key);
     for (size_t i = 0; i < kv->len; i++) {
-        /* User-supplied keys are always quoted (see hcl.h). */
+        /* Free-form keys are always quoted (see cg_hcl_key). */
         char *k = cg_hcl_quote(kv->items[i].key);
         cg_hcl_attr_str(h, k, kv->items[i].value);
         free(k);

@@ -30,8 +30,8 @@ typedef struct cg_hcl {
 } cg_hcl;
 
 /* `key = value` (value is an HCL expression, written verbatim). Keys must be
- * ASCII: alignment counts columns, and these are the only keys a module
- * uses (user-supplied map keys are quoted ASCII, see spec.c). */
+ * ASCII: alignment counts columns (hclwrite counts grapheme clusters), and
+ * spec.c restricts every user-supplied key (tags, labels, ids) to ASCII. */
 void cg_hcl_attr(cg_hcl *h, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* `key = "value"` with value quoted and escaped. */
 void cg_hcl_attr_str(cg_hcl *h, const char *key, const char *value);
@@ -55,8 +55,9 @@ char *cg_hcl_finish(cg_hcl *h);
 /* An HCL quoted string for s: escapes quotes, backslashes, control
  * characters, and the template openers ${ and %{. malloc'd. */
 char *cg_hcl_quote(const char *s);
-/* An object key: bare when it is a safe identifier, quoted otherwise.
- * User-supplied keys are always quoted (see callers). malloc'd. */
+/* An object key: bare when it is a safe identifier, quoted otherwise. Used
+ * for names the spec already restricts to identifiers (consumer names);
+ * free-form keys (tags, labels, tenant ids) are always quoted. malloc'd. */
 char *cg_hcl_key(const char *s);
 
 #endif
