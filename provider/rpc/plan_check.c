@@ -280,6 +280,31 @@ static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
                 cr_path_pop(path);
             }
         }
+        if (b->nesting == CR_NEST_MAP && config != NULL &&
+            config->kind == CR_MAP && planned->kind == CR_MAP &&
+            config->u.coll.len == planned->u.coll.len) {
+            /* Blocks by label: the same labels as configured, each block
+             * checked against its configured and prior counterpart. */
+            for (size_t i = 0; i < planned->u.coll.len; i++) {
+                const char *k = planned->u.coll.keys[i];
+                const cr_value *pe = planned->u.coll.items[i];
+                const cr_value *ce = cr_value_get(config, k);
+                const cr_value *pre = prior && prior->kind == CR_MAP
+                                          ? cr_value_get(prior, k) : NULL;
+                if (cr_path_push_key(path, k))
+                    return;
+                if (ce == NULL)
+                    path_error(diags, path, PLAN_SUMMARY,
+                               "a block was planned under a label the "
+                               "configuration does not have.");
+                else if (cr_value_is_unknown(pe))
+                    path_error(diags, path, PLAN_SUMMARY,
+                               "a block must not be planned wholly unknown.");
+                else if (pe->kind == CR_OBJECT && ce->kind == CR_OBJECT)
+                    check_plan_object(bs, pre, ce, pe, path, diags);
+                cr_path_pop(path);
+            }
+        }
         return;
     }
 }

@@ -78,7 +78,7 @@ typedef enum mode {
     /* plan */
     M_PLAN_CHANGE_REQUIRED, M_PLAN_SET_OPTIONAL, M_PLAN_NULL,
     M_PLAN_WRONG_TYPE, M_PLAN_NESTED_CHANGE, M_PLAN_BLOCK_NULL,
-    M_PLAN_ERROR, M_PLAN_EXTRA_REPLACE,
+    M_PLAN_ERROR, M_PLAN_EXTRA_REPLACE, M_PLAN_RELABEL,
     /* apply */
     M_APPLY_CHANGE_KNOWN, M_APPLY_LEAVE_UNKNOWN, M_APPLY_NULL,
     M_APPLY_NOT_DELETED, M_APPLY_FAIL,
@@ -108,8 +108,16 @@ static const cr_attr_schema rule_attrs[] = {
 static const cr_schema rule_schema = {
     .description = "A rule.", .nattrs = 1, .attrs = rule_attrs,
 };
+static const cr_attr_schema site_attrs[] = {
+    { .name = "url", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL,
+      .description = "URL." },
+};
+static const cr_schema site_schema = {
+    .nattrs = 1, .attrs = site_attrs,
+};
 static const cr_block_schema fake_blocks[] = {
     { .type_name = "rule", .nesting = CR_NEST_LIST, .block = &rule_schema },
+    { .type_name = "site", .nesting = CR_NEST_MAP, .block = &site_schema },
 };
 static const cr_attr_schema fake_attrs[] = {
     { .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
@@ -130,7 +138,7 @@ static const cr_attr_schema fake_attrs[] = {
 static const cr_schema fake_schema = {
     .version = 1, .description = "A fake.",
     .nattrs = sizeof fake_attrs / sizeof fake_attrs[0], .attrs = fake_attrs,
-    .nblocks = 1, .blocks = fake_blocks,
+    .nblocks = 2, .blocks = fake_blocks,
 };
 
 static const cr_type *T(void)
@@ -202,6 +210,15 @@ static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
     case M_PLAN_BLOCK_NULL:
         set(pl, "rule", cr_value_null(attr_type(T(), "rule")));
         break;
+    case M_PLAN_RELABEL: {
+        cr_value *m = cr_value_collection(attr_type(T(), "site"));
+        cr_value *blk = cr_value_object(attr_type(T(), "site")->elem);
+        assert_non_null(m);
+        assert_non_null(blk);
+        assert_int_equal(cr_value_map_put(m, "elsewhere", blk), 0);
+        set(pl, "site", m);
+        break;
+    }
     case M_PLAN_EXTRA_REPLACE:
         resp->requires_replace = calloc(1, sizeof *resp->requires_replace);
         assert_non_null(resp->requires_replace);
@@ -285,6 +302,7 @@ static void fake_import(cr_provider_state *p, const char *id,
     assert_non_null(*state);
     set(*state, "id", cr_value_string(id));
     set(*state, "rule", cr_value_collection(attr_type(T(), "rule")));
+    set(*state, "site", cr_value_collection(attr_type(T(), "site")));
     if (g_mode == M_IMPORT_UNKNOWN)
         set(*state, "name", cr_value_unknown(&cr_type_string));
 }
@@ -444,6 +462,13 @@ static cr_value *config(const char *name, const char *opt, const char *nested_a)
         set(o, "nested", n);
     }
     set(o, "rule", cr_value_collection(attr_type(T(), "rule")));
+    cr_value *sites = cr_value_collection(attr_type(T(), "site"));
+    cr_value *home = cr_value_object(attr_type(T(), "site")->elem);
+    assert_non_null(sites);
+    assert_non_null(home);
+    set(home, "url", cr_value_string("https://home.example"));
+    assert_int_equal(cr_value_map_put(sites, "home", home), 0);
+    set(o, "site", sites);
     return o;
 }
 
@@ -583,7 +608,9 @@ static void test_schema_nested(void **state)
     assert_true(nested->nested_type->attributes[1]->computed);
 
     /* The list block, with its own block. */
-    assert_int_equal(s->block->n_block_types, 1);
+    assert_int_equal(s->block->n_block_types, 2);
+    assert_int_equal(s->block->block_types[1]->nesting,
+                     TFPLUGIN6__SCHEMA__NESTED_BLOCK__NESTING_MODE__MAP);
     const Tfplugin6__Schema__NestedBlock *b = s->block->block_types[0];
     assert_string_equal(b->type_name, "rule");
     assert_int_equal(b->nesting,
@@ -671,6 +698,25 @@ static void test_plan_violations(void **state)
         assert_null(r->planned_state);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
+    cr_value_free(cfg);
+}
+
+/* A MAP block planned under a label the configuration does not have. */
+static void test_plan_map_block_labels(void **state)
+{
+    cr_value *cfg = config("n", NULL, NULL);
+    g_mode = M_PLAN_RELABEL;
+    Tfplugin6__PlanResourceChange__Response *r = plan(*state, NULL, cfg);
+    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    const Tfplugin6__AttributePath *ap = r->diagnostics[0]->attribute;
+    assert_non_null(ap);
+    assert_int_equal(ap->n_steps, 2);
+    assert_string_equal(ap->steps[0]->attribute_name, "site");
+    assert_int_equal(ap->steps[1]->selector_case,
+                     TFPLUGIN6__ATTRIBUTE_PATH__STEP__SELECTOR_ELEMENT_KEY_STRING);
+    assert_string_equal(ap->steps[1]->element_key_string, "elsewhere");
+    assert_null(r->planned_state);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
     cr_value_free(cfg);
 }
 
@@ -874,6 +920,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_ok_and_nested, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_plan_violations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_map_block_labels, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_plan_destroy_and_replace, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_apply_violations, setup,
