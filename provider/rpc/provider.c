@@ -300,10 +300,12 @@ static int configure_provider(cr_call *call, const ProtobufCMessage *request,
     config = cr_rpc_dv_decode(req->config, t, "provider configuration",
                               &diags);
     if (config != NULL) {
-        /* Configure into a fresh state, then publish it. An unknown value
-         * (only possible while planning) leaves tmp.store NULL without an
-         * error: resources then plan without a store, or keep the one an
-         * earlier configuration opened. */
+        /* Configure into a fresh state, then publish it, replacing what
+         * an earlier configuration opened (one server serving several
+         * commands): this configuration alone counts. An unknown value
+         * (only possible while planning) or an error leaves tmp.store
+         * NULL: the provider is then unconfigured, and resources say so
+         * if they need the store. */
         cr_provider_state tmp = {0};
         pthread_mutex_lock(&p->configure_mu);
         cr_provider_configure(&tmp, config, &diags);
@@ -311,10 +313,8 @@ static int configure_provider(cr_call *call, const ProtobufCMessage *request,
 
         cr_provider_state old = {0};
         pthread_rwlock_wrlock(&p->state_lock);
-        if (tmp.store != NULL) {
-            old.store = p->state.store;
-            p->state.store = tmp.store;
-        }
+        old.store = p->state.store;
+        p->state.store = tmp.store;
         /* A new configuration starts a new Terraform command: a stop
          * asked of an earlier one no longer applies. */
         p->state.stopping = 0;

@@ -568,7 +568,8 @@ static void test_configure_provider(void **state)
     assert_ptr_not_equal(fx->p->state.store, first);
 
     /* An unknown path (plan before the value is known): no error, and the
-     * configured store is kept. */
+     * provider is unconfigured: the store of an earlier command is not
+     * used for this one. */
     cr_value *cfg = provider_config(NULL);
     set(cfg, "path", cr_value_unknown(&cr_type_string));
     Tfplugin6__ConfigureProvider__Request req =
@@ -577,7 +578,7 @@ static void test_configure_provider(void **state)
     Tfplugin6__ConfigureProvider__Response *r =
         invoke(fx, "ConfigureProvider", &req.base);
     assert_no_errors(r);
-    assert_non_null(fx->p->state.store);
+    assert_null(fx->p->state.store);
     resp_free(r);
     dv_free(req.config);
     cr_value_free(cfg);
