@@ -288,6 +288,35 @@ static char *labels_to_json(const cr_entry *e)
     return s;
 }
 
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). The
+ * store writes ...Z with microseconds; anything of this shape is accepted
+ * (a file written elsewhere), anything else is damage. */
+static bool rfc3339_ok(const char *t)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i = 0;
+    for (; shape[i]; i++) {
+        if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9')
+                            : t[i] != shape[i])
+            return false;
+    }
+    if (t[i] == '.') {
+        size_t start = ++i;
+        while (t[i] >= '0' && t[i] <= '9')
+            i++;
+        if (i == start || i - start > 9)
+            return false;
+    }
+    if (t[i] == 'Z')
+        return t[i + 1] == '\0';
+    if (t[i] != '+' && t[i] != '-')
+        return false;
+    i++;
+    return t[i] >= '0' && t[i] <= '9' && t[i + 1] >= '0' && t[i + 1] <= '9' &&
+           t[i + 2] == ':' && t[i + 3] >= '0' && t[i + 3] <= '9' &&
+           t[i + 4] >= '0' && t[i + 4] <= '9' && t[i + 5] == '\0';
+}
+
 /* Decodes the current row of a SELECT ENTRY_COLS into *e (zeroed here). */
 static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
                                 cr_store_err *err)
@@ -314,6 +343,7 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
     e->version = sqlite3_column_int64(st, 6);
     if (e->version < 1) { bad = "is not a positive integer"; goto fail; }
     if ((bad = col_text(st, 7, false, &e->updated_at, &nomem))) { col = names[7]; goto fail; }
+    if (!rfc3339_ok(e->updated_at)) { col = names[7]; bad = "is not an RFC 3339 time"; goto fail; }
     const char *field = NULL;
     if ((bad = cr_entry_check(e, &field))) { col = NULL; goto fail; }
     free(labels);

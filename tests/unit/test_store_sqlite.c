@@ -662,22 +662,25 @@ static void test_corrupt_rows(void **state)
         " standby_cell_id, standby_endpoint, labels, version, updated_at);"
         "CREATE TABLE retired_versions (tenant_id PRIMARY KEY, version);"
         "PRAGMA user_version=1;"
-        "INSERT INTO entries VALUES('good','c','http://h',NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES('int-cell',42,'http://h',NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES('blob-ep','c',x'00ff',NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES('nul-ep','c',CAST('http://h' || char(0) || 'x' AS TEXT),NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES('bad-json','c','http://h',NULL,NULL,'{oops',1,'t');"
-        "INSERT INTO entries VALUES('array-json','c','http://h',NULL,NULL,'[1]',1,'t');"
-        "INSERT INTO entries VALUES('num-label','c','http://h',NULL,NULL,'{\"a\":1}',1,'t');"
-        "INSERT INTO entries VALUES('dup-label','c','http://h',NULL,NULL,'{\"a\":\"1\",\"a\":\"2\"}',1,'t');"
-        "INSERT INTO entries VALUES('nul-label','c','http://h',NULL,NULL,'{\"a\":\"x\\u0000y\"}',1,'t');"
-        "INSERT INTO entries VALUES('text-version','c','http://h',NULL,NULL,NULL,'one','t');"
-        "INSERT INTO entries VALUES('zero-version','c','http://h',NULL,NULL,NULL,0,'t');"
-        "INSERT INTO entries VALUES('bad-url','c','javascript:alert(1)',NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES('half-standby','c','http://h','d',NULL,NULL,1,'t');"
+        "INSERT INTO entries VALUES('good','c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('int-cell',42,'http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('blob-ep','c',x'00ff',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('nul-ep','c',CAST('http://h' || char(0) || 'x' AS TEXT),NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('bad-json','c','http://h',NULL,NULL,'{oops',1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('array-json','c','http://h',NULL,NULL,'[1]',1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('num-label','c','http://h',NULL,NULL,'{\"a\":1}',1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('dup-label','c','http://h',NULL,NULL,'{\"a\":\"1\",\"a\":\"2\"}',1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('nul-label','c','http://h',NULL,NULL,'{\"a\":\"x\\u0000y\"}',1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('text-version','c','http://h',NULL,NULL,NULL,'one','2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('zero-version','c','http://h',NULL,NULL,NULL,0,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('bad-url','c','javascript:alert(1)',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('half-standby','c','http://h','d',NULL,NULL,1,'2026-01-02T03:04:05Z');"
         "INSERT INTO entries VALUES('null-stamp','c','http://h',NULL,NULL,NULL,1,NULL);"
-        "INSERT INTO entries VALUES('bad id!','c','http://h',NULL,NULL,NULL,1,'t');"
-        "INSERT INTO entries VALUES(7,'c','http://h',NULL,NULL,NULL,1,'t');");
+        "INSERT INTO entries VALUES('bad id!','c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES(7,'c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('good-offset','c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05.1+02:00');"
+        "INSERT INTO entries VALUES('bad-stamp','c','http://h',NULL,NULL,NULL,1,'yesterday');"
+        "INSERT INTO entries VALUES('esc-stamp','c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z' || char(27) || '[2J');");
 
     cr_store *s = NULL;
     cr_store_err err;
@@ -685,6 +688,10 @@ static void test_corrupt_rows(void **state)
     cr_entry *got = NULL;
     assert_int_equal(cr_store_get(s, "good", &got, &err), CR_STORE_OK);
     assert_non_null(got);
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "good-offset", &got, &err), CR_STORE_OK);
+    assert_non_null(got);
+    assert_string_equal(got->updated_at, "2026-01-02T03:04:05.1+02:00");
     cr_entry_free(got);
 
     static const struct { const char *id, *needle; } bad[] = {
@@ -701,6 +708,8 @@ static void test_corrupt_rows(void **state)
         {"bad-url", "endpoint"},
         {"half-standby", "both or neither"},
         {"null-stamp", "updated_at is null"},
+        {"bad-stamp", "updated_at is not an RFC 3339 time"},
+        {"esc-stamp", "updated_at is not an RFC 3339 time"},
         {"bad id!", "tenant_id"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -719,7 +728,7 @@ static void test_corrupt_rows(void **state)
     assert_int_equal(l.len, 0);
     assert_null(l.items);
     assert_int_equal(cr_store_list(s, "goo", &l, &err), CR_STORE_OK);
-    assert_int_equal(l.len, 1);
+    assert_int_equal(l.len, 2);
     cr_entry_list_free(&l);
 
     /* Writes over a damaged version: conditional ones are refused, an
