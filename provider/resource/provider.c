@@ -4,12 +4,13 @@
  *
  * The routing map lives in exactly one store. Each backend the provider can
  * use is one row of `backends` below: how to tell that the configuration
- * selects it, how to check its settings, and how to open it. Today there is
- * one, the embedded SQLite file, selected by the top-level `path` attribute
- * or by default. A remote backend (e.g. a `cloudflare_kv { account_id,
- * namespace_id, api_token, api_url }` nested block) is added by giving the
- * schema its block and the table its row; the "exactly one store" rule, the
- * unknown handling and the error reporting below already cover it.
+ * selects it, how to check its settings, and how to open it. There are
+ * two: the embedded SQLite file, selected by the top-level `path` attribute
+ * or by default, and Cloudflare Workers KV, selected by the `cloudflare_kv
+ * { account_id, namespace_id, api_token, api_url, max_retry_seconds }`
+ * block. The "exactly one store" rule, the unknown handling and the error
+ * reporting below cover both. The API token is sensitive: no message here
+ * quotes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +35,89 @@ static const cr_attr_schema provider_attrs[] = {
     },
 };
 
+/* The Cloudflare Workers KV store: the namespace the edge router reads. */
+static const cr_attr_schema cloudflare_kv_attrs[] = {
+    {
+        .name = "account_id",
+        .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description = "The Cloudflare account that owns the namespace.",
+    },
+    {
+        .name = "namespace_id",
+        .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description =
+            "The id of the Workers KV namespace that holds the routing map "
+            "(for example `cloudflare_workers_kv_namespace.routing_map.id`). "
+            "The edge router reads the same namespace through its "
+            "`ROUTING_MAP` binding.",
+    },
+    {
+        .name = "api_token",
+        .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL | CR_ATTR_SENSITIVE,
+        .description =
+            "A Cloudflare API token with the \"Workers KV Storage:Edit\" "
+            "permission on the account. When unset, the provider uses the "
+            "`CLOUDFLARE_API_TOKEN` environment variable. It is sent to "
+            "`api_url` only and never logged.",
+    },
+    {
+        .name = "api_url",
+        .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description =
+            "Base URL of Cloudflare's v4 API; defaults to "
+            "`" CR_CFKV_DEFAULT_API_URL "`. Must be `https://`, except for "
+            "an API stand-in on this machine (127.0.0.1, localhost, [::1]).",
+    },
+    {
+        .name = "max_retry_seconds",
+        .type = &cr_type_number,
+        .flags = CR_ATTR_OPTIONAL,
+        .description =
+            "How long one operation keeps retrying answers that say \"try "
+            "again\" (HTTP 429 rate limits, 5xx, network errors), honouring "
+            "`Retry-After`, before it fails with a diagnostic. 1 to 3600; "
+            "default 30.",
+    },
+};
+
+static const cr_schema cloudflare_kv_schema = {
+    .version = 0,
+    .description =
+        "Keep the routing map in a Cloudflare Workers KV namespace, where "
+        "the edge router reads it: the key is the tenant id, the value its "
+        "endpoint, the metadata the rest of the entry.",
+    .nattrs = sizeof cloudflare_kv_attrs / sizeof cloudflare_kv_attrs[0],
+    .attrs = cloudflare_kv_attrs,
+    .nblocks = 0,
+    .blocks = NULL,
+};
+
+static const cr_block_schema provider_blocks[] = {
+    {
+        .type_name = "cloudflare_kv",
+        .nesting = CR_NEST_SINGLE,
+        .block = &cloudflare_kv_schema,
+        .min_items = 0,
+        .max_items = 0,
+    },
+};
+
 static const cr_schema provider_schema = {
     .version = 0,
     .description =
         "The `cellrouter` provider manages the routing map of a cell-based "
         "architecture: which cell serves each tenant, at which endpoint, and "
         "where its traffic goes on failover. The map is kept in exactly one "
-        "store; by default an embedded SQLite file.",
+        "store: by default an embedded SQLite file (`path`), or a Cloudflare "
+        "Workers KV namespace (a `cloudflare_kv` block).",
     .nattrs = sizeof provider_attrs / sizeof provider_attrs[0],
     .attrs = provider_attrs,
-    .nblocks = 0,
-    .blocks = NULL,
+    .nblocks = sizeof provider_blocks / sizeof provider_blocks[0],
+    .blocks = provider_blocks,
 };
 
 const cr_schema *cr_provider_schema(void)
@@ -165,9 +238,127 @@ static void sqlite_open(const cr_value *config, cr_store **out,
     cr_path_free(&at);
 }
 
+/* Cloudflare Workers KV: selected by the `cloudflare_kv` block. */
+static backend_use cfkv_used(const cr_value *config)
+{
+    if (attr_is_unknown(config, "cloudflare_kv"))
+        return BACKEND_MAYBE;
+    return attr_is_null(config, "cloudflare_kv") ? BACKEND_ABSENT
+                                                 : BACKEND_PRESENT;
+}
+
+/* An error on one attribute of the cloudflare_kv block (NULL: the block). */
+static void cfkv_error(cr_diags *diags, const char *name, const char *summary,
+                       const char *detail)
+{
+    cr_path at = {0, 0, NULL};
+    if (cr_path_push_attr(&at, "cloudflare_kv") != 0 ||
+        (name && cr_path_push_attr(&at, name) != 0))
+        cr_path_free(&at);
+    cr_diags_error(diags, at.len ? &at : NULL, summary, "%s", detail);
+    cr_path_free(&at);
+}
+
+static void cfkv_validate(const cr_value *config, cr_diags *diags)
+{
+    const cr_value *blk = config ? cr_value_get(config, "cloudflare_kv")
+                                 : NULL;
+    static const struct {
+        const char *name, *what;
+        const char *(*check)(const char *);
+    } fields[] = {
+        {"account_id", "account id", cr_cfkv_check_id},
+        {"namespace_id", "namespace id", cr_cfkv_check_id},
+        {"api_token", "API token", cr_cfkv_check_token},
+        {"api_url", "API URL", cr_cfkv_check_api_url},
+    };
+    if (!blk || blk->kind != CR_OBJECT)
+        return;                         /* absent, null or unknown */
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const cr_value *v = cr_value_get(blk, fields[i].name);
+        if (!v || v->kind != CR_STRING)
+            continue;                   /* null (optional) or unknown */
+        bool nul = strlen(v->u.str.ptr) != v->u.str.len;
+        const char *msg = nul ? "contains a NUL character"
+                              : fields[i].check(v->u.str.ptr);
+        if (!msg)
+            continue;
+        /* The rule, never the value: the token must not be quoted. */
+        char summary[64], detail[400];
+        snprintf(summary, sizeof summary, "Invalid Cloudflare %s",
+                 fields[i].what);
+        snprintf(detail, sizeof detail, "`%s` %s.", fields[i].name, msg);
+        cfkv_error(diags, fields[i].name, summary, detail);
+    }
+    const cr_value *r = cr_value_get(blk, "max_retry_seconds");
+    if (r && r->kind == CR_NUMBER &&
+        (!r->u.num.is_int || r->u.num.i < 1 || r->u.num.i > 3600))
+        cfkv_error(diags, "max_retry_seconds", "Invalid retry budget",
+                   "`max_retry_seconds` must be a whole number of seconds "
+                   "from 1 to 3600.");
+    const cr_value *tok = cr_value_get(blk, "api_token");
+    if (tok && cr_value_is_null(tok) && !cr_value_is_unknown(tok)) {
+        const char *env = getenv("CLOUDFLARE_API_TOKEN");
+        if (!env || !*env)
+            cfkv_error(diags, "api_token", "Missing Cloudflare API token",
+                       "Set `api_token` in the `cloudflare_kv` block or "
+                       "the CLOUDFLARE_API_TOKEN environment variable to a "
+                       "token with the \"Workers KV Storage:Edit\" "
+                       "permission.");
+        else if (cr_cfkv_check_token(env)) {
+            char detail[300];
+            snprintf(detail, sizeof detail, "The CLOUDFLARE_API_TOKEN "
+                     "environment variable %s.", cr_cfkv_check_token(env));
+            cfkv_error(diags, "api_token", "Invalid Cloudflare API token",
+                       detail);
+        }
+    }
+}
+
+static bool cfkv_known(const cr_value *config)
+{
+    const cr_value *blk = config ? cr_value_get(config, "cloudflare_kv")
+                                 : NULL;
+    return blk && cr_value_is_wholly_known(blk);
+}
+
+static void cfkv_open(const cr_value *config, cr_store **out,
+                      cr_diags *diags)
+{
+    const cr_value *blk = cr_value_get(config, "cloudflare_kv");
+    const cr_value *r = blk ? cr_value_get(blk, "max_retry_seconds") : NULL;
+    cr_cfkv_config cfg;
+    cr_store_err err;
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&err, 0, sizeof err);
+    cfg.account_id = attr_cstr(blk, "account_id", NULL);
+    cfg.namespace_id = attr_cstr(blk, "namespace_id", NULL);
+    cfg.api_token = attr_cstr(blk, "api_token", NULL);
+    if (!cfg.api_token)
+        cfg.api_token = getenv("CLOUDFLARE_API_TOKEN");
+    cfg.api_url = attr_cstr(blk, "api_url", NULL);
+    if (r && r->kind == CR_NUMBER && r->u.num.is_int)
+        cfg.retry_budget_ms = (long)r->u.num.i * 1000;
+    cr_log_debug("provider", "opening the Workers KV routing map: namespace "
+                 "%s of account %s", cfg.namespace_id ? cfg.namespace_id : "?",
+                 cfg.account_id ? cfg.account_id : "?");
+    if (cr_store_cfkv_open(&cfg, out, &err) == CR_STORE_OK)
+        return;
+    *out = NULL;
+    char detail[700];
+    snprintf(detail, sizeof detail, "The Workers KV routing map could not "
+             "be used: %s", err.msg[0] ? err.msg : cr_store_rc_name(err.rc));
+    cfkv_error(diags, NULL, err.rc == CR_STORE_AUTH
+                                ? "Cloudflare refused the API token"
+                                : "Could not open the routing map", detail);
+}
+
 static const backend backends[] = {
     { "sqlite", "path", sqlite_used, sqlite_validate, sqlite_known,
       sqlite_open },
+    { "cloudflare_kv", "cloudflare_kv", cfkv_used, cfkv_validate,
+      cfkv_known, cfkv_open },
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 /* The backend used when the configuration selects none. */

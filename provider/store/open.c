@@ -23,8 +23,13 @@ cr_store_rc cr_store_open(const cr_store_config *cfg, cr_store **out,
                                      : cr_store_sqlite_default_path();
         return cr_store_sqlite_open(path, out, err);
     }
+    if (strcmp(backend, "cloudflare_kv") == 0) {
+        cr_cfkv_config cf;
+        cr_cfkv_config_from_env(&cf);
+        return cr_store_cfkv_open(&cf, out, err);
+    }
     cr_store_err_clear(err);
     return cr_store_err_set(err, CR_STORE_INVALID,
                             "unknown routing map backend \"%.64s\" "
-                            "(known: sqlite)", backend);
+                            "(known: sqlite, cloudflare_kv)", backend);
 }

@@ -110,6 +110,13 @@ typedef struct cr_store_ops {
     cr_store_rc (*list)(cr_store *s, const char *prefix, cr_entry_list *out,
                         cr_store_err *err);
     void (*close)(cr_store *s);
+    /* Optional (NULL: every entry that passes cr_entry_check fits).
+     * Limits of the backend itself, such as Workers KV's 1024 bytes of
+     * metadata: NULL when `e` fits, else a message in `buf` naming the
+     * limit and the size. Lets plan-time validation refuse what put would
+     * refuse with CR_STORE_INVALID. */
+    const char *(*fits)(cr_store *s, const cr_entry *e, char *buf,
+                        size_t bufsz);
 } cr_store_ops;
 
 /* Every backend embeds this as its first member. */
@@ -131,6 +138,9 @@ static inline cr_store_rc cr_store_list(cr_store *s, const char *prefix,
                                         cr_entry_list *out, cr_store_err *err)
 { return s->ops->list(s, prefix, out, err); }
 static inline void cr_store_close(cr_store *s) { if (s) s->ops->close(s); }
+static inline const char *cr_store_entry_fits(cr_store *s, const cr_entry *e,
+                                              char *buf, size_t bufsz)
+{ return s && s->ops->fits ? s->ops->fits(s, e, buf, bufsz) : NULL; }
 
 /* Backends. */
 /* Opens (creating if needed) the SQLite routing map at `path`: WAL mode,
@@ -139,6 +149,33 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
                                  cr_store_err *err);
 /* The default path: $CELLROUTER_DB, else "cellrouter.db". Borrowed. */
 const char *cr_store_sqlite_default_path(void);
+
+/* Cloudflare Workers KV (store/cloudflare_kv.c): key = tenant id, value =
+ * endpoint URL, metadata = the rest of the entry as JSON (at most
+ * CR_CFKV_METADATA_MAX bytes). Every string is borrowed for the call only.
+ * api_token is a secret: it is sent in the Authorization header and
+ * nowhere else (never in logs or error messages). */
+#define CR_CFKV_DEFAULT_API_URL  "https://api.cloudflare.com/client/v4"
+#define CR_CFKV_METADATA_MAX     1024
+#define CR_CFKV_RETRY_DEFAULT_MS 30000
+typedef struct cr_cfkv_config {
+    const char *account_id;
+    const char *namespace_id;
+    const char *api_token;
+    const char *api_url;        /* NULL or "": CR_CFKV_DEFAULT_API_URL */
+    long retry_budget_ms;       /* 429/5xx/network retries; 0: default */
+    bool skip_probe;            /* do not check access when opening */
+} cr_cfkv_config;
+cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
+                               cr_store_err *err);
+/* Fills a config from the environment: CLOUDFLARE_ACCOUNT_ID,
+ * CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_URL
+ * (each NULL when unset). The strings are the environment's. */
+void cr_cfkv_config_from_env(cr_cfkv_config *cfg);
+/* Rules for each setting: NULL when valid, else a static message. */
+const char *cr_cfkv_check_id(const char *id);         /* account, namespace */
+const char *cr_cfkv_check_token(const char *token);
+const char *cr_cfkv_check_api_url(const char *url);
 
 /* Checks an entry before it is written (tenant id charset and length, URL
  * shape, both-or-neither standby). Returns NULL when valid, else a static
@@ -166,7 +203,9 @@ const char *cr_entry_label(const cr_entry *e, const char *key);
 /* Backend selection lives in one function (store/open.c), so a new backend
  * (Cloudflare Workers KV) is one more case there and nowhere else.
  * backend: NULL, "" or "sqlite" for the embedded SQLite file; path: the
- * SQLite file, NULL for cr_store_sqlite_default_path(). */
+ * SQLite file, NULL for cr_store_sqlite_default_path(). "cloudflare_kv"
+ * takes its settings from the environment (cr_cfkv_config_from_env);
+ * callers with explicit settings use cr_store_cfkv_open. */
 typedef struct cr_store_config {
     const char *backend;
     const char *path;
