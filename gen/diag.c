@@ -37,15 +37,32 @@ static void sort_by_position(cg_diags *d)
     if (d->len > 1) qsort(d->items, d->len, sizeof *d->items, cmp_diag);
 }
 
+/* Messages quote the spec's own text, which may hold terminal escape
+ * sequences or a megabyte-long key: control bytes are shown as \xNN and a
+ * message is cut at CG_DIAG_MAX_MSG bytes. */
+#define CG_DIAG_MAX_MSG 1024
+
+static void put_safe(FILE *out, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n < CG_DIAG_MAX_MSG; s++, n++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) fprintf(out, "\\x%02x", c);
+        else fputc(c, out);
+    }
+    if (*s) fputs("...", out);
+}
+
 void cg_diags_print(cg_diags *d, const char *file, FILE *out)
 {
     sort_by_position(d);
     for (size_t i = 0; i < d->len; i++) {
         const cg_diag *g = &d->items[i];
-        if (g->line > 0)
-            fprintf(out, "%s:%d:%d: %s\n", file, g->line, g->col, g->msg);
-        else
-            fprintf(out, "%s: %s\n", file, g->msg);
+        put_safe(out, file);
+        if (g->line > 0) fprintf(out, ":%d:%d", g->line, g->col);
+        fputs(": ", out);
+        put_safe(out, g->msg);
+        fputc('\n', out);
     }
 }
 

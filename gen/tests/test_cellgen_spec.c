@@ -380,6 +380,36 @@ static void test_scalar_types(void **state)
     assert_int_equal(cg_yscalar_type_of(&n), CG_YT_STRING);
 }
 
+static void test_diag_print(void **state)
+{
+    (void)state;
+    /* sorted by position, control bytes escaped, long messages cut */
+    cg_diags d = {0};
+    cg_diag_add(&d, 3, 1, "third");
+    cg_diag_add(&d, 1, 5, "key \"\x1b[31m\n\"");
+    cg_diag_add(&d, 0, 0, "whole file");
+    cg_diag_add(&d, 1, 5, "same place, found later");
+    char big[3000];
+    memset(big, 'k', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cg_diag_add(&d, 9, 9, "%s", big);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cg_diags_print(&d, "s.yaml", f);
+    fclose(f);
+    const char *want_head = "s.yaml: whole file\n"
+                            "s.yaml:1:5: key \"\\x1b[31m\\x0a\"\n"
+                            "s.yaml:1:5: same place, found later\n"
+                            "s.yaml:3:1: third\n"
+                            "s.yaml:9:9: kkk";
+    assert_memory_equal(text, want_head, strlen(want_head));
+    assert_non_null(strstr(text, "kkk...\n"));
+    assert_true(len < 1200);
+    free(text);
+    cg_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_scalar_types),
+        cmocka_unit_test(test_diag_print),
     };
     return cmocka_run_group_tests_name("cellgen_spec", tests, NULL, NULL);
 }
