@@ -422,6 +422,61 @@ t_saved_plan() {
   eq "$(field acme .cell_id)" cell-7 "the out-of-band write is kept"
 }
 
+t_references() {
+  # mirror refers to primary: planned after it, with primary's computed
+  # version unknown at plan time, and applied after it with the real value.
+  config <<'EOF'
+variable "cell" { default = "cell-1" }
+
+resource "cellrouter_tenant" "mirror" {
+  tenant_id = "${cellrouter_tenant.primary.tenant_id}-mirror"
+  cell_id   = cellrouter_tenant.primary.cell_id
+  endpoint  = cellrouter_tenant.primary.endpoint
+  labels    = { source_version = tostring(cellrouter_tenant.primary.version) }
+}
+
+resource "cellrouter_tenant" "primary" {
+  tenant_id = "acme"
+  cell_id   = var.cell
+  endpoint  = "https://${var.cell}.example.com"
+}
+EOF
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has 'tenant_id  = "acme-mirror"'
+  out_has '"source_version" = (known after apply)'
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 2 added, 0 changed, 0 destroyed."
+  eq "$(field acme-mirror .labels.source_version)" "$(field acme .version)" "mirror sees primary's version"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  # A change to primary flows into mirror at apply time.
+  tf apply -auto-approve -var cell=cell-2
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 2 changed, 0 destroyed."
+  eq "$(field acme-mirror .cell_id)" cell-2 "mirror followed primary"
+  eq "$(field acme-mirror .labels.source_version)" "$(field acme .version)" "mirror sees primary's new version"
+  tf plan -detailed-exitcode -var cell=cell-2
+  expect_rc 0
+  # A cycle is refused.
+  config <<'EOF'
+resource "cellrouter_tenant" "a" {
+  tenant_id = "a"
+  cell_id   = cellrouter_tenant.b.cell_id
+  endpoint  = "https://a.example.com"
+}
+resource "cellrouter_tenant" "b" {
+  tenant_id = "b"
+  cell_id   = cellrouter_tenant.a.cell_id
+  endpoint  = "https://b.example.com"
+}
+EOF
+  tf plan
+  expect_rc 1
+  err_has "Error: Cycle"
+}
+
 t_thousand() {
   local n=1000
   mkdir -p "$T/cfg"
@@ -616,7 +671,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict saved_plan thousand bad_inputs harness_checks"
+destroy create_over_existing conflict saved_plan references thousand bad_inputs harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

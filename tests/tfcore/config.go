@@ -394,19 +394,121 @@ func instanceAddr(typ, name string, key *string) string {
 	return fmt.Sprintf("%s.%s[%q]", typ, name, *key)
 }
 
+// ---- references between resources --------------------------------------
+
+// refs lists the resource blocks ("type.name") rc refers to.
+func (cfg *Config) refs(rc *ResourceConfig, ps *ProviderSchema) []string {
+	known := map[string]bool{}
+	for _, r := range cfg.Resources {
+		known[r.Addr()] = true
+	}
+	var trs []hcl.Traversal
+	if rs, ok := ps.Resources[rc.Type]; ok {
+		trs = hcldec.Variables(rc.Body, decoderSpec(rs.Block))
+	}
+	if rc.ForEach != nil {
+		trs = append(trs, rc.ForEach.Variables()...)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, tr := range trs {
+		if len(tr) < 2 {
+			continue
+		}
+		step, ok := tr[1].(hcl.TraverseAttr)
+		if !ok {
+			continue
+		}
+		addr := tr.RootName() + "." + step.Name
+		if known[addr] && !seen[addr] {
+			seen[addr] = true
+			out = append(out, addr)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// order sorts resource blocks so that every block comes after the blocks
+// it refers to; a cycle is an error, as in Terraform.
+func (cfg *Config) order(ps *ProviderSchema) ([]*ResourceConfig, Diags) {
+	byAddr := map[string]*ResourceConfig{}
+	for _, rc := range cfg.Resources {
+		byAddr[rc.Addr()] = rc
+	}
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var out []*ResourceConfig
+	var diags Diags
+	var visit func(rc *ResourceConfig, path []string) bool
+	visit = func(rc *ResourceConfig, path []string) bool {
+		switch state[rc.Addr()] {
+		case 1:
+			diags = append(diags, &Diag{Severity: sevError, Summary: "Cycle",
+				Detail:  "Resources refer to each other: " + strings.Join(append(path, rc.Addr()), " -> ") + ".",
+				Subject: rc.DeclRange.Ptr()})
+			return false
+		case 2:
+			return true
+		}
+		state[rc.Addr()] = 1
+		for _, dep := range cfg.refs(rc, ps) {
+			if !visit(byAddr[dep], append(path, rc.Addr())) {
+				return false
+			}
+		}
+		state[rc.Addr()] = 2
+		out = append(out, rc)
+		return true
+	}
+	for _, rc := range cfg.Resources {
+		if !visit(rc, nil) {
+			return nil, diags
+		}
+	}
+	return out, nil
+}
+
+// refContext is the evaluation context with resource values: vals maps
+// "type.name" to the object (or, with for_each, the object of instances by
+// key); resources without a value yet are unknown.
+func (cfg *Config) refContext(vals map[string]cty.Value) *hcl.EvalContext {
+	types := map[string]map[string]cty.Value{}
+	for _, rc := range cfg.Resources {
+		if types[rc.Type] == nil {
+			types[rc.Type] = map[string]cty.Value{}
+		}
+		v, ok := vals[rc.Addr()]
+		if !ok {
+			v = cty.DynamicVal
+		}
+		types[rc.Type][rc.Name] = v
+	}
+	ctx := cfg.ctx.NewChild()
+	ctx.Variables = map[string]cty.Value{}
+	for t, m := range types {
+		ctx.Variables[t] = cty.ObjectVal(m)
+	}
+	return ctx
+}
+
 // blockConfigs decodes each resource block once for the validate walk:
-// for_each blocks with each.key and each.value unknown.
+// for_each blocks with each.key and each.value unknown, references to other
+// resources unknown.
 func (cfg *Config) blockConfigs(ps *ProviderSchema) ([]*Instance, Diags) {
 	var out []*Instance
 	var diags Diags
+	base := cfg.refContext(nil)
 	for _, rc := range cfg.Resources {
 		rs, ok := ps.Resources[rc.Type]
 		if !ok {
-			continue // reported by expand
+			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
+				Detail:  fmt.Sprintf("The provider %s does not support resource type %q.", providerAddr, rc.Type),
+				Subject: rc.DeclRange.Ptr()})
+			continue
 		}
-		ctx := cfg.ctx
+		ctx := base
 		if rc.ForEach != nil {
-			ctx = cfg.ctx.NewChild()
+			ctx = base.NewChild()
 			ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
 				"key": cty.UnknownVal(cty.String), "value": cty.DynamicVal})}
 		}
@@ -419,11 +521,29 @@ func (cfg *Config) blockConfigs(ps *ProviderSchema) ([]*Instance, Diags) {
 	return out, diags
 }
 
-// expand evaluates for_each and decodes every instance's configuration.
+// expand expands every block with references to other resources unknown
+// (enough to know which instances exist).
 func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
 	var out []*Instance
 	var diags Diags
 	for _, rc := range cfg.Resources {
+		insts, d := cfg.expandBlock(rc, ps, nil)
+		out = append(out, insts...)
+		diags = append(diags, d...)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return out, diags
+}
+
+// expandBlock evaluates for_each and decodes every instance's configuration,
+// with the given values of the resources it refers to.
+func (cfg *Config) expandBlock(rc *ResourceConfig, ps *ProviderSchema, vals map[string]cty.Value) ([]*Instance, Diags) {
+	var out []*Instance
+	var diags Diags
+	base := cfg.refContext(vals)
+	for _, rc := range []*ResourceConfig{rc} {
 		rs, ok := ps.Resources[rc.Type]
 		if !ok {
 			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
@@ -437,7 +557,7 @@ func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
 		}
 		var keys []kv
 		if rc.ForEach != nil {
-			fe, hd := rc.ForEach.Value(cfg.ctx)
+			fe, hd := rc.ForEach.Value(base)
 			diags = append(diags, hclDiags(hd, rc.Addr())...)
 			if hd.HasErrors() {
 				continue
@@ -475,7 +595,7 @@ func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
 		}
 		if rc.ForEach == nil {
 			inst := &Instance{Addr: rc.Addr(), Resource: rc}
-			val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, cfg.ctx, inst.Addr)
+			val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, base, inst.Addr)
 			diags = append(diags, d...)
 			inst.Config = val
 			out = append(out, inst)
@@ -484,7 +604,7 @@ func (cfg *Config) expand(ps *ProviderSchema) ([]*Instance, Diags) {
 		for _, k := range keys {
 			key := k.key
 			inst := &Instance{Addr: instanceAddr(rc.Type, rc.Name, &key), Resource: rc, Key: &key}
-			ctx := cfg.ctx.NewChild()
+			ctx := base.NewChild()
 			ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
 				"key": cty.StringVal(key), "value": k.val})}
 			val, d := decodeBody(rc.Body, rc.Syntax, rs.Block, ctx, inst.Addr)

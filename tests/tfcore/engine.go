@@ -30,6 +30,7 @@ type Session struct {
 	schema    *ProviderSchema
 	cfg       *Config
 	instances []*Instance
+	order     []*ResourceConfig // resource blocks, dependencies first
 	byAddr    map[string]*Instance
 	par       int
 }
@@ -112,6 +113,10 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		return nil, diags
 	}
 	s.instances = insts
+	if s.order, d = cfg.order(ps); d.HasErrors() {
+		p.Close()
+		return nil, append(diags, d...)
+	}
 	// The validate walk: one call per resource block, for_each blocks with
 	// each.key and each.value unknown, as Terraform validates them.
 	blocks, d := cfg.blockConfigs(ps)
@@ -378,45 +383,43 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 		}
 		per = append(per, d)
 	}
+	inConfig := map[string]bool{}
 	if !destroy {
-		parallel(s.par, len(s.instances), func(i int) {
-			in := s.instances[i]
-			rs := s.schema.Resources[in.Resource.Type]
-			prior := cty.NullVal(impliedType(rs.Block))
-			var priv []byte
-			if r, ok := refreshed[in.Addr]; ok && !r.Current.IsNull() {
-				prior, priv = r.Current, r.Private
-			}
-			// With every value known now, the provider validates again.
-			if d := s.validateResource(ctx, in); d.HasErrors() {
-				add(nil, d)
-				return
-			}
-			planned, ppriv, reqRep, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv)
+		// Blocks in dependency order: a block is expanded and planned with
+		// the planned values of the blocks it refers to (unknown where the
+		// provider said "known after apply").
+		vals := map[string]cty.Value{}
+		failed := false
+		for _, rc := range s.order {
+			insts, d := s.cfg.expandBlock(rc, s.schema, vals)
 			if d.HasErrors() {
 				add(nil, d)
-				return
+				failed = true
+				break
 			}
-			act, keep, d2 := decideAction(in.Addr, prior, planned, reqRep)
-			d = append(d, d2...)
-			if d2.HasErrors() {
-				add(nil, d)
-				return
+			results := make([]*Change, len(insts))
+			for _, in := range insts {
+				s.byAddr[in.Addr] = in
+				inConfig[in.Addr] = true
 			}
-			c := &Change{Addr: in.Addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key, Action: act,
-				Prior: prior, Planned: planned, PriorPrivate: priv, PlannedPrivate: ppriv, ReplacePaths: keep}
-			if act == Replace {
-				// The replacement is planned again as a create.
-				cp, cpriv, _, d3 := s.planOne(ctx, in.Addr, in.Resource.Type, cty.NullVal(prior.Type()), in.Config, nil)
-				d = append(d, d3...)
-				if d3.HasErrors() {
-					add(nil, d)
-					return
+			levelDiags := make([]Diags, len(insts))
+			parallel(s.par, len(insts), func(i int) {
+				results[i], levelDiags[i] = s.planInstance(ctx, insts[i], refreshed)
+			})
+			for i := range insts {
+				add(results[i], levelDiags[i])
+				if levelDiags[i].HasErrors() {
+					failed = true
 				}
-				c.Planned, c.PlannedPrivate = cp, cpriv
 			}
-			add(c, d)
-		})
+			if failed {
+				break
+			}
+			vals[rc.Addr()] = blockValue(rc, insts, func(i int) cty.Value { return results[i].Planned })
+		}
+		if failed {
+			return nil, flatten(per)
+		}
 	}
 	var orphans []*Refreshed
 	for _, addr := range sortedKeys(refreshed) {
@@ -424,7 +427,7 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 		if r.Current.IsNull() {
 			continue // already gone: nothing to destroy
 		}
-		if _, inConfig := s.byAddr[addr]; inConfig && !destroy {
+		if inConfig[addr] {
 			continue
 		}
 		orphans = append(orphans, r)
@@ -450,6 +453,58 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 	})
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Addr < changes[j].Addr })
 	return changes, flatten(per)
+}
+
+// planInstance: validation with known values, PlanResourceChange, the
+// action, and for a replacement the second plan as a create.
+func (s *Session) planInstance(ctx context.Context, in *Instance, refreshed map[string]*Refreshed) (*Change, Diags) {
+	rs := s.schema.Resources[in.Resource.Type]
+	prior := cty.NullVal(impliedType(rs.Block))
+	var priv []byte
+	if r, ok := refreshed[in.Addr]; ok && !r.Current.IsNull() {
+		prior, priv = r.Current, r.Private
+	}
+	// With the values known now, the provider validates again.
+	if d := s.validateResource(ctx, in); d.HasErrors() {
+		return nil, d
+	}
+	planned, ppriv, reqRep, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv)
+	if d.HasErrors() {
+		return nil, d
+	}
+	act, keep, d2 := decideAction(in.Addr, prior, planned, reqRep)
+	d = append(d, d2...)
+	if d2.HasErrors() {
+		return nil, d
+	}
+	c := &Change{Addr: in.Addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key, Action: act,
+		Prior: prior, Planned: planned, PriorPrivate: priv, PlannedPrivate: ppriv, ReplacePaths: keep}
+	if act == Replace {
+		// The replacement is planned again as a create.
+		cp, cpriv, _, d3 := s.planOne(ctx, in.Addr, in.Resource.Type, cty.NullVal(prior.Type()), in.Config, nil)
+		d = append(d, d3...)
+		if d3.HasErrors() {
+			return nil, d
+		}
+		c.Planned, c.PlannedPrivate = cp, cpriv
+	}
+	return c, d
+}
+
+// blockValue is what other resources see of a block: its object, or with
+// for_each an object of its instances by key.
+func blockValue(rc *ResourceConfig, insts []*Instance, val func(i int) cty.Value) cty.Value {
+	if rc.ForEach == nil {
+		if len(insts) == 1 {
+			return val(0)
+		}
+		return cty.DynamicVal
+	}
+	m := map[string]cty.Value{}
+	for i, in := range insts {
+		m[*in.Key] = val(i)
+	}
+	return cty.ObjectVal(m)
 }
 
 // ---- printing plans ------------------------------------------------------------
@@ -608,7 +663,7 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 	}
 	var mu sync.Mutex // guards st and output
 	stats := &applyStats{}
-	per := make([]Diags, len(todo))
+	var per []Diags
 	say := func(format string, args ...any) {
 		mu.Lock()
 		fmt.Fprintf(out, format, args...)
@@ -638,10 +693,7 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		}
 		return ""
 	}
-	parallel(s.par, len(todo), func(i int) {
-		c := todo[i]
-		var diags Diags
-		defer func() { per[i] = diags }()
+	applyOne := func(c *Change) (diags Diags) {
 		started := time.Now()
 		elapsed := func() string { return fmt.Sprintf("%ds", int(time.Since(started).Seconds())) }
 		if c.Action == Delete || c.Action == Replace {
@@ -729,6 +781,78 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 			say("%s: Modifications complete after %s%s\n", c.Addr, elapsed(), idOf(nv))
 		}
 		stats.mu.Unlock()
-	})
+		return diags
+	}
+	run := func(cs []*Change) bool {
+		res := make([]Diags, len(cs))
+		parallel(s.par, len(cs), func(i int) { res[i] = applyOne(cs[i]) })
+		per = append(per, res...)
+		return !flatten(res).HasErrors()
+	}
+	// Deletions of what left the configuration first, then block by block
+	// in dependency order: a block's instances are expanded again with the
+	// applied values of the blocks they refer to, now known, for their
+	// final plan. A block whose dependency failed is not applied.
+	var deletes []*Change
+	byBlock := map[string][]*Change{}
+	for _, c := range todo {
+		if c.Action == Delete {
+			deletes = append(deletes, c)
+		} else {
+			byBlock[c.Type+"."+c.Name] = append(byBlock[c.Type+"."+c.Name], c)
+		}
+	}
+	run(deletes)
+	vals := map[string]cty.Value{}
+	failed := map[string]bool{}
+	for _, rc := range s.order {
+		skip := false
+		for _, dep := range s.cfg.refs(rc, s.schema) {
+			skip = skip || failed[dep]
+		}
+		if skip {
+			failed[rc.Addr()] = true
+			continue
+		}
+		insts, d := s.cfg.expandBlock(rc, s.schema, vals)
+		if d.HasErrors() {
+			per = append(per, d)
+			failed[rc.Addr()] = true
+			continue
+		}
+		for _, in := range insts {
+			s.byAddr[in.Addr] = in
+		}
+		if !run(byBlock[rc.Addr()]) {
+			failed[rc.Addr()] = true
+			continue
+		}
+		v, err := s.stateBlockValue(st, rc, insts)
+		if err != nil {
+			per = append(per, Diags{errorDiag("Invalid state", err.Error())})
+			failed[rc.Addr()] = true
+			continue
+		}
+		vals[rc.Addr()] = v
+	}
 	return stats.counts, flatten(per)
+}
+
+// stateBlockValue reads a block's applied instances back from the state.
+func (s *Session) stateBlockValue(st *State, rc *ResourceConfig, insts []*Instance) (cty.Value, error) {
+	ty := impliedType(s.schema.Resources[rc.Type].Block)
+	vs := make([]cty.Value, len(insts))
+	for i, in := range insts {
+		si := st.Instances[in.Addr]
+		if si == nil {
+			vs[i] = cty.NullVal(ty)
+			continue
+		}
+		v, err := ctyjson.Unmarshal(si.Attrs, ty)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("%s: %v", in.Addr, err)
+		}
+		vs[i] = v
+	}
+	return blockValue(rc, insts, func(i int) cty.Value { return vs[i] }), nil
 }
