@@ -212,7 +212,8 @@ static void jerror(jdec *d, const char *summary, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+    if (d->diags)
+        cr_diags_error(d->diags, &d->path, summary, "%s", detail);
 }
 
 static void joom(jdec *d)

@@ -146,7 +146,8 @@ static void dec_error(dec *d, const char *summary, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+    if (d->diags)
+        cr_diags_error(d->diags, &d->path, summary, "%s", detail);
 }
 
 static void dec_oom(dec *d)

@@ -141,7 +141,9 @@ bool cr_value_is_unknown(const cr_value *v);
 /* True when neither v nor anything inside it is unknown. */
 bool cr_value_is_wholly_known(const cr_value *v);
 /* cty equality of wire-visible content: kind, contents, set order ignored,
- * unknown == unknown. Numbers compare by value ("1.0" == "1"). */
+ * unknown == unknown (refinements ignored). Numbers compare by value
+ * ("1.0" == "1"). Types are not compared: compare values found at the same
+ * schema position (an empty list(string) equals an empty list(number)). */
 bool cr_value_equal(const cr_value *a, const cr_value *b);
 
 cr_value *cr_value_copy(const cr_value *v);
@@ -151,7 +153,12 @@ void cr_value_free(cr_value *v);
 
 /* Decodes cty msgpack against type t. Empty input is null. On error returns
  * NULL and adds an error diagnostic at the offending path to `diags`.
- * Bounded: depth, sizes and ext payloads are checked, never trusted. */
+ * Bounded: depth, sizes and ext payloads are checked, never trusted.
+ * Stricter than go-cty on purpose: strings, map keys and attribute names
+ * must be valid UTF-8, keys must not contain NUL (they are C strings
+ * here), trailing bytes and truncated values are errors, numbers with an
+ * exponent beyond ±100000 are refused. Sets keep a canonical order; wholly
+ * known duplicates merge, unknown elements never do. */
 cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                                   const cr_type *t, cr_diags *diags);
 /* Encodes v (of its type) in the form Terraform writes. *out is malloc'd.

@@ -1,4 +1,5 @@
-# tests/fuzz/fuzz.mk — regression steps for the value codecs (make test):
+# tests/fuzz/fuzz.mk — regression steps for the value codecs (make test)
+# and their benchmark (make bench):
 #
 #   fuzz-replay  every input of tests/fuzz/corpus (the minimised libFuzzer
 #                corpus) through fuzz_value.c's checks, built with the normal
@@ -27,3 +28,18 @@ cty-diff:
 
 TEST_STEPS += fuzz-replay cty-diff
 .PHONY: fuzz-replay cty-diff
+
+# make bench: codec throughput (tests/fuzz/bench_value.c) into
+# $(BUILD)/bench/value.txt.
+BENCH_VALUE := $(BUILD)/tests/fuzz/bench_value
+
+$(BENCH_VALUE): tests/fuzz/bench_value.c $(LIBCR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/bench_value.c $(LIBCR) $(PKG_LIBS)
+
+bench-value: $(BENCH_VALUE)
+	@mkdir -p $(BUILD)/bench
+	@$(BENCH_VALUE) | tee $(BUILD)/bench/value.txt
+
+BENCH_STEPS += bench-value
+.PHONY: bench-value
