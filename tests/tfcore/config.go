@@ -398,6 +398,14 @@ func instanceAddr(typ, name string, key *string) string {
 
 // refs lists the resource blocks ("type.name") rc refers to.
 func (cfg *Config) refs(rc *ResourceConfig, ps *ProviderSchema) []string {
+	out, _ := cfg.refsChecked(rc, ps)
+	return out
+}
+
+// refsChecked also reports references to resources of the provider's
+// types that the configuration does not declare, in Terraform's words.
+func (cfg *Config) refsChecked(rc *ResourceConfig, ps *ProviderSchema) ([]string, Diags) {
+	var diags Diags
 	known := map[string]bool{}
 	for _, r := range cfg.Resources {
 		known[r.Addr()] = true
@@ -420,13 +428,19 @@ func (cfg *Config) refs(rc *ResourceConfig, ps *ProviderSchema) []string {
 			continue
 		}
 		addr := tr.RootName() + "." + step.Name
+		if _, isType := ps.Resources[tr.RootName()]; isType && !known[addr] && !seen[addr] {
+			seen[addr] = true
+			diags = append(diags, &Diag{Severity: sevError, Summary: "Reference to undeclared resource", Address: rc.Addr(),
+				Detail:  fmt.Sprintf("A managed resource %q %q has not been declared in the root module.", tr.RootName(), step.Name),
+				Subject: tr.SourceRange().Ptr()})
+		}
 		if known[addr] && !seen[addr] {
 			seen[addr] = true
 			out = append(out, addr)
 		}
 	}
 	sort.Strings(out)
-	return out
+	return out, diags
 }
 
 // order sorts resource blocks so that every block comes after the blocks
@@ -504,6 +518,10 @@ func (cfg *Config) blockConfigs(ps *ProviderSchema) ([]*Instance, Diags) {
 			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
 				Detail:  fmt.Sprintf("The provider %s does not support resource type %q.", providerAddr, rc.Type),
 				Subject: rc.DeclRange.Ptr()})
+			continue
+		}
+		if _, d := cfg.refsChecked(rc, ps); d.HasErrors() {
+			diags = append(diags, d...)
 			continue
 		}
 		ctx := base

@@ -314,10 +314,13 @@ func TestConfigErrors(t *testing.T) {
 		"computed set":     {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = "x"` + "\n" + `id = "y"` + "\n}", "Value for unconfigurable attribute"},
 		"for_each list":    {`resource "cellrouter_tenant" "a" {` + "\n" + `for_each = ["a"]` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = "x"` + "\n}", "Invalid for_each argument"},
 		"unknown type":     {`resource "cellrouter_other" "a" {}`, "Invalid resource type"},
-		"resource ref":     {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = cellrouter_tenant.b.id` + "\n" + `cell_id = "x"` + "\n}", "Unknown variable"},
+		"resource ref":     {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = cellrouter_tenant.b.id` + "\n" + `cell_id = "x"` + "\n}", "Reference to undeclared resource"},
 	}
 	for name, c := range cases {
 		cfg, diags := loadConfig(writeTF(t, c.src), nil)
+		if !diags.HasErrors() {
+			_, diags = cfg.blockConfigs(ps)
+		}
 		if !diags.HasErrors() {
 			_, diags = cfg.expand(ps)
 		}
@@ -417,5 +420,48 @@ func TestRender(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("replace rendering lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestOrderAndReferences(t *testing.T) {
+	cfg, diags := loadConfig(writeTF(t, `
+resource "cellrouter_tenant" "c" {
+  tenant_id = cellrouter_tenant.b.tenant_id
+  cell_id   = cellrouter_tenant.a.cell_id
+}
+resource "cellrouter_tenant" "b" {
+  tenant_id = "b"
+  cell_id   = cellrouter_tenant.a.id
+}
+resource "cellrouter_tenant" "a" {
+  tenant_id = "a"
+  cell_id   = "x"
+}
+`), nil)
+	if diags.HasErrors() {
+		t.Fatalf("%v", diags[0])
+	}
+	ps := testSchema()
+	order, diags := cfg.order(ps)
+	if diags.HasErrors() {
+		t.Fatalf("%s", diags[0].Detail)
+	}
+	var names []string
+	for _, rc := range order {
+		names = append(names, rc.Name)
+	}
+	if strings.Join(names, ",") != "a,b,c" {
+		t.Fatalf("order %v", names)
+	}
+	// Planned values flow into dependents; unknown ones stay unknown.
+	a := cty.ObjectVal(map[string]cty.Value{"tenant_id": cty.StringVal("a"), "cell_id": cty.StringVal("x"),
+		"labels": cty.NullVal(cty.Map(cty.String)), "id": cty.UnknownVal(cty.String)})
+	insts, diags := cfg.expandBlock(order[1], ps, map[string]cty.Value{"cellrouter_tenant.a": a})
+	if diags.HasErrors() || len(insts) != 1 || insts[0].Config.GetAttr("cell_id").IsKnown() {
+		t.Fatalf("b with unknown a.id: %#v %v", insts, diags)
+	}
+	insts, diags = cfg.expandBlock(order[2], ps, map[string]cty.Value{"cellrouter_tenant.a": a})
+	if diags.HasErrors() || insts[0].Config.GetAttr("cell_id").AsString() != "x" || insts[0].Config.GetAttr("tenant_id").IsKnown() {
+		t.Fatalf("c: %#v %v", insts[0].Config, diags)
 	}
 }
