@@ -525,8 +525,8 @@ static cr_store_rc decode_entry(cf_store *s, const char *key,
         goto nomem;
     if (!json_is_object(md)) {
         field = "metadata";
-        bad = md ? "is not a JSON object" : "is missing (not written by "
-                                             "cellrouter)";
+        bad = md && !json_is_null(md) ? "is not a JSON object"
+              : "is missing (not written by cellrouter)";
         goto invalid;
     }
     json_t *sv = json_object_get(md, "schema");
