@@ -14,6 +14,11 @@
  * a handful of levels deep; the bound exists so hostile input cannot
  * exhaust the stack. msgpack-c's own parser stops at 32 levels. */
 #define CR_VALUE_MAX_DEPTH 32
+/* Most values (counting every element at every level) one decode accepts:
+ * a one-byte msgpack nil costs about 80 bytes as a cr_value, so this keeps
+ * a hostile input near 100 MB. Real provider values are a few dozen. */
+#define CR_VALUE_MAX_ITEMS 1000000
+#define CR_VALUE_MAX_ITEMS_TEXT "1,000,000"
 
 /* ---- numbers (number.c) ---------------------------------------------------- */
 

@@ -198,6 +198,7 @@ typedef struct jdec {
     cr_path path;
     cr_diags *diags;
     int failed;
+    size_t budget;      /* values still allowed (CR_VALUE_MAX_ITEMS) */
 } jdec;
 
 static void jerror(jdec *d, const char *summary, const char *fmt, ...)
@@ -532,6 +533,12 @@ static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
 
 static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
 {
+    if (!d->budget) {
+        jerror(d, "Invalid value: too many values",
+               "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT " values.");
+        return NULL;
+    }
+    d->budget--;
     if (depth > CR_VALUE_MAX_DEPTH) {
         jerror(d, "Invalid value: nesting too deep",
                "Values nest at most %d levels deep.", CR_VALUE_MAX_DEPTH);
@@ -562,7 +569,7 @@ static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
 cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags)
 {
-    jdec d = { .diags = diags };
+    jdec d = { .diags = diags, .budget = CR_VALUE_MAX_ITEMS };
     if (!t) {
         jerror(&d, "Invalid type", "No type was given to decode against.");
         return NULL;

@@ -41,10 +41,17 @@ static uint64_t be(const uint8_t *p, int n)
 
 /* Scans one object at buf[*off..len). Returns 0 and advances *off, or -1
  * with a reason in *why. Each element consumes at least one byte, so the
- * count checks also bound the total work by the input length. */
+ * count checks also bound the total work by the input length; `budget`
+ * bounds the number of values, since each one-byte nil becomes a value of
+ * some 80 bytes in memory. */
 static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
-                const char **why)
+                size_t *budget, const char **why)
 {
+    if (!*budget) {
+        *why = "it holds more than " CR_VALUE_MAX_ITEMS_TEXT " values";
+        return -1;
+    }
+    --*budget;
     if (depth > CR_VALUE_MAX_DEPTH) {
         *why = "nesting is too deep";
         return -1;
@@ -120,7 +127,7 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
         return -1;
     }
     for (uint64_t i = 0; i < count * (uint64_t)per; i++)
-        if (scan(buf, len, off, depth + 1, why) < 0)
+        if (scan(buf, len, off, depth + 1, budget, why) < 0)
             return -1;
     return 0;
 }
@@ -264,7 +271,8 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
      * reserves them for future use. */
     size_t off = 0;
     const char *why = NULL;
-    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &why) < 0) {
+    size_t budget = CR_VALUE_MAX_ITEMS;
+    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &why) < 0) {
         dec_error(d, "Invalid value: malformed unknown value refinement",
                   "The refinement payload is not valid MessagePack: %s.", why);
         return NULL;
@@ -728,7 +736,8 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
     }
     size_t off = 0;
     const char *why = NULL;
-    if (scan(buf, len, &off, 1, &why) < 0) {
+    size_t budget = CR_VALUE_MAX_ITEMS;
+    if (scan(buf, len, &off, 1, &budget, &why) < 0) {
         dec_error(&d, "Invalid value: malformed MessagePack",
                   "The encoded value is not valid MessagePack: %s.", why);
         return NULL;

@@ -245,6 +245,31 @@ static void test_syntax_errors(void **st)
     cr_type_free(t);
 }
 
+static void test_value_budget(void **st)
+{
+    (void)st;
+    /* A list of a million nulls plus the list itself: one value too many. */
+    static const cr_type t_list_str = { .kind = CR_TYPE_LIST, .elem = &cr_type_string };
+    size_t n = 1000000, len = 2 + n * 5 - 1;
+    char *j = malloc(len + 1);
+    assert_non_null(j);
+    j[0] = '[';
+    for (size_t i = 0; i < n; i++)
+        memcpy(j + 1 + i * 5, i + 1 < n ? "null," : "null]", 5);
+    j[len] = '\0';
+    cr_diags d = CR_DIAGS_INIT;
+    assert_null(cr_value_decode_json(j, len, &t_list_str, &d));
+    assert_non_null(strstr(d.items[0].summary, "too many values"));
+    cr_diags_free(&d);
+    /* One fewer is accepted. */
+    memcpy(j + 1 + (n - 2) * 5, "null]", 5);
+    cr_value *v = cr_value_decode_json(j, len - 5, &t_list_str, &d);
+    assert_non_null(v);
+    assert_int_equal(v->u.coll.len, n - 1);
+    cr_value_free(v);
+    free(j);
+}
+
 static void test_encode_refuses(void **st)
 {
     (void)st;
@@ -269,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_strings_and_conversions),
         cmocka_unit_test(test_sets_tuples_dynamic),
         cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_value_budget),
         cmocka_unit_test(test_encode_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
