@@ -144,11 +144,23 @@ static size_t json_number_len(const char *s, size_t n)
 
 /* Returns 0, or -1 with *bad_off set to the offending number's offset (or
  * r->oom set). */
-static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off)
+static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
+                           bool *too_many)
 {
     size_t i = 0, run = 0;
+    /* Tokens that start a value or a key: keys and values together stay
+     * under twice the value budget, checked here before jansson spends
+     * memory on them. */
+    size_t tokens = 0;
     while (i < n) {
         char c = s[i];
+        if (c == '"' || c == '[' || c == '{' || c == 't' || c == 'f'
+            || c == 'n' || c == '-' || (c >= '0' && c <= '9')) {
+            if (++tokens > 2 * (size_t)CR_VALUE_MAX_ITEMS) {
+                *too_many = true;
+                return -1;
+            }
+        }
         if (c == '"') {
             rw_put(r, s + run, i - run);
             rw_put(r, "\"", 1);
@@ -576,10 +588,15 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
     }
     rewrite r = {0};
     size_t bad = 0;
+    bool too_many = false;
     cr_value *v = NULL;
-    if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad) < 0) {
+    if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad, &too_many) < 0) {
         if (r.oom) {
             joom(&d);
+        } else if (too_many) {
+            jerror(&d, "Invalid value: too many values",
+                   "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
+                   " values.");
         } else {
             int line, col;
             line_col(buf, len, bad, &line, &col);

@@ -261,6 +261,18 @@ static void test_value_budget(void **st)
     assert_null(cr_value_decode_json(j, len, &t_list_str, &d));
     assert_non_null(strstr(d.items[0].summary, "too many values"));
     cr_diags_free(&d);
+    /* Two million tokens are refused before jansson parses them. */
+    size_t n2 = 2000001, len2 = 2 + n2 * 2 - 1;
+    char *j2 = malloc(len2 + 1);
+    assert_non_null(j2);
+    j2[0] = '[';
+    for (size_t i = 0; i < n2; i++)
+        memcpy(j2 + 1 + i * 2, i + 1 < n2 ? "1," : "1]", 2);
+    j2[len2] = '\0';
+    assert_null(cr_value_decode_json(j2, len2, &t_list_str, &d));
+    assert_non_null(strstr(d.items[0].summary, "too many values"));
+    cr_diags_free(&d);
+    free(j2);
     /* One fewer is accepted. */
     memcpy(j + 1 + (n - 2) * 5, "null]", 5);
     cr_value *v = cr_value_decode_json(j, len - 5, &t_list_str, &d);
