@@ -414,12 +414,16 @@ static cr_value *jseq(jdec *d, const json_t *j, const cr_type *t, int depth)
     for (i = 0; i < n; i++) {
         const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
                                                      : t->elem;
-        if (cr_path_push_index(&d->path, (int64_t)i) < 0) {
+        /* Set elements have no index Terraform could point at: an error
+         * inside one is reported on the set itself. */
+        bool step = t->kind != CR_TYPE_SET;
+        if (step && cr_path_push_index(&d->path, (int64_t)i) < 0) {
             joom(d);
             break;
         }
         items[i] = jdecode(d, json_array_get(j, i), et, depth + 1);
-        cr_path_pop(&d->path);
+        if (step)
+            cr_path_pop(&d->path);
         if (!items[i])
             break;
     }

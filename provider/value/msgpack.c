@@ -518,12 +518,16 @@ static cr_value *decode_seq(dec *d, const msgpack_object *o, const cr_type *t,
     for (i = 0; i < n; i++) {
         const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
                                                      : t->elem;
-        if (cr_path_push_index(&d->path, i) < 0) {
+        /* Set elements have no index Terraform could point at: an error
+         * inside one is reported on the set itself. */
+        bool step = t->kind != CR_TYPE_SET;
+        if (step && cr_path_push_index(&d->path, i) < 0) {
             dec_oom(d);
             break;
         }
         items[i] = decode(d, &o->via.array.ptr[i], et, depth + 1);
-        cr_path_pop(&d->path);
+        if (step)
+            cr_path_pop(&d->path);
         if (!items[i])
             break;
     }

@@ -405,6 +405,8 @@ static void test_wrong_shapes(void **s)
     dec_err("82 a6 6c 61 62 65 6c 73 80 a4 74 61 67 73 92 a1 78 c3",
             &t_outer, "string required", "tags[1]");
     dec_err("93 a1 61 2a 2a", &t_tuple, "tuple", "");
+    /* Errors inside a set element point at the set. */
+    dec_err("92 01 c3", &t_set_num, "number required", "");
     dec_err("92 2a 2a", &t_tuple, "string required", "[0]");
     /* Objects need exactly the type's attributes. */
     dec_err("82 a4 6e 61 6d 65 a1 78 a4 73 69 7a 65 c0", &t_res,

@@ -193,6 +193,7 @@ static void test_sets_tuples_dynamic(void **st)
 {
     (void)st;
     jrt("[\"b\",\"a\",\"b\"]", &t_set_str, "[\"a\",\"b\"]");
+    jerr("[\"a\",[]]", &t_set_str, "string required", NULL, "");
     jrt("[true,{\"value\":[\"x\",1],\"type\":[\"tuple\",[\"string\",\"number\"]]}]",
         &t_tuple, NULL);
     /* Key order of the dynamic wrapper does not matter on input. */
