@@ -814,7 +814,14 @@ static int set_wal(sqlite3 *db, char *mode, size_t modesz)
 static cr_store_rc migrate(sq_store *s, cr_store_err *err)
 {
     int64_t uv = 0, nobj = 0;
-    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* The common case, a map already at this schema, needs no write lock:
+     * opening for a read never waits for (or blocks) a writer. */
+    int rc = exec_one(s->db, "PRAGMA user_version", NULL, 0, &uv);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, err, rc, "reading the schema version");
+    if (uv == CR_SQLITE_SCHEMA_VERSION)
+        return CR_STORE_OK;
+    rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sq_fail(s, err, rc, "starting to check the schema");
     if ((rc = exec_one(s->db, "PRAGMA user_version", NULL, 0, &uv)) ||

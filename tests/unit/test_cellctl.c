@@ -277,6 +277,55 @@ static void test_get_and_failover(void **state)
     expect_run(fx, 4, "no entry", "get", "nobody");
 }
 
+/* Eight on-call engineers fail the same tenant over at once, each from
+ * its own process: every failover either lands (exit 0) or is refused as
+ * a conflict (exit 3); none is lost or applied twice. */
+static void test_concurrent_failovers(void **state)
+{
+    fixture *fx = *state;
+    seed(fx);
+    enum { N = 8 };
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+                _exit(127);
+            setenv("CELLROUTER_DB", fx->db, 1);
+            execl(cellctl, cellctl, "failover", "acme", (char *)NULL);
+            _exit(127);
+        }
+    }
+    int ok = 0, conflicts = 0, other = 0;
+    for (int i = 0; i < N; i++) {
+        int st;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (code == 0)
+            ok++;
+        else if (code == 3)
+            conflicts++;
+        else
+            other++;
+    }
+    assert_int_equal(other, 0);
+    assert_true(ok >= 1);
+    assert_int_equal(ok + conflicts, N);
+
+    result r = run(fx, "get", "acme", "--json");
+    assert_int_equal(r.status, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "version")),
+                     1 + ok);
+    assert_string_equal(json_string_value(json_object_get(j, "cell_id")),
+                        ok % 2 ? "cell-b" : "cell-a");
+    json_decref(j);
+    result_free(&r);
+}
+
 static void test_conditional_writes(void **state)
 {
     fixture *fx = *state;
@@ -440,6 +489,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_set_and_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_and_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_failovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditional_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_selection, setup, teardown),

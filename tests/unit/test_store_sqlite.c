@@ -770,6 +770,16 @@ static void test_locked_by_other_writer(void **state)
     assert_int_equal(cr_store_get(f->s, "acme", &got, &err), CR_STORE_OK);
     assert_string_equal(got->cell_id, "cell-a");
     cr_entry_free(got);
+    /* Opening the map (cellctl list, a provider starting) needs no write
+     * lock either. */
+    cr_store *reader = NULL;
+    assert_int_equal(cr_store_sqlite_open(f->path, &reader, &err),
+                     CR_STORE_OK);
+    cr_entry_list l;
+    assert_int_equal(cr_store_list(reader, "", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    cr_entry_list_free(&l);
+    cr_store_close(reader);
 
     free(e->cell_id);
     e->cell_id = strdup("cell-b");
