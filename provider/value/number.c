@@ -11,7 +11,9 @@
 #include "value/internal.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,23 @@ bad:
     return NULL;
 }
 
+/* Number text is always C-locale text ('.' as the decimal point). The
+ * provider never calls setlocale, but a library that did must not turn 1.5
+ * into "1,5", so conversions run under an explicit C locale. */
+static locale_t c_loc;
+static pthread_once_t c_loc_once = PTHREAD_ONCE_INIT;
+
+static void c_loc_init(void)
+{
+    c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static locale_t c_locale(void)
+{
+    pthread_once(&c_loc_once, c_loc_init);
+    return c_loc;
+}
+
 char *cr_num_plain(const char *text)
 {
     const char *e = strchr(text, 'e');
@@ -200,7 +219,10 @@ char *cr_num_from_double(double d)
     /* glibc prints the exact binary value for any precision; 767 significant
      * digits cover every double, subnormals included. */
     char buf[800];
+    locale_t c = c_locale(), old = c ? uselocale(c) : (locale_t)0;
     int n = snprintf(buf, sizeof buf, "%.767e", d);
+    if (c)
+        uselocale(old);
     if (n < 0 || (size_t)n >= sizeof buf)
         return NULL;
     int oom = 0;
@@ -229,8 +251,8 @@ void cr_num_fill(cr_value *v)
     }
     /* Canonical text is valid strtod input; out-of-range values become
      * ±HUGE_VAL (inf) or 0, which is the documented "nearest double". */
-    errno = 0;
-    v->u.num.f = strtod(s, NULL);
+    locale_t c = c_locale();
+    v->u.num.f = c ? strtod_l(s, NULL, c) : strtod(s, NULL);
     if (strchr(s, '.') || strchr(s, 'e'))
         return;
     errno = 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,37 @@ static void test_numbers_canonical(void **s)
     assert_true(isinf(a->u.num.f));
     assert_false(a->u.num.is_int);
     cr_value_free(a);
+}
+
+static void test_numbers_locale(void **s)
+{
+    (void)s;
+    /* A decimal-comma locale in the process changes nothing. Debian
+     * installs no such locale by default, so one is compiled into a
+     * scratch directory (glibc reads LOCPATH); skipped, visibly, where
+     * localedef or the locale sources are missing. */
+    if (!setlocale(LC_NUMERIC, "de_DE.UTF-8")) {
+        char dir[] = "/tmp/cr-locale-XXXXXX", cmd[256];
+        assert_non_null(mkdtemp(dir));
+        snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 "
+                 ">/dev/null 2>&1", dir);
+        int rc = system(cmd);
+        setenv("LOCPATH", dir, 1);
+        const char *ok = rc == 0 ? setlocale(LC_NUMERIC, "de_DE.UTF-8") : NULL;
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+        if (!ok)
+            skip();
+    }
+    char probe[16];
+    snprintf(probe, sizeof probe, "%.1f", 1.5);
+    assert_string_equal(probe, "1,5");     /* the locale really is active */
+    check_num("cb 3f f8 00 00 00 00 00 00", "1.5", "cb 3f f8 00 00 00 00 00 00");
+    cr_value *v = cr_value_number("2.25");
+    assert_true(v->u.num.f == 2.25);
+    cr_value_free(v);
+    setlocale(LC_NUMERIC, "C");
 }
 
 static void test_numbers_bad(void **s)
@@ -814,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_numbers_widths),
         cmocka_unit_test(test_numbers_text),
         cmocka_unit_test(test_numbers_canonical),
+        cmocka_unit_test(test_numbers_locale),
         cmocka_unit_test(test_numbers_bad),
         cmocka_unit_test(test_primitives),
         cmocka_unit_test(test_collections),
