@@ -37,14 +37,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages used by tests (pinned by lockfiles); installed only when absent.
-for dir in tests/gen/cdktf; do
+for dir in tests/gen/cdktf tests/edge; do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
     echo "deps: npm ci in $dir" >&2
-    # Only `make gen-schemas` needs these (the fixtures they produce are
-    # checked in), so a failed install (no registry access) must not stop
-    # the build; a partial node_modules would hide the failure next time.
+    # Only some test steps need these (make gen-schemas, make test-edge),
+    # so a failed install (no registry access) must not stop the build;
+    # the step that needs them says so. A partial node_modules would hide
+    # the failure next time.
     if ! (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null); then
-      echo "deps: npm ci in $dir failed; only make gen-schemas needs it" >&2
+      echo "deps: npm ci in $dir failed; the test steps that need it will report it" >&2
       rm -rf "$dir/node_modules"
     fi
   fi

@@ -471,16 +471,43 @@ static void tenant_validate(const cr_value *config, cr_diags *d)
 
 /* ---- plan --------------------------------------------------------------- */
 
+/* The store's own limits (Workers KV's 1024 bytes of metadata), checked
+ * at plan time when every value is known, so an entry that cannot be
+ * written fails the plan rather than the apply. */
+static void check_fits(cr_provider_state *p, const cr_value *proposed,
+                       cr_diags *d)
+{
+    cr_diags local = CR_DIAGS_INIT;
+    cr_entry e;
+    char buf[512];
+
+    if (!p || !p->store || !p->store->ops->fits)
+        return;
+    for (size_t i = 0; i < NUSER_ATTRS; i++) {
+        const cr_value *v = attr(proposed, user_attrs[i]);
+        if (v && !cr_value_is_wholly_known(v))
+            return;
+    }
+    if (entry_from_value(proposed, &e, &local) == 0) {
+        const char *msg = cr_store_entry_fits(p->store, &e, buf, sizeof buf);
+        if (msg)
+            cr_diags_error(d, NULL, "Entry too large for the routing map",
+                           "Tenant %s: %s", e.tenant_id, msg);
+        cr_entry_clear(&e);
+    }
+    cr_diags_free(&local);              /* validation reports those */
+}
+
 static void tenant_plan(cr_provider_state *p, const cr_plan_req *req,
                         cr_plan_resp *resp)
 {
-    (void)p;                            /* planning needs no store */
     const cr_value *proposed = req->proposed;
 
     if (is_null(proposed)) {            /* destroy */
         resp->planned = NULL;
         return;
     }
+    check_fits(p, proposed, &resp->diags);
     cr_value *planned = cr_value_copy(proposed);
     if (!planned)
         goto nomem;

@@ -5,12 +5,14 @@
 //
 //   node harness.mjs --router PATH/worker.js --cells cell-a,cell-b,... \
 //        --ready FILE [--account ID --namespace ID --token TOKEN]
+//        [--watch-pid PID]
 //
 // When everything listens, FILE receives one JSON object:
 //   {"router": URL, "api_url": URL (.../client/v4), "fixture": URL,
 //    "cells": {"cell-a": URL, ...}, "account_id", "namespace_id"}
-// and the harness runs until SIGTERM, SIGINT or its stdin closes, then
-// stops workerd and the servers. Every address is on 127.0.0.1.
+// and the harness runs until SIGTERM or SIGINT (or, with --watch-pid, until
+// that process is gone), then stops workerd and the servers. Every address
+// is on 127.0.0.1.
 //
 // A cell server answers every request with JSON saying which cell got it
 // and what arrived (method, path, query, the headers that matter, body),
@@ -31,7 +33,7 @@ function args() {
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
-    if (!(k in a) && !["router", "ready"].includes(k))
+    if (!(k in a) && !["router", "ready", "watch-pid"].includes(k))
       throw new Error(`unknown option ${argv[i]}`);
     a[k] = argv[++i];
   }
@@ -119,9 +121,17 @@ async function main() {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.stdin.resume();
+  const watched = Number(a["watch-pid"] || 0);
+  if (watched > 0) {
+    // A test killed hard leaves no one to send SIGTERM: do not outlive it.
+    setInterval(() => {
+      try {
+        process.kill(watched, 0);
+      } catch {
+        stop();
+      }
+    }, 500).unref();
+  }
 }
 
 main().catch((e) => {
