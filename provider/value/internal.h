@@ -20,6 +20,41 @@
 #define CR_VALUE_MAX_ITEMS 1000000
 #define CR_VALUE_MAX_ITEMS_TEXT "1,000,000"
 
+/* ---- decoder positions (value.c) --------------------------------------------- */
+
+/* Where a decoder is, as a stack of borrowed names: pushing and popping
+ * allocate nothing, and the stack becomes a cr_path only when an error is
+ * reported. Decoders nest at most CR_VALUE_MAX_DEPTH levels, one step
+ * each, so the fixed array always suffices (len still counts past it). */
+typedef struct cr_lpath {
+    size_t len;
+    struct {
+        cr_path_step_kind kind;
+        const char *name;       /* borrowed; ATTR and KEY */
+        int64_t index;          /* INDEX */
+    } s[CR_VALUE_MAX_DEPTH + 2];
+} cr_lpath;
+
+static inline void cr_lpath_push(cr_lpath *p, cr_path_step_kind kind,
+                                 const char *name, int64_t index)
+{
+    if (p->len < sizeof p->s / sizeof p->s[0]) {
+        p->s[p->len].kind = kind;
+        p->s[p->len].name = name;
+        p->s[p->len].index = index;
+    }
+    p->len++;
+}
+
+static inline void cr_lpath_pop(cr_lpath *p)
+{
+    if (p->len)
+        p->len--;
+}
+
+/* Copies the stack into *out (uninitialised); 0 or -1 on ENOMEM. */
+int cr_lpath_to_path(const cr_lpath *p, cr_path *out);
+
 /* ---- numbers (number.c) ---------------------------------------------------- */
 
 /* Parses decimal text ("-12", "0.1", "1e+400", "5.", ".5", "+3") into the

@@ -207,7 +207,7 @@ static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
 /* ---- decoding ------------------------------------------------------------------- */
 
 typedef struct jdec {
-    cr_path path;
+    cr_lpath path;
     cr_diags *diags;
     int failed;
     size_t budget;      /* values still allowed (CR_VALUE_MAX_ITEMS) */
@@ -225,8 +225,15 @@ static void jerror(jdec *d, const char *summary, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (d->diags)
-        cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+    cr_path p;
+    if (!d->diags)
+        return;
+    if (cr_lpath_to_path(&d->path, &p) < 0) {
+        cr_diags_error(d->diags, NULL, summary, "%s", detail);
+        return;
+    }
+    cr_diags_error(d->diags, &p, summary, "%s", detail);
+    cr_path_free(&p);
 }
 
 static void joom(jdec *d)
@@ -417,13 +424,11 @@ static cr_value *jseq(jdec *d, const json_t *j, const cr_type *t, int depth)
         /* Set elements have no index Terraform could point at: an error
          * inside one is reported on the set itself. */
         bool step = t->kind != CR_TYPE_SET;
-        if (step && cr_path_push_index(&d->path, (int64_t)i) < 0) {
-            joom(d);
-            break;
-        }
+        if (step)
+            cr_lpath_push(&d->path, CR_STEP_INDEX, NULL, (int64_t)i);
         items[i] = jdecode(d, json_array_get(j, i), et, depth + 1);
         if (step)
-            cr_path_pop(&d->path);
+            cr_lpath_pop(&d->path);
         if (!items[i])
             break;
     }
@@ -474,12 +479,9 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
     json_object_foreach((json_t *)(uintptr_t)j, key, val) {
         if (i == n || !key_ok(d, key))
             break;
-        if (cr_path_push_key(&d->path, key) < 0) {
-            joom(d);
-            break;
-        }
+        cr_lpath_push(&d->path, CR_STEP_KEY, key, 0);
         vals[i] = jdecode(d, val, t->elem, depth + 1);
-        cr_path_pop(&d->path);
+        cr_lpath_pop(&d->path);
         if (!vals[i])
             break;
         if (!(keys[i] = strdup(key))) {
@@ -522,17 +524,14 @@ static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
     json_t *val;
     json_object_foreach((json_t *)(uintptr_t)j, key, val) {
         long at = cr_type_attr_index(t, key);
-        if (cr_path_push_attr(&d->path, key) < 0) {
-            joom(d);
-            break;
-        }
+        cr_lpath_push(&d->path, CR_STEP_ATTR, key, 0);
         cr_value *av = NULL;
         if (at < 0)
             jerror(d, "Invalid value: unsupported attribute",
                    "An attribute named \"%.64s\" is not expected here.", key);
         else
             av = jdecode(d, val, t->attrs[at].type, depth + 1);
-        cr_path_pop(&d->path);
+        cr_lpath_pop(&d->path);
         if (!av)
             break;
         cr_value_free(o->u.coll.items[at]);
@@ -625,7 +624,6 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
 out:
     free(r.out);
     free(r.shifts);
-    cr_path_free(&d.path);
     return v;
 }
 

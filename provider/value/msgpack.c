@@ -135,7 +135,7 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
 /* ---- decoding ------------------------------------------------------------------ */
 
 typedef struct dec {
-    cr_path path;
+    cr_lpath path;
     cr_diags *diags;
     int failed;         /* an error was reported; stop at the first one */
 } dec;
@@ -153,8 +153,15 @@ static void dec_error(dec *d, const char *summary, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (d->diags)
-        cr_diags_error(d->diags, &d->path, summary, "%s", detail);
+    cr_path p;
+    if (!d->diags)
+        return;
+    if (cr_lpath_to_path(&d->path, &p) < 0) {
+        cr_diags_error(d->diags, NULL, summary, "%s", detail);
+        return;
+    }
+    cr_diags_error(d->diags, &p, summary, "%s", detail);
+    cr_path_free(&p);
 }
 
 static void dec_oom(dec *d)
@@ -362,7 +369,6 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
                 && b->u.coll.items[0]->kind == CR_NUMBER
                 && b->u.coll.items[1]->kind == CR_BOOL;
             cr_value_free(b);
-            cr_path_free(&sub.path);
             cr_diags_free(&scratch);
             if (!ok)
                 dec_error(d, "Invalid value: malformed unknown value "
@@ -521,13 +527,11 @@ static cr_value *decode_seq(dec *d, const msgpack_object *o, const cr_type *t,
         /* Set elements have no index Terraform could point at: an error
          * inside one is reported on the set itself. */
         bool step = t->kind != CR_TYPE_SET;
-        if (step && cr_path_push_index(&d->path, i) < 0) {
-            dec_oom(d);
-            break;
-        }
+        if (step)
+            cr_lpath_push(&d->path, CR_STEP_INDEX, NULL, i);
         items[i] = decode(d, &o->via.array.ptr[i], et, depth + 1);
         if (step)
-            cr_path_pop(&d->path);
+            cr_lpath_pop(&d->path);
         if (!items[i])
             break;
     }
@@ -565,13 +569,9 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
         keys[i] = key_string(d, &o->via.map.ptr[i].key);
         if (!keys[i])
             goto fail;
-        if (cr_path_push_key(&d->path, keys[i]) < 0) {
-            dec_oom(d);
-            i++;
-            goto fail;
-        }
+        cr_lpath_push(&d->path, CR_STEP_KEY, keys[i], 0);
         vals[i] = decode(d, &o->via.map.ptr[i].val, t->elem, depth + 1);
-        cr_path_pop(&d->path);
+        cr_lpath_pop(&d->path);
         if (!vals[i]) {
             i++;
             goto fail;
@@ -581,10 +581,10 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
     cr_value *v = cr_value_map_adopt(t, keys, vals, n, &dup);
     if (!v) {
         if (dup) {
-            cr_path_push_key(&d->path, dup);
+            cr_lpath_push(&d->path, CR_STEP_KEY, dup, 0);
             dec_error(d, "Invalid value: duplicate map key",
                       "The key \"%.64s\" appears more than once.", dup);
-            cr_path_pop(&d->path);
+            cr_lpath_pop(&d->path);
             free(dup);
         } else {
             dec_oom(d);
@@ -608,9 +608,18 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
         wrong_kind(d, "object", o);
         return NULL;
     }
-    cr_value *v = cr_value_object(t);
-    bool *seen = calloc(t->nattrs ? t->nattrs : 1, sizeof *seen);
-    if (!v || !seen) {
+    /* Slots start empty and are filled as attributes arrive; every one
+     * must arrive, so nothing is pre-filled with nulls. */
+    size_t n = t->nattrs;
+    cr_value *v = cr_value_alloc(CR_OBJECT, t);
+    if (!v) {
+        dec_oom(d);
+        return NULL;
+    }
+    v->u.coll.items = calloc(n ? n : 1, sizeof *v->u.coll.items);
+    v->u.coll.keys = calloc(n ? n : 1, sizeof *v->u.coll.keys);
+    v->u.coll.len = n;
+    if (!v->u.coll.items || !v->u.coll.keys) {
         dec_oom(d);
         goto fail;
     }
@@ -619,49 +628,47 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
         if (!k)
             goto fail;
         long at = cr_type_attr_index(t, k);
-        int pushed = cr_path_push_attr(&d->path, k);
-        if (pushed < 0)
-            dec_oom(d);
-        else if (at < 0)
-            dec_error(d, "Invalid value: unsupported attribute",
-                      "An attribute named \"%.64s\" is not expected here.", k);
-        else if (seen[at])
-            dec_error(d, "Invalid value: duplicate attribute",
-                      "The attribute \"%.64s\" appears more than once.", k);
-        free(k);
-        if (d->failed) {
-            if (pushed == 0)
-                cr_path_pop(&d->path);
+        if (at < 0 || v->u.coll.items[at]) {
+            cr_lpath_push(&d->path, CR_STEP_ATTR, k, 0);
+            if (at < 0)
+                dec_error(d, "Invalid value: unsupported attribute",
+                          "An attribute named \"%.64s\" is not expected "
+                          "here.", k);
+            else
+                dec_error(d, "Invalid value: duplicate attribute",
+                          "The attribute \"%.64s\" appears more than once.",
+                          k);
+            cr_lpath_pop(&d->path);
+            free(k);
             goto fail;
         }
-        seen[at] = true;
+        free(k);
+        const char *name = t->attrs[at].name;
+        cr_lpath_push(&d->path, CR_STEP_ATTR, name, 0);
         cr_value *av = decode(d, &o->via.map.ptr[i].val, t->attrs[at].type,
                               depth + 1);
-        cr_path_pop(&d->path);
+        cr_lpath_pop(&d->path);
         if (!av)
             goto fail;
-        cr_value_free(v->u.coll.items[at]);
         v->u.coll.items[at] = av;
     }
-    for (size_t i = 0; i < t->nattrs; i++) {
-        if (!seen[i]) {
-            if (cr_path_push_attr(&d->path, t->attrs[i].name) < 0) {
-                dec_oom(d);
-                goto fail;
-            }
+    for (size_t i = 0; i < n; i++) {
+        if (!v->u.coll.items[i]) {
+            cr_lpath_push(&d->path, CR_STEP_ATTR, t->attrs[i].name, 0);
             dec_error(d, "Invalid value: missing attribute",
                       "The attribute \"%s\" is required in this object "
                       "(an object with %zu attributes is required, %" PRIu32
-                      " given).", t->attrs[i].name, t->nattrs,
-                      o->via.map.size);
-            cr_path_pop(&d->path);
+                      " given).", t->attrs[i].name, n, o->via.map.size);
+            cr_lpath_pop(&d->path);
+            goto fail;
+        }
+        if (!(v->u.coll.keys[i] = strdup(t->attrs[i].name))) {
+            dec_oom(d);
             goto fail;
         }
     }
-    free(seen);
     return v;
 fail:
-    free(seen);
     cr_value_free(v);
     return NULL;
 }
@@ -764,7 +771,6 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
         dec_error(&d, "Invalid value: malformed MessagePack",
                   "The encoded value could not be parsed (code %d).", (int)rc);
     msgpack_unpacked_destroy(&r);
-    cr_path_free(&d.path);
     return v;
 }
 

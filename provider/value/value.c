@@ -381,6 +381,25 @@ bool cr_utf8_valid(const char *s, size_t n)
     return true;
 }
 
+int cr_lpath_to_path(const cr_lpath *lp, cr_path *out)
+{
+    *out = (cr_path){0};
+    size_t n = lp->len < sizeof lp->s / sizeof lp->s[0]
+             ? lp->len : sizeof lp->s / sizeof lp->s[0];
+    for (size_t i = 0; i < n; i++) {
+        int rc = lp->s[i].kind == CR_STEP_INDEX
+            ? cr_path_push_index(out, lp->s[i].index)
+            : lp->s[i].kind == CR_STEP_KEY
+            ? cr_path_push_key(out, lp->s[i].name)
+            : cr_path_push_attr(out, lp->s[i].name);
+        if (rc < 0) {
+            cr_path_free(out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- getters ------------------------------------------------------------------- */
 
 const cr_value *cr_value_get(const cr_value *v, const char *key)
