@@ -122,18 +122,20 @@ typedef struct sq_store {
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* Copies at most 64 bytes of an untrusted string for a message, replacing
- * anything unprintable, so a hostile id cannot garble a diagnostic. */
-static const char *printable(const char *s, char buf[80])
+/* Copies at most `max` bytes of an untrusted string for a message,
+ * replacing anything unprintable, so hostile bytes (an id, or a damaged
+ * schema quoted by SQLite's own error message) cannot garble a diagnostic
+ * or a terminal. buf holds max + 4 bytes. */
+static const char *sanitize(const char *s, char *buf, size_t max)
 {
-    size_t o = 0;
+    size_t o = 0, i = 0;
     if (!s)
         return "(null)";
-    for (size_t i = 0; s[i] && o < 64; i++) {
+    for (; s[i] && o < max; i++) {
         unsigned char c = (unsigned char)s[i];
         buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
     }
-    if (strlen(s) > 64) {
+    if (s[i]) {
         memcpy(buf + o, "...", 3);
         o += 3;
     }
@@ -141,12 +143,24 @@ static const char *printable(const char *s, char buf[80])
     return buf;
 }
 
+static const char *printable(const char *s, char buf[80])
+{
+    return sanitize(s, buf, 64);
+}
+
+/* SQLite's message for the connection's last error, sanitised. */
+static const char *db_errmsg(sqlite3 *db, char buf[260])
+{
+    return sanitize(sqlite3_errmsg(db), buf, 256);
+}
+
 /* Turns a SQLite failure into a store error. Caller holds the mutex (the
  * connection's error message is per connection). */
 static cr_store_rc sq_fail(sq_store *s, cr_store_err *err, int rc,
                            const char *what)
 {
-    const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    char buf[260];
+    const char *detail = s->db ? db_errmsg(s->db, buf) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
     case SQLITE_NOMEM:
         return cr_store_err_set(err, CR_STORE_NOMEM,
@@ -887,6 +901,7 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
     pthread_mutex_init(&s->mu, NULL);
 
     cr_store_rc rc;
+    char ebuf[260];
     int src = sqlite3_open_v2(s->path, &s->db,
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                               SQLITE_OPEN_NOMUTEX, NULL);
@@ -896,7 +911,7 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
         else
             rc = cr_store_err_set(err, CR_STORE_IO,
                                   "cannot open routing map %s: %s", s->path,
-                                  sqlite3_errmsg(s->db));
+                                  db_errmsg(s->db, ebuf));
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
@@ -928,7 +943,7 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
         if (src != SQLITE_OK) {
             rc = cr_store_err_set(err, CR_STORE_INVALID,
                 "%s is not a usable cellrouter routing map: %s", s->path,
-                sqlite3_errmsg(s->db));
+                db_errmsg(s->db, ebuf));
             goto fail;
         }
     }
