@@ -616,6 +616,11 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
         int line, col;
         size_t pos = jerr.position > 0 ? (size_t)jerr.position : 0;
         line_col(buf, len, rw_original(&r, pos), &line, &col);
+        /* jansson quotes the rewritten text after " near "; the position
+         * already says where, and the quote could show our markers. */
+        char *near = strstr(jerr.text, " near '");
+        if (near)
+            *near = '\0';
         jerror(&d, "Invalid JSON", "%d:%d: %s.", line, col, jerr.text);
         goto out;
     }

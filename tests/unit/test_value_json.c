@@ -230,6 +230,13 @@ static void test_syntax_errors(void **st)
     jerr("{", &t_tenant, "Invalid JSON", NULL, "");
     jerr("{\"id\":\"a\",\"id\":\"b\"}", &t_tenant, "Invalid JSON", "duplicate", "");
     jerr("{\"id\":\"a\"} x", &t_tenant, "Invalid JSON", NULL, "");
+    /* The message never shows the rewritten number tokens. */
+    cr_diags d0 = CR_DIAGS_INIT;
+    assert_null(cr_value_decode_json("\"a\" 5", 5, &t_tenant, &d0));
+    assert_null(strstr(d0.items[0].detail, "\\u0000"));
+    /* jansson points just past the offending token. */
+    assert_non_null(strstr(d0.items[0].detail, "1:6: end of file expected."));
+    cr_diags_free(&d0);
     /* Positions are those of the caller's text, numbers rewritten or not. */
     jerr("{\"version\": 12345,\n  \"id\": tru}", &t_tenant, "Invalid JSON",
          "2:", "");
