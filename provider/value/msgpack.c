@@ -258,8 +258,12 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
     const msgpack_object_ext *x = &o->via.ext;
     /* A body of zero or one byte is a plain unknown, whatever the code:
      * go-cty writes d4 00 00 and treats every extension as unknown. */
-    if (x->size <= 1)
-        return cr_value_unknown(t);
+    if (x->size <= 1) {
+        cr_value *u = cr_value_unknown(t);
+        if (!u)
+            dec_oom(d);
+        return u;
+    }
     if (x->type != EXT_REFINED) {
         dec_error(d, "Invalid value: unsupported extension",
                   "Unsupported MessagePack extension type 0x%02x with "
