@@ -890,8 +890,9 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
         return cr_store_err_set(err, CR_STORE_INVALID,
                                 "the routing map path is too long");
     /* This SQLite is built with URI filenames on: a path such as
-     * "file:x?mode=memory" would be read as options. "./" keeps it a path. */
-    bool uri_like = strncasecmp(path, "file:", 5) == 0;
+     * "file:x?mode=memory" would be read as options, and ":memory:" names
+     * no file at all. "./" keeps every path a plain file name. */
+    bool uri_like = strncasecmp(path, "file:", 5) == 0 || path[0] == ':';
     size_t plen = strlen(path) + (uri_like ? 2 : 0);
     sq_store *s = calloc(1, sizeof(*s) + plen + 1);
     if (!s)
