@@ -6,7 +6,8 @@
  * writes them or, for --check, compares them with what is on disk. The
  * emitters are split by concern: emit_module.c owns the interface both
  * modules share (variables, outputs, README), emit_aws.c and emit_azure.c
- * the resources, emit_root.c the root configuration.
+ * the resources, emit_root.c the root configuration, emit_edge.c the edge
+ * router and its Cloudflare deployment.
  */
 #ifndef CG_EMIT_H
 #define CG_EMIT_H
@@ -65,5 +66,8 @@ char *cg_emit_azure_main(const cg_gen_opts *o);
 /* The root configuration: README.md, versions.tf, providers.tf, main.tf,
  * tenants.tf, outputs.tf under o->out_dir. */
 void cg_emit_root(const cg_spec *s, const cg_gen_opts *o, const char *module_rel, cg_fileset *out);
+/* The edge (emit_edge.c): edge.tf, edge/worker.js and edge/wrangler.toml
+ * under o->out_dir. */
+void cg_emit_edge(const cg_spec *s, const cg_gen_opts *o, cg_fileset *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * gen/emit_root.c — the root configuration (default examples/multicloud/):
  * providers, one module instance per cell, and one cellrouter_tenant per
- * placed tenant whose endpoint is its cell's ingest_url.
+ * placed tenant whose endpoint is its cell's ingest_url. The cellrouter
+ * provider writes into the Workers KV namespace of the edge (emit_edge.c).
  *
  * Tenants are data, not code: they go into one local map and a single
  * for_each resource, so a spec with 100,000 tenants yields a map of that
@@ -76,6 +77,10 @@ static char *versions(const cg_spec *s, const cg_gen_opts *o)
     cg_hcl_open(&h, "cellrouter =");
     cg_hcl_attr_str(&h, "source", "cellrouter/cellrouter");
     cg_hcl_close(&h, "}");
+    cg_hcl_open(&h, "cloudflare =");
+    cg_hcl_attr_str(&h, "source", "cloudflare/cloudflare");
+    cg_hcl_attr_str(&h, "version", "~> 4.0");
+    cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     return cg_hcl_finish(&h);
@@ -106,9 +111,17 @@ static char *providers(const cg_spec *s, const cg_gen_opts *o)
         cg_hcl_close(&h, "}");
         cg_hcl_blank(&h);
     }
-    cg_hcl_comment(&h, "The routing map. Its store is configured by the provider's own settings\n"
-                       "(CELLROUTER_DB, or `path` in this block).");
-    cg_hcl_empty_block(&h, "provider \"cellrouter\"");
+    cg_hcl_comment(&h, "The edge (edge.tf). The token comes from CLOUDFLARE_API_TOKEN.");
+    cg_hcl_empty_block(&h, "provider \"cloudflare\"");
+    cg_hcl_blank(&h);
+    cg_hcl_comment(&h, "The routing map lives in the Workers KV namespace the edge router reads.\n"
+                       "The token (\"Workers KV Storage:Edit\") comes from CLOUDFLARE_API_TOKEN.");
+    cg_hcl_open(&h, "provider \"cellrouter\"");
+    cg_hcl_open(&h, "cloudflare_kv");
+    cg_hcl_attr(&h, "account_id", "var.cloudflare_account_id");
+    cg_hcl_attr(&h, "namespace_id", "cloudflare_workers_kv_namespace.routing_map.id");
+    cg_hcl_close(&h, "}");
+    cg_hcl_close(&h, "}");
     return cg_hcl_finish(&h);
 }
 
@@ -290,7 +303,17 @@ static char *readme(const cg_spec *s, const cg_gen_opts *o, const char *module_r
         "cellgen --check ...   # in CI: fails with a diff when this directory is stale\n"
         "cellgen ...           # regenerate after editing the spec\n"
         "terraform init && terraform plan\n"
-        "```\n");
+        "```\n\n"
+        "## The edge\n\n"
+        "The routing map is kept in a Cloudflare Workers KV namespace (`edge.tf`),\n"
+        "which the cellrouter provider writes (`providers.tf`) and the edge router\n"
+        "(`edge/worker.js`, deployed by `edge.tf`) reads: a request with\n"
+        "`X-Tenant-ID` goes to its tenant's cell (400 without the header, 404 for an\n"
+        "unknown tenant, 502 naming the cell when it is unreachable). Set\n"
+        "`cloudflare_account_id` (and `edge_route` for a route on your zone) and\n"
+        "export `CLOUDFLARE_API_TOKEN` with the Workers Scripts and Workers KV\n"
+        "Storage edit permissions. A change reaches every location within about\n"
+        "60 seconds (KV is eventually consistent).\n");
     free(primary);
     free(standby);
     return cg_buf_steal(&b);

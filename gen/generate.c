@@ -100,6 +100,7 @@ int cg_generate(const cg_spec *s, const cg_gen_opts *o, cg_fileset *out, char **
         cg_fileset_add(out, cg_xasprintf("%s/%s/README.md", o->modules_dir, d), cg_emit_module_readme(o, c));
     }
     cg_emit_root(s, o, rel, out);
+    cg_emit_edge(s, o, out);
     free(rel);
     return 0;
 }

@@ -17,6 +17,14 @@ provider "azurerm" {
   features {}
 }
 
-# The routing map. Its store is configured by the provider's own settings
-# (CELLROUTER_DB, or `path` in this block).
-provider "cellrouter" {}
+# The edge (edge.tf). The token comes from CLOUDFLARE_API_TOKEN.
+provider "cloudflare" {}
+
+# The routing map lives in the Workers KV namespace the edge router reads.
+# The token ("Workers KV Storage:Edit") comes from CLOUDFLARE_API_TOKEN.
+provider "cellrouter" {
+  cloudflare_kv {
+    account_id   = var.cloudflare_account_id
+    namespace_id = cloudflare_workers_kv_namespace.routing_map.id
+  }
+}

@@ -16,5 +16,9 @@ terraform {
     cellrouter = {
       source = "cellrouter/cellrouter"
     }
+    cloudflare = {
+      source  = "cloudflare/cloudflare"
+      version = "~> 4.0"
+    }
   }
 }
