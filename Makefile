@@ -82,3 +82,8 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The README's main command: everything, end to end, step by step.
+demo: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) build-all $(BUILD)/tfcore
+	@BUILD=$(BUILD) bash scripts/demo.sh
