@@ -43,6 +43,7 @@ WORK=$(mktemp -d "$B/edge/run.XXXXXX")
 export TFCORE_PROVIDER=$PROVIDER
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HERE/lsan.supp:print_suppressions=0}
 unset TF_REATTACH_PROVIDERS CELLROUTER_DB TF_LOG TF_LOG_PROVIDER
 unset CLOUDFLARE_API_TOKEN CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_KV_NAMESPACE_ID CLOUDFLARE_API_URL
 # A recognisable secret: no output, log or diagnostic may ever contain it.
@@ -448,9 +449,37 @@ EOF
   [ "$(jq -r .version "$T/out")" -gt 1 ] || fail "version restarted after delete"
 }
 
+# The provider under valgrind through create, drift, a rate-limited retry
+# and destroy on the Workers KV backend (TFCORE_VALGRIND=1).
+t_valgrind() {
+  command -v valgrind >/dev/null || fail "valgrind is not installed"
+  cat >"$T/provider-vg" <<EOF
+#!/bin/sh
+exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+  --show-leak-kinds=definite --track-fds=no --log-file="$T/vg.%p.log" "$PROVIDER" "\$@"
+EOF
+  chmod +x "$T/provider-vg"
+  export TFCORE_PROVIDER=$T/provider-vg TFCORE_SHUTDOWN_GRACE=60
+  applied_base
+  kv_put globex "$CELL_cell_c" '{"cell_id":"cell-c","schema":1,"updated_at":"x","version":9}'
+  fault '{"status":429,"count":1,"retry_after":"1","method":"PUT"}'
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(served_by globex)" cell-b "drift repaired"
+  tf destroy -auto-approve
+  expect_rc 0
+  local logs; logs=$(ls "$T"/vg.*.log 2>/dev/null | wc -l)
+  [ "$logs" -ge 3 ] || fail "expected a valgrind log per provider process, found $logs"
+  for f in "$T"/vg.*.log; do
+    echo "--- $f"; cat "$f"
+    grep -q "ERROR SUMMARY: 0 errors" "$f" || fail "valgrind reports errors (or no summary) in $f"
+  done
+}
+
 # ---- runner -------------------------------------------------------------------
 
 TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy"
+[ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 
 passed=0
