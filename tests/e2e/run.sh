@@ -26,8 +26,10 @@ for f in "$TFCORE" "$PROVIDER" "$CELLCTL"; do
   [ -x "$f" ] || { echo "e2e: $f is missing (make $BUILD/tfcore and the provider first)"; exit 1; }
 done
 export TFCORE_PROVIDER=$PROVIDER
-# Under ASan: report leaks, and make every report visible in stderr.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+# Under ASan: report leaks with whole stacks (the fast unwinder stops in
+# libcrypto and libgrpc, built without frame pointers, which leaves
+# reports that cannot be acted on). No suppressions.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 unset TF_REATTACH_PROVIDERS CELLROUTER_DB TF_LOG TF_LOG_PROVIDER
 
