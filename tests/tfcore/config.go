@@ -45,6 +45,13 @@ type ResourceConfig struct {
 
 func (r *ResourceConfig) Addr() string { return r.Type + "." + r.Name }
 
+type OutputConfig struct {
+	Name      string
+	Expr      hcl.Expression
+	Sensitive bool
+	DeclRange hcl.Range
+}
+
 type Config struct {
 	Dir       string
 	Sources   map[string][]byte
@@ -52,6 +59,7 @@ type Config struct {
 	Locals    map[string]*hclsyntax.Attribute
 	Provider  *hclsyntax.Body // nil when there is no provider block
 	Resources []*ResourceConfig
+	Outputs   []*OutputConfig
 
 	ctx *hcl.EvalContext // var.* and local.*
 }
@@ -127,7 +135,21 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 		for _, blk := range content.Blocks {
 			body := blk.Body.(*hclsyntax.Body)
 			switch blk.Type {
-			case "terraform", "output":
+			case "terraform":
+			case "output":
+				content, hd := blk.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+					{Name: "value", Required: true}, {Name: "description"}, {Name: "sensitive"}, {Name: "depends_on"}}})
+				diags = append(diags, hclDiags(hd, "")...)
+				if hd.HasErrors() {
+					continue
+				}
+				o := &OutputConfig{Name: blk.Labels[0], Expr: content.Attributes["value"].Expr, DeclRange: blk.DefRange}
+				if a, ok := content.Attributes["sensitive"]; ok {
+					v, hd := a.Expr.Value(nil)
+					diags = append(diags, hclDiags(hd, "")...)
+					o.Sensitive = !hd.HasErrors() && v.Type() == cty.Bool && v.IsKnown() && !v.IsNull() && v.True()
+				}
+				cfg.Outputs = append(cfg.Outputs, o)
 			case "data":
 				diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported block type",
 					Detail: "tfcore does not support data sources.", Subject: blk.DefRange.Ptr()})
@@ -503,6 +525,21 @@ func (cfg *Config) refContext(vals map[string]cty.Value) *hcl.EvalContext {
 		ctx.Variables[t] = cty.ObjectVal(m)
 	}
 	return ctx
+}
+
+// outputs evaluates the output values against resource values.
+func (cfg *Config) outputs(vals map[string]cty.Value) (map[string]cty.Value, Diags) {
+	out := map[string]cty.Value{}
+	var diags Diags
+	ctx := cfg.refContext(vals)
+	for _, o := range cfg.Outputs {
+		v, hd := o.Expr.Value(ctx)
+		diags = append(diags, hclDiags(hd, "output."+o.Name)...)
+		if !hd.HasErrors() {
+			out[o.Name] = v
+		}
+	}
+	return out, diags
 }
 
 // blockConfigs decodes each resource block once for the validate walk:

@@ -4,6 +4,7 @@
 //	tfcore [-chdir=DIR] schema
 //	tfcore [-chdir=DIR] validate|plan|apply|destroy|refresh [options]
 //	tfcore [-chdir=DIR] import [options] ADDR ID
+//	tfcore [-chdir=DIR] show [-state FILE]
 //	tfcore check-mtls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
 //	tfcore fake-provider  a deliberately faulty provider (see fake.go)
 //
@@ -59,6 +60,7 @@ Commands:
   apply       create or update infrastructure (needs -auto-approve)
   destroy     destroy everything in state (needs -auto-approve)
   refresh     update the state to match remote objects
+  show        show the state and outputs
   import      import ADDR ID into the state
   check-mtls, check-concurrent, check-shutdown, bench-schema
               protocol checks and benchmarks (see checks.go)
@@ -188,6 +190,8 @@ func run(args []string) int {
 		return cmdPlanApply(ctx, o, true, true)
 	case "refresh":
 		return cmdRefresh(ctx, o)
+	case "show":
+		return cmdShow(ctx, o)
 	case "import":
 		return cmdImport(ctx, o)
 	case "-h", "-help", "--help", "help":
@@ -297,7 +301,7 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 		}
 		return 0
 	}
-	return finishApply(ctx, cfg, o, st, changes, destroy, pending)
+	return finishApply(ctx, cfg, o, s.schema, st, changes, destroy, pending)
 }
 
 // adoptRefreshed replaces the state's instances by their refreshed objects.
@@ -321,8 +325,12 @@ func adoptRefreshed(st *State, refreshed map[string]*Refreshed, ps *ProviderSche
 
 // finishApply applies planned changes in a fresh provider process (the
 // apply walk) and writes the state.
-func finishApply(ctx context.Context, cfg *Config, o *options, st *State, changes []*Change, destroy, pending bool) int {
+func finishApply(ctx context.Context, cfg *Config, o *options, ps *ProviderSchema, st *State, changes []*Change, destroy, pending bool) int {
 	if !pending {
+		var buf strings.Builder
+		if report(cfg, recordOutputs(&buf, st, cfg, ps)) {
+			return 1
+		}
 		if err := st.write(); err != nil {
 			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
 			return 1
@@ -332,6 +340,7 @@ func finishApply(ctx context.Context, cfg *Config, o *options, st *State, change
 		} else {
 			fmt.Println("\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.")
 		}
+		fmt.Print(buf.String())
 		return 0
 	}
 	if hook := os.Getenv("TFCORE_HOOK_BEFORE_APPLY"); hook != "" {
@@ -350,6 +359,10 @@ func finishApply(ctx context.Context, cfg *Config, o *options, st *State, change
 	done, diags := s2.apply(ctx, os.Stdout, st, changes)
 	s2.Close()
 	failed := report(cfg, diags)
+	var outputs strings.Builder
+	if !failed {
+		failed = report(cfg, recordOutputs(&outputs, st, cfg, s2.schema))
+	}
 	if err := st.write(); err != nil {
 		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
 		return 1
@@ -362,6 +375,7 @@ func finishApply(ctx context.Context, cfg *Config, o *options, st *State, change
 	} else {
 		fmt.Printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.Add, done.Change, done.Destroy)
 	}
+	fmt.Print(outputs.String())
 	return 0
 }
 
@@ -405,7 +419,7 @@ func cmdApplySaved(ctx context.Context, o *options, path string) int {
 		report(cfg, Diags{errorDiag("Failed to load plan file", err.Error())})
 		return 1
 	}
-	return finishApply(ctx, cfg, o, st, changes, pf.Destroy, len(changes) > 0)
+	return finishApply(ctx, cfg, o, ps, st, changes, pf.Destroy, len(changes) > 0)
 }
 
 func cmdRefresh(ctx context.Context, o *options) int {
@@ -441,11 +455,16 @@ func cmdRefresh(ctx context.Context, o *options) int {
 		r.SI.Attrs, r.SI.Private = raw, r.Private
 		r.SI.SchemaVersion = s.schema.Resources[r.SI.Type].Version
 	}
+	var outputs strings.Builder
+	if report(cfg, recordOutputs(&outputs, st, cfg, s.schema)) {
+		return 1
+	}
 	if err := st.write(); err != nil {
 		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
 		return 1
 	}
 	fmt.Println("Refresh complete.")
+	fmt.Print(outputs.String())
 	return 0
 }
 

@@ -18,13 +18,13 @@ import (
 )
 
 type stateFileJSON struct {
-	Version          int                  `json:"version"`
-	TerraformVersion string               `json:"terraform_version"`
-	Serial           int64                `json:"serial"`
-	Lineage          string               `json:"lineage"`
-	Outputs          map[string]any       `json:"outputs"`
-	Resources        []*stateResourceJSON `json:"resources"`
-	CheckResults     any                  `json:"check_results"`
+	Version          int                     `json:"version"`
+	TerraformVersion string                  `json:"terraform_version"`
+	Serial           int64                   `json:"serial"`
+	Lineage          string                  `json:"lineage"`
+	Outputs          map[string]*OutputState `json:"outputs"`
+	Resources        []*stateResourceJSON    `json:"resources"`
+	CheckResults     any                     `json:"check_results"`
 }
 
 type stateResourceJSON struct {
@@ -53,8 +53,16 @@ type StateInstance struct {
 	Private       []byte
 }
 
+// OutputState is one root output value as stored.
+type OutputState struct {
+	Value     json.RawMessage `json:"value"`
+	Type      json.RawMessage `json:"type"`
+	Sensitive bool            `json:"sensitive,omitempty"`
+}
+
 type State struct {
 	Path      string
+	Outputs   map[string]*OutputState
 	Serial    int64
 	Lineage   string
 	Instances map[string]*StateInstance
@@ -72,7 +80,7 @@ func newLineage() string {
 
 // readState loads path; a missing file is an empty state.
 func readState(path string) (*State, error) {
-	st := &State{Path: path, Instances: map[string]*StateInstance{}}
+	st := &State{Path: path, Instances: map[string]*StateInstance{}, Outputs: map[string]*OutputState{}}
 	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		st.Lineage = newLineage()
@@ -85,10 +93,13 @@ func readState(path string) (*State, error) {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("%s: not a valid state file: %v", path, err)
 	}
+	if f.Outputs == nil {
+		f.Outputs = map[string]*OutputState{}
+	}
 	if f.Version != 4 {
 		return nil, fmt.Errorf("%s: unsupported state format version %d (want 4)", path, f.Version)
 	}
-	st.Serial, st.Lineage = f.Serial, f.Lineage
+	st.Serial, st.Lineage, st.Outputs = f.Serial, f.Lineage, f.Outputs
 	for _, r := range f.Resources {
 		if r == nil || r.Mode != "managed" {
 			continue
@@ -125,7 +136,7 @@ func readState(path string) (*State, error) {
 // write saves the state with serial+1, atomically.
 func (st *State) write() error {
 	f := stateFileJSON{Version: 4, TerraformVersion: terraformVersion, Serial: st.Serial + 1,
-		Lineage: st.Lineage, Outputs: map[string]any{}, Resources: []*stateResourceJSON{}}
+		Lineage: st.Lineage, Outputs: st.Outputs, Resources: []*stateResourceJSON{}}
 	byRes := map[string]*stateResourceJSON{}
 	addrs := sortedKeys(st.Instances)
 	for _, a := range addrs {
