@@ -141,7 +141,7 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		return s, diags
 	}
 	cresp, err := p.rpc.ConfigureProvider(ctx, &tfplugin6.ConfigureProvider_Request{
-		TerraformVersion: terraformVersion, Config: pdv})
+		TerraformVersion: terraformVersion, Config: pdv, ClientCapabilities: clientCaps()})
 	if err != nil {
 		p.Close()
 		return nil, append(diags, rpcErrorDiag("ConfigureProvider", err))
@@ -162,11 +162,18 @@ func (s *Session) validateResource(ctx context.Context, in *Instance) Diags {
 	if err != nil {
 		return Diags{errorDiag("Invalid resource configuration", err.Error())}
 	}
-	r, err := s.p.rpc.ValidateResourceConfig(ctx, &tfplugin6.ValidateResourceConfig_Request{TypeName: in.Resource.Type, Config: dv})
+	r, err := s.p.rpc.ValidateResourceConfig(ctx, &tfplugin6.ValidateResourceConfig_Request{TypeName: in.Resource.Type, Config: dv,
+		ClientCapabilities: clientCaps()})
 	if err != nil {
 		return Diags{rpcErrorDiag("ValidateResourceConfig", err)}
 	}
 	return convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
+}
+
+// clientCaps is what Terraform 1.11 announces: write-only attributes are
+// understood; deferrals only exist behind an experiment, so not allowed.
+func clientCaps() *tfplugin6.ClientCapabilities {
+	return &tfplugin6.ClientCapabilities{DeferralAllowed: false, WriteOnlyAttributesAllowed: true}
 }
 
 // ---- refresh -----------------------------------------------------------------
@@ -220,7 +227,8 @@ func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, pri
 	if err != nil {
 		return cty.NilVal, nil, Diags{errorDiag("Invalid state", err.Error())}
 	}
-	resp, err := s.p.rpc.ReadResource(ctx, &tfplugin6.ReadResource_Request{TypeName: typ, CurrentState: dv, Private: private})
+	resp, err := s.p.rpc.ReadResource(ctx, &tfplugin6.ReadResource_Request{TypeName: typ, CurrentState: dv, Private: private,
+		ClientCapabilities: clientCaps()})
 	if err != nil {
 		return cty.NilVal, nil, Diags{rpcErrorDiag("ReadResource", err)}
 	}
@@ -305,7 +313,8 @@ func (s *Session) planOne(ctx context.Context, addr, typ string, prior, config c
 		dvs[i] = dv
 	}
 	resp, err := s.p.rpc.PlanResourceChange(ctx, &tfplugin6.PlanResourceChange_Request{
-		TypeName: typ, PriorState: dvs[0], ProposedNewState: dvs[1], Config: dvs[2], PriorPrivate: priorPrivate})
+		TypeName: typ, PriorState: dvs[0], ProposedNewState: dvs[1], Config: dvs[2], PriorPrivate: priorPrivate,
+		ClientCapabilities: clientCaps()})
 	if err != nil {
 		return cty.NilVal, nil, nil, Diags{rpcErrorDiag("PlanResourceChange", err)}
 	}

@@ -502,7 +502,8 @@ func cmdImport(ctx context.Context, o *options) int {
 	fmt.Printf("%s: Importing from ID %q...\n", addr, id)
 	rs := s.schema.Resources[in.Resource.Type]
 	ty := impliedType(rs.Block)
-	resp, err := s.p.rpc.ImportResourceState(ctx, &tfplugin6.ImportResourceState_Request{TypeName: in.Resource.Type, Id: id})
+	resp, err := s.p.rpc.ImportResourceState(ctx, &tfplugin6.ImportResourceState_Request{TypeName: in.Resource.Type, Id: id,
+		ClientCapabilities: clientCaps()})
 	if err != nil {
 		report(cfg, Diags{rpcErrorDiag("ImportResourceState", err)})
 		return 1

@@ -68,7 +68,8 @@ type State struct {
 	Instances map[string]*StateInstance
 }
 
-const terraformVersion = "1.5.7"
+// The Terraform version tfcore behaves as (ConfigureProvider, state files).
+const terraformVersion = "1.11.4"
 
 func providerRef() string { return fmt.Sprintf("provider[%q]", providerAddr) }
 
