@@ -449,14 +449,14 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 		if s.schema.PlanDestroy {
 			rs := s.schema.Resources[r.SI.Type]
 			null := cty.NullVal(impliedType(rs.Block))
-			planned, ppriv, _, d2 := s.planOne(ctx, c.Addr, c.Type, r.Current, null, r.Private)
+			// planOne's checks require a null plan for a null config.
+			_, ppriv, _, d2 := s.planOne(ctx, c.Addr, c.Type, r.Current, null, r.Private)
 			d = d2
 			if d2.HasErrors() {
 				add(nil, d)
 				return
 			}
 			c.PlannedPrivate = ppriv
-			_ = planned // assertPlanValid already required null
 		}
 		add(c, d)
 	})
