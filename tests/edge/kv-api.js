@@ -20,19 +20,18 @@
 //   POST /__fixture/faults {"status":429,"count":3,"retry_after":"1",
 //        "method":"PUT"}  the next `count` API requests (of that method, if
 //        given) are answered with that status instead of being served
-//   POST /__fixture/rate-limit {"writes_per_second_per_key": 1}  enforce
-//        Cloudflare's write rate per key (0 switches it off)
+//   DELETE /__fixture/faults  drops the faults still pending
+//   POST /__fixture/page-size {"max":2}  list pages hold at most that many
+//        keys (the API may return fewer than `limit`), to exercise paging
 //   GET  /__fixture/stats    counts of requests served and faults injected
-//   POST /__fixture/reset-stats
 
 const PREFIX = "/client/v4/accounts/";
 const METADATA_MAX = 1024;
 
 let faults = [];                // [{status, count, retry_after, method}]
-let writeRate = 0;              // writes per second per key; 0: unlimited
-const lastWrite = new Map();    // key -> ms of the last write
+let pageMax = 1000;             // keys per list page at most
 const stats = { requests: 0, faulted: 0, writes: 0, reads: 0, lists: 0,
-                deletes: 0, rate_limited: 0 };
+                deletes: 0 };
 
 function envelope(status, result, errors = [], extra = {}) {
   return new Response(JSON.stringify({ success: errors.length === 0, errors,
@@ -57,16 +56,12 @@ async function control(request, url) {
     faults = [];
     return Response.json({ ok: true });
   }
-  if (url.pathname === "/__fixture/rate-limit" && request.method === "POST") {
-    writeRate = (await request.json()).writes_per_second_per_key || 0;
-    return Response.json({ ok: true, writeRate });
+  if (url.pathname === "/__fixture/page-size" && request.method === "POST") {
+    pageMax = (await request.json()).max || 1000;
+    return Response.json({ ok: true, pageMax });
   }
   if (url.pathname === "/__fixture/stats")
     return Response.json(stats);
-  if (url.pathname === "/__fixture/reset-stats") {
-    for (const k of Object.keys(stats)) stats[k] = 0;
-    return Response.json({ ok: true });
-  }
   return new Response("no such fixture control\n", { status: 404 });
 }
 
@@ -114,7 +109,7 @@ async function api(request, env, url) {
     const limit = Number(url.searchParams.get("limit") ?? 1000);
     if (!Number.isInteger(limit) || limit < 10 || limit > 1000)
       return fail(400, 10004, "limit must be between 10 and 1000");
-    const opts = { limit };
+    const opts = { limit: Math.min(limit, pageMax) };
     if (url.searchParams.get("prefix")) opts.prefix = url.searchParams.get("prefix");
     if (url.searchParams.get("cursor")) opts.cursor = url.searchParams.get("cursor");
     stats.lists++;
@@ -157,15 +152,6 @@ async function api(request, env, url) {
     return envelope(200, null);
   }
   if (request.method === "PUT") {
-    if (writeRate > 0) {
-      const now = Date.now(), last = lastWrite.get(key) ?? 0;
-      if (now - last < 1000 / writeRate) {
-        stats.rate_limited++;
-        return fail(429, 10048, "KV PUT failed: 429 Too Many Requests",
-                    { "retry-after": "1" });
-      }
-      lastWrite.set(key, now);
-    }
     let value, metadata;
     const type = request.headers.get("content-type") || "";
     if (type.startsWith("multipart/form-data")) {

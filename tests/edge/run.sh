@@ -220,6 +220,13 @@ t_route() {
   expect_rc 0
   eq "$(jq length "$T/out")" 3 "cellctl list"
   eq "$(jq -r '.[0].tenant_id' "$T/out")" acme "cellctl list order"
+  # The same through KV's cursor paging: pages of two keys.
+  curl -sS -X POST -d '{"max":2}' "$FIXTURE/__fixture/page-size" >/dev/null
+  local lists; lists=$(stats lists)
+  cellctl list --json
+  expect_rc 0
+  eq "$(jq -r 'map(.tenant_id) | join(",")' "$T/out")" acme,globex,initech "paged list"
+  [ $(( $(stats lists) - lists )) -ge 2 ] || fail "the listing did not page"
   no_token_anywhere
 }
 
