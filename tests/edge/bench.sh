@@ -32,7 +32,7 @@ unset TF_LOG TF_LOG_PROVIDER TF_REATTACH_PROVIDERS CELLROUTER_DB
 export TFCORE_PROVIDER=$B/terraform-provider-cellrouter
 TOKEN="bench-token-$$"
 W=$(mktemp -d "$OUT/edge.XXXXXX")
-trap 'kill $HP 2>/dev/null; wait $HP 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $HP 2>/dev/null; wait $HP 2>/dev/null || true; rm -rf "$W"' EXIT
 
 EDGE_TEST_TOKEN=$TOKEN node "$HERE/harness.mjs" --router "$ROUTER" --cells cell-0,cell-1 \
   --ready "$W/edge.json" --watch-pid $$ </dev/null >"$W/harness.log" 2>&1 &
