@@ -17,4 +17,12 @@ void cr_store_err_clear(cr_store_err *err);
 /* Appends a zeroed entry to the list; NULL on allocation failure. */
 cr_entry *cr_entry_list_push(cr_entry_list *l);
 
+/* For backends implementing cr_store_ops.batch (store/store.c): marks `op`
+ * refused if the entry's current version `cur` (0: absent) does not meet
+ * its condition and returns its rc; then cr_store_batch_refused gives the
+ * batch's result (OK when nothing was refused), with a message. */
+cr_store_rc cr_store_batch_condition(cr_batch_op *op, int64_t cur);
+cr_store_rc cr_store_batch_refused(const cr_batch_op *ops, size_t n,
+                                   cr_store_err *err);
+
 #endif

@@ -445,3 +445,249 @@ const char *cr_entry_check(const cr_entry *e, const char **field)
     *field = NULL;
     return NULL;
 }
+
+/* ---- batches ------------------------------------------------------------ */
+
+static const char *op_id(const cr_batch_op *op)
+{
+    if (op->kind == CR_BATCH_PUT)
+        return op->entry ? op->entry->tenant_id : NULL;
+    return op->tenant_id;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* What every backend can rely on before it sees a batch: a known kind, a
+ * valid entry or id, a sensible expected version, each tenant once. Marks
+ * every bad operation; returns INVALID if there is one. */
+static cr_store_rc batch_precheck(cr_batch_op *ops, size_t n,
+                                  cr_store_err *err)
+{
+    cr_store_rc rc = CR_STORE_OK;
+    const char *first = NULL, *why = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        const char *bad = NULL, *field = NULL;
+        op->applied = false;
+        op->rc = CR_STORE_OK;
+        op->actual_version = 0;
+        op->version = 0;
+        op->updated_at[0] = '\0';
+        if (op->kind == CR_BATCH_PUT) {
+            bad = op->entry ? cr_entry_check(op->entry, &field) : "no entry";
+            if (!bad && op->expect < CR_VERSION_ANY)
+                bad = "expected version is not a version";
+        } else if (op->kind == CR_BATCH_DELETE) {
+            bad = cr_tenant_id_check(op->tenant_id);
+            if (!bad && (op->expect == CR_VERSION_ABSENT ||
+                         op->expect < CR_VERSION_ANY))
+                bad = "expected version makes no sense for a delete";
+        } else {
+            bad = "unknown operation";
+        }
+        if (bad) {
+            op->rc = CR_STORE_INVALID;
+            if (!first) {
+                first = op_id(op) ? op_id(op) : "(none)";
+                why = bad;
+            }
+            rc = CR_STORE_INVALID;
+        }
+    }
+    if (rc != CR_STORE_OK)
+        return cr_store_err_set(err, rc, "batch refused: tenant \"%.64s\": "
+                                "%s", first, why);
+
+    const char **ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        ids[i] = op_id(&ops[i]);
+    qsort(ids, n, sizeof *ids, cmp_str_ptr);
+    for (size_t i = 1; i < n && rc == CR_STORE_OK; i++) {
+        if (strcmp(ids[i - 1], ids[i]) == 0) {
+            for (size_t j = 0; j < n; j++)
+                if (strcmp(op_id(&ops[j]), ids[i]) == 0)
+                    ops[j].rc = CR_STORE_INVALID;
+            rc = cr_store_err_set(err, CR_STORE_INVALID,
+                                  "batch refused: tenant \"%.64s\" appears "
+                                  "twice", ids[i]);
+        }
+    }
+    free(ids);
+    return rc;
+}
+
+/* Would `op` be refused against an entry currently at version `cur` (0:
+ * absent)? Marks it and returns its rc. */
+static cr_store_rc batch_condition(cr_batch_op *op, int64_t cur)
+{
+    if (op->kind == CR_BATCH_PUT) {
+        if (op->expect == CR_VERSION_ABSENT && cur > 0)
+            op->rc = CR_STORE_EXISTS;
+        else if (op->expect > 0 && cur != op->expect)
+            op->rc = CR_STORE_CONFLICT;
+    } else if (cur > 0 && op->expect > 0 && cur != op->expect) {
+        op->rc = CR_STORE_CONFLICT;
+    }
+    if (op->rc != CR_STORE_OK)
+        op->actual_version = cur;
+    return op->rc;
+}
+
+/* The overall result of a refused batch: EXISTS only when every refusal
+ * is EXISTS, else CONFLICT (a version changed under us). */
+static cr_store_rc batch_refused(const cr_batch_op *ops, size_t n,
+                                 cr_store_err *err)
+{
+    size_t nref = 0;
+    bool all_exists = true;
+    const char *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].rc == CR_STORE_OK || ops[i].rc == CR_STORE_NOT_FOUND)
+            continue;
+        nref++;
+        if (ops[i].rc != CR_STORE_EXISTS)
+            all_exists = false;
+        if (!first)
+            first = op_id(&ops[i]);
+    }
+    if (!nref)
+        return CR_STORE_OK;
+    cr_store_rc rc = all_exists ? CR_STORE_EXISTS : CR_STORE_CONFLICT;
+    return cr_store_err_set(err, rc, "batch refused: %zu operation(s) do not "
+                            "match the routing map (first: tenant \"%.64s\"); "
+                            "nothing was written", nref, first);
+}
+
+/* Fallback for backends without a batch operation. */
+static cr_store_rc batch_one_by_one(cr_store *s, cr_batch_op *ops, size_t n,
+                                    cr_store_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        cr_entry *cur = NULL;
+        cr_store_rc rc = cr_store_get(s, op_id(&ops[i]), &cur, err);
+        if (rc != CR_STORE_OK)
+            return rc;
+        batch_condition(&ops[i], cur ? cur->version : 0);
+        cr_entry_free(cur);
+    }
+    cr_store_rc rc = batch_refused(ops, n, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        cr_store_err e1;
+        cr_store_err_clear(&e1);
+        if (op->kind == CR_BATCH_PUT) {
+            cr_entry *w = NULL;
+            rc = cr_store_put(s, op->entry, op->expect, &w, &e1);
+            if (rc == CR_STORE_OK) {
+                op->version = w->version;
+                snprintf(op->updated_at, sizeof op->updated_at, "%s",
+                         w->updated_at ? w->updated_at : "");
+            }
+            cr_entry_free(w);
+        } else {
+            rc = cr_store_delete(s, op->tenant_id, op->expect, &e1);
+            if (rc == CR_STORE_NOT_FOUND) {
+                op->rc = CR_STORE_NOT_FOUND;
+                rc = CR_STORE_OK;
+            }
+        }
+        if (rc != CR_STORE_OK) {
+            /* A writer slipped in since the check, or the backend failed:
+             * what came before stays applied, and says so. */
+            op->rc = rc;
+            op->actual_version = e1.actual_version;
+            if (err)
+                *err = e1;
+            return rc;
+        }
+        op->applied = true;
+    }
+    return CR_STORE_OK;
+}
+
+cr_store_rc cr_store_batch(cr_store *s, cr_batch_op *ops, size_t n,
+                           cr_store_err *err)
+{
+    cr_store_err_clear(err);
+    if (!s || (n && !ops))
+        return cr_store_err_set(err, CR_STORE_INVALID, "no batch");
+    if (n > CR_STORE_BATCH_MAX)
+        return cr_store_err_set(err, CR_STORE_INVALID,
+                                "a batch holds at most %d operations (%zu "
+                                "given)", CR_STORE_BATCH_MAX, n);
+    cr_store_rc rc = batch_precheck(ops, n, err);
+    if (rc != CR_STORE_OK || n == 0)
+        return rc;
+    if (s->ops->batch)
+        return s->ops->batch(s, ops, n, err);
+    return batch_one_by_one(s, ops, n, err);
+}
+
+/* Shared by backends that implement `batch` themselves. */
+cr_store_rc cr_store_batch_condition(cr_batch_op *op, int64_t cur)
+{
+    return batch_condition(op, cur);
+}
+
+cr_store_rc cr_store_batch_refused(const cr_batch_op *ops, size_t n,
+                                   cr_store_err *err)
+{
+    return batch_refused(ops, n, err);
+}
+
+cr_store_rc cr_store_get_many(cr_store *s, const char *const *tenant_ids,
+                              size_t n, cr_entry_list *out,
+                              cr_store_err *err)
+{
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof *out);
+    if (!s || (n && !tenant_ids))
+        return cr_store_err_set(err, CR_STORE_INVALID, "no tenants");
+    for (size_t i = 0; i < n; i++)
+        if (!tenant_ids[i] || !*tenant_ids[i])
+            return cr_store_err_set(err, CR_STORE_INVALID,
+                                    "tenant_id must not be empty");
+    if (n == 0)
+        return CR_STORE_OK;
+    if (s->ops->get_many)
+        return s->ops->get_many(s, tenant_ids, n, out, err);
+
+    /* One listing of the whole map, merged with the sorted ids: one
+     * request stream instead of n round trips. */
+    const char **ids = malloc(n * sizeof *ids);
+    if (!ids)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    memcpy(ids, tenant_ids, n * sizeof *ids);
+    qsort(ids, n, sizeof *ids, cmp_str_ptr);
+    cr_entry_list all = {0};
+    cr_store_rc rc = cr_store_list(s, "", &all, err);
+    if (rc != CR_STORE_OK) {
+        free(ids);
+        return rc;
+    }
+    size_t i = 0, j = 0, kept = 0;
+    while (j < all.len) {
+        int c = i < n ? strcmp(ids[i], all.items[j].tenant_id) : 1;
+        if (i < n && c < 0) {
+            i++;
+        } else if (c == 0) {
+            all.items[kept++] = all.items[j++];     /* moved, not copied */
+            while (i < n && strcmp(ids[i], all.items[kept - 1].tenant_id) == 0)
+                i++;
+        } else {
+            cr_entry_clear(&all.items[j++]);
+        }
+    }
+    all.len = kept;
+    free(ids);
+    *out = all;
+    return CR_STORE_OK;
+}

@@ -76,6 +76,53 @@ const char *cr_store_rc_name(cr_store_rc rc);
 
 typedef struct cr_store cr_store;
 
+/* ---- batches ------------------------------------------------------------
+ *
+ * A batch is a list of puts and deletes, each conditional on a version as
+ * for put and del, written all-or-nothing: either every operation is
+ * applied, or none is. That is what lets a resource owning thousands of
+ * entries (cellrouter_tenants) write them in a few transactions and still
+ * know exactly what was written when something fails.
+ *
+ * Per-operation outcomes are filled in by the store:
+ *   applied          true once the operation is in the map (durably);
+ *   rc               OK, or why this operation was refused: EXISTS,
+ *                    CONFLICT (actual_version as for put/del; 0 = the entry
+ *                    was deleted), NOT_FOUND (delete of an absent entry),
+ *                    INVALID (entry fails cr_entry_check, bad expect,
+ *                    tenant twice in one batch);
+ *   version, updated_at  what a PUT wrote.
+ * A delete of an entry that is already absent is not a failure: it is
+ * reported as NOT_FOUND with applied = true (the entry is gone, as asked),
+ * whatever `expect` was.
+ * The call returns OK when every operation was applied; CONFLICT, EXISTS
+ * or INVALID when any operation was refused (every refused operation is
+ * marked, not only the first, and nothing was applied); IO, AUTH or NOMEM
+ * when the backend failed (err says how; with a backend that has no batch
+ * operation, `applied` tells which operations were written before the
+ * failure). */
+typedef enum cr_batch_kind {
+    CR_BATCH_PUT = 1,
+    CR_BATCH_DELETE = 2
+} cr_batch_kind;
+
+typedef struct cr_batch_op {
+    cr_batch_kind kind;
+    const cr_entry *entry;      /* PUT: borrowed (version ignored) */
+    const char *tenant_id;      /* DELETE: borrowed (PUT: entry's) */
+    int64_t expect;             /* as for put and del */
+    /* outcome */
+    bool applied;
+    cr_store_rc rc;
+    int64_t actual_version;
+    int64_t version;            /* PUT: the version written */
+    char updated_at[40];        /* PUT: the time written */
+} cr_batch_op;
+
+/* The most operations a backend is asked to write in one batch; callers
+ * split larger change sets (one SQLite transaction each). */
+#define CR_STORE_BATCH_MAX 1000
+
 typedef struct cr_store_ops {
     const char *name;       /* "sqlite", "cloudflare_kv" */
     /* *out is NULL (and rc OK) when the tenant has no entry. */
@@ -117,6 +164,12 @@ typedef struct cr_store_ops {
      * refuse with CR_STORE_INVALID. */
     const char *(*fits)(cr_store *s, const cr_entry *e, char *buf,
                         size_t bufsz);
+    /* Optional batch operations (NULL: cr_store_batch falls back to one
+     * put/del per operation; see there). */
+    cr_store_rc (*batch)(cr_store *s, cr_batch_op *ops, size_t n,
+                         cr_store_err *err);
+    cr_store_rc (*get_many)(cr_store *s, const char *const *tenant_ids,
+                            size_t n, cr_entry_list *out, cr_store_err *err);
 } cr_store_ops;
 
 /* Every backend embeds this as its first member. */
@@ -141,6 +194,23 @@ static inline void cr_store_close(cr_store *s) { if (s) s->ops->close(s); }
 static inline const char *cr_store_entry_fits(cr_store *s, const cr_entry *e,
                                               char *buf, size_t bufsz)
 { return s && s->ops->fits ? s->ops->fits(s, e, buf, bufsz) : NULL; }
+
+/* Applies `ops` (at most CR_STORE_BATCH_MAX) all-or-nothing when the
+ * backend has a batch operation; otherwise checks every expected version
+ * first (refusing the batch as the backend would) and then writes one
+ * operation at a time, so only a concurrent writer or a backend failure
+ * can leave it half-applied, which `applied` then shows. */
+cr_store_rc cr_store_batch(cr_store *s, cr_batch_op *ops, size_t n,
+                           cr_store_err *err);
+
+/* The entries of the given tenants (those that exist), sorted by tenant id,
+ * in one query where the backend can (SQLite); otherwise one list of the
+ * whole map, filtered. tenant_ids need not be sorted; duplicates are
+ * read once. An invalid stored entry among them makes the call INVALID
+ * naming the tenant, as for list. */
+cr_store_rc cr_store_get_many(cr_store *s, const char *const *tenant_ids,
+                              size_t n, cr_entry_list *out,
+                              cr_store_err *err);
 
 /* Backends. */
 /* Opens (creating if needed) the SQLite routing map at `path`: WAL mode,
