@@ -3,7 +3,9 @@
  *
  * The rpc layer answers GetProviderSchema and routes every resource call
  * through this list, so a new resource type is one file implementing a
- * cr_resource_type plus one line here.
+ * cr_resource_type plus one line here. Data sources are listed in
+ * resource/data_sources.c (a separate file, so a test can replace either
+ * list alone).
  */
 #include <string.h>
 
@@ -11,6 +13,7 @@
 
 static const cr_resource_type *const resource_types[] = {
     &cr_tenant_resource,
+    &cr_tenants_resource,
 };
 
 const cr_resource_type *const *cr_resources(size_t *count)

@@ -131,10 +131,36 @@ typedef struct cr_resource_type {
 
 /* The resource types, one file each (listed in resource/registry.c). */
 extern const cr_resource_type cr_tenant_resource;      /* tenant.c */
+extern const cr_resource_type cr_tenants_resource;     /* tenants.c */
 
 /* resource/registry.c: every resource type the provider serves. */
 const cr_resource_type *const *cr_resources(size_t *count);
 const cr_resource_type *cr_resource_find(const char *type_name);
+
+/* ---- data sources ------------------------------------------------------- */
+
+/* A data source reads the routing map and never writes it. The rpc layer
+ * decodes the configuration against the schema's type, calls validate
+ * (ValidateDataResourceConfig) and read (ReadDataSource), and checks that
+ * the result is a wholly known object of the schema's type that keeps
+ * every configured value. */
+typedef struct cr_data_source_type {
+    const char *type_name;          /* "cellrouter_routing_map" */
+    const cr_schema *schema;
+    /* Config may hold unknowns: never an error for an unknown. */
+    void (*validate)(const cr_value *config, cr_diags *diags);
+    /* config is a wholly known object; *state receives the result (the
+     * config with every computed attribute filled in), NULL on error. */
+    void (*read)(cr_provider_state *p, const cr_value *config,
+                 cr_value **state, cr_diags *diags);
+} cr_data_source_type;
+
+extern const cr_data_source_type cr_tenant_data_source;      /* ds_tenant.c */
+extern const cr_data_source_type cr_routing_map_data_source; /* ds_routing_map.c */
+
+/* resource/data_sources.c: every data source type the provider serves. */
+const cr_data_source_type *const *cr_data_sources(size_t *count);
+const cr_data_source_type *cr_data_source_find(const char *type_name);
 
 /* resource/provider.c: the provider block. */
 const cr_schema *cr_provider_schema(void);

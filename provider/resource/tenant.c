@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "resource/resource.h"
+#include "resource/entry_value.h"
 
 #define LOG "tenant"
 
@@ -32,11 +32,6 @@
  * previous version to `tenant_upgraders` below; the assertion after the
  * table keeps the two in step. */
 #define TENANT_SCHEMA_VERSION 0
-
-static const cr_type map_of_string = {
-    .kind = CR_TYPE_MAP, .elem = &cr_type_string, .nattrs = 0,
-    .attrs = NULL, .owned = false,
-};
 
 static const cr_attr_schema tenant_attrs[] = {
     {
@@ -86,7 +81,7 @@ static const cr_attr_schema tenant_attrs[] = {
             "`https://`). Set together with `standby_cell_id`.",
     },
     {
-        .name = "labels", .type = &map_of_string, .flags = CR_ATTR_OPTIONAL,
+        .name = "labels", .type = &cr_ev_map_of_string, .flags = CR_ATTR_OPTIONAL,
         .description =
             "Free-form string labels kept with the entry, for operators and "
             "routers (for example `tier = \"gold\"`). Keys 1 to 63 bytes, "
@@ -212,116 +207,39 @@ static const char *store_cause(const cr_store_err *err)
 
 /* ---- entries and values ------------------------------------------------- */
 
-static int dup_field(char **dst, const char *src)
-{
-    if (!src) {
-        *dst = NULL;
-        return 0;
-    }
-    *dst = strdup(src);
-    return *dst ? 0 : -1;
-}
+/* The conversions are shared with cellrouter_tenants and the data sources
+ * (resource/entry_value.c); this resource adds its tenant_id attribute. */
 
 /* Fills `e` from a resource object whose user attributes are all known.
  * Returns 0, or -1 with a diagnostic. `e` is cleared on failure. */
 static int entry_from_value(const cr_value *obj, cr_entry *e, cr_diags *d)
 {
-    const cr_value *labels = attr(obj, "labels");
-
-    memset(e, 0, sizeof *e);
-    for (size_t i = 0; i < NUSER_ATTRS; i++) {
-        const cr_value *v = attr(obj, user_attrs[i]);
-        if (!v || !cr_value_is_wholly_known(v)) {
-            cr_diags_error(d, NULL, "Unknown value at apply",
-                           "`%s` is still unknown when the entry is "
-                           "written; Terraform should have resolved it. "
-                           "This is a bug in the provider or in Terraform.",
-                           user_attrs[i]);
-            return -1;
-        }
-        if (has_nul(v)) {
-            attr_error(d, user_attrs[i], NULL, "Invalid value",
-                       "The value contains a NUL character.");
-            return -1;
-        }
-    }
-    if (dup_field(&e->tenant_id, cstr(attr(obj, "tenant_id"))) ||
-        dup_field(&e->cell_id, cstr(attr(obj, "cell_id"))) ||
-        dup_field(&e->endpoint, cstr(attr(obj, "endpoint"))) ||
-        dup_field(&e->standby_cell_id, cstr(attr(obj, "standby_cell_id"))) ||
-        dup_field(&e->standby_endpoint, cstr(attr(obj, "standby_endpoint"))))
-        goto nomem;
-    if (!e->tenant_id || !e->cell_id || !e->endpoint) {
-        cr_diags_error(d, NULL, "Missing required argument",
-                       "`tenant_id`, `cell_id` and `endpoint` must be set.");
-        cr_entry_clear(e);
+    const cr_value *tid = attr(obj, "tenant_id");
+    if (!tid || !cr_value_is_wholly_known(tid)) {
+        memset(e, 0, sizeof *e);
+        cr_diags_error(d, NULL, "Unknown value at apply", "%s",
+                       "`tenant_id` is still unknown when the entry is "
+                       "written; Terraform should have resolved it. This is "
+                       "a bug in the provider or in Terraform.");
         return -1;
     }
-    e->has_labels = !is_null(labels);
-    if (e->has_labels) {
-        for (size_t i = 0; i < labels->u.coll.len; i++) {
-            const char *k = labels->u.coll.keys[i];
-            const cr_value *lv = labels->u.coll.items[i];
-            const char *s = cstr(lv);
-            if (!s) {
-                attr_error(d, "labels", k, "Invalid label",
-                           is_null(lv) ? "A label's value must not be null."
-                           : "The label's value contains a NUL character.");
-                cr_entry_clear(e);
-                return -1;
-            }
-            if (cr_entry_set_label(e, k, s) != 0)
-                goto nomem;
-        }
+    if (has_nul(tid)) {
+        memset(e, 0, sizeof *e);
+        attr_error(d, "tenant_id", NULL, "Invalid value",
+                   "The value contains a NUL character.");
+        return -1;
     }
-    return 0;
-nomem:
-    cr_entry_clear(e);
-    cr_diags_error(d, NULL, "Out of memory", "%s",
-                   "The provider ran out of memory building the entry.");
-    return -1;
+    return cr_ev_to_entry(obj, cstr(tid), e, NULL, d);
 }
 
-/* Sets an attribute; a NULL `v` (a failed allocation) is an error. The
- * object owns `v` either way. */
 static int set_attr(cr_value *obj, const char *name, cr_value *v)
 {
-    return v ? cr_value_object_set(obj, name, v) : -1;
+    return cr_ev_set(obj, name, v);
 }
 
 static int set_str(cr_value *obj, const char *name, const char *s)
 {
-    return set_attr(obj, name, s ? cr_value_string(s)
-                                 : cr_value_null(&cr_type_string));
-}
-
-/* The labels value for an entry: a map, or null when the entry has none
- * and `hint` (the state Terraform holds) says null. Keeping the hint's
- * representation when the map holds no labels avoids a diff between null
- * and {} that no user wrote. */
-static cr_value *labels_value(const cr_entry *e, const cr_value *hint)
-{
-    bool want_map;
-    if (e->nlabels > 0)
-        want_map = true;
-    else if (hint && !cr_value_is_unknown(hint))
-        want_map = !cr_value_is_null(hint);
-    else
-        want_map = e->has_labels;
-    if (!want_map)
-        return cr_value_null(&map_of_string);
-
-    cr_value *m = cr_value_collection(&map_of_string);
-    if (!m)
-        return NULL;
-    for (size_t i = 0; i < e->nlabels; i++) {
-        cr_value *s = cr_value_string(e->labels[i].value);
-        if (!s || cr_value_map_put(m, e->labels[i].key, s) != 0) {
-            cr_value_free(m);
-            return NULL;
-        }
-    }
-    return m;
+    return cr_ev_set_str(obj, name, s);
 }
 
 /* The full state for an entry as the routing map holds it. `labels_hint`
@@ -330,17 +248,7 @@ static cr_value *value_from_entry(const cr_entry *e,
                                   const cr_value *labels_hint)
 {
     cr_value *obj = cr_value_object(tenant_type());
-    if (!obj)
-        return NULL;
-    if (set_str(obj, "id", e->tenant_id) ||
-        set_str(obj, "tenant_id", e->tenant_id) ||
-        set_str(obj, "cell_id", e->cell_id) ||
-        set_str(obj, "endpoint", e->endpoint) ||
-        set_str(obj, "standby_cell_id", e->standby_cell_id) ||
-        set_str(obj, "standby_endpoint", e->standby_endpoint) ||
-        set_str(obj, "updated_at", e->updated_at) ||
-        set_attr(obj, "labels", labels_value(e, labels_hint)) ||
-        set_attr(obj, "version", cr_value_int(e->version))) {
+    if (obj && cr_ev_fill(obj, e, labels_hint) != 0) {
         cr_value_free(obj);
         return NULL;
     }
@@ -354,119 +262,25 @@ static cr_value *value_from_entry(const cr_entry *e,
  * only decides where each problem points and what an unknown means (never
  * an error: it may turn out either way). */
 
-static void check_value(const cr_value *config, const char *name,
-                        const char *(*check)(const char *), cr_diags *d)
-{
-    const char *s = cstr(attr(config, name));
-    const char *msg = s ? check(s) : NULL;
-    if (msg) {
-        char summary[64];
-        snprintf(summary, sizeof summary, "Invalid %s", name);
-        attr_error(d, name, NULL, summary, msg);
-    }
-}
-
-/* Probe values standing in for unknowns in the whole-entry check below;
- * valid by the map's rules, and chosen to differ from each other. */
-#define PROBE_TENANT   "probe"
-#define PROBE_ENDPOINT "https://probe.invalid/"
-
 static void tenant_validate(const cr_value *config, cr_diags *d)
 {
-    size_t errors_before = d->len;
-
     if (!config || config->kind != CR_OBJECT)
         return;                         /* null or unknown as a whole */
 
-    /* Required arguments and NUL bytes: rules of this provider's value
-     * model, checked before anything goes to C string APIs. */
-    for (size_t i = 0; i < NUSER_ATTRS; i++) {
-        const char *name = user_attrs[i];
-        const cr_value *v = attr(config, name);
-        const cr_attr_schema *as = cr_schema_attr(&tenant_schema, name);
-        if (is_null(v) && !cr_value_is_unknown(v) && as &&
-            (as->flags & CR_ATTR_REQUIRED))
-            attr_error(d, name, NULL, "Missing required argument",
-                       "This argument is required.");
-        else if (has_nul(v))
-            attr_error(d, name, NULL, "Invalid value",
-                       "The value contains a NUL character, which the "
-                       "routing map cannot hold.");
-    }
-
-    check_value(config, "tenant_id", cr_tenant_id_check, d);
-    check_value(config, "cell_id", cr_cell_id_check, d);
-    check_value(config, "endpoint", cr_endpoint_check, d);
-    check_value(config, "standby_cell_id", cr_cell_id_check, d);
-    check_value(config, "standby_endpoint", cr_endpoint_check, d);
-
-    const cr_value *labels = attr(config, "labels");
-    if (labels && labels->kind == CR_MAP) {
-        for (size_t i = 0; i < labels->u.coll.len; i++) {
-            const char *k = labels->u.coll.keys[i];
-            const cr_value *lv = labels->u.coll.items[i];
-            const char *msg = NULL;
-            if (cr_value_is_unknown(lv))
-                msg = cr_label_check(k, "");    /* the key alone */
-            else if (is_null(lv))
-                msg = "A label's value must not be null.";
-            else if (has_nul(lv))
-                msg = "The label's value contains a NUL character.";
-            else
-                msg = cr_label_check(k, cstr(lv));
-            if (msg)
-                attr_error(d, "labels", k, "Invalid label", msg);
-        }
-    }
-    if (d->len != errors_before)
-        return;
-
-    /* The rules between values (standby both or neither, standby cell not
-     * the primary), by the map's whole-entry check. An unknown value is
-     * replaced by one that satisfies the rules given the known values, so
-     * it never makes a rule fail; labels were checked above. */
-    const cr_value *vc = attr(config, "standby_cell_id");
-    const cr_value *ve = attr(config, "standby_endpoint");
-    const char *cell = cstr(attr(config, "cell_id"));
-    const char *sb_cell = cstr(vc), *sb_ep = cstr(ve);
-    bool vc_unknown = vc && cr_value_is_unknown(vc);
-    bool ve_unknown = ve && cr_value_is_unknown(ve);
-    cr_entry e;
-
-    memset(&e, 0, sizeof e);
-    e.tenant_id = (char *)PROBE_TENANT;
-    e.endpoint = (char *)PROBE_ENDPOINT;
-    /* An unknown cell differs from a known standby, and an unknown standby
-     * from the cell; an unknown half of the standby pair goes with a known
-     * other half, and is left out when the other half is null or unknown
-     * too (both may turn out null). */
-    if (cell)
-        e.cell_id = (char *)cell;
-    else
-        e.cell_id = (char *)(sb_cell && strcmp(sb_cell, "a") == 0 ? "b"
-                                                                   : "a");
-    if (sb_cell || sb_ep) {
-        if (sb_cell)
-            e.standby_cell_id = (char *)sb_cell;
-        else if (vc_unknown)
-            e.standby_cell_id =
-                (char *)(strcmp(e.cell_id, "c") == 0 ? "d" : "c");
-        if (sb_ep)
-            e.standby_endpoint = (char *)sb_ep;
-        else if (ve_unknown)
-            e.standby_endpoint = (char *)PROBE_ENDPOINT;
-    }
-    const char *field = NULL;
-    const char *msg = cr_entry_check(&e, &field);
-    if (msg) {
-        if (!field || !cr_schema_attr(&tenant_schema, field)) {
-            cr_diags_error(d, NULL, "Invalid tenant", "%s", msg);
-        } else {
-            char summary[64];
-            snprintf(summary, sizeof summary, "Invalid %s", field);
-            attr_error(d, field, NULL, summary, msg);
-        }
-    }
+    const cr_value *tid = attr(config, "tenant_id");
+    const char *s = cstr(tid);
+    if (is_null(tid) && !cr_value_is_unknown(tid))
+        attr_error(d, "tenant_id", NULL, "Missing required argument",
+                   "This argument is required.");
+    else if (has_nul(tid))
+        attr_error(d, "tenant_id", NULL, "Invalid value",
+                   "The value contains a NUL character, which the "
+                   "routing map cannot hold.");
+    else if (s && cr_tenant_id_check(s))
+        attr_error(d, "tenant_id", NULL, "Invalid tenant_id",
+                   cr_tenant_id_check(s));
+    /* Everything else is an entry's, checked as for every entry. */
+    cr_ev_validate(config, NULL, d);
 }
 
 /* ---- plan --------------------------------------------------------------- */
@@ -608,7 +422,12 @@ static void apply_delete(cr_provider_state *p, const cr_apply_req *req,
     }
     int64_t expect = state_version(req->prior);
     memset(&err, 0, sizeof err);
-    switch (cr_store_delete(p->store, tid, expect, &err)) {
+    cr_store_rc rc = cr_store_delete(p->store, tid, expect, &err);
+    /* A conflict with nothing (version 0) is an entry deleted out of band,
+     * which is what a delete wants: the same as NOT_FOUND. */
+    if (rc == CR_STORE_CONFLICT && err.actual_version == 0)
+        rc = CR_STORE_NOT_FOUND;
+    switch (rc) {
     case CR_STORE_OK:
         cr_log_info(LOG, "deleted tenant %s", tid);
         return;
@@ -693,6 +512,19 @@ static void apply_write(cr_provider_state *p, const cr_apply_req *req,
         report_exists(p, e.tenant_id, &resp->diags);
         break;
     case CR_STORE_CONFLICT:
+        if (err.actual_version == 0) {
+            /* put never says NOT_FOUND: a conditional write to an entry
+             * deleted out of band is a conflict with nothing. */
+            cr_diags_error(&resp->diags, NULL,
+                           "Tenant removed outside Terraform",
+                           "Tenant %s was not updated: its entry was deleted "
+                           "from the routing map outside of Terraform since "
+                           "the last refresh (Terraform last saw version "
+                           "%lld). Run terraform plan again: it plans to "
+                           "create the entry anew.", e.tenant_id,
+                           (long long)expect);
+            break;
+        }
         cr_diags_error(&resp->diags, NULL, "Routing map entry changed",
                        "Tenant %s was not updated: its entry changed outside "
                        "of Terraform since the last refresh (Terraform last "

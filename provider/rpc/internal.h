@@ -5,6 +5,7 @@
  *
  *   provider.c      the instance, the method table, the provider-level RPCs
  *   resource_rpc.c  the managed-resource RPCs around the resource vtable
+ *   data_source_rpc.c  the data-source RPCs around the data source vtable
  *   schema_pb.c     cr_schema -> Tfplugin6__Schema, the cached schema reply
  *   dv.c            DynamicValue <-> cr_value
  *   diag_pb.c       cr_diags/cr_path -> Tfplugin6__Diagnostic/AttributePath
@@ -153,5 +154,12 @@ int cr_rpc_apply_resource_change(cr_call *, const ProtobufCMessage *,
                                  ProtobufCMessage **, const char **);
 int cr_rpc_import_resource_state(cr_call *, const ProtobufCMessage *,
                                  ProtobufCMessage **, const char **);
+
+/* ---- handlers (data_source_rpc.c) --------------------------------------- */
+
+int cr_rpc_validate_data_resource_config(cr_call *, const ProtobufCMessage *,
+                                         ProtobufCMessage **, const char **);
+int cr_rpc_read_data_source(cr_call *, const ProtobufCMessage *,
+                            ProtobufCMessage **, const char **);
 
 #endif

@@ -164,6 +164,59 @@ static void check_plan_object(const cr_schema *s, const cr_value *prior,
                               const cr_value *config, const cr_value *planned,
                               cr_path *path, cr_diags *diags);
 
+/* The elements of a MAP or LIST nested attribute whose planned and
+ * configured collections have the same length. Maps are sorted by key, so
+ * the configured and prior counterparts are found by binary search:
+ * O(n log n) for n elements. */
+static void check_plan_elements(const cr_attr_schema *a,
+                                const cr_value *prior,
+                                const cr_value *config,
+                                const cr_value *planned, cr_path *path,
+                                cr_diags *diags)
+{
+    bool is_map = a->nested_mode == CR_NEST_MAP;
+    cr_value_kind kind = is_map ? CR_MAP : CR_LIST;
+
+    if (config->kind != kind || planned->kind != kind)
+        return;                     /* conformance reports the kind */
+    if (prior != NULL && prior->kind != kind)
+        prior = NULL;
+    for (size_t i = 0; i < planned->u.coll.len; i++) {
+        const cr_value *pe = planned->u.coll.items[i];
+        const cr_value *ce, *pre = NULL;
+        if (is_map) {
+            const char *k = planned->u.coll.keys[i];
+            ce = cr_value_get(config, k);
+            pre = prior ? cr_value_get(prior, k) : NULL;
+            if (cr_path_push_key(path, k))
+                return;
+        } else {
+            ce = config->u.coll.items[i];
+            if (prior && i < prior->u.coll.len)
+                pre = prior->u.coll.items[i];
+            if (cr_path_push_index(path, (int64_t)i))
+                return;
+        }
+        if (ce == NULL)
+            path_error(diags, path, PLAN_SUMMARY,
+                       "an element was planned under a key the "
+                       "configuration does not have.");
+        else if (cr_value_is_unknown(pe) && !cr_value_is_unknown(ce))
+            path_error(diags, path, PLAN_SUMMARY,
+                       "an element of a nested attribute must not be "
+                       "planned wholly unknown; plan its attributes "
+                       "unknown instead.");
+        else if (pe->kind == CR_OBJECT && ce->kind == CR_OBJECT)
+            check_plan_object(a->nested, is_null(pre) ? NULL : pre, ce, pe,
+                              path, diags);
+        else if (is_null(pe) != is_null(ce))
+            path_error(diags, path, PLAN_SUMMARY,
+                       "the planned element does not match the "
+                       "configuration.");
+        cr_path_pop(path);
+    }
+}
+
 static void check_plan_attr(const cr_attr_schema *a, const cr_value *prior,
                             const cr_value *config, const cr_value *planned,
                             cr_path *path, cr_diags *diags)
@@ -202,12 +255,20 @@ static void check_plan_attr(const cr_attr_schema *a, const cr_value *prior,
     if (a->nested != NULL && a->nested_mode != CR_NEST_SINGLE &&
         !is_null(config) && !is_null(planned) &&
         !cr_value_is_unknown(config) && !cr_value_is_unknown(planned)) {
-        /* Collections of nested objects: the elements may hold computed
-         * attributes, so only the element count is checked here. */
-        if (config->u.coll.len != planned->u.coll.len)
+        /* Collections of nested objects (objchange's
+         * assertPlannedObjectValid): the same element count as configured;
+         * for MAP and LIST, each element is checked against its configured
+         * and prior counterpart (by key, by index), so a computed
+         * attribute inside may be planned while a configured one may not
+         * change. SET elements have no identity: the count is all. */
+        if (config->u.coll.len != planned->u.coll.len) {
             path_error(diags, path, PLAN_SUMMARY,
                        "the planned number of elements differs from the "
                        "configuration.");
+            return;
+        }
+        if (a->nested_mode == CR_NEST_MAP || a->nested_mode == CR_NEST_LIST)
+            check_plan_elements(a, prior, config, planned, path, diags);
         return;
     }
     if (is_null(prior))

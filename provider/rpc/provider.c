@@ -167,6 +167,23 @@ static int get_metadata(cr_call *call, const ProtobufCMessage *request,
             return cr_rpc_oom(message);
         r->resources[r->n_resources++] = m;
     }
+    size_t nds = 0;
+    const cr_data_source_type *const *ds = cr_data_sources(&nds);
+    if (nds > 0) {
+        r->data_sources = cr_call_alloc(call, nds * sizeof *r->data_sources);
+        if (r->data_sources == NULL)
+            return cr_rpc_oom(message);
+    }
+    for (size_t i = 0; i < nds; i++) {
+        Tfplugin6__GetMetadata__DataSourceMetadata *m = cr_rpc_msg_new(
+            call, &tfplugin6__get_metadata__data_source_metadata__descriptor);
+        if (m == NULL)
+            return cr_rpc_oom(message);
+        m->type_name = cr_call_strdup(call, ds[i]->type_name);
+        if (m->type_name == NULL)
+            return cr_rpc_oom(message);
+        r->data_sources[r->n_data_sources++] = m;
+    }
     *response = &r->base;
     return GRPC_STATUS_OK;
 }
@@ -357,69 +374,7 @@ static int stop_provider(cr_call *call, const ProtobufCMessage *request,
     return GRPC_STATUS_OK;
 }
 
-/* ---- data sources and functions: we have none ---------------------------- */
-
-static void unknown_data_source(const char *rpc, const char *type_name,
-                                cr_diags *diags)
-{
-    cr_diags_error(diags, NULL, "Unknown data source type",
-                   "The cellrouter provider has no data source \"%s\".",
-                   type_name ? type_name : "");
-    cr_rpc_log_done(rpc, type_name, diags);
-}
-
-static int validate_data_resource_config(cr_call *call,
-                                         const ProtobufCMessage *request,
-                                         ProtobufCMessage **response,
-                                         const char **message)
-{
-    const Tfplugin6__ValidateDataResourceConfig__Request *req =
-        (const void *)request;
-    Tfplugin6__ValidateDataResourceConfig__Response *r;
-    cr_diags diags = CR_DIAGS_INIT;
-
-    if (!cr_rpc_request_is(
-            request,
-            &tfplugin6__validate_data_resource_config__request__descriptor,
-            message))
-        return GRPC_STATUS_INVALID_ARGUMENT;
-    r = cr_rpc_msg_new(
-        call, &tfplugin6__validate_data_resource_config__response__descriptor);
-    if (r == NULL)
-        return cr_rpc_oom(message);
-    unknown_data_source("ValidateDataResourceConfig", req->type_name, &diags);
-    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
-                                &r->n_diagnostics);
-    cr_diags_free(&diags);
-    if (rc != 0)
-        return cr_rpc_oom(message);
-    *response = &r->base;
-    return GRPC_STATUS_OK;
-}
-
-static int read_data_source(cr_call *call, const ProtobufCMessage *request,
-                            ProtobufCMessage **response, const char **message)
-{
-    const Tfplugin6__ReadDataSource__Request *req = (const void *)request;
-    Tfplugin6__ReadDataSource__Response *r;
-    cr_diags diags = CR_DIAGS_INIT;
-
-    if (!cr_rpc_request_is(request,
-                           &tfplugin6__read_data_source__request__descriptor,
-                           message))
-        return GRPC_STATUS_INVALID_ARGUMENT;
-    r = cr_rpc_msg_new(call, &tfplugin6__read_data_source__response__descriptor);
-    if (r == NULL)
-        return cr_rpc_oom(message);
-    unknown_data_source("ReadDataSource", req->type_name, &diags);
-    int rc = cr_rpc_diags_to_pb(call, &diags, &r->diagnostics,
-                                &r->n_diagnostics);
-    cr_diags_free(&diags);
-    if (rc != 0)
-        return cr_rpc_oom(message);
-    *response = &r->base;
-    return GRPC_STATUS_OK;
-}
+/* ---- functions: we have none --------------------------------------------- */
 
 static int get_functions(cr_call *call, const ProtobufCMessage *request,
                          ProtobufCMessage **response, const char **message)
@@ -455,7 +410,7 @@ static const cr_method methods[] = {
       cr_rpc_validate_resource_config),
     M("ValidateDataResourceConfig",
       tfplugin6__validate_data_resource_config__request__descriptor,
-      validate_data_resource_config),
+      cr_rpc_validate_data_resource_config),
     M("UpgradeResourceState",
       tfplugin6__upgrade_resource_state__request__descriptor,
       cr_rpc_upgrade_resource_state),
@@ -473,7 +428,7 @@ static const cr_method methods[] = {
       tfplugin6__import_resource_state__request__descriptor,
       cr_rpc_import_resource_state),
     M("ReadDataSource", tfplugin6__read_data_source__request__descriptor,
-      read_data_source),
+      cr_rpc_read_data_source),
     M("GetFunctions", tfplugin6__get_functions__request__descriptor,
       get_functions),
     M("StopProvider", tfplugin6__stop_provider__request__descriptor,

@@ -328,6 +328,32 @@ Tfplugin6__GetProviderSchema__Response *cr_rpc_schema_response_new(
         if (e->value == NULL)
             goto oom;
     }
+    size_t nds = 0;
+    const cr_data_source_type *const *ds = cr_data_sources(&nds);
+    if (nds > 0) {
+        r->data_source_schemas = calloc(nds, sizeof *r->data_source_schemas);
+        if (r->data_source_schemas == NULL)
+            goto oom;
+    }
+    for (size_t i = 0; i < nds; i++) {
+        Tfplugin6__GetProviderSchema__Response__DataSourceSchemasEntry *e =
+            msg_malloc(
+              &tfplugin6__get_provider_schema__response__data_source_schemas_entry__descriptor);
+        if (e == NULL)
+            goto oom;
+        r->data_source_schemas[r->n_data_source_schemas++] = e;
+        e->key = dup_or_empty(ds[i]->type_name);
+        if (e->key == NULL)
+            goto oom;
+        if (!valid_name(ds[i]->type_name) ||
+            strncmp(ds[i]->type_name, "cellrouter_", 11) != 0)
+            schema_error(diags, "data source type", ds[i]->type_name,
+                         "data source type names are cellrouter_<name>, "
+                         "lower case");
+        e->value = schema_to_pb(ds[i]->schema, ds[i]->type_name, diags);
+        if (e->value == NULL)
+            goto oom;
+    }
     return r;
 oom:
     cr_rpc_schema_response_free(r);

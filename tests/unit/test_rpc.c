@@ -423,8 +423,9 @@ static void test_get_provider_schema(void **state)
                      TFPLUGIN6__STRING_KIND__MARKDOWN);
     expect_attr(r->provider, "path", "\"string\"", false, true, false);
 
-    assert_int_equal(r->n_resource_schemas, 1);
+    assert_int_equal(r->n_resource_schemas, 2);
     assert_string_equal(r->resource_schemas[0]->key, "cellrouter_tenant");
+    assert_string_equal(r->resource_schemas[1]->key, "cellrouter_tenants");
     const Tfplugin6__Schema *s = r->resource_schemas[0]->value;
     assert_non_null(s);
     assert_int_equal(s->version, 0);
@@ -439,7 +440,24 @@ static void test_get_provider_schema(void **state)
     expect_attr(s, "id", "\"string\"", false, false, true);
     expect_attr(s, "version", "\"number\"", false, false, true);
     expect_attr(s, "updated_at", "\"string\"", false, false, true);
-    assert_int_equal(r->n_data_source_schemas, 0);
+    /* cellrouter_tenants: `tenants` is a protocol-6 map nested
+     * attribute whose objects mix required and computed attributes. */
+    const Tfplugin6__Schema *ts = r->resource_schemas[1]->value;
+    const Tfplugin6__Schema__Attribute *ta = NULL;
+    for (size_t i = 0; i < ts->block->n_attributes; i++)
+        if (strcmp(ts->block->attributes[i]->name, "tenants") == 0)
+            ta = ts->block->attributes[i];
+    assert_non_null(ta);
+    assert_true(ta->required);
+    assert_int_equal(ta->type.len, 0);
+    assert_non_null(ta->nested_type);
+    assert_int_equal(ta->nested_type->nesting,
+                     TFPLUGIN6__SCHEMA__OBJECT__NESTING_MODE__MAP);
+    assert_int_equal(ta->nested_type->n_attributes, 7);
+    assert_int_equal(r->n_data_source_schemas, 2);
+    assert_string_equal(r->data_source_schemas[0]->key, "cellrouter_tenant");
+    assert_string_equal(r->data_source_schemas[1]->key,
+                        "cellrouter_routing_map");
     assert_int_equal(r->n_functions, 0);
     resp_free(r);
 }
@@ -471,9 +489,13 @@ static void test_get_metadata(void **state)
     Tfplugin6__GetMetadata__Response *r = invoke(fx, "GetMetadata", &req.base);
     assert_non_null(r->server_capabilities);
     assert_true(r->server_capabilities->plan_destroy);
-    assert_int_equal(r->n_resources, 1);
+    assert_int_equal(r->n_resources, 2);
     assert_string_equal(r->resources[0]->type_name, "cellrouter_tenant");
-    assert_int_equal(r->n_data_sources, 0);
+    assert_string_equal(r->resources[1]->type_name, "cellrouter_tenants");
+    assert_int_equal(r->n_data_sources, 2);
+    assert_string_equal(r->data_sources[0]->type_name, "cellrouter_tenant");
+    assert_string_equal(r->data_sources[1]->type_name,
+                        "cellrouter_routing_map");
     resp_free(r);
 
     Tfplugin6__GetFunctions__Request freq =
@@ -1562,7 +1584,7 @@ static void *work(void *arg)
         int st = -1;
         Tfplugin6__GetProviderSchema__Response *sr =
             invoke_status(w->fx, "GetProviderSchema", &sreq.base, &st);
-        if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 1)
+        if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 2)
             w->failures++;
         resp_free(sr);
 

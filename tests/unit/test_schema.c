@@ -161,9 +161,11 @@ static void test_registry(void **state)
     (void)state;
     size_t n = 0;
     const cr_resource_type *const *all = cr_resources(&n);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     assert_string_equal(all[0]->type_name, "cellrouter_tenant");
     assert_ptr_equal(cr_resource_find("cellrouter_tenant"), all[0]);
+    assert_string_equal(all[1]->type_name, "cellrouter_tenants");
+    assert_ptr_equal(cr_resource_find("cellrouter_tenants"), all[1]);
     assert_null(cr_resource_find("cellrouter_cell"));
     assert_null(cr_resource_find(""));
     assert_null(cr_resource_find(NULL));

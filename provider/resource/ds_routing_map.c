@@ -1,0 +1,174 @@
+/*
+ * resource/ds_routing_map.c — the `cellrouter_routing_map` data source:
+ * every entry of the routing map, optionally filtered by the cell that
+ * serves it and by a tenant-id prefix.
+ *
+ * `tenants` is a map keyed by tenant id, the same shape as the `tenants`
+ * of a cellrouter_tenants resource, so a failover reads naturally in
+ * Terraform:
+ *
+ *   data "cellrouter_routing_map" "failed" { cell_id = "aws-alpha" }
+ *   ... { for id, t in data.cellrouter_routing_map.failed.tenants :
+ *         id => merge(t, { cell_id = t.standby_cell_id, ... }) }
+ *
+ * The cell filter matches the primary cell (`cell_id`) only: the tenants a
+ * failed cell was serving. Labels are always a map (empty when none).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource/entry_value.h"
+
+static const cr_attr_schema rm_entry_attrs[] = {
+    { .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "The cell that serves the tenant." },
+    { .name = "endpoint", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "Where the tenant's traffic goes." },
+    { .name = "standby_cell_id", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED, .description = "The standby cell, or null." },
+    { .name = "standby_endpoint", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The standby cell's endpoint, or null." },
+    { .name = "labels", .type = &cr_ev_map_of_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The entry's labels (an empty map when none)." },
+    { .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
+      .description = "The entry's generation number." },
+    { .name = "updated_at", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "When the entry was last written (RFC 3339, UTC)." },
+};
+
+static const cr_schema rm_entry_schema = {
+    .version = 0,
+    .description = "One routing-map entry.",
+    .nattrs = sizeof rm_entry_attrs / sizeof rm_entry_attrs[0],
+    .attrs = rm_entry_attrs,
+};
+
+static const cr_attr_schema rm_attrs[] = {
+    { .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "The filters, as text (`*` when none)." },
+    { .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL,
+      .description = "Only tenants whose primary cell is this one." },
+    { .name = "tenant_id_prefix", .type = &cr_type_string,
+      .flags = CR_ATTR_OPTIONAL,
+      .description = "Only tenants whose id starts with this prefix." },
+    { .name = "tenants", .nested = &rm_entry_schema,
+      .nested_mode = CR_NEST_MAP, .flags = CR_ATTR_COMPUTED,
+      .description = "The matching entries, keyed by tenant id." },
+};
+
+static const cr_schema rm_schema = {
+    .version = 0,
+    .description =
+        "Reads the routing map: every entry, or those on one cell and/or "
+        "with a tenant-id prefix, keyed by tenant id.",
+    .nattrs = sizeof rm_attrs / sizeof rm_attrs[0],
+    .attrs = rm_attrs,
+};
+
+static void rm_validate(const cr_value *config, cr_diags *d)
+{
+    const cr_value *cell = cr_ev_attr(config, "cell_id");
+    const cr_value *prefix = cr_ev_attr(config, "tenant_id_prefix");
+    const char *s;
+
+    if (cr_ev_has_nul(cell))
+        cr_ev_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                    "The value contains a NUL character.");
+    else if ((s = cr_ev_cstr(cell)) && cr_cell_id_check(s))
+        cr_ev_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                    cr_cell_id_check(s));
+    if (cr_ev_has_nul(prefix))
+        cr_ev_error(d, NULL, "tenant_id_prefix", NULL,
+                    "Invalid tenant_id_prefix",
+                    "The value contains a NUL character.");
+    else if ((s = cr_ev_cstr(prefix)) && *s && cr_tenant_id_check(s))
+        cr_ev_error(d, NULL, "tenant_id_prefix", NULL,
+                    "Invalid tenant_id_prefix",
+                    "No tenant id can start with this prefix: tenant ids "
+                    "are letters, digits and . _ : @ -, starting with a "
+                    "letter or a digit.");
+}
+
+static void rm_read(cr_provider_state *p, const cr_value *config,
+                    cr_value **state, cr_diags *d)
+{
+    const cr_value *cv = cr_ev_attr(config, "cell_id");
+    const cr_value *pv = cr_ev_attr(config, "tenant_id_prefix");
+    const char *cell = cr_ev_cstr(cv), *prefix = cr_ev_cstr(pv);
+    cr_entry_list all = {0};
+    cr_store_err err;
+
+    *state = NULL;
+    if (cr_ev_has_nul(cv) || cr_ev_has_nul(pv)) {
+        rm_validate(config, d);
+        return;
+    }
+    if (!p || !p->store) {
+        cr_diags_error(d, NULL, "Provider not configured", "%s",
+                       "The cellrouter provider has no routing map store "
+                       "to read.");
+        return;
+    }
+    memset(&err, 0, sizeof err);
+    cr_store_rc rc = cr_store_list(p->store, prefix ? prefix : "", &all,
+                                   &err);
+    if (rc != CR_STORE_OK) {
+        cr_diags_error(d, NULL, "Could not read the routing map", "%s",
+                       err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        return;
+    }
+
+    const cr_type *t = cr_schema_type(&rm_schema);
+    const cr_type *et = cr_schema_type(&rm_entry_schema);
+    long ti = cr_type_attr_index(t, "tenants");
+    cr_value *empty = cr_value_collection(&cr_ev_map_of_string);
+    cr_value *m = ti >= 0 && empty ? cr_value_collection(t->attrs[ti].type)
+                                   : NULL;
+    /* The list is sorted by tenant id, so every put appends. */
+    for (size_t i = 0; m && i < all.len; i++) {
+        const cr_entry *e = &all.items[i];
+        if (cell && strcmp(e->cell_id, cell) != 0)
+            continue;
+        cr_value *v = cr_value_object(et);
+        if (!v || cr_ev_fill(v, e, empty) != 0) {
+            cr_value_free(v);
+            cr_value_free(m);
+            m = NULL;
+        } else if (cr_value_map_put(m, e->tenant_id, v) != 0) {
+            cr_value_free(m);
+            m = NULL;
+        }
+    }
+    cr_entry_list_free(&all);
+    cr_value_free(empty);
+
+    char id[256];
+    snprintf(id, sizeof id, "%s%.63s%s%.150s",
+             cell ? "cell_id=" : "", cell ? cell : "",
+             prefix && *prefix ? (cell ? ";tenant_id_prefix=" : "tenant_id_prefix=")
+                               : "",
+             prefix && *prefix ? prefix : "");
+    cr_value *v = m ? cr_value_copy(config) : NULL;
+    if (!v || cr_ev_set(v, "tenants", m) ||
+        cr_ev_set_str(v, "id", id[0] ? id : "*")) {
+        if (!v)
+            cr_value_free(m);
+        cr_value_free(v);
+        v = NULL;
+        cr_diags_error(d, NULL, "Out of memory", "%s",
+                       "The provider ran out of memory reading the routing "
+                       "map.");
+    }
+    *state = v;
+}
+
+const cr_data_source_type cr_routing_map_data_source = {
+    .type_name = "cellrouter_routing_map",
+    .schema = &rm_schema,
+    .validate = rm_validate,
+    .read = rm_read,
+};

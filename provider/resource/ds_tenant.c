@@ -1,0 +1,110 @@
+/*
+ * resource/ds_tenant.c — the `cellrouter_tenant` data source: one entry of
+ * the routing map, read by tenant id, whoever wrote it (Terraform, another
+ * resource, cellctl).
+ *
+ * `labels` is always a map here (empty when the entry has none), so
+ * expressions can index it without a null check.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "resource/entry_value.h"
+
+static const cr_attr_schema ds_tenant_attrs[] = {
+    { .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "Same as `tenant_id`." },
+    { .name = "tenant_id", .type = &cr_type_string, .flags = CR_ATTR_REQUIRED,
+      .description = "The tenant whose entry is read." },
+    { .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "The cell that serves the tenant." },
+    { .name = "endpoint", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+      .description = "Where the tenant's traffic goes." },
+    { .name = "standby_cell_id", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The standby cell, or null." },
+    { .name = "standby_endpoint", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The standby cell's endpoint, or null." },
+    { .name = "labels", .type = &cr_ev_map_of_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The entry's labels (an empty map when none)." },
+    { .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
+      .description = "The entry's generation number." },
+    { .name = "updated_at", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "When the entry was last written (RFC 3339, UTC)." },
+};
+
+static const cr_schema ds_tenant_schema = {
+    .version = 0,
+    .description =
+        "Reads one tenant's entry in the routing map, whoever wrote it. "
+        "Reading a tenant that has no entry is an error.",
+    .nattrs = sizeof ds_tenant_attrs / sizeof ds_tenant_attrs[0],
+    .attrs = ds_tenant_attrs,
+};
+
+static void ds_tenant_validate(const cr_value *config, cr_diags *d)
+{
+    const cr_value *tid = cr_ev_attr(config, "tenant_id");
+    const char *s = cr_ev_cstr(tid);
+    const char *msg = cr_ev_has_nul(tid) ? "tenant_id contains a NUL "
+                                           "character"
+                      : s ? cr_tenant_id_check(s) : NULL;
+    if (cr_ev_is_null(tid) && !cr_value_is_unknown(tid))
+        msg = "This argument is required.";
+    if (msg)
+        cr_ev_error(d, NULL, "tenant_id", NULL, "Invalid tenant_id", msg);
+}
+
+static void ds_tenant_read(cr_provider_state *p, const cr_value *config,
+                           cr_value **state, cr_diags *d)
+{
+    const char *tid = cr_ev_cstr(cr_ev_attr(config, "tenant_id"));
+    cr_entry *e = NULL;
+    cr_store_err err;
+
+    *state = NULL;
+    if (!tid || cr_tenant_id_check(tid)) {
+        ds_tenant_validate(config, d);
+        return;
+    }
+    if (!p || !p->store) {
+        cr_diags_error(d, NULL, "Provider not configured", "%s",
+                       "The cellrouter provider has no routing map store "
+                       "to read tenant entries from.");
+        return;
+    }
+    memset(&err, 0, sizeof err);
+    cr_store_rc rc = cr_store_get(p->store, tid, &e, &err);
+    if (rc != CR_STORE_OK) {
+        cr_diags_error(d, NULL, "Could not read tenant",
+                       "Reading tenant %s from the routing map failed: %s",
+                       tid, err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        return;
+    }
+    if (!e) {
+        cr_ev_error(d, NULL, "tenant_id", NULL, "Tenant not found",
+                    "The routing map has no entry for this tenant.");
+        return;
+    }
+    cr_value *empty = cr_value_collection(&cr_ev_map_of_string);
+    cr_value *v = empty ? cr_value_copy(config) : NULL;
+    if (!v || cr_ev_fill(v, e, empty) != 0) {
+        cr_value_free(v);
+        v = NULL;
+        cr_diags_error(d, NULL, "Out of memory", "%s",
+                       "The provider ran out of memory reading a tenant.");
+    }
+    cr_value_free(empty);
+    cr_entry_free(e);
+    *state = v;
+}
+
+const cr_data_source_type cr_tenant_data_source = {
+    .type_name = "cellrouter_tenant",
+    .schema = &ds_tenant_schema,
+    .validate = ds_tenant_validate,
+    .read = ds_tenant_read,
+};

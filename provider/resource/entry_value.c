@@ -1,0 +1,339 @@
+/*
+ * resource/entry_value.c — routing-map entries <-> resource values: the
+ * conversions and the validation every entry-shaped object shares (see
+ * entry_value.h for who uses them and for the owner tag).
+ *
+ * User input is never normalised: strings go to the store and come back
+ * byte for byte, and `labels` keeps the user's choice between null and an
+ * empty map, because Terraform compares results with the configuration
+ * exactly. The rules for single values are the routing map's
+ * (store/store.c), so the provider and cellctl accept exactly the same
+ * entries; this file only decides where each problem points and what an
+ * unknown means (never an error: it may turn out either way).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource/entry_value.h"
+
+const cr_type cr_ev_map_of_string = {
+    .kind = CR_TYPE_MAP, .elem = &cr_type_string, .nattrs = 0,
+    .attrs = NULL, .owned = false,
+};
+
+const char *const cr_ev_user_attrs[CR_EV_NUSER_ATTRS] = {
+    "cell_id", "endpoint", "standby_cell_id", "standby_endpoint", "labels",
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+const cr_value *cr_ev_attr(const cr_value *obj, const char *name)
+{
+    return obj && obj->kind == CR_OBJECT ? cr_value_get(obj, name) : NULL;
+}
+
+bool cr_ev_is_null(const cr_value *v)
+{
+    return !v || cr_value_is_null(v);
+}
+
+const char *cr_ev_cstr(const cr_value *v)
+{
+    if (!v || v->kind != CR_STRING || strlen(v->u.str.ptr) != v->u.str.len)
+        return NULL;
+    return v->u.str.ptr;
+}
+
+bool cr_ev_has_nul(const cr_value *v)
+{
+    return v && v->kind == CR_STRING && strlen(v->u.str.ptr) != v->u.str.len;
+}
+
+int cr_ev_set(cr_value *obj, const char *name, cr_value *v)
+{
+    return v ? cr_value_object_set(obj, name, v) : -1;
+}
+
+int cr_ev_set_str(cr_value *obj, const char *name, const char *s)
+{
+    return cr_ev_set(obj, name, s ? cr_value_string(s)
+                                  : cr_value_null(&cr_type_string));
+}
+
+void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
+                 const char *key, const char *summary, const char *detail)
+{
+    cr_path p = {0, 0, NULL};
+    int rc = at ? cr_path_copy(&p, at) : 0;
+    if (rc == 0 && name)
+        rc = cr_path_push_attr(&p, name);
+    if (rc == 0 && key)
+        rc = cr_path_push_key(&p, key);
+    cr_diags_error(d, p.len ? &p : NULL, summary, "%s", detail);
+    cr_path_free(&p);
+}
+
+/* ---- entries to values -------------------------------------------------- */
+
+static size_t user_label_count(const cr_entry *e)
+{
+    size_t n = e->nlabels;
+    if (cr_entry_label(e, CR_OWNER_LABEL))
+        n--;
+    return n;
+}
+
+cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint)
+{
+    bool want_map;
+    if (user_label_count(e) > 0)
+        want_map = true;
+    else if (hint && !cr_value_is_unknown(hint))
+        want_map = !cr_value_is_null(hint);
+    else
+        want_map = e->has_labels && e->nlabels == user_label_count(e);
+    if (!want_map)
+        return cr_value_null(&cr_ev_map_of_string);
+
+    cr_value *m = cr_value_collection(&cr_ev_map_of_string);
+    if (!m)
+        return NULL;
+    /* Labels are sorted by key, so every put appends. */
+    for (size_t i = 0; i < e->nlabels; i++) {
+        if (strcmp(e->labels[i].key, CR_OWNER_LABEL) == 0)
+            continue;
+        cr_value *s = cr_value_string(e->labels[i].value);
+        if (!s || cr_value_map_put(m, e->labels[i].key, s) != 0) {
+            cr_value_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static bool has(const cr_value *obj, const char *name)
+{
+    return cr_type_attr_index(obj->type, name) >= 0;
+}
+
+int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint)
+{
+    if (!obj || obj->kind != CR_OBJECT)
+        return -1;
+    if ((has(obj, "id") && cr_ev_set_str(obj, "id", e->tenant_id)) ||
+        (has(obj, "tenant_id") &&
+         cr_ev_set_str(obj, "tenant_id", e->tenant_id)) ||
+        cr_ev_set_str(obj, "cell_id", e->cell_id) ||
+        cr_ev_set_str(obj, "endpoint", e->endpoint) ||
+        cr_ev_set_str(obj, "standby_cell_id", e->standby_cell_id) ||
+        cr_ev_set_str(obj, "standby_endpoint", e->standby_endpoint) ||
+        cr_ev_set_str(obj, "updated_at", e->updated_at) ||
+        cr_ev_set(obj, "labels", cr_ev_labels(e, labels_hint)) ||
+        cr_ev_set(obj, "version", cr_value_int(e->version)))
+        return -1;
+    return 0;
+}
+
+/* ---- values to entries -------------------------------------------------- */
+
+static int dup_field(char **dst, const char *src)
+{
+    if (!src) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = strdup(src);
+    return *dst ? 0 : -1;
+}
+
+int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
+                   const cr_path *at, cr_diags *d)
+{
+    const cr_value *labels = cr_ev_attr(obj, "labels");
+
+    memset(e, 0, sizeof *e);
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const cr_value *v = cr_ev_attr(obj, cr_ev_user_attrs[i]);
+        if (!v || !cr_value_is_wholly_known(v)) {
+            char detail[200];
+            snprintf(detail, sizeof detail,
+                     "`%s` is still unknown when the entry is written; "
+                     "Terraform should have resolved it. This is a bug in "
+                     "the provider or in Terraform.", cr_ev_user_attrs[i]);
+            cr_ev_error(d, at, cr_ev_user_attrs[i], NULL,
+                        "Unknown value at apply", detail);
+            return -1;
+        }
+        if (cr_ev_has_nul(v)) {
+            cr_ev_error(d, at, cr_ev_user_attrs[i], NULL, "Invalid value",
+                        "The value contains a NUL character.");
+            return -1;
+        }
+    }
+    if (dup_field(&e->tenant_id, tenant_id) ||
+        dup_field(&e->cell_id, cr_ev_cstr(cr_ev_attr(obj, "cell_id"))) ||
+        dup_field(&e->endpoint, cr_ev_cstr(cr_ev_attr(obj, "endpoint"))) ||
+        dup_field(&e->standby_cell_id,
+                  cr_ev_cstr(cr_ev_attr(obj, "standby_cell_id"))) ||
+        dup_field(&e->standby_endpoint,
+                  cr_ev_cstr(cr_ev_attr(obj, "standby_endpoint"))))
+        goto nomem;
+    if (!e->tenant_id || !e->cell_id || !e->endpoint) {
+        cr_ev_error(d, at, NULL, NULL, "Missing required argument",
+                    "`tenant_id`, `cell_id` and `endpoint` must be set.");
+        cr_entry_clear(e);
+        return -1;
+    }
+    e->has_labels = !cr_ev_is_null(labels);
+    if (e->has_labels) {
+        for (size_t i = 0; i < labels->u.coll.len; i++) {
+            const char *k = labels->u.coll.keys[i];
+            const cr_value *lv = labels->u.coll.items[i];
+            const char *s = cr_ev_cstr(lv);
+            if (!s || strcmp(k, CR_OWNER_LABEL) == 0) {
+                cr_ev_error(d, at, "labels", k, "Invalid label",
+                            !s && cr_ev_is_null(lv)
+                                ? "A label's value must not be null."
+                            : !s ? "The label's value contains a NUL "
+                                   "character."
+                                 : "The label " CR_OWNER_LABEL " is "
+                                   "reserved for the provider.");
+                cr_entry_clear(e);
+                return -1;
+            }
+            if (cr_entry_set_label(e, k, s) != 0)
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    cr_entry_clear(e);
+    cr_ev_error(d, at, NULL, NULL, "Out of memory",
+                "The provider ran out of memory building the entry.");
+    return -1;
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+static void check_value(const cr_value *obj, const char *name,
+                        const char *(*check)(const char *),
+                        const cr_path *at, cr_diags *d)
+{
+    const char *s = cr_ev_cstr(cr_ev_attr(obj, name));
+    const char *msg = s ? check(s) : NULL;
+    if (msg) {
+        char summary[64];
+        snprintf(summary, sizeof summary, "Invalid %s", name);
+        cr_ev_error(d, at, name, NULL, summary, msg);
+    }
+}
+
+/* Probe values standing in for unknowns in the whole-entry check below;
+ * valid by the map's rules, and chosen to differ from each other. */
+#define PROBE_TENANT   "probe"
+#define PROBE_ENDPOINT "https://probe.invalid/"
+
+void cr_ev_validate(const cr_value *obj, const cr_path *at, cr_diags *d)
+{
+    size_t errors_before = d->len;
+
+    if (!obj || obj->kind != CR_OBJECT)
+        return;                         /* null or unknown as a whole */
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const char *name = cr_ev_user_attrs[i];
+        const cr_value *v = cr_ev_attr(obj, name);
+        bool required = i < 2;          /* cell_id, endpoint */
+        if (required && cr_ev_is_null(v) && !cr_value_is_unknown(v))
+            cr_ev_error(d, at, name, NULL, "Missing required argument",
+                        "This argument is required.");
+        else if (cr_ev_has_nul(v))
+            cr_ev_error(d, at, name, NULL, "Invalid value",
+                        "The value contains a NUL character, which the "
+                        "routing map cannot hold.");
+    }
+    check_value(obj, "cell_id", cr_cell_id_check, at, d);
+    check_value(obj, "endpoint", cr_endpoint_check, at, d);
+    check_value(obj, "standby_cell_id", cr_cell_id_check, at, d);
+    check_value(obj, "standby_endpoint", cr_endpoint_check, at, d);
+
+    const cr_value *labels = cr_ev_attr(obj, "labels");
+    if (labels && labels->kind == CR_MAP) {
+        for (size_t i = 0; i < labels->u.coll.len; i++) {
+            const char *k = labels->u.coll.keys[i];
+            const cr_value *lv = labels->u.coll.items[i];
+            const char *msg = NULL;
+            if (strcmp(k, CR_OWNER_LABEL) == 0)
+                msg = "The label " CR_OWNER_LABEL " is reserved: the "
+                      "provider records there which cellrouter_tenants "
+                      "resource manages the entry.";
+            else if (cr_value_is_unknown(lv))
+                msg = cr_label_check(k, "");    /* the key alone */
+            else if (cr_ev_is_null(lv))
+                msg = "A label's value must not be null.";
+            else if (cr_ev_has_nul(lv))
+                msg = "The label's value contains a NUL character.";
+            else
+                msg = cr_label_check(k, cr_ev_cstr(lv));
+            if (msg)
+                cr_ev_error(d, at, "labels", k, "Invalid label", msg);
+        }
+    }
+    if (d->len != errors_before)
+        return;
+
+    /* The rules between values (standby both or neither, standby cell not
+     * the primary), by the map's whole-entry check. An unknown value is
+     * replaced by one that satisfies the rules given the known values, so
+     * it never makes a rule fail; labels were checked above. */
+    const cr_value *vc = cr_ev_attr(obj, "standby_cell_id");
+    const cr_value *ve = cr_ev_attr(obj, "standby_endpoint");
+    const char *cell = cr_ev_cstr(cr_ev_attr(obj, "cell_id"));
+    const char *sb_cell = cr_ev_cstr(vc), *sb_ep = cr_ev_cstr(ve);
+    bool vc_unknown = vc && cr_value_is_unknown(vc);
+    bool ve_unknown = ve && cr_value_is_unknown(ve);
+    cr_entry e;
+
+    memset(&e, 0, sizeof e);
+    e.tenant_id = (char *)PROBE_TENANT;
+    e.endpoint = (char *)PROBE_ENDPOINT;
+    if (cell)
+        e.cell_id = (char *)cell;
+    else
+        e.cell_id = (char *)(sb_cell && strcmp(sb_cell, "a") == 0 ? "b"
+                                                                   : "a");
+    if (sb_cell || sb_ep) {
+        if (sb_cell)
+            e.standby_cell_id = (char *)sb_cell;
+        else if (vc_unknown)
+            e.standby_cell_id =
+                (char *)(strcmp(e.cell_id, "c") == 0 ? "d" : "c");
+        if (sb_ep)
+            e.standby_endpoint = (char *)sb_ep;
+        else if (ve_unknown)
+            e.standby_endpoint = (char *)PROBE_ENDPOINT;
+    }
+    const char *field = NULL;
+    const char *msg = cr_entry_check(&e, &field);
+    if (msg) {
+        char summary[64];
+        snprintf(summary, sizeof summary, "Invalid %s",
+                 field ? field : "tenant");
+        cr_ev_error(d, at, field && strcmp(field, "tenant_id") != 0 ? field
+                                                                    : NULL,
+                    NULL, summary, msg);
+    }
+}
+
+bool cr_ev_user_changed(const cr_value *a, const cr_value *b)
+{
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const cr_value *x = cr_ev_attr(a, cr_ev_user_attrs[i]);
+        const cr_value *y = cr_ev_attr(b, cr_ev_user_attrs[i]);
+        /* Unknown equals unknown for cr_value_equal; a prior state is
+         * wholly known, so any unknown here is a change. */
+        if (!x || !y || !cr_value_is_wholly_known(y) || !cr_value_equal(x, y))
+            return true;
+    }
+    return false;
+}

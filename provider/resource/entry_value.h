@@ -1,0 +1,73 @@
+/*
+ * resource/entry_value.h — routing-map entries <-> resource values, shared
+ * by every resource and data source that shows entries (tenant.c,
+ * tenants.c, ds_tenant.c, ds_routing_map.c), so that the one resource, the
+ * many-tenant resource and the data sources read, write and validate an
+ * entry's fields in exactly the same way.
+ *
+ * An "entry object" is any object value with some of the attributes
+ * cell_id, endpoint, standby_cell_id, standby_endpoint, labels, version,
+ * updated_at (and tenant_id, id): the conversions fill in the attributes
+ * the object's type has and leave the others alone.
+ *
+ * The owner tag. A routing-map entry written by a `cellrouter_tenants`
+ * resource carries the reserved label CR_OWNER_LABEL whose value is that
+ * resource's name, so a second resource (or an import) can tell the key is
+ * already managed. The label is the provider's own: it never appears in
+ * any `labels` value Terraform sees, and users cannot set it.
+ */
+#ifndef CR_RESOURCE_ENTRY_VALUE_H
+#define CR_RESOURCE_ENTRY_VALUE_H
+
+#include <stdbool.h>
+#include "resource/resource.h"
+
+#define CR_OWNER_LABEL "cellrouter.owner"
+
+extern const cr_type cr_ev_map_of_string;
+
+/* The attributes a user sets on an entry object (besides the tenant id). */
+extern const char *const cr_ev_user_attrs[];
+#define CR_EV_NUSER_ATTRS 5
+
+/* Small value helpers. */
+const cr_value *cr_ev_attr(const cr_value *obj, const char *name);
+bool cr_ev_is_null(const cr_value *v);
+/* A known string without NUL bytes, else NULL. */
+const char *cr_ev_cstr(const cr_value *v);
+bool cr_ev_has_nul(const cr_value *v);
+/* Sets an attribute; NULL `v` (failed allocation) is -1. obj owns v. */
+int cr_ev_set(cr_value *obj, const char *name, cr_value *v);
+int cr_ev_set_str(cr_value *obj, const char *name, const char *s);
+
+/* An error at `at` (may be NULL) + attribute `name` (may be NULL) + map
+ * key `key` (may be NULL). */
+void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
+                 const char *key, const char *summary, const char *detail);
+
+/* The labels value of an entry, without the owner tag: a map, or null when
+ * the entry has no user labels and `hint` (the labels Terraform holds, or
+ * NULL) says null. NULL on allocation failure. */
+cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint);
+
+/* Sets every attribute of `obj` that its type has from `e` (tenant_id and
+ * id get the tenant id). 0, or -1 on allocation failure. */
+int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint);
+
+/* Fills `e` from an entry object whose user attributes are all known;
+ * tenant_id is given (the object may not have one). Diagnostics point at
+ * `at` + attribute. 0, or -1 with a diagnostic (e cleared). */
+int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
+                   const cr_path *at, cr_diags *d);
+
+/* Validates the user attributes of a configured entry object (unknowns
+ * allowed, never an error): required cell_id and endpoint, each value's
+ * rule, labels (and that none is the reserved owner tag), and the rules
+ * between values. Diagnostics point at `at` + attribute. */
+void cr_ev_validate(const cr_value *obj, const cr_path *at, cr_diags *d);
+
+/* Whether two entry objects differ in anything the user sets. An unknown
+ * in `b` counts as a change. */
+bool cr_ev_user_changed(const cr_value *a, const cr_value *b);
+
+#endif

@@ -1,0 +1,1023 @@
+/*
+ * resource/tenants.c — the `cellrouter_tenants` resource: many routing-map
+ * entries managed by one Terraform resource.
+ *
+ * Terraform core slows down sharply with thousands of resource instances,
+ * so a fleet of 10,000-100,000 tenants is one resource whose `tenants`
+ * attribute is a map nested attribute keyed by tenant id. Terraform then
+ * renders the per-tenant diff itself, and this file makes sure the diff is
+ * exact: an entry whose user-set values did not change keeps its version
+ * and updated_at from the prior state (so it never shows a change), a
+ * changed or new entry has both unknown until apply.
+ *
+ * Ownership. The resource owns exactly the keys in its map; entries it does
+ * not list are never read or written. Every entry it writes carries the
+ * owner tag (the reserved label CR_OWNER_LABEL = the resource's `name`, see
+ * entry_value.h). Adding a key that is already in the map is refused at
+ * apply naming the key (and its owner when another cellrouter_tenants
+ * resource has it), as for cellrouter_tenant; import refuses keys tagged
+ * with another name; refresh warns about keys whose tag changed under us.
+ *
+ * Writes. Apply computes the changes by a merge of the prior and planned
+ * maps (both sorted by key: O(n)), and writes only changed entries, in
+ * batches of CR_STORE_BATCH_MAX, each all-or-nothing and conditional on the
+ * versions Terraform last saw. When a batch fails, the batches before it
+ * stay written and the new state records exactly what was written (written
+ * entries with their new versions, the rest as they were), so the next
+ * plan shows exactly what is left: nothing is lost or written twice.
+ *
+ * Refresh reads the owned keys in one store call (one SQLite query).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "resource/entry_value.h"
+
+#define LOG "tenants"
+#define TENANTS_SCHEMA_VERSION 0
+#define NAME_MAX_LEN 128
+/* How many keys a diagnostic names before "and N more". */
+#define NAMED_KEYS 20
+
+/* ---- schema ------------------------------------------------------------- */
+
+static const cr_attr_schema entry_attrs[] = {
+    {
+        .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_REQUIRED,
+        .description = "The cell that serves the tenant (same rules as "
+                       "`cellrouter_tenant.cell_id`).",
+    },
+    {
+        .name = "endpoint", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description = "Where the tenant's traffic goes: an absolute "
+                       "`http://` or `https://` URL, kept exactly as written.",
+    },
+    {
+        .name = "standby_cell_id", .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description = "The cell that takes the tenant over on failover; set "
+                       "together with `standby_endpoint`, or neither.",
+    },
+    {
+        .name = "standby_endpoint", .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description = "The standby cell's ingest URL.",
+    },
+    {
+        .name = "labels", .type = &cr_ev_map_of_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description = "Free-form string labels kept with the entry. The key "
+                       "`" CR_OWNER_LABEL "` is reserved.",
+    },
+    {
+        .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
+        .description = "The entry's generation number in the routing map; "
+                       "writes only go through when it still has the value "
+                       "Terraform last read.",
+    },
+    {
+        .name = "updated_at", .type = &cr_type_string,
+        .flags = CR_ATTR_COMPUTED,
+        .description = "When the entry was last written, in RFC 3339 (UTC).",
+    },
+};
+
+static const cr_schema entry_schema = {
+    .version = 0,
+    .description = "One tenant's routing-map entry.",
+    .nattrs = sizeof entry_attrs / sizeof entry_attrs[0],
+    .attrs = entry_attrs,
+};
+
+static const cr_attr_schema tenants_attrs[] = {
+    {
+        .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+        .description = "Same as `name`.",
+    },
+    {
+        .name = "name", .type = &cr_type_string, .flags = CR_ATTR_REQUIRED,
+        .description =
+            "Names this set of tenants in the routing map: every entry the "
+            "resource writes is tagged with it (label `" CR_OWNER_LABEL "`), "
+            "so another `cellrouter_tenants` resource, or an import, cannot "
+            "take its keys over. 1 to 128 bytes of ASCII letters, digits and "
+            "`.` `_` `:` `@` `-`, starting with a letter or digit; unique "
+            "per routing map. Changing it re-tags (rewrites) every entry.",
+    },
+    {
+        .name = "tenants", .nested = &entry_schema,
+        .nested_mode = CR_NEST_MAP, .flags = CR_ATTR_REQUIRED,
+        .description =
+            "The routing-map entries this resource manages, keyed by tenant "
+            "id. Entries not in this map are never touched. A tenant id "
+            "that is already in the routing map is not taken over: import "
+            "it (`terraform import cellrouter_tenants.<name> "
+            "'<name>/<id>,<id>'` or `'<name>/prefix:<prefix>'`).",
+    },
+};
+
+static const cr_schema tenants_schema = {
+    .version = TENANTS_SCHEMA_VERSION,
+    .description =
+        "Many tenants' entries in the routing map, managed as one resource "
+        "(a fleet of 100,000 tenants plans in seconds, where as many "
+        "`cellrouter_tenant` resources would take Terraform hours). Writes "
+        "go in batches of 1,000 entries, each all-or-nothing and "
+        "conditional on the versions Terraform last read.",
+    .nattrs = sizeof tenants_attrs / sizeof tenants_attrs[0],
+    .attrs = tenants_attrs,
+};
+
+static const cr_state_upgrader tenants_upgraders[] = {
+    { .from_version = -1, .upgrade = NULL },
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const cr_type *entry_type(void)
+{
+    return cr_schema_type(&entry_schema);
+}
+
+/* The type of `tenants`: map(object(entry)). */
+static const cr_type *map_type(void)
+{
+    const cr_type *t = cr_schema_type(&tenants_schema);
+    long i = cr_type_attr_index(t, "tenants");
+    return i >= 0 ? t->attrs[i].type : NULL;
+}
+
+static void nomem(cr_diags *d)
+{
+    cr_diags_error(d, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory.");
+}
+
+static void not_configured(cr_diags *d)
+{
+    cr_diags_error(d, NULL, "Provider not configured",
+                   "The cellrouter provider has no routing map store. Its "
+                   "configuration was not known when Terraform configured it "
+                   "(it depends on a value only known after apply), or it "
+                   "failed to open the store. Make the provider's `path` "
+                   "known at plan time and run terraform again.");
+}
+
+static const char *name_check(const char *name)
+{
+    if (name && strlen(name) > NAME_MAX_LEN)
+        return "name is longer than 128 bytes";
+    const char *msg = cr_tenant_id_check(name);
+    /* The rules are the tenant id's; say "name" rather than "tenant_id". */
+    return msg ? "name must be 1 to 128 bytes of letters, digits and . _ : @ "
+                 "-, starting with a letter or a digit"
+               : NULL;
+}
+
+/* The known map of `tenants`, else NULL. */
+static const cr_value *tenants_map(const cr_value *obj)
+{
+    const cr_value *m = cr_ev_attr(obj, "tenants");
+    return m && m->kind == CR_MAP ? m : NULL;
+}
+
+static int64_t elem_version(const cr_value *elem)
+{
+    const cr_value *v = cr_ev_attr(elem, "version");
+    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
+        return v->u.num.i;
+    return CR_VERSION_ANY;
+}
+
+static bool elem_changed(const cr_value *planned_elem)
+{
+    const cr_value *v = cr_ev_attr(planned_elem, "version");
+    return !v || cr_value_is_unknown(v);
+}
+
+/* A growable list of key names for one diagnostic. */
+typedef struct keylist {
+    char text[1400];
+    size_t n;
+} keylist;
+
+static void keylist_add(keylist *k, const char *key, const char *note)
+{
+    size_t len = strlen(k->text);
+    if (k->n < NAMED_KEYS && len + 80 < sizeof k->text)
+        snprintf(k->text + len, sizeof k->text - len, "%s%.64s%s%s",
+                 k->n ? ", " : "", key, note ? " " : "", note ? note : "");
+    k->n++;
+}
+
+static const char *keylist_more(const keylist *k, char buf[64])
+{
+    buf[0] = '\0';
+    if (k->n > NAMED_KEYS)
+        snprintf(buf, 64, " and %zu more", k->n - NAMED_KEYS);
+    return buf;
+}
+
+/* ---- validate ----------------------------------------------------------- */
+
+static void tenants_validate(const cr_value *config, cr_diags *d)
+{
+    if (!config || config->kind != CR_OBJECT)
+        return;
+    const cr_value *name = cr_ev_attr(config, "name");
+    const char *s = cr_ev_cstr(name);
+    if (cr_ev_is_null(name) && !cr_value_is_unknown(name))
+        cr_ev_error(d, NULL, "name", NULL, "Missing required argument",
+                    "This argument is required.");
+    else if (cr_ev_has_nul(name) || (s && name_check(s)))
+        cr_ev_error(d, NULL, "name", NULL, "Invalid name",
+                    cr_ev_has_nul(name) ? "The value contains a NUL "
+                                          "character."
+                                        : name_check(s));
+
+    const cr_value *tenants = cr_ev_attr(config, "tenants");
+    if (cr_ev_is_null(tenants) && !cr_value_is_unknown(tenants)) {
+        cr_ev_error(d, NULL, "tenants", NULL, "Missing required argument",
+                    "This argument is required (an empty map manages no "
+                    "entries).");
+        return;
+    }
+    if (!tenants || tenants->kind != CR_MAP)
+        return;
+    cr_path at = {0, 0, NULL};
+    if (cr_path_push_attr(&at, "tenants")) {
+        nomem(d);
+        return;
+    }
+    for (size_t i = 0; i < tenants->u.coll.len; i++) {
+        const char *key = tenants->u.coll.keys[i];
+        if (cr_path_push_key(&at, key)) {
+            nomem(d);
+            break;
+        }
+        const char *msg = cr_tenant_id_check(key);
+        if (msg)
+            cr_ev_error(d, &at, NULL, NULL, "Invalid tenant id", msg);
+        const cr_value *elem = tenants->u.coll.items[i];
+        if (cr_ev_is_null(elem) && !cr_value_is_unknown(elem))
+            cr_ev_error(d, &at, NULL, NULL, "Invalid tenant",
+                        "A tenant's entry must not be null.");
+        else
+            cr_ev_validate(elem, &at, d);
+        cr_path_pop(&at);
+    }
+    cr_path_free(&at);
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+/* The store's own limits (Workers KV's metadata size), checked at plan
+ * time for a new or changed entry whose values are all known. */
+static void check_fits(cr_provider_state *p, const char *key,
+                       const cr_value *elem, const char *owner, cr_diags *d)
+{
+    cr_diags local = CR_DIAGS_INIT;
+    cr_entry e;
+    char buf[512];
+
+    if (!p || !p->store || !p->store->ops->fits || !owner)
+        return;
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const cr_value *v = cr_ev_attr(elem, cr_ev_user_attrs[i]);
+        if (v && !cr_value_is_wholly_known(v))
+            return;
+    }
+    if (cr_ev_to_entry(elem, key, &e, NULL, &local) == 0) {
+        if (cr_entry_set_label(&e, CR_OWNER_LABEL, owner) == 0) {
+            const char *msg = cr_store_entry_fits(p->store, &e, buf,
+                                                  sizeof buf);
+            if (msg) {
+                cr_path at = {0, 0, NULL};
+                if (cr_path_push_attr(&at, "tenants") == 0 &&
+                    cr_path_push_key(&at, key) == 0)
+                    cr_diags_error(d, &at,
+                                   "Entry too large for the routing map",
+                                   "Tenant %s: %s", key, msg);
+                cr_path_free(&at);
+            }
+        }
+        cr_entry_clear(&e);
+    }
+    cr_diags_free(&local);              /* validation reports those */
+}
+
+static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
+                         cr_plan_resp *resp)
+{
+    const cr_value *proposed = req->proposed;
+
+    if (cr_ev_is_null(proposed)) {
+        resp->planned = NULL;
+        return;
+    }
+    cr_value *planned = cr_value_copy(proposed);
+    if (!planned)
+        goto oom;
+    const cr_value *name = cr_ev_attr(proposed, "name");
+    if (cr_ev_set(planned, "id", name && !cr_value_is_null(name)
+                                     ? cr_value_copy(name)
+                                     : cr_value_unknown(&cr_type_string)))
+        goto oom_planned;
+
+    const cr_value *prior_map = tenants_map(req->prior);
+    bool renamed = !cr_ev_is_null(req->prior) &&
+                   !cr_value_equal(cr_ev_attr(req->prior, "name"), name);
+    const char *owner = cr_ev_cstr(name);
+    cr_value *m = (cr_value *)tenants_map(planned);
+    size_t j = 0, nprior = prior_map ? prior_map->u.coll.len : 0;
+
+    /* Both maps are sorted by key: one merge walk pairs every planned
+     * entry with its prior counterpart. */
+    for (size_t i = 0; m && i < m->u.coll.len; i++) {
+        const char *key = m->u.coll.keys[i];
+        cr_value *pe = m->u.coll.items[i];
+        const cr_value *pr = NULL;
+        while (j < nprior && strcmp(prior_map->u.coll.keys[j], key) < 0)
+            j++;
+        if (j < nprior && strcmp(prior_map->u.coll.keys[j], key) == 0)
+            pr = prior_map->u.coll.items[j];
+        if (!pe || pe->kind != CR_OBJECT)
+            continue;                   /* wholly unknown: all of it is */
+        if (pr && !renamed && !cr_ev_user_changed(pr, pe)) {
+            if (cr_ev_set(pe, "version",
+                          cr_value_copy(cr_ev_attr(pr, "version"))) ||
+                cr_ev_set(pe, "updated_at",
+                          cr_value_copy(cr_ev_attr(pr, "updated_at"))))
+                goto oom_planned;
+            continue;
+        }
+        if (cr_ev_set(pe, "version", cr_value_unknown(&cr_type_number)) ||
+            cr_ev_set(pe, "updated_at", cr_value_unknown(&cr_type_string)))
+            goto oom_planned;
+        check_fits(p, key, pe, owner, &resp->diags);
+    }
+    resp->planned = planned;
+    return;
+
+oom_planned:
+    cr_value_free(planned);
+oom:
+    cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory while planning.");
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+/* One change to the routing map, found by the merge of prior and planned. */
+typedef struct change {
+    const char *key;
+    const cr_value *prior;      /* NULL: a new key */
+    const cr_value *planned;    /* NULL: a removed key */
+    bool applied;
+    bool was_absent;            /* delete: already gone (a warning) */
+    int64_t version;
+    char updated_at[40];
+} change;
+
+typedef struct change_set {
+    change *items;
+    size_t len;
+} change_set;
+
+/* Every key whose entry must be written or deleted, in key order. */
+static int collect_changes(const cr_value *prior_map,
+                           const cr_value *planned_map, change_set *cs)
+{
+    size_t np = prior_map ? prior_map->u.coll.len : 0;
+    size_t nl = planned_map ? planned_map->u.coll.len : 0;
+    size_t i = 0, j = 0;
+
+    cs->len = 0;
+    cs->items = calloc(np + nl ? np + nl : 1, sizeof *cs->items);
+    if (!cs->items)
+        return -1;
+    while (i < np || j < nl) {
+        int c = i >= np ? 1 : j >= nl ? -1
+                : strcmp(prior_map->u.coll.keys[i],
+                         planned_map->u.coll.keys[j]);
+        change *ch = &cs->items[cs->len];
+        if (c < 0) {
+            ch->key = prior_map->u.coll.keys[i];
+            ch->prior = prior_map->u.coll.items[i++];
+            cs->len++;
+        } else if (c > 0) {
+            ch->key = planned_map->u.coll.keys[j];
+            ch->planned = planned_map->u.coll.items[j++];
+            cs->len++;
+        } else {
+            const cr_value *pl = planned_map->u.coll.items[j];
+            if (elem_changed(pl)) {
+                ch->key = planned_map->u.coll.keys[j];
+                ch->prior = prior_map->u.coll.items[i];
+                ch->planned = pl;
+                cs->len++;
+            }
+            i++;
+            j++;
+        }
+    }
+    return 0;
+}
+
+/* Describes a refused batch: which keys, and why. */
+static void report_refused(cr_provider_state *p, const change *chs,
+                           const cr_batch_op *ops, size_t n,
+                           const char *owner, cr_diags *d)
+{
+    keylist exists = {{0}, 0}, conflict = {{0}, 0}, invalid = {{0}, 0};
+    char more[64], note[160];
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key = chs[i].key;
+        switch (ops[i].rc) {
+        case CR_STORE_EXISTS: {
+            cr_entry *cur = NULL;
+            cr_store_err err;
+            const char *tag = NULL;
+            if (cr_store_get(p->store, key, &cur, &err) == CR_STORE_OK && cur)
+                tag = cr_entry_label(cur, CR_OWNER_LABEL);
+            if (tag && owner && strcmp(tag, owner) != 0)
+                snprintf(note, sizeof note,
+                         "(managed by cellrouter_tenants \"%.64s\")", tag);
+            else
+                note[0] = '\0';
+            keylist_add(&exists, key, note[0] ? note : NULL);
+            cr_entry_free(cur);
+            break;
+        }
+        case CR_STORE_CONFLICT:
+            if (ops[i].actual_version == 0)
+                snprintf(note, sizeof note, "(deleted outside Terraform)");
+            else
+                snprintf(note, sizeof note, "(Terraform last saw version "
+                         "%lld, the map holds %lld)",
+                         (long long)ops[i].expect,
+                         (long long)ops[i].actual_version);
+            keylist_add(&conflict, key, note);
+            break;
+        case CR_STORE_INVALID:
+            keylist_add(&invalid, key, NULL);
+            break;
+        default:
+            break;
+        }
+    }
+    if (exists.n)
+        cr_diags_error(d, NULL, "Tenants already in the routing map",
+                       "%zu tenant(s) to be added already have an entry in "
+                       "the routing map: %s%s.\n\nTerraform does not take "
+                       "over entries it did not create. Remove them from "
+                       "this resource, or import them (terraform import "
+                       "cellrouter_tenants.<name> '%s/<id>,<id>'), or "
+                       "remove them from the map first (cellctl delete).",
+                       exists.n, exists.text, keylist_more(&exists, more),
+                       owner ? owner : "<name>");
+    if (conflict.n)
+        cr_diags_error(d, NULL, "Routing map entries changed",
+                       "%zu entr%s changed outside of Terraform since the "
+                       "last refresh and %s not written: %s%s. Run "
+                       "terraform plan again to see the changes.",
+                       conflict.n, conflict.n == 1 ? "y" : "ies",
+                       conflict.n == 1 ? "was" : "were", conflict.text,
+                       keylist_more(&conflict, more));
+    if (invalid.n)
+        cr_diags_error(d, NULL, "Invalid routing map entries",
+                       "The routing map refused %zu entr%s: %s%s.",
+                       invalid.n, invalid.n == 1 ? "y" : "ies", invalid.text,
+                       keylist_more(&invalid, more));
+}
+
+/* Runs one batch of changes. 0 when every change was applied; -1 with
+ * diagnostics otherwise (the changes' `applied` say what was). */
+static int run_batch(cr_provider_state *p, change *chs, size_t n,
+                     const char *owner, cr_diags *d)
+{
+    cr_batch_op *ops = calloc(n, sizeof *ops);
+    cr_entry *entries = calloc(n, sizeof *entries);
+    cr_store_err err;
+    int ret = -1;
+
+    if (!ops || !entries) {
+        nomem(d);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        change *ch = &chs[i];
+        ops[i].expect = ch->prior ? elem_version(ch->prior)
+                                  : CR_VERSION_ABSENT;
+        if (!ch->planned) {
+            ops[i].kind = CR_BATCH_DELETE;
+            ops[i].tenant_id = ch->key;
+            continue;
+        }
+        cr_path at = {0, 0, NULL};
+        int rc = cr_path_push_attr(&at, "tenants") ||
+                 cr_path_push_key(&at, ch->key)
+                     ? -1 : cr_ev_to_entry(ch->planned, ch->key, &entries[i],
+                                           &at, d);
+        cr_path_free(&at);
+        if (rc == 0 && owner &&
+            cr_entry_set_label(&entries[i], CR_OWNER_LABEL, owner) != 0) {
+            nomem(d);
+            rc = -1;
+        }
+        if (rc != 0)
+            goto out;
+        ops[i].kind = CR_BATCH_PUT;
+        ops[i].entry = &entries[i];
+        ops[i].tenant_id = ch->key;
+    }
+    memset(&err, 0, sizeof err);
+    cr_store_rc rc = cr_store_batch(p->store, ops, n, &err);
+    for (size_t i = 0; i < n; i++) {
+        chs[i].applied = ops[i].applied;
+        chs[i].was_absent = ops[i].kind == CR_BATCH_DELETE &&
+                            ops[i].rc == CR_STORE_NOT_FOUND;
+        chs[i].version = ops[i].version;
+        memcpy(chs[i].updated_at, ops[i].updated_at,
+               sizeof chs[i].updated_at);
+    }
+    switch (rc) {
+    case CR_STORE_OK:
+        ret = 0;
+        break;
+    case CR_STORE_EXISTS:
+    case CR_STORE_CONFLICT:
+        report_refused(p, chs, ops, n, owner, d);
+        break;
+    case CR_STORE_INVALID: {
+        bool named = false;
+        for (size_t i = 0; i < n; i++)
+            named |= ops[i].rc == CR_STORE_INVALID;
+        if (named)
+            report_refused(p, chs, ops, n, owner, d);
+        else
+            cr_diags_error(d, NULL, "Could not write the routing map",
+                           "%s", err.msg[0] ? err.msg : "invalid batch");
+        break;
+    }
+    default:
+        cr_diags_error(d, NULL, "Could not write the routing map",
+                       "Writing %zu entries (from tenant %s) failed: %s",
+                       n, chs[0].key,
+                       err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        break;
+    }
+out:
+    for (size_t i = 0; entries && i < n; i++)
+        cr_entry_clear(&entries[i]);
+    free(entries);
+    free(ops);
+    return ret;
+}
+
+/* The entry object for a key as applied: the planned object with what
+ * the store decided filled in. */
+static cr_value *applied_elem(const change *ch)
+{
+    cr_value *v = cr_value_copy(ch->planned);
+    if (!v || cr_ev_set(v, "version", cr_value_int(ch->version)) ||
+        cr_ev_set_str(v, "updated_at", ch->updated_at)) {
+        cr_value_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* The `tenants` map as the routing map now holds it for this resource:
+ * unchanged entries as planned, applied changes as written, changes not
+ * applied as they were before. */
+static cr_value *result_map(const cr_value *prior_map,
+                            const cr_value *planned_map, const change_set *cs,
+                            const cr_type *map_type)
+{
+    cr_value *m = cr_value_collection(map_type);
+    size_t np = prior_map ? prior_map->u.coll.len : 0;
+    size_t nl = planned_map ? planned_map->u.coll.len : 0;
+    size_t i = 0, j = 0, k = 0;
+
+    if (!m)
+        return NULL;
+    while (i < np || j < nl) {
+        int c = i >= np ? 1 : j >= nl ? -1
+                : strcmp(prior_map->u.coll.keys[i],
+                         planned_map->u.coll.keys[j]);
+        const char *key = c <= 0 ? prior_map->u.coll.keys[i]
+                                 : planned_map->u.coll.keys[j];
+        const change *ch = NULL;
+        if (k < cs->len && strcmp(cs->items[k].key, key) == 0)
+            ch = &cs->items[k++];
+        cr_value *v = NULL;
+        bool keep = true;
+        if (!ch) {                              /* unchanged */
+            v = cr_value_copy(planned_map->u.coll.items[j]);
+        } else if (ch->applied) {
+            if (ch->planned)
+                v = applied_elem(ch);
+            else
+                keep = false;                   /* deleted */
+        } else if (ch->prior) {
+            v = cr_value_copy(ch->prior);       /* as it was */
+        } else {
+            keep = false;                       /* never created */
+        }
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            j++;
+        if (!keep)
+            continue;
+        if (!v || cr_value_map_put(m, key, v) != 0) {
+            cr_value_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
+                          cr_apply_resp *resp)
+{
+    const cr_value *prior = cr_ev_is_null(req->prior) ? NULL : req->prior;
+    const cr_value *planned = cr_ev_is_null(req->planned) ? NULL
+                                                          : req->planned;
+    change_set cs = {NULL, 0};
+
+    resp->new_state = NULL;
+    if (!prior && !planned)
+        return;
+    if (!p || !p->store) {
+        not_configured(&resp->diags);
+        resp->new_state = prior ? cr_value_copy(prior) : NULL;
+        return;
+    }
+    const cr_value *prior_map = tenants_map(prior);
+    const cr_value *planned_map = tenants_map(planned);
+    if (planned && !planned_map) {
+        cr_diags_error(&resp->diags, NULL, "Unknown value at apply", "%s",
+                       "`tenants` is still unknown when the entries are "
+                       "written; Terraform should have resolved it. This is "
+                       "a bug in the provider or in Terraform.");
+        resp->new_state = prior ? cr_value_copy(prior) : NULL;
+        return;
+    }
+    const char *owner = cr_ev_cstr(cr_ev_attr(planned ? planned : prior,
+                                              "name"));
+    if (collect_changes(prior_map, planned_map, &cs) != 0) {
+        nomem(&resp->diags);
+        resp->new_state = prior ? cr_value_copy(prior) : NULL;
+        return;
+    }
+
+    size_t done = 0, nwritten = 0, nabsent = 0;
+    bool failed = false;
+    while (done < cs.len && !failed) {
+        if (p->stopping) {
+            cr_diags_error(&resp->diags, NULL, "Apply stopped",
+                           "Terraform asked the provider to stop: %zu of "
+                           "%zu changes were written and are recorded in "
+                           "the state; apply again to write the rest.",
+                           done, cs.len);
+            failed = true;
+            break;
+        }
+        size_t n = cs.len - done;
+        if (n > CR_STORE_BATCH_MAX)
+            n = CR_STORE_BATCH_MAX;
+        failed = run_batch(p, &cs.items[done], n, owner, &resp->diags) != 0;
+        for (size_t i = done; i < done + n; i++) {
+            nwritten += cs.items[i].applied;
+            nabsent += cs.items[i].was_absent;
+        }
+        done += n;
+    }
+    if (failed && cs.len > 0)
+        cr_diags_add(&resp->diags, CR_DIAG_WARNING, NULL,
+                     "Routing map partly written",
+                     "%zu of %zu changes were written before the failure. "
+                     "The state records exactly what the routing map now "
+                     "holds, so the next plan shows what is left.",
+                     nwritten, cs.len);
+    if (nabsent)
+        cr_diags_add(&resp->diags, CR_DIAG_WARNING, NULL,
+                     "Tenants already removed",
+                     "%zu tenant(s) to be removed were no longer in the "
+                     "routing map: someone removed them outside of "
+                     "Terraform.", nabsent);
+    cr_log_info(LOG, "%s: %zu of %zu change(s) written", owner ? owner : "?",
+                nwritten, cs.len);
+
+    /* The new state. A successful destroy is null; otherwise the object
+     * the plan (or, after a failure, the prior state) describes, with the
+     * map as written. */
+    if (!planned && !failed)
+        goto out;
+    const cr_value *base = planned && !(failed && prior) ? planned : prior;
+    if (!base) {                        /* a failed create */
+        if (nwritten == 0)
+            goto out;
+        base = planned;
+    }
+    cr_value *m = map_type() ? result_map(prior_map, planned_map, &cs,
+                                          map_type())
+                             : NULL;
+    cr_value *st = m ? cr_value_copy(base) : NULL;
+    if (!st || cr_ev_set(st, "tenants", m) ||
+        cr_ev_set(st, "id", cr_value_copy(cr_ev_attr(base, "name")))) {
+        if (!st)
+            cr_value_free(m);
+        cr_value_free(st);
+        nomem(&resp->diags);
+        resp->new_state = prior ? cr_value_copy(prior) : NULL;
+        goto out;
+    }
+    resp->new_state = st;
+out:
+    free(cs.items);
+}
+
+/* ---- read --------------------------------------------------------------- */
+
+static void tenants_read(cr_provider_state *p, const cr_value *state,
+                         cr_value **new_state, cr_diags *d)
+{
+    *new_state = NULL;
+    if (cr_ev_is_null(state))
+        return;
+    if (!p || !p->store) {
+        not_configured(d);
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    const cr_value *sm = tenants_map(state);
+    size_t n = sm ? sm->u.coll.len : 0;
+    const char *name = cr_ev_cstr(cr_ev_attr(state, "name"));
+    cr_entry_list got = {0};
+    cr_store_err err;
+    memset(&err, 0, sizeof err);
+    cr_store_rc rc = cr_store_get_many(p->store,
+                                       (const char *const *)(sm ? sm->u.coll.keys
+                                                                : NULL),
+                                       n, &got, &err);
+    if (rc != CR_STORE_OK) {
+        cr_diags_error(d, NULL, "Could not read tenants",
+                       "Reading %zu tenants from the routing map failed: %s",
+                       n, err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        *new_state = cr_value_copy(state);
+        return;
+    }
+
+    /* An imported state has no versions yet: its keys must exist, and
+     * must not be another resource's. Its name, when the import did not
+     * give one, is the one tag its entries agree on. */
+    keylist missing = {{0}, 0}, foreign = {{0}, 0}, retagged = {{0}, 0};
+    const char *adopted = NULL;
+    bool disagree = false;
+    cr_value *m = map_type() ? cr_value_collection(map_type()) : NULL;
+    size_t j = 0;
+    for (size_t i = 0; m && i < n; i++) {
+        const char *key = sm->u.coll.keys[i];
+        const cr_value *se = sm->u.coll.items[i];
+        bool imported = cr_ev_is_null(cr_ev_attr(se, "version"));
+        while (j < got.len && strcmp(got.items[j].tenant_id, key) < 0)
+            j++;
+        const cr_entry *e = j < got.len &&
+                            strcmp(got.items[j].tenant_id, key) == 0
+                                ? &got.items[j] : NULL;
+        if (!e) {
+            if (imported)
+                keylist_add(&missing, key, NULL);
+            continue;                   /* gone: drift on this key */
+        }
+        const char *tag = cr_entry_label(e, CR_OWNER_LABEL);
+        if (tag && (!name || strcmp(tag, name) != 0)) {
+            if (imported && name) {
+                char note[100];
+                snprintf(note, sizeof note, "(\"%.64s\")", tag);
+                keylist_add(&foreign, key, note);
+            } else if (imported) {
+                if (adopted && strcmp(adopted, tag) != 0)
+                    disagree = true;
+                adopted = tag;
+            } else {
+                keylist_add(&retagged, key, NULL);
+            }
+        }
+        cr_value *v = cr_value_object(entry_type());
+        if (!v || cr_ev_fill(v, e, imported ? NULL
+                                             : cr_ev_attr(se, "labels"))) {
+            cr_value_free(v);
+            cr_value_free(m);
+            m = NULL;
+        } else if (cr_value_map_put(m, key, v) != 0) {    /* v adopted */
+            cr_value_free(m);
+            m = NULL;
+        }
+    }
+    char more[64];
+    if (missing.n)
+        cr_diags_error(d, NULL, "Cannot import non-existent tenants",
+                       "%zu tenant(s) are not in the routing map: %s%s.",
+                       missing.n, missing.text, keylist_more(&missing, more));
+    if (foreign.n)
+        cr_diags_error(d, NULL, "Tenants managed by another resource",
+                       "%zu tenant(s) are managed by another "
+                       "cellrouter_tenants resource: %s%s. A key can be "
+                       "managed by one resource only: remove it from the "
+                       "other resource first.", foreign.n, foreign.text,
+                       keylist_more(&foreign, more));
+    if (disagree)
+        cr_diags_error(d, NULL, "Tenants managed by several resources",
+                       "%s", "The imported tenants are tagged with different "
+                       "cellrouter_tenants names; import each resource's "
+                       "tenants separately, naming it: "
+                       "'<name>/<id>,<id>'.");
+    if (retagged.n)
+        cr_diags_add(d, CR_DIAG_WARNING, NULL,
+                     "Tenants tagged by another resource",
+                     "%zu tenant(s) of this resource carry another "
+                     "resource's tag in the routing map: %s%s. The next "
+                     "write of each re-tags it.", retagged.n, retagged.text,
+                     keylist_more(&retagged, more));
+    cr_entry_list_free(&got);
+
+    cr_value *st = m ? cr_value_copy(state) : NULL;
+    if (!st || cr_ev_set(st, "tenants", m)) {
+        if (!st)
+            cr_value_free(m);
+        cr_value_free(st);
+        nomem(d);
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    if (!name && adopted && !disagree) {
+        if (cr_ev_set_str(st, "name", adopted)) {
+            cr_value_free(st);
+            nomem(d);
+            *new_state = cr_value_copy(state);
+            return;
+        }
+    }
+    if (cr_ev_set(st, "id", cr_value_copy(cr_ev_attr(st, "name")))) {
+        cr_value_free(st);
+        nomem(d);
+        *new_state = cr_value_copy(state);
+        return;
+    }
+    *new_state = st;
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "[<name>/]<id>,<id>,..." or "[<name>/]prefix:<prefix>" (neither names
+ * nor tenant ids can hold '/' or ','). */
+static void tenants_import(cr_provider_state *p, const char *id,
+                           cr_value **state, cr_diags *d)
+{
+    static const char usage[] =
+        "Import tenants by a comma-separated list of tenant ids or by a "
+        "prefix, optionally preceded by the resource's name and a slash:\n\n"
+        "  terraform import cellrouter_tenants.<r> 'fleet/acme,globex'\n"
+        "  terraform import cellrouter_tenants.<r> 'fleet/prefix:eu-'\n\n"
+        "Without a name, the name the entries are tagged with is used.";
+    char *copy = NULL, *name = NULL, **keys = NULL;
+    size_t nkeys = 0;
+    cr_entry_list listed = {0};
+
+    *state = NULL;
+    if (!id || !*id || !(copy = strdup(id))) {
+        if (id && *id)
+            nomem(d);
+        else
+            cr_diags_error(d, NULL, "Invalid import ID", "%s", usage);
+        return;
+    }
+    char *spec = copy, *slash = strchr(copy, '/');
+    if (slash) {
+        *slash = '\0';
+        name = copy;
+        spec = slash + 1;
+        const char *msg = name_check(name);
+        if (msg) {
+            cr_diags_error(d, NULL, "Invalid import ID", "%s.\n\n%s", msg,
+                           usage);
+            goto out;
+        }
+    }
+    if (strncmp(spec, "prefix:", 7) == 0) {
+        const char *prefix = spec + 7;
+        cr_store_err err;
+        if (!p || !p->store) {
+            not_configured(d);
+            goto out;
+        }
+        if (*prefix && cr_tenant_id_check(prefix)) {
+            cr_diags_error(d, NULL, "Invalid import ID",
+                           "\"%.80s\" cannot begin a tenant id: %s", prefix,
+                           cr_tenant_id_check(prefix));
+            goto out;
+        }
+        memset(&err, 0, sizeof err);
+        if (cr_store_list(p->store, prefix, &listed, &err) != CR_STORE_OK) {
+            cr_diags_error(d, NULL, "Could not list tenants",
+                           "Listing tenants with prefix \"%.80s\" failed: %s",
+                           prefix, err.msg);
+            goto out;
+        }
+        if (listed.len == 0) {
+            cr_diags_error(d, NULL, "Cannot import non-existent tenants",
+                           "No tenant id in the routing map starts with "
+                           "\"%.80s\".", prefix);
+            goto out;
+        }
+        keys = calloc(listed.len, sizeof *keys);
+        if (!keys) {
+            nomem(d);
+            goto out;
+        }
+        for (size_t i = 0; i < listed.len; i++)
+            keys[nkeys++] = listed.items[i].tenant_id;
+    } else {
+        size_t cap = 1;
+        for (const char *c = spec; *c; c++)
+            cap += *c == ',';
+        keys = calloc(cap, sizeof *keys);
+        if (!keys) {
+            nomem(d);
+            goto out;
+        }
+        for (char *save = NULL, *tok = strtok_r(spec, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save))
+            keys[nkeys++] = tok;
+        if (nkeys == 0) {
+            cr_diags_error(d, NULL, "Invalid import ID", "%s", usage);
+            goto out;
+        }
+        for (size_t i = 0; i < nkeys; i++) {
+            const char *msg = cr_tenant_id_check(keys[i]);
+            if (msg) {
+                cr_diags_error(d, NULL, "Invalid import ID",
+                               "\"%.80s\" is not a valid tenant id: %s",
+                               keys[i], msg);
+                goto out;
+            }
+        }
+        qsort(keys, nkeys, sizeof *keys, cmp_str);
+        for (size_t i = 1; i < nkeys; i++) {
+            if (strcmp(keys[i - 1], keys[i]) == 0) {
+                cr_diags_error(d, NULL, "Invalid import ID",
+                               "Tenant %.80s is listed twice.", keys[i]);
+                goto out;
+            }
+        }
+    }
+
+    /* The entries are filled in by ReadResource, called next; a null
+     * version marks them as just imported. */
+    const cr_type *t = cr_schema_type(&tenants_schema);
+    cr_value *obj = t && map_type() ? cr_value_object(t) : NULL;
+    cr_value *m = obj ? cr_value_collection(map_type()) : NULL;
+    bool ok = obj && m;
+    for (size_t i = 0; ok && i < nkeys; i++) {
+        cr_value *e = cr_value_object(entry_type());
+        ok = e && cr_value_map_put(m, keys[i], e) == 0;
+    }
+    if (!ok || cr_ev_set(obj, "tenants", m) ||
+        cr_ev_set_str(obj, "name", name) || cr_ev_set_str(obj, "id", name)) {
+        if (!ok)
+            cr_value_free(m);
+        cr_value_free(obj);
+        nomem(d);
+        goto out;
+    }
+    *state = obj;
+out:
+    free(keys);
+    cr_entry_list_free(&listed);
+    free(copy);
+}
+
+const cr_resource_type cr_tenants_resource = {
+    .type_name = "cellrouter_tenants",
+    .schema = &tenants_schema,
+    .validate = tenants_validate,
+    .plan = tenants_plan,
+    .apply = tenants_apply,
+    .read = tenants_read,
+    .import = tenants_import,
+    .upgraders = tenants_upgraders,
+    .nupgraders = 0,
+};
