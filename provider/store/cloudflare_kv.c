@@ -816,7 +816,7 @@ static cr_store_rc cf_put(cr_store *base, const cr_entry *in, int64_t expect,
                     (long long)expect);
     }
     int64_t base_version = cur;
-    if (!found) {
+    if (cur == 0) {             /* absent, or a pair without our version */
         int64_t retired = 0;
         if ((rc = retired_version(s, in->tenant_id, what, &retired, err)))
             return rc;
