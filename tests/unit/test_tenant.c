@@ -760,6 +760,44 @@ static void test_apply_update_conflict(void **state)
     cr_value_free(c);
 }
 
+/* An update of an entry deleted out of band: the store answers CONFLICT
+ * with nothing (version 0), and the user reads that the entry was
+ * deleted, not that "the map now holds version 0". */
+static void test_apply_update_deleted_outside(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *c2 = config("acme", "gamma", EP_B, NULL, NULL);
+    cr_plan_resp pr;
+    cr_store_err err;
+    cr_diags d = CR_DIAGS_INIT;
+
+    plan(fx, st, c2, &pr);
+    assert_int_equal(cr_store_delete(fx->oob, "acme", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    cr_value *ns = apply(fx, st, pr.planned, c2, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_string_equal(d.items[0].summary,
+                        "Tenant removed outside Terraform");
+    assert_contains(d.items[0].detail, "acme");
+    assert_contains(d.items[0].detail, "deleted from the routing map "
+                    "outside of Terraform");
+    assert_contains(d.items[0].detail, "version 1");
+    assert_null(strstr(d.items[0].detail, "version 0"));
+    assert_true(cr_value_equal(ns, st));
+    /* Nothing was re-created behind the user's back. */
+    cr_entry *e = map_get(fx, "acme");
+    assert_null(e);
+
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
 static void test_apply_delete_conflict_and_gone(void **state)
 {
     fixture *fx = *state;
@@ -1051,6 +1089,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_update_conflict, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_apply_update_deleted_outside,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_delete_conflict_and_gone,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_store_failure, setup,
