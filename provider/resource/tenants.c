@@ -720,12 +720,9 @@ static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
      * map as written. */
     if (!planned && !failed)
         goto out;
+    if (failed && !prior && nwritten == 0)
+        goto out;                       /* a create that wrote nothing */
     const cr_value *base = planned && !(failed && prior) ? planned : prior;
-    if (!base) {                        /* a failed create */
-        if (nwritten == 0)
-            goto out;
-        base = planned;
-    }
     cr_value *m = map_type() ? result_map(prior_map, planned_map, &cs,
                                           map_type())
                              : NULL;
@@ -780,6 +777,7 @@ static void tenants_read(cr_provider_state *p, const cr_value *state,
      * give one, is the one tag its entries agree on. */
     keylist missing = {{0}, 0}, foreign = {{0}, 0}, retagged = {{0}, 0};
     const char *adopted = NULL;
+    char adopted_buf[CR_LABEL_VALUE_MAX + 1];
     bool disagree = false;
     cr_value *m = map_type() ? cr_value_collection(map_type()) : NULL;
     size_t j = 0;
@@ -806,7 +804,10 @@ static void tenants_read(cr_provider_state *p, const cr_value *state,
             } else if (imported) {
                 if (adopted && strcmp(adopted, tag) != 0)
                     disagree = true;
-                adopted = tag;
+                /* Kept past the entries' lifetime (labels are at most
+                 * 256 bytes). */
+                snprintf(adopted_buf, sizeof adopted_buf, "%s", tag);
+                adopted = adopted_buf;
             } else {
                 keylist_add(&retagged, key, NULL);
             }

@@ -1,0 +1,452 @@
+/*
+ * tests/unit/test_datasource.c — the data sources cellrouter_tenant and
+ * cellrouter_routing_map, through the tfplugin6 handlers
+ * (ValidateDataResourceConfig, ReadDataSource) as Terraform calls them,
+ * against a real SQLite routing map written the way cellctl writes it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "resource/entry_value.h"
+#include "rpc/internal.h"
+
+/* ---- a cr_call for tests (as in test_rpc.c) ------------------------------ */
+
+struct cr_call {
+    void *ctx;
+    void **ptrs;
+    size_t n, cap;
+};
+
+static void track(cr_call *c, void *p)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        void **grown = realloc(c->ptrs, cap * sizeof *grown);
+        assert_non_null(grown);
+        c->ptrs = grown;
+        c->cap = cap;
+    }
+    c->ptrs[c->n++] = p;
+}
+
+void *cr_call_alloc(cr_call *call, size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    assert_non_null(p);
+    track(call, p);
+    return p;
+}
+
+char *cr_call_strdup(cr_call *call, const char *s)
+{
+    char *p = strdup(s);
+    assert_non_null(p);
+    track(call, p);
+    return p;
+}
+
+void cr_call_adopt(cr_call *call, void *ptr)
+{
+    track(call, ptr);
+}
+
+void *cr_call_ctx(cr_call *call)
+{
+    return call->ctx;
+}
+
+/* ---- fixture ------------------------------------------------------------- */
+
+typedef struct fixture {
+    char dir[64];
+    char db[128];
+    cr_rpc_provider *p;
+} fixture;
+
+static void put_entry(cr_store *s, const char *tid, const char *cell,
+                      const char *sb_cell, const char *label_team,
+                      const char *owner)
+{
+    cr_entry *e = cr_entry_new();
+    cr_store_err err;
+    assert_non_null(e);
+    e->tenant_id = strdup(tid);
+    e->cell_id = strdup(cell);
+    e->endpoint = strdup("https://ingest.example.com/x");
+    if (sb_cell) {
+        e->standby_cell_id = strdup(sb_cell);
+        e->standby_endpoint = strdup("https://standby.example.com/x");
+    }
+    if (label_team)
+        assert_int_equal(cr_entry_set_label(e, "team", label_team), 0);
+    if (owner)
+        assert_int_equal(cr_entry_set_label(e, CR_OWNER_LABEL, owner), 0);
+    assert_int_equal(cr_store_put(s, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_OK);
+    cr_entry_free(e);
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    cr_store_err err;
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/cr-ds-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    fx->p = cr_rpc_provider_new();
+    assert_non_null(fx->p);
+    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p->state.store, &err),
+                     CR_STORE_OK);
+    cr_store *s = fx->p->state.store;
+    put_entry(s, "acme", "aws-alpha", "azure-beta", "payments", "fleet");
+    put_entry(s, "eu-globex", "aws-alpha", "azure-beta", NULL, NULL);
+    put_entry(s, "eu-initech", "azure-beta", "aws-alpha", NULL, NULL);
+    put_entry(s, "umbrella", "aws-gamma", NULL, NULL, NULL);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    char path[160];
+    cr_rpc_provider_free(fx->p);
+    static const char *const files[] = { "map.db", "map.db-wal",
+                                         "map.db-shm", "map.db-journal" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(fx->dir), 0);
+    free(fx);
+    return 0;
+}
+
+/* ---- calling the handlers ------------------------------------------------ */
+
+static const cr_method *method(const char *name)
+{
+    size_t n = 0;
+    const cr_method *m = cr_rpc_methods(&n);
+    char path[128];
+    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m[i].path, path) == 0)
+            return &m[i];
+    return NULL;
+}
+
+/* Packs the request, runs the handler on the unpacked copy, and returns
+ * the response packed and unpacked again (what Terraform would read). */
+static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
+{
+    const cr_method *m = method(name);
+    assert_non_null(m);
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    protobuf_c_message_pack(req, buf);
+    ProtobufCMessage *in = protobuf_c_message_unpack(m->request_desc, NULL,
+                                                     len, buf);
+    free(buf);
+    assert_non_null(in);
+    cr_call call = { .ctx = fx->p };
+    ProtobufCMessage *resp = NULL;
+    const char *msg = NULL;
+    assert_int_equal(m->handler(&call, in, &resp, &msg), GRPC_STATUS_OK);
+    len = protobuf_c_message_get_packed_size(resp);
+    buf = malloc(len ? len : 1);
+    assert_non_null(buf);
+    protobuf_c_message_pack(resp, buf);
+    ProtobufCMessage *out = protobuf_c_message_unpack(resp->descriptor, NULL,
+                                                      len, buf);
+    free(buf);
+    assert_non_null(out);
+    protobuf_c_message_free_unpacked(in, NULL);
+    for (size_t i = 0; i < call.n; i++)
+        free(call.ptrs[i]);
+    free(call.ptrs);
+    return out;
+}
+
+static const cr_type *ds_type(const char *name)
+{
+    const cr_data_source_type *ds = cr_data_source_find(name);
+    assert_non_null(ds);
+    const cr_type *t = cr_schema_type(ds->schema);
+    assert_non_null(t);
+    return t;
+}
+
+/* A config of data source `name`: every attribute null but those given as
+ * name/value pairs (a value "?" is unknown). */
+static cr_value *ds_config(const char *name, ...)
+{
+    const cr_type *t = ds_type(name);
+    cr_value *o = cr_value_object(t);
+    va_list ap;
+    assert_non_null(o);
+    va_start(ap, name);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *v = va_arg(ap, const char *);
+        cr_value *x = strcmp(v, "?") == 0 ? cr_value_unknown(&cr_type_string)
+                                          : cr_value_string(v);
+        assert_int_equal(cr_value_object_set(o, k, x), 0);
+    }
+    va_end(ap);
+    return o;
+}
+
+typedef struct result {
+    cr_value *state;        /* NULL when the response has none */
+    Tfplugin6__ReadDataSource__Response *resp;
+} result;
+
+static result read_ds(fixture *fx, const char *name, const cr_value *config)
+{
+    Tfplugin6__ReadDataSource__Request req =
+        TFPLUGIN6__READ_DATA_SOURCE__REQUEST__INIT;
+    Tfplugin6__DynamicValue d = TFPLUGIN6__DYNAMIC_VALUE__INIT;
+    void *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(cr_value_encode_msgpack(config, &buf, &len), 0);
+    d.msgpack.data = buf;
+    d.msgpack.len = len;
+    req.type_name = (char *)name;
+    req.config = &d;
+    result r = { NULL, invoke(fx, "ReadDataSource", &req.base) };
+    free(buf);
+    if (r.resp->state) {
+        cr_diags diags = CR_DIAGS_INIT;
+        r.state = cr_value_decode_msgpack(r.resp->state->msgpack.data,
+                                          r.resp->state->msgpack.len,
+                                          ds_type(name), &diags);
+        assert_int_equal(diags.len, 0);
+        assert_non_null(r.state);
+    }
+    return r;
+}
+
+static void result_free(result *r)
+{
+    cr_value_free(r->state);
+    protobuf_c_message_free_unpacked(&r->resp->base, NULL);
+}
+
+static Tfplugin6__ValidateDataResourceConfig__Response *
+validate_ds(fixture *fx, const char *name, const cr_value *config)
+{
+    Tfplugin6__ValidateDataResourceConfig__Request req =
+        TFPLUGIN6__VALIDATE_DATA_RESOURCE_CONFIG__REQUEST__INIT;
+    Tfplugin6__DynamicValue d = TFPLUGIN6__DYNAMIC_VALUE__INIT;
+    void *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(cr_value_encode_msgpack(config, &buf, &len), 0);
+    d.msgpack.data = buf;
+    d.msgpack.len = len;
+    req.type_name = (char *)name;
+    req.config = &d;
+    Tfplugin6__ValidateDataResourceConfig__Response *r =
+        invoke(fx, "ValidateDataResourceConfig", &req.base);
+    free(buf);
+    return r;
+}
+
+/* The diagnostic's attribute path is exactly one attribute `name`. */
+static void assert_diag_at(const Tfplugin6__Diagnostic *g, const char *name)
+{
+    assert_non_null(g->attribute);
+    assert_int_equal(g->attribute->n_steps, 1);
+    assert_string_equal(g->attribute->steps[0]->attribute_name, name);
+}
+
+/* ---- cellrouter_tenant --------------------------------------------------- */
+
+static void test_tenant(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = ds_config("cellrouter_tenant", "tenant_id", "acme", NULL);
+    result r = read_ds(fx, "cellrouter_tenant", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_string_equal(cr_value_get_str(r.state, "id"), "acme");
+    assert_string_equal(cr_value_get_str(r.state, "cell_id"), "aws-alpha");
+    assert_string_equal(cr_value_get_str(r.state, "standby_cell_id"),
+                        "azure-beta");
+    const cr_value *labels = cr_value_get(r.state, "labels");
+    assert_int_equal(labels->kind, CR_MAP);
+    assert_int_equal(labels->u.coll.len, 1);        /* owner tag hidden */
+    assert_string_equal(cr_value_get_str(labels, "team"), "payments");
+    assert_int_equal(cr_value_get(r.state, "version")->u.num.i, 1);
+    result_free(&r);
+    cr_value_free(c);
+
+    /* No labels: an empty map, never null. */
+    c = ds_config("cellrouter_tenant", "tenant_id", "umbrella", NULL);
+    r = read_ds(fx, "cellrouter_tenant", c);
+    labels = cr_value_get(r.state, "labels");
+    assert_int_equal(labels->kind, CR_MAP);
+    assert_int_equal(labels->u.coll.len, 0);
+    assert_true(cr_value_is_null(cr_value_get(r.state, "standby_cell_id")));
+    result_free(&r);
+    cr_value_free(c);
+
+    /* Missing: an error at tenant_id, no state. */
+    c = ds_config("cellrouter_tenant", "tenant_id", "nobody", NULL);
+    r = read_ds(fx, "cellrouter_tenant", c);
+    assert_int_equal(r.resp->n_diagnostics, 1);
+    assert_string_equal(r.resp->diagnostics[0]->summary, "Tenant not found");
+    assert_diag_at(r.resp->diagnostics[0], "tenant_id");
+    assert_null(r.state);
+    result_free(&r);
+    cr_value_free(c);
+
+    /* Invalid id: refused by validation and by read alike. */
+    c = ds_config("cellrouter_tenant", "tenant_id", "../etc", NULL);
+    Tfplugin6__ValidateDataResourceConfig__Response *v =
+        validate_ds(fx, "cellrouter_tenant", c);
+    assert_int_equal(v->n_diagnostics, 1);
+    assert_diag_at(v->diagnostics[0], "tenant_id");
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    r = read_ds(fx, "cellrouter_tenant", c);
+    assert_int_equal(r.resp->n_diagnostics, 1);
+    assert_null(r.state);
+    result_free(&r);
+    cr_value_free(c);
+}
+
+/* ---- cellrouter_routing_map ---------------------------------------------- */
+
+static size_t ntenants(const cr_value *st)
+{
+    const cr_value *m = cr_value_get(st, "tenants");
+    assert_int_equal(m->kind, CR_MAP);
+    return m->u.coll.len;
+}
+
+static void test_routing_map_filters(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = ds_config("cellrouter_routing_map", NULL);
+    result r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_int_equal(ntenants(r.state), 4);
+    assert_string_equal(cr_value_get_str(r.state, "id"), "*");
+    const cr_value *t = cr_value_get(cr_value_get(r.state, "tenants"),
+                                     "eu-initech");
+    assert_string_equal(cr_value_get_str(t, "cell_id"), "azure-beta");
+    assert_string_equal(cr_value_get_str(t, "standby_cell_id"), "aws-alpha");
+    assert_int_equal(cr_value_get(t, "labels")->kind, CR_MAP);
+    result_free(&r);
+    cr_value_free(c);
+
+    /* The tenants on a failed cell: primary cell only. */
+    c = ds_config("cellrouter_routing_map", "cell_id", "aws-alpha", NULL);
+    r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(ntenants(r.state), 2);
+    const cr_value *m = cr_value_get(r.state, "tenants");
+    assert_non_null(cr_value_get(m, "acme"));
+    assert_non_null(cr_value_get(m, "eu-globex"));
+    assert_string_equal(cr_value_get_str(r.state, "cell_id"), "aws-alpha");
+    assert_string_equal(cr_value_get_str(r.state, "id"), "cell_id=aws-alpha");
+    result_free(&r);
+    cr_value_free(c);
+
+    c = ds_config("cellrouter_routing_map", "cell_id", "aws-alpha",
+                  "tenant_id_prefix", "eu-", NULL);
+    r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(ntenants(r.state), 1);
+    assert_non_null(cr_value_get(cr_value_get(r.state, "tenants"),
+                                 "eu-globex"));
+    result_free(&r);
+    cr_value_free(c);
+
+    c = ds_config("cellrouter_routing_map", "tenant_id_prefix", "eu-", NULL);
+    r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(ntenants(r.state), 2);
+    result_free(&r);
+    cr_value_free(c);
+
+    /* Nothing matches: an empty map. */
+    c = ds_config("cellrouter_routing_map", "cell_id", "nowhere", NULL);
+    r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_int_equal(ntenants(r.state), 0);
+    result_free(&r);
+    cr_value_free(c);
+}
+
+static void test_routing_map_validation_and_unknowns(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = ds_config("cellrouter_routing_map", "cell_id", "Bad_Cell",
+                            "tenant_id_prefix", "-x", NULL);
+    Tfplugin6__ValidateDataResourceConfig__Response *v =
+        validate_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(v->n_diagnostics, 2);
+    assert_diag_at(v->diagnostics[0], "cell_id");
+    assert_diag_at(v->diagnostics[1], "tenant_id_prefix");
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    cr_value_free(c);
+
+    /* A config not yet known: no error, the computed parts unknown. */
+    c = ds_config("cellrouter_routing_map", "cell_id", "?", NULL);
+    v = validate_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(v->n_diagnostics, 0);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    result r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_true(cr_value_is_unknown(cr_value_get(r.state, "tenants")));
+    assert_true(cr_value_is_unknown(cr_value_get(r.state, "id")));
+    assert_true(cr_value_is_null(cr_value_get(r.state, "tenant_id_prefix")));
+    result_free(&r);
+    cr_value_free(c);
+
+    /* An unknown data source type. */
+    c = ds_config("cellrouter_routing_map", NULL);
+    r = read_ds(fx, "cellrouter_nope", c);
+    assert_int_equal(r.resp->n_diagnostics, 1);
+    assert_string_equal(r.resp->diagnostics[0]->summary,
+                        "Unknown data source type");
+    assert_null(r.resp->state);
+    protobuf_c_message_free_unpacked(&r.resp->base, NULL);
+    cr_value_free(c);
+}
+
+/* Without a store (provider configured with unknowns): a clear error. */
+static void test_not_configured(void **state)
+{
+    fixture *fx = *state;
+    cr_store *s = fx->p->state.store;
+    fx->p->state.store = NULL;
+    cr_value *c = ds_config("cellrouter_routing_map", NULL);
+    result r = read_ds(fx, "cellrouter_routing_map", c);
+    assert_int_equal(r.resp->n_diagnostics, 1);
+    assert_string_equal(r.resp->diagnostics[0]->summary,
+                        "Provider not configured");
+    assert_null(r.state);
+    result_free(&r);
+    cr_value_free(c);
+    fx->p->state.store = s;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tenant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routing_map_filters, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_routing_map_validation_and_unknowns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_configured, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,954 @@
+/*
+ * tests/unit/test_tenants.c — the cellrouter_tenants resource against a real
+ * SQLite routing map in a temporary directory.
+ *
+ * Each test plays Terraform's part as test_tenant.c does: configuration,
+ * prior state and proposed new state built as Terraform builds them
+ * (objchange.ProposedNew for a map nested attribute: elements matched by
+ * key, computed attributes null in the configuration taken from the prior
+ * element), the resource's functions called, and Terraform's checks on
+ * plans and results applied (the rpc layer's own plan check included).
+ * Out-of-band changes go through a second store handle, as cellctl makes
+ * them. A store wrapper injects a failure into one chosen batch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "resource/entry_value.h"
+#include "rpc/internal.h"
+#include "store/backend.h"
+
+typedef struct fixture {
+    char dir[64];
+    char db[128];
+    cr_provider_state p;
+    cr_store *oob;          /* out-of-band writer, like cellctl */
+} fixture;
+
+static const cr_resource_type *R;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    cr_store_err err;
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/cr-tenants-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p.store, &err),
+                     CR_STORE_OK);
+    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->oob, &err),
+                     CR_STORE_OK);
+    R = cr_resource_find("cellrouter_tenants");
+    assert_non_null(R);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    char path[160];
+    cr_provider_close(&fx->p);
+    cr_store_close(fx->oob);
+    static const char *const files[] = { "map.db", "map.db-wal",
+                                         "map.db-shm", "map.db-journal" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(fx->dir), 0);
+    free(fx);
+    return 0;
+}
+
+/* ---- a store that fails one chosen batch -------------------------------- */
+
+typedef struct faulty {
+    cr_store base;
+    cr_store *inner;
+    int batches;            /* batch calls so far */
+    int fail_at;            /* 1-based batch call that fails with IO */
+} faulty;
+
+#define INNER(s) (((faulty *)(s))->inner)
+
+static cr_store_rc f_get(cr_store *s, const char *id, cr_entry **out,
+                         cr_store_err *err)
+{ return cr_store_get(INNER(s), id, out, err); }
+static cr_store_rc f_put(cr_store *s, const cr_entry *in, int64_t expect,
+                         cr_entry **w, cr_store_err *err)
+{ return cr_store_put(INNER(s), in, expect, w, err); }
+static cr_store_rc f_del(cr_store *s, const char *id, int64_t expect,
+                         cr_store_err *err)
+{ return cr_store_delete(INNER(s), id, expect, err); }
+static cr_store_rc f_list(cr_store *s, const char *prefix, cr_entry_list *out,
+                          cr_store_err *err)
+{ return cr_store_list(INNER(s), prefix, out, err); }
+static cr_store_rc f_get_many(cr_store *s, const char *const *ids, size_t n,
+                              cr_entry_list *out, cr_store_err *err)
+{ return cr_store_get_many(INNER(s), ids, n, out, err); }
+static cr_store_rc f_batch(cr_store *s, cr_batch_op *ops, size_t n,
+                           cr_store_err *err)
+{
+    faulty *f = (faulty *)s;
+    if (++f->batches == f->fail_at)
+        return cr_store_err_set(err, CR_STORE_IO,
+                                "injected failure in batch %d", f->batches);
+    return cr_store_batch(f->inner, ops, n, err);
+}
+static void f_close(cr_store *s)
+{
+    cr_store_close(INNER(s));
+    free(s);
+}
+
+static const cr_store_ops faulty_ops = {
+    .name = "faulty", .get = f_get, .put = f_put, .del = f_del,
+    .list = f_list, .close = f_close, .batch = f_batch,
+    .get_many = f_get_many,
+};
+
+/* Wraps the fixture's store so that batch number `fail_at` fails. */
+static faulty *make_faulty(fixture *fx, int fail_at)
+{
+    faulty *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->base.ops = &faulty_ops;
+    f->inner = fx->p.store;
+    f->fail_at = fail_at;
+    fx->p.store = &f->base;
+    return f;
+}
+
+/* ---- building values as Terraform would --------------------------------- */
+
+static const cr_type *T(void)
+{
+    const cr_type *t = cr_schema_type(R->schema);
+    assert_non_null(t);
+    return t;
+}
+
+static const cr_type *map_type(void)
+{
+    long i = cr_type_attr_index(T(), "tenants");
+    assert_true(i >= 0);
+    return T()->attrs[i].type;
+}
+
+static const cr_type *entry_type(void)
+{
+    return map_type()->elem;
+}
+
+static void set(cr_value *o, const char *name, cr_value *v)
+{
+    assert_non_null(v);
+    assert_int_equal(cr_value_object_set(o, name, v), 0);
+}
+
+static void set_s(cr_value *o, const char *name, const char *s)
+{
+    set(o, name, s ? cr_value_string(s) : cr_value_null(&cr_type_string));
+}
+
+#define EP_A "https://alpha.cells.example.com/ingest"
+#define EP_B "https://beta.cells.example.com/ingest"
+
+/* One configured entry (computed attributes null). */
+static cr_value *elem(const char *cell, const char *ep, const char *sb_cell,
+                      const char *sb_ep)
+{
+    cr_value *o = cr_value_object(entry_type());
+    assert_non_null(o);
+    set_s(o, "cell_id", cell);
+    set_s(o, "endpoint", ep);
+    set_s(o, "standby_cell_id", sb_cell);
+    set_s(o, "standby_endpoint", sb_ep);
+    return o;
+}
+
+/* A configuration: name, and an empty map to fill with put(). */
+static cr_value *config(const char *name)
+{
+    cr_value *o = cr_value_object(T());
+    assert_non_null(o);
+    set_s(o, "name", name);
+    set(o, "tenants", cr_value_collection(map_type()));
+    return o;
+}
+
+static cr_value *tenants_of(const cr_value *cfg)
+{
+    return (cr_value *)cr_value_get(cfg, "tenants");
+}
+
+static void put(cr_value *cfg, const char *key, cr_value *e)
+{
+    assert_int_equal(cr_value_map_put(tenants_of(cfg), key, e), 0);
+}
+
+/* t00000 .. t<n-1>: cells alpha/beta by parity, standby the other. */
+static void fill(cr_value *cfg, size_t n)
+{
+    char key[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "t%05zu", i);
+        put(cfg, key, i % 2 ? elem("beta", EP_B, "alpha", EP_A)
+                            : elem("alpha", EP_A, "beta", EP_B));
+    }
+}
+
+/* objchange.ProposedNew: the configuration, with id from the prior state
+ * and, per element matched by key, computed attributes null in the
+ * configuration taken from the prior element. */
+static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
+{
+    cr_value *o = cr_value_copy(cfg);
+    assert_non_null(o);
+    if (!prior || cr_value_is_null(prior))
+        return o;
+    set(o, "id", cr_value_copy(cr_value_get(prior, "id")));
+    const cr_value *pm = cr_value_get(prior, "tenants");
+    cr_value *m = tenants_of(o);
+    for (size_t i = 0; m && m->kind == CR_MAP && i < m->u.coll.len; i++) {
+        const cr_value *pe = cr_value_get(pm, m->u.coll.keys[i]);
+        if (!pe)
+            continue;
+        set(m->u.coll.items[i], "version",
+            cr_value_copy(cr_value_get(pe, "version")));
+        set(m->u.coll.items[i], "updated_at",
+            cr_value_copy(cr_value_get(pe, "updated_at")));
+    }
+    return o;
+}
+
+/* ---- running Terraform's steps ------------------------------------------ */
+
+static size_t count_sev(const cr_diags *d, cr_diag_severity sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->len; i++)
+        n += d->items[i].severity == sev;
+    return n;
+}
+
+static size_t count_errors(const cr_diags *d)
+{
+    return count_sev(d, CR_DIAG_ERROR);
+}
+
+static void print_diags(const cr_diags *d)
+{
+    for (size_t i = 0; i < d->len; i++) {
+        char *p = cr_path_format(&d->items[i].path);
+        fprintf(stderr, "  diag %d at %s: %s: %s\n", d->items[i].severity,
+                p ? p : "?", d->items[i].summary,
+                d->items[i].detail ? d->items[i].detail : "");
+        free(p);
+    }
+}
+
+/* The first error's index whose summary is `summary`, or fail. */
+static const cr_diag *find_diag(const cr_diags *d, const char *summary)
+{
+    for (size_t i = 0; i < d->len; i++)
+        if (strcmp(d->items[i].summary, summary) == 0)
+            return &d->items[i];
+    print_diags(d);
+    fprintf(stderr, "no diagnostic \"%s\"\n", summary);
+    fail();
+    return NULL;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!hay || !strstr(hay, needle)) {
+        fprintf(stderr, "expected \"%s\" in \"%s\"\n", needle,
+                hay ? hay : "(null)");
+        fail();
+    }
+}
+
+static void plan_resp_free(cr_plan_resp *r)
+{
+    cr_value_free(r->planned);
+    for (size_t i = 0; i < r->nrequires_replace; i++)
+        cr_path_free(&r->requires_replace[i]);
+    free(r->requires_replace);
+    cr_diags_free(&r->diags);
+    memset(r, 0, sizeof *r);
+}
+
+/* Plans, and applies the rpc layer's check of Terraform's plan rules. */
+static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
+                 cr_plan_resp *resp)
+{
+    cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
+    cr_value *null_prior = prior ? NULL : cr_value_null(T());
+    cr_plan_req req = { prior ? prior : null_prior, prop, cfg };
+    memset(resp, 0, sizeof *resp);
+    R->plan(&fx->p, &req, resp);
+    if (resp->planned && !count_errors(&resp->diags))
+        cr_rpc_check_plan(R->schema, prior, cfg, resp->planned,
+                          &resp->diags);
+    cr_value_free(prop);
+    cr_value_free(null_prior);
+}
+
+static cr_value *apply(fixture *fx, const cr_value *prior,
+                       const cr_value *planned, const cr_value *cfg,
+                       cr_diags *diags)
+{
+    cr_apply_req req = { prior, planned, cfg };
+    cr_apply_resp resp;
+    memset(&resp, 0, sizeof resp);
+    R->apply(&fx->p, &req, &resp);
+    cr_diags_move(diags, &resp.diags);
+    return resp.new_state;
+}
+
+/* Plan and apply, asserting success and Terraform's result rule. */
+static cr_value *converge(fixture *fx, const cr_value *prior,
+                          const cr_value *cfg)
+{
+    cr_plan_resp pr;
+    cr_diags d = CR_DIAGS_INIT;
+    plan(fx, prior, cfg, &pr);
+    if (count_errors(&pr.diags))
+        print_diags(&pr.diags);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    cr_value *st = apply(fx, prior, pr.planned, cfg, &d);
+    if (count_errors(&d))
+        print_diags(&d);
+    assert_int_equal(count_errors(&d), 0);
+    if (pr.planned) {
+        cr_rpc_check_apply(pr.planned, st, &d);
+        if (count_errors(&d))
+            print_diags(&d);
+        assert_int_equal(count_errors(&d), 0);
+    } else {
+        assert_null(st);
+    }
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    return st;
+}
+
+static cr_value *read_state(fixture *fx, const cr_value *st, cr_diags *d)
+{
+    cr_value *ns = NULL;
+    R->read(&fx->p, st, &ns, d);
+    return ns;
+}
+
+static const cr_value *entry_of(const cr_value *st, const char *key)
+{
+    return cr_value_get(cr_value_get(st, "tenants"), key);
+}
+
+static int64_t version_of(const cr_value *st, const char *key)
+{
+    const cr_value *v = cr_value_get(entry_of(st, key), "version");
+    assert_non_null(v);
+    assert_int_equal(v->kind, CR_NUMBER);
+    return v->u.num.i;
+}
+
+static bool version_unknown(const cr_value *st, const char *key)
+{
+    const cr_value *v = cr_value_get(entry_of(st, key), "version");
+    return v && cr_value_is_unknown(v);
+}
+
+/* Keys of a planned map whose version is unknown (to be written). */
+static size_t count_changed(const cr_value *planned)
+{
+    const cr_value *m = cr_value_get(planned, "tenants");
+    size_t n = 0;
+    for (size_t i = 0; i < m->u.coll.len; i++)
+        n += cr_value_is_unknown(cr_value_get(m->u.coll.items[i], "version"));
+    return n;
+}
+
+static size_t map_len(const cr_value *st)
+{
+    return cr_value_get(st, "tenants")->u.coll.len;
+}
+
+static cr_entry *map_get(fixture *fx, const char *tid)
+{
+    cr_entry *e = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_get(fx->oob, tid, &e, &err), CR_STORE_OK);
+    return e;
+}
+
+static size_t map_count(fixture *fx)
+{
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_list(fx->oob, "", &l, &err), CR_STORE_OK);
+    size_t n = l.len;
+    cr_entry_list_free(&l);
+    return n;
+}
+
+/* cellctl: an unconditional out-of-band write of a whole entry. */
+static void map_put(fixture *fx, const char *tid, const char *cell,
+                    const char *owner)
+{
+    cr_entry e;
+    cr_store_err err;
+    memset(&e, 0, sizeof e);
+    e.tenant_id = (char *)tid;
+    e.cell_id = (char *)cell;
+    e.endpoint = (char *)EP_A;
+    cr_entry *c = cr_entry_new();
+    assert_non_null(c);
+    assert_int_equal(cr_entry_copy(c, &e), 0);
+    if (owner)
+        assert_int_equal(cr_entry_set_label(c, CR_OWNER_LABEL, owner), 0);
+    assert_int_equal(cr_store_put(fx->oob, c, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_OK);
+    cr_entry_free(c);
+}
+
+static void map_set_cell(fixture *fx, const char *tid, const char *cell)
+{
+    cr_entry *e = map_get(fx, tid);
+    cr_store_err err;
+    assert_non_null(e);
+    free(e->cell_id);
+    e->cell_id = strdup(cell);
+    free(e->standby_cell_id);
+    free(e->standby_endpoint);
+    e->standby_cell_id = e->standby_endpoint = NULL;
+    assert_int_equal(cr_store_put(fx->oob, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_OK);
+    cr_entry_free(e);
+}
+
+/* ---- validate ----------------------------------------------------------- */
+
+/* The path of a diagnostic as text, e.g. tenants["x"].cell_id. */
+static bool diag_at(const cr_diags *d, const char *path)
+{
+    for (size_t i = 0; i < d->len; i++) {
+        char *p = cr_path_format(&d->items[i].path);
+        bool ok = p && strcmp(p, path) == 0;
+        free(p);
+        if (ok)
+            return true;
+    }
+    print_diags(d);
+    fprintf(stderr, "no diagnostic at %s\n", path);
+    return false;
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *c = config("fleet");
+    fill(c, 3);
+    R->validate(c, &d);
+    assert_int_equal(d.len, 0);
+    cr_value_free(c);
+
+    c = config("-bad");
+    put(c, "ok", elem("alpha", EP_A, NULL, NULL));
+    put(c, "-nope", elem("alpha", EP_A, NULL, NULL));
+    put(c, "x1", elem("Alpha", "ftp://x", NULL, NULL));
+    put(c, "x2", elem("alpha", EP_A, "alpha", EP_B));
+    cr_value *e3 = elem("alpha", EP_A, NULL, NULL);
+    cr_value *labels = cr_value_collection(&cr_ev_map_of_string);
+    assert_int_equal(cr_value_map_put(labels, CR_OWNER_LABEL,
+                                      cr_value_string("other")), 0);
+    set(e3, "labels", labels);
+    put(c, "x3", e3);
+    /* Unknowns are never errors. */
+    cr_value *e4 = elem("alpha", EP_A, NULL, NULL);
+    set(e4, "cell_id", cr_value_unknown(&cr_type_string));
+    set(e4, "standby_cell_id", cr_value_unknown(&cr_type_string));
+    put(c, "x4", e4);
+    R->validate(c, &d);
+    assert_true(diag_at(&d, "name"));
+    assert_true(diag_at(&d, "tenants[\"-nope\"]"));
+    assert_true(diag_at(&d, "tenants[\"x1\"].cell_id"));
+    assert_true(diag_at(&d, "tenants[\"x1\"].endpoint"));
+    assert_true(diag_at(&d, "tenants[\"x2\"].standby_cell_id"));
+    assert_true(diag_at(&d, "tenants[\"x3\"].labels[\"" CR_OWNER_LABEL
+                        "\"]"));
+    assert_int_equal(count_errors(&d), 6);
+    cr_diags_free(&d);
+    cr_value_free(c);
+}
+
+/* ---- plan, apply, read -------------------------------------------------- */
+
+/* 2,500 tenants: three batches on create; then a plan with no change is
+ * the prior state exactly (no diff anywhere). */
+static void test_create_and_noop_plan(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 2500);
+    cr_plan_resp pr;
+    plan(fx, NULL, c, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    assert_int_equal(count_changed(pr.planned), 2500);
+    assert_string_equal(cr_value_get_str(pr.planned, "id"), "fleet");
+    plan_resp_free(&pr);
+
+    cr_value *st = converge(fx, NULL, c);
+    assert_int_equal(map_len(st), 2500);
+    assert_int_equal(map_count(fx), 2500);
+    assert_int_equal(version_of(st, "t00000"), 1);
+    cr_entry *e = map_get(fx, "t02499");
+    assert_non_null(e);
+    assert_string_equal(e->cell_id, "beta");
+    assert_string_equal(cr_entry_label(e, CR_OWNER_LABEL), "fleet");
+    cr_entry_free(e);
+    /* The owner tag is the provider's: not in the state's labels. */
+    assert_true(cr_value_is_null(cr_value_get(entry_of(st, "t00001"),
+                                              "labels")));
+
+    /* Refresh finds nothing changed, and the plan is the state. */
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *fresh = read_state(fx, st, &d);
+    assert_int_equal(d.len, 0);
+    assert_true(cr_value_equal(fresh, st));
+    plan(fx, fresh, c, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    assert_true(cr_value_equal(pr.planned, st));
+    plan_resp_free(&pr);
+
+    cr_value_free(fresh);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* Only changed entries are written; unchanged ones keep version and time;
+ * entries the resource does not list are never touched. */
+static void test_update_writes_only_changes(void **state)
+{
+    fixture *fx = *state;
+    map_put(fx, "zz-cellctl", "gamma", NULL);
+    cr_value *c = config("fleet");
+    fill(c, 20);
+    cr_value *st = converge(fx, NULL, c);
+
+    cr_value *c2 = config("fleet");
+    fill(c2, 20);
+    put(c2, "t00003", elem("gamma", EP_B, NULL, NULL));     /* changed */
+    put(c2, "t00100", elem("gamma", EP_B, NULL, NULL));     /* added */
+    assert_int_equal(cr_value_map_put(tenants_of(c2), "t00007",
+                                      elem("alpha", EP_A, "beta", EP_B)),
+                     0);    /* t00007 was beta: now alpha: changed */
+    cr_plan_resp pr;
+    plan(fx, st, c2, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    assert_int_equal(count_changed(pr.planned), 3);
+    assert_true(version_unknown(pr.planned, "t00003"));
+    assert_true(version_unknown(pr.planned, "t00100"));
+    assert_true(cr_value_equal(entry_of(pr.planned, "t00004"),
+                               entry_of(st, "t00004")));
+    plan_resp_free(&pr);
+
+    /* Remove one as well. */
+    cr_value *m = tenants_of(c2);
+    cr_value *m2 = cr_value_collection(map_type());
+    for (size_t i = 0; i < m->u.coll.len; i++)
+        if (strcmp(m->u.coll.keys[i], "t00010") != 0)
+            assert_int_equal(cr_value_map_put(m2, m->u.coll.keys[i],
+                             cr_value_copy(m->u.coll.items[i])), 0);
+    set(c2, "tenants", m2);
+
+    cr_value *st2 = converge(fx, st, c2);
+    assert_int_equal(version_of(st2, "t00003"), 2);
+    assert_int_equal(version_of(st2, "t00100"), 1);
+    assert_int_equal(version_of(st2, "t00004"), 1);
+    assert_true(cr_value_equal(entry_of(st2, "t00004"),
+                               entry_of(st, "t00004")));
+    assert_null(entry_of(st2, "t00010"));
+    cr_entry *e = map_get(fx, "t00010");
+    assert_null(e);
+    e = map_get(fx, "t00004");
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+    e = map_get(fx, "zz-cellctl");
+    assert_non_null(e);
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+
+    /* Destroy deletes exactly the owned keys. */
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *gone = apply(fx, st2, NULL, NULL, &d);
+    assert_null(gone);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(map_count(fx), 1);
+
+    cr_value_free(st2);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* Out-of-band edits and deletions show as drift on exactly those keys. */
+static void test_read_drift(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 50);
+    cr_value *st = converge(fx, NULL, c);
+    cr_store_err err;
+
+    map_set_cell(fx, "t00005", "gamma");
+    map_set_cell(fx, "t00017", "delta");
+    assert_int_equal(cr_store_delete(fx->oob, "t00030", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *fresh = read_state(fx, st, &d);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(map_len(fresh), 49);
+    assert_null(entry_of(fresh, "t00030"));
+    size_t differ = 0;
+    const cr_value *m = cr_value_get(st, "tenants");
+    for (size_t i = 0; i < m->u.coll.len; i++) {
+        const cr_value *f = entry_of(fresh, m->u.coll.keys[i]);
+        differ += f && !cr_value_equal(f, m->u.coll.items[i]);
+    }
+    assert_int_equal(differ, 2);
+    assert_string_equal(cr_value_get_str(entry_of(fresh, "t00005"),
+                                         "cell_id"), "gamma");
+    assert_int_equal(version_of(fresh, "t00017"), 2);
+
+    /* The plan repairs exactly those three. */
+    cr_plan_resp pr;
+    plan(fx, fresh, c, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    assert_int_equal(count_changed(pr.planned), 3);
+    plan_resp_free(&pr);
+    cr_value *st2 = converge(fx, fresh, c);
+    assert_string_equal(cr_value_get_str(entry_of(st2, "t00005"), "cell_id"),
+                        "beta");
+    assert_int_equal(version_of(st2, "t00030"), 2);  /* versions go on */
+
+    cr_value_free(st2);
+    cr_value_free(fresh);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* A change made between refresh and apply: the batch is refused, the
+ * conflicting keys are named, and nothing of that batch is written. */
+static void test_conflict_names_keys(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 10);
+    cr_value *st = converge(fx, NULL, c);
+    cr_store_err err;
+
+    cr_value *c2 = config("fleet");
+    fill(c2, 10);
+    put(c2, "t00002", elem("gamma", EP_B, NULL, NULL));
+    put(c2, "t00004", elem("gamma", EP_B, NULL, NULL));
+    put(c2, "t00006", elem("gamma", EP_B, NULL, NULL));
+    cr_plan_resp pr;
+    plan(fx, st, c2, &pr);
+    map_set_cell(fx, "t00004", "delta");
+    assert_int_equal(cr_store_delete(fx->oob, "t00006", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *ns = apply(fx, st, pr.planned, c2, &d);
+    assert_int_equal(count_errors(&d), 1);
+    const cr_diag *g = find_diag(&d, "Routing map entries changed");
+    assert_contains(g->detail, "t00004 (Terraform last saw version 1, the "
+                    "map holds 2)");
+    assert_contains(g->detail, "t00006 (deleted outside Terraform)");
+    assert_null(strstr(g->detail, "t00002"));
+    /* Nothing written: the state is the prior one, and so is the map. */
+    assert_true(cr_value_equal(ns, st));
+    cr_entry *e = map_get(fx, "t00002");
+    assert_string_equal(e->cell_id, "alpha");
+    assert_int_equal(e->version, 1);
+    cr_entry_free(e);
+
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* Adding a key that is already in the map is refused naming it; a key of
+ * another cellrouter_tenants resource names that resource. */
+static void test_existing_and_foreign_keys(void **state)
+{
+    fixture *fx = *state;
+    map_put(fx, "t00001", "gamma", NULL);
+    map_put(fx, "t00002", "gamma", "other-fleet");
+    cr_value *c = config("fleet");
+    fill(c, 5);
+    cr_plan_resp pr;
+    plan(fx, NULL, c, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *ns = apply(fx, NULL, pr.planned, c, &d);
+    const cr_diag *g = find_diag(&d, "Tenants already in the routing map");
+    assert_contains(g->detail, "t00001");
+    assert_contains(g->detail, "t00002 (managed by cellrouter_tenants "
+                    "\"other-fleet\")");
+    assert_contains(g->detail, "terraform import cellrouter_tenants.<name> "
+                    "'fleet/<id>,<id>'");
+    assert_null(strstr(g->detail, "t00003"));
+    /* A create that wrote nothing leaves nothing. */
+    assert_null(ns);
+    assert_int_equal(map_count(fx), 2);
+    cr_entry *e = map_get(fx, "t00001");
+    assert_string_equal(e->cell_id, "gamma");
+    cr_entry_free(e);
+
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c);
+}
+
+/* A failure in the second batch: the first batch stays written and is in
+ * the state, the rest is not, and the next plan shows exactly the rest. */
+static void test_partial_failure(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 2500);
+    faulty *f = make_faulty(fx, 2);
+    cr_plan_resp pr;
+    plan(fx, NULL, c, &pr);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *st = apply(fx, NULL, pr.planned, c, &d);
+    assert_int_equal(count_errors(&d), 1);
+    const cr_diag *g = find_diag(&d, "Could not write the routing map");
+    assert_contains(g->detail, "injected failure in batch 2");
+    g = find_diag(&d, "Routing map partly written");
+    assert_contains(g->detail, "1000 of 2500 changes were written");
+    assert_int_equal(f->batches, 2);        /* batch 3 never tried */
+    assert_non_null(st);
+    assert_true(cr_value_is_wholly_known(st));
+    assert_int_equal(map_len(st), 1000);
+    assert_int_equal(map_count(fx), 1000);
+    assert_int_equal(version_of(st, "t00999"), 1);
+    assert_null(entry_of(st, "t01000"));
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+
+    /* Next run: the plan writes exactly the 1,500 left, and succeeds. */
+    cr_value *fresh = read_state(fx, st, &d);
+    assert_true(cr_value_equal(fresh, st));
+    plan(fx, fresh, c, &pr);
+    assert_int_equal(count_changed(pr.planned), 1500);
+    plan_resp_free(&pr);
+    cr_value *st2 = converge(fx, fresh, c);
+    assert_int_equal(map_len(st2), 2500);
+    assert_int_equal(map_count(fx), 2500);
+    assert_int_equal(version_of(st2, "t00000"), 1);     /* not rewritten */
+    assert_int_equal(version_of(st2, "t02499"), 1);
+
+    /* An update failing in its first batch keeps the prior state. */
+    cr_value *c3 = config("fleet");
+    fill(c3, 2500);
+    put(c3, "t00000", elem("gamma", EP_B, NULL, NULL));
+    f->batches = 0;
+    f->fail_at = 1;
+    plan(fx, st2, c3, &pr);
+    cr_value *st3 = apply(fx, st2, pr.planned, c3, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_true(cr_value_equal(st3, st2));
+
+    cr_value_free(st3);
+    cr_value_free(c3);
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(st2);
+    cr_value_free(fresh);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* Renaming re-tags every entry (all are written again). */
+static void test_rename_retags(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 3);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *c2 = config("fleet-eu");
+    fill(c2, 3);
+    cr_value *st2 = converge(fx, st, c2);
+    assert_int_equal(version_of(st2, "t00002"), 2);
+    cr_entry *e = map_get(fx, "t00002");
+    assert_string_equal(cr_entry_label(e, CR_OWNER_LABEL), "fleet-eu");
+    cr_entry_free(e);
+    cr_value_free(st2);
+    cr_value_free(c2);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* ---- import ------------------------------------------------------------- */
+
+static cr_value *import(fixture *fx, const char *id, cr_diags *d)
+{
+    cr_value *st = NULL;
+    R->import(&fx->p, id, &st, d);
+    return st;
+}
+
+static void test_import(void **state)
+{
+    fixture *fx = *state;
+    cr_diags d = CR_DIAGS_INIT;
+    map_put(fx, "eu-1", "alpha", NULL);
+    map_put(fx, "eu-2", "beta", NULL);
+    map_put(fx, "us-1", "alpha", NULL);
+
+    /* By list, naming the resource. */
+    cr_value *st = import(fx, "fleet/us-1,eu-2", &d);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(map_len(st), 2);
+    cr_value *fresh = read_state(fx, st, &d);
+    assert_int_equal(d.len, 0);
+    assert_string_equal(cr_value_get_str(fresh, "name"), "fleet");
+    assert_string_equal(cr_value_get_str(fresh, "id"), "fleet");
+    assert_string_equal(cr_value_get_str(entry_of(fresh, "eu-2"), "cell_id"),
+                        "beta");
+    assert_int_equal(version_of(fresh, "us-1"), 1);
+    /* A configuration matching the map plans no change at all; an entry
+     * imported without the owner tag gets it with its next write. */
+    cr_value *c = config("fleet");
+    put(c, "us-1", elem("alpha", EP_A, NULL, NULL));
+    put(c, "eu-2", elem("beta", EP_A, NULL, NULL));
+    cr_plan_resp pr;
+    plan(fx, fresh, c, &pr);
+    assert_int_equal(count_errors(&pr.diags), 0);
+    assert_true(cr_value_equal(pr.planned, fresh));
+    plan_resp_free(&pr);
+    put(c, "us-1", elem("gamma", EP_A, NULL, NULL));
+    cr_value *st2 = converge(fx, fresh, c);
+    cr_entry *e = map_get(fx, "us-1");
+    assert_string_equal(cr_entry_label(e, CR_OWNER_LABEL), "fleet");
+    cr_entry_free(e);
+    e = map_get(fx, "eu-2");
+    assert_null(cr_entry_label(e, CR_OWNER_LABEL));
+    cr_entry_free(e);
+    cr_value_free(c);
+    cr_value_free(fresh);
+    cr_value_free(st);
+
+    /* By prefix, without a name: the tag the entries carry is adopted. */
+    st = import(fx, "prefix:us-", &d);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(map_len(st), 1);
+    fresh = read_state(fx, st, &d);
+    assert_int_equal(d.len, 0);
+    assert_string_equal(cr_value_get_str(fresh, "name"), "fleet");
+    cr_value_free(fresh);
+    cr_value_free(st);
+
+    /* Another resource's key is refused; so are keys not in the map. */
+    st = import(fx, "other/prefix:", &d);
+    assert_int_equal(d.len, 0);
+    assert_int_equal(map_len(st), 3);
+    fresh = read_state(fx, st, &d);
+    const cr_diag *g = find_diag(&d, "Tenants managed by another resource");
+    assert_contains(g->detail, "1 tenant(s)");
+    assert_contains(g->detail, "us-1 (\"fleet\")");
+    assert_null(strstr(g->detail, "eu-"));
+    cr_diags_free(&d);
+    cr_value_free(fresh);
+    cr_value_free(st);
+    st = import(fx, "eu-1,nope", &d);
+    fresh = read_state(fx, st, &d);
+    g = find_diag(&d, "Cannot import non-existent tenants");
+    assert_contains(g->detail, "nope");
+    cr_diags_free(&d);
+    cr_value_free(fresh);
+    cr_value_free(st);
+
+    /* Bad ids. */
+    static const char *const bad[] = { "", "a,,b/", "x,-y", "a,a",
+                                       "bad name/a", "prefix:-x",
+                                       "prefix:zz" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        st = import(fx, bad[i], &d);
+        if (count_errors(&d) != 1)
+            fprintf(stderr, "import id \"%s\"\n", bad[i]);
+        assert_int_equal(count_errors(&d), 1);
+        assert_null(st);
+        cr_diags_free(&d);
+    }
+    cr_value_free(st2);
+}
+
+/* ---- the rpc layer's plan rule on nested elements ----------------------- */
+
+/* A plan that changes a configured value inside one element, or drops a
+ * key, is refused at that element's path. */
+static void test_plan_check_nested(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 4);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *bad = cr_value_copy(st);
+    cr_value *m = tenants_of(bad);
+    set_s((cr_value *)cr_value_get(m, "t00002"), "cell_id", "gamma");
+    cr_diags d = CR_DIAGS_INIT;
+    cr_rpc_check_plan(R->schema, st, c, bad, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_true(diag_at(&d, "tenants[\"t00002\"].cell_id"));
+    cr_diags_free(&d);
+    /* Computed attributes inside may change (unknown). */
+    set_s((cr_value *)cr_value_get(m, "t00002"), "cell_id", "alpha");
+    set((cr_value *)cr_value_get(m, "t00002"), "version",
+        cr_value_unknown(&cr_type_number));
+    cr_rpc_check_plan(R->schema, st, c, bad, &d);
+    assert_int_equal(d.len, 0);
+    cr_value_free(bad);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test_setup_teardown(test_create_and_noop_plan, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_update_writes_only_changes,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_drift, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_names_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_existing_and_foreign_keys,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rename_retags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_check_nested, setup,
+                                        teardown),
+    };
+    R = cr_resource_find("cellrouter_tenants");
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
