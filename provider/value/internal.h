@@ -70,6 +70,8 @@ char *cr_num_plain(const char *text);
 char *cr_num_from_double(double d);
 /* Fills the fast paths (is_int/i, f) of a number value from its text. */
 void cr_num_fill(cr_value *v);
+/* True when the (finite) number is an integer, however large. */
+bool cr_num_is_integer(const cr_value *v);
 /* True when the number equals a double exactly (then *d is that double). */
 bool cr_num_exact_double(const cr_value *v, double *d);
 /* A number value that owns `text`, which must already be canonical or one

@@ -346,11 +346,13 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
                 dec_error(d, "Invalid value: malformed unknown value "
                           "refinement", "The string prefix refinement is "
                           "not a string.");
-            } else if (!cr_utf8_valid(p, n) || memchr(p, '\0', n)) {
+            } else if (!cr_utf8_valid(p, n)) {
                 dec_error(d, "Invalid value: malformed unknown value "
                           "refinement", "The string prefix refinement is "
                           "not valid UTF-8.");
             } else {
+                /* Kept as a C string: a prefix cut at a NUL byte is a
+                 * shorter prefix, which is still a true (weaker) claim. */
                 free(prefix);
                 prefix = strndup(p, n);
                 if (!prefix)
@@ -813,14 +815,16 @@ static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
     case CR_BOOL:
         return (v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -1 : 0;
     case CR_NUMBER: {
-        /* go-cty's order: exact int64, else exact float64, else the
-         * decimal string; infinities as float64. */
+        /* go-cty's order (marshal.go since v1.13): exact int64, else a
+         * float64 when the number is a non-integer a double holds exactly,
+         * else the decimal string; infinities as float64. So 2^64 goes
+         * out as "18446744073709551616" although a double could hold it. */
         double f;
         if (cr_num_is_inf(v))
             return msgpack_pack_double(pk, v->u.num.f) ? -1 : 0;
         if (v->u.num.is_int)
             return msgpack_pack_int64(pk, v->u.num.i) ? -1 : 0;
-        if (cr_num_exact_double(v, &f))
+        if (!cr_num_is_integer(v) && cr_num_exact_double(v, &f))
             return msgpack_pack_double(pk, f) ? -1 : 0;
         /* go-cty spells these in plain decimal, never with an exponent. */
         char *plain = cr_num_plain(v->u.num.text);

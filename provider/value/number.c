@@ -264,6 +264,20 @@ void cr_num_fill(cr_value *v)
     }
 }
 
+bool cr_num_is_integer(const cr_value *v)
+{
+    if (cr_num_is_inf(v))
+        return false;
+    const char *s = v->u.num.text;
+    const char *e = strchr(s, 'e'), *dot = strchr(s, '.');
+    /* Plain canonical text has a point exactly when it has a fraction. */
+    if (!e)
+        return !dot;
+    /* d[.ddd]e±X is an integer when X covers every digit after the point. */
+    long frac = dot ? (long)(e - dot - 1) : 0;
+    return strtol(e + 1, NULL, 10) >= frac;
+}
+
 bool cr_num_exact_double(const cr_value *v, double *d)
 {
     double f = v->u.num.f;

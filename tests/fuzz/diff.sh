@@ -15,11 +15,13 @@ corpus=${1:-build/fuzz/corpus}
 out=${FUZZ_OUT:-build/fuzz}
 mkdir -p "$out"
 case $out in /*) abs=$out ;; *) abs=$PWD/$out ;; esac
-(cd tests/fuzz/ctyref && GOPATH=/usr/share/gocode GO111MODULE=off \
-    go build -o "$abs/ctyref" .)
+# CTY_GOPATH puts another go-cty first (e.g. a newer release unpacked by
+# hand, to check refinements, which Debian's 1.12 predates).
+(cd tests/fuzz/ctyref && GOPATH=${CTY_GOPATH:+$CTY_GOPATH:}/usr/share/gocode \
+    GO111MODULE=off go build -o "$abs/ctyref" .)
 cc -std=c17 -D_GNU_SOURCE -O1 -g -Iprovider $(pkg-config --cflags msgpack jansson) \
     -o "$out/ctydiff" tests/fuzz/ctydiff.c provider/value/*.c provider/common/diag.c \
-    $(pkg-config --libs msgpack jansson)
+    $(pkg-config --libs msgpack jansson) -lm
 # 1. Random well-formed values from go-cty: all must agree.
 "$out/ctyref" gen 20000 "${SEED:-1}" > "$out/gen-req.txt"
 "$out/ctyref" < "$out/gen-req.txt" > "$out/gen-resp.txt"

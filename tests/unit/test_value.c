@@ -228,10 +228,27 @@ static void test_numbers_widths(void **s)
     /* uint64 max is not an int64 nor a float64: cty writes it as text. */
     check_num("cf ff ff ff ff ff ff ff ff", "18446744073709551615",
               "b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 35");
-    /* 2^63 is exactly a double, so cty writes a float64. */
+    /* 2^63 is exactly a double, but go-cty (since 1.13) writes integers
+     * beyond int64 as text, never as a float64. */
     check_num("cf 80 00 00 00 00 00 00 00", "9223372036854775808",
-              "cb 43 e0 00 00 00 00 00 00");
-    cr_value *v = dec_ok("d3 80 00 00 00 00 00 00 00", &cr_type_number);
+              "b3 39 32 32 33 33 37 32 30 33 36 38 35 34 37 37 35 38 30 38");
+    /* A float64 holding a huge integer comes back as its digits. */
+    check_num("cb 44 10 00 00 00 00 00 00", "73786976294838206464",
+              "b4 37 33 37 38 36 39 37 36 32 39 34 38 33 38 32 30 36 34 36 34");
+    check_num("cb c6 40 00 00 00 00 00 00", "-2535301200456458802993406410752",
+              "d9 20 2d 32 35 33 35 33 30 31 32 30 30 34 35 36 34 35 38 38 30"
+              " 32 39 39 33 34 30 36 34 31 30 37 35 32");
+    /* 2^220 is a double too, and an integer whose canonical text is
+     * scientific (67 digits): still text, in plain digits. */
+    cr_value *v = cr_value_number("1684996666696914987166688442938726917102321526408785780068975640576");
+    assert_non_null(strchr(v->u.num.text, 'e'));
+    enc_is(v, "d9 43 "
+              "31 36 38 34 39 39 36 36 36 36 36 39 36 39 31 34 39 38 37 31 "
+              "36 36 36 38 38 34 34 32 39 33 38 37 32 36 39 31 37 31 30 32 "
+              "33 32 31 35 32 36 34 30 38 37 38 35 37 38 30 30 36 38 39 37 "
+              "35 36 34 30 35 37 36");
+    cr_value_free(v);
+    v = dec_ok("d3 80 00 00 00 00 00 00 00", &cr_type_number);
     assert_true(v->u.num.is_int);
     assert_true(v->u.num.i == INT64_MIN);
     cr_value_free(v);
@@ -242,10 +259,10 @@ static void test_numbers_text(void **s)
     (void)s;
     /* "0.1" stays "0.1": no double on the way. */
     check_num("a3 30 2e 31", "0.1", "a3 30 2e 31");
-    /* 2^64 is exactly a double, so cty answers a float64 for it; 2^64+1
-     * is not, and stays text. */
+    /* 2^64 stays text (as the protocol sheet says), and so does 2^64+1. */
     check_num("b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 36",
-              "18446744073709551616", "cb 43 f0 00 00 00 00 00 00");
+              "18446744073709551616",
+              "b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 36");
     check_num("b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 37",
               "18446744073709551617",
               "b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 37");
@@ -579,6 +596,10 @@ static void test_refinements(void **s)
     assert_string_equal(c->u.unk.prefix, "https");
     assert_true(cr_value_equal(v, c));
     cr_value_free(c);
+    cr_value_free(v);
+    /* A prefix with a NUL is cut there: a shorter prefix is still true. */
+    v = dec_ok("c7 06 0c 81 02 a3 61 00 62", &cr_type_string);
+    assert_string_equal(v->u.unk.prefix, "a");
     cr_value_free(v);
     /* Trailing bytes after the map are ignored (reserved by go-cty). */
     v = dec_ok("c7 04 0c 81 01 c2 ff", &cr_type_string);
