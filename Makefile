@@ -60,6 +60,8 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 include provider/provider.mk
 include gen/gen.mk
 include tests/tests.mk
+# bench/*.mk: benchmark fragments (each appends to BENCH_STEPS).
+include $(wildcard bench/*.mk)
 
 build-all: $(BINS)
 

@@ -216,12 +216,26 @@ nomem:
 
 /* ---- validation --------------------------------------------------------- */
 
+static bool cache_has(const cr_ev_cache *c, const char *s)
+{
+    for (size_t i = 0; c && i < CR_EV_CACHE_SLOTS && c->ok[i]; i++)
+        if (strcmp(c->ok[i], s) == 0)
+            return true;
+    return false;
+}
+
 static void check_value(const cr_value *obj, const char *name,
                         const char *(*check)(const char *),
-                        const cr_path *at, cr_diags *d)
+                        const cr_path *at, cr_ev_cache *cache, cr_diags *d)
 {
     const char *s = cr_ev_cstr(cr_ev_attr(obj, name));
-    const char *msg = s ? check(s) : NULL;
+    if (!s || cache_has(cache, s))
+        return;
+    const char *msg = check(s);
+    if (!msg && cache) {
+        cache->ok[cache->next] = s;
+        cache->next = (cache->next + 1) % CR_EV_CACHE_SLOTS;
+    }
     if (msg) {
         char summary[64];
         snprintf(summary, sizeof summary, "Invalid %s", name);
@@ -234,7 +248,8 @@ static void check_value(const cr_value *obj, const char *name,
 #define PROBE_TENANT   "probe"
 #define PROBE_ENDPOINT "https://probe.invalid/"
 
-void cr_ev_validate(const cr_value *obj, const cr_path *at, cr_diags *d)
+void cr_ev_validate(const cr_value *obj, const cr_path *at,
+                    cr_ev_cache *cache, cr_diags *d)
 {
     size_t errors_before = d->len;
 
@@ -252,10 +267,10 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at, cr_diags *d)
                         "The value contains a NUL character, which the "
                         "routing map cannot hold.");
     }
-    check_value(obj, "cell_id", cr_cell_id_check, at, d);
-    check_value(obj, "endpoint", cr_endpoint_check, at, d);
-    check_value(obj, "standby_cell_id", cr_cell_id_check, at, d);
-    check_value(obj, "standby_endpoint", cr_endpoint_check, at, d);
+    check_value(obj, "cell_id", cr_cell_id_check, at, cache, d);
+    check_value(obj, "endpoint", cr_endpoint_check, at, cache, d);
+    check_value(obj, "standby_cell_id", cr_cell_id_check, at, cache, d);
+    check_value(obj, "standby_endpoint", cr_endpoint_check, at, cache, d);
 
     const cr_value *labels = cr_ev_attr(obj, "labels");
     if (labels && labels->kind == CR_MAP) {

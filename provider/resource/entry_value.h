@@ -60,11 +60,23 @@ int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint);
 int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
                    const cr_path *at, cr_diags *d);
 
+/* Values already found valid while validating many entries: a fleet has
+ * a handful of distinct endpoints and cells, and parsing a URL is the
+ * costliest check. Strings are borrowed from the value being validated:
+ * a cache lives for one validation. Zero-initialise. */
+#define CR_EV_CACHE_SLOTS 32
+typedef struct cr_ev_cache {
+    const char *ok[CR_EV_CACHE_SLOTS];
+    size_t next;
+} cr_ev_cache;
+
 /* Validates the user attributes of a configured entry object (unknowns
  * allowed, never an error): required cell_id and endpoint, each value's
  * rule, labels (and that none is the reserved owner tag), and the rules
- * between values. Diagnostics point at `at` + attribute. */
-void cr_ev_validate(const cr_value *obj, const cr_path *at, cr_diags *d);
+ * between values. Diagnostics point at `at` + attribute. `cache` may be
+ * NULL. */
+void cr_ev_validate(const cr_value *obj, const cr_path *at,
+                    cr_ev_cache *cache, cr_diags *d);
 
 /* Whether two entry objects differ in anything the user sets. An unknown
  * in `b` counts as a change. */

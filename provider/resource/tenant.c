@@ -280,7 +280,7 @@ static void tenant_validate(const cr_value *config, cr_diags *d)
         attr_error(d, "tenant_id", NULL, "Invalid tenant_id",
                    cr_tenant_id_check(s));
     /* Everything else is an entry's, checked as for every entry. */
-    cr_ev_validate(config, NULL, d);
+    cr_ev_validate(config, NULL, NULL, d);
 }
 
 /* ---- plan --------------------------------------------------------------- */

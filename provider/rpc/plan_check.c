@@ -112,7 +112,13 @@ void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
             return;
         }
         for (size_t i = 0; i < t->nattrs; i++) {
-            const cr_value *av = cr_value_get(v, t->attrs[i].name);
+            /* Both are sorted by name, so attribute i is normally at i:
+             * one comparison instead of a search, for every object of a
+             * 100,000-element map. */
+            const cr_value *av =
+                strcmp(v->u.coll.keys[i], t->attrs[i].name) == 0
+                    ? v->u.coll.items[i]
+                    : cr_value_get(v, t->attrs[i].name);
             if (cr_path_push_attr(path, t->attrs[i].name))
                 return;
             if (av == NULL)

@@ -16,9 +16,12 @@
 #define CR_VALUE_MAX_DEPTH 32
 /* Most values (counting every element at every level) one decode accepts:
  * a one-byte msgpack nil costs about 80 bytes as a cr_value, so this keeps
- * a hostile input near 100 MB. Real provider values are a few dozen. */
-#define CR_VALUE_MAX_ITEMS 1000000
-#define CR_VALUE_MAX_ITEMS_TEXT "1,000,000"
+ * a hostile input near 320 MB. A cellrouter_tenants resource of 100,000
+ * tenants is about 1.1 million values (an object, seven attributes and
+ * the labels per tenant): the bound leaves room for fleets of about
+ * 300,000 tenants with a few labels each. */
+#define CR_VALUE_MAX_ITEMS 4000000
+#define CR_VALUE_MAX_ITEMS_TEXT "4,000,000"
 
 /* ---- decoder positions (value.c) --------------------------------------------- */
 
@@ -89,9 +92,8 @@ bool cr_num_is_inf(const cr_value *v);
  * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
  * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
-/* The JSON form of a type as a jansson tree (json_t *), for the JSON codec. */
-struct json_t;
-struct json_t *cr_type_to_jansson(const cr_type *t);
+/* s[0..n) as a JSON string literal with Go's escaping; malloc'd. */
+char *cr_json_quote(const char *s, size_t n);
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool cr_utf8_valid(const char *s, size_t n);

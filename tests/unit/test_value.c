@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "value/value.h"
+#include "value/internal.h"     /* CR_VALUE_MAX_ITEMS */
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -489,22 +490,31 @@ static void test_malformed(void **s)
     dec_err("df ff ff ff ff", &t_map_str, "malformed", "");
     dec_err("dd 00 01 00 00 c0 c0 c0", &t_list_str, "malformed", "");
     dec_err("c9 ff ff ff ff 00", &cr_type_string, "malformed", "");
-    /* A million and one nils fit in a megabyte but exceed the value
-     * budget; a million exactly are fine. */
-    size_t big = 5 + 1000000;
+    /* CR_VALUE_MAX_ITEMS nils fit in a few megabytes but, with the list
+     * itself, exceed the value budget; one fewer is fine. */
+    const size_t max = CR_VALUE_MAX_ITEMS;
+    size_t big = 5 + max;
     unsigned char *many = malloc(big);
     assert_non_null(many);
-    /* array32 of 1,000,000 nils: with the list itself, one value too many */
-    many[0] = 0xdd; many[1] = 0x00; many[2] = 0x0f; many[3] = 0x42; many[4] = 0x40;
-    memset(many + 5, 0xc0, 1000000);
+    /* array32 of `max` nils: with the list itself, one value too many */
+    many[0] = 0xdd;
+    many[1] = (unsigned char)(max >> 24);
+    many[2] = (unsigned char)(max >> 16);
+    many[3] = (unsigned char)(max >> 8);
+    many[4] = (unsigned char)max;
+    memset(many + 5, 0xc0, max);
     cr_diags dd = CR_DIAGS_INIT;
     assert_null(cr_value_decode_msgpack(many, big, &t_list_str, &dd));
-    assert_non_null(strstr(dd.items[0].detail, "1,000,000"));
+    assert_non_null(strstr(dd.items[0].detail, CR_VALUE_MAX_ITEMS_TEXT));
     cr_diags_free(&dd);
-    many[4] = 0x3f;     /* 999,999 elements + the list itself: at the limit */
+    /* max - 1 elements + the list itself: at the limit */
+    many[1] = (unsigned char)((max - 1) >> 24);
+    many[2] = (unsigned char)((max - 1) >> 16);
+    many[3] = (unsigned char)((max - 1) >> 8);
+    many[4] = (unsigned char)(max - 1);
     cr_value *lots = cr_value_decode_msgpack(many, big - 1, &t_list_str, &dd);
     assert_non_null(lots);
-    assert_int_equal(lots->u.coll.len, 999999);
+    assert_int_equal(lots->u.coll.len, max - 1);
     cr_value_free(lots);
     free(many);
     /* Nesting deeper than the limit. */

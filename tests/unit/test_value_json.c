@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "value/value.h"
+#include "value/internal.h"     /* CR_VALUE_MAX_ITEMS */
 
 static const cr_type t_map_str = { .kind = CR_TYPE_MAP, .elem = &cr_type_string };
 static const cr_type t_list_num = { .kind = CR_TYPE_LIST, .elem = &cr_type_number };
@@ -166,6 +167,14 @@ static void test_strings_and_conversions(void **st)
     assert_string_equal(s, "{\"a\":\"12.50\",\"b\":\"true\",\"c\":\"\xc3\xa9\\n\\\"\"}");
     free(s);
     cr_value_free(v);
+    /* Escapes are Go's (so Terraform's): HTML-safe < > &, U+2028/9,
+     * \u00XX for control bytes, DEL as is. */
+    v = jok("[\"<a href=\\\"x\\\">&\u2028\u2029\\u0001\x7f\"]", &t_set_str);
+    s = cr_value_encode_json(v);
+    assert_string_equal(s, "[\"\\u003ca href=\\\"x\\\"\\u003e\\u0026"
+                           "\\u2028\\u2029\\u0001\x7f\"]");
+    free(s);
+    cr_value_free(v);
     /* Strings that start with NUL survive the number marker scheme. */
     v = jok("[\"\\u0000N5\", \"\\u0000\"]", &t_set_str);
     assert_int_equal(v->u.coll.len, 2);
@@ -256,9 +265,10 @@ static void test_syntax_errors(void **st)
 static void test_value_budget(void **st)
 {
     (void)st;
-    /* A list of a million nulls plus the list itself: one value too many. */
+    /* A list of CR_VALUE_MAX_ITEMS nulls plus the list itself: one value
+     * too many. */
     static const cr_type t_list_str = { .kind = CR_TYPE_LIST, .elem = &cr_type_string };
-    size_t n = 1000000, len = 2 + n * 5 - 1;
+    size_t n = CR_VALUE_MAX_ITEMS, len = 2 + n * 5 - 1;
     char *j = malloc(len + 1);
     assert_non_null(j);
     j[0] = '[';
@@ -269,8 +279,8 @@ static void test_value_budget(void **st)
     assert_null(cr_value_decode_json(j, len, &t_list_str, &d));
     assert_non_null(strstr(d.items[0].summary, "too many values"));
     cr_diags_free(&d);
-    /* Two million tokens are refused before jansson parses them. */
-    size_t n2 = 2000001, len2 = 2 + n2 * 2 - 1;
+    /* Twice the budget in tokens is refused before jansson parses them. */
+    size_t n2 = 2 * (size_t)CR_VALUE_MAX_ITEMS + 1, len2 = 2 + n2 * 2 - 1;
     char *j2 = malloc(len2 + 1);
     assert_non_null(j2);
     j2[0] = '[';

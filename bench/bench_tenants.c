@@ -1,0 +1,487 @@
+/*
+ * bench/bench_tenants.c — provider time and memory of cellrouter_tenants at
+ * fleet scale, measured in process through the tfplugin6 handlers (request
+ * unpacking, msgpack decoding, the resource, Terraform's plan and result
+ * checks, msgpack encoding, response packing), on a real SQLite routing map.
+ *
+ * What Terraform asks of the provider, per command:
+ *   plan (no change)   ValidateResourceConfig + ReadResource (refresh) +
+ *                      PlanResourceChange
+ *   apply              the same plan, then ApplyResourceChange
+ * so the figures add up to the provider's share of each command; gRPC
+ * transport and Terraform core are not included (the harness's fleet
+ * benchmark measures those end to end).
+ *
+ * Usage: bench_tenants [N ...]   (default: 10000 100000). Prints one table
+ * per N: wall time per call, message sizes, and the process's peak RSS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpc/internal.h"
+
+/* ---- a cr_call (the server's arena, reduced to a list of pointers) ------- */
+
+struct cr_call {
+    void *ctx;
+    void **ptrs;
+    size_t n, cap;
+};
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_tenants: %s\n", what);
+    exit(1);
+}
+
+static void track(cr_call *c, void *p)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        void **grown = realloc(c->ptrs, cap * sizeof *grown);
+        if (!grown)
+            die("out of memory");
+        c->ptrs = grown;
+        c->cap = cap;
+    }
+    c->ptrs[c->n++] = p;
+}
+
+void *cr_call_alloc(cr_call *call, size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    if (!p)
+        die("out of memory");
+    track(call, p);
+    return p;
+}
+
+char *cr_call_strdup(cr_call *call, const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        die("out of memory");
+    track(call, p);
+    return p;
+}
+
+void cr_call_adopt(cr_call *call, void *ptr)
+{
+    track(call, ptr);
+}
+
+void *cr_call_ctx(cr_call *call)
+{
+    return call->ctx;
+}
+
+/* ---- timing ------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process: the figure that does not depend on what else
+ * the machine is running (CI machines are shared). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* ---- calling a handler as the server does ------------------------------ */
+
+static cr_rpc_provider *P;
+static double call_seconds, call_cpu;
+static size_t call_req_bytes, call_resp_bytes;
+
+static const cr_method *method(const char *name)
+{
+    size_t n = 0;
+    const cr_method *m = cr_rpc_methods(&n);
+    char path[128];
+    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m[i].path, path) == 0)
+            return &m[i];
+    die("no such method");
+    return NULL;
+}
+
+/* Packs req, then times: unpack, handler, pack of the response. Returns
+ * the response unpacked again (for the next step), not timed. */
+static void *invoke(const char *name, const ProtobufCMessage *req)
+{
+    const cr_method *m = method(name);
+    size_t len = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        die("out of memory");
+    protobuf_c_message_pack(req, buf);
+    call_req_bytes = len;
+
+    double t0 = now_s(), c0 = cpu_s();
+    ProtobufCMessage *in = protobuf_c_message_unpack(m->request_desc, NULL,
+                                                     len, buf);
+    if (!in)
+        die("unpack");
+    cr_call call = { .ctx = P };
+    ProtobufCMessage *resp = NULL;
+    const char *msg = NULL;
+    if (m->handler(&call, in, &resp, &msg) != GRPC_STATUS_OK)
+        die(msg ? msg : "handler failed");
+    size_t olen = protobuf_c_message_get_packed_size(resp);
+    uint8_t *obuf = malloc(olen ? olen : 1);
+    if (!obuf)
+        die("out of memory");
+    protobuf_c_message_pack(resp, obuf);
+    double t1 = now_s(), c1 = cpu_s();
+    /* The response lives in the call's arena: read it back first (not
+     * timed), then release the arena as the server does (timed). */
+    ProtobufCMessage *out = protobuf_c_message_unpack(resp->descriptor, NULL,
+                                                      olen, obuf);
+    double t2 = now_s(), c2 = cpu_s();
+    protobuf_c_message_free_unpacked(in, NULL);
+    for (size_t i = 0; i < call.n; i++)
+        free(call.ptrs[i]);
+    free(call.ptrs);
+    call_seconds = (t1 - t0) + (now_s() - t2);
+    call_cpu = (c1 - c0) + (cpu_s() - c2);
+    call_resp_bytes = olen;
+    free(obuf);
+    free(buf);
+    if (!out)
+        die("unpack response");
+    return out;
+}
+
+static void check_no_errors(Tfplugin6__Diagnostic **d, size_t n,
+                            const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (d[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR) {
+            fprintf(stderr, "%s: %s: %s\n", what, d[i]->summary,
+                    d[i]->detail);
+            exit(1);
+        }
+    }
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static const cr_type *T;
+
+static const cr_type *attr_t(const cr_type *t, const char *name)
+{
+    long i = cr_type_attr_index(t, name);
+    if (i < 0)
+        die("schema");
+    return t->attrs[i].type;
+}
+
+static void set(cr_value *o, const char *name, cr_value *v)
+{
+    if (!v || cr_value_object_set(o, name, v) != 0)
+        die("building a value");
+}
+
+/* The configuration of N tenants; `moved` tenants (every 100th when 1)
+ * have their primary and standby swapped: a failover. */
+static cr_value *config(size_t n, int moved)
+{
+    const cr_type *mt = attr_t(T, "tenants");
+    cr_value *o = cr_value_object(T);
+    cr_value *m = cr_value_collection(mt);
+    char key[32];
+    if (!o || !m)
+        die("out of memory");
+    set(o, "name", cr_value_string("fleet"));
+    for (size_t i = 0; i < n; i++) {
+        bool swap = moved && i % 100 == 0;
+        int cell = (int)(i % 3);
+        char c1[16], c2[16], e1[64], e2[64];
+        snprintf(c1, sizeof c1, "cell-%d", swap ? (cell + 1) % 3 : cell);
+        snprintf(c2, sizeof c2, "cell-%d", swap ? cell : (cell + 1) % 3);
+        snprintf(e1, sizeof e1, "https://%s.example.com/ingest", c1);
+        snprintf(e2, sizeof e2, "https://%s.example.com/ingest", c2);
+        cr_value *e = cr_value_object(mt->elem);
+        cr_value *labels = cr_value_collection(attr_t(mt->elem, "labels"));
+        if (!e || !labels ||
+            cr_value_map_put(labels, "tier",
+                             cr_value_string(i % 10 ? "std" : "gold")))
+            die("out of memory");
+        set(e, "cell_id", cr_value_string(c1));
+        set(e, "endpoint", cr_value_string(e1));
+        set(e, "standby_cell_id", cr_value_string(c2));
+        set(e, "standby_endpoint", cr_value_string(e2));
+        set(e, "labels", labels);
+        snprintf(key, sizeof key, "tenant-%07zu", i);
+        if (cr_value_map_put(m, key, e) != 0)
+            die("out of memory");
+    }
+    set(o, "tenants", m);
+    return o;
+}
+
+/* objchange.ProposedNew for this schema: config, id from prior, and per
+ * element matched by key the prior's computed attributes. */
+static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
+{
+    cr_value *o = cr_value_copy(cfg);
+    if (!o)
+        die("out of memory");
+    if (!prior)
+        return o;
+    set(o, "id", cr_value_copy(cr_value_get(prior, "id")));
+    const cr_value *pm = cr_value_get(prior, "tenants");
+    cr_value *m = (cr_value *)cr_value_get(o, "tenants");
+    for (size_t i = 0; i < m->u.coll.len; i++) {
+        const cr_value *pe = cr_value_get(pm, m->u.coll.keys[i]);
+        if (!pe)
+            continue;
+        set(m->u.coll.items[i], "version",
+            cr_value_copy(cr_value_get(pe, "version")));
+        set(m->u.coll.items[i], "updated_at",
+            cr_value_copy(cr_value_get(pe, "updated_at")));
+    }
+    return o;
+}
+
+/* A DynamicValue for v (NULL: null of T); freed with dv_free. */
+static Tfplugin6__DynamicValue *dv(const cr_value *v)
+{
+    Tfplugin6__DynamicValue *d = malloc(sizeof *d);
+    cr_value *null = v ? NULL : cr_value_null(T);
+    void *buf = NULL;
+    size_t len = 0;
+    if (!d || cr_value_encode_msgpack(v ? v : null, &buf, &len) != 0)
+        die("encode");
+    cr_value_free(null);
+    tfplugin6__dynamic_value__init(d);
+    d->msgpack.data = buf;
+    d->msgpack.len = len;
+    return d;
+}
+
+static void dv_free(Tfplugin6__DynamicValue *d)
+{
+    if (d)
+        free(d->msgpack.data);
+    free(d);
+}
+
+static cr_value *from_dv(const Tfplugin6__DynamicValue *d)
+{
+    cr_diags diags = CR_DIAGS_INIT;
+    cr_value *v = cr_value_decode_msgpack(d->msgpack.data, d->msgpack.len,
+                                          T, &diags);
+    if (!v || diags.len)
+        die("decode");
+    return v;
+}
+
+/* ---- the steps Terraform takes ----------------------------------------- */
+
+typedef struct step {
+    const char *name;
+    double seconds, cpu;
+    size_t req, resp;
+} step;
+
+static step steps[32];
+static size_t nsteps;
+
+static void record(const char *name)
+{
+    steps[nsteps++] = (step){ name, call_seconds, call_cpu, call_req_bytes,
+                              call_resp_bytes };
+}
+
+static void validate(const cr_value *cfg)
+{
+    Tfplugin6__ValidateResourceConfig__Request req =
+        TFPLUGIN6__VALIDATE_RESOURCE_CONFIG__REQUEST__INIT;
+    req.type_name = "cellrouter_tenants";
+    req.config = dv(cfg);
+    Tfplugin6__ValidateResourceConfig__Response *r =
+        invoke("ValidateResourceConfig", &req.base);
+    check_no_errors(r->diagnostics, r->n_diagnostics, "validate");
+    record("ValidateResourceConfig");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    dv_free(req.config);
+}
+
+static cr_value *refresh(const cr_value *st)
+{
+    Tfplugin6__ReadResource__Request req =
+        TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
+    req.type_name = "cellrouter_tenants";
+    req.current_state = dv(st);
+    Tfplugin6__ReadResource__Response *r = invoke("ReadResource", &req.base);
+    check_no_errors(r->diagnostics, r->n_diagnostics, "read");
+    record("ReadResource");
+    cr_value *v = from_dv(r->new_state);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    dv_free(req.current_state);
+    return v;
+}
+
+static cr_value *plan(const cr_value *prior, const cr_value *cfg,
+                      size_t *changed)
+{
+    Tfplugin6__PlanResourceChange__Request req =
+        TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
+    cr_value *prop = proposed(cfg, prior);
+    req.type_name = "cellrouter_tenants";
+    req.prior_state = dv(prior);
+    req.proposed_new_state = dv(prop);
+    req.config = dv(cfg);
+    Tfplugin6__PlanResourceChange__Response *r =
+        invoke("PlanResourceChange", &req.base);
+    check_no_errors(r->diagnostics, r->n_diagnostics, "plan");
+    record("PlanResourceChange");
+    cr_value *v = from_dv(r->planned_state);
+    const cr_value *m = cr_value_get(v, "tenants");
+    *changed = 0;
+    for (size_t i = 0; i < m->u.coll.len; i++)
+        *changed += cr_value_is_unknown(
+            cr_value_get(m->u.coll.items[i], "version"));
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    dv_free(req.prior_state);
+    dv_free(req.proposed_new_state);
+    dv_free(req.config);
+    cr_value_free(prop);
+    return v;
+}
+
+static cr_value *apply(const cr_value *prior, const cr_value *planned,
+                       const cr_value *cfg)
+{
+    Tfplugin6__ApplyResourceChange__Request req =
+        TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
+    req.type_name = "cellrouter_tenants";
+    req.prior_state = dv(prior);
+    req.planned_state = dv(planned);
+    req.config = dv(cfg);
+    Tfplugin6__ApplyResourceChange__Response *r =
+        invoke("ApplyResourceChange", &req.base);
+    check_no_errors(r->diagnostics, r->n_diagnostics, "apply");
+    record("ApplyResourceChange");
+    cr_value *v = from_dv(r->new_state);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    dv_free(req.prior_state);
+    dv_free(req.planned_state);
+    dv_free(req.config);
+    return v;
+}
+
+/* ---- one run ------------------------------------------------------------ */
+
+static void print_phase(const char *phase, size_t from, size_t changed)
+{
+    double total = 0, cpu = 0;
+    printf("  %-26s (%zu entries to write)      cpu      wall\n", phase,
+           changed);
+    for (size_t i = from; i < nsteps; i++) {
+        printf("    %-24s %8.3f s %8.3f s   request %6.1f MB   response "
+               "%6.1f MB\n", steps[i].name, steps[i].cpu, steps[i].seconds,
+               steps[i].req / 1e6, steps[i].resp / 1e6);
+        total += steps[i].seconds;
+        cpu += steps[i].cpu;
+    }
+    printf("    %-24s %8.3f s %8.3f s\n", "provider total", cpu, total);
+}
+
+static void run(size_t n)
+{
+    char dir[] = "/tmp/cr-bench-tenants-XXXXXX", db[128];
+    cr_store_err err;
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    snprintf(db, sizeof db, "%s/map.db", dir);
+    P = cr_rpc_provider_new();
+    if (!P || cr_store_sqlite_open(db, &P->state.store, &err) != CR_STORE_OK)
+        die("cannot open the routing map");
+    nsteps = 0;
+    printf("cellrouter_tenants, %zu tenants (SQLite, in-process handlers)\n",
+           n);
+
+    cr_value *cfg = config(n, 0);
+    size_t changed = 0, from = nsteps;
+
+    validate(cfg);
+    cr_value *planned = plan(NULL, cfg, &changed);
+    cr_value *st = apply(NULL, planned, cfg);
+    print_phase("apply (create)", from, changed);
+    cr_value_free(planned);
+
+    from = nsteps;
+    validate(cfg);
+    cr_value *fresh = refresh(st);
+    planned = plan(fresh, cfg, &changed);
+    if (changed != 0 || !cr_value_equal(planned, fresh))
+        die("a no-change plan planned a change");
+    print_phase("plan (no change)", from, changed);
+    cr_value_free(planned);
+
+    cr_value *cfg2 = config(n, 1);
+    from = nsteps;
+    validate(cfg2);
+    cr_value *fresh2 = refresh(fresh);
+    planned = plan(fresh2, cfg2, &changed);
+    cr_value *st2 = apply(fresh2, planned, cfg2);
+    print_phase("apply (1% failover)", from, changed);
+
+    printf("  peak RSS of this process so far: %ld MB\n\n", peak_rss_mb());
+    fflush(stdout);
+
+    cr_value_free(st2);
+    cr_value_free(planned);
+    cr_value_free(fresh2);
+    cr_value_free(cfg2);
+    cr_value_free(fresh);
+    cr_value_free(st);
+    cr_value_free(cfg);
+    cr_rpc_provider_free(P);
+    static const char *const files[] = { "map.db", "map.db-wal",
+                                         "map.db-shm" };
+    for (size_t i = 0; i < 3; i++) {
+        char path[160];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    const cr_resource_type *rt = cr_resource_find("cellrouter_tenants");
+    if (!rt || !(T = cr_schema_type(rt->schema)))
+        die("no cellrouter_tenants resource");
+    if (argc < 2) {
+        run(10000);
+        run(100000);
+    }
+    for (int i = 1; i < argc; i++) {
+        long n = strtol(argv[i], NULL, 10);
+        if (n <= 0 || n > 1000000)
+            die("N must be 1 to 1,000,000");
+        run((size_t)n);
+    }
+    return 0;
+}
