@@ -638,31 +638,13 @@ typedef rewrite jout;       /* the same growable buffer */
 
 static void put_json_string(jout *o, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    rw_put(o, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[7];
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c < 0x20 || c == 0x7f) {
-            u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-            u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
-            esc = u;
-        }
-        if (esc) {
-            rw_put(o, s + run, i - run);
-            rw_put(o, esc, strlen(esc));
-            run = i + 1;
-        }
+    char *q = cr_json_quote(s, n);
+    if (!q) {
+        o->oom = 1;
+        return;
     }
-    rw_put(o, s + run, n - run);
-    rw_put(o, "\"", 1);
+    rw_put(o, q, strlen(q));
+    free(q);
 }
 
 static int jencode(jout *o, const cr_value *v, const cr_type *t)

@@ -196,71 +196,119 @@ long cr_type_attr_index(const cr_type *obj, const char *name)
 
 /* ---- JSON syntax ------------------------------------------------------------ */
 
-static json_t *type_json(const cr_type *t)
+/* The writer mirrors go-cty's MarshalJSON byte for byte: no whitespace,
+ * object attributes in byte order, Go's string escaping. */
+typedef struct tbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} tbuf;
+
+static void tb_put(tbuf *b, const char *s, size_t n)
 {
-    const char *kw = NULL;
-    switch (t->kind) {
-    case CR_TYPE_STRING:  return json_string("string");
-    case CR_TYPE_NUMBER:  return json_string("number");
-    case CR_TYPE_BOOL:    return json_string("bool");
-    case CR_TYPE_DYNAMIC: return json_string("dynamic");
-    case CR_TYPE_LIST: kw = "list"; break;
-    case CR_TYPE_SET:  kw = "set"; break;
-    case CR_TYPE_MAP:  kw = "map"; break;
-    case CR_TYPE_OBJECT: case CR_TYPE_TUPLE: break;
-    default: return NULL;
-    }
-    json_t *arr = json_array();
-    if (!arr)
-        return NULL;
-    json_t *inner = NULL;
-    if (kw) {
-        json_array_append_new(arr, json_string(kw));
-        inner = t->elem ? type_json(t->elem) : NULL;
-    } else if (t->kind == CR_TYPE_OBJECT) {
-        json_array_append_new(arr, json_string("object"));
-        inner = json_object();
-        for (size_t i = 0; inner && i < t->nattrs; i++) {
-            json_t *a = type_json(t->attrs[i].type);
-            if (!a || json_object_set_new(inner, t->attrs[i].name, a) < 0) {
-                json_decref(inner);
-                inner = NULL;
-            }
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->failed = true;
+            return;
         }
-    } else {
-        json_array_append_new(arr, json_string("tuple"));
-        inner = json_array();
-        for (size_t i = 0; inner && i < t->nattrs; i++) {
-            json_t *e = type_json(t->attrs[i].type);
-            if (!e || json_array_append_new(inner, e) < 0) {
-                json_decref(inner);
-                inner = NULL;
-            }
-        }
+        b->s = ns;
+        b->cap = cap;
     }
-    if (!inner || json_array_append_new(arr, inner) < 0
-        || json_array_size(arr) != 2) {
-        json_decref(arr);
-        return NULL;
-    }
-    return arr;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
 }
 
-json_t *cr_type_to_jansson(const cr_type *t)
+static void tb_puts(tbuf *b, const char *s) { tb_put(b, s, strlen(s)); }
+
+static int name_cmp(const void *a, const void *b)
 {
-    return t ? type_json(t) : NULL;
+    return strcmp((*(const cr_type_attr *const *)a)->name,
+                  (*(const cr_type_attr *const *)b)->name);
+}
+
+static void type_write(tbuf *b, const cr_type *t, int depth)
+{
+    if (depth > CR_VALUE_MAX_DEPTH) {
+        b->failed = true;
+        return;
+    }
+    switch (t->kind) {
+    case CR_TYPE_STRING:  tb_puts(b, "\"string\""); return;
+    case CR_TYPE_NUMBER:  tb_puts(b, "\"number\""); return;
+    case CR_TYPE_BOOL:    tb_puts(b, "\"bool\""); return;
+    case CR_TYPE_DYNAMIC: tb_puts(b, "\"dynamic\""); return;
+    case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_MAP:
+        if (!t->elem) {
+            b->failed = true;
+            return;
+        }
+        tb_puts(b, t->kind == CR_TYPE_LIST ? "[\"list\","
+                 : t->kind == CR_TYPE_SET ? "[\"set\"," : "[\"map\",");
+        type_write(b, t->elem, depth + 1);
+        tb_puts(b, "]");
+        return;
+    case CR_TYPE_TUPLE:
+        tb_puts(b, "[\"tuple\",[");
+        for (size_t i = 0; i < t->nattrs; i++) {
+            if (i)
+                tb_puts(b, ",");
+            type_write(b, t->attrs[i].type, depth + 1);
+        }
+        tb_puts(b, "]]");
+        return;
+    case CR_TYPE_OBJECT: {
+        /* Types built here are sorted already; a static schema type might
+         * not be, so sort pointers rather than trust it. */
+        const cr_type_attr **order = malloc((t->nattrs ? t->nattrs : 1)
+                                            * sizeof *order);
+        if (!order) {
+            b->failed = true;
+            return;
+        }
+        for (size_t i = 0; i < t->nattrs; i++)
+            order[i] = &t->attrs[i];
+        qsort(order, t->nattrs, sizeof *order, name_cmp);
+        tb_puts(b, "[\"object\",{");
+        for (size_t i = 0; i < t->nattrs && !b->failed; i++) {
+            char *q = order[i]->name
+                ? cr_json_quote(order[i]->name, strlen(order[i]->name)) : NULL;
+            if (!q) {
+                b->failed = true;
+                break;
+            }
+            if (i)
+                tb_puts(b, ",");
+            tb_puts(b, q);
+            tb_puts(b, ":");
+            free(q);
+            type_write(b, order[i]->type, depth + 1);
+        }
+        tb_puts(b, "}]");
+        free(order);
+        return;
+    }
+    }
+    b->failed = true;
 }
 
 char *cr_type_to_json(const cr_type *t)
 {
-    json_t *j = cr_type_to_jansson(t);
-    if (!j)
+    if (!t)
         return NULL;
-    /* Sorted keys and no whitespace: the spelling cty itself produces, so
-     * the bytes are stable across calls and comparable in tests. */
-    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    json_decref(j);
-    return s;
+    tbuf b = {0};
+    type_write(&b, t, 0);
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
 }
 
 static void set_err(char **err, const char *fmt, ...)

@@ -55,7 +55,7 @@ func genType(r *rand.Rand, depth int, allowDyn bool) cty.Type {
 	}
 }
 
-var alphabet = []rune("abcXYZ019 _-./\"\\\n\t\u00e9\u4e16\U0001F600\u0000")
+var alphabet = []rune("abcXYZ019 _-./\"\\\n\t\u00e9\u4e16\U0001F600\u0000<>&\u2028\u007f\u0001")
 
 func genString(r *rand.Rand, max int) string {
 	var b strings.Builder

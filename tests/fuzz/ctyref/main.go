@@ -2,8 +2,8 @@
 //
 // Reads lines "m|j <TAB> type JSON <TAB> hex input" and, for each, decodes
 // the input with go-cty (msgpack or JSON) against the type and answers
-// "OK <hex of go-cty's msgpack encoding>" or "ERR <message>", one line per
-// request. tests/fuzz/diff.sh pairs it with tests/fuzz/ctydiff.c.
+// "OK <hex of go-cty's msgpack encoding> [<hex of its JSON encoding>]" or
+// "ERR <message>", one line per request. tests/fuzz/diff.sh pairs it with tests/fuzz/ctydiff.c.
 //
 // "ctyref gen N SEED" instead prints N requests holding random well-formed
 // values (gen.go), which both sides must accept.
@@ -68,6 +68,14 @@ func answer(line string) {
 		if err != nil {
 			fmt.Println("ERR marshal", err)
 			return
+		}
+		// Wholly known values also get their JSON encoding, as a third
+		// field, for the JSON encoder's byte comparison.
+		if v.IsWhollyKnown() {
+			if js, err := ctyjson.Marshal(v, ty); err == nil {
+				fmt.Println("OK", hex.EncodeToString(out), hex.EncodeToString(js))
+				return
+			}
 		}
 		fmt.Println("OK", hex.EncodeToString(out))
 	}
