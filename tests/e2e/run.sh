@@ -479,6 +479,56 @@ EOF
   err_has "Error: Cycle"
 }
 
+t_tenants_batch() {
+  # cellrouter_tenants: a map nested attribute (computed version and
+  # updated_at inside each element) through ProposedNew, the nested plan
+  # checks and the element-wise rendering.
+  batch() {
+    config <<EOF
+resource "cellrouter_tenants" "batch" {
+  name    = "batch1"
+  tenants = {
+    acme   = { cell_id = "cell-1", endpoint = "https://cell-1.example.com" }
+    globex = { cell_id = "cell-2", endpoint = "https://cell-2.example.com", labels = { tier = "gold" } }
+    $1
+  }
+}
+EOF
+  }
+  batch ""
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+  eq "$(count_map)" 2 "entries in the map"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  cellctl set acme --cell cell-9 --endpoint https://cell-9.example.com
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "cellrouter_tenants.batch has changed"
+  out_matches '~ cell_id += "cell-9" -> "cell-1"'
+  out_has "# (1 unchanged element hidden)"
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(field acme .cell_id)" cell-1 "acme restored"
+  batch 'hooli = { cell_id = "cell-3", endpoint = "https://cell-3.example.com" }'
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_matches '\+ "hooli" += \{'
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(count_map)" 3 "entries after adding hooli"
+  eq "$(jq -r '.resources[0].instances[0].attributes.tenants.hooli.version' "$T/terraform.tfstate")" "$(field hooli .version)" "state version of hooli"
+  batch ""
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(count_map)" 2 "entries after removing hooli"
+  tf destroy -auto-approve
+  expect_rc 0
+  eq "$(count_map)" 0 "entries after destroy"
+}
+
 t_thousand() {
   local n=1000
   mkdir -p "$T/cfg"
@@ -673,7 +723,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict saved_plan references thousand bad_inputs harness_checks"
+destroy create_over_existing conflict saved_plan references tenants_batch thousand bad_inputs harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

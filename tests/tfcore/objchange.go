@@ -78,16 +78,7 @@ func proposedNew(b *Block, prior, config cty.Value) cty.Value {
 	if prior.IsNull() || !prior.IsKnown() {
 		prior = allNull(b)
 	}
-	attrs := map[string]cty.Value{}
-	for n, a := range b.Attributes {
-		pv, cv := prior.GetAttr(n), config.GetAttr(n)
-		switch {
-		case a.Computed && cv.IsNull():
-			attrs[n] = pv
-		default:
-			attrs[n] = cv
-		}
-	}
+	attrs := proposedNewAttrs(b.Attributes, prior, config)
 	for n, nb := range b.BlockTypes {
 		pv, cv := prior.GetAttr(n), config.GetAttr(n)
 		switch nb.Nesting {
@@ -117,6 +108,74 @@ func proposedNew(b *Block, prior, config cty.Value) cty.Value {
 		}
 	}
 	return cty.ObjectVal(attrs)
+}
+
+// proposedNewAttrs applies the rule to attributes, recursing into nested
+// attribute types (their computed attributes take the prior element's).
+func proposedNewAttrs(as map[string]*Attribute, prior, config cty.Value) map[string]cty.Value {
+	attrs := map[string]cty.Value{}
+	for n, a := range as {
+		cv := config.GetAttr(n)
+		pv := cty.NullVal(a.impliedType())
+		if !prior.IsNull() && prior.IsKnown() {
+			pv = prior.GetAttr(n)
+		}
+		switch {
+		case a.Computed && cv.IsNull():
+			attrs[n] = pv
+		case a.NestedType != nil:
+			attrs[n] = proposedNewNested(a.NestedType, pv, cv)
+		default:
+			attrs[n] = cv
+		}
+	}
+	return attrs
+}
+
+func proposedNewNested(o *Object, prior, config cty.Value) cty.Value {
+	if config.IsNull() || !config.IsKnown() {
+		return config
+	}
+	elem := func(p, c cty.Value) cty.Value {
+		if c.IsNull() || !c.IsKnown() {
+			return c
+		}
+		return cty.ObjectVal(proposedNewAttrs(o.Attributes, p, c))
+	}
+	priorOK := !prior.IsNull() && prior.IsKnown()
+	switch o.Nesting {
+	case nestingSingle:
+		return elem(prior, config)
+	case nestingList:
+		if config.LengthInt() == 0 {
+			return config
+		}
+		var out []cty.Value
+		for i := 0; i < config.LengthInt(); i++ {
+			k := cty.NumberIntVal(int64(i))
+			p := cty.NullVal(config.Type().ElementType())
+			if priorOK && prior.LengthInt() > i {
+				p = prior.Index(k)
+			}
+			out = append(out, elem(p, config.Index(k)))
+		}
+		return cty.ListVal(out)
+	case nestingMap:
+		if config.LengthInt() == 0 {
+			return config
+		}
+		out := map[string]cty.Value{}
+		for it := config.ElementIterator(); it.Next(); {
+			k, c := it.Element()
+			p := cty.NullVal(config.Type().ElementType())
+			if priorOK && prior.HasIndex(k).True() {
+				p = prior.Index(k)
+			}
+			out[k.AsString()] = elem(p, c)
+		}
+		return cty.MapVal(out)
+	}
+	return config // sets: Terraform correlates elements; kept as configured
 }
 
 // ---- invalid plan ------------------------------------------------------------
@@ -222,6 +281,9 @@ func assertPlannedValueValid(a *Attribute, prior, config, planned cty.Value, pat
 		}
 		return []error{perr(path, "planned value %#v for a non-computed attribute", planned)}
 	}
+	if a.NestedType != nil {
+		return assertPlannedNestedValid(a.NestedType, prior, config, planned, path)
+	}
 	if a.Sensitive {
 		if prior.IsNull() {
 			return []error{perr(path, "sensitive planned value does not match config value")}
@@ -232,6 +294,91 @@ func assertPlannedValueValid(a *Attribute, prior, config, planned cty.Value, pat
 		return []error{perr(path, "planned value %#v does not match config value %#v", planned, config)}
 	}
 	return []error{perr(path, "planned value %#v does not match config value %#v nor prior value %#v", planned, config, prior)}
+}
+
+// assertPlannedNestedValid checks a nested attribute type element by
+// element: the same elements as configuration, each valid against its
+// configuration and prior element.
+func assertPlannedNestedValid(o *Object, prior, config, planned cty.Value, path cty.Path) []error {
+	switch {
+	case config.IsNull() && !planned.IsNull():
+		return []error{perr(path, "planned for existence but config wants absence")}
+	case !config.IsNull() && planned.IsNull():
+		return []error{perr(path, "planned for absence but config wants existence")}
+	case config.IsNull():
+		return nil
+	case !config.IsKnown():
+		return nil
+	case !planned.IsKnown():
+		return []error{perr(path, "planned value is unknown, but the configuration is known")}
+	}
+	priorOK := !prior.IsNull() && prior.IsKnown()
+	attrs := func(p, c, pl cty.Value, ep cty.Path) []error {
+		if c.IsNull() || pl.IsNull() {
+			if c.IsNull() != pl.IsNull() {
+				return []error{perr(ep, "planned for a different existence than the config")}
+			}
+			return nil
+		}
+		if !pl.IsKnown() {
+			return []error{perr(ep, "planned value is unknown, but the configuration is known")}
+		}
+		var errs []error
+		for _, n := range sortedKeys(o.Attributes) {
+			a := o.Attributes[n]
+			pv := cty.NullVal(a.impliedType())
+			if !p.IsNull() && p.IsKnown() {
+				pv = p.GetAttr(n)
+			}
+			errs = append(errs, assertPlannedValueValid(a, pv, c.GetAttr(n), pl.GetAttr(n), append(ep.Copy(), cty.GetAttrStep{Name: n}))...)
+		}
+		return errs
+	}
+	switch o.Nesting {
+	case nestingSingle:
+		return attrs(prior, config, planned, path)
+	case nestingList:
+		if planned.LengthInt() != config.LengthInt() {
+			return []error{perr(path, "count in plan (%d) disagrees with count in config (%d)", planned.LengthInt(), config.LengthInt())}
+		}
+		var errs []error
+		for i := 0; i < config.LengthInt(); i++ {
+			k := cty.NumberIntVal(int64(i))
+			p := cty.NullVal(config.Type().ElementType())
+			if priorOK && prior.LengthInt() > i {
+				p = prior.Index(k)
+			}
+			errs = append(errs, attrs(p, config.Index(k), planned.Index(k), append(path.Copy(), cty.IndexStep{Key: k}))...)
+		}
+		return errs
+	case nestingMap:
+		var errs []error
+		for it := config.ElementIterator(); it.Next(); {
+			k, c := it.Element()
+			ep := append(path.Copy(), cty.IndexStep{Key: k})
+			if !planned.HasIndex(k).True() {
+				errs = append(errs, perr(ep, "element key %q from config is not present in plan", k.AsString()))
+				continue
+			}
+			p := cty.NullVal(config.Type().ElementType())
+			if priorOK && prior.HasIndex(k).True() {
+				p = prior.Index(k)
+			}
+			errs = append(errs, attrs(p, c, planned.Index(k), ep)...)
+		}
+		for it := planned.ElementIterator(); it.Next(); {
+			k, _ := it.Element()
+			if !config.HasIndex(k).True() {
+				errs = append(errs, perr(append(path.Copy(), cty.IndexStep{Key: k}), "element key %q from plan is not present in config", k.AsString()))
+			}
+		}
+		return errs
+	case nestingSet:
+		if planned.LengthInt() != config.LengthInt() && config.IsWhollyKnown() {
+			return []error{perr(path, "count in plan (%d) disagrees with count in config (%d)", planned.LengthInt(), config.LengthInt())}
+		}
+	}
+	return nil
 }
 
 // ---- compatible objects (final plan, apply result) ---------------------------

@@ -100,14 +100,21 @@ func renderValueSym(v cty.Value, indent int, sym string) string {
 		vals := map[string]cty.Value{}
 		for it := v.ElementIterator(); it.Next(); {
 			k, e := it.Element()
+			if ty.IsObjectType() && e.IsNull() {
+				continue // Terraform leaves null attributes out
+			}
 			keys = append(keys, k.AsString())
 			vals[k.AsString()] = e
 		}
 		sort.Strings(keys)
 		width := 0
 		for _, k := range keys {
-			if len(hclString(k)) > width {
-				width = len(hclString(k))
+			w := len(hclString(k))
+			if ty.IsObjectType() {
+				w = len(k)
+			}
+			if w > width {
+				width = w
 			}
 		}
 		var b strings.Builder
@@ -259,6 +266,9 @@ func renderMapDiff(before, after cty.Value, indent int) string {
 		switch {
 		case bh && ah && before.Index(kv).RawEquals(after.Index(kv)):
 			unchanged++
+		case bh && ah && before.Index(kv).Type().IsObjectType() && before.Index(kv).IsKnown() && after.Index(kv).IsKnown() &&
+			!before.Index(kv).IsNull() && !after.Index(kv).IsNull():
+			fmt.Fprintf(&b, "%s  ~ %-*s = %s\n", pad, width, hclString(k), renderObjectDiff(before.Index(kv), after.Index(kv), indent+4))
 		case bh && ah:
 			fmt.Fprintf(&b, "%s  ~ %-*s = %s -> %s\n", pad, width, hclString(k),
 				renderValue(before.Index(kv), indent+4), renderValue(after.Index(kv), indent+4))
@@ -274,6 +284,52 @@ func renderMapDiff(before, after cty.Value, indent int) string {
 			noun = "element"
 		}
 		fmt.Fprintf(&b, "%s    # (%d unchanged %s hidden)\n", pad, unchanged, noun)
+	}
+	b.WriteString(pad + "}")
+	return b.String()
+}
+
+// renderObjectDiff shows a changed object attribute by attribute.
+func renderObjectDiff(before, after cty.Value, indent int) string {
+	pad := strings.Repeat(" ", indent)
+	names := sortedKeys(after.Type().AttributeTypes())
+	type line struct{ sym, name, text string }
+	var lines []line
+	hidden := 0
+	for _, n := range names {
+		bv, av := before.GetAttr(n), after.GetAttr(n)
+		switch {
+		case av.RawEquals(bv):
+			if !av.IsNull() {
+				hidden++
+			}
+		case bv.IsNull():
+			lines = append(lines, line{"+", n, renderValueSym(av, indent+4, "+")})
+		case av.IsNull():
+			lines = append(lines, line{"-", n, renderValueSym(bv, indent+4, "-") + " -> null"})
+		case av.IsKnown() && bv.IsKnown() && av.Type().IsMapType():
+			lines = append(lines, line{"~", n, renderMapDiff(bv, av, indent+4)})
+		default:
+			lines = append(lines, line{"~", n, renderValue(bv, indent+4) + " -> " + renderValue(av, indent+4)})
+		}
+	}
+	width := 0
+	for _, l := range lines {
+		if len(l.name) > width {
+			width = len(l.name)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%s  %s %-*s = %s\n", pad, l.sym, width, l.name, l.text)
+	}
+	if hidden > 0 {
+		noun := "attributes"
+		if hidden == 1 {
+			noun = "attribute"
+		}
+		fmt.Fprintf(&b, "%s    # (%d unchanged %s hidden)\n", pad, hidden, noun)
 	}
 	b.WriteString(pad + "}")
 	return b.String()

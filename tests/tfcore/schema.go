@@ -297,12 +297,8 @@ func (a *Attribute) impliedType() cty.Type {
 		return a.Type
 	}
 	attrs := map[string]cty.Type{}
-	var optional []string
 	for n, na := range a.NestedType.Attributes {
 		attrs[n] = na.impliedType()
-		if na.Optional || na.Computed {
-			optional = append(optional, n)
-		}
 	}
 	obj := cty.Object(attrs)
 	switch a.NestedType.Nesting {
@@ -345,13 +341,40 @@ func impliedType(b *Block) cty.Type {
 	return cty.Object(attrs)
 }
 
+// specType is the type configuration is converted to: as impliedType, but
+// in nested attribute types the optional and computed attributes may be
+// left out (they become null), as Terraform's decoder spec allows.
+func (a *Attribute) specType() cty.Type {
+	if a.NestedType == nil {
+		return a.Type
+	}
+	attrs := map[string]cty.Type{}
+	var optional []string
+	for n, na := range a.NestedType.Attributes {
+		attrs[n] = na.specType()
+		if na.Optional || na.Computed {
+			optional = append(optional, n)
+		}
+	}
+	obj := cty.ObjectWithOptionalAttrs(attrs, optional)
+	switch a.NestedType.Nesting {
+	case nestingList:
+		return cty.List(obj)
+	case nestingSet:
+		return cty.Set(obj)
+	case nestingMap:
+		return cty.Map(obj)
+	}
+	return obj
+}
+
 // decoderSpec mirrors configschema's DecoderSpec: every attribute is an
 // argument (computed-only ones are rejected separately, with Terraform's
 // "unconfigurable attribute" message), every block type a block spec.
 func decoderSpec(b *Block) hcldec.ObjectSpec {
 	spec := hcldec.ObjectSpec{}
 	for n, a := range b.Attributes {
-		spec[n] = &hcldec.AttrSpec{Name: n, Type: a.impliedType(), Required: a.Required}
+		spec[n] = &hcldec.AttrSpec{Name: n, Type: a.specType(), Required: a.Required}
 	}
 	for n, nb := range b.BlockTypes {
 		inner := decoderSpec(nb.Block)

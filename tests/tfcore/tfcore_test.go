@@ -465,3 +465,62 @@ resource "cellrouter_tenant" "a" {
 		t.Fatalf("c: %#v %v", insts[0].Config, diags)
 	}
 }
+
+func nestedBlock() *Block {
+	entry := &Object{Nesting: nestingMap, Attributes: map[string]*Attribute{
+		"cell":    {Type: cty.String, Required: true},
+		"note":    {Type: cty.String, Optional: true},
+		"version": {Type: cty.Number, Computed: true},
+	}}
+	return &Block{Attributes: map[string]*Attribute{
+		"name":    {Type: cty.String, Required: true},
+		"entries": {NestedType: entry, Required: true},
+	}}
+}
+
+func entry(cell string, version cty.Value) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"cell": cty.StringVal(cell), "note": cty.NullVal(cty.String), "version": version})
+}
+
+func TestNestedAttributes(t *testing.T) {
+	b := nestedBlock()
+	// Optional and computed nested attributes may be left out of config.
+	dir := writeTF(t, `resource "x" "y" {
+  name    = "n"
+  entries = { a = { cell = "c1" } }
+}`)
+	cfg, diags := loadConfig(dir, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags[0].Summary)
+	}
+	val, diags := decodeBody(cfg.Resources[0].Body, cfg.Resources[0].Syntax, b, cfg.ctx, "x.y")
+	if diags.HasErrors() {
+		t.Fatalf("%s: %s", diags[0].Summary, diags[0].Detail)
+	}
+	if !val.Type().Equals(impliedType(b)) {
+		t.Fatalf("decoded type %#v", val.Type())
+	}
+	mk := func(m map[string]cty.Value) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("n"), "entries": cty.MapVal(m)})
+	}
+	prior := mk(map[string]cty.Value{"a": entry("c0", cty.NumberIntVal(4))})
+	config := mk(map[string]cty.Value{"a": entry("c1", cty.NullVal(cty.Number)), "b": entry("c2", cty.NullVal(cty.Number))})
+	p := proposedNew(b, prior, config)
+	es := p.GetAttr("entries")
+	if !es.Index(cty.StringVal("a")).GetAttr("version").RawEquals(cty.NumberIntVal(4)) ||
+		!es.Index(cty.StringVal("b")).GetAttr("version").IsNull() ||
+		es.Index(cty.StringVal("a")).GetAttr("cell").AsString() != "c1" {
+		t.Fatalf("proposed: %#v", p)
+	}
+	good := mk(map[string]cty.Value{"a": entry("c1", cty.UnknownVal(cty.Number)), "b": entry("c2", cty.UnknownVal(cty.Number))})
+	if errs := assertPlanValid(b, prior, config, good); len(errs) != 0 {
+		t.Fatalf("valid nested plan rejected: %v", errs)
+	}
+	badCell := mk(map[string]cty.Value{"a": entry("c9", cty.UnknownVal(cty.Number)), "b": entry("c2", cty.UnknownVal(cty.Number))})
+	wantErr(t, assertPlanValid(b, prior, config, badCell), `.entries["a"].cell: planned value cty.StringVal("c9") does not match config value cty.StringVal("c1") nor prior value cty.StringVal("c0")`)
+	extra := mk(map[string]cty.Value{"a": entry("c1", cty.UnknownVal(cty.Number)), "b": entry("c2", cty.UnknownVal(cty.Number)),
+		"z": entry("c3", cty.UnknownVal(cty.Number))})
+	wantErr(t, assertPlanValid(b, prior, config, extra), `element key "z" from plan is not present in config`)
+	missing := mk(map[string]cty.Value{"a": entry("c1", cty.UnknownVal(cty.Number))})
+	wantErr(t, assertPlanValid(b, prior, config, missing), `element key "b" from config is not present in plan`)
+}
