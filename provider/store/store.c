@@ -532,7 +532,8 @@ static cr_store_rc batch_precheck(cr_batch_op *ops, size_t n,
         return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         ids[i] = op_id(&ops[i]);
-    qsort(ids, n, sizeof *ids, cmp_str_ptr);
+    if (n > 1)
+        qsort(ids, n, sizeof *ids, cmp_str_ptr);
     for (size_t i = 1; i < n && rc == CR_STORE_OK; i++) {
         if (strcmp(ids[i - 1], ids[i]) == 0) {
             for (size_t j = 0; j < n; j++)
