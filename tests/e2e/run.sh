@@ -529,6 +529,64 @@ EOF
   eq "$(count_map)" 0 "entries after destroy"
 }
 
+t_data_sources() {
+  cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com --label tier=silver
+  expect_rc 0
+  config <<'EOF'
+data "cellrouter_tenant" "existing" {
+  tenant_id = "umbrella"
+}
+
+resource "cellrouter_tenant" "neighbour" {
+  tenant_id = "umbrella-2"
+  cell_id   = data.cellrouter_tenant.existing.cell_id
+  endpoint  = data.cellrouter_tenant.existing.endpoint
+}
+
+data "cellrouter_tenant" "after" {
+  tenant_id = cellrouter_tenant.neighbour.id
+}
+
+data "cellrouter_routing_map" "cell8" {
+  cell_id = "cell-8"
+}
+
+output "neighbour_version" { value = data.cellrouter_tenant.after.version }
+output "cell8" { value = sort(keys(data.cellrouter_routing_map.cell8.tenants)) }
+EOF
+  tf apply -auto-approve
+  expect_rc 0
+  # Read at plan: the data source with known configuration; read at apply:
+  # the one that depends on a resource with changes pending.
+  out_has "data.cellrouter_tenant.after will be read during apply"
+  out_has "(depends on a resource or a module with changes pending)"
+  out_has "data.cellrouter_tenant.after: Read complete"
+  out_has "neighbour_version = 1"
+  eq "$(field umbrella-2 .cell_id)" cell-8 "neighbour placed from the data source"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  tf apply -auto-approve
+  expect_rc 0
+  out_matches 'cell8 += \['
+  out_has '"umbrella-2",'
+  # The data source follows the map: a change there moves the neighbour.
+  cellctl set umbrella --cell cell-9 --endpoint https://cell-9.example.com
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_matches '~ cell_id += "cell-8" -> "cell-9"'
+  # A tenant the map does not hold: the provider's diagnostic, with its path.
+  config <<'EOF'
+data "cellrouter_tenant" "missing" {
+  tenant_id = "nobody"
+}
+EOF
+  tf plan
+  expect_rc 1
+  err_has "with data.cellrouter_tenant.missing,"
+  err_has "attribute path: tenant_id"
+}
+
 t_thousand() {
   local n=1000
   mkdir -p "$T/cfg"
@@ -723,7 +781,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict saved_plan references tenants_batch thousand bad_inputs harness_checks"
+destroy create_over_existing conflict saved_plan references tenants_batch data_sources thousand bad_inputs harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

@@ -37,13 +37,40 @@ type Variable struct {
 
 type ResourceConfig struct {
 	Type, Name string
+	Data       bool           // a data block
 	ForEach    hcl.Expression // nil without for_each
 	Body       hcl.Body       // meta-arguments removed
 	Syntax     *hclsyntax.Body
 	DeclRange  hcl.Range
 }
 
-func (r *ResourceConfig) Addr() string { return r.Type + "." + r.Name }
+// Addr is "type.name", or "data.type.name" for a data source.
+func (r *ResourceConfig) Addr() string {
+	if r.Data {
+		return "data." + r.Type + "." + r.Name
+	}
+	return r.Type + "." + r.Name
+}
+
+// schemaFor finds the schema of a resource or data source block.
+func (ps *ProviderSchema) schemaFor(rc *ResourceConfig) (*Schema, bool) {
+	if rc.Data {
+		s, ok := ps.DataSources[rc.Type]
+		return s, ok
+	}
+	s, ok := ps.Resources[rc.Type]
+	return s, ok
+}
+
+func (rc *ResourceConfig) invalidType() *Diag {
+	kind := "resource"
+	if rc.Data {
+		kind = "data source"
+	}
+	return &Diag{Severity: sevError, Summary: "Invalid " + kind + " type",
+		Detail:  fmt.Sprintf("The provider %s does not support %s type %q.", providerAddr, kind, rc.Type),
+		Subject: rc.DeclRange.Ptr()}
+}
 
 type OutputConfig struct {
 	Name      string
@@ -101,6 +128,7 @@ func functions() map[string]function.Function {
 		"toset":   stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
 		"replace": stdlib.ReplaceFunc, "trimspace": stdlib.TrimSpaceFunc,
 		"range": stdlib.RangeFunc, "lookup": stdlib.LookupFunc, "coalesce": stdlib.CoalesceFunc,
+		"sort": stdlib.SortFunc,
 	}
 }
 
@@ -150,9 +178,6 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 					o.Sensitive = !hd.HasErrors() && v.Type() == cty.Bool && v.IsKnown() && !v.IsNull() && v.True()
 				}
 				cfg.Outputs = append(cfg.Outputs, o)
-			case "data":
-				diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported block type",
-					Detail: "tfcore does not support data sources.", Subject: blk.DefRange.Ptr()})
 			case "provider":
 				if blk.Labels[0] != providerName {
 					diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported provider",
@@ -187,8 +212,8 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 					}
 					cfg.Locals[name] = a
 				}
-			case "resource":
-				rc := &ResourceConfig{Type: blk.Labels[0], Name: blk.Labels[1], DeclRange: blk.DefRange}
+			case "resource", "data":
+				rc := &ResourceConfig{Type: blk.Labels[0], Name: blk.Labels[1], DeclRange: blk.DefRange, Data: blk.Type == "data"}
 				if r, dup := seen[rc.Addr()]; dup {
 					diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate resource configuration",
 						Detail:  fmt.Sprintf("A %s resource named %q was already declared at %s.", rc.Type, rc.Name, r),
@@ -408,6 +433,14 @@ func (cfg *Config) providerConfig(ps *ProviderSchema) (cty.Value, Diags) {
 	return decodeBody(cfg.Provider, cfg.Provider, ps.Provider.Block, cfg.ctx, "provider[\""+providerAddr+"\"]")
 }
 
+// instanceAddr renders an instance of the block: addr or addr["key"].
+func (rc *ResourceConfig) instanceAddr(key *string) string {
+	if key == nil {
+		return rc.Addr()
+	}
+	return fmt.Sprintf("%s[%q]", rc.Addr(), *key)
+}
+
 // instanceAddr renders type.name or type.name["key"].
 func instanceAddr(typ, name string, key *string) string {
 	if key == nil {
@@ -433,7 +466,7 @@ func (cfg *Config) refsChecked(rc *ResourceConfig, ps *ProviderSchema) ([]string
 		known[r.Addr()] = true
 	}
 	var trs []hcl.Traversal
-	if rs, ok := ps.Resources[rc.Type]; ok {
+	if rs, ok := ps.schemaFor(rc); ok {
 		trs = hcldec.Variables(rc.Body, decoderSpec(rs.Block))
 	}
 	if rc.ForEach != nil {
@@ -447,6 +480,26 @@ func (cfg *Config) refsChecked(rc *ResourceConfig, ps *ProviderSchema) ([]string
 		}
 		step, ok := tr[1].(hcl.TraverseAttr)
 		if !ok {
+			continue
+		}
+		if tr.RootName() == "data" {
+			name, ok := hcl.TraverseAttr{}, len(tr) > 2
+			if ok {
+				name, ok = tr[2].(hcl.TraverseAttr)
+			}
+			if !ok {
+				continue
+			}
+			addr := "data." + step.Name + "." + name.Name
+			if !known[addr] && !seen[addr] {
+				seen[addr] = true
+				diags = append(diags, &Diag{Severity: sevError, Summary: "Reference to undeclared resource", Address: rc.Addr(),
+					Detail:  fmt.Sprintf("A data resource %q %q has not been declared in the root module.", step.Name, name.Name),
+					Subject: tr.SourceRange().Ptr()})
+			} else if !seen[addr] {
+				seen[addr] = true
+				out = append(out, addr)
+			}
 			continue
 		}
 		addr := tr.RootName() + "." + step.Name
@@ -509,20 +562,32 @@ func (cfg *Config) order(ps *ProviderSchema) ([]*ResourceConfig, Diags) {
 // key); resources without a value yet are unknown.
 func (cfg *Config) refContext(vals map[string]cty.Value) *hcl.EvalContext {
 	types := map[string]map[string]cty.Value{}
+	data := map[string]map[string]cty.Value{}
 	for _, rc := range cfg.Resources {
-		if types[rc.Type] == nil {
-			types[rc.Type] = map[string]cty.Value{}
+		into := types
+		if rc.Data {
+			into = data
+		}
+		if into[rc.Type] == nil {
+			into[rc.Type] = map[string]cty.Value{}
 		}
 		v, ok := vals[rc.Addr()]
 		if !ok {
 			v = cty.DynamicVal
 		}
-		types[rc.Type][rc.Name] = v
+		into[rc.Type][rc.Name] = v
 	}
 	ctx := cfg.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{}
 	for t, m := range types {
 		ctx.Variables[t] = cty.ObjectVal(m)
+	}
+	if len(data) > 0 {
+		d := map[string]cty.Value{}
+		for t, m := range data {
+			d[t] = cty.ObjectVal(m)
+		}
+		ctx.Variables["data"] = cty.ObjectVal(d)
 	}
 	return ctx
 }
@@ -550,11 +615,9 @@ func (cfg *Config) blockConfigs(ps *ProviderSchema) ([]*Instance, Diags) {
 	var diags Diags
 	base := cfg.refContext(nil)
 	for _, rc := range cfg.Resources {
-		rs, ok := ps.Resources[rc.Type]
+		rs, ok := ps.schemaFor(rc)
 		if !ok {
-			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
-				Detail:  fmt.Sprintf("The provider %s does not support resource type %q.", providerAddr, rc.Type),
-				Subject: rc.DeclRange.Ptr()})
+			diags = append(diags, rc.invalidType())
 			continue
 		}
 		if _, d := cfg.refsChecked(rc, ps); d.HasErrors() {
@@ -599,11 +662,9 @@ func (cfg *Config) expandBlock(rc *ResourceConfig, ps *ProviderSchema, vals map[
 	var diags Diags
 	base := cfg.refContext(vals)
 	for _, rc := range []*ResourceConfig{rc} {
-		rs, ok := ps.Resources[rc.Type]
+		rs, ok := ps.schemaFor(rc)
 		if !ok {
-			diags = append(diags, &Diag{Severity: sevError, Summary: "Invalid resource type",
-				Detail:  fmt.Sprintf("The provider %s does not support resource type %q.", providerAddr, rc.Type),
-				Subject: rc.DeclRange.Ptr()})
+			diags = append(diags, rc.invalidType())
 			continue
 		}
 		type kv struct {
@@ -658,7 +719,7 @@ func (cfg *Config) expandBlock(rc *ResourceConfig, ps *ProviderSchema, vals map[
 		}
 		for _, k := range keys {
 			key := k.key
-			inst := &Instance{Addr: instanceAddr(rc.Type, rc.Name, &key), Resource: rc, Key: &key}
+			inst := &Instance{Addr: rc.instanceAddr(&key), Resource: rc, Key: &key}
 			ctx := base.NewChild()
 			ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{
 				"key": cty.StringVal(key), "value": k.val})}

@@ -30,7 +30,8 @@ type Session struct {
 	schema    *ProviderSchema
 	cfg       *Config
 	instances []*Instance
-	order     []*ResourceConfig // resource blocks, dependencies first
+	order     []*ResourceConfig    // resource blocks, dependencies first
+	dataVals  map[string]cty.Value // data source values by block, for outputs
 	byAddr    map[string]*Instance
 	par       int
 }
@@ -80,7 +81,7 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 	if err != nil {
 		return nil, Diags{errorDiag("Failed to load plugin schemas", err.Error())}
 	}
-	s := &Session{p: p, cfg: cfg, par: par, byAddr: map[string]*Instance{}}
+	s := &Session{p: p, cfg: cfg, par: par, byAddr: map[string]*Instance{}, dataVals: map[string]cty.Value{}}
 	stopOnInterrupt(p)
 	ps, diags := getSchema(ctx, p)
 	if diags.HasErrors() {
@@ -157,6 +158,19 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 // validateResource calls ValidateResourceConfig for one configuration (a
 // resource block in the validate walk, an instance before its plan).
 func (s *Session) validateResource(ctx context.Context, in *Instance) Diags {
+	if in.Resource.Data {
+		ds := s.schema.DataSources[in.Resource.Type]
+		dv, err := toDV(in.Config, impliedType(ds.Block))
+		if err != nil {
+			return Diags{errorDiag("Invalid data source configuration", err.Error())}
+		}
+		r, err := s.p.rpc.ValidateDataResourceConfig(ctx, &tfplugin6.ValidateDataResourceConfig_Request{
+			TypeName: in.Resource.Type, Config: dv})
+		if err != nil {
+			return Diags{rpcErrorDiag("ValidateDataResourceConfig", err)}
+		}
+		return convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
+	}
 	rs := s.schema.Resources[in.Resource.Type]
 	dv, err := toDV(in.Config, impliedType(rs.Block))
 	if err != nil {
@@ -281,6 +295,8 @@ func (s *Session) refresh(ctx context.Context, st *State) (map[string]*Refreshed
 
 type Change struct {
 	Addr, Type, Name string
+	Data             bool   // a data source read (ReadNow, ReadLater)
+	Reason           string // why a read waits for apply
 	Key              *string
 	Action           Action
 	Prior            cty.Value
@@ -398,6 +414,7 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 		// the planned values of the blocks it refers to (unknown where the
 		// provider said "known after apply").
 		vals := map[string]cty.Value{}
+		pendingBlocks := map[string]bool{}
 		failed := false
 		for _, rc := range s.order {
 			insts, d := s.cfg.expandBlock(rc, s.schema, vals)
@@ -411,20 +428,35 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 				s.byAddr[in.Addr] = in
 				inConfig[in.Addr] = true
 			}
+			// As Terraform: a data source that depends on a resource with
+			// changes pending is read during apply, after them.
+			deferRead := false
+			for _, dep := range s.cfg.refs(rc, s.schema) {
+				deferRead = deferRead || pendingBlocks[dep]
+			}
 			levelDiags := make([]Diags, len(insts))
 			parallel(s.par, len(insts), func(i int) {
-				results[i], levelDiags[i] = s.planInstance(ctx, insts[i], refreshed)
+				if rc.Data {
+					results[i], levelDiags[i] = s.planData(ctx, insts[i], deferRead)
+				} else {
+					results[i], levelDiags[i] = s.planInstance(ctx, insts[i], refreshed)
+				}
 			})
 			for i := range insts {
 				add(results[i], levelDiags[i])
 				if levelDiags[i].HasErrors() {
 					failed = true
+				} else if a := results[i].Action; a != NoOp && a != ReadNow {
+					pendingBlocks[rc.Addr()] = true
 				}
 			}
 			if failed {
 				break
 			}
 			vals[rc.Addr()] = blockValue(rc, insts, func(i int) cty.Value { return results[i].Planned })
+			if rc.Data {
+				s.dataVals[rc.Addr()] = vals[rc.Addr()]
+			}
 		}
 		if failed {
 			return nil, flatten(per)
@@ -498,6 +530,85 @@ func (s *Session) planInstance(ctx context.Context, in *Instance, refreshed map[
 		c.Planned, c.PlannedPrivate = cp, cpriv
 	}
 	return c, d
+}
+
+// planData reads a data source whose configuration is known, or plans the
+// read for apply (computed attributes unknown) when it is not or when it
+// depends on pending changes.
+func (s *Session) planData(ctx context.Context, in *Instance, deferRead bool) (*Change, Diags) {
+	ds := s.schema.DataSources[in.Resource.Type]
+	c := &Change{Addr: in.Addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key, Data: true,
+		Prior: cty.NullVal(impliedType(ds.Block))}
+	if deferRead || !in.Config.IsWhollyKnown() {
+		c.Action = ReadLater
+		c.Reason = "config refers to values not yet known"
+		if deferRead {
+			c.Reason = "depends on a resource or a module with changes pending"
+		}
+		attrs := map[string]cty.Value{}
+		for n, a := range ds.Block.Attributes {
+			v := in.Config.GetAttr(n)
+			if a.Computed && v.IsNull() {
+				v = cty.UnknownVal(a.impliedType())
+			}
+			attrs[n] = v
+		}
+		for n := range ds.Block.BlockTypes {
+			attrs[n] = in.Config.GetAttr(n)
+		}
+		c.Planned = cty.ObjectVal(attrs)
+		return c, nil
+	}
+	v, d := s.readData(ctx, in)
+	if d.HasErrors() {
+		return nil, d
+	}
+	c.Action, c.Planned = ReadNow, v
+	return c, d
+}
+
+// readData: ValidateDataResourceConfig with the known configuration, then
+// ReadDataSource, with Terraform's checks on the result.
+func (s *Session) readData(ctx context.Context, in *Instance) (cty.Value, Diags) {
+	diags := s.validateResource(ctx, in)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	ds := s.schema.DataSources[in.Resource.Type]
+	ty := impliedType(ds.Block)
+	dv, err := toDV(in.Config, ty)
+	if err != nil {
+		return cty.NilVal, append(diags, errorDiag("Invalid data source configuration", err.Error()))
+	}
+	resp, err := s.p.rpc.ReadDataSource(ctx, &tfplugin6.ReadDataSource_Request{TypeName: in.Resource.Type, Config: dv,
+		ClientCapabilities: clientCaps()})
+	if err != nil {
+		return cty.NilVal, append(diags, rpcErrorDiag("ReadDataSource", err))
+	}
+	diags = append(diags, s.instanceDiags(resp.Diagnostics, in.Addr)...)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	v, err := fromDV(resp.State, ty)
+	switch {
+	case err != nil:
+		return cty.NilVal, append(diags, errorDiag("Provider produced invalid object",
+			fmt.Sprintf("Provider %q produced an invalid value for %s: %v.%s", providerAddr, in.Addr, err, bugTail)))
+	case v.IsNull():
+		return cty.NilVal, append(diags, errorDiag("Provider produced null object",
+			fmt.Sprintf("Provider %q produced a null value for %s.%s", providerAddr, in.Addr, bugTail)))
+	case !v.IsWhollyKnown():
+		return cty.NilVal, append(diags, errorDiag("Provider produced invalid object",
+			fmt.Sprintf("Provider %q produced a value for %s that is not wholly known.%s", providerAddr, in.Addr, bugTail)))
+	}
+	if errs := assertPlanValid(ds.Block, cty.NullVal(ty), in.Config, v); len(errs) > 0 {
+		for _, e := range errs {
+			diags = append(diags, errorDiag("Provider produced invalid object",
+				fmt.Sprintf("Provider %q produced an invalid value for %s: %v.%s", providerAddr, in.Addr, e, bugTail)))
+		}
+		return cty.NilVal, diags
+	}
+	return v, diags
 }
 
 // blockValue is what other resources see of a block: its object, or with
@@ -583,7 +694,11 @@ func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
 	}
 	fmt.Fprintf(w, "\nTerraform will perform the following actions:\n\n")
 	for _, ch := range changes {
-		if ch.Action == NoOp {
+		if ch.Action == NoOp || ch.Action == ReadNow {
+			continue
+		}
+		if ch.Action == ReadLater {
+			renderChange(w, ch.Addr, ch.Type, ch.Name, ch.Action, s.schema.DataSources[ch.Type].Block, ch.Prior, ch.Planned, nil, ch.Reason)
 			continue
 		}
 		b := s.schema.Resources[ch.Type].Block
@@ -665,8 +780,12 @@ type applyStats struct {
 // ApplyResourceChange. State is updated under a lock as results come in.
 func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes []*Change) (Counts, Diags) {
 	var todo []*Change
+	dataChanges := map[string]*Change{}
 	for _, c := range changes {
-		if c.Action != NoOp {
+		switch {
+		case c.Data:
+			dataChanges[c.Addr] = c
+		case c.Action != NoOp:
 			todo = append(todo, c)
 		}
 	}
@@ -831,6 +950,34 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		}
 		for _, in := range insts {
 			s.byAddr[in.Addr] = in
+		}
+		if rc.Data {
+			// Data sources read at plan keep that value; those deferred
+			// (or new) are read now that their configuration is known.
+			values := make([]cty.Value, len(insts))
+			var dd Diags
+			for i, in := range insts {
+				if c := dataChanges[in.Addr]; c != nil && c.Action == ReadNow {
+					values[i] = c.Planned
+					continue
+				}
+				say("%s: Reading...\n", in.Addr)
+				v, d := s.readData(ctx, in)
+				dd = append(dd, d...)
+				values[i] = v
+				if !d.HasErrors() {
+					say("%s: Read complete after 0s%s\n", in.Addr, idOf(v))
+				}
+			}
+			per = append(per, dd)
+			if dd.HasErrors() {
+				failed[rc.Addr()] = true
+				continue
+			}
+			v := blockValue(rc, insts, func(i int) cty.Value { return values[i] })
+			vals[rc.Addr()] = v
+			s.dataVals[rc.Addr()] = v
+			continue
 		}
 		if !run(byBlock[rc.Addr()]) {
 			failed[rc.Addr()] = true

@@ -301,6 +301,7 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 		}
 		return 0
 	}
+	st.Data = s.dataVals
 	return finishApply(ctx, cfg, o, s.schema, st, changes, destroy, pending)
 }
 
@@ -361,6 +362,7 @@ func finishApply(ctx context.Context, cfg *Config, o *options, ps *ProviderSchem
 	failed := report(cfg, diags)
 	var outputs strings.Builder
 	if !failed {
+		st.Data = s2.dataVals
 		failed = report(cfg, recordOutputs(&outputs, st, cfg, s2.schema))
 	}
 	if err := st.write(); err != nil {

@@ -25,6 +25,7 @@ type planChangeJSON struct {
 	Type           string   `json:"type"`
 	Name           string   `json:"name"`
 	Key            *string  `json:"index_key,omitempty"`
+	Data           bool     `json:"data,omitempty"`
 	Action         Action   `json:"action"`
 	Prior          string   `json:"prior"`   // base64 cty msgpack
 	Planned        string   `json:"planned"` // base64 cty msgpack
@@ -76,7 +77,7 @@ func writePlanFile(path string, st *State, vars []string, destroy bool, changes 
 		if err != nil {
 			return fmt.Errorf("%s: %v", c.Addr, err)
 		}
-		pc := &planChangeJSON{Addr: c.Addr, Type: c.Type, Name: c.Name, Key: c.Key, Action: c.Action,
+		pc := &planChangeJSON{Addr: c.Addr, Type: c.Type, Name: c.Name, Key: c.Key, Data: c.Data, Action: c.Action,
 			Prior: base64.StdEncoding.EncodeToString(prior), Planned: base64.StdEncoding.EncodeToString(planned),
 			PriorPrivate: c.PriorPrivate, PlannedPrivate: c.PlannedPrivate}
 		for _, p := range c.ReplacePaths {
@@ -128,10 +129,14 @@ func (pf *planFileJSON) decode(st *State, ps *ProviderSchema) ([]*Change, error)
 			return nil, fmt.Errorf("null change")
 		}
 		rs, ok := ps.Resources[pc.Type]
-		if !ok {
-			return nil, fmt.Errorf("%s: the provider has no resource type %q", pc.Addr, pc.Type)
+		if pc.Data {
+			rs, ok = ps.DataSources[pc.Type]
 		}
-		if pc.Action < Create || pc.Action > Replace {
+		if !ok {
+			return nil, fmt.Errorf("%s: the provider has no type %q", pc.Addr, pc.Type)
+		}
+		if pc.Data && pc.Action != ReadNow && pc.Action != ReadLater ||
+			!pc.Data && (pc.Action < Create || pc.Action > Replace) {
 			return nil, fmt.Errorf("%s: invalid action %d", pc.Addr, pc.Action)
 		}
 		ty := impliedType(rs.Block)
@@ -145,7 +150,7 @@ func (pf *planFileJSON) decode(st *State, ps *ProviderSchema) ([]*Change, error)
 				return nil, fmt.Errorf("%s: %v", pc.Addr, err)
 			}
 		}
-		c := &Change{Addr: pc.Addr, Type: pc.Type, Name: pc.Name, Key: pc.Key, Action: pc.Action,
+		c := &Change{Addr: pc.Addr, Type: pc.Type, Name: pc.Name, Key: pc.Key, Data: pc.Data, Action: pc.Action,
 			Prior: vals[0], Planned: vals[1], PriorPrivate: pc.PriorPrivate, PlannedPrivate: pc.PlannedPrivate}
 		for _, n := range pc.ReplacePaths {
 			c.ReplacePaths = append(c.ReplacePaths, cty.GetAttrPath(n))

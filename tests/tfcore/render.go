@@ -20,22 +20,25 @@ const (
 	Create
 	Update
 	Delete
-	Replace // delete, then create
-	Read    // drift: changed outside
-	Gone    // drift: deleted outside
+	Replace   // delete, then create
+	Read      // drift: changed outside
+	Gone      // drift: deleted outside
+	ReadNow   // data source read during plan (not shown)
+	ReadLater // data source read during apply (config not yet known)
 )
 
 func (a Action) String() string {
-	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete"}[a]
+	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete", "Read", "Read"}[a]
 }
 
 func (a Action) symbol() string {
-	return [...]string{" ", "+", "~", "-", "-/+", "~", "-"}[a]
+	return [...]string{" ", "+", "~", "-", "-/+", "~", "-", " ", "<="}[a]
 }
 
 func (a Action) phrase() string {
 	return [...]string{"has no changes", "will be created", "will be updated in-place", "will be destroyed",
-		"must be replaced", "has changed", "has been deleted"}[a]
+		"must be replaced", "has changed", "has been deleted", "has been read",
+		"will be read during apply"}[a]
 }
 
 // hclString quotes a string the way Terraform shows it.
@@ -146,10 +149,17 @@ func renderValueSym(v cty.Value, indent int, sym string) string {
 
 // renderChange prints one resource instance change; before/after are whole
 // objects (null for create/delete), replacePaths the attributes forcing
-// replacement.
-func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, before, after cty.Value, replacePaths []cty.Path) {
+// replacement, notes extra "# (...)" lines under the heading.
+func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, before, after cty.Value, replacePaths []cty.Path, notes ...string) {
 	fmt.Fprintf(w, "  # %s %s\n", addr, act.phrase())
-	fmt.Fprintf(w, "%3s resource %q %q {\n", act.symbol(), typ, name)
+	for _, n := range notes {
+		fmt.Fprintf(w, "  # (%s)\n", n)
+	}
+	kind := "resource"
+	if act == ReadLater || act == ReadNow {
+		kind = "data"
+	}
+	fmt.Fprintf(w, "%3s %s %q %q {\n", act.symbol(), kind, typ, name)
 	forces := map[string]bool{}
 	for _, p := range replacePaths {
 		if len(p) > 0 {
@@ -191,7 +201,7 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 			note = " # forces replacement"
 		}
 		switch {
-		case act == Create || (act == Replace && before.IsNull()):
+		case act == Create || act == ReadLater || (act == Replace && before.IsNull()):
 			if av.IsNull() {
 				continue
 			}

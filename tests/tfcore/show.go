@@ -44,6 +44,9 @@ func stateValues(st *State, cfg *Config, ps *ProviderSchema) (map[string]cty.Val
 		keyed[block][*si.Key] = v
 	}
 	out := map[string]cty.Value{}
+	for b, v := range st.Data {
+		out[b] = v
+	}
 	for b, v := range single {
 		out[b] = v
 	}

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 type stateFileJSON struct {
@@ -61,6 +63,9 @@ type OutputState struct {
 }
 
 type State struct {
+	// Data holds data source values by block for outputs; tfcore does not
+	// persist data sources (they are read again by every plan).
+	Data      map[string]cty.Value
 	Path      string
 	Outputs   map[string]*OutputState
 	Serial    int64
