@@ -5,7 +5,9 @@
 #                corpus) through fuzz_value.c's checks, built with the normal
 #                compiler (and ASan/UBSan under make test-asan)
 #   cty-diff     20,000 random values made by Debian's go-cty, plus the
-#                corpus, compared with our codec (tests/fuzz/diff.sh)
+#                corpus, compared with our codec (tests/fuzz/diff.sh); set
+#                CTY_GOPATH to a GOPATH holding a newer go-cty to compare
+#                with that instead (Debian's 1.12 predates refinements)
 #
 # Growing the corpus: tests/fuzz/run.sh (clang, libFuzzer), then
 #   build/fuzz/fuzz_value -merge=1 tests/fuzz/corpus build/fuzz/corpus
@@ -22,6 +24,7 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@$(FUZZ_REPLAY) tests/fuzz/corpus/*
 
 cty-diff:
+	@mkdir -p $(BUILD)/fuzz
 	@FUZZ_OUT=$(BUILD)/fuzz tests/fuzz/diff.sh tests/fuzz/corpus >$(BUILD)/cty-diff.txt 2>&1 \
 	  || { cat $(BUILD)/cty-diff.txt; exit 1; }
 	@grep -E '^(==|total)' $(BUILD)/cty-diff.txt
