@@ -157,8 +157,11 @@ void cr_value_free(cr_value *v);
  * Stricter than go-cty on purpose: strings, map keys and attribute names
  * must be valid UTF-8, keys must not contain NUL (they are C strings
  * here), trailing bytes and truncated values are errors, numbers with an
- * exponent beyond ±100000 are refused. Sets keep a canonical order; wholly
- * known duplicates merge, unknown elements never do. */
+ * exponent beyond ±100000 are refused, and so is an input of more than
+ * 1,000,000 values in all (memory stays near 100 MB whatever the input).
+ * Sets keep a canonical order; wholly known duplicates merge, unknown
+ * elements never do. An error inside a set element is reported at the set
+ * (Terraform cannot address set elements by index). */
 cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                                   const cr_type *t, cr_diags *diags);
 /* Encodes v (of its type) in the form Terraform writes. *out is malloc'd.
@@ -173,10 +176,15 @@ int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
                                void **out, size_t *out_len);
 
 /* Decodes cty JSON (RawState.json) against type t. Object attributes absent
- * from the JSON are null (older states). Unknowns cannot appear in JSON. */
+ * from the JSON are null (older states). Unknowns cannot appear in JSON.
+ * Numbers keep their exact decimal value. As in go-cty, a string type also
+ * takes number and bool tokens, a number type a decimal in a string, a
+ * bool type "true"/"false"; unknown object attributes are errors. Syntax
+ * errors carry line:column of the input. */
 cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags);
-/* Encodes a wholly known value as cty JSON; malloc'd string or NULL. */
+/* Encodes a wholly known value as cty JSON, byte for byte as go-cty does;
+ * malloc'd string, or NULL for unknowns, infinities and ENOMEM. */
 char *cr_value_encode_json(const cr_value *v);
 /* The same for a receiver expecting type t ({"value":..,"type":..} when t
  * is DYNAMIC). */
