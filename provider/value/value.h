@@ -183,8 +183,10 @@ int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
  * errors carry line:column of the input. */
 cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags);
-/* Encodes a wholly known value as cty JSON, byte for byte as go-cty does;
- * malloc'd string, or NULL for unknowns, infinities and ENOMEM. */
+/* Encodes a wholly known value as cty JSON, in go-cty's spelling (one
+ * difference: a number that arrived as a float64 is written exactly, where
+ * go-cty writes the shortest decimal of the double); malloc'd string, or
+ * NULL for unknowns, infinities and ENOMEM. */
 char *cr_value_encode_json(const cr_value *v);
 /* The same for a receiver expecting type t ({"value":..,"type":..} when t
  * is DYNAMIC). */
