@@ -272,16 +272,19 @@ static bool retryable(const cr_http_resp *r)
  * Retries transient failures within the retry budget. On success (any
  * HTTP answer that is not retried) returns OK with *resp filled; 401 and
  * 403 become CR_STORE_AUTH here, everything else is the caller's to read. */
-static cr_store_rc cf_call(cf_store *s, const char *what, const char *method,
-                           const char *url, const cr_http_part *parts,
-                           size_t nparts, cr_http_resp *resp,
-                           cr_store_err *err)
+static cr_store_rc cf_call_body(cf_store *s, const char *what,
+                                const char *method, const char *url,
+                                const cr_http_part *parts, size_t nparts,
+                                const char *json, cr_http_resp *resp,
+                                cr_store_err *err)
 {
     long start = now_ms(), backoff = CF_BACKOFF_FIRST_MS;
     int attempt = 0;
     cr_http_req req = {
         .method = method, .url = url, .bearer = s->token,
         .parts = parts, .nparts = nparts,
+        .body = json, .body_len = json ? strlen(json) : 0,
+        .body_type = json ? "application/json" : NULL,
         .timeout_ms = CF_REQUEST_TIMEOUT, .max_body = CF_MAX_BODY,
     };
     for (;;) {
@@ -346,6 +349,15 @@ static cr_store_rc cf_call(cf_store *s, const char *what, const char *method,
         return rc;
     }
     return CR_STORE_OK;
+}
+
+static cr_store_rc cf_call(cf_store *s, const char *what, const char *method,
+                           const char *url, const cr_http_part *parts,
+                           size_t nparts, cr_http_resp *resp,
+                           cr_store_err *err)
+{
+    return cf_call_body(s, what, method, url, parts, nparts, NULL, resp,
+                        err);
 }
 
 /* A 404 that is not "key not found" means the URL itself is wrong. */
@@ -1096,6 +1108,255 @@ static void cf_close(cr_store *base)
     free(s);
 }
 
+/* ---- batches: the bulk endpoints -----------------------------------------
+ *
+ * A batch (at most CR_STORE_BATCH_MAX operations, well under the API's
+ * 10,000 keys per bulk request) is: every entry's version read and checked
+ * first, as for put and del (no compare-and-swap here either: the same
+ * one-round-trip window applies, per key); then one bulk write (PUT .../bulk)
+ * of every new pair and every tombstone; then one bulk delete (DELETE
+ * .../bulk) of the deleted keys. Two requests instead of one per key.
+ *
+ * Workers KV applies a bulk request key by key, not atomically: its answer
+ * lists the keys it could not write (`unsuccessful_keys`), and only those
+ * are reported as not applied. A delete goes ahead only if its tombstone
+ * was written, so versions never repeat.
+ */
+
+/* Adds the keys of result.unsuccessful_keys to `failed` (a JSON object
+ * used as a set). An answer without the field means every key went in. */
+static void bulk_failures(json_t *result, json_t *failed)
+{
+    json_t *keys = json_object_get(result, "unsuccessful_keys");
+    size_t i;
+    json_t *k;
+    if (!json_is_array(keys))
+        return;
+    json_array_foreach(keys, i, k)
+        if (json_is_string(k))
+            json_object_set(failed, json_string_value(k), json_true());
+}
+
+/* One bulk request with a JSON body; unsuccessful keys go into `failed`. */
+static cr_store_rc bulk_call(cf_store *s, const char *method, json_t *body,
+                             const char *what, json_t *failed,
+                             cr_store_err *err)
+{
+    char *json = json_dumps(body, JSON_COMPACT);
+    size_t n = strlen(s->ns_url) + 8;
+    char *url = malloc(n);
+    cr_http_resp r;
+    if (!json || !url) {
+        free(json);
+        free(url);
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    }
+    snprintf(url, n, "%s/bulk", s->ns_url);
+    cr_store_rc rc = cf_call_body(s, what, method, url, NULL, 0, json, &r,
+                                  err);
+    free(url);
+    free(json);
+    if (rc != CR_STORE_OK)
+        return rc;
+    if (r.status / 100 == 2) {
+        json_t *root = NULL, *result = NULL;
+        rc = envelope(s, what, &r, &root, &result, err);
+        if (rc == CR_STORE_OK)
+            bulk_failures(result, failed);
+        json_decref(root);
+    } else if (r.status == 400 || r.status == 413) {
+        long code;
+        char det[240];
+        cf_errors(&r, det, sizeof det, &code);
+        rc = fail(s, err, CR_STORE_INVALID, "Workers KV refused a bulk "
+                  "request while %s (HTTP %ld, %s)", what, r.status, det);
+    } else {
+        rc = unexpected(s, what, &r, err);
+    }
+    cr_http_resp_clear(&r);
+    return rc;
+}
+
+static json_t *pair_json(const char *key, const char *value,
+                         const char *metadata)
+{
+    json_t *md = json_loads(metadata, 0, NULL);
+    json_t *o = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value", value,
+                               "metadata", md)
+                   : NULL;
+    return o;
+}
+
+static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
+                            cr_store_err *err)
+{
+    cf_store *s = (cf_store *)base;
+    char what[200], buf[400], stamp[40], rkey[128], pb[80];
+    int64_t *cur = calloc(n, sizeof *cur), *retired = calloc(n, sizeof *retired);
+    json_t *writes = json_array(), *dels = json_array(),
+           *failed = json_object();
+    cr_store_rc rc = CR_STORE_OK;
+
+    if (!cur || !retired || !writes || !dels || !failed) {
+        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(what, sizeof what, "writing a batch of %zu entries", n);
+    /* 1. Every condition, before anything is written. */
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
+                                                  : op->tenant_id;
+        const char *msg;
+        if (op->kind == CR_BATCH_PUT &&
+            (msg = cf_fits(base, op->entry, buf, sizeof buf))) {
+            op->rc = CR_STORE_INVALID;
+            rc = cr_store_err_set(err, CR_STORE_INVALID, "tenant %s: %s",
+                                  printable(id, pb), msg);
+            goto out;
+        }
+        bool found;
+        json_t *md = NULL;
+        if ((rc = read_metadata(s, id, what, &found, &md, err)))
+            goto out;
+        cur[i] = found ? md_version(md) : 0;
+        json_decref(md);
+        if (found && cur[i] == 0 && op->expect != CR_VERSION_ANY) {
+            op->rc = CR_STORE_INVALID;
+            rc = fail(s, err, CR_STORE_INVALID, "Workers KV namespace %s "
+                      "holds an entry for tenant \"%s\" without a cellrouter "
+                      "version (repair it with cellctl set or cellctl "
+                      "delete)", s->namespace_id, printable(id, pb));
+            goto out;
+        }
+        if (op->kind == CR_BATCH_DELETE && !found) {
+            op->rc = CR_STORE_NOT_FOUND;    /* gone already, as asked */
+            op->applied = true;
+        } else
+            cr_store_batch_condition(op, cur[i]);
+    }
+    if ((rc = cr_store_batch_refused(ops, n, err)) != CR_STORE_OK)
+        goto out;
+
+    /* 2. The versions to continue from, and the bodies. */
+    now_rfc3339(stamp);
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
+                                                  : op->tenant_id;
+        if (op->rc == CR_STORE_NOT_FOUND)
+            continue;
+        if ((op->kind == CR_BATCH_PUT && cur[i] == 0) ||
+            (op->kind == CR_BATCH_DELETE && cur[i] > 0)) {
+            if ((rc = retired_version(s, id, what, &retired[i], err)))
+                goto out;
+        }
+        json_t *pair = NULL;
+        if (op->kind == CR_BATCH_PUT) {
+            cr_entry e = *op->entry;
+            e.version = (cur[i] ? cur[i] : retired[i]) + 1;
+            e.updated_at = stamp;
+            char *meta = metadata_json(&e);
+            pair = meta ? pair_json(id, e.endpoint, meta) : NULL;
+            free(meta);
+            op->version = e.version;
+            snprintf(op->updated_at, sizeof op->updated_at, "%s", stamp);
+        } else if (cur[i] > retired[i]) {
+            json_t *md = json_pack("{s:I,s:s}", "version", (json_int_t)cur[i],
+                                   "tenant_id", id);
+            char *meta = md ? json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS)
+                            : NULL;
+            json_decref(md);
+            retired_key(id, rkey);
+            pair = meta ? pair_json(rkey, "retired", meta) : NULL;
+            free(meta);
+        }
+        bool nomem = (op->kind == CR_BATCH_PUT || cur[i] > retired[i]) &&
+                     (!pair || json_array_append_new(writes, pair));
+        if (!nomem && op->kind == CR_BATCH_DELETE)
+            nomem = json_array_append_new(dels, json_string(id)) != 0;
+        if (nomem) {
+            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+
+    /* 3. One bulk write (entries and tombstones), then one bulk delete of
+     * the keys whose tombstone is in. */
+    if (json_array_size(writes) > 0 &&
+        (rc = bulk_call(s, "PUT", writes, what, failed, err)))
+        goto out;
+    /* The puts are in (but for unsuccessful keys) whatever happens to the
+     * deletes: say so now. */
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].kind == CR_BATCH_PUT &&
+            !json_object_get(failed, ops[i].entry->tenant_id))
+            ops[i].applied = true;
+    size_t k = 0;
+    json_t *todel = json_array();
+    if (!todel) {
+        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        if (op->kind != CR_BATCH_DELETE || op->rc == CR_STORE_NOT_FOUND)
+            continue;
+        const char *id = json_string_value(json_array_get(dels, k++));
+        retired_key(id, rkey);
+        if (!json_object_get(failed, rkey))
+            json_array_append_new(todel, json_string(id));
+        else
+            json_object_set(failed, id, json_true());
+    }
+    if (json_array_size(todel) > 0)
+        rc = bulk_call(s, "DELETE", todel, what, failed, err);
+    json_decref(todel);
+    if (rc != CR_STORE_OK)
+        goto out;
+
+    /* 4. What went in. */
+    size_t nfail = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        cr_batch_op *op = &ops[i];
+        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
+                                                  : op->tenant_id;
+        if (op->applied || !json_object_get(failed, id)) {
+            op->applied = true;
+            continue;
+        }
+        op->rc = CR_STORE_IO;
+        op->version = 0;
+        op->updated_at[0] = '\0';
+        if (!nfail++)
+            first = id;
+    }
+    if (nfail)
+        rc = fail(s, err, CR_STORE_IO, "Workers KV could not write %zu of "
+                  "%zu keys of a bulk request (first: tenant %s); the others "
+                  "were written. Run again to retry them.", nfail, n,
+                  printable(first, pb));
+out:
+    if (rc == CR_STORE_CONFLICT || rc == CR_STORE_EXISTS ||
+        rc == CR_STORE_INVALID) {
+        for (size_t i = 0; i < n; i++)
+            ops[i].applied = false;         /* nothing was written */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ops[i].applied || ops[i].kind != CR_BATCH_PUT) {
+            ops[i].version = 0;
+            ops[i].updated_at[0] = '\0';
+        }
+    }
+    json_decref(writes);
+    json_decref(dels);
+    json_decref(failed);
+    free(cur);
+    free(retired);
+    return rc;
+}
+
 static const cr_store_ops CF_OPS = {
     .name = "cloudflare_kv",
     .get = cf_get,
@@ -1104,6 +1365,7 @@ static const cr_store_ops CF_OPS = {
     .list = cf_list,
     .close = cf_close,
     .fits = cf_fits,
+    .batch = cf_batch,
 };
 
 /* ---- opening ------------------------------------------------------------ */

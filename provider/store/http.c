@@ -239,11 +239,30 @@ int cr_http_do(cr_http_pool *p, const cr_http_req *req, cr_http_resp *resp)
             }
         }
     }
+    if (headers && req->nparts == 0 && req->body && req->body_type) {
+        char ct[128];
+        snprintf(ct, sizeof ct, "Content-Type: %s", req->body_type);
+        struct curl_slist *t = curl_slist_append(headers, ct);
+        if (!t) {
+            curl_slist_free_all(headers);
+            headers = NULL;
+        } else {
+            headers = t;
+        }
+    }
     if (!headers || (req->bearer && !auth)) {
         snprintf(resp->error, sizeof resp->error, "out of memory");
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    if (req->nparts == 0 && req->body) {
+        /* The body is the caller's, alive for the call; the custom request
+         * keeps the method (POSTFIELDS alone would make it a POST). */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)req->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    }
     if (req->nparts > 0) {
         mime = curl_mime_init(h);
         for (size_t i = 0; mime && i < req->nparts; i++) {
@@ -301,6 +320,7 @@ out:
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
     give_back(p, h);
     return rc;
 }

@@ -35,6 +35,12 @@ typedef struct cr_http_req {
     const char *bearer;             /* secret; NULL: no Authorization */
     const cr_http_part *parts;      /* multipart body when nparts > 0 */
     size_t nparts;
+    /* Otherwise a raw body (e.g. JSON for bulk endpoints), borrowed for
+     * the call; NULL: none. */
+    const char *body;
+    size_t body_len;
+    const char *body_type;          /* its Content-Type, e.g.
+                                       "application/json" */
     long timeout_ms;                /* whole request, connect included */
     size_t max_body;                /* larger answers fail (truncated) */
 } cr_http_req;

@@ -12,6 +12,9 @@
 //   GET    .../metadata/KEY     {result: metadata}; 404 code 10009
 //   DELETE .../values/KEY       success, also when absent (as Cloudflare)
 //   GET    .../keys?prefix=&limit=&cursor=   limit 10..1000, cursor paging
+//   PUT    .../bulk  JSON [{key, value, metadata}], at most 10,000 pairs;
+//          result {successful_key_count, unsuccessful_keys: []}
+//   DELETE .../bulk  JSON [key, ...], at most 10,000 keys; same result
 // Authorization: Bearer TOKEN must be env.API_TOKEN (401 when missing, 403
 // when wrong); the account and namespace must be env.ACCOUNT_ID and
 // env.NAMESPACE_ID (404 otherwise).
@@ -124,6 +127,41 @@ async function api(request, env, url) {
       result_info: { count: result.length,
                      cursor: page.list_complete ? "" : page.cursor },
     });
+  }
+  if (kind === "bulk" && rest.length === 6 &&
+      (request.method === "PUT" || request.method === "DELETE")) {
+    let items;
+    try {
+      items = await request.json();
+    } catch {
+      return fail(400, 10026, "bulk body is not valid JSON");
+    }
+    if (!Array.isArray(items) || items.length > 10000)
+      return fail(400, 10026, "bulk body must be an array of at most 10000");
+    const keyOk = (k) => typeof k === "string" && k !== "" && k !== "." &&
+      k !== ".." && new TextEncoder().encode(k).length <= 512;
+    if (request.method === "DELETE") {
+      if (!items.every(keyOk)) return fail(400, 10019, "invalid key name");
+      for (const k of items) {
+        stats.deletes++;
+        await env.KV.delete(k);
+      }
+    } else {
+      for (const p of items) {
+        if (!p || !keyOk(p.key) || typeof p.value !== "string")
+          return fail(400, 10026, "each pair needs a key and a string value");
+        if (p.metadata !== undefined &&
+            new TextEncoder().encode(JSON.stringify(p.metadata)).length > METADATA_MAX)
+          return fail(413, 10027, `metadata is larger than ${METADATA_MAX} bytes`);
+      }
+      for (const p of items) {
+        stats.writes++;
+        await env.KV.put(p.key, p.value,
+                         p.metadata === undefined ? {} : { metadata: p.metadata });
+      }
+    }
+    return envelope(200, { successful_key_count: items.length,
+                           unsuccessful_keys: [] });
   }
   if ((kind !== "values" && kind !== "metadata") || rest.length !== 7)
     return fail(404, 7000, "No route for that URI");

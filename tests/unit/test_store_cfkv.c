@@ -711,6 +711,99 @@ static void test_settings(void **state)
     assert_null(s);
 }
 
+/* ---- batches: the bulk endpoints --------------------------------------- */
+
+static const char BULK_OK[] =
+    "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":"
+    "{\"successful_key_count\":3,\"unsuccessful_keys\":[]}}";
+
+/* Versions read and checked first, then one bulk write (entries and the
+ * tombstone) and one bulk delete: 2 writes for 3 operations. */
+static void test_batch_bulk(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    script(f->srv, 404, NULL, KEY_NOT_FOUND);               /* a: absent */
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":3}");       /* b: v3 */
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":5}");       /* c: v5 */
+    script_md(f->srv, "{\"tenant_id\":\"a\",\"version\":7}"); /* a's tomb */
+    script(f->srv, 404, NULL, KEY_NOT_FOUND);               /* c: no tomb */
+    script(f->srv, 200, NULL, BULK_OK);                     /* PUT bulk */
+    script(f->srv, 200, NULL, BULK_OK);                     /* DELETE bulk */
+    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
+             *b = mk("b", "cell-2", "https://two.example.com/in");
+    cr_batch_op ops[3] = {
+        { .kind = CR_BATCH_PUT, .entry = a, .expect = CR_VERSION_ABSENT },
+        { .kind = CR_BATCH_PUT, .entry = b, .expect = 3 },
+        { .kind = CR_BATCH_DELETE, .tenant_id = "c", .expect = 5 },
+    };
+    assert_int_equal(cr_store_batch(f->s, ops, 3, &err), CR_STORE_OK);
+    for (int i = 0; i < 3; i++)
+        assert_true(ops[i].applied);
+    assert_int_equal(ops[0].version, 8);        /* after the tombstone */
+    assert_int_equal(ops[1].version, 4);
+    assert_int_equal(f->srv->nreq, 7);
+    const request *put = req(f, 5);
+    assert_string_equal(put->method, "PUT");
+    assert_string_equal(put->path, NSPATH "/bulk");
+    assert_non_null(strstr(put->body, "\"key\":\"a\""));
+    assert_non_null(strstr(put->body, "\"value\":\"https://one.example.com/in\""));
+    assert_non_null(strstr(put->body, "\"version\":8"));
+    assert_non_null(strstr(put->body, "\"key\":\"_cellrouter-retired."));
+    assert_non_null(strstr(put->body, "\"version\":5"));
+    assert_no_token(put->body);
+    const request *del = req(f, 6);
+    assert_string_equal(del->method, "DELETE");
+    assert_string_equal(del->path, NSPATH "/bulk");
+    assert_string_equal(del->body, "[\"c\"]");
+    cr_entry_free(a);
+    cr_entry_free(b);
+}
+
+/* A refused condition sends no write; keys Workers KV reports as not
+ * written are not applied, the others are. */
+static void test_batch_conflict_and_partial(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
+             *b = mk("b", "cell-2", "https://two.example.com/in");
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":4}");
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":2}");
+    cr_batch_op ops[2] = {
+        { .kind = CR_BATCH_PUT, .entry = a, .expect = 3 },
+        { .kind = CR_BATCH_PUT, .entry = b, .expect = 2 },
+    };
+    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_CONFLICT);
+    assert_int_equal(ops[0].rc, CR_STORE_CONFLICT);
+    assert_int_equal(ops[0].actual_version, 4);
+    assert_false(ops[0].applied);
+    assert_false(ops[1].applied);
+    assert_int_equal(f->srv->nreq, 2);          /* reads only */
+
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":3}");
+    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
+              "\"updated_at\":\"x\",\"version\":2}");
+    script(f->srv, 200, NULL, "{\"success\":true,\"errors\":[],"
+           "\"messages\":[],\"result\":{\"successful_key_count\":1,"
+           "\"unsuccessful_keys\":[\"b\"]}}");
+    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_IO);
+    assert_true(ops[0].applied);
+    assert_int_equal(ops[0].version, 4);
+    assert_false(ops[1].applied);
+    assert_int_equal(ops[1].rc, CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "1 of 2 keys"));
+    assert_non_null(strstr(err.msg, "tenant b"));
+    assert_no_token(err.msg);
+    cr_entry_free(a);
+    cr_entry_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +819,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_never_leaks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metadata_limit, setup, teardown),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test_setup_teardown(test_batch_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_conflict_and_partial,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
