@@ -13,6 +13,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -867,6 +868,47 @@ static void test_build_and_equal(void **s)
     cr_value_free(str);
 }
 
+/* Copies of one value with a run-time type, made and freed on several
+ * threads at once: the type's reference count must stay exact (ASan and
+ * valgrind catch a premature free; the final count is checked by freeing
+ * the original last and encoding it before). */
+static void *copy_worker(void *arg)
+{
+    const cr_value *shared = arg;
+    for (int i = 0; i < 2000; i++) {
+        cr_value *c = cr_value_copy(shared);
+        if (!c || !cr_value_equal(c, shared))
+            return (void *)1;
+        cr_value_free(c);
+    }
+    return NULL;
+}
+
+static void test_threads_share_types(void **s)
+{
+    (void)s;
+    const char *hex = "92 c4 11 5b 22 6c 69 73 74 22 2c 22 73 74 72 69 6e 67 22"
+                      " 5d 92 a1 61 a1 62";
+    cr_value *v = dec_ok(hex, &cr_type_dynamic);
+    assert_true(v->type->owned);
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, copy_worker, v), 0);
+    for (int i = 0; i < 8; i++) {
+        void *rc;
+        assert_int_equal(pthread_join(th[i], &rc), 0);
+        assert_null(rc);
+    }
+    void *buf;
+    size_t len;
+    assert_int_equal(cr_value_encode_msgpack_as(v, &cr_type_dynamic, &buf, &len), 0);
+    char *got = tohex(buf, len);
+    assert_string_equal(got, hex);
+    free(got);
+    free(buf);
+    cr_value_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -889,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_type_json),
         cmocka_unit_test(test_type_ownership),
         cmocka_unit_test(test_build_and_equal),
+        cmocka_unit_test(test_threads_share_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
