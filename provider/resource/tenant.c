@@ -463,10 +463,14 @@ static void report_exists(cr_provider_state *p, const char *tid,
     char where[700] = "";
 
     memset(&err, 0, sizeof err);
-    if (cr_store_get(p->store, tid, &cur, &err) == CR_STORE_OK && cur)
+    if (cr_store_get(p->store, tid, &cur, &err) == CR_STORE_OK && cur) {
+        const char *owner = cr_entry_label(cur, CR_OWNER_LABEL);
         snprintf(where, sizeof where, "The entry is on cell %s (%s), "
-                 "version %lld. ", cur->cell_id, cur->endpoint,
-                 (long long)cur->version);
+                 "version %lld%s%.64s%s. ", cur->cell_id, cur->endpoint,
+                 (long long)cur->version,
+                 owner ? ", managed by cellrouter_tenants \"" : "",
+                 owner ? owner : "", owner ? "\"" : "");
+    }
     cr_entry_free(cur);
     char summary[600];
     snprintf(summary, sizeof summary,
@@ -613,7 +617,21 @@ static void tenant_read(cr_provider_state *p, const cr_value *state,
     /* An imported state has no version yet and nulls everywhere: the
      * map's own null-vs-empty labels choice applies then. */
     const cr_value *hint = attr(state, "version");
-    hint = is_null(hint) ? NULL : attr(state, "labels");
+    bool imported = is_null(hint);
+    hint = imported ? NULL : attr(state, "labels");
+    /* An entry a cellrouter_tenants resource manages (its owner tag, see
+     * entry_value.h) is not imported here too: one key, one resource. */
+    const char *owner = cr_entry_label(e, CR_OWNER_LABEL);
+    if (imported && owner) {
+        cr_diags_error(d, NULL, "Tenant managed by another resource",
+                       "Tenant %s is managed by the cellrouter_tenants "
+                       "resource \"%.64s\". A key can be managed by one "
+                       "resource only: remove it from that resource first.",
+                       tid, owner);
+        *new_state = cr_value_copy(state);
+        cr_entry_free(e);
+        return;
+    }
     *new_state = value_from_entry(e, hint);
     if (!*new_state) {
         cr_diags_error(d, NULL, "Out of memory", "%s",

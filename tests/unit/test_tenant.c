@@ -798,6 +798,47 @@ static void test_apply_update_deleted_outside(void **state)
     cr_value_free(c);
 }
 
+/* A key tagged by a cellrouter_tenants resource is not imported by a
+ * cellrouter_tenant too, and a create over it names the owner. */
+static void test_owned_by_tenants_resource(void **state)
+{
+    fixture *fx = *state;
+    cr_entry *e = cr_entry_new();
+    cr_store_err err;
+    cr_diags d = CR_DIAGS_INIT;
+    e->tenant_id = strdup("acme");
+    e->cell_id = strdup("alpha");
+    e->endpoint = strdup(EP_A);
+    assert_int_equal(cr_entry_set_label(e, "cellrouter.owner", "fleet"), 0);
+    assert_int_equal(cr_store_put(fx->oob, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_OK);
+    cr_entry_free(e);
+
+    cr_value *st = NULL, *fresh = NULL;
+    R->import(&fx->p, "acme", &st, &d);
+    assert_int_equal(d.len, 0);
+    R->read(&fx->p, st, &fresh, &d);
+    assert_int_equal(count_errors(&d), 1);
+    assert_string_equal(d.items[0].summary,
+                        "Tenant managed by another resource");
+    assert_contains(d.items[0].detail, "\"fleet\"");
+    cr_diags_free(&d);
+    cr_value_free(fresh);
+    cr_value_free(st);
+
+    cr_value *c = config("acme", "alpha", EP_A, NULL, NULL);
+    cr_plan_resp pr;
+    plan(fx, NULL, c, &pr);
+    cr_value *ns = apply(fx, NULL, pr.planned, c, &d);
+    assert_null(ns);
+    assert_int_equal(count_errors(&d), 1);
+    assert_contains(d.items[0].detail, "managed by cellrouter_tenants "
+                    "\"fleet\"");
+    cr_diags_free(&d);
+    plan_resp_free(&pr);
+    cr_value_free(c);
+}
+
 static void test_apply_delete_conflict_and_gone(void **state)
 {
     fixture *fx = *state;
@@ -1090,6 +1131,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_update_conflict, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_apply_update_deleted_outside,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owned_by_tenants_resource,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_delete_conflict_and_gone,
                                         setup, teardown),
