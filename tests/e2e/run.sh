@@ -689,6 +689,37 @@ EOF
   eq "$(cat "$T/out")" 0 "diagnostics about the good instance"
 }
 
+t_hostile_files() {
+  # tfcore's own inputs are files too: a damaged state or plan file is a
+  # clear error, never a crash or a silent empty state.
+  base_config
+  printf '{"version": 4, "resources": [' >"$T/terraform.tfstate"
+  tf plan
+  expect_rc 1
+  err_has "Failed to load state"
+  printf '{"version": 3}' >"$T/terraform.tfstate"
+  tf plan
+  expect_rc 1
+  err_has "unsupported state format version 3"
+  printf '{"version": 4, "resources": [{"mode": "managed", "type": "cellrouter_tenant", "name": "x", "instances": [{"schema_version": 0, "attributes": {"tenant_id": {"a": 1}}}]}]}' >"$T/terraform.tfstate"
+  tf plan
+  expect_rc 1
+  err_matches "Error: "
+  rm -f "$T/terraform.tfstate"
+  printf 'not a plan' >"$T/bad.plan"
+  tf apply "$T/bad.plan"
+  expect_rc 1
+  err_has "Failed to load plan file"
+  printf '{"format": "tfcore-plan/1", "changes": [{"addr": "x", "type": "cellrouter_tenant", "action": 99}]}' >"$T/bad.plan"
+  tf apply "$T/bad.plan"
+  expect_rc 1
+  err_has "invalid action 99"
+  printf 'resource "cellrouter_tenant" "a" {\n  tenant_id = "a"\n  cell_id = "c\n' >"$T/cfg/main.tf"
+  tf validate
+  expect_rc 1
+  err_matches "on main.tf line [0-9]+"
+}
+
 # ---- the harness's own checks fire ------------------------------------------
 # tfcore fake-provider misbehaves on purpose (TFCORE_FAKE_FAULT); each fault
 # must be reported with Terraform's wording, or the checks that pass on the
@@ -781,7 +812,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict saved_plan references tenants_batch data_sources thousand bad_inputs harness_checks"
+destroy create_over_existing conflict saved_plan references tenants_batch data_sources thousand bad_inputs hostile_files harness_checks"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

@@ -108,6 +108,15 @@ func readPlanFile(path string) (*planFileJSON, error) {
 	if pf.Format != planFormat {
 		return nil, fmt.Errorf("%s is not a %s plan file", path, planFormat)
 	}
+	for _, pc := range pf.Changes {
+		if pc == nil {
+			return nil, fmt.Errorf("%s: null change", path)
+		}
+		if pc.Data && pc.Action != ReadNow && pc.Action != ReadLater ||
+			!pc.Data && (pc.Action < Create || pc.Action > Replace) {
+			return nil, fmt.Errorf("%s: %s: invalid action %d", path, pc.Addr, pc.Action)
+		}
+	}
 	return &pf, nil
 }
 
