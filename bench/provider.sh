@@ -68,6 +68,7 @@ for n in ${BENCH_SIZES:-1000 10000}; do
     printf '%-8s %-16s %10s %18s %20s\n' "$n" "$step" "$(stat "$S" tfcore_elapsed_s)" \
       "$(stat "$S" tfcore_peak_rss_kb)" "$(peak "$S")" >>"$OUT/tenants.txt"
   done
+  rm -rf "$W"   # the map and state of 10,000 tenants are not worth keeping
 done
 echo "(apply = refresh + plan in one provider process, then a fresh provider for the final plan and apply of every tenant)" >>"$OUT/tenants.txt"
 cat "$OUT/tenants.txt"
