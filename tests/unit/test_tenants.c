@@ -929,6 +929,66 @@ static void test_plan_check_nested(void **state)
     cr_value_free(c);
 }
 
+/* States and plans no Terraform would send (a null element, a key that
+ * is no tenant id, an unknown map at apply): diagnostics, never a crash,
+ * and nothing written that should not be. */
+static void test_hostile_values(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 3);
+    cr_value *st = converge(fx, NULL, c);
+    cr_value *bad = cr_value_copy(st);
+    cr_value *m = tenants_of(bad);
+    assert_int_equal(cr_value_map_put(m, "t00001",
+                                      cr_value_null(entry_type())), 0);
+    assert_int_equal(cr_value_map_put(m, "../x",
+                                      cr_value_copy(entry_of(st, "t00000"))),
+                     0);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_value *fresh = read_state(fx, bad, &d);
+    assert_non_null(fresh);
+    assert_null(entry_of(fresh, "../x"));       /* no such entry */
+    assert_non_null(entry_of(fresh, "t00001")); /* read back whole */
+    cr_diags_free(&d);
+    cr_value_free(fresh);
+
+    /* A planned null element reaches apply: refused, nothing deleted. */
+    cr_value *ns = apply(fx, st, bad, c, &d);
+    assert_true(count_errors(&d) >= 1);
+    assert_int_equal(map_count(fx), 3);
+    cr_value_free(ns);
+    cr_diags_free(&d);
+
+    /* The map itself unknown at apply. */
+    cr_value *unk = cr_value_copy(st);
+    set(unk, "tenants", cr_value_unknown(map_type()));
+    ns = apply(fx, st, unk, c, &d);
+    find_diag(&d, "Unknown value at apply");
+    assert_true(cr_value_equal(ns, st));
+    cr_value_free(ns);
+    cr_diags_free(&d);
+
+    /* Not configured. */
+    cr_store *s = fx->p.store;
+    fx->p.store = NULL;
+    ns = apply(fx, st, st, c, &d);
+    find_diag(&d, "Provider not configured");
+    assert_true(cr_value_equal(ns, st));
+    cr_value_free(ns);
+    cr_diags_free(&d);
+    fresh = read_state(fx, st, &d);
+    find_diag(&d, "Provider not configured");
+    cr_value_free(fresh);
+    cr_diags_free(&d);
+    fx->p.store = s;
+
+    cr_value_free(unk);
+    cr_value_free(bad);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -947,6 +1007,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_retags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_check_nested, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_values, setup,
                                         teardown),
     };
     R = cr_resource_find("cellrouter_tenants");
