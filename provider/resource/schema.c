@@ -16,8 +16,15 @@
  * schemas are static tables, so the cache is keyed by their address. Types
  * in the cache are never freed: they are as long-lived as the schemas they
  * describe, and values decoded against them borrow them.
+ *
+ * Ownership: the cache holds one reference to each type it keeps. Type
+ * constructors adopt the reference they are given (value.h), so a nested
+ * schema's cached type is handed to its parent only with a reference of the
+ * parent's own (cr_type_ref); a failed build then releases exactly what it
+ * took and never a type the cache still points at.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,9 +64,17 @@ static cr_type_kind collection_kind(cr_nesting n)
     }
 }
 
-/* The type of one member of the implied object: `obj` is the nested
- * schema's object type, wrapped in a collection for the collection nesting
- * modes. NULL on allocation failure or an invalid nesting mode. */
+/* Drops one reference (cr_type_free takes a non-const pointer; the cache
+ * and the attribute arrays hold const ones). */
+static void type_release(const cr_type *t)
+{
+    cr_type_free((cr_type *)(uintptr_t)t);
+}
+
+/* The type of one member of the implied object: `obj` (a reference the
+ * caller owns, adopted here) is the nested schema's object type, wrapped in
+ * a collection for the collection nesting modes. NULL on allocation failure
+ * or an invalid nesting mode; `obj` is released either way. */
 static const cr_type *wrap_nested(const cr_type *obj, cr_nesting n)
 {
     if (!obj)
@@ -73,7 +88,14 @@ static const cr_type *wrap_nested(const cr_type *obj, cr_nesting n)
     case CR_NEST_MAP:
         return cr_type_collection(collection_kind(n), obj);
     }
+    type_release(obj);
     return NULL;
+}
+
+/* A reference of the caller's own to the nested schema's cached type. */
+static const cr_type *nested_ref_locked(const cr_schema *nested)
+{
+    return cr_type_ref(type_locked(nested));
 }
 
 static const cr_type *build_locked(const cr_schema *s)
@@ -81,37 +103,44 @@ static const cr_type *build_locked(const cr_schema *s)
     size_t n = s->nattrs + s->nblocks;
     const char **names = calloc(n ? n : 1, sizeof *names);
     const cr_type **types = calloc(n ? n : 1, sizeof *types);
+    size_t built = 0;           /* types[0..built) hold references we own */
     cr_type *obj = NULL;
 
     if (!names || !types)
         goto out;
-    for (size_t i = 0; i < s->nattrs; i++) {
+    for (size_t i = 0; i < s->nattrs; i++, built++) {
         const cr_attr_schema *a = &s->attrs[i];
         names[i] = a->name;
         if (a->nested) {
             /* GROUP is not a nested attribute mode; treat it as invalid. */
             if (a->nested_mode == CR_NEST_GROUP)
                 goto out;
-            types[i] = wrap_nested(type_locked(a->nested), a->nested_mode);
+            types[i] = wrap_nested(nested_ref_locked(a->nested),
+                                   a->nested_mode);
         } else {
-            types[i] = a->type;
+            types[i] = cr_type_ref(a->type);
         }
         if (!types[i])
             goto out;
     }
-    for (size_t i = 0; i < s->nblocks; i++) {
+    for (size_t i = 0; i < s->nblocks; i++, built++) {
         const cr_block_schema *b = &s->blocks[i];
         size_t k = s->nattrs + i;
         names[k] = b->type_name;
-        types[k] = wrap_nested(type_locked(b->block), b->nesting);
+        types[k] = wrap_nested(nested_ref_locked(b->block), b->nesting);
         if (!types[k])
             goto out;
     }
+    /* The constructor adopts every reference, even when it fails (a
+     * duplicate attribute name, ENOMEM). */
     obj = cr_type_object(n, names, types);
+    built = 0;
 out:
-    /* On failure, collection types already built for this schema stay
-     * allocated but unreferenced; failure here means the process is out of
-     * memory, and the next call retries from scratch. */
+    /* On failure, release what this build took: collection types made here
+     * are freed, cached nested types lose only our reference. The next call
+     * retries from scratch. */
+    for (size_t i = 0; i < built; i++)
+        type_release(types[i]);
     free(names);
     free(types);
     return obj;

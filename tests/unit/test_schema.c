@@ -145,6 +145,71 @@ static void test_cache_is_thread_safe(void **state)
     assert_type_json(got[0], "[\"object\",{\"enabled\":\"bool\"}]");
 }
 
+/* Schemas whose implied type cannot be built, over a nested schema whose
+ * type is already cached. The cache holds its own reference to that type;
+ * a failed parent build must release only the references it took, so the
+ * cached type stays alive and the same (ASan reports a use after free, or a
+ * leak of the collection built before the failure, if it does not). */
+static const cr_schema shared_leaf = {
+    .nattrs = 2, .attrs = leaf_attrs,
+};
+static const cr_attr_schema clash_attrs[] = {
+    { .name = "x", .nested = &shared_leaf, .nested_mode = CR_NEST_SINGLE,
+      .flags = CR_ATTR_OPTIONAL },
+    { .name = "xs", .nested = &shared_leaf, .nested_mode = CR_NEST_LIST,
+      .flags = CR_ATTR_OPTIONAL },
+};
+static const cr_block_schema clash_blocks[] = {
+    /* Same name as attribute "x": the object constructor refuses it after
+     * every member type has been built and handed over. */
+    { .type_name = "x", .nesting = CR_NEST_SET, .block = &shared_leaf },
+};
+static const cr_schema clash = {
+    .nattrs = 2, .attrs = clash_attrs, .nblocks = 1, .blocks = clash_blocks,
+};
+static const cr_attr_schema bad_mode_attrs[] = {
+    { .name = "xs", .nested = &shared_leaf, .nested_mode = CR_NEST_MAP,
+      .flags = CR_ATTR_OPTIONAL },
+    /* GROUP is a block nesting mode only: the build stops here, after the
+     * map type for "xs" was made. */
+    { .name = "g", .nested = &shared_leaf, .nested_mode = CR_NEST_GROUP,
+      .flags = CR_ATTR_OPTIONAL },
+};
+static const cr_schema bad_mode = {
+    .nattrs = 2, .attrs = bad_mode_attrs,
+};
+static const cr_attr_schema user_attrs[] = {
+    { .name = "one", .nested = &shared_leaf, .nested_mode = CR_NEST_SINGLE,
+      .flags = CR_ATTR_OPTIONAL },
+};
+static const cr_schema user = {
+    .nattrs = 1, .attrs = user_attrs,
+};
+
+static void test_failed_build_keeps_cached_types(void **state)
+{
+    (void)state;
+    const cr_type *leaf_t = cr_schema_type(&shared_leaf);
+    assert_non_null(leaf_t);
+
+    for (int round = 0; round < 3; round++) {
+        assert_null(cr_schema_type(&clash));
+        assert_null(cr_schema_type(&bad_mode));
+    }
+
+    /* The cached type is still the one handed out before, still whole. */
+    assert_ptr_equal(cr_schema_type(&shared_leaf), leaf_t);
+    assert_type_json(leaf_t, LEAF);
+
+    /* And it still serves as a parent's member type. */
+    const cr_type *u = cr_schema_type(&user);
+    assert_non_null(u);
+    long i = cr_type_attr_index(u, "one");
+    assert_true(i >= 0);
+    assert_ptr_equal(u->attrs[i].type, leaf_t);
+    assert_type_json(u, "[\"object\",{\"one\":" LEAF "}]");
+}
+
 static void test_attr_lookup(void **state)
 {
     (void)state;
@@ -205,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_nesting_modes),
         cmocka_unit_test(test_cache_returns_same_type),
         cmocka_unit_test(test_cache_is_thread_safe),
+        cmocka_unit_test(test_failed_build_keeps_cached_types),
         cmocka_unit_test(test_attr_lookup),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_tenant_type),
