@@ -4,12 +4,15 @@
  * serves it and by a tenant-id prefix.
  *
  * `tenants` is a map keyed by tenant id, the same shape as the `tenants`
- * of a cellrouter_tenants resource, so a failover reads naturally in
- * Terraform:
+ * of a cellrouter_tenants resource, so `for` expressions read naturally:
  *
  *   data "cellrouter_routing_map" "failed" { cell_id = "aws-alpha" }
- *   ... { for id, t in data.cellrouter_routing_map.failed.tenants :
- *         id => merge(t, { cell_id = t.standby_cell_id, ... }) }
+ *   { for id, t in data.cellrouter_routing_map.failed.tenants :
+ *     id => t.standby_cell_id }
+ *
+ * (A resource fed from it should not manage the entries it reads: after
+ * the apply the data source reads them moved. README shows the stable
+ * failover, written from the configuration.)
  *
  * The cell filter matches the primary cell (`cell_id`) only: the tenants a
  * failed cell was serving. Labels are always a map (empty when none).
