@@ -29,7 +29,10 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/cellrouter-demo-edge.XXXXXX")
 HP=""
 trap '[ -n "$HP" ] && kill $HP 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: piped or logged output stays plain text.
+bold=$'\033[1m'; off=$'\033[0m'
+[ -t 1 ] || { bold=""; off=""; }
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 
 say "Cloudflare's runtime (workerd) with the generated router and a local Workers KV API; cells on 127.0.0.1"
 EDGE_TEST_TOKEN=$CLOUDFLARE_API_TOKEN node "$EDGE/harness.mjs" --router "$ROUTER" \
