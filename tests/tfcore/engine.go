@@ -13,6 +13,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cellrouter/proto/tfplugin6"
@@ -821,7 +822,12 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		}
 		return ""
 	}
+	var cancelled atomic.Int64
 	applyOne := func(c *Change) (diags Diags) {
+		if interrupted.Load() {
+			cancelled.Add(1)
+			return nil
+		}
 		started := time.Now()
 		elapsed := func() string { return fmt.Sprintf("%ds", int(time.Since(started).Seconds())) }
 		if c.Action == Delete || c.Action == Replace {
@@ -990,6 +996,10 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 			continue
 		}
 		vals[rc.Addr()] = v
+	}
+	if n := cancelled.Load(); n > 0 || interrupted.Load() {
+		per = append(per, Diags{errorDiag("Operation cancelled",
+			fmt.Sprintf("tfcore was interrupted: %d planned operations were not started. The state records what was done; run apply again to finish.", n))})
 	}
 	return stats.counts, flatten(per)
 }

@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,9 +93,11 @@ func parseOptions(cmd string, args []string, o *options) error {
 }
 
 var (
-	stopMu   sync.Mutex
-	stopList []*Provider
-	stopOnce sync.Once
+	// interrupted: no new operation starts once set (first SIGINT/SIGTERM).
+	interrupted atomic.Bool
+	stopMu      sync.Mutex
+	stopList    []*Provider
+	stopOnce    sync.Once
 )
 
 // stopOnInterrupt: on SIGINT/SIGTERM, Terraform asks running providers to
@@ -108,6 +111,10 @@ func stopOnInterrupt(p *Provider) {
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 		go func() {
 			for range ch {
+				if interrupted.Swap(true) {
+					fmt.Fprintln(os.Stderr, "\nTwo interrupts received. Exiting immediately. Note that data loss may have occurred.")
+					os.Exit(1)
+				}
 				fmt.Fprintln(os.Stderr, "\nInterrupt received.\nPlease wait for Terraform to exit or data loss may occur.\nGracefully shutting down...")
 				stopMu.Lock()
 				for _, p := range stopList {
@@ -343,6 +350,10 @@ func finishApply(ctx context.Context, cfg *Config, o *options, ps *ProviderSchem
 		}
 		fmt.Print(buf.String())
 		return 0
+	}
+	if interrupted.Load() {
+		report(cfg, Diags{errorDiag("Operation cancelled", "tfcore was interrupted before the apply started; nothing was applied.")})
+		return 1
 	}
 	if hook := os.Getenv("TFCORE_HOOK_BEFORE_APPLY"); hook != "" {
 		c := exec.Command("/bin/sh", "-c", hook)
