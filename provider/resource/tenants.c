@@ -340,10 +340,54 @@ static void check_fits(cr_provider_state *p, const char *key,
     cr_diags_free(&local);              /* validation reports those */
 }
 
+/* Keys new to this resource that already have an entry are refused at
+ * plan time, naming each (one store read for all of them), so such a plan
+ * never gets to a half-done apply. Apply checks again (the map may change
+ * in between), conditionally, as for every write. */
+static void check_new_keys(cr_provider_state *p, const char *const *keys,
+                           size_t n, const char *owner, cr_diags *d)
+{
+    cr_entry_list got = {0};
+    cr_store_err err;
+
+    if (!p || !p->store || n == 0)
+        return;
+    memset(&err, 0, sizeof err);
+    if (cr_store_get_many(p->store, keys, n, &got, &err) != CR_STORE_OK) {
+        /* Not fatal to the plan: apply refuses existing keys anyway. */
+        cr_log_warn(LOG, "could not check new tenants at plan: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < got.len && i < 100; i++) {
+        const cr_entry *e = &got.items[i];
+        const char *tag = cr_entry_label(e, CR_OWNER_LABEL);
+        cr_path at = {0, 0, NULL};
+        if (cr_path_push_attr(&at, "tenants") == 0 &&
+            cr_path_push_key(&at, e->tenant_id) == 0)
+            cr_diags_error(d, &at, "Tenant already in the routing map",
+                           "Tenant %s already has an entry (cell %s, "
+                           "version %lld%s%.64s%s). Terraform does not take "
+                           "over entries it did not create: import it "
+                           "(terraform import cellrouter_tenants.<name> "
+                           "'%s/%s'), or remove it from the map first.",
+                           e->tenant_id, e->cell_id, (long long)e->version,
+                           tag ? ", managed by cellrouter_tenants \"" : "",
+                           tag ? tag : "", tag ? "\"" : "",
+                           owner ? owner : "<name>", e->tenant_id);
+        cr_path_free(&at);
+    }
+    if (got.len > 100)
+        cr_diags_error(d, NULL, "Tenants already in the routing map",
+                       "%zu more tenants to be added already have an "
+                       "entry.", got.len - 100);
+    cr_entry_list_free(&got);
+}
+
 static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
                          cr_plan_resp *resp)
 {
     const cr_value *proposed = req->proposed;
+    const char **new_keys = NULL;   /* borrowed from planned */
 
     if (cr_ev_is_null(proposed)) {
         resp->planned = NULL;
@@ -364,6 +408,11 @@ static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
     const char *owner = cr_ev_cstr(name);
     cr_value *m = (cr_value *)tenants_map(planned);
     size_t j = 0, nprior = prior_map ? prior_map->u.coll.len : 0;
+    size_t nnew = 0;
+    new_keys = m && m->u.coll.len ? malloc(m->u.coll.len * sizeof *new_keys)
+                                  : NULL;
+    if (m && m->u.coll.len && !new_keys)
+        goto oom_planned;
 
     /* Both maps are sorted by key: one merge walk pairs every planned
      * entry with its prior counterpart. */
@@ -375,6 +424,8 @@ static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
             j++;
         if (j < nprior && strcmp(prior_map->u.coll.keys[j], key) == 0)
             pr = prior_map->u.coll.items[j];
+        else
+            new_keys[nnew++] = key;
         if (!pe || pe->kind != CR_OBJECT)
             continue;                   /* wholly unknown: all of it is */
         if (pr && !renamed && !cr_ev_user_changed(pr, pe)) {
@@ -390,10 +441,13 @@ static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
             goto oom_planned;
         check_fits(p, key, pe, owner, &resp->diags);
     }
+    check_new_keys(p, new_keys, nnew, owner, &resp->diags);
+    free(new_keys);
     resp->planned = planned;
     return;
 
 oom_planned:
+    free(new_keys);
     cr_value_free(planned);
 oom:
     cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",

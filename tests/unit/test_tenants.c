@@ -692,21 +692,38 @@ static void test_conflict_names_keys(void **state)
     cr_value_free(c);
 }
 
-/* Adding a key that is already in the map is refused naming it; a key of
- * another cellrouter_tenants resource names that resource. */
+/* Adding a key that is already in the map is refused naming it, at plan
+ * and (when it appeared after the plan) at apply; a key of another
+ * cellrouter_tenants resource names that resource. */
 static void test_existing_and_foreign_keys(void **state)
 {
     fixture *fx = *state;
-    map_put(fx, "t00001", "gamma", NULL);
-    map_put(fx, "t00002", "gamma", "other-fleet");
     cr_value *c = config("fleet");
     fill(c, 5);
     cr_plan_resp pr;
     plan(fx, NULL, c, &pr);
     assert_int_equal(count_errors(&pr.diags), 0);
+    map_put(fx, "t00001", "gamma", NULL);
+    map_put(fx, "t00002", "gamma", "other-fleet");
+
+    /* A plan made now refuses them, each at its key. */
+    cr_plan_resp pr2;
+    plan(fx, NULL, c, &pr2);
+    assert_int_equal(count_errors(&pr2.diags), 2);
+    assert_true(diag_at(&pr2.diags, "tenants[\"t00001\"]"));
+    assert_true(diag_at(&pr2.diags, "tenants[\"t00002\"]"));
+    const cr_diag *g = find_diag(&pr2.diags,
+                                 "Tenant already in the routing map");
+    assert_contains(g->detail, "terraform import cellrouter_tenants.<name> "
+                    "'fleet/t00001'");
+    assert_contains(pr2.diags.items[1].detail,
+                    "managed by cellrouter_tenants \"other-fleet\"");
+    plan_resp_free(&pr2);
+
+    /* The plan made before they appeared: refused at apply. */
     cr_diags d = CR_DIAGS_INIT;
     cr_value *ns = apply(fx, NULL, pr.planned, c, &d);
-    const cr_diag *g = find_diag(&d, "Tenants already in the routing map");
+    g = find_diag(&d, "Tenants already in the routing map");
     assert_contains(g->detail, "t00001");
     assert_contains(g->detail, "t00002 (managed by cellrouter_tenants "
                     "\"other-fleet\")");
