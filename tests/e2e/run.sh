@@ -25,6 +25,13 @@ WORK=$(mktemp -d "$B/e2e/run.XXXXXX")
 for f in "$TFCORE" "$PROVIDER" "$CELLCTL"; do
   [ -x "$f" ] || { echo "e2e: $f is missing (make $BUILD/tfcore and the provider first)"; exit 1; }
 done
+# Snapshot the binaries: others may relink them in the shared build tree
+# while this run is going on.
+mkdir -p "$WORK/bin"
+cp "$TFCORE" "$PROVIDER" "$CELLCTL" "$WORK/bin/" || { echo "e2e: cannot copy the binaries"; exit 1; }
+TFCORE=$WORK/bin/tfcore
+PROVIDER=$WORK/bin/terraform-provider-cellrouter
+CELLCTL=$WORK/bin/cellctl
 export TFCORE_PROVIDER=$PROVIDER
 # Under ASan: report leaks with whole stacks (the fast unwinder stops in
 # libcrypto and libgrpc, built without frame pointers, which leaves
