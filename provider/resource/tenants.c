@@ -14,9 +14,11 @@
  * not list are never read or written. Every entry it writes carries the
  * owner tag (the reserved label CR_OWNER_LABEL = the resource's `name`, see
  * entry_value.h). Adding a key that is already in the map is refused at
- * apply naming the key (and its owner when another cellrouter_tenants
- * resource has it), as for cellrouter_tenant; import refuses keys tagged
- * with another name; refresh warns about keys whose tag changed under us.
+ * plan, and again at apply if it appeared since, naming the key (and its
+ * owner when another cellrouter_tenants resource has it); import refuses
+ * keys tagged with another name; refresh warns about keys whose tag
+ * changed under us. An entry imported without a tag gets it with its next
+ * write (until then a second import elsewhere is not detected).
  *
  * Writes. Apply computes the changes by a merge of the prior and planned
  * maps (both sorted by key: O(n)), and writes only changed entries, in
