@@ -60,6 +60,27 @@ char *cg_emit_outputs(const cg_gen_opts *o, cg_cloud cloud);
 char *cg_emit_module_readme(const cg_gen_opts *o, cg_cloud cloud);
 char *cg_emit_versions(const cg_gen_opts *o, cg_cloud cloud);
 
+/* The pieces both modules' main.tf files write alike (emit_module.c). */
+
+/* Opens main.tf's `locals` block with the locals every cell defines: prefix
+ * ("system-cell", the start of every resource name) and tags (the caller's
+ * plus the cellrouter:* tags). The caller adds its cloud's locals, then
+ * closes the block. */
+void cg_emit_cell_locals_open(cg_hcl *h);
+/* `for_each = var.consumers` and a blank line: opens a per consumer
+ * resource (each.key is the consumer's name, each.value its settings). */
+void cg_emit_for_each_consumer(cg_hcl *h);
+/* Opens `terraform {` with the Terraform version every generated
+ * configuration requires, and its `required_providers {`: the caller writes
+ * the entries and closes both blocks. */
+void cg_emit_requirements_open(cg_hcl *h);
+/* The cloud's entry in required_providers (`aws = { ... }`), with the one
+ * version constraint the modules and the root configuration share. */
+void cg_emit_required_provider(cg_hcl *h, cg_cloud cloud);
+/* Any entry in required_providers; version NULL writes none. */
+void cg_emit_provider_requirement(cg_hcl *h, const char *name, const char *source,
+                                  const char *version);
+
 char *cg_emit_aws_main(const cg_gen_opts *o);
 char *cg_emit_azure_main(const cg_gen_opts *o);
 

@@ -30,43 +30,46 @@ static const char *ref(const char *type, const fn *f, const char *attr, char *bu
     return buf;
 }
 
-static void for_each(cg_hcl *h, bool per_consumer)
+/* Opens one of f's resources: per consumer ones iterate over the consumers. */
+static void open_fn_resource(cg_hcl *h, const char *type, const fn *f)
 {
-    if (!per_consumer) return;
-    cg_hcl_attr(h, "for_each", "var.consumers");
-    cg_hcl_blank(h);
+    cg_hcl_open(h, "resource \"%s\" \"%s\"", type, f->key);
+    if (f->per_consumer)
+        cg_emit_for_each_consumer(h);
+}
+
+/* The principals block of an AWS service's trust or resource policy. */
+static void service_principal(cg_hcl *h, const char *service)
+{
+    cg_hcl_open(h, "principals");
+    cg_hcl_attr(h, "type", "\"Service\"");
+    cg_hcl_attr(h, "identifiers", "[\"%s\"]", service);
+    cg_hcl_close(h, "}");
 }
 
 static void emit_function(cg_hcl *h, const fn *f)
 {
     char a[256], b[256];
 
-    cg_hcl_open(h, "resource \"aws_cloudwatch_log_group\" \"%s\"", f->key);
-    for_each(h, f->per_consumer);
+    open_fn_resource(h, "aws_cloudwatch_log_group", f);
     cg_hcl_attr(h, "name", "\"/aws/lambda/%s\"", f->name_expr);
     cg_hcl_attr(h, "retention_in_days", "30");
     cg_hcl_attr(h, "tags", "local.tags");
-    cg_hcl_close(h, "}");
-    cg_hcl_blank(h);
+    cg_hcl_end(h);
 
-    cg_hcl_open(h, "resource \"aws_iam_role\" \"%s\"", f->key);
-    for_each(h, f->per_consumer);
+    open_fn_resource(h, "aws_iam_role", f);
     cg_hcl_attr(h, "name", "\"%s\"", f->name_expr);
     cg_hcl_attr(h, "assume_role_policy", "data.aws_iam_policy_document.lambda_assume.json");
     cg_hcl_attr(h, "tags", "local.tags");
-    cg_hcl_close(h, "}");
-    cg_hcl_blank(h);
+    cg_hcl_end(h);
 
-    cg_hcl_open(h, "resource \"aws_iam_role_policy\" \"%s\"", f->key);
-    for_each(h, f->per_consumer);
+    open_fn_resource(h, "aws_iam_role_policy", f);
     cg_hcl_attr(h, "name", "\"least-privilege\"");
     cg_hcl_attr(h, "role", "%s", ref("aws_iam_role", f, "id", a, sizeof a));
     cg_hcl_attr(h, "policy", "%s", ref("data.aws_iam_policy_document", f, "json", b, sizeof b));
-    cg_hcl_close(h, "}");
-    cg_hcl_blank(h);
+    cg_hcl_end(h);
 
-    cg_hcl_open(h, "resource \"aws_lambda_function\" \"%s\"", f->key);
-    for_each(h, f->per_consumer);
+    open_fn_resource(h, "aws_lambda_function", f);
     cg_hcl_attr(h, "function_name", "\"%s\"", f->name_expr);
     cg_hcl_attr(h, "role", "%s", ref("aws_iam_role", f, "arn", a, sizeof a));
     cg_hcl_attr(h, "runtime", "local.lambda_runtime");
@@ -86,16 +89,23 @@ static void emit_function(cg_hcl *h, const fn *f)
         free(k);
     }
     cg_hcl_close(h, "}");
-    cg_hcl_close(h, "}");
-    cg_hcl_blank(h);
+    cg_hcl_end(h);
     /* The log group is created here, before the function runs, so the
      * role needs no logs:CreateLogGroup. */
     cg_hcl_open(h, "logging_config");
     cg_hcl_attr(h, "log_format", "\"Text\"");
     cg_hcl_attr(h, "log_group", "%s", ref("aws_cloudwatch_log_group", f, "name", a, sizeof a));
     cg_hcl_close(h, "}");
-    cg_hcl_close(h, "}");
-    cg_hcl_blank(h);
+    cg_hcl_end(h);
+}
+
+/* A DynamoDB key attribute of type string, and a blank line. */
+static void string_key_attribute(cg_hcl *h, const char *name_expr)
+{
+    cg_hcl_open(h, "attribute");
+    cg_hcl_attr(h, "name", "%s", name_expr);
+    cg_hcl_attr(h, "type", "\"S\"");
+    cg_hcl_end(h);
 }
 
 static void statement(cg_hcl *h, const char *sid, const char *actions, const char *resources)
@@ -119,19 +129,12 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl h = {0};
     cg_emit_header(&h, o);
 
-    cg_hcl_open(&h, "locals");
-    cg_hcl_attr(&h, "prefix", "\"${var.system}-${var.cell_id}\"");
-    cg_hcl_open_line(&h, "tags = merge(var.tags, {");
-    cg_hcl_attr(&h, "\"cellrouter:system\"", "var.system");
-    cg_hcl_attr(&h, "\"cellrouter:cell\"", "var.cell_id");
-    cg_hcl_attr(&h, "\"cellrouter:location\"", "var.location");
-    cg_hcl_close(&h, "})");
+    cg_emit_cell_locals_open(&h);
     cg_hcl_attr(&h, "lambda_runtime",
                 "var.runtime.language == \"python\" ? \"python${var.runtime.version}\" : \"nodejs${var.runtime.version}.x\"");
     cg_hcl_attr(&h, "package_bucket", "regex(\"^s3://([^/]+)/(.+)$\", var.package_uri)[0]");
     cg_hcl_attr(&h, "package_key", "regex(\"^s3://([^/]+)/(.+)$\", var.package_uri)[1]");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* The region comes from the provider the caller passes; `location` says
      * which one the caller meant, and a mismatch stops the plan. */
@@ -149,23 +152,11 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "stream_view_type", "\"NEW_AND_OLD_IMAGES\"");
     cg_hcl_attr(&h, "tags", "local.tags");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "attribute");
-    cg_hcl_attr(&h, "name", "var.partition_key");
-    cg_hcl_attr(&h, "type", "\"S\"");
-    cg_hcl_close(&h, "}");
+    string_key_attribute(&h, "var.partition_key");
+    string_key_attribute(&h, "\"id\"");
+    cg_hcl_block1(&h, "point_in_time_recovery", "enabled", "true");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "attribute");
-    cg_hcl_attr(&h, "name", "\"id\"");
-    cg_hcl_attr(&h, "type", "\"S\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
-    cg_hcl_open(&h, "point_in_time_recovery");
-    cg_hcl_attr(&h, "enabled", "true");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
-    cg_hcl_open(&h, "server_side_encryption");
-    cg_hcl_attr(&h, "enabled", "true");
-    cg_hcl_close(&h, "}");
+    cg_hcl_block1(&h, "server_side_encryption", "enabled", "true");
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "lifecycle");
     cg_hcl_open(&h, "precondition");
@@ -173,15 +164,13 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "error_message", "\"The AWS provider passed to this cell is configured for another region than var.location.\"");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"aws_sns_topic\" \"events\"");
     cg_hcl_attr(&h, "name", "\"${local.prefix}-${var.topic_name}\"");
     cg_hcl_attr(&h, "kms_master_key_id", "\"alias/aws/sns\"");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- functions */
     cg_hcl_comment(&h, "Every function assumes its own role.");
@@ -189,13 +178,9 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_open(&h, "statement");
     cg_hcl_attr(&h, "actions", "[\"sts:AssumeRole\"]");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "principals");
-    cg_hcl_attr(&h, "type", "\"Service\"");
-    cg_hcl_attr(&h, "identifiers", "[\"lambda.amazonaws.com\"]");
+    service_principal(&h, "lambda.amazonaws.com");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     static const char *const ingest_env[] = {
         "CELL_ID=var.cell_id", "EVENTS_TABLE=aws_dynamodb_table.events.name",
@@ -215,44 +200,38 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     statement(&h, "PutEvents", "[\"dynamodb:PutItem\"]", "[aws_dynamodb_table.events.arn]");
     cg_hcl_blank(&h);
     logs_statement(&h, &ingest);
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     emit_function(&h, &ingest);
 
     cg_hcl_open(&h, "resource \"aws_apigatewayv2_api\" \"ingest\"");
     cg_hcl_attr(&h, "name", "\"${local.prefix}-ingest\"");
     cg_hcl_attr(&h, "protocol_type", "\"HTTP\"");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"aws_apigatewayv2_integration\" \"ingest\"");
     cg_hcl_attr(&h, "api_id", "aws_apigatewayv2_api.ingest.id");
     cg_hcl_attr(&h, "integration_type", "\"AWS_PROXY\"");
     cg_hcl_attr(&h, "integration_uri", "aws_lambda_function.ingest.invoke_arn");
     cg_hcl_attr(&h, "payload_format_version", "\"2.0\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"aws_apigatewayv2_route\" \"ingest\"");
     cg_hcl_attr(&h, "api_id", "aws_apigatewayv2_api.ingest.id");
     cg_hcl_attr(&h, "route_key", "\"POST /events\"");
     cg_hcl_attr(&h, "target", "\"integrations/${aws_apigatewayv2_integration.ingest.id}\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"aws_apigatewayv2_stage\" \"default\"");
     cg_hcl_attr(&h, "api_id", "aws_apigatewayv2_api.ingest.id");
     cg_hcl_attr(&h, "name", "\"$default\"");
     cg_hcl_attr(&h, "auto_deploy", "true");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"aws_lambda_permission\" \"ingest_api\"");
     cg_hcl_attr(&h, "statement_id", "\"AllowHttpApi\"");
     cg_hcl_attr(&h, "action", "\"lambda:InvokeFunction\"");
     cg_hcl_attr(&h, "function_name", "aws_lambda_function.ingest.function_name");
     cg_hcl_attr(&h, "principal", "\"apigateway.amazonaws.com\"");
     cg_hcl_attr(&h, "source_arn", "\"${aws_apigatewayv2_api.ingest.execution_arn}/*/*/events\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_comment(&h, "Forwarder: reads the table's stream, publishes to the topic.");
     cg_hcl_open(&h, "data \"aws_iam_policy_document\" \"forwarder\"");
@@ -268,8 +247,7 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     statement(&h, "Publish", "[\"sns:Publish\"]", "[aws_sns_topic.events.arn]");
     cg_hcl_blank(&h);
     logs_statement(&h, &forwarder);
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     emit_function(&h, &forwarder);
 
     cg_hcl_open(&h, "resource \"aws_lambda_event_source_mapping\" \"forwarder\"");
@@ -279,22 +257,20 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "batch_size", "100");
     cg_hcl_attr(&h, "maximum_retry_attempts", "10");
     cg_hcl_attr(&h, "bisect_batch_on_function_error", "true");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- consumers */
     cg_hcl_comment(&h, "Consumers: one queue (with its dead-letter queue) and one function each.");
     cg_hcl_open(&h, "resource \"aws_sqs_queue\" \"dead_letter\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "name", "\"${local.prefix}-${each.key}-dlq\"");
     cg_hcl_attr(&h, "message_retention_seconds", "1209600");
     cg_hcl_attr(&h, "sqs_managed_sse_enabled", "true");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"aws_sqs_queue\" \"consumer\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "name", "\"${local.prefix}-${each.key}\"");
     cg_hcl_attr(&h, "visibility_timeout_seconds", "each.value.timeout_seconds");
     cg_hcl_attr(&h, "message_retention_seconds", "each.value.retention_seconds");
@@ -304,21 +280,17 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "deadLetterTargetArn", "aws_sqs_queue.dead_letter[each.key].arn");
     cg_hcl_attr(&h, "maxReceiveCount", "each.value.max_retries + 1");
     cg_hcl_close(&h, "})");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_comment(&h, "Only this cell's topic may send to a consumer queue.");
     cg_hcl_open(&h, "data \"aws_iam_policy_document\" \"queue\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_open(&h, "statement");
     cg_hcl_attr(&h, "sid", "\"FromTopic\"");
     cg_hcl_attr(&h, "actions", "[\"sqs:SendMessage\"]");
     cg_hcl_attr(&h, "resources", "[aws_sqs_queue.consumer[each.key].arn]");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "principals");
-    cg_hcl_attr(&h, "type", "\"Service\"");
-    cg_hcl_attr(&h, "identifiers", "[\"sns.amazonaws.com\"]");
-    cg_hcl_close(&h, "}");
+    service_principal(&h, "sns.amazonaws.com");
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "condition");
     cg_hcl_attr(&h, "test", "\"ArnEquals\"");
@@ -326,38 +298,34 @@ char *cg_emit_aws_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "values", "[aws_sns_topic.events.arn]");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"aws_sqs_queue_policy\" \"consumer\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "queue_url", "aws_sqs_queue.consumer[each.key].id");
     cg_hcl_attr(&h, "policy", "data.aws_iam_policy_document.queue[each.key].json");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"aws_sns_topic_subscription\" \"consumer\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "topic_arn", "aws_sns_topic.events.arn");
     cg_hcl_attr(&h, "protocol", "\"sqs\"");
     cg_hcl_attr(&h, "endpoint", "aws_sqs_queue.consumer[each.key].arn");
     cg_hcl_attr(&h, "raw_message_delivery", "true");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "data \"aws_iam_policy_document\" \"consumer\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     statement(&h, "ReadOwnQueue",
               "[\"sqs:ReceiveMessage\", \"sqs:DeleteMessage\", \"sqs:ChangeMessageVisibility\", \"sqs:GetQueueAttributes\"]",
               "[aws_sqs_queue.consumer[each.key].arn]");
     cg_hcl_blank(&h);
     logs_statement(&h, &consumer);
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     emit_function(&h, &consumer);
 
     cg_hcl_open(&h, "resource \"aws_lambda_event_source_mapping\" \"consumer\"");
-    for_each(&h, true);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "event_source_arn", "aws_sqs_queue.consumer[each.key].arn");
     cg_hcl_attr(&h, "function_name", "aws_lambda_function.consumer[each.key].arn");
     cg_hcl_attr(&h, "batch_size", "each.value.batch_size");

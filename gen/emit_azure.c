@@ -22,10 +22,24 @@ static const char *ISO_FROM_PARTS =
     "\"P${p[0] > 0 ? \"${p[0]}D\" : \"\"}${p[1] + p[2] + p[3] > 0 ? \"T\" : \"\"}"
     "${p[1] > 0 ? \"${p[1]}H\" : \"\"}${p[2] > 0 ? \"${p[2]}M\" : \"\"}${p[3] > 0 ? \"${p[3]}S\" : \"\"}\"";
 
+/* Every resource with a location sits in the cell's resource group. */
 static void rg_loc(cg_hcl *h)
 {
     cg_hcl_attr(h, "resource_group_name", "azurerm_resource_group.cell.name");
     cg_hcl_attr(h, "location", "azurerm_resource_group.cell.location");
+}
+
+/* Cosmos DB databases, containers and role assignments name their account. */
+static void in_cosmos_account(cg_hcl *h)
+{
+    cg_hcl_attr(h, "resource_group_name", "azurerm_resource_group.cell.name");
+    cg_hcl_attr(h, "account_name", "azurerm_cosmosdb_account.events.name");
+}
+
+/* Every grant goes to the Function App's managed identity (no keys). */
+static void to_app_identity(cg_hcl *h)
+{
+    cg_hcl_attr(h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
 }
 
 char *cg_emit_azure_main(const cg_gen_opts *o)
@@ -33,13 +47,7 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl h = {0};
     cg_emit_header(&h, o);
 
-    cg_hcl_open(&h, "locals");
-    cg_hcl_attr(&h, "prefix", "\"${var.system}-${var.cell_id}\"");
-    cg_hcl_open_line(&h, "tags = merge(var.tags, {");
-    cg_hcl_attr(&h, "\"cellrouter:system\"", "var.system");
-    cg_hcl_attr(&h, "\"cellrouter:cell\"", "var.cell_id");
-    cg_hcl_attr(&h, "\"cellrouter:location\"", "var.location");
-    cg_hcl_close(&h, "})");
+    cg_emit_cell_locals_open(&h);
     cg_hcl_comment(&h, "Storage account names allow only lowercase letters and digits.");
     cg_hcl_attr(&h, "storage_account_name", "replace(\"${var.system}${var.cell_id}\", \"-\", \"\")");
     cg_hcl_comment(&h, "Timeouts and Service Bus batch sizes are per app on Azure Functions:\n"
@@ -62,15 +70,13 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_HANDLER\" => c.handler },");
     cg_hcl_line(&h, "{ for name, c in var.consumers : \"CONSUMER_${upper(replace(name, \"-\", \"_\"))}_BATCH_SIZE\" => tostring(c.batch_size) },");
     cg_hcl_close(&h, ")");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_resource_group\" \"cell\"");
     cg_hcl_attr(&h, "name", "\"rg-${local.prefix}\"");
     cg_hcl_attr(&h, "location", "var.location");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- storage: the event container and the change feed's leases */
     cg_hcl_comment(&h, "Events land in a Cosmos DB container (serverless, like DynamoDB on demand);\n"
@@ -83,45 +89,34 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "local_authentication_disabled", "true");
     cg_hcl_attr(&h, "tags", "local.tags");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "capabilities");
-    cg_hcl_attr(&h, "name", "\"EnableServerless\"");
-    cg_hcl_close(&h, "}");
+    cg_hcl_block1(&h, "capabilities", "name", "\"EnableServerless\"");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "consistency_policy");
-    cg_hcl_attr(&h, "consistency_level", "\"Session\"");
-    cg_hcl_close(&h, "}");
+    cg_hcl_block1(&h, "consistency_policy", "consistency_level", "\"Session\"");
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "geo_location");
     cg_hcl_attr(&h, "location", "azurerm_resource_group.cell.location");
     cg_hcl_attr(&h, "failover_priority", "0");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_database\" \"events\"");
     cg_hcl_attr(&h, "name", "var.system");
-    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
-    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    in_cosmos_account(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_container\" \"events\"");
     cg_hcl_attr(&h, "name", "var.table_name");
-    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
-    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    in_cosmos_account(&h);
     cg_hcl_attr(&h, "database_name", "azurerm_cosmosdb_sql_database.events.name");
     cg_hcl_attr(&h, "partition_key_paths", "[\"/${var.partition_key}\"]");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_container\" \"leases\"");
     cg_hcl_attr(&h, "name", "\"${var.table_name}-leases\"");
-    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
-    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    in_cosmos_account(&h);
     cg_hcl_attr(&h, "database_name", "azurerm_cosmosdb_sql_database.events.name");
     cg_hcl_attr(&h, "partition_key_paths", "[\"/id\"]");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- messaging */
     cg_hcl_open(&h, "resource \"azurerm_servicebus_namespace\" \"events\"");
@@ -131,29 +126,25 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "local_auth_enabled", "false");
     cg_hcl_attr(&h, "minimum_tls_version", "\"1.2\"");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_servicebus_topic\" \"events\"");
     cg_hcl_attr(&h, "name", "var.topic_name");
     cg_hcl_attr(&h, "namespace_id", "azurerm_servicebus_namespace.events.id");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_comment(&h, "One subscription per consumer, mirroring the AWS queue settings: a message is\n"
                        "delivered max_retries + 1 times, then dead-lettered (as SQS redrive does);\n"
                        "expired messages are dropped, not dead-lettered, as SQS drops them.");
     cg_hcl_open(&h, "resource \"azurerm_servicebus_subscription\" \"consumer\"");
-    cg_hcl_attr(&h, "for_each", "var.consumers");
-    cg_hcl_blank(&h);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "name", "each.key");
     cg_hcl_attr(&h, "topic_id", "azurerm_servicebus_topic.events.id");
     cg_hcl_attr(&h, "max_delivery_count", "each.value.max_retries + 1");
     cg_hcl_attr(&h, "lock_duration", "local.lock_durations[each.key]");
     cg_hcl_attr(&h, "default_message_ttl", "local.message_ttls[each.key]");
     cg_hcl_attr(&h, "dead_lettering_on_message_expiration", "false");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- functions */
     cg_hcl_comment(&h, "One Linux Function App (Consumption plan) runs the ingest, forwarder and\n"
@@ -166,8 +157,7 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "account_replication_type", "\"LRS\"");
     cg_hcl_attr(&h, "min_tls_version", "\"TLS1_2\"");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_service_plan\" \"functions\"");
     cg_hcl_attr(&h, "name", "\"${local.prefix}-plan\"");
@@ -175,8 +165,7 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "os_type", "\"Linux\"");
     cg_hcl_attr(&h, "sku_name", "\"Y1\"");
     cg_hcl_attr(&h, "tags", "local.tags");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_linux_function_app\" \"cell\"");
     cg_hcl_attr(&h, "name", "\"${local.prefix}-fn\"");
@@ -205,9 +194,7 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
                 "tostring(local.max_batch_size)");
     cg_hcl_close(&h, "})");
     cg_hcl_blank(&h);
-    cg_hcl_open(&h, "identity");
-    cg_hcl_attr(&h, "type", "\"SystemAssigned\"");
-    cg_hcl_close(&h, "}");
+    cg_hcl_block1(&h, "identity", "type", "\"SystemAssigned\"");
     cg_hcl_blank(&h);
     cg_hcl_open(&h, "site_config");
     cg_hcl_open(&h, "application_stack");
@@ -215,36 +202,31 @@ char *cg_emit_azure_main(const cg_gen_opts *o)
     cg_hcl_attr(&h, "node_version", "var.runtime.language == \"node\" ? var.runtime.version : null");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     /* ---- least privilege for the app's identity */
     cg_hcl_comment(&h, "The app's identity may read and write documents in this cell's database only\n"
                        "(built-in Cosmos DB Data Contributor), send to the topic, and receive from\n"
                        "each consumer's subscription.");
     cg_hcl_open(&h, "resource \"azurerm_cosmosdb_sql_role_assignment\" \"functions\"");
-    cg_hcl_attr(&h, "resource_group_name", "azurerm_resource_group.cell.name");
-    cg_hcl_attr(&h, "account_name", "azurerm_cosmosdb_account.events.name");
+    in_cosmos_account(&h);
     cg_hcl_attr(&h, "role_definition_id",
                 "\"${azurerm_cosmosdb_account.events.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002\"");
-    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
+    to_app_identity(&h);
     cg_hcl_attr(&h, "scope", "\"${azurerm_cosmosdb_account.events.id}/dbs/${azurerm_cosmosdb_sql_database.events.name}\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_role_assignment\" \"topic_sender\"");
     cg_hcl_attr(&h, "scope", "azurerm_servicebus_topic.events.id");
     cg_hcl_attr(&h, "role_definition_name", "\"Azure Service Bus Data Sender\"");
-    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    to_app_identity(&h);
+    cg_hcl_end(&h);
 
     cg_hcl_open(&h, "resource \"azurerm_role_assignment\" \"consumer_receiver\"");
-    cg_hcl_attr(&h, "for_each", "var.consumers");
-    cg_hcl_blank(&h);
+    cg_emit_for_each_consumer(&h);
     cg_hcl_attr(&h, "scope", "azurerm_servicebus_subscription.consumer[each.key].id");
     cg_hcl_attr(&h, "role_definition_name", "\"Azure Service Bus Data Receiver\"");
-    cg_hcl_attr(&h, "principal_id", "azurerm_linux_function_app.cell.identity[0].principal_id");
+    to_app_identity(&h);
     cg_hcl_close(&h, "}");
 
     return cg_hcl_finish(&h);

@@ -155,8 +155,7 @@ static char *edge_tf(const cg_spec *s, const cg_gen_opts *o)
     cg_hcl_open(&h, "variable \"cloudflare_account_id\"");
     cg_hcl_attr_str(&h, "description", "Cloudflare account for the routing map namespace and the edge router.");
     cg_hcl_attr(&h, "type", "string");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "variable \"edge_route\"");
     cg_hcl_attr_str(&h, "description",
                     "Where the edge router answers: a zone id and a route pattern such as "
@@ -166,15 +165,13 @@ static char *edge_tf(const cg_spec *s, const cg_gen_opts *o)
     cg_hcl_attr(&h, "pattern", "string");
     cg_hcl_close(&h, "})");
     cg_hcl_attr(&h, "default", "null");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"cloudflare_workers_kv_namespace\" \"routing_map\"");
     cg_hcl_attr(&h, "account_id", "var.cloudflare_account_id");
     char *title = cg_xasprintf("%s-routing-map", s->system);
     cg_hcl_attr_str(&h, "title", title);
     free(title);
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_comment(&h, "The router (edge/worker.js): X-Tenant-ID -> routing-map entry -> the cell's endpoint.");
     cg_hcl_open(&h, "resource \"cloudflare_worker_script\" \"edge_router\"");
     cg_hcl_attr(&h, "account_id", "var.cloudflare_account_id");
@@ -189,16 +186,14 @@ static char *edge_tf(const cg_spec *s, const cg_gen_opts *o)
     cg_hcl_attr_str(&h, "name", "ROUTING_MAP");
     cg_hcl_attr(&h, "namespace_id", "cloudflare_workers_kv_namespace.routing_map.id");
     cg_hcl_close(&h, "}");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "resource \"cloudflare_worker_route\" \"edge_router\"");
     cg_hcl_attr(&h, "count", "var.edge_route == null ? 0 : 1");
     cg_hcl_blank(&h);
     cg_hcl_attr(&h, "zone_id", "var.edge_route.zone_id");
     cg_hcl_attr(&h, "pattern", "var.edge_route.pattern");
     cg_hcl_attr(&h, "script_name", "cloudflare_worker_script.edge_router.name");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "output \"routing_map_namespace_id\"");
     cg_hcl_attr_str(&h, "description", "The Workers KV namespace holding the routing map (cellctl, wrangler).");
     cg_hcl_attr(&h, "value", "cloudflare_workers_kv_namespace.routing_map.id");

@@ -1,6 +1,8 @@
 /*
  * gen/emit_module.c — the interface the two cell modules share: input
- * variables, outputs, versions.tf and the README.
+ * variables, outputs, versions.tf and the README, and the few pieces both
+ * main.tf files write alike (the common locals, per consumer for_each, the
+ * provider requirements the root configuration repeats).
  *
  * The modules are "matched": same variable names, types, defaults and
  * validation, same output names and meaning. Rather than keeping two copies
@@ -201,27 +203,58 @@ char *cg_emit_outputs(const cg_gen_opts *o, cg_cloud cloud)
     return cg_hcl_finish(&h);
 }
 
+void cg_emit_provider_requirement(cg_hcl *h, const char *name, const char *source,
+                                  const char *version)
+{
+    cg_hcl_open(h, "%s =", name);
+    cg_hcl_attr_str(h, "source", source);
+    if (version)
+        cg_hcl_attr_str(h, "version", version);
+    cg_hcl_close(h, "}");
+}
+
+void cg_emit_required_provider(cg_hcl *h, cg_cloud cloud)
+{
+    if (cloud == CG_AWS)
+        cg_emit_provider_requirement(h, "aws", "hashicorp/aws", "~> 5.0");
+    else
+        cg_emit_provider_requirement(h, "azurerm", "hashicorp/azurerm", "~> 3.0");
+}
+
+void cg_emit_requirements_open(cg_hcl *h)
+{
+    cg_hcl_open(h, "terraform");
+    cg_hcl_attr_str(h, "required_version", ">= 1.3.0");
+    cg_hcl_blank(h);
+    cg_hcl_open(h, "required_providers");
+}
+
 char *cg_emit_versions(const cg_gen_opts *o, cg_cloud cloud)
 {
     cg_hcl h = {0};
     cg_emit_header(&h, o);
-    cg_hcl_open(&h, "terraform");
-    cg_hcl_attr_str(&h, "required_version", ">= 1.3.0");
-    cg_hcl_blank(&h);
-    cg_hcl_open(&h, "required_providers");
-    if (cloud == CG_AWS) {
-        cg_hcl_open(&h, "aws =");
-        cg_hcl_attr_str(&h, "source", "hashicorp/aws");
-        cg_hcl_attr_str(&h, "version", "~> 5.0");
-    } else {
-        cg_hcl_open(&h, "azurerm =");
-        cg_hcl_attr_str(&h, "source", "hashicorp/azurerm");
-        cg_hcl_attr_str(&h, "version", "~> 3.0");
-    }
-    cg_hcl_close(&h, "}");
+    cg_emit_requirements_open(&h);
+    cg_emit_required_provider(&h, cloud);
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     return cg_hcl_finish(&h);
+}
+
+void cg_emit_cell_locals_open(cg_hcl *h)
+{
+    cg_hcl_open(h, "locals");
+    cg_hcl_attr(h, "prefix", "\"${var.system}-${var.cell_id}\"");
+    cg_hcl_open_line(h, "tags = merge(var.tags, {");
+    cg_hcl_attr(h, "\"cellrouter:system\"", "var.system");
+    cg_hcl_attr(h, "\"cellrouter:cell\"", "var.cell_id");
+    cg_hcl_attr(h, "\"cellrouter:location\"", "var.location");
+    cg_hcl_close(h, "})");
+}
+
+void cg_emit_for_each_consumer(cg_hcl *h)
+{
+    cg_hcl_attr(h, "for_each", "var.consumers");
+    cg_hcl_blank(h);
 }
 
 /* Markdown table cells may not contain '|' or newlines. */

@@ -58,29 +58,13 @@ static char *versions(const cg_spec *s, const cg_gen_opts *o)
 {
     cg_hcl h = {0};
     cg_emit_header(&h, o);
-    cg_hcl_open(&h, "terraform");
-    cg_hcl_attr_str(&h, "required_version", ">= 1.3.0");
-    cg_hcl_blank(&h);
-    cg_hcl_open(&h, "required_providers");
-    if (uses(s, CG_AWS)) {
-        cg_hcl_open(&h, "aws =");
-        cg_hcl_attr_str(&h, "source", "hashicorp/aws");
-        cg_hcl_attr_str(&h, "version", "~> 5.0");
-        cg_hcl_close(&h, "}");
-    }
-    if (uses(s, CG_AZURE)) {
-        cg_hcl_open(&h, "azurerm =");
-        cg_hcl_attr_str(&h, "source", "hashicorp/azurerm");
-        cg_hcl_attr_str(&h, "version", "~> 3.0");
-        cg_hcl_close(&h, "}");
-    }
-    cg_hcl_open(&h, "cellrouter =");
-    cg_hcl_attr_str(&h, "source", "cellrouter/cellrouter");
-    cg_hcl_close(&h, "}");
-    cg_hcl_open(&h, "cloudflare =");
-    cg_hcl_attr_str(&h, "source", "cloudflare/cloudflare");
-    cg_hcl_attr_str(&h, "version", "~> 4.0");
-    cg_hcl_close(&h, "}");
+    cg_emit_requirements_open(&h);
+    if (uses(s, CG_AWS))
+        cg_emit_required_provider(&h, CG_AWS);
+    if (uses(s, CG_AZURE))
+        cg_emit_required_provider(&h, CG_AZURE);
+    cg_emit_provider_requirement(&h, "cellrouter", "cellrouter/cellrouter", NULL);
+    cg_emit_provider_requirement(&h, "cloudflare", "cloudflare/cloudflare", "~> 4.0");
     cg_hcl_close(&h, "}");
     cg_hcl_close(&h, "}");
     return cg_hcl_finish(&h);
@@ -99,8 +83,7 @@ static char *providers(const cg_spec *s, const cg_gen_opts *o)
         cg_hcl_open(&h, "provider \"aws\"");
         cg_hcl_attr_str(&h, "alias", alias);
         cg_hcl_attr_str(&h, "region", c->region);
-        cg_hcl_close(&h, "}");
-        cg_hcl_blank(&h);
+        cg_hcl_end(&h);
         free(alias);
     }
     cg_strset_free(&seen);
@@ -108,8 +91,7 @@ static char *providers(const cg_spec *s, const cg_gen_opts *o)
         cg_hcl_comment(&h, "Azure cells take their location as a module input.");
         cg_hcl_open(&h, "provider \"azurerm\"");
         cg_hcl_empty_block(&h, "features");
-        cg_hcl_close(&h, "}");
-        cg_hcl_blank(&h);
+        cg_hcl_end(&h);
     }
     cg_hcl_comment(&h, "The edge (edge.tf). The token comes from CLOUDFLARE_API_TOKEN.");
     cg_hcl_empty_block(&h, "provider \"cloudflare\"");
@@ -232,8 +214,7 @@ static char *tenants_tf(const cg_spec *s, const cg_gen_opts *o)
         }
         cg_hcl_close(&h, "}");
     }
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_comment(&h, "One routing-map entry per tenant. Failing a tenant over is a spec change\n"
                        "(swap cell and standby) and an in-place update here.");
     cg_hcl_open(&h, "resource \"cellrouter_tenant\" \"this\"");
@@ -257,8 +238,7 @@ static char *outputs_tf(const cg_gen_opts *o)
     cg_hcl_open(&h, "output \"ingest_urls\"");
     cg_hcl_attr_str(&h, "description", "Ingest URL of every cell, by cell id.");
     cg_hcl_attr(&h, "value", "local.cell_endpoints");
-    cg_hcl_close(&h, "}");
-    cg_hcl_blank(&h);
+    cg_hcl_end(&h);
     cg_hcl_open(&h, "output \"tenant_cells\"");
     cg_hcl_attr_str(&h, "description", "Cell serving each tenant, by tenant id.");
     cg_hcl_attr(&h, "value", "{ for id, t in cellrouter_tenant.this : id => t.cell_id }");

@@ -120,6 +120,19 @@ void cg_hcl_blank(cg_hcl *h)
     cg_buf_putc(&h->out, '\n');
 }
 
+void cg_hcl_end(cg_hcl *h)
+{
+    cg_hcl_close(h, "}");
+    cg_hcl_blank(h);
+}
+
+void cg_hcl_block1(cg_hcl *h, const char *header, const char *key, const char *value)
+{
+    cg_hcl_open(h, "%s", header);
+    cg_hcl_attr(h, key, "%s", value);
+    cg_hcl_close(h, "}");
+}
+
 void cg_hcl_empty_block(cg_hcl *h, const char *header)
 {
     flush_run(h);

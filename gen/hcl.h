@@ -43,6 +43,12 @@ void cg_hcl_open(cg_hcl *h, const char *fmt, ...) __attribute__((format(printf, 
 void cg_hcl_open_line(cg_hcl *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ends the innermost level with closer ("}", "]", "}))", "})"). */
 void cg_hcl_close(cg_hcl *h, const char *closer);
+/* Ends a block with "}" and the blank line that separates it from what
+ * follows: how every block but the last one at its level ends. */
+void cg_hcl_end(cg_hcl *h);
+/* A nested block holding one attribute (value verbatim), on three lines:
+ * `header {`, `key = value`, `}`; e.g. `identity { type = ... }`. */
+void cg_hcl_block1(cg_hcl *h, const char *header, const char *key, const char *value);
 /* A raw line at the current indent (list items, for-expressions). */
 void cg_hcl_line(cg_hcl *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cg_hcl_comment(cg_hcl *h, const char *text);

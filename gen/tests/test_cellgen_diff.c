@@ -136,6 +136,18 @@ static char *apply(const char *old, const char *diff)
     return cg_buf_steal(&out);
 }
 
+/* The diff from `a` to `b`, applied to `a`, gives `b`; the three buffers
+ * are released. */
+static void assert_applies_and_free(cg_buf *a, cg_buf *b, cg_buf *diff)
+{
+    char *got = apply(a->p, diff->p);
+    assert_string_equal(got, b->p);
+    free(got);
+    cg_buf_free(a);
+    cg_buf_free(b);
+    cg_buf_free(diff);
+}
+
 static uint32_t rng = 12345;
 static uint32_t next(void)
 {
@@ -167,13 +179,12 @@ static void test_random_edits_roundtrip(void **state)
         size_t changed = udiff(a.p, b.p, &out);
         assert_int_equal(changed == 0, strcmp(a.p, b.p) == 0);
         if (changed) {
-            char *got = apply(a.p, out.p);
-            assert_string_equal(got, b.p);
-            free(got);
+            assert_applies_and_free(&a, &b, &out);
+        } else {
+            cg_buf_free(&a);
+            cg_buf_free(&b);
+            cg_buf_free(&out);
         }
-        cg_buf_free(&a);
-        cg_buf_free(&b);
-        cg_buf_free(&out);
     }
 }
 
@@ -187,12 +198,7 @@ static void test_large_rewrite_falls_back(void **state)
         cg_buf_printf(&b, "b%d\n", i);
     }
     assert_int_equal(udiff(a.p, b.p, &out), 2 * CG_DIFF_MAX_EDIT);
-    char *got = apply(a.p, out.p);
-    assert_string_equal(got, b.p);
-    free(got);
-    cg_buf_free(&a);
-    cg_buf_free(&b);
-    cg_buf_free(&out);
+    assert_applies_and_free(&a, &b, &out);
 }
 
 int main(void)
