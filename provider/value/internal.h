@@ -3,7 +3,8 @@
  *
  * Nothing outside provider/value/ includes this header. It gathers the
  * pieces that two codecs need: exact decimal numbers, reference counting of
- * run-time types, and the ordering used to keep sets and maps canonical.
+ * run-time types, the ordering used to keep sets and maps canonical, and
+ * the decoding steps both codecs take alike (decode.c).
  */
 #ifndef CR_VALUE_INTERNAL_H
 #define CR_VALUE_INTERNAL_H
@@ -57,6 +58,60 @@ static inline void cr_lpath_pop(cr_lpath *p)
 
 /* Copies the stack into *out (uninitialised); 0 or -1 on ENOMEM. */
 int cr_lpath_to_path(const cr_lpath *p, cr_path *out);
+
+/* ---- what the two decoders share (decode.c) ------------------------------------ */
+
+/* The state both decoders (json.c, msgpack.c) walk a value with: where they
+ * are, where diagnostics go, and whether one was reported. Decoding stops at
+ * the first error, so only that one is reported. A codec that needs more
+ * state embeds this as its first member. */
+typedef struct cr_vdec {
+    cr_lpath path;
+    cr_diags *diags;
+    int failed;
+    const char *wire;       /* "JSON", "encoded": in "the JSON value is..." */
+    size_t budget;          /* JSON: values still allowed (CR_VALUE_MAX_ITEMS);
+                             * MessagePack counts in its scan instead */
+} cr_vdec;
+
+/* Reports one error at the current path (the first one only). */
+void cr_vdec_error(cr_vdec *d, const char *summary, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cr_vdec_oom(cr_vdec *d);
+/* "Invalid value: <what> required": the input holds `got` ("an array"). */
+void cr_vdec_wrong(cr_vdec *d, const char *what, const char *got);
+/* v, or NULL with an out-of-memory error when a constructor returned NULL. */
+cr_value *cr_vdec_made(cr_vdec *d, cr_value *v);
+/* False (with an error) when `depth` is past CR_VALUE_MAX_DEPTH. */
+bool cr_vdec_depth_ok(cr_vdec *d, int depth);
+/* The null of type t. */
+cr_value *cr_vdec_null(cr_vdec *d, const cr_type *t);
+/* A string value of p[0..n), which must be UTF-8. */
+cr_value *cr_vdec_string(cr_vdec *d, const char *p, size_t n);
+/* A number value from decimal text p[0..n). */
+cr_value *cr_vdec_number_text(cr_vdec *d, const char *p, size_t n);
+/* The concrete type a dynamic value carries, from its JSON p[0..n). */
+cr_type *cr_vdec_dynamic_type(cr_vdec *d, const char *p, size_t n);
+/* The index of attribute `name` in object type t, or -1 after reporting it
+ * as unsupported (at the attribute's path). */
+long cr_vdec_attr(cr_vdec *d, const cr_type *t, const char *name);
+
+/* Decodes element i of a sequence against et (the codec's own walk). */
+typedef cr_value *cr_vdec_elem_fn(cr_vdec *d, const void *seq, size_t i,
+                                  const cr_type *et, int depth);
+/* "list", "set" or "tuple": what a sequence type requires. */
+const char *cr_vdec_seq_what(const cr_type *t);
+/* A LIST, SET or TUPLE of type t from n elements, each decoded by `elem`
+ * (at path index i; set elements have no index). The tuple's length is
+ * checked first. */
+cr_value *cr_vdec_seq(cr_vdec *d, const cr_type *t, const void *seq, size_t n,
+                      cr_vdec_elem_fn *elem, int depth);
+/* A MAP of type t from n decoded keys and values (all adopted, with the
+ * arrays): a duplicated key is reported at its path. */
+cr_value *cr_vdec_map(cr_vdec *d, const cr_type *t, char **keys,
+                      cr_value **vals, size_t n);
+/* Frees the first n keys and values and both arrays (a failed map). */
+void cr_vdec_free_entries(char **keys, cr_value **vals, size_t n);
 
 /* ---- numbers (number.c) ---------------------------------------------------- */
 

@@ -15,7 +15,9 @@
  * string type also accepts number and bool tokens, a number type a string
  * holding a decimal, a bool type "true"/"false" strings; object attributes
  * missing from the JSON are null; unknown attributes are errors; a dynamic
- * value is {"value": V, "type": T}.
+ * value is {"value": V, "type": T}. The steps that do not depend on the
+ * wire form (errors at their path, strings, number text, sequences, maps,
+ * attribute lookup) are decode.c's, shared with the MessagePack decoder.
  */
 #include "value/internal.h"
 
@@ -206,41 +208,8 @@ static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
 
 /* ---- decoding ------------------------------------------------------------------- */
 
-typedef struct jdec {
-    cr_lpath path;
-    cr_diags *diags;
-    int failed;
-    size_t budget;      /* values still allowed (CR_VALUE_MAX_ITEMS) */
-} jdec;
-
-static void jerror(jdec *d, const char *summary, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void jerror(jdec *d, const char *summary, const char *fmt, ...)
-{
-    if (d->failed)
-        return;
-    d->failed = 1;
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    cr_path p;
-    if (!d->diags)
-        return;
-    if (cr_lpath_to_path(&d->path, &p) < 0) {
-        cr_diags_error(d->diags, NULL, summary, "%s", detail);
-        return;
-    }
-    cr_diags_error(d->diags, &p, summary, "%s", detail);
-    cr_path_free(&p);
-}
-
-static void joom(jdec *d)
-{
-    jerror(d, "Out of memory", "The provider ran out of memory while "
-           "decoding a value.");
-}
+/* The shared decoder state (decode.c), with its value budget. */
+typedef cr_vdec jdec;
 
 /* What a JSON string really holds once the pre-pass markers are read. */
 typedef enum { JS_STRING, JS_NUMBER } js_kind;
@@ -276,32 +245,10 @@ static const char *jkind(const json_t *j)
 
 static void jwrong(jdec *d, const char *what, const json_t *j)
 {
-    char summary[64];
-    snprintf(summary, sizeof summary, "Invalid value: %s required", what);
-    jerror(d, summary, "Expected %s, but the JSON value is %s.", what,
-           jkind(j));
+    cr_vdec_wrong(d, what, jkind(j));
 }
 
 static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth);
-
-static cr_value *jnumber(jdec *d, const char *p, size_t n)
-{
-    int oom = 0;
-    char *text = cr_num_canonical(p, n, &oom);
-    if (!text) {
-        if (oom)
-            joom(d);
-        else
-            jerror(d, "Invalid value: number required",
-                   "\"%.*s\" is not a decimal number.", (int)(n > 64 ? 64 : n),
-                   p);
-        return NULL;
-    }
-    cr_value *v = cr_num_adopt(text);
-    if (!v)
-        joom(d);
-    return v;
-}
 
 static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
 {
@@ -312,13 +259,8 @@ static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
     switch (t->kind) {
     case CR_TYPE_STRING:
         if (json_is_string(j)) {
-            if (!cr_utf8_valid(p, n)) {
-                jerror(d, "Invalid value: string is not valid UTF-8",
-                       "Strings must be UTF-8 text.");
-                return NULL;
-            }
             /* A number token becomes its own spelling, as in cty. */
-            v = cr_value_stringn(p, n);
+            return cr_vdec_string(d, p, n);
         } else if (json_is_boolean(j)) {
             v = cr_value_string(json_is_true(j) ? "true" : "false");
         } else {
@@ -332,7 +274,7 @@ static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
             return NULL;
         }
         (void)k;
-        return jnumber(d, p, n);
+        return cr_vdec_number_text(d, p, n);
     case CR_TYPE_BOOL:
         if (json_is_boolean(j)) {
             v = cr_value_bool(json_is_true(j));
@@ -348,9 +290,7 @@ static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
     default:
         return NULL;
     }
-    if (!v)
-        joom(d);
-    return v;
+    return cr_vdec_made(d, v);
 }
 
 static cr_value *jdynamic(jdec *d, const json_t *j, int depth)
@@ -363,95 +303,56 @@ static cr_value *jdynamic(jdec *d, const json_t *j, int depth)
     json_t *val;
     json_object_foreach((json_t *)(uintptr_t)j, key, val) {
         if (strcmp(key, "type") && strcmp(key, "value")) {
-            jerror(d, "Invalid value: invalid dynamic value",
-                   "A dynamic value has only \"type\" and \"value\", not "
-                   "\"%.64s\".", key);
+            cr_vdec_error(d, "Invalid value: invalid dynamic value",
+                          "A dynamic value has only \"type\" and "
+                          "\"value\", not \"%.64s\".", key);
             return NULL;
         }
     }
     const json_t *tj = json_object_get(j, "type");
     const json_t *vj = json_object_get(j, "value");
     if (!tj || !vj) {
-        jerror(d, "Invalid value: invalid dynamic value",
-               "A dynamic value needs both \"type\" and \"value\".");
+        cr_vdec_error(d, "Invalid value: invalid dynamic value",
+                      "A dynamic value needs both \"type\" and \"value\".");
         return NULL;
     }
     /* The type was parsed with numbers rewritten; types hold none, and any
      * that appear are type errors either way. */
     char *tjson = json_dumps(tj, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!tjson) {
-        joom(d);
+        cr_vdec_oom(d);
         return NULL;
     }
-    char *err = NULL;
-    cr_type *t = cr_type_from_json(tjson, strlen(tjson), &err);
+    cr_type *t = cr_vdec_dynamic_type(d, tjson, strlen(tjson));
     free(tjson);
-    if (!t) {
-        jerror(d, "Invalid value: invalid dynamic value type", "%s",
-               err ? err : "out of memory");
-        free(err);
+    if (!t)
         return NULL;
-    }
     cr_value *v = jdecode(d, vj, t, depth + 1);
     cr_type_unref(t);
     return v;
 }
 
+static cr_value *jseq_elem(jdec *d, const void *seq, size_t i,
+                          const cr_type *et, int depth)
+{
+    return jdecode(d, json_array_get((const json_t *)seq, i), et, depth);
+}
+
 static cr_value *jseq(jdec *d, const json_t *j, const cr_type *t, int depth)
 {
-    const char *what = t->kind == CR_TYPE_LIST ? "list"
-                     : t->kind == CR_TYPE_SET ? "set" : "tuple";
     if (!json_is_array(j)) {
-        jwrong(d, what, j);
+        jwrong(d, cr_vdec_seq_what(t), j);
         return NULL;
     }
-    size_t n = json_array_size(j);
-    if (t->kind == CR_TYPE_TUPLE && n != t->nattrs) {
-        jerror(d, "Invalid value: wrong number of tuple elements",
-               "A tuple of %zu elements is required (%zu given).",
-               t->nattrs, n);
-        return NULL;
-    }
-    cr_value **items = calloc(n ? n : 1, sizeof *items);
-    if (!items) {
-        joom(d);
-        return NULL;
-    }
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
-                                                     : t->elem;
-        /* Set elements have no index Terraform could point at: an error
-         * inside one is reported on the set itself. */
-        bool step = t->kind != CR_TYPE_SET;
-        if (step)
-            cr_lpath_push(&d->path, CR_STEP_INDEX, NULL, (int64_t)i);
-        items[i] = jdecode(d, json_array_get(j, i), et, depth + 1);
-        if (step)
-            cr_lpath_pop(&d->path);
-        if (!items[i])
-            break;
-    }
-    if (i < n) {
-        for (size_t k = 0; k < i; k++)
-            cr_value_free(items[k]);
-        free(items);
-        return NULL;
-    }
-    cr_value *v = t->kind == CR_TYPE_SET
-        ? cr_value_set_adopt(t, items, n)
-        : cr_value_seq_adopt(t->kind == CR_TYPE_LIST ? CR_LIST : CR_TUPLE, t,
-                             items, n);
-    if (!v)
-        joom(d);
-    return v;
+    return cr_vdec_seq(d, t, j, json_array_size(j), jseq_elem, depth);
 }
 
 static bool key_ok(jdec *d, const char *key)
 {
     /* jansson refuses NUL in keys, so only the marker needs a look. */
     if (!cr_utf8_valid(key, strlen(key))) {
-        jerror(d, "Invalid value: invalid key", "A key is not valid UTF-8.");
+        cr_vdec_error(d, "Invalid value: invalid key",
+                      "A key is not valid UTF-8.");
         return false;
     }
     return true;
@@ -469,9 +370,8 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
     char **keys = calloc(n ? n : 1, sizeof *keys);
     cr_value **vals = calloc(n ? n : 1, sizeof *vals);
     if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        joom(d);
+        cr_vdec_free_entries(keys, vals, 0);
+        cr_vdec_oom(d);
         return NULL;
     }
     const char *key;
@@ -486,27 +386,17 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
             break;
         if (!(keys[i] = strdup(key))) {
             cr_value_free(vals[i]);
-            joom(d);
+            cr_vdec_oom(d);
             break;
         }
         i++;
     }
     if (d->failed) {
-        for (size_t k = 0; k < i; k++) {
-            free(keys[k]);
-            cr_value_free(vals[k]);
-        }
-        free(keys);
-        free(vals);
+        cr_vdec_free_entries(keys, vals, i);
         return NULL;
     }
     /* jansson already refused duplicate keys, so only ENOMEM can fail. */
-    char *dup = NULL;
-    cr_value *m = cr_value_map_adopt(t, keys, vals, i, &dup);
-    free(dup);
-    if (!m)
-        joom(d);
-    return m;
+    return cr_vdec_map(d, t, keys, vals, i);
 }
 
 static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
@@ -517,20 +407,17 @@ static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
     }
     cr_value *o = cr_value_object(t);
     if (!o) {
-        joom(d);
+        cr_vdec_oom(d);
         return NULL;
     }
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)(uintptr_t)j, key, val) {
-        long at = cr_type_attr_index(t, key);
-        cr_lpath_push(&d->path, CR_STEP_ATTR, key, 0);
-        cr_value *av = NULL;
+        long at = cr_vdec_attr(d, t, key);
         if (at < 0)
-            jerror(d, "Invalid value: unsupported attribute",
-                   "An attribute named \"%.64s\" is not expected here.", key);
-        else
-            av = jdecode(d, val, t->attrs[at].type, depth + 1);
+            break;
+        cr_lpath_push(&d->path, CR_STEP_ATTR, key, 0);
+        cr_value *av = jdecode(d, val, t->attrs[at].type, depth + 1);
         cr_lpath_pop(&d->path);
         if (!av)
             break;
@@ -549,22 +436,16 @@ static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
 static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
 {
     if (!d->budget) {
-        jerror(d, "Invalid value: too many values",
-               "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT " values.");
+        cr_vdec_error(d, "Invalid value: too many values",
+                      "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
+                      " values.");
         return NULL;
     }
     d->budget--;
-    if (depth > CR_VALUE_MAX_DEPTH) {
-        jerror(d, "Invalid value: nesting too deep",
-               "Values nest at most %d levels deep.", CR_VALUE_MAX_DEPTH);
+    if (!cr_vdec_depth_ok(d, depth))
         return NULL;
-    }
-    if (json_is_null(j)) {
-        cr_value *v = cr_value_null(t);
-        if (!v)
-            joom(d);
-        return v;
-    }
+    if (json_is_null(j))
+        return cr_vdec_null(d, t);
     switch (t->kind) {
     case CR_TYPE_DYNAMIC:
         return jdynamic(d, j, depth);
@@ -577,16 +458,17 @@ static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
     case CR_TYPE_OBJECT:
         return jobject(d, j, t, depth);
     }
-    jerror(d, "Invalid type", "The expected type is not a cty type.");
+    cr_vdec_error(d, "Invalid type", "The expected type is not a cty type.");
     return NULL;
 }
 
 cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags)
 {
-    jdec d = { .diags = diags, .budget = CR_VALUE_MAX_ITEMS };
+    jdec d = { .diags = diags, .wire = "JSON", .budget = CR_VALUE_MAX_ITEMS };
     if (!t) {
-        jerror(&d, "Invalid type", "No type was given to decode against.");
+        cr_vdec_error(&d, "Invalid type",
+                      "No type was given to decode against.");
         return NULL;
     }
     rewrite r = {0};
@@ -595,16 +477,16 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
     cr_value *v = NULL;
     if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad, &too_many) < 0) {
         if (r.oom) {
-            joom(&d);
+            cr_vdec_oom(&d);
         } else if (too_many) {
-            jerror(&d, "Invalid value: too many values",
-                   "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
-                   " values.");
+            cr_vdec_error(&d, "Invalid value: too many values",
+                          "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
+                          " values.");
         } else {
             int line, col;
             line_col(buf, len, bad, &line, &col);
-            jerror(&d, "Invalid JSON", "%d:%d: invalid number literal.",
-                   line, col);
+            cr_vdec_error(&d, "Invalid JSON", "%d:%d: invalid number literal.",
+                          line, col);
         }
         goto out;
     }
@@ -621,7 +503,7 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
         char *near = strstr(jerr.text, " near '");
         if (near)
             *near = '\0';
-        jerror(&d, "Invalid JSON", "%d:%d: %s.", line, col, jerr.text);
+        cr_vdec_error(&d, "Invalid JSON", "%d:%d: %s.", line, col, jerr.text);
         goto out;
     }
     v = jdecode(&d, j, t, 1);

@@ -12,7 +12,10 @@
  * where every semantic error becomes a diagnostic with its attribute path.
  *
  * The rules follow go-cty's msgpack package (unmarshal.go, unknown.go,
- * dynamic.go), which is what Terraform itself runs.
+ * dynamic.go), which is what Terraform itself runs. The steps that do not
+ * depend on the wire form (errors at their path, strings, number text,
+ * sequences, maps, attribute lookup) are decode.c's, shared with the JSON
+ * decoder.
  */
 #include "value/internal.h"
 
@@ -134,41 +137,8 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
 
 /* ---- decoding ------------------------------------------------------------------ */
 
-typedef struct dec {
-    cr_lpath path;
-    cr_diags *diags;
-    int failed;         /* an error was reported; stop at the first one */
-} dec;
-
-static void dec_error(dec *d, const char *summary, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void dec_error(dec *d, const char *summary, const char *fmt, ...)
-{
-    if (d->failed)
-        return;
-    d->failed = 1;
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    cr_path p;
-    if (!d->diags)
-        return;
-    if (cr_lpath_to_path(&d->path, &p) < 0) {
-        cr_diags_error(d->diags, NULL, summary, "%s", detail);
-        return;
-    }
-    cr_diags_error(d->diags, &p, summary, "%s", detail);
-    cr_path_free(&p);
-}
-
-static void dec_oom(dec *d)
-{
-    dec_error(d, "Out of memory", "The provider ran out of memory while "
-              "decoding a value.");
-}
+/* The shared decoder state (decode.c); MessagePack needs nothing more. */
+typedef cr_vdec dec;
 
 static const char *obj_kind(const msgpack_object *o)
 {
@@ -190,10 +160,7 @@ static const char *obj_kind(const msgpack_object *o)
 
 static void wrong_kind(dec *d, const char *what, const msgpack_object *o)
 {
-    char summary[64];
-    snprintf(summary, sizeof summary, "Invalid value: %s required", what);
-    dec_error(d, summary, "Expected %s, but the encoded value is %s.", what,
-              obj_kind(o));
+    cr_vdec_wrong(d, what, obj_kind(o));
 }
 
 /* The bytes of a str or bin object; false for anything else. */
@@ -220,20 +187,20 @@ static char *key_string(dec *d, const msgpack_object *o)
     const char *p;
     size_t n;
     if (!raw_bytes(o, &p, &n)) {
-        dec_error(d, "Invalid value: string keys required",
-                  "Every key of a map or object must be a string, but one "
-                  "is %s.", obj_kind(o));
+        cr_vdec_error(d, "Invalid value: string keys required",
+                      "Every key of a map or object must be a string, but one "
+                      "is %s.", obj_kind(o));
         return NULL;
     }
     if (memchr(p, '\0', n) || !cr_utf8_valid(p, n)) {
-        dec_error(d, "Invalid value: invalid key",
-                  "A map or object key contains a NUL byte or is not valid "
-                  "UTF-8.");
+        cr_vdec_error(d, "Invalid value: invalid key",
+                      "A map or object key contains a NUL byte or is not valid "
+                      "UTF-8.");
         return NULL;
     }
     char *k = malloc(n + 1);
     if (!k) {
-        dec_oom(d);
+        cr_vdec_oom(d);
         return NULL;
     }
     memcpy(k, p, n);
@@ -261,21 +228,22 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
     if (x->size <= 1) {
         cr_value *u = cr_value_unknown(t);
         if (!u)
-            dec_oom(d);
+            cr_vdec_oom(d);
         return u;
     }
     if (x->type != EXT_REFINED) {
-        dec_error(d, "Invalid value: unsupported extension",
-                  "Unsupported MessagePack extension type 0x%02x with "
-                  "length %" PRIu32 " (only unknown values use extensions).",
-                  (unsigned)(uint8_t)x->type, x->size);
+        cr_vdec_error(d, "Invalid value: unsupported extension",
+                      "Unsupported MessagePack extension type 0x%02x with "
+                      "length %" PRIu32 " (only unknown values use "
+                      "extensions).",
+                      (unsigned)(uint8_t)x->type, x->size);
         return NULL;
     }
     if (x->size > REFINEMENT_MAX) {
-        dec_error(d, "Invalid value: oversize unknown value refinement",
-                  "An unknown value's refinement payload is %" PRIu32
-                  " bytes; at most %d are accepted.", x->size,
-                  REFINEMENT_MAX);
+        cr_vdec_error(d, "Invalid value: oversize unknown value refinement",
+                      "An unknown value's refinement payload is %" PRIu32
+                      " bytes; at most %d are accepted.", x->size,
+                      REFINEMENT_MAX);
         return NULL;
     }
     /* The payload is a msgpack map; bytes after it are ignored, as go-cty
@@ -284,8 +252,9 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
     const char *why = NULL;
     size_t budget = CR_VALUE_MAX_ITEMS;
     if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &why) < 0) {
-        dec_error(d, "Invalid value: malformed unknown value refinement",
-                  "The refinement payload is not valid MessagePack: %s.", why);
+        cr_vdec_error(d, "Invalid value: malformed unknown value refinement",
+                      "The refinement payload is not valid MessagePack: "
+                      "%s.", why);
         return NULL;
     }
     msgpack_unpacked r;
@@ -293,14 +262,14 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
     size_t uoff = 0;
     cr_value *v = NULL;
     if (msgpack_unpack_next(&r, x->ptr, off, &uoff) != MSGPACK_UNPACK_SUCCESS) {
-        dec_error(d, "Invalid value: malformed unknown value refinement",
-                  "The refinement payload could not be parsed.");
+        cr_vdec_error(d, "Invalid value: malformed unknown value refinement",
+                      "The refinement payload could not be parsed.");
         goto out;
     }
     if (r.data.type != MSGPACK_OBJECT_MAP) {
-        dec_error(d, "Invalid value: malformed unknown value refinement",
-                  "The refinement payload must be a map, not %s.",
-                  obj_kind(&r.data));
+        cr_vdec_error(d, "Invalid value: malformed unknown value refinement",
+                      "The refinement payload must be a map, not %s.",
+                      obj_kind(&r.data));
         goto out;
     }
     if (t->kind == CR_TYPE_DYNAMIC) {
@@ -320,16 +289,18 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
         else if (k->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
             key = k->via.i64;
         else {
-            dec_error(d, "Invalid value: malformed unknown value refinement",
-                      "Refinement keys must be integers, not %s.",
-                      obj_kind(k));
+            cr_vdec_error(d, "Invalid value: malformed unknown value "
+                          "refinement",
+                          "Refinement keys must be integers, not %s.",
+                          obj_kind(k));
             break;
         }
         switch (key) {
         case 1:     /* nullness */
             if (val->type != MSGPACK_OBJECT_BOOLEAN) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "The null refinement is not a bool.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement",
+                              "The null refinement is not a bool.");
                 break;
             }
             is_null = val->via.boolean;
@@ -339,35 +310,35 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
             const char *p;
             size_t n;
             if (t->kind != CR_TYPE_STRING) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "A string prefix refinement was "
-                          "given for a value that is not a string.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "A string prefix refinement was "
+                              "given for a value that is not a string.");
             } else if (!raw_bytes(val, &p, &n)) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "The string prefix refinement is "
-                          "not a string.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "The string prefix refinement is "
+                              "not a string.");
             } else if (!cr_utf8_valid(p, n)) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "The string prefix refinement is "
-                          "not valid UTF-8.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "The string prefix refinement is "
+                              "not valid UTF-8.");
             } else {
                 /* Kept as a C string: a prefix cut at a NUL byte is a
                  * shorter prefix, which is still a true (weaker) claim. */
                 free(prefix);
                 prefix = strndup(p, n);
                 if (!prefix)
-                    dec_oom(d);
+                    cr_vdec_oom(d);
             }
             break;
         }
         case 3: case 4: {   /* number bounds: [number, inclusive] */
             if (t->kind != CR_TYPE_NUMBER) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "A numeric bound refinement was "
-                          "given for a value that is not a number.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "A numeric bound refinement was "
+                              "given for a value that is not a number.");
                 break;
             }
-            dec sub = { .diags = d->diags };
+            dec sub = { .diags = d->diags, .wire = d->wire };
             cr_diags scratch = CR_DIAGS_INIT;
             sub.diags = &scratch;
             cr_value *b = decode(&sub, val, &bound_type, CR_VALUE_MAX_DEPTH - 1);
@@ -377,22 +348,22 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
             cr_value_free(b);
             cr_diags_free(&scratch);
             if (!ok)
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "A numeric bound refinement must be "
-                          "a [number, bool] array.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "A numeric bound refinement must "
+                              "be a [number, bool] array.");
             break;
         }
         case 5: case 6:     /* collection length bounds */
             if (t->kind != CR_TYPE_LIST && t->kind != CR_TYPE_SET
                 && t->kind != CR_TYPE_MAP) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "A length bound refinement was "
-                          "given for a value that is not a collection.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "A length bound refinement was "
+                              "given for a value that is not a collection.");
             } else if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER
                        && val->type != MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-                dec_error(d, "Invalid value: malformed unknown value "
-                          "refinement", "A length bound refinement must be "
-                          "an integer.");
+                cr_vdec_error(d, "Invalid value: malformed unknown value "
+                              "refinement", "A length bound refinement must be "
+                              "an integer.");
             }
             break;
         default:
@@ -422,7 +393,7 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
 out:
     msgpack_unpacked_destroy(&r);
     if (!v && !d->failed)
-        dec_oom(d);
+        cr_vdec_oom(d);
     return v;
 }
 
@@ -442,8 +413,8 @@ static cr_value *decode_number(dec *d, const msgpack_object *o)
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
         if (isnan(o->via.f64)) {
-            dec_error(d, "Invalid value: number required",
-                      "NaN is not a number.");
+            cr_vdec_error(d, "Invalid value: number required",
+                          "NaN is not a number.");
             return NULL;
         }
         if (isinf(o->via.f64))
@@ -452,108 +423,60 @@ static cr_value *decode_number(dec *d, const msgpack_object *o)
             v = cr_num_adopt(cr_num_from_double(o->via.f64));
         break;
     case MSGPACK_OBJECT_STR: {
-        int oom = 0;
         const char *p;
         size_t n;
         raw_bytes(o, &p, &n);
-        char *text = cr_num_canonical(p, n, &oom);
-        if (!text && !oom) {
-            dec_error(d, "Invalid value: number required",
-                      "\"%.*s\" is not a decimal number.",
-                      (int)(n > 64 ? 64 : n), p);
-            return NULL;
-        }
-        v = cr_num_adopt(text);
-        break;
+        return cr_vdec_number_text(d, p, n);
     }
     default:
         wrong_kind(d, "number", o);
         return NULL;
     }
     if (!v)
-        dec_oom(d);
+        cr_vdec_oom(d);
     return v;
 }
 
 static cr_value *decode_dynamic(dec *d, const msgpack_object *o, int depth)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2) {
-        dec_error(d, "Invalid value: dynamic value required",
-                  "A value of dynamic type must be a [type, value] array "
-                  "of two elements, but the encoded value is %s.",
-                  obj_kind(o));
+        cr_vdec_error(d, "Invalid value: dynamic value required",
+                      "A value of dynamic type must be a [type, value] array "
+                      "of two elements, but the encoded value is %s.",
+                      obj_kind(o));
         return NULL;
     }
     const char *p;
     size_t n;
     if (!raw_bytes(&o->via.array.ptr[0], &p, &n)) {
-        dec_error(d, "Invalid value: dynamic value required",
-                  "The first element of a dynamic value must be its type "
-                  "as JSON bytes, not %s.", obj_kind(&o->via.array.ptr[0]));
+        cr_vdec_error(d, "Invalid value: dynamic value required",
+                      "The first element of a dynamic value must be its type "
+                      "as JSON bytes, not %s.", obj_kind(&o->via.array.ptr[0]));
         return NULL;
     }
-    char *err = NULL;
-    cr_type *t = cr_type_from_json(p, n, &err);
-    if (!t) {
-        dec_error(d, "Invalid value: invalid dynamic value type", "%s",
-                  err ? err : "out of memory");
-        free(err);
+    cr_type *t = cr_vdec_dynamic_type(d, p, n);
+    if (!t)
         return NULL;
-    }
     cr_value *v = decode(d, &o->via.array.ptr[1], t, depth + 1);
     cr_type_unref(t);       /* the value holds its own reference */
     return v;
 }
 
+static cr_value *seq_elem(dec *d, const void *seq, size_t i,
+                          const cr_type *et, int depth)
+{
+    return decode(d, &((const msgpack_object *)seq)->via.array.ptr[i], et,
+                  depth);
+}
+
 static cr_value *decode_seq(dec *d, const msgpack_object *o, const cr_type *t,
                             int depth)
 {
-    const char *what = t->kind == CR_TYPE_LIST ? "list"
-                     : t->kind == CR_TYPE_SET ? "set" : "tuple";
     if (o->type != MSGPACK_OBJECT_ARRAY) {
-        wrong_kind(d, what, o);
+        wrong_kind(d, cr_vdec_seq_what(t), o);
         return NULL;
     }
-    uint32_t n = o->via.array.size;
-    if (t->kind == CR_TYPE_TUPLE && n != t->nattrs) {
-        dec_error(d, "Invalid value: wrong number of tuple elements",
-                  "A tuple of %zu elements is required (%" PRIu32 " given).",
-                  t->nattrs, n);
-        return NULL;
-    }
-    cr_value **items = calloc(n ? n : 1, sizeof *items);
-    if (!items) {
-        dec_oom(d);
-        return NULL;
-    }
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        const cr_type *et = t->kind == CR_TYPE_TUPLE ? t->attrs[i].type
-                                                     : t->elem;
-        /* Set elements have no index Terraform could point at: an error
-         * inside one is reported on the set itself. */
-        bool step = t->kind != CR_TYPE_SET;
-        if (step)
-            cr_lpath_push(&d->path, CR_STEP_INDEX, NULL, i);
-        items[i] = decode(d, &o->via.array.ptr[i], et, depth + 1);
-        if (step)
-            cr_lpath_pop(&d->path);
-        if (!items[i])
-            break;
-    }
-    if (i < n) {
-        for (uint32_t j = 0; j < i; j++)
-            cr_value_free(items[j]);
-        free(items);
-        return NULL;
-    }
-    cr_value *v = t->kind == CR_TYPE_SET
-        ? cr_value_set_adopt(t, items, n)
-        : cr_value_seq_adopt(t->kind == CR_TYPE_LIST ? CR_LIST : CR_TUPLE, t,
-                             items, n);
-    if (!v)
-        dec_oom(d);
-    return v;
+    return cr_vdec_seq(d, t, o, o->via.array.size, seq_elem, depth);
 }
 
 static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
@@ -568,7 +491,7 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
     cr_value **vals = calloc(n ? n : 1, sizeof *vals);
     uint32_t i = 0;
     if (!keys || !vals) {
-        dec_oom(d);
+        cr_vdec_oom(d);
         goto fail;
     }
     for (; i < n; i++) {
@@ -583,27 +506,9 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
             goto fail;
         }
     }
-    char *dup = NULL;
-    cr_value *v = cr_value_map_adopt(t, keys, vals, n, &dup);
-    if (!v) {
-        if (dup) {
-            cr_lpath_push(&d->path, CR_STEP_KEY, dup, 0);
-            dec_error(d, "Invalid value: duplicate map key",
-                      "The key \"%.64s\" appears more than once.", dup);
-            cr_lpath_pop(&d->path);
-            free(dup);
-        } else {
-            dec_oom(d);
-        }
-    }
-    return v;
+    return cr_vdec_map(d, t, keys, vals, n);
 fail:
-    for (uint32_t j = 0; keys && vals && j < i; j++) {
-        free(keys[j]);
-        cr_value_free(vals[j]);
-    }
-    free(keys);
-    free(vals);
+    cr_vdec_free_entries(keys, vals, i);
     return NULL;
 }
 
@@ -619,36 +524,31 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
     size_t n = t->nattrs;
     cr_value *v = cr_value_alloc(CR_OBJECT, t);
     if (!v) {
-        dec_oom(d);
+        cr_vdec_oom(d);
         return NULL;
     }
     v->u.coll.items = calloc(n ? n : 1, sizeof *v->u.coll.items);
     v->u.coll.keys = calloc(n ? n : 1, sizeof *v->u.coll.keys);
     v->u.coll.len = n;
     if (!v->u.coll.items || !v->u.coll.keys) {
-        dec_oom(d);
+        cr_vdec_oom(d);
         goto fail;
     }
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         char *k = key_string(d, &o->via.map.ptr[i].key);
         if (!k)
             goto fail;
-        long at = cr_type_attr_index(t, k);
-        if (at < 0 || v->u.coll.items[at]) {
+        long at = cr_vdec_attr(d, t, k);
+        if (at >= 0 && v->u.coll.items[at]) {
             cr_lpath_push(&d->path, CR_STEP_ATTR, k, 0);
-            if (at < 0)
-                dec_error(d, "Invalid value: unsupported attribute",
-                          "An attribute named \"%.64s\" is not expected "
-                          "here.", k);
-            else
-                dec_error(d, "Invalid value: duplicate attribute",
-                          "The attribute \"%.64s\" appears more than once.",
-                          k);
+            cr_vdec_error(d, "Invalid value: duplicate attribute",
+                          "The attribute \"%.64s\" appears more than once.", k);
             cr_lpath_pop(&d->path);
-            free(k);
-            goto fail;
+            at = -1;
         }
         free(k);
+        if (at < 0)
+            goto fail;
         const char *name = t->attrs[at].name;
         cr_lpath_push(&d->path, CR_STEP_ATTR, name, 0);
         cr_value *av = decode(d, &o->via.map.ptr[i].val, t->attrs[at].type,
@@ -661,15 +561,15 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
     for (size_t i = 0; i < n; i++) {
         if (!v->u.coll.items[i]) {
             cr_lpath_push(&d->path, CR_STEP_ATTR, t->attrs[i].name, 0);
-            dec_error(d, "Invalid value: missing attribute",
-                      "The attribute \"%s\" is required in this object "
-                      "(an object with %zu attributes is required, %" PRIu32
-                      " given).", t->attrs[i].name, n, o->via.map.size);
+            cr_vdec_error(d, "Invalid value: missing attribute",
+                          "The attribute \"%s\" is required in this object "
+                          "(an object with %zu attributes is required, %" PRIu32
+                          " given).", t->attrs[i].name, n, o->via.map.size);
             cr_lpath_pop(&d->path);
             goto fail;
         }
         if (!(v->u.coll.keys[i] = strdup(t->attrs[i].name))) {
-            dec_oom(d);
+            cr_vdec_oom(d);
             goto fail;
         }
     }
@@ -682,19 +582,12 @@ fail:
 static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
                         int depth)
 {
-    if (depth > CR_VALUE_MAX_DEPTH) {
-        dec_error(d, "Invalid value: nesting too deep",
-                  "Values nest at most %d levels deep.", CR_VALUE_MAX_DEPTH);
+    if (!cr_vdec_depth_ok(d, depth))
         return NULL;
-    }
     if (o->type == MSGPACK_OBJECT_EXT)
         return decode_unknown(d, o, t);
-    if (o->type == MSGPACK_OBJECT_NIL) {
-        cr_value *v = cr_value_null(t);
-        if (!v)
-            dec_oom(d);
-        return v;
-    }
+    if (o->type == MSGPACK_OBJECT_NIL)
+        return cr_vdec_null(d, t);
     cr_value *v = NULL;
     const char *p;
     size_t n;
@@ -706,13 +599,7 @@ static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
             wrong_kind(d, "string", o);
             return NULL;
         }
-        if (!cr_utf8_valid(p, n)) {
-            dec_error(d, "Invalid value: string is not valid UTF-8",
-                      "Strings must be UTF-8 text.");
-            return NULL;
-        }
-        v = cr_value_stringn(p, n);
-        break;
+        return cr_vdec_string(d, p, n);
     case CR_TYPE_NUMBER:
         return decode_number(d, o);
     case CR_TYPE_BOOL:
@@ -729,39 +616,38 @@ static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
     case CR_TYPE_OBJECT:
         return decode_object(d, o, t, depth);
     default:
-        dec_error(d, "Invalid type", "The expected type is not a cty type.");
+        cr_vdec_error(d, "Invalid type",
+                      "The expected type is not a cty type.");
         return NULL;
     }
     if (!v)
-        dec_oom(d);
+        cr_vdec_oom(d);
     return v;
 }
 
 cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                                   const cr_type *t, cr_diags *diags)
 {
-    dec d = { .diags = diags };
+    dec d = { .diags = diags, .wire = "encoded" };
     if (!t) {
-        dec_error(&d, "Invalid type", "No type was given to decode against.");
+        cr_vdec_error(&d, "Invalid type",
+                      "No type was given to decode against.");
         return NULL;
     }
-    if (!len) {
-        cr_value *v = cr_value_null(t);
-        if (!v)
-            dec_oom(&d);
-        return v;
-    }
+    if (!len)
+        return cr_vdec_null(&d, t);
     size_t off = 0;
     const char *why = NULL;
     size_t budget = CR_VALUE_MAX_ITEMS;
     if (scan(buf, len, &off, 1, &budget, &why) < 0) {
-        dec_error(&d, "Invalid value: malformed MessagePack",
-                  "The encoded value is not valid MessagePack: %s.", why);
+        cr_vdec_error(&d, "Invalid value: malformed MessagePack",
+                      "The encoded value is not valid MessagePack: %s.", why);
         return NULL;
     }
     if (off != len) {
-        dec_error(&d, "Invalid value: malformed MessagePack",
-                  "%zu unexpected bytes follow the encoded value.", len - off);
+        cr_vdec_error(&d, "Invalid value: malformed MessagePack",
+                      "%zu unexpected bytes follow the encoded value.",
+                      len - off);
         return NULL;
     }
     msgpack_unpacked r;
@@ -772,10 +658,11 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
     if (rc == MSGPACK_UNPACK_SUCCESS)
         v = decode(&d, &r.data, t, 1);
     else if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
-        dec_oom(&d);
+        cr_vdec_oom(&d);
     else
-        dec_error(&d, "Invalid value: malformed MessagePack",
-                  "The encoded value could not be parsed (code %d).", (int)rc);
+        cr_vdec_error(&d, "Invalid value: malformed MessagePack",
+                      "The encoded value could not be parsed (code %d).",
+                      (int)rc);
     msgpack_unpacked_destroy(&r);
     return v;
 }
