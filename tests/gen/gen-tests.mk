@@ -2,7 +2,7 @@
 #
 #   make test-gencheck   gencheck's own cases (tests/gen/selftest.sh), then
 #                        gencheck on the generated modules and root config
-#   make gen-schemas     regenerate tests/gen/schemas/{aws,azurerm}.json from
+#   make gen-schemas     regenerate tests/gen/schemas/{aws,azurerm,cloudflare}.json from
 #                        the cdktf packages (npm ci in tests/gen/cdktf first)
 #
 # gencheck is Go in GOPATH mode against Debian's packaged hcl/v2 and go-cty
@@ -45,6 +45,14 @@ gencheck: $(GENCHECK_BIN)
 # the cdktf packages are installed, the fixtures are also regenerated into
 # $(BUILD) and must equal the checked-in ones: stale fixtures (a type the
 # modules started to use, an edited extract.js) fail here, not silently.
+# True when tests/gen/cdktf/node_modules holds exactly the pinned versions of
+# every package package.json names (a checkout kept from before a package was
+# added or bumped does not).
+GENCHECK_CDKTF_READY = command -v node >/dev/null && (cd tests/gen/cdktf && node -e \
+  'const p = require("./package.json"); for (const d of Object.keys(p.dependencies)) \
+   if (require("./node_modules/" + d + "/package.json").version !== p.dependencies[d]) process.exit(1)' \
+  2>/dev/null)
+
 $(GENCHECK_CRSCHEMA): $(GENCHECK_TFCORE) $(GENCHECK_PROVIDER)
 	cd $(BUILD) && ./tfcore schema > $(CURDIR)/$@.tmp
 	@mv $@.tmp $@
@@ -54,14 +62,14 @@ test-gencheck: $(GENCHECK_BIN) $(GENCHECK_CRSCHEMA)
 	@$(GENCHECK_GOENV) $(GO) test ./tests/gen/check
 	@echo "== gencheck selftest (tests/gen/testdata)"
 	@bash tests/gen/selftest.sh $(GENCHECK_BIN)
-	@if [ -d tests/gen/cdktf/node_modules/@cdktf ] && command -v node >/dev/null; then \
+	@if $(GENCHECK_CDKTF_READY); then \
 	  echo "== schema fixtures up to date with the cdktf packages"; \
 	  rm -rf $(BUILD)/gen-schemas && mkdir -p $(BUILD)/gen-schemas && \
 	  node tests/gen/cdktf/extract.js $(CURDIR) $(BUILD)/gen-schemas >/dev/null && \
 	  diff -r -q $(GENCHECK_SCHEMAS) $(BUILD)/gen-schemas || \
 	  { echo "$(GENCHECK_SCHEMAS) is stale: run make gen-schemas and commit it" >&2; exit 1; }; \
 	else \
-	  echo "== schema fixtures: cdktf packages not installed, freshness not checked"; \
+	  echo "== schema fixtures: the pinned cdktf packages are not installed (make gen-schemas installs them), freshness not checked"; \
 	fi
 	@if [ -z "$(GENCHECK_DIRS)" ]; then \
 	  echo "== gencheck: no generated modules yet ($(GENCHECK_AWS), $(GENCHECK_AZURE), $(GENCHECK_ROOT)): fixtures only"; \
@@ -84,7 +92,7 @@ test-gencheck: $(GENCHECK_BIN) $(GENCHECK_CRSCHEMA)
 
 gen-schemas:
 	@command -v npm >/dev/null || { echo "gen-schemas: npm is needed (scripts/deps.sh installs it)" >&2; exit 1; }
-	@[ -d tests/gen/cdktf/node_modules ] || (cd tests/gen/cdktf && npm ci --no-audit --no-fund)
+	@$(GENCHECK_CDKTF_READY) || (cd tests/gen/cdktf && npm ci --no-audit --no-fund)
 	node tests/gen/cdktf/extract.js $(CURDIR)
 
 .PHONY: gencheck test-gencheck gen-schemas

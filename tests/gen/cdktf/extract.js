@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // tests/gen/cdktf/extract.js — owns the schema fixtures tests/gen/schemas/
-// {aws,azurerm}.json that gencheck validates cellgen's Terraform against.
+// {aws,azurerm,cloudflare}.json that gencheck validates cellgen's Terraform
+// against.
 //
 // The CDK for Terraform provider packages (@cdktf/provider-aws 19.65.1 is
 // generated from hashicorp/aws 5.99.1, @cdktf/provider-azurerm 12.27.0 from
-// hashicorp/azurerm 3.116.0) carry the provider schema in their .jsii
-// metadata, in camelCase TypeScript form:
+// hashicorp/azurerm 3.116.0, @cdktf/provider-cloudflare 11.30.0 from
+// cloudflare/cloudflare 4.52.0, the last 4.x the root configuration's
+// `~> 4.0` allows) carry the provider schema in their .jsii metadata, in
+// camelCase TypeScript form:
 //
 //   - one class per resource / data source; its docs.summary links the
 //     registry page and names the Terraform type ("Represents a {@link
@@ -42,7 +45,7 @@ const OUT = path.resolve(process.argv[3] || path.join(ROOT, 'tests', 'gen', 'sch
 
 const PROVIDERS = [
   {
-    name: 'aws', pkg: '@cdktf/provider-aws', prefix: 'aws_',
+    name: 'aws', source: 'hashicorp/aws', pkg: '@cdktf/provider-aws', prefix: 'aws_',
     likely: [
       'resource aws_apigatewayv2_api', 'resource aws_apigatewayv2_integration',
       'resource aws_apigatewayv2_route', 'resource aws_apigatewayv2_stage',
@@ -60,7 +63,7 @@ const PROVIDERS = [
     ],
   },
   {
-    name: 'azurerm', pkg: '@cdktf/provider-azurerm', prefix: 'azurerm_',
+    name: 'azurerm', source: 'hashicorp/azurerm', pkg: '@cdktf/provider-azurerm', prefix: 'azurerm_',
     likely: [
       'resource azurerm_resource_group', 'resource azurerm_storage_account',
       'resource azurerm_storage_container', 'resource azurerm_service_plan',
@@ -76,6 +79,19 @@ const PROVIDERS = [
       'resource azurerm_user_assigned_identity', 'resource azurerm_key_vault',
       'resource azurerm_storage_blob',
       'data azurerm_client_config', 'data azurerm_subscription', 'data azurerm_resource_group',
+    ],
+  },
+  {
+    // The edge (emit_edge.c): the routing map's Workers KV namespace and the
+    // router Worker with its route. The workers_* spellings are the names
+    // 4.x introduced for the worker_* ones, which it still accepts.
+    name: 'cloudflare', source: 'cloudflare/cloudflare', pkg: '@cdktf/provider-cloudflare',
+    prefix: 'cloudflare_',
+    likely: [
+      'resource cloudflare_workers_kv_namespace', 'resource cloudflare_workers_kv',
+      'resource cloudflare_worker_script', 'resource cloudflare_worker_route',
+      'resource cloudflare_workers_script', 'resource cloudflare_workers_route',
+      'data cloudflare_zone', 'data cloudflare_accounts',
     ],
   },
 ];
@@ -120,6 +136,9 @@ class Package {
   constructor(prov) {
     this.prov = prov;
     this.dir = path.join(HERE, 'node_modules', ...prov.pkg.split('/'));
+    if (!fs.existsSync(path.join(this.dir, '.jsii'))) {
+      throw new Error(`${prov.pkg} is not installed: run npm ci in ${HERE} (make gen-schemas does)`);
+    }
     const jsii = JSON.parse(fs.readFileSync(path.join(this.dir, '.jsii'), 'utf8'));
     this.version = jsii.version;
     this.types = jsii.types;
@@ -127,17 +146,21 @@ class Package {
     this.warnings = [];
     this.byTfName = new Map();
     this.tfVersion = null;
+    this.tfSource = null;
     this.providerFqn = null;
     for (const [fqn, t] of Object.entries(this.types)) {
       if (t.kind !== 'class') continue;
       if (t.base === 'cdktf.TerraformProvider') this.providerFqn = fqn;
       if (t.base !== 'cdktf.TerraformResource' && t.base !== 'cdktf.TerraformDataSource') continue;
-      const m = /providers\/hashicorp\/[a-z]+\/([0-9.]+)\/docs\/(resources|data-sources)\/[A-Za-z0-9_]+ ([A-Za-z0-9_]+)\}/
+      // The registry link names the provider's source and version too:
+      // .../providers/cloudflare/cloudflare/4.52.0/docs/resources/x cloudflare_x
+      const m = /providers\/([a-z0-9-]+\/[a-z0-9-]+)\/([0-9.]+)\/docs\/(resources|data-sources)\/[A-Za-z0-9_]+ ([A-Za-z0-9_]+)\}/
         .exec((t.docs && t.docs.summary) || '');
       if (!m) continue;
-      this.tfVersion = m[1];
-      const kind = m[2] === 'resources' ? 'resource' : 'data';
-      this.byTfName.set(kind + ' ' + m[3], fqn);
+      this.tfSource = m[1];
+      this.tfVersion = m[2];
+      const kind = m[3] === 'resources' ? 'resource' : 'data';
+      this.byTfName.set(kind + ' ' + m[4], fqn);
     }
   }
 
@@ -329,13 +352,23 @@ function main() {
   const used = usedTypes();
   fs.mkdirSync(OUT, { recursive: true });
   let failed = false;
-  for (const prov of PROVIDERS) {
-    const pkg = new Package(prov);
+  // Every package is opened before any fixture is written, so a missing
+  // one leaves the fixtures as they were.
+  let pkgs;
+  try {
+    pkgs = PROVIDERS.map((prov) => new Package(prov));
+  } catch (e) {
+    process.stderr.write(`extract: ${e.message}\n`);
+    process.exit(1);
+  }
+  for (const pkg of pkgs) {
+    const prov = pkg.prov;
     const wanted = new Set(prov.likely);
     for (const t of used) if (t.split(' ')[1].startsWith(prov.prefix)) wanted.add(t);
     const doc = {
       provider: prov.name,
       provider_version: pkg.tfVersion,
+      provider_source: pkg.tfSource,
       source: `${prov.pkg}@${pkg.version} (.jsii metadata)`,
       generated_by: 'tests/gen/cdktf/extract.js; regenerate with `make gen-schemas`',
       provider_config: pkg.providerConfig(),
@@ -356,6 +389,12 @@ function main() {
     // the index of all classes is built silently.
     for (const w of pkg.warnings) process.stderr.write(`extract: warning: ${w}\n`);
     if (!pkg.tfVersion) { process.stderr.write(`extract: ${prov.pkg}: no provider version found\n`); failed = true; }
+    // gencheck holds required_providers to this source: a package generated
+    // from another namespace's fork must not pass for the real provider.
+    if (pkg.tfSource !== prov.source) {
+      process.stderr.write(`extract: ${prov.pkg}: provider source ${pkg.tfSource}, want ${prov.source}\n`);
+      failed = true;
+    }
     if (!doc.provider_config) { process.stderr.write(`extract: ${prov.pkg}: no provider class found\n`); failed = true; }
     const file = path.join(OUT, prov.name + '.json');
     fs.writeFileSync(file, JSON.stringify(sorted(doc), null, 1) + '\n');

@@ -1,8 +1,9 @@
 // gencheck — proves that the Terraform cellgen writes is right without
 // running Terraform: it parses every .tf file with HashiCorp's HCL parser,
-// checks the canonical `terraform fmt` layout, validates every aws_* and
-// azurerm_* resource, data source and provider block against the provider
-// schema fixtures extracted from the CDK for Terraform packages
+// checks the canonical `terraform fmt` layout, validates every aws_*,
+// azurerm_* and cloudflare_* resource, data source and provider block
+// against the provider schema fixtures extracted from the CDK for Terraform
+// packages
 // (tests/gen/schemas/) — and other providers' resources against a schema
 // given with -providers-schema —, checks that every reference names
 // something that exists, and that two modules meant to be interchangeable
@@ -117,7 +118,7 @@ func (p *pairList) Set(v string) error {
 }
 
 func main() {
-	schemaDir := flag.String("schemas", "tests/gen/schemas", "folder holding the provider schema fixtures (aws.json, azurerm.json)")
+	schemaDir := flag.String("schemas", "tests/gen/schemas", "folder holding the provider schema fixtures (aws.json, azurerm.json, cloudflare.json)")
 	var pairs pairList
 	var tfSchemas stringList
 	flag.Var(&tfSchemas, "providers-schema", "`FILE` in the format of `terraform providers schema -json`, for providers without a fixture (repeatable)")

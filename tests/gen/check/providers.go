@@ -1,10 +1,11 @@
-// providers.go — the provider side of check (c): `provider "aws"` and
-// `provider "azurerm"` blocks use only the provider's own arguments and
-// blocks and set the required ones (azurerm needs `features {}`), and every
-// required_providers entry for aws/azurerm names the hashicorp source with a
-// version constraint that admits the provider version the schema fixtures
-// were taken from; without that, a clean run would prove nothing about the
-// provider Terraform actually installs.
+// providers.go — the provider side of check (c): `provider "aws"`,
+// `provider "azurerm"` and `provider "cloudflare"` blocks use only the
+// provider's own arguments and blocks and set the required ones (azurerm
+// needs `features {}`), and every required_providers entry for a provider
+// with a fixture names the fixture's registry source (hashicorp/aws,
+// cloudflare/cloudflare) with a version constraint that admits the provider
+// version the fixture was taken from; without that, a clean run would prove
+// nothing about the provider Terraform actually installs.
 package main
 
 import (
@@ -50,7 +51,7 @@ func checkRequired(r *report, rp *hclsyntax.Block, schemas schemaSet) {
 			r.at(a.Expr.Range(), "required_providers.%s: want an object { source = \"...\", version = \"...\" }", a.Name)
 			continue
 		}
-		want := "hashicorp/" + a.Name
+		want := p.ProviderSource
 		src := fields["source"]
 		if src != want && src != "registry.terraform.io/"+want {
 			r.at(a.Expr.Range(), "required_providers.%s: source is %q, the schema fixtures are for %q", a.Name, src, want)

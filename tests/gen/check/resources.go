@@ -1,8 +1,9 @@
-// resources.go — check (c): every aws_* / azurerm_* resource and data source
-// uses only arguments and nested blocks its provider schema has, in the right
-// form (argument `x = ...` versus block `x { ... }`), within the block counts
-// the schema allows, and sets every required argument and block. A `dynamic`
-// block stands for its block type, with an unknown count.
+// resources.go — check (c): every aws_*, azurerm_* and cloudflare_*
+// resource and data source uses only arguments and nested blocks its
+// provider schema has, in the right form (argument `x = ...` versus block
+// `x { ... }`), within the block counts the schema allows, and sets every
+// required argument and block. A `dynamic` block stands for its block type,
+// with an unknown count.
 package main
 
 import (

@@ -43,6 +43,7 @@ type attrSchema struct {
 type providerSchema struct {
 	Provider        string                 `json:"provider"`
 	ProviderVersion string                 `json:"provider_version"`
+	ProviderSource  string                 `json:"provider_source"` // registry source: hashicorp/aws
 	Source          string                 `json:"source"`
 	ProviderConfig  *schemaNode            `json:"provider_config"`
 	Resources       map[string]*schemaNode `json:"resources"`
@@ -62,11 +63,12 @@ func (p *providerSchema) describe() string {
 }
 
 // schemaSet maps a provider's local name (the type prefix before the first
-// underscore: aws, azurerm) to its fixture.
+// underscore: aws, azurerm, cloudflare) to its fixture.
 type schemaSet map[string]*providerSchema
 
-// checkedProviders are the providers whose resources must be in a fixture.
-var checkedProviders = []string{"aws", "azurerm"}
+// checkedProviders are the providers whose resources must be in a fixture:
+// the two clouds of the cell modules and Cloudflare for the edge.
+var checkedProviders = []string{"aws", "azurerm", "cloudflare"}
 
 func loadSchemas(dir string) (schemaSet, error) {
 	set := schemaSet{}
@@ -82,6 +84,9 @@ func loadSchemas(dir string) (schemaSet, error) {
 		}
 		if ps.Provider != p || len(ps.Resources) == 0 {
 			return nil, fmt.Errorf("schema fixture %s: provider %q with %d resources, want provider %q with some", path, ps.Provider, len(ps.Resources), p)
+		}
+		if !strings.HasSuffix(ps.ProviderSource, "/"+p) || ps.ProviderVersion == "" {
+			return nil, fmt.Errorf("schema fixture %s: provider_source %q, provider_version %q: regenerate with `make gen-schemas`", path, ps.ProviderSource, ps.ProviderVersion)
 		}
 		ps.file = path
 		set[p] = &ps

@@ -4,7 +4,7 @@
 // prints from the real provider binary (`tfcore schema`). Each provider in
 // the document joins the schema set under its local name (the last part of
 // its address), so its resources get the same argument, block and reference
-// checks as aws and azurerm.
+// checks as aws, azurerm and cloudflare.
 package main
 
 import (
