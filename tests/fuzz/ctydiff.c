@@ -92,23 +92,44 @@ static bool refined_root(char mode, const unsigned char *in, size_t n)
     return at && at < n && in[at] == 0x0c;
 }
 
-/* Sets have no defined wire order, so byte comparison skips any value
- * that holds one, including inside dynamic values. */
-static bool value_has_set(const cr_value *v)
+/* True when pred holds for v or for any value inside it (collection and
+ * structural elements, at any depth). */
+static bool any_in_value(const cr_value *v, bool (*pred)(const cr_value *))
 {
     if (!v)
         return false;
-    if (has_set(v->type))
+    if (pred(v))
         return true;
     switch (v->kind) {
     case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
         for (size_t i = 0; i < v->u.coll.len; i++)
-            if (value_has_set(v->u.coll.items[i]))
+            if (any_in_value(v->u.coll.items[i], pred))
                 return true;
         return false;
     default:
         return false;
     }
+}
+
+/* Sets have no defined wire order, so byte comparison skips any value
+ * that holds one, including inside dynamic values. */
+static bool typed_with_set(const cr_value *v)
+{
+    return has_set(v->type);
+}
+
+static bool value_has_set(const cr_value *v)
+{
+    return any_in_value(v, typed_with_set);
+}
+
+/* Decimal digits of a number's canonical text, exponent left out. */
+static size_t significant_digits(const cr_value *num)
+{
+    size_t digits = 0;
+    for (const char *p = num->u.num.text; *p && *p != 'e'; p++)
+        digits += *p >= '0' && *p <= '9';
+    return digits;
 }
 
 /* Numbers on which go-cty itself is not exact, so only a human can judge
@@ -119,52 +140,32 @@ static bool value_has_set(const cr_value *v)
  *    number; we write its exact digits;
  *  - more significant digits than go-cty's 512-bit mantissa keeps (about
  *    154): go-cty rounds them, we keep them. */
+static bool number_inexact_in_go_cty(const cr_value *v)
+{
+    return v->kind == CR_NUMBER
+        && (significant_digits(v) > 150
+            || (!v->u.num.is_int && cr_num_is_integer(v)
+                && cr_num_exact_double(v, NULL)));
+}
+
 static bool inexact_in_go_cty(const cr_value *v)
 {
-    if (!v)
-        return false;
-    switch (v->kind) {
-    case CR_NUMBER: {
-        size_t digits = 0;
-        for (const char *p = v->u.num.text; *p && *p != 'e'; p++)
-            digits += *p >= '0' && *p <= '9';
-        return digits > 150
-            || (!v->u.num.is_int && cr_num_is_integer(v)
-                && cr_num_exact_double(v, NULL));
-    }
-    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
-        for (size_t i = 0; i < v->u.coll.len; i++)
-            if (inexact_in_go_cty(v->u.coll.items[i]))
-                return true;
-        return false;
-    default:
-        return false;
-    }
+    return any_in_value(v, number_inexact_in_go_cty);
 }
 
 /* go-cty's JSON writes a number that came from a float64 as the shortest
  * decimal that reads back as the same double ("0.1"); we write the
  * double's exact value (0.1000000000000000055511151231257827...), which is
  * the number cty holds. Values with such numbers skip the JSON byte check. */
+static bool number_is_long_double(const cr_value *v)
+{
+    return v->kind == CR_NUMBER && significant_digits(v) > 17
+        && cr_num_exact_double(v, NULL);
+}
+
 static bool has_long_double(const cr_value *v)
 {
-    if (!v)
-        return false;
-    switch (v->kind) {
-    case CR_NUMBER: {
-        size_t digits = 0;
-        for (const char *p = v->u.num.text; *p && *p != 'e'; p++)
-            digits += *p >= '0' && *p <= '9';
-        return digits > 17 && cr_num_exact_double(v, NULL);
-    }
-    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
-        for (size_t i = 0; i < v->u.coll.len; i++)
-            if (has_long_double(v->u.coll.items[i]))
-                return true;
-        return false;
-    default:
-        return false;
-    }
+    return any_in_value(v, number_is_long_double);
 }
 
 static int check(const char *reqpath, const char *resppath)

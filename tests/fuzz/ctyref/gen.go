@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand"
+	"sort"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -47,7 +48,10 @@ func genType(r *rand.Rand, depth int, allowDyn bool) cty.Type {
 		}
 		return cty.Object(attrs)
 	default:
-		var elems []cty.Type
+		// Never a nil slice: an empty tuple type would then marshal as
+		// ["tuple",null] where TupleVal's own type says ["tuple",[]], and
+		// which of the two a map of them shows depends on Go's map order.
+		elems := []cty.Type{}
 		for i := r.Intn(3); i > 0; i-- {
 			elems = append(elems, genType(r, depth+1, allowDyn))
 		}
@@ -152,9 +156,17 @@ func genValue(r *rand.Rand, ty cty.Type, depth int, known bool) cty.Value {
 		}
 		return cty.MapVal(vals)
 	case ty.IsObjectType():
+		// Attributes in name order: ranging over the map would draw from r
+		// in Go's random map order, and SEED would not pick one set.
+		atys := ty.AttributeTypes()
+		names := make([]string, 0, len(atys))
+		for name := range atys {
+			names = append(names, name)
+		}
+		sort.Strings(names)
 		vals := map[string]cty.Value{}
-		for name, aty := range ty.AttributeTypes() {
-			vals[name] = genValue(r, aty, depth+1, known)
+		for _, name := range names {
+			vals[name] = genValue(r, atys[name], depth+1, known)
 		}
 		return cty.ObjectVal(vals)
 	case ty.IsTupleType():
