@@ -156,9 +156,7 @@ cr_value *cr_vdec_seq(cr_vdec *d, const cr_type *t, const void *seq, size_t n,
             break;
     }
     if (i < n) {
-        for (size_t k = 0; k < i; k++)
-            cr_value_free(items[k]);
-        free(items);
+        cr_value_free_items(items, i);
         return NULL;
     }
     cr_value *v = t->kind == CR_TYPE_SET

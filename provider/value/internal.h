@@ -147,6 +147,17 @@ bool cr_num_is_inf(const cr_value *v);
  * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
  * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
+/* A growable NUL-terminated text buffer, for the JSON writers and the
+ * JSON reader's number pre-pass. After a failed allocation every put is a
+ * no-op and `failed` stays set, so writers check once at the end. */
+typedef struct cr_tbuf {
+    char *s;            /* malloc'd; NULL until the first put */
+    size_t len, cap;
+    bool failed;
+} cr_tbuf;
+void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n);
+void cr_tbuf_puts(cr_tbuf *b, const char *s);
+
 /* s[0..n) as a JSON string literal with Go's escaping; malloc'd. */
 char *cr_json_quote(const char *s, size_t n);
 
@@ -165,6 +176,8 @@ int cr_value_cmp(const cr_value *a, const cr_value *b);
  * or NULL with *dup_key NULL on ENOMEM. */
 cr_value *cr_value_map_adopt(const cr_type *t, char **keys, cr_value **vals,
                              size_t n, char **dup_key);
+/* Frees items[0..n) and the array: elements a failed build had adopted. */
+void cr_value_free_items(cr_value **items, size_t n);
 /* Builds a LIST or TUPLE from n adopted elements (array adopted too). */
 cr_value *cr_value_seq_adopt(cr_value_kind kind, const cr_type *t,
                              cr_value **items, size_t n);

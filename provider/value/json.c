@@ -35,51 +35,33 @@ typedef struct shift {
 } shift;
 
 typedef struct rewrite {
-    char *out;
-    size_t len, cap;
+    cr_tbuf out;        /* the rewritten text; out.failed on any ENOMEM */
     shift *shifts;
     size_t nshifts, capshifts;
     size_t added;
-    int oom;
 } rewrite;
 
 static void rw_put(rewrite *r, const char *s, size_t n)
 {
-    if (r->oom)
-        return;
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 256;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *o = realloc(r->out, cap);
-        if (!o) {
-            r->oom = 1;
-            return;
-        }
-        r->out = o;
-        r->cap = cap;
-    }
-    memcpy(r->out + r->len, s, n);
-    r->len += n;
-    r->out[r->len] = '\0';
+    cr_tbuf_put(&r->out, s, n);
 }
 
 static void rw_shift(rewrite *r, size_t added)
 {
-    if (r->oom)
+    if (r->out.failed)
         return;
     if (r->nshifts == r->capshifts) {
         size_t cap = r->capshifts ? r->capshifts * 2 : 16;
         shift *s = realloc(r->shifts, cap * sizeof *s);
         if (!s) {
-            r->oom = 1;
+            r->out.failed = true;
             return;
         }
         r->shifts = s;
         r->capshifts = cap;
     }
     r->added += added;
-    r->shifts[r->nshifts++] = (shift){ r->len, r->added };
+    r->shifts[r->nshifts++] = (shift){ r->out.len, r->added };
 }
 
 /* Original offset of rewritten offset `pos`. */
@@ -145,7 +127,7 @@ static size_t json_number_len(const char *s, size_t n)
 }
 
 /* Returns 0, or -1 with *bad_off set to the offending number's offset (or
- * r->oom set). */
+ * r->out.failed set). */
 static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
                            bool *too_many)
 {
@@ -203,7 +185,7 @@ static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
         i++;
     }
     rw_put(r, s + run, n - run);
-    return r->oom ? -1 : 0;
+    return r->out.failed ? -1 : 0;
 }
 
 /* ---- decoding ------------------------------------------------------------------- */
@@ -476,7 +458,7 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
     bool too_many = false;
     cr_value *v = NULL;
     if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad, &too_many) < 0) {
-        if (r.oom) {
+        if (r.out.failed) {
             cr_vdec_oom(&d);
         } else if (too_many) {
             cr_vdec_error(&d, "Invalid value: too many values",
@@ -491,7 +473,7 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
         goto out;
     }
     json_error_t jerr;
-    json_t *j = json_loadb(r.out ? r.out : "", r.len,
+    json_t *j = json_loadb(r.out.s ? r.out.s : "", r.out.len,
                            JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
                            | JSON_ALLOW_NUL, &jerr);
     if (!j) {
@@ -509,44 +491,42 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
     v = jdecode(&d, j, t, 1);
     json_decref(j);
 out:
-    free(r.out);
+    free(r.out.s);
     free(r.shifts);
     return v;
 }
 
 /* ---- encoding -------------------------------------------------------------------- */
 
-typedef rewrite jout;       /* the same growable buffer */
-
-static void put_json_string(jout *o, const char *s, size_t n)
+static void put_json_string(cr_tbuf *o, const char *s, size_t n)
 {
     char *q = cr_json_quote(s, n);
     if (!q) {
-        o->oom = 1;
+        o->failed = true;
         return;
     }
-    rw_put(o, q, strlen(q));
+    cr_tbuf_puts(o, q);
     free(q);
 }
 
-static int jencode(jout *o, const cr_value *v, const cr_type *t)
+static int jencode(cr_tbuf *o, const cr_value *v, const cr_type *t)
 {
     const cr_type *vt = v->type ? v->type : &cr_type_dynamic;
     if (t && t->kind == CR_TYPE_DYNAMIC && vt->kind != CR_TYPE_DYNAMIC) {
         char *tj = cr_type_to_json(vt);
         if (!tj)
             return -1;
-        rw_put(o, "{\"value\":", 9);
+        cr_tbuf_put(o, "{\"value\":", 9);
         int rc = jencode(o, v, vt);
-        rw_put(o, ",\"type\":", 8);
-        rw_put(o, tj, strlen(tj));
-        rw_put(o, "}", 1);
+        cr_tbuf_put(o, ",\"type\":", 8);
+        cr_tbuf_puts(o, tj);
+        cr_tbuf_put(o, "}", 1);
         free(tj);
         return rc;
     }
     switch (v->kind) {
     case CR_NULL:
-        rw_put(o, "null", 4);
+        cr_tbuf_put(o, "null", 4);
         return 0;
     case CR_UNKNOWN:
         return -1;          /* JSON has no unknowns */
@@ -563,38 +543,38 @@ static int jencode(jout *o, const cr_value *v, const cr_type *t)
             char *plain = cr_num_plain(v->u.num.text);
             if (!plain)
                 return -1;
-            rw_put(o, plain, strlen(plain));
+            cr_tbuf_puts(o, plain);
             free(plain);
         }
         return 0;
     case CR_BOOL:
-        rw_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+        cr_tbuf_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
         return 0;
     case CR_LIST: case CR_SET: case CR_TUPLE:
-        rw_put(o, "[", 1);
+        cr_tbuf_put(o, "[", 1);
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_TUPLE
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
             if (i)
-                rw_put(o, ",", 1);
+                cr_tbuf_put(o, ",", 1);
             if (jencode(o, v->u.coll.items[i], et) < 0)
                 return -1;
         }
-        rw_put(o, "]", 1);
+        cr_tbuf_put(o, "]", 1);
         return 0;
     case CR_MAP: case CR_OBJECT:
-        rw_put(o, "{", 1);
+        cr_tbuf_put(o, "{", 1);
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_OBJECT
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
             if (i)
-                rw_put(o, ",", 1);
+                cr_tbuf_put(o, ",", 1);
             put_json_string(o, v->u.coll.keys[i], strlen(v->u.coll.keys[i]));
-            rw_put(o, ":", 1);
+            cr_tbuf_put(o, ":", 1);
             if (jencode(o, v->u.coll.items[i], et) < 0)
                 return -1;
         }
-        rw_put(o, "}", 1);
+        cr_tbuf_put(o, "}", 1);
         return 0;
     }
     return -1;
@@ -607,12 +587,11 @@ char *cr_value_encode_json(const cr_value *v)
 
 char *cr_value_encode_json_as(const cr_value *v, const cr_type *t)
 {
-    jout o = {0};
-    int rc = v ? jencode(&o, v, t) : (rw_put(&o, "null", 4), 0);
-    free(o.shifts);
-    if (rc < 0 || o.oom || !o.out) {
-        free(o.out);
+    cr_tbuf o = {0};
+    int rc = v ? jencode(&o, v, t) : (cr_tbuf_puts(&o, "null"), 0);
+    if (rc < 0 || o.failed || !o.s) {
+        free(o.s);
         return NULL;
     }
-    return o.out;
+    return o.s;
 }

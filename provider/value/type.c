@@ -198,13 +198,7 @@ long cr_type_attr_index(const cr_type *obj, const char *name)
 
 /* The writer mirrors go-cty's MarshalJSON byte for byte: no whitespace,
  * object attributes in byte order, Go's string escaping. */
-typedef struct tbuf {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} tbuf;
-
-static void tb_put(tbuf *b, const char *s, size_t n)
+void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
@@ -225,7 +219,10 @@ static void tb_put(tbuf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
-static void tb_puts(tbuf *b, const char *s) { tb_put(b, s, strlen(s)); }
+void cr_tbuf_puts(cr_tbuf *b, const char *s)
+{
+    cr_tbuf_put(b, s, strlen(s));
+}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -233,35 +230,35 @@ static int name_cmp(const void *a, const void *b)
                   (*(const cr_type_attr *const *)b)->name);
 }
 
-static void type_write(tbuf *b, const cr_type *t, int depth)
+static void type_write(cr_tbuf *b, const cr_type *t, int depth)
 {
     if (depth > CR_VALUE_MAX_DEPTH) {
         b->failed = true;
         return;
     }
     switch (t->kind) {
-    case CR_TYPE_STRING:  tb_puts(b, "\"string\""); return;
-    case CR_TYPE_NUMBER:  tb_puts(b, "\"number\""); return;
-    case CR_TYPE_BOOL:    tb_puts(b, "\"bool\""); return;
-    case CR_TYPE_DYNAMIC: tb_puts(b, "\"dynamic\""); return;
+    case CR_TYPE_STRING:  cr_tbuf_puts(b, "\"string\""); return;
+    case CR_TYPE_NUMBER:  cr_tbuf_puts(b, "\"number\""); return;
+    case CR_TYPE_BOOL:    cr_tbuf_puts(b, "\"bool\""); return;
+    case CR_TYPE_DYNAMIC: cr_tbuf_puts(b, "\"dynamic\""); return;
     case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_MAP:
         if (!t->elem) {
             b->failed = true;
             return;
         }
-        tb_puts(b, t->kind == CR_TYPE_LIST ? "[\"list\","
+        cr_tbuf_puts(b, t->kind == CR_TYPE_LIST ? "[\"list\","
                  : t->kind == CR_TYPE_SET ? "[\"set\"," : "[\"map\",");
         type_write(b, t->elem, depth + 1);
-        tb_puts(b, "]");
+        cr_tbuf_puts(b, "]");
         return;
     case CR_TYPE_TUPLE:
-        tb_puts(b, "[\"tuple\",[");
+        cr_tbuf_puts(b, "[\"tuple\",[");
         for (size_t i = 0; i < t->nattrs; i++) {
             if (i)
-                tb_puts(b, ",");
+                cr_tbuf_puts(b, ",");
             type_write(b, t->attrs[i].type, depth + 1);
         }
-        tb_puts(b, "]]");
+        cr_tbuf_puts(b, "]]");
         return;
     case CR_TYPE_OBJECT: {
         /* Types built here are sorted already; a static schema type might
@@ -275,7 +272,7 @@ static void type_write(tbuf *b, const cr_type *t, int depth)
         for (size_t i = 0; i < t->nattrs; i++)
             order[i] = &t->attrs[i];
         qsort(order, t->nattrs, sizeof *order, name_cmp);
-        tb_puts(b, "[\"object\",{");
+        cr_tbuf_puts(b, "[\"object\",{");
         for (size_t i = 0; i < t->nattrs && !b->failed; i++) {
             char *q = order[i]->name
                 ? cr_json_quote(order[i]->name, strlen(order[i]->name)) : NULL;
@@ -284,13 +281,13 @@ static void type_write(tbuf *b, const cr_type *t, int depth)
                 break;
             }
             if (i)
-                tb_puts(b, ",");
-            tb_puts(b, q);
-            tb_puts(b, ":");
+                cr_tbuf_puts(b, ",");
+            cr_tbuf_puts(b, q);
+            cr_tbuf_puts(b, ":");
             free(q);
             type_write(b, order[i]->type, depth + 1);
         }
-        tb_puts(b, "}]");
+        cr_tbuf_puts(b, "}]");
         free(order);
         return;
     }
@@ -302,7 +299,7 @@ char *cr_type_to_json(const cr_type *t)
 {
     if (!t)
         return NULL;
-    tbuf b = {0};
+    cr_tbuf b = {0};
     type_write(&b, t, 0);
     if (b.failed) {
         free(b.s);

@@ -91,14 +91,19 @@ fail:
     return NULL;
 }
 
+void cr_value_free_items(cr_value **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_value_free(items[i]);
+    free(items);
+}
+
 cr_value *cr_value_seq_adopt(cr_value_kind kind, const cr_type *t,
                             cr_value **items, size_t n)
 {
     cr_value *v = cr_value_alloc(kind, t);
     if (!v) {
-        for (size_t i = 0; i < n; i++)
-            cr_value_free(items[i]);
-        free(items);
+        cr_value_free_items(items, n);
         return NULL;
     }
     v->u.coll.items = items;
@@ -330,9 +335,7 @@ cr_value *cr_value_set_adopt(const cr_type *t, cr_value **items, size_t n)
 {
     cr_value *s = cr_value_alloc(CR_SET, t);
     if (!s) {
-        for (size_t i = 0; i < n; i++)
-            cr_value_free(items[i]);
-        free(items);
+        cr_value_free_items(items, n);
         return NULL;
     }
     if (n > 1)
