@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "plugin/serve.h"
 #include "rpc/rpc.h"
@@ -63,6 +65,12 @@ int main(int argc, char **argv)
             return usage(stderr, 2);
         }
     }
+
+    /* OpenSSL's atexit cleanup frees its per-thread state while gRPC's
+     * executor threads may still be running (they are not joined before
+     * exit), which ASan reports as a double free and valgrind as a leak.
+     * The process is about to end anyway: let the kernel reclaim it. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 
     cr_log_init();
     cr_rpc_provider *provider = cr_rpc_provider_new();
