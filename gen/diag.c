@@ -7,19 +7,22 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-void cg_diag_add(cg_diags *d, int line, int col, const char *fmt, ...)
+void cg_diag_vadd(cg_diags *d, int line, int col, const char *fmt, va_list ap)
 {
     if (d->len == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 16;
         d->items = cg_xrealloc(d->items, d->cap * sizeof *d->items);
     }
-    cg_buf b = {0};
+    d->items[d->len] = (cg_diag){ line, col, d->len, cg_xvasprintf(fmt, ap) };
+    d->len++;
+}
+
+void cg_diag_add(cg_diags *d, int line, int col, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    cg_buf_vprintf(&b, fmt, ap);
+    cg_diag_vadd(d, line, col, fmt, ap);
     va_end(ap);
-    d->items[d->len] = (cg_diag){ line, col, d->len, cg_buf_steal(&b) };
-    d->len++;
 }
 
 /* Sorted by position; the sequence number keeps problems found at the same

@@ -6,6 +6,7 @@
 #ifndef CG_DIAG_H
 #define CG_DIAG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
 
@@ -22,6 +23,7 @@ typedef struct cg_diags {
 
 void cg_diag_add(cg_diags *d, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+void cg_diag_vadd(cg_diags *d, int line, int col, const char *fmt, va_list ap);
 /* Sorts by position (stable) and prints one line per diagnostic. */
 void cg_diags_print(cg_diags *d, const char *file, FILE *out);
 void cg_diags_free(cg_diags *d);

@@ -38,12 +38,11 @@ static void add_attr(cg_hcl *h, const char *key, char *value)
 
 void cg_hcl_attr(cg_hcl *h, const char *key, const char *fmt, ...)
 {
-    cg_buf v = {0};
     va_list ap;
     va_start(ap, fmt);
-    cg_buf_vprintf(&v, fmt, ap);
+    char *value = cg_xvasprintf(fmt, ap);
     va_end(ap);
-    add_attr(h, key, cg_buf_steal(&v));
+    add_attr(h, key, value);
 }
 
 void cg_hcl_attr_str(cg_hcl *h, const char *key, const char *value)

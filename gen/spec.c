@@ -29,13 +29,10 @@ static void err(reader *r, const cg_ynode *at, const char *fmt, ...)
 
 static void err(reader *r, const cg_ynode *at, const char *fmt, ...)
 {
-    cg_buf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    cg_buf_vprintf(&b, fmt, ap);
+    cg_diag_vadd(r->d, at ? at->line : 0, at ? at->col : 0, fmt, ap);
     va_end(ap);
-    cg_diag_add(r->d, at ? at->line : 0, at ? at->col : 0, "%s", b.p);
-    cg_buf_free(&b);
     r->errors++;
 }
 

@@ -49,14 +49,20 @@ char *cg_xstrndup(const char *s, size_t n)
     return p;
 }
 
-char *cg_xasprintf(const char *fmt, ...)
+char *cg_xvasprintf(const char *fmt, va_list ap)
 {
     cg_buf b = {0};
+    cg_buf_vprintf(&b, fmt, ap);
+    return cg_buf_steal(&b);
+}
+
+char *cg_xasprintf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    cg_buf_vprintf(&b, fmt, ap);
+    char *s = cg_xvasprintf(fmt, ap);
     va_end(ap);
-    return cg_buf_steal(&b);
+    return s;
 }
 
 static void reserve(cg_buf *b, size_t extra)

@@ -21,6 +21,7 @@ char *cg_xstrdup(const char *s);
 char *cg_xstrndup(const char *s, size_t n);
 /* printf into a fresh malloc'd string. */
 char *cg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cg_xvasprintf(const char *fmt, va_list ap);
 
 /* A growable buffer; p is always NUL-terminated once anything was added. */
 typedef struct cg_buf {
