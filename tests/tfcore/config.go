@@ -129,6 +129,12 @@ func functions() map[string]function.Function {
 		"replace": stdlib.ReplaceFunc, "trimspace": stdlib.TrimSpaceFunc,
 		"range": stdlib.RangeFunc, "lookup": stdlib.LookupFunc, "coalesce": stdlib.CoalesceFunc,
 		"sort": stdlib.SortFunc,
+		// Collection functions a failover written in Terraform needs.
+		"contains": stdlib.ContainsFunc, "distinct": stdlib.DistinctFunc, "flatten": stdlib.FlattenFunc,
+		"setunion": stdlib.SetUnionFunc, "setsubtract": stdlib.SetSubtractFunc,
+		"setintersection": stdlib.SetIntersectionFunc, "zipmap": stdlib.ZipmapFunc,
+		"element": stdlib.ElementFunc, "split": stdlib.SplitFunc, "substr": stdlib.SubstrFunc,
+		"min": stdlib.MinFunc, "max": stdlib.MaxFunc, "slice": stdlib.SliceFunc,
 	}
 }
 
@@ -409,9 +415,15 @@ func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalCo
 			}
 		}
 	}
-	val, hd := hcldec.Decode(body, decoderSpec(b), ctx)
+	// Nested attributes are converted by decodeNestedAttrs (nested.go):
+	// go-cty's own conversion of a fleet-sized map is quadratic.
+	val, hd := hcldec.Decode(body, topDecoderSpec(b), ctx)
 	diags = append(diags, hclDiags(hd, addr)...)
 	if hd.HasErrors() {
+		return cty.NilVal, diags
+	}
+	val, nd := decodeNestedAttrs(val, b, syntax, addr)
+	if diags = append(diags, nd...); nd.HasErrors() {
 		return cty.NilVal, diags
 	}
 	// hcldec gives exactly the implied type; check rather than trust.
