@@ -184,13 +184,3 @@ cr_value *cr_vdec_map(cr_vdec *d, const cr_type *t, char **keys,
     }
     return NULL;
 }
-
-void cr_vdec_free_entries(char **keys, cr_value **vals, size_t n)
-{
-    for (size_t i = 0; keys && vals && i < n; i++) {
-        free(keys[i]);
-        cr_value_free(vals[i]);
-    }
-    free(keys);
-    free(vals);
-}

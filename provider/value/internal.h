@@ -110,8 +110,6 @@ cr_value *cr_vdec_seq(cr_vdec *d, const cr_type *t, const void *seq, size_t n,
  * arrays): a duplicated key is reported at its path. */
 cr_value *cr_vdec_map(cr_vdec *d, const cr_type *t, char **keys,
                       cr_value **vals, size_t n);
-/* Frees the first n keys and values and both arrays (a failed map). */
-void cr_vdec_free_entries(char **keys, cr_value **vals, size_t n);
 
 /* ---- numbers (number.c) ---------------------------------------------------- */
 
@@ -178,6 +176,9 @@ cr_value *cr_value_map_adopt(const cr_type *t, char **keys, cr_value **vals,
                              size_t n, char **dup_key);
 /* Frees items[0..n) and the array: elements a failed build had adopted. */
 void cr_value_free_items(cr_value **items, size_t n);
+/* Frees keys[0..n) and vals[0..n) and both arrays (either may be NULL):
+ * the entries of a map that was never built. */
+void cr_value_free_entries(char **keys, cr_value **vals, size_t n);
 /* Builds a LIST or TUPLE from n adopted elements (array adopted too). */
 cr_value *cr_value_seq_adopt(cr_value_kind kind, const cr_type *t,
                              cr_value **items, size_t n);

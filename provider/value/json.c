@@ -352,7 +352,7 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
     char **keys = calloc(n ? n : 1, sizeof *keys);
     cr_value **vals = calloc(n ? n : 1, sizeof *vals);
     if (!keys || !vals) {
-        cr_vdec_free_entries(keys, vals, 0);
+        cr_value_free_entries(keys, vals, 0);
         cr_vdec_oom(d);
         return NULL;
     }
@@ -374,7 +374,7 @@ static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
         i++;
     }
     if (d->failed) {
-        cr_vdec_free_entries(keys, vals, i);
+        cr_value_free_entries(keys, vals, i);
         return NULL;
     }
     /* jansson already refused duplicate keys, so only ENOMEM can fail. */

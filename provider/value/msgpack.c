@@ -508,7 +508,7 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
     }
     return cr_vdec_map(d, t, keys, vals, n);
 fail:
-    cr_vdec_free_entries(keys, vals, i);
+    cr_value_free_entries(keys, vals, i);
     return NULL;
 }
 

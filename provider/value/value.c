@@ -91,6 +91,16 @@ fail:
     return NULL;
 }
 
+void cr_value_free_entries(char **keys, cr_value **vals, size_t n)
+{
+    for (size_t i = 0; keys && vals && i < n; i++) {
+        free(keys[i]);
+        cr_value_free(vals[i]);
+    }
+    free(keys);
+    free(vals);
+}
+
 void cr_value_free_items(cr_value **items, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -317,12 +327,7 @@ cr_value *cr_value_map_adopt(const cr_type *t, char **keys, cr_value **vals,
 fail:
     free(pairs);
     cr_value_free(m);
-    for (size_t i = 0; i < n; i++) {
-        free(keys[i]);
-        cr_value_free(vals[i]);
-    }
-    free(keys);
-    free(vals);
+    cr_value_free_entries(keys, vals, n);
     return NULL;
 }
 
