@@ -31,7 +31,7 @@ $(TFCORE_BIN): $(TFCORE_SRC) $(TFCORE_PROTO_GO)
 	cd $(BUILD)/gopath/src/cellrouter/tfcore && $(TFCORE_GOENV) $(GO) build -o $(CURDIR)/$@ .
 
 tfcore: $(TFCORE_BIN)
-.PHONY: tfcore test-tfcore test-e2e bench-provider
+.PHONY: tfcore test-tfcore test-e2e test-fleet bench-provider
 
 # tfcore's own rules (schema checks, plan/apply checks, config, state,
 # rendering), without a provider.
@@ -47,5 +47,11 @@ test-e2e: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 bench-provider: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@BUILD=$(BUILD) bash bench/provider.sh
 
-TEST_STEPS  += test-tfcore test-e2e
+# Fleet scale: one cellrouter_tenants resource of FLEET_N tenants (100,000;
+# 10,000 under SAN=1) and the batch conflict / partial-failure cases
+# (tests/e2e/fleet.sh).
+test-fleet: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
+	@BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/fleet.sh
+
+TEST_STEPS  += test-tfcore test-e2e test-fleet
 BENCH_STEPS += bench-provider
