@@ -134,8 +134,9 @@ func main() {
 	if path := os.Getenv("TFCORE_STATS"); path != "" {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		appendStat(path, fmt.Sprintf("tfcore_elapsed_s=%.3f tfcore_peak_rss_kb=%d exit=%d\n",
-			time.Since(started).Seconds(), ru.Maxrss, rc))
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		appendStat(path, fmt.Sprintf("tfcore_elapsed_s=%.3f tfcore_peak_rss_kb=%d tfcore_cpu_s=%.2f exit=%d\n",
+			time.Since(started).Seconds(), ru.Maxrss, cpu.Seconds(), rc))
 	}
 	os.Exit(rc)
 }

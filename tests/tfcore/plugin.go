@@ -259,8 +259,35 @@ func recordProviderPeak(pid int) {
 		return
 	}
 	if kb := procStatusKB(pid, "VmHWM:"); kb >= 0 {
-		appendStat(path, fmt.Sprintf("provider_peak_rss_kb=%d\n", kb))
+		appendStat(path, fmt.Sprintf("provider_peak_rss_kb=%d provider_cpu_s=%.2f\n", kb, procCPUSeconds(pid)))
 	}
+}
+
+// procCPUSeconds is the user+system CPU time of a live process, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s, as Linux
+// reports them to user space); -1 when unreadable. CPU time rather than
+// wall time, so the provider's share is measured apart from tfcore's and
+// from other load on the machine.
+func procCPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return float64(ut+st) / 100
 }
 
 func appendStat(path, line string) {
