@@ -5,8 +5,8 @@
  * checks, msgpack encoding, response packing), on a real SQLite routing map.
  *
  * What Terraform asks of the provider, per command:
- *   plan (no change)   ValidateResourceConfig + ReadResource (refresh) +
- *                      PlanResourceChange
+ *   plan (no change)   ValidateResourceConfig + UpgradeResourceState and
+ *                      ReadResource (refresh) + PlanResourceChange
  *   apply              the same plan, then ApplyResourceChange
  * so the figures add up to the provider's share of each command; gRPC
  * transport and Terraform core are not included (the harness's fleet
@@ -326,6 +326,30 @@ static void validate(const cr_value *cfg)
     dv_free(req.config);
 }
 
+/* Terraform's refresh starts with the stored JSON state. */
+static cr_value *upgrade(const cr_value *st)
+{
+    Tfplugin6__UpgradeResourceState__Request req =
+        TFPLUGIN6__UPGRADE_RESOURCE_STATE__REQUEST__INIT;
+    Tfplugin6__RawState raw = TFPLUGIN6__RAW_STATE__INIT;
+    char *json = cr_value_encode_json(st);
+    if (!json)
+        die("encode json");
+    raw.json.data = (uint8_t *)json;
+    raw.json.len = strlen(json);
+    req.type_name = "cellrouter_tenants";
+    req.version = 0;
+    req.raw_state = &raw;
+    Tfplugin6__UpgradeResourceState__Response *r =
+        invoke("UpgradeResourceState", &req.base);
+    check_no_errors(r->diagnostics, r->n_diagnostics, "upgrade");
+    record("UpgradeResourceState");
+    cr_value *v = from_dv(r->upgraded_state);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    free(json);
+    return v;
+}
+
 static cr_value *refresh(const cr_value *st)
 {
     Tfplugin6__ReadResource__Request req =
@@ -432,7 +456,9 @@ static void run(size_t n)
 
     from = nsteps;
     validate(cfg);
-    cr_value *fresh = refresh(st);
+    cr_value *up = upgrade(st);
+    cr_value *fresh = refresh(up);
+    cr_value_free(up);
     planned = plan(fresh, cfg, &changed);
     if (changed != 0 || !cr_value_equal(planned, fresh))
         die("a no-change plan planned a change");
@@ -442,7 +468,9 @@ static void run(size_t n)
     cr_value *cfg2 = config(n, 1);
     from = nsteps;
     validate(cfg2);
-    cr_value *fresh2 = refresh(fresh);
+    up = upgrade(fresh);
+    cr_value *fresh2 = refresh(up);
+    cr_value_free(up);
     planned = plan(fresh2, cfg2, &changed);
     cr_value *st2 = apply(fresh2, planned, cfg2);
     print_phase("apply (1% failover)", from, changed);
