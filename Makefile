@@ -39,6 +39,11 @@ UNIT_TESTS :=
 TEST_STEPS :=
 BENCH_STEPS :=
 
+# Objects made on the way to a test program are kept, not deleted as
+# intermediates: rebuilds stay incremental and the test log ends with the
+# tests' own summary lines.
+.SECONDARY:
+
 .PHONY: all deps test test-unit test-asan demo bench install clean check-generated
 all: deps-ok
 
