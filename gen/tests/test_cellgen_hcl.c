@@ -48,6 +48,34 @@ static void test_alignment_runs(void **state)
     free(out);
 }
 
+/* cg_hcl_block1 is a block of one aligned attribute, and cg_hcl_end leaves
+ * the blank line that separates blocks; neither joins an alignment run. */
+static void test_block_helpers(void **state)
+{
+    (void)state;
+    cg_hcl h = {0};
+    cg_hcl_open(&h, "resource \"x\" \"y\"");
+    cg_hcl_attr(&h, "name", "\"n\"");
+    cg_hcl_block1(&h, "identity", "type", "\"SystemAssigned\"");
+    cg_hcl_attr(&h, "a_longer_key", "1");
+    cg_hcl_end(&h);
+    cg_hcl_open(&h, "resource \"x\" \"z\"");
+    cg_hcl_close(&h, "}");
+    char *out = cg_hcl_finish(&h);
+    assert_string_equal(out,
+        "resource \"x\" \"y\" {\n"
+        "  name = \"n\"\n"
+        "  identity {\n"
+        "    type = \"SystemAssigned\"\n"
+        "  }\n"
+        "  a_longer_key = 1\n"
+        "}\n"
+        "\n"
+        "resource \"x\" \"z\" {\n"
+        "}\n");
+    free(out);
+}
+
 static void test_comments_end_runs(void **state)
 {
     (void)state;
@@ -99,6 +127,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alignment_runs),
         cmocka_unit_test(test_comments_end_runs),
+        cmocka_unit_test(test_block_helpers),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_key),
     };

@@ -22,9 +22,13 @@ const cr_type cr_type_number  = { .kind = CR_TYPE_NUMBER };
 const cr_type cr_type_bool    = { .kind = CR_TYPE_BOOL };
 const cr_type cr_type_dynamic = { .kind = CR_TYPE_DYNAMIC };
 
+/* The type comes first so a cr_type pointer is the start of its block:
+ * types kept for the life of the process (resource/schema.c's cache) then
+ * read as plainly reachable to leak checkers such as valgrind, rather than
+ * as "possibly lost" blocks known only through an interior pointer. */
 typedef struct type_box {
-    atomic_size_t refs;
     cr_type t;
+    atomic_size_t refs;
 } type_box;
 
 static type_box *box_of(const cr_type *t)
