@@ -252,23 +252,34 @@ static size_t strip_unknown_attrs(json_t *j, const cr_type *t)
 /* A state already at the schema's version. Terraform can keep attributes
  * a provider release removed without a version bump (as
  * terraform-plugin-framework tolerates, so do we): they are dropped. The
- * bytes are otherwise decoded as they are, so numbers keep their exact
- * decimal text; only when something had to be dropped is the state
- * re-serialised (by jansson, exact for integers, 17 digits for reals). */
+ * bytes are decoded as they are first, so numbers keep their exact decimal
+ * text and the common case parses the (possibly tens of MB) JSON once.
+ * Only when that fails is the state parsed by jansson to look for such
+ * attributes; if any were dropped the state is re-serialised (exact for
+ * integers, 17 digits for reals) and decoded again, otherwise the first
+ * decode's diagnostics stand. */
 static cr_value *current_version_state(const cr_resource_type *rt,
                                        const Tfplugin6__RawState *raw,
                                        const cr_type *t, cr_diags *diags)
 {
     const char *bytes = (const char *)raw->json.data;
+    cr_diags first = CR_DIAGS_INIT;
+    cr_value *v = cr_value_decode_json(bytes, raw->json.len, t, &first);
+
+    if (v != NULL) {
+        cr_diags_move(diags, &first);
+        return v;
+    }
+    /* Unparseable here (bad JSON, or an integer beyond 64 bits): the
+     * codec has said what is wrong. */
     json_t *j = json_loadb(bytes, raw->json.len, JSON_DECODE_ANY, NULL);
     size_t dropped = j ? strip_unknown_attrs(j, t) : 0;
-
-    /* Unparseable here (bad JSON, or an integer beyond 64 bits): the
-     * codec decides, and says what is wrong. */
     if (dropped == 0) {
         json_decref(j);
-        return cr_value_decode_json(bytes, raw->json.len, t, diags);
+        cr_diags_move(diags, &first);
+        return NULL;
     }
+    cr_diags_free(&first);
     cr_log_debug(CR_RPC_LOG, "dropped %zu attribute(s) of a %s state that "
                  "the schema no longer has", dropped, rt->type_name);
     char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -277,7 +288,7 @@ static cr_value *current_version_state(const cr_resource_type *rt,
         oom_diag(diags);
         return NULL;
     }
-    cr_value *v = cr_value_decode_json(text, strlen(text), t, diags);
+    v = cr_value_decode_json(text, strlen(text), t, diags);
     free(text);
     return v;
 }
