@@ -6,7 +6,13 @@
  * the same as state JSON (UpgradeResourceState), and a 10,000-entry map
  * (a worst case for labels). Prints ns per operation; nothing is asserted,
  * figures depend on the machine.
+ *
+ * Then the fleet shape of issue 6: a 100,000-entry map of tenant objects,
+ * as cellrouter_tenants' `tenants` attribute holds it (seven attributes, a
+ * labels map of two), timed step by step (decode, free, encode, copy,
+ * equal), since a no-change plan decodes and frees three of these.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +99,90 @@ static void bench_json(const char *name, const cr_value *v, int iters)
     cr_diags_free(&d);
 }
 
-int main(void)
+/* ---- fleet: a 100,000-entry map of tenant objects ---------------------------- */
+
+static const cr_type_attr fleet_attrs[] = {
+    { "cell_id", &cr_type_string }, { "endpoint", &cr_type_string },
+    { "labels", &t_labels }, { "standby_cell_id", &cr_type_string },
+    { "standby_endpoint", &cr_type_string }, { "updated_at", &cr_type_string },
+    { "version", &cr_type_number },
+};
+static const cr_type t_fleet_entry = { .kind = CR_TYPE_OBJECT, .nattrs = 7,
+                                       .attrs = fleet_attrs };
+static const cr_type t_fleet = { .kind = CR_TYPE_MAP, .elem = &t_fleet_entry };
+
+static cr_value *fleet(int n)
 {
+    cr_value *m = cr_value_collection(&t_fleet);
+    char buf[64];
+    for (int i = 0; i < n; i++) {
+        cr_value *o = cr_value_object(&t_fleet_entry);
+        cr_value *l = cr_value_collection(&t_labels);
+        cr_value_map_put(l, "tier", cr_value_string(i % 3 ? "gold" : "silver"));
+        cr_value_map_put(l, "team", cr_value_string("payments"));
+        cr_value_object_set(o, "labels", l);
+        snprintf(buf, sizeof buf, "cell-%03d", i % 97);
+        cr_value_object_set(o, "cell_id", cr_value_string(buf));
+        snprintf(buf, sizeof buf, "https://cell-%03d.example.com", i % 97);
+        cr_value_object_set(o, "endpoint", cr_value_string(buf));
+        if (i % 2) {
+            snprintf(buf, sizeof buf, "cell-%03d", (i + 1) % 97);
+            cr_value_object_set(o, "standby_cell_id", cr_value_string(buf));
+            snprintf(buf, sizeof buf, "https://cell-%03d.example.com",
+                     (i + 1) % 97);
+            cr_value_object_set(o, "standby_endpoint", cr_value_string(buf));
+        }
+        cr_value_object_set(o, "updated_at",
+                            cr_value_string("2026-11-26T06:00:00Z"));
+        cr_value_object_set(o, "version", cr_value_int(1 + i % 5));
+        snprintf(buf, sizeof buf, "tenant-%06d", i);
+        cr_value_map_put(m, buf, o);
+    }
+    return m;
+}
+
+static void bench_fleet(int n, int iters)
+{
+    cr_value *m = fleet(n);
+    void *buf;
+    size_t len;
+    double enc = 0, dec = 0, fr = 0, cp = 0, eq = 0;
+    bool same = true;
+    for (int i = 0; i < iters; i++) {
+        double t0 = now();
+        cr_value_encode_msgpack(m, &buf, &len);
+        double t1 = now();
+        cr_diags d = CR_DIAGS_INIT;
+        cr_value *v = cr_value_decode_msgpack(buf, len, &t_fleet, &d);
+        double t2 = now();
+        cr_value *c = cr_value_copy(v);
+        double t3 = now();
+        same = same && cr_value_equal(v, c) && cr_value_equal(v, m);
+        double t4 = now();
+        cr_value_free(v);
+        double t5 = now();
+        cr_value_free(c);
+        free(buf);
+        cr_diags_free(&d);
+        enc += t1 - t0;
+        dec += t2 - t1;
+        cp += t3 - t2;
+        eq += (t4 - t3) / 2;
+        fr += t5 - t4;
+    }
+    printf("map of %d tenants     msgpack %7zu bytes  encode %6.1f ms  "
+           "decode %6.1f ms  free %6.1f ms  copy %6.1f ms  equal %6.1f ms%s\n",
+           n, len, enc / iters / 1e6, dec / iters / 1e6, fr / iters / 1e6,
+           cp / iters / 1e6, eq / iters / 1e6, same ? "" : "  (NOT EQUAL)");
+    cr_value_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "fleet")) {
+        bench_fleet(100000, 5);
+        return 0;
+    }
     cr_value *t = tenant();
     bench_msgpack("tenant object", t, 200000);
     bench_json("tenant object", t, 100000);
@@ -110,5 +198,7 @@ int main(void)
     bench_msgpack("map of 10,000 strings", m, 200);
     bench_json("map of 10,000 strings", m, 200);
     cr_value_free(m);
+
+    bench_fleet(100000, 5);
     return 0;
 }
