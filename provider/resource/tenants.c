@@ -395,9 +395,16 @@ static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
         resp->planned = NULL;
         return;
     }
-    cr_value *planned = cr_value_copy(proposed);
-    if (!planned)
+    /* The plan starts as the proposed state: adopted when the caller
+     * allows it (the rpc layer does), copied otherwise. */
+    cr_value *planned;
+    if (req->proposed_owner && *req->proposed_owner == proposed) {
+        planned = *req->proposed_owner;
+        *req->proposed_owner = NULL;
+    } else if (!(planned = cr_value_copy(proposed))) {
         goto oom;
+    }
+    proposed = planned;
     const cr_value *name = cr_ev_attr(proposed, "name");
     if (cr_ev_set(planned, "id", name && !cr_value_is_null(name)
                                      ? cr_value_copy(name)

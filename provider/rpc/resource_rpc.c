@@ -524,8 +524,10 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         goto out;
     }
 
+    /* The resource may adopt `proposed` as its plan; it is not used
+     * after this call. */
     cr_plan_req preq = { .prior = prior, .proposed = proposed,
-                         .config = config };
+                         .config = config, .proposed_owner = &proposed };
     cr_rpc_state_enter(p);
     rt->plan(&p->state, &preq, &pr);
     cr_rpc_state_leave(p);

@@ -179,7 +179,7 @@ static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
                  cr_plan_resp *resp)
 {
     cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
-    cr_plan_req req = { prior, prop, cfg };
+    cr_plan_req req = { prior, prop, cfg, NULL };
     memset(resp, 0, sizeof *resp);
     R->plan(&fx->p, &req, resp);
     cr_value_free(prop);

@@ -294,7 +294,7 @@ static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
 {
     cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
     cr_value *null_prior = prior ? NULL : cr_value_null(T());
-    cr_plan_req req = { prior ? prior : null_prior, prop, cfg };
+    cr_plan_req req = { prior ? prior : null_prior, prop, cfg, NULL };
     memset(resp, 0, sizeof *resp);
     R->plan(&fx->p, &req, resp);
     if (resp->planned && !count_errors(&resp->diags))
@@ -534,6 +534,43 @@ static void test_create_and_noop_plan(void **state)
 
     cr_value_free(fresh);
     cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* Given the owning pointer to the proposed state, the plan adopts it
+ * rather than copying it (the rpc layer's 100,000-tenant fast path), and
+ * is the same plan as the copying one. */
+static void test_plan_adopts_proposed(void **state)
+{
+    fixture *fx = *state;
+    cr_value *c = config("fleet");
+    fill(c, 300);
+    cr_value *st = converge(fx, NULL, c);
+    /* One entry changes: its version must become unknown either way. */
+    cr_value *c2 = config("fleet");
+    fill(c2, 300);
+    put(c2, "t00007", elem("gamma", EP_A, "beta", EP_B));
+
+    cr_plan_resp copied;
+    plan(fx, st, c2, &copied);
+    assert_int_equal(count_errors(&copied.diags), 0);
+
+    cr_value *prop = proposed(c2, st);
+    cr_value *owner = prop;
+    cr_plan_req req = { st, prop, c2, &owner };
+    cr_plan_resp adopted;
+    memset(&adopted, 0, sizeof adopted);
+    R->plan(&fx->p, &req, &adopted);
+    assert_int_equal(count_errors(&adopted.diags), 0);
+    assert_null(owner);
+    assert_ptr_equal(adopted.planned, prop);
+    assert_true(cr_value_equal(adopted.planned, copied.planned));
+    assert_int_equal(count_changed(adopted.planned), 1);
+
+    plan_resp_free(&adopted);
+    plan_resp_free(&copied);
+    cr_value_free(st);
+    cr_value_free(c2);
     cr_value_free(c);
 }
 
@@ -1011,6 +1048,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validate),
         cmocka_unit_test_setup_teardown(test_create_and_noop_plan, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plan_adopts_proposed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_update_writes_only_changes,
                                         setup, teardown),
