@@ -165,6 +165,18 @@ bool cr_utf8_valid(const char *s, size_t n);
 /* ---- values (value.c) ----------------------------------------------------------- */
 
 cr_value *cr_value_alloc(cr_value_kind kind, const cr_type *t);
+/* The same with `extra` bytes of payload in the value's own block, right
+ * after the struct (uninitialised): for a STRING's bytes or a NUMBER's
+ * text, which cr_value_free then knows not to free apart. */
+cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
+                               size_t extra);
+/* An OBJECT of type t whose slots are all NULL, to be filled by a decoder
+ * (cr_value_free skips NULL slots). Every OBJECT is made here: its slot
+ * and key arrays share its block, and its keys are t's attribute names,
+ * borrowed (the value keeps t alive). NULL on ENOMEM or a non-object t. */
+cr_value *cr_value_object_slots(const cr_type *t);
+/* A NUMBER whose canonical text text[0..n) is copied into its block. */
+cr_value *cr_num_inline(const char *text, size_t n);
 /* A total order consistent with cr_value_equal, used to sort sets. */
 int cr_value_cmp(const cr_value *a, const cr_value *b);
 /* Builds a MAP of type t from n parallel arrays, taking ownership of every

@@ -211,6 +211,27 @@ static char *key_string(dec *d, const msgpack_object *o)
 static cr_value *decode(dec *d, const msgpack_object *o, const cr_type *t,
                         int depth);
 
+static bool name_is(const char *name, const char *p, size_t n)
+{
+    return !strncmp(name, p, n) && name[n] == '\0';
+}
+
+/* The index of the attribute of object type t named by key object k, or -1
+ * when k is not a string equal to one of them. Slot `hint` is tried first. */
+static long attr_lookup(const cr_type *t, const msgpack_object *k, size_t hint)
+{
+    const char *p;
+    size_t n;
+    if (!raw_bytes(k, &p, &n) || memchr(p, '\0', n))
+        return -1;
+    if (hint < t->nattrs && name_is(t->attrs[hint].name, p, n))
+        return (long)hint;
+    for (size_t i = 0; i < t->nattrs; i++)
+        if (name_is(t->attrs[i].name, p, n))
+            return (long)i;
+    return -1;
+}
+
 /* The [number, bool] bound of a numeric refinement (keys 3 and 4). */
 static const cr_type_attr bound_attrs[2] = {
     { .type = &cr_type_number }, { .type = &cr_type_bool },
@@ -403,12 +424,15 @@ static cr_value *decode_number(dec *d, const msgpack_object *o)
     cr_value *v = NULL;
     switch (o->type) {
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
-        v = cr_num_adopt(strdup(buf));
+        if (o->via.u64 <= INT64_MAX) {
+            v = cr_value_int((int64_t)o->via.u64);
+        } else {
+            int n = snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
+            v = cr_num_inline(buf, (size_t)n);
+        }
         break;
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        snprintf(buf, sizeof buf, "%" PRId64, o->via.i64);
-        v = cr_num_adopt(strdup(buf));
+        v = cr_value_int(o->via.i64);
         break;
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
@@ -522,33 +546,33 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
     /* Slots start empty and are filled as attributes arrive; every one
      * must arrive, so nothing is pre-filled with nulls. */
     size_t n = t->nattrs;
-    cr_value *v = cr_value_alloc(CR_OBJECT, t);
+    cr_value *v = cr_value_object_slots(t);
     if (!v) {
         cr_vdec_oom(d);
         return NULL;
     }
-    v->u.coll.items = calloc(n ? n : 1, sizeof *v->u.coll.items);
-    v->u.coll.keys = calloc(n ? n : 1, sizeof *v->u.coll.keys);
-    v->u.coll.len = n;
-    if (!v->u.coll.items || !v->u.coll.keys) {
-        cr_vdec_oom(d);
-        goto fail;
-    }
     for (uint32_t i = 0; i < o->via.map.size; i++) {
-        char *k = key_string(d, &o->via.map.ptr[i].key);
-        if (!k)
+        const msgpack_object *ko = &o->via.map.ptr[i].key;
+        /* Terraform sends attributes in the type's order, so slot i is
+         * tried first. A key equal to an attribute name is a valid key
+         * (names are NUL-free UTF-8), so only a key that matches none is
+         * copied, to be checked and reported. */
+        long at = attr_lookup(t, ko, i);
+        if (at < 0) {
+            char *k = key_string(d, ko);
+            if (k)
+                cr_vdec_attr(d, t, k);
+            free(k);
             goto fail;
-        long at = cr_vdec_attr(d, t, k);
-        if (at >= 0 && v->u.coll.items[at]) {
-            cr_lpath_push(&d->path, CR_STEP_ATTR, k, 0);
-            cr_vdec_error(d, "Invalid value: duplicate attribute",
-                          "The attribute \"%.64s\" appears more than once.", k);
-            cr_lpath_pop(&d->path);
-            at = -1;
         }
-        free(k);
-        if (at < 0)
+        if (v->u.coll.items[at]) {
+            cr_lpath_push(&d->path, CR_STEP_ATTR, t->attrs[at].name, 0);
+            cr_vdec_error(d, "Invalid value: duplicate attribute",
+                          "The attribute \"%.64s\" appears more than once.",
+                          t->attrs[at].name);
+            cr_lpath_pop(&d->path);
             goto fail;
+        }
         const char *name = t->attrs[at].name;
         cr_lpath_push(&d->path, CR_STEP_ATTR, name, 0);
         cr_value *av = decode(d, &o->via.map.ptr[i].val, t->attrs[at].type,
@@ -566,10 +590,6 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
                           "(an object with %zu attributes is required, %" PRIu32
                           " given).", t->attrs[i].name, n, o->via.map.size);
             cr_lpath_pop(&d->path);
-            goto fail;
-        }
-        if (!(v->u.coll.keys[i] = strdup(t->attrs[i].name))) {
-            cr_vdec_oom(d);
             goto fail;
         }
     }

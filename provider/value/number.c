@@ -11,6 +11,7 @@
 #include "value/internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -317,9 +318,35 @@ cr_value *cr_value_number(const char *text)
     return cr_num_adopt(cr_num_canonical(text, strlen(text), NULL));
 }
 
+cr_value *cr_num_inline(const char *text, size_t n)
+{
+    if (n == SIZE_MAX)
+        return NULL;
+    cr_value *v = cr_value_alloc_extra(CR_NUMBER, &cr_type_number, n + 1);
+    if (!v)
+        return NULL;
+    v->u.num.text = (char *)(v + 1);
+    memcpy(v->u.num.text, text, n);
+    v->u.num.text[n] = '\0';
+    cr_num_fill(v);
+    return v;
+}
+
 cr_value *cr_value_int(int64_t i)
 {
+    /* The decimal spelling of an integer is already canonical. The fast
+     * paths are set directly: (double)i rounds to nearest, as strtod of
+     * the text would. */
     char buf[32];
-    snprintf(buf, sizeof buf, "%lld", (long long)i);
-    return cr_num_adopt(strdup(buf));
+    int n = snprintf(buf, sizeof buf, "%" PRId64, i);
+    cr_value *v = cr_value_alloc_extra(CR_NUMBER, &cr_type_number,
+                                       (size_t)n + 1);
+    if (!v)
+        return NULL;
+    v->u.num.text = (char *)(v + 1);
+    memcpy(v->u.num.text, buf, (size_t)n + 1);
+    v->u.num.is_int = true;
+    v->u.num.i = i;
+    v->u.num.f = (double)i;
+    return v;
 }

@@ -10,6 +10,17 @@
  *    elements (unknown elements are never merged: two unknowns may turn out
  *    to be different values, and Terraform counts set elements);
  *  - a value holds a reference on its type when the type is a run-time one.
+ *
+ * Allocation: a fleet-size value (issue 6: 100,000 tenants are over a
+ * million values) spends most of its decode and free time in malloc and
+ * free, so a value's fixed-size payload lives in the same block as the
+ * value itself wherever the payload never grows: a string's bytes, a
+ * number's text, an object's slot and key arrays (cr_value_alloc_extra).
+ * cr_value_free tells such a payload from a separately allocated one by its
+ * address (it starts right after the struct), so values built either way
+ * mix freely. An OBJECT's keys are not copies at all: they point at its
+ * type's attribute names, which live as long as the type, and the value
+ * holds its type (a static one, or a reference on a run-time one).
  */
 #include "value/internal.h"
 
@@ -18,11 +29,50 @@
 
 cr_value *cr_value_alloc(cr_value_kind kind, const cr_type *t)
 {
-    cr_value *v = calloc(1, sizeof *v);
+    return cr_value_alloc_extra(kind, t, 0);
+}
+
+cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
+                               size_t extra)
+{
+    if (extra > SIZE_MAX - sizeof(cr_value))
+        return NULL;
+    /* Only the struct is cleared: callers fill the payload they asked for. */
+    cr_value *v = malloc(sizeof *v + extra);
     if (!v)
         return NULL;
+    memset(v, 0, sizeof *v);
     v->kind = kind;
     v->type = cr_type_ref(t ? t : &cr_type_dynamic);
+    return v;
+}
+
+/* The payload area of a value made by cr_value_alloc_extra. cr_value holds
+ * pointers, so its size keeps the area aligned for pointer arrays. */
+static inline void *payload(const cr_value *v)
+{
+    return (void *)(v + 1);
+}
+
+cr_value *cr_value_object_slots(const cr_type *t)
+{
+    if (!t || t->kind != CR_TYPE_OBJECT)
+        return NULL;
+    size_t n = t->nattrs;
+    if (n > (SIZE_MAX - sizeof(cr_value)) / (2 * sizeof(void *)))
+        return NULL;
+    cr_value *v = cr_value_alloc_extra(CR_OBJECT, t, n * 2 * sizeof(void *));
+    if (!v)
+        return NULL;
+    v->u.coll.len = n;
+    v->u.coll.items = payload(v);
+    v->u.coll.keys = (char **)(v->u.coll.items + n);
+    for (size_t i = 0; i < n; i++) {
+        v->u.coll.items[i] = NULL;
+        /* Borrowed from the type, which the value keeps alive; never
+         * written through. */
+        v->u.coll.keys[i] = (char *)t->attrs[i].name;
+    }
     return v;
 }
 
@@ -38,14 +88,12 @@ cr_value *cr_value_unknown(const cr_type *t)
 
 cr_value *cr_value_stringn(const char *s, size_t len)
 {
-    cr_value *v = cr_value_alloc(CR_STRING, &cr_type_string);
+    if (len == SIZE_MAX)
+        return NULL;
+    cr_value *v = cr_value_alloc_extra(CR_STRING, &cr_type_string, len + 1);
     if (!v)
         return NULL;
-    v->u.str.ptr = malloc(len + 1);
-    if (!v->u.str.ptr) {
-        free(v);
-        return NULL;
-    }
+    v->u.str.ptr = payload(v);
     if (len)
         memcpy(v->u.str.ptr, s, len);
     v->u.str.ptr[len] = '\0';
@@ -68,27 +116,17 @@ cr_value *cr_value_bool(bool b)
 
 cr_value *cr_value_object(const cr_type *t)
 {
-    if (!t || t->kind != CR_TYPE_OBJECT)
-        return NULL;
-    cr_value *v = cr_value_alloc(CR_OBJECT, t);
+    cr_value *v = cr_value_object_slots(t);
     if (!v)
         return NULL;
-    size_t n = t->nattrs;
-    v->u.coll.len = n;
-    v->u.coll.items = calloc(n ? n : 1, sizeof *v->u.coll.items);
-    v->u.coll.keys = calloc(n ? n : 1, sizeof *v->u.coll.keys);
-    if (!v->u.coll.items || !v->u.coll.keys)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        v->u.coll.keys[i] = strdup(t->attrs[i].name);
+    for (size_t i = 0; i < t->nattrs; i++) {
         v->u.coll.items[i] = cr_value_null(t->attrs[i].type);
-        if (!v->u.coll.keys[i] || !v->u.coll.items[i])
-            goto fail;
+        if (!v->u.coll.items[i]) {
+            cr_value_free(v);
+            return NULL;
+        }
     }
     return v;
-fail:
-    cr_value_free(v);
-    return NULL;
 }
 
 void cr_value_free_entries(char **keys, cr_value **vals, size_t n)
@@ -136,33 +174,47 @@ cr_value *cr_value_collection(const cr_type *t)
     return cr_value_alloc(k, t);
 }
 
-void cr_value_free(cr_value *v)
+/* Leaves whose payload is in their own block are the common case in a
+ * large value; they are released here without a call per value. */
+static inline void free_payload(cr_value *v)
 {
-    if (!v)
-        return;
     switch (v->kind) {
     case CR_STRING:
-        free(v->u.str.ptr);
+        if (v->u.str.ptr != payload(v))
+            free(v->u.str.ptr);
         break;
     case CR_NUMBER:
-        free(v->u.num.text);
+        if (v->u.num.text != payload(v))
+            free(v->u.num.text);
         break;
     case CR_UNKNOWN:
         free(v->u.unk.prefix);
         break;
-    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE:
-        for (size_t i = 0; i < v->u.coll.len; i++) {
-            if (v->u.coll.items)
-                cr_value_free(v->u.coll.items[i]);
-            if (v->u.coll.keys)
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE: {
+        cr_value **items = v->u.coll.items;
+        for (size_t i = 0; items && i < v->u.coll.len; i++)
+            cr_value_free(items[i]);
+        /* Every OBJECT is made by cr_value_object_slots: its arrays are in
+         * its block and its keys are its type's names. */
+        if (v->kind == CR_OBJECT)
+            break;
+        if (v->u.coll.keys)
+            for (size_t i = 0; i < v->u.coll.len; i++)
                 free(v->u.coll.keys[i]);
-        }
-        free(v->u.coll.items);
+        free(items);
         free(v->u.coll.keys);
         break;
+    }
     default:
         break;
     }
+}
+
+void cr_value_free(cr_value *v)
+{
+    if (!v)
+        return;
+    free_payload(v);
     cr_type_unref(v->type);
     free(v);
 }
@@ -534,7 +586,8 @@ int cr_value_cmp(const cr_value *a, const cr_value *b)
             return c;
         bool keyed = a->kind == CR_MAP || a->kind == CR_OBJECT;
         for (size_t i = 0; i < a->u.coll.len; i++) {
-            if (keyed) {
+            /* Objects of one type share their key strings. */
+            if (keyed && a->u.coll.keys[i] != b->u.coll.keys[i]) {
                 c = strcmp(a->u.coll.keys[i], b->u.coll.keys[i]);
                 if (c)
                     return c < 0 ? -1 : 1;
@@ -559,23 +612,48 @@ cr_value *cr_value_copy(const cr_value *v)
 {
     if (!v)
         return NULL;
-    cr_value *c = cr_value_alloc(v->kind, v->type);
+    cr_value *c;
+    switch (v->kind) {
+    case CR_STRING:
+        /* Strings keep the type of the original (always string). */
+        if (v->u.str.len == SIZE_MAX
+            || !(c = cr_value_alloc_extra(CR_STRING, v->type,
+                                          v->u.str.len + 1)))
+            return NULL;
+        c->u.str.ptr = payload(c);
+        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
+        c->u.str.len = v->u.str.len;
+        return c;
+    case CR_NUMBER: {
+        size_t n = strlen(v->u.num.text) + 1;
+        if (!(c = cr_value_alloc_extra(CR_NUMBER, v->type, n)))
+            return NULL;
+        c->u.num = v->u.num;
+        c->u.num.text = payload(c);
+        memcpy(c->u.num.text, v->u.num.text, n);
+        return c;
+    }
+    case CR_OBJECT:
+        if (!(c = cr_value_object_slots(v->type)))
+            return NULL;
+        if (c->u.coll.len != v->u.coll.len) {
+            /* Not an object of its own type: refuse rather than guess. */
+            cr_value_free(c);
+            return NULL;
+        }
+        for (size_t i = 0; i < v->u.coll.len; i++)
+            if (!(c->u.coll.items[i] = cr_value_copy(v->u.coll.items[i]))) {
+                cr_value_free(c);
+                return NULL;
+            }
+        return c;
+    default:
+        break;
+    }
+    c = cr_value_alloc(v->kind, v->type);
     if (!c)
         return NULL;
     switch (v->kind) {
-    case CR_STRING:
-        c->u.str.ptr = malloc(v->u.str.len + 1);
-        if (!c->u.str.ptr)
-            goto fail;
-        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
-        c->u.str.len = v->u.str.len;
-        break;
-    case CR_NUMBER:
-        c->u.num = v->u.num;
-        c->u.num.text = strdup(v->u.num.text);
-        if (!c->u.num.text)
-            goto fail;
-        break;
     case CR_BOOL:
         c->u.b = v->u.b;
         break;
@@ -584,9 +662,9 @@ cr_value *cr_value_copy(const cr_value *v)
         if (v->u.unk.prefix && !(c->u.unk.prefix = strdup(v->u.unk.prefix)))
             goto fail;
         break;
-    case CR_LIST: case CR_SET: case CR_MAP: case CR_OBJECT: case CR_TUPLE: {
+    case CR_LIST: case CR_SET: case CR_MAP: case CR_TUPLE: {
         size_t n = v->u.coll.len;
-        bool keyed = v->kind == CR_MAP || v->kind == CR_OBJECT;
+        bool keyed = v->kind == CR_MAP;
         c->u.coll.items = calloc(n ? n : 1, sizeof *c->u.coll.items);
         if (keyed)
             c->u.coll.keys = calloc(n ? n : 1, sizeof *c->u.coll.keys);
