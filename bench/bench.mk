@@ -2,8 +2,8 @@
 #
 # bench-tenants: cellrouter_tenants at 10,000 and 100,000 tenants through
 # the tfplugin6 handlers in process (bench/bench_tenants.c); figures in
-# $(BUILD)/bench/tenants.txt. Like the unit tests, the program supplies its
-# own cr_call, so the plugin server is not linked in.
+# $(BUILD)/bench/tenants.txt. Handlers run on the server's detached cr_call
+# (cr_call_new_detached), so the response arena is the real one.
 
 BENCH_TENANTS := $(BUILD)/bench/bench_tenants
 

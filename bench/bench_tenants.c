@@ -24,59 +24,11 @@
 
 #include "rpc/internal.h"
 
-/* ---- a cr_call (the server's arena, reduced to a list of pointers) ------- */
-
-struct cr_call {
-    void *ctx;
-    void **ptrs;
-    size_t n, cap;
-};
-
+/* The benchmark cannot go on without what failed. */
 static void die(const char *what)
 {
     fprintf(stderr, "bench_tenants: %s\n", what);
     exit(1);
-}
-
-static void track(cr_call *c, void *p)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        void **grown = realloc(c->ptrs, cap * sizeof *grown);
-        if (!grown)
-            die("out of memory");
-        c->ptrs = grown;
-        c->cap = cap;
-    }
-    c->ptrs[c->n++] = p;
-}
-
-void *cr_call_alloc(cr_call *call, size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        die("out of memory");
-    track(call, p);
-    return p;
-}
-
-char *cr_call_strdup(cr_call *call, const char *s)
-{
-    char *p = strdup(s);
-    if (!p)
-        die("out of memory");
-    track(call, p);
-    return p;
-}
-
-void cr_call_adopt(cr_call *call, void *ptr)
-{
-    track(call, ptr);
-}
-
-void *cr_call_ctx(cr_call *call)
-{
-    return call->ctx;
 }
 
 /* ---- timing ------------------------------------------------------------ */
@@ -140,10 +92,12 @@ static void *invoke(const char *name, const ProtobufCMessage *req)
                                                      len, buf);
     if (!in)
         die("unpack");
-    cr_call call = { .ctx = P };
+    cr_call *call = cr_call_new_detached(P);
+    if (!call)
+        die("out of memory");
     ProtobufCMessage *resp = NULL;
     const char *msg = NULL;
-    if (m->handler(&call, in, &resp, &msg) != GRPC_STATUS_OK)
+    if (m->handler(call, in, &resp, &msg) != GRPC_STATUS_OK)
         die(msg ? msg : "handler failed");
     size_t olen = protobuf_c_message_get_packed_size(resp);
     uint8_t *obuf = malloc(olen ? olen : 1);
@@ -157,9 +111,7 @@ static void *invoke(const char *name, const ProtobufCMessage *req)
                                                       olen, obuf);
     double t2 = now_s(), c2 = cpu_s();
     protobuf_c_message_free_unpacked(in, NULL);
-    for (size_t i = 0; i < call.n; i++)
-        free(call.ptrs[i]);
-    free(call.ptrs);
+    cr_call_free_detached(call);
     call_seconds = (t1 - t0) + (now_s() - t2);
     call_cpu = (c1 - c0) + (cpu_s() - c2);
     call_resp_bytes = olen;

@@ -51,7 +51,17 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 UNIT_TESTS += $(UNIT_BINS)
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBCR)
+# The tests' shared helpers (tests/unit/support/, "support/support.h"):
+# linked into every unit test. A static pattern rule, so that the test
+# programs' pattern below never claims these objects.
+UNIT_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
+UNIT_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SUPPORT_SRC))
+$(UNIT_SUPPORT_OBJ): $(BUILD)/%.o: %.c $(PROTO_H) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(patsubst %,%.o,$(UNIT_BINS)) $(UNIT_SUPPORT_OBJ): CFLAGS += -Itests/unit
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBCR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 $(patsubst %,%.o,$(UNIT_BINS)): $(PROTO_H)
 

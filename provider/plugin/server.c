@@ -128,6 +128,7 @@ struct cr_call {
     size_t n_adopted, cap_adopted;
     struct timespec started;
     char path[PATH_LOG_MAX];
+    void *detached_ctx;         /* cr_call_ctx of a detached call */
 };
 
 void *cr_call_alloc(cr_call *call, size_t size)
@@ -192,7 +193,44 @@ void cr_call_adopt(cr_call *call, void *ptr)
 
 void *cr_call_ctx(cr_call *call)
 {
-    return call->entry != NULL ? call->entry->ctx : NULL;
+    return call->entry != NULL ? call->entry->ctx : call->detached_ctx;
+}
+
+/* Frees what the call's handler allocated or handed over. */
+static void call_memory_free(cr_call *c)
+{
+    for (size_t i = 0; i < c->n_adopted; i++)
+        free(c->adopted[i]);
+    free(c->adopted);
+    while (c->arena != NULL) {
+        arena_block *next = c->arena->next;
+        free(c->arena);
+        c->arena = next;
+    }
+}
+
+cr_call *cr_call_new_detached(void *ctx)
+{
+    cr_call *c = calloc(1, sizeof *c);
+    if (c != NULL)
+        c->detached_ctx = ctx;
+    return c;
+}
+
+size_t cr_call_footprint(const cr_call *call)
+{
+    size_t n = call->n_adopted;
+    for (const arena_block *b = call->arena; b != NULL; b = b->next)
+        n += b->used;
+    return n;
+}
+
+void cr_call_free_detached(cr_call *call)
+{
+    if (call == NULL)
+        return;
+    call_memory_free(call);
+    free(call);
 }
 
 cr_server *cr_call_server(cr_call *call)
@@ -305,14 +343,7 @@ static void unary_free(cr_call *c)
         grpc_byte_buffer_destroy(c->send);
     grpc_slice_unref(c->status_details);
     grpc_call_unref(c->call);
-    for (size_t i = 0; i < c->n_adopted; i++)
-        free(c->adopted[i]);
-    free(c->adopted);
-    while (c->arena != NULL) {
-        arena_block *next = c->arena->next;
-        free(c->arena);
-        c->arena = next;
-    }
+    call_memory_free(c);
     free(c);
     call_released(s);
 }

@@ -31,6 +31,16 @@ void  cr_call_adopt(cr_call *call, void *ptr);
 /* The ctx pointer of the cr_service the method was registered with. */
 void *cr_call_ctx(cr_call *call);
 
+/* A call outside any server, to run a handler directly (unit tests,
+ * benchmarks) with the real arena: cr_call_ctx returns `ctx`,
+ * cr_call_server NULL. cr_call_free_detached releases everything the
+ * handler allocated or adopted, then the call. NULL when out of memory. */
+cr_call *cr_call_new_detached(void *ctx);
+void cr_call_free_detached(cr_call *call);
+/* Bytes taken from the call's arena plus buffers adopted: 0 when nothing
+ * of a response lives in the call (tests of cached responses). */
+size_t cr_call_footprint(const cr_call *call);
+
 /* Returns a grpc_status_code (0 = OK). On OK, *response must be set to a
  * message of the method's response type, built in the call's arena. On any
  * other code *response is ignored and `message` (may be NULL) is sent as the

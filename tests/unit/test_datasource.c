@@ -16,58 +16,12 @@
 
 #include "resource/entry_value.h"
 #include "rpc/internal.h"
-
-/* ---- a cr_call for tests (as in test_rpc.c) ------------------------------ */
-
-struct cr_call {
-    void *ctx;
-    void **ptrs;
-    size_t n, cap;
-};
-
-static void track(cr_call *c, void *p)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        void **grown = realloc(c->ptrs, cap * sizeof *grown);
-        assert_non_null(grown);
-        c->ptrs = grown;
-        c->cap = cap;
-    }
-    c->ptrs[c->n++] = p;
-}
-
-void *cr_call_alloc(cr_call *call, size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-char *cr_call_strdup(cr_call *call, const char *s)
-{
-    char *p = strdup(s);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-void cr_call_adopt(cr_call *call, void *ptr)
-{
-    track(call, ptr);
-}
-
-void *cr_call_ctx(cr_call *call)
-{
-    return call->ctx;
-}
+#include "support/support.h"
 
 /* ---- fixture ------------------------------------------------------------- */
 
 typedef struct fixture {
-    char dir[64];
-    char db[128];
+    cr_test_dir tmp;
     cr_rpc_provider *p;
 } fixture;
 
@@ -99,12 +53,10 @@ static int setup(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     cr_store_err err;
     assert_non_null(fx);
-    strcpy(fx->dir, "/tmp/cr-ds-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    cr_test_dir_make(&fx->tmp, "ds");
     fx->p = cr_rpc_provider_new();
     assert_non_null(fx->p);
-    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p->state.store, &err),
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p->state.store, &err),
                      CR_STORE_OK);
     cr_store *s = fx->p->state.store;
     put_entry(s, "acme", "aws-alpha", "azure-beta", "payments", "fleet");
@@ -118,64 +70,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    char path[160];
     cr_rpc_provider_free(fx->p);
-    static const char *const files[] = { "map.db", "map.db-wal",
-                                         "map.db-shm", "map.db-journal" };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(fx->dir), 0);
+    cr_test_dir_remove(&fx->tmp);
     free(fx);
     return 0;
 }
 
 /* ---- calling the handlers ------------------------------------------------ */
 
-static const cr_method *method(const char *name)
-{
-    size_t n = 0;
-    const cr_method *m = cr_rpc_methods(&n);
-    char path[128];
-    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(m[i].path, path) == 0)
-            return &m[i];
-    return NULL;
-}
-
-/* Packs the request, runs the handler on the unpacked copy, and returns
- * the response packed and unpacked again (what Terraform would read). */
 static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
 {
-    const cr_method *m = method(name);
-    assert_non_null(m);
-    size_t len = protobuf_c_message_get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(req, buf);
-    ProtobufCMessage *in = protobuf_c_message_unpack(m->request_desc, NULL,
-                                                     len, buf);
-    free(buf);
-    assert_non_null(in);
-    cr_call call = { .ctx = fx->p };
-    ProtobufCMessage *resp = NULL;
-    const char *msg = NULL;
-    assert_int_equal(m->handler(&call, in, &resp, &msg), GRPC_STATUS_OK);
-    len = protobuf_c_message_get_packed_size(resp);
-    buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(resp, buf);
-    ProtobufCMessage *out = protobuf_c_message_unpack(resp->descriptor, NULL,
-                                                      len, buf);
-    free(buf);
-    assert_non_null(out);
-    protobuf_c_message_free_unpacked(in, NULL);
-    for (size_t i = 0; i < call.n; i++)
-        free(call.ptrs[i]);
-    free(call.ptrs);
-    return out;
+    return cr_test_invoke(fx->p, name, req);
 }
 
 static const cr_type *ds_type(const char *name)
@@ -215,16 +120,10 @@ static result read_ds(fixture *fx, const char *name, const cr_value *config)
 {
     Tfplugin6__ReadDataSource__Request req =
         TFPLUGIN6__READ_DATA_SOURCE__REQUEST__INIT;
-    Tfplugin6__DynamicValue d = TFPLUGIN6__DYNAMIC_VALUE__INIT;
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(cr_value_encode_msgpack(config, &buf, &len), 0);
-    d.msgpack.data = buf;
-    d.msgpack.len = len;
     req.type_name = (char *)name;
-    req.config = &d;
+    req.config = cr_test_dv(config);
     result r = { NULL, invoke(fx, "ReadDataSource", &req.base) };
-    free(buf);
+    cr_test_dv_free(req.config);
     if (r.resp->state) {
         cr_diags diags = CR_DIAGS_INIT;
         r.state = cr_value_decode_msgpack(r.resp->state->msgpack.data,
@@ -247,17 +146,11 @@ validate_ds(fixture *fx, const char *name, const cr_value *config)
 {
     Tfplugin6__ValidateDataResourceConfig__Request req =
         TFPLUGIN6__VALIDATE_DATA_RESOURCE_CONFIG__REQUEST__INIT;
-    Tfplugin6__DynamicValue d = TFPLUGIN6__DYNAMIC_VALUE__INIT;
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(cr_value_encode_msgpack(config, &buf, &len), 0);
-    d.msgpack.data = buf;
-    d.msgpack.len = len;
     req.type_name = (char *)name;
-    req.config = &d;
+    req.config = cr_test_dv(config);
     Tfplugin6__ValidateDataResourceConfig__Response *r =
         invoke(fx, "ValidateDataResourceConfig", &req.base);
-    free(buf);
+    cr_test_dv_free(req.config);
     return r;
 }
 

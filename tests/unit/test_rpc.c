@@ -2,11 +2,8 @@
  * tests/unit/test_rpc.c — the tfplugin6.Provider service, driven the way
  * the plugin server drives it.
  *
- * The server's cr_call is opaque and lives in plugin/; this program brings
- * its own small implementation of the four cr_call functions (an arena that
- * frees everything when the call ends), which the linker takes instead of
- * the server's since nothing else here needs the server. Each call goes
- * through the method table by its gRPC path: the request is packed and
+ * Each call goes through the method table by its gRPC path on a detached
+ * cr_call of the real server (support/support.h): the request is packed and
  * unpacked as the server would, and the response is packed and unpacked
  * again, so what is checked is what Terraform would receive.
  *
@@ -26,65 +23,12 @@
 #include <jansson.h>
 
 #include "rpc/internal.h"
-
-/* ---- a cr_call for tests -------------------------------------------------- */
-
-struct cr_call {
-    void *ctx;
-    void **ptrs;
-    size_t n, cap;
-};
-
-static void track(cr_call *c, void *p)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        void **grown = realloc(c->ptrs, cap * sizeof *grown);
-        assert_non_null(grown);
-        c->ptrs = grown;
-        c->cap = cap;
-    }
-    c->ptrs[c->n++] = p;
-}
-
-void *cr_call_alloc(cr_call *call, size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-char *cr_call_strdup(cr_call *call, const char *s)
-{
-    char *p = strdup(s);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-void cr_call_adopt(cr_call *call, void *ptr)
-{
-    track(call, ptr);
-}
-
-void *cr_call_ctx(cr_call *call)
-{
-    return call->ctx;
-}
-
-static void call_end(cr_call *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->ptrs[i]);
-    free(c->ptrs);
-}
+#include "support/support.h"
 
 /* ---- fixture --------------------------------------------------------------- */
 
 typedef struct fixture {
-    char dir[64];
-    char db[128];
+    cr_test_dir tmp;
     cr_rpc_provider *p;
 } fixture;
 
@@ -92,9 +36,7 @@ static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
-    strcpy(fx->dir, "/tmp/cr-rpc-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
+    cr_test_dir_make(&fx->tmp, "rpc");
     fx->p = cr_rpc_provider_new();
     assert_non_null(fx->p);
     *state = fx;
@@ -104,15 +46,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    char path[160];
     cr_rpc_provider_free(fx->p);
-    static const char *const files[] = { "map.db", "map.db-wal",
-                                         "map.db-shm", "map.db-journal" };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(fx->dir), 0);
+    cr_test_dir_remove(&fx->tmp);
     free(fx);
     return 0;
 }
@@ -121,62 +56,18 @@ static int teardown(void **state)
 
 static const cr_method *method(const char *name)
 {
-    size_t n = 0;
-    const cr_method *m = cr_rpc_methods(&n);
-    char path[128];
-    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(m[i].path, path) == 0)
-            return &m[i];
-    return NULL;
+    return cr_test_method(name);
 }
 
-/* Packs `req`, unpacks it as the request type of `name`, runs the handler
- * and returns its response after a pack/unpack round trip (free with
- * protobuf_c_message_free_unpacked). *status gets the gRPC status; on a
- * non-OK status the result is NULL. */
 static void *invoke_status(fixture *fx, const char *name,
                            const ProtobufCMessage *req, int *status)
 {
-    const cr_method *m = method(name);
-    assert_non_null(m);
-    size_t len = protobuf_c_message_get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(req, buf);
-    ProtobufCMessage *in = protobuf_c_message_unpack(m->request_desc, NULL,
-                                                     len, buf);
-    free(buf);
-    assert_non_null(in);
-
-    cr_call call = { .ctx = fx->p };
-    ProtobufCMessage *resp = NULL;
-    const char *msg = NULL;
-    *status = m->handler(&call, in, &resp, &msg);
-    ProtobufCMessage *out = NULL;
-    if (*status == GRPC_STATUS_OK) {
-        assert_non_null(resp);
-        len = protobuf_c_message_get_packed_size(resp);
-        buf = malloc(len ? len : 1);
-        assert_non_null(buf);
-        protobuf_c_message_pack(resp, buf);
-        out = protobuf_c_message_unpack(resp->descriptor, NULL, len, buf);
-        free(buf);
-        assert_non_null(out);
-    } else {
-        assert_non_null(msg);
-    }
-    protobuf_c_message_free_unpacked(in, NULL);
-    call_end(&call);
-    return out;
+    return cr_test_invoke_status(fx->p, name, req, status);
 }
 
 static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
 {
-    int status = -1;
-    void *out = invoke_status(fx, name, req, &status);
-    assert_int_equal(status, GRPC_STATUS_OK);
-    return out;
+    return cr_test_invoke(fx->p, name, req);
 }
 
 static void resp_free(void *m)
@@ -236,23 +127,7 @@ static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
     return o;
 }
 
-/* A DynamicValue holding v (NULL: a missing message); owned by the test,
- * freed with dv_free. */
-static Tfplugin6__DynamicValue *dv(const cr_value *v)
-{
-    if (v == NULL)
-        return NULL;
-    Tfplugin6__DynamicValue *d = malloc(sizeof *d);
-    assert_non_null(d);
-    tfplugin6__dynamic_value__init(d);
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(cr_value_encode_msgpack(v, &buf, &len), 0);
-    d->msgpack.data = buf;
-    d->msgpack.len = len;
-    return d;
-}
-
+/* A DynamicValue of raw (hostile) bytes; freed with cr_test_dv_free. */
 static Tfplugin6__DynamicValue *dv_raw(const void *bytes, size_t len)
 {
     Tfplugin6__DynamicValue *d = malloc(sizeof *d);
@@ -263,14 +138,6 @@ static Tfplugin6__DynamicValue *dv_raw(const void *bytes, size_t len)
     memcpy(d->msgpack.data, bytes, len);
     d->msgpack.len = len;
     return d;
-}
-
-static void dv_free(Tfplugin6__DynamicValue *d)
-{
-    if (d) {
-        free(d->msgpack.data);
-        free(d);
-    }
 }
 
 /* Decodes a response's DynamicValue against the tenant type. */
@@ -365,13 +232,14 @@ static void test_wrong_request_type(void **state)
     fixture *fx = *state;
     const cr_method *m = method("PlanResourceChange");
     Tfplugin6__StopProvider__Request stop = TFPLUGIN6__STOP_PROVIDER__REQUEST__INIT;
-    cr_call call = { .ctx = fx->p };
+    cr_call *call = cr_call_new_detached(fx->p);
     ProtobufCMessage *resp = NULL;
     const char *msg = NULL;
-    int st = m->handler(&call, &stop.base, &resp, &msg);
+    assert_non_null(call);
+    int st = m->handler(call, &stop.base, &resp, &msg);
     assert_int_equal(st, GRPC_STATUS_INVALID_ARGUMENT);
     assert_non_null(msg);
-    call_end(&call);
+    cr_call_free_detached(call);
 }
 
 /* ---- GetProviderSchema / GetMetadata -------------------------------------- */
@@ -470,16 +338,19 @@ static void test_schema_response_is_cached(void **state)
         TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
     ProtobufCMessage *a = NULL, *b = NULL;
     const char *msg = NULL;
-    cr_call c1 = { .ctx = fx->p }, c2 = { .ctx = fx->p };
+    cr_call *c1 = cr_call_new_detached(fx->p);
+    cr_call *c2 = cr_call_new_detached(fx->p);
+    assert_non_null(c1);
+    assert_non_null(c2);
 
-    assert_int_equal(m->handler(&c1, &req.base, &a, &msg), GRPC_STATUS_OK);
-    assert_int_equal(m->handler(&c2, &req.base, &b, &msg), GRPC_STATUS_OK);
+    assert_int_equal(m->handler(c1, &req.base, &a, &msg), GRPC_STATUS_OK);
+    assert_int_equal(m->handler(c2, &req.base, &b, &msg), GRPC_STATUS_OK);
     /* Built once, in provider memory: nothing in the calls' arenas. */
     assert_ptr_equal(a, b);
-    assert_int_equal(c1.n, 0);
-    assert_int_equal(c2.n, 0);
-    call_end(&c1);
-    call_end(&c2);
+    assert_int_equal(cr_call_footprint(c1), 0);
+    assert_int_equal(cr_call_footprint(c2), 0);
+    cr_call_free_detached(c1);
+    cr_call_free_detached(c2);
 }
 
 static void test_get_metadata(void **state)
@@ -526,12 +397,12 @@ static void configure(fixture *fx, const char *path)
     Tfplugin6__ConfigureProvider__Request req =
         TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
     req.terraform_version = "1.9.0";
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ConfigureProvider__Response *r =
         invoke(fx, "ConfigureProvider", &req.base);
     assert_no_errors(r);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 }
 
@@ -541,7 +412,7 @@ static void test_validate_provider_config(void **state)
     cr_value *cfg = provider_config("");
     Tfplugin6__ValidateProviderConfig__Request req =
         TFPLUGIN6__VALIDATE_PROVIDER_CONFIG__REQUEST__INIT;
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ValidateProviderConfig__Response *r =
         invoke(fx, "ValidateProviderConfig", &req.base);
     const Tfplugin6__Diagnostic *d =
@@ -557,16 +428,16 @@ static void test_validate_provider_config(void **state)
     protobuf_c_message_pack(&r->base, buf);
     assert_int_equal(buf[0], (2 << 3) | 2);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 
     /* Unset path and a missing config (no provider block) are fine. */
     cfg = provider_config(NULL);
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     r = invoke(fx, "ValidateProviderConfig", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
     req.config = NULL;
     r = invoke(fx, "ValidateProviderConfig", &req.base);
@@ -578,14 +449,14 @@ static void test_configure_provider(void **state)
 {
     fixture *fx = *state;
     assert_null(fx->p->state.store);
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     assert_non_null(fx->p->state.store);
-    assert_int_equal(access(fx->db, F_OK), 0);
+    assert_int_equal(access(fx->tmp.db, F_OK), 0);
 
     /* Again (one server serving several commands): a new store, the old
      * one closed once swapped out. */
     cr_store *first = fx->p->state.store;
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     assert_non_null(fx->p->state.store);
     assert_ptr_not_equal(fx->p->state.store, first);
 
@@ -596,13 +467,13 @@ static void test_configure_provider(void **state)
     set(cfg, "path", cr_value_unknown(&cr_type_string));
     Tfplugin6__ConfigureProvider__Request req =
         TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ConfigureProvider__Response *r =
         invoke(fx, "ConfigureProvider", &req.base);
     assert_no_errors(r);
     assert_null(fx->p->state.store);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 }
 
@@ -618,7 +489,7 @@ static void test_configure_malformed(void **state)
     assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
     assert_null(fx->p->state.store);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
 }
 
 static void test_stop_provider(void **state)
@@ -665,32 +536,32 @@ static void test_validate_resource_config(void **state)
 
     /* Valid. */
     cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ValidateResourceConfig__Response *r =
         invoke(fx, "ValidateResourceConfig", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 
     /* A bad endpoint is reported at its attribute. */
     cfg = tenant_config("acme", "cell-a", "ftp:/nope");
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     r = invoke(fx, "ValidateResourceConfig", &req.base);
     assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
     assert_true(path_is_attr(r->diagnostics[0], "endpoint"));
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 
     /* Unknowns are never an error at validation. */
     cfg = tenant_config("acme", "cell-a", NULL);
     set(cfg, "endpoint", cr_value_unknown(&cr_type_string));
-    req.config = dv(cfg);
+    req.config = cr_test_dv(cfg);
     r = invoke(fx, "ValidateResourceConfig", &req.base);
     assert_no_errors(r);
     resp_free(r);
-    dv_free(req.config);
+    cr_test_dv_free(req.config);
     cr_value_free(cfg);
 
     /* An unknown type name is an error diagnostic, not a status. */
@@ -713,7 +584,7 @@ static void test_malformed_dynamic_values(void **state)
         { (const uint8_t *)"\xdf\xff\xff\xff\xff", 5 }, /* 4G entries */
         { (const uint8_t *)"\x91\x91\x91\x91\x91\x91\x91\x91", 8 },
     };
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Tfplugin6__ValidateResourceConfig__Request v =
             TFPLUGIN6__VALIDATE_RESOURCE_CONFIG__REQUEST__INIT;
@@ -753,7 +624,7 @@ static void test_malformed_dynamic_values(void **state)
             invoke(fx, "ApplyResourceChange", &a.base);
         assert_true(n_errors(ar->diagnostics, ar->n_diagnostics) >= 1);
         resp_free(ar);
-        dv_free(v.config);
+        cr_test_dv_free(v.config);
     }
 }
 
@@ -763,7 +634,7 @@ static void test_malformed_dynamic_values(void **state)
 static void test_states_must_be_known(void **state)
 {
     fixture *fx = *state;
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     cr_value *unk = cr_value_unknown(T());
     cr_value *partly = tenant_config("acme", "cell-a", "https://a.example.com");
     set(partly, "version", cr_value_unknown(&cr_type_number));
@@ -774,44 +645,44 @@ static void test_states_must_be_known(void **state)
         Tfplugin6__ReadResource__Request rd =
             TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
         rd.type_name = "cellrouter_tenant";
-        rd.current_state = dv(bad[i]);
+        rd.current_state = cr_test_dv(bad[i]);
         Tfplugin6__ReadResource__Response *rr =
             invoke(fx, "ReadResource", &rd.base);
         assert_non_null(find_error(rr->diagnostics, rr->n_diagnostics,
                                    "current state"));
         assert_null(rr->new_state);
         resp_free(rr);
-        dv_free(rd.current_state);
+        cr_test_dv_free(rd.current_state);
 
         Tfplugin6__PlanResourceChange__Request p =
             TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
         p.type_name = "cellrouter_tenant";
-        p.prior_state = dv(bad[i]);
-        p.proposed_new_state = dv(cfg);
-        p.config = dv(cfg);
+        p.prior_state = cr_test_dv(bad[i]);
+        p.proposed_new_state = cr_test_dv(cfg);
+        p.config = cr_test_dv(cfg);
         Tfplugin6__PlanResourceChange__Response *pr =
             invoke(fx, "PlanResourceChange", &p.base);
         assert_non_null(find_error(pr->diagnostics, pr->n_diagnostics,
                                    "prior state"));
         assert_null(pr->planned_state);
         resp_free(pr);
-        dv_free(p.prior_state);
-        dv_free(p.proposed_new_state);
-        dv_free(p.config);
+        cr_test_dv_free(p.prior_state);
+        cr_test_dv_free(p.proposed_new_state);
+        cr_test_dv_free(p.config);
     }
     /* A planned state that is not an object at all. */
     Tfplugin6__ApplyResourceChange__Request a =
         TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
     a.type_name = "cellrouter_tenant";
-    a.planned_state = dv(unk);
-    a.config = dv(cfg);
+    a.planned_state = cr_test_dv(unk);
+    a.config = cr_test_dv(cfg);
     Tfplugin6__ApplyResourceChange__Response *ar =
         invoke(fx, "ApplyResourceChange", &a.base);
     assert_non_null(find_error(ar->diagnostics, ar->n_diagnostics,
                                "planned state"));
     resp_free(ar);
-    dv_free(a.planned_state);
-    dv_free(a.config);
+    cr_test_dv_free(a.planned_state);
+    cr_test_dv_free(a.config);
     /* Nothing was written. */
     cr_entry *e = NULL;
     cr_store_err err;
@@ -840,9 +711,9 @@ static planned plan(fixture *fx, const cr_value *prior, const cr_value *cfg)
         TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
     static uint8_t priv[] = "opaque";
     req.type_name = "cellrouter_tenant";
-    req.prior_state = dv(prior);
-    req.proposed_new_state = dv(prop);
-    req.config = dv(cfg);
+    req.prior_state = cr_test_dv(prior);
+    req.proposed_new_state = cr_test_dv(prop);
+    req.config = cr_test_dv(cfg);
     req.prior_private.data = priv;
     req.prior_private.len = sizeof priv;
     Tfplugin6__PlanResourceChange__Response *r =
@@ -865,9 +736,9 @@ static planned plan(fixture *fx, const cr_value *prior, const cr_value *cfg)
                  r->requires_replace[0]->steps[0]->attribute_name);
     }
     resp_free(r);
-    dv_free(req.prior_state);
-    dv_free(req.proposed_new_state);
-    dv_free(req.config);
+    cr_test_dv_free(req.prior_state);
+    cr_test_dv_free(req.proposed_new_state);
+    cr_test_dv_free(req.config);
     cr_value_free(prop);
     return out;
 }
@@ -881,9 +752,9 @@ static cr_value *apply_n(fixture *fx, const cr_value *prior,
     Tfplugin6__ApplyResourceChange__Request req =
         TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
     req.type_name = "cellrouter_tenant";
-    req.prior_state = dv(prior);
-    req.planned_state = dv(plannedv);
-    req.config = dv(cfg);
+    req.prior_state = cr_test_dv(prior);
+    req.planned_state = cr_test_dv(plannedv);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ApplyResourceChange__Response *r =
         invoke(fx, "ApplyResourceChange", &req.base);
     *errors = n_errors(r->diagnostics, r->n_diagnostics);
@@ -896,9 +767,9 @@ static cr_value *apply_n(fixture *fx, const cr_value *prior,
         v = NULL;
     }
     resp_free(r);
-    dv_free(req.prior_state);
-    dv_free(req.planned_state);
-    dv_free(req.config);
+    cr_test_dv_free(req.prior_state);
+    cr_test_dv_free(req.planned_state);
+    cr_test_dv_free(req.config);
     return v;
 }
 
@@ -916,7 +787,7 @@ static cr_value *read_state(fixture *fx, const cr_value *current)
     Tfplugin6__ReadResource__Request req = TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
     static uint8_t priv[] = "kept";
     req.type_name = "cellrouter_tenant";
-    req.current_state = dv(current);
+    req.current_state = cr_test_dv(current);
     req.private_.data = priv;
     req.private_.len = sizeof priv;
     Tfplugin6__ReadResource__Response *r = invoke(fx, "ReadResource", &req.base);
@@ -929,7 +800,7 @@ static cr_value *read_state(fixture *fx, const cr_value *current)
         v = NULL;
     }
     resp_free(r);
-    dv_free(req.current_state);
+    cr_test_dv_free(req.current_state);
     return v;
 }
 
@@ -943,7 +814,7 @@ static const char *str(const cr_value *obj, const char *name)
 static void test_lifecycle(void **state)
 {
     fixture *fx = *state;
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
 
     /* Create: computed attributes unknown, id known from tenant_id. */
     cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
@@ -1038,7 +909,7 @@ static void test_lifecycle(void **state)
 static void test_apply_conflict_keeps_prior(void **state)
 {
     fixture *fx = *state;
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     cr_value *cfg = tenant_config("t1", "cell-a", "https://a.example.com");
     planned p = plan(fx, NULL, cfg);
     cr_value *s1 = apply(fx, NULL, p.state, cfg);
@@ -1357,7 +1228,7 @@ static uint32_t rng_next(uint32_t *s)
 static void test_mutated_dynamic_values(void **state)
 {
     fixture *fx = *state;
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
     cr_value *lab = cr_value_collection(attr_type("labels"));
     assert_int_equal(cr_value_map_put(lab, "team", cr_value_string("x")), 0);
@@ -1427,7 +1298,7 @@ static void test_mutated_dynamic_values(void **state)
             cr_value_free(rv);
         }
         resp_free(rr);
-        dv_free(d);
+        cr_test_dv_free(d);
     }
     free(good);
     cr_value_free(cfg);
@@ -1610,7 +1481,7 @@ static void *reconfigure(void *arg)
 {
     fixture *fx = arg;
     for (int i = 0; i < 10; i++)
-        configure(fx, fx->db);
+        configure(fx, fx->tmp.db);
     return NULL;
 }
 
@@ -1620,7 +1491,7 @@ static void test_concurrent_calls(void **state)
     enum { N = 8 };
     pthread_t th[N], rc;
     worker w[N];
-    configure(fx, fx->db);
+    configure(fx, fx->tmp.db);
     for (int i = 0; i < N; i++) {
         w[i] = (worker){ .fx = fx, .n = i };
         assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);

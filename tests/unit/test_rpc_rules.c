@@ -8,8 +8,8 @@
  * instead of resource/registry.c, which nothing else here needs) serving
  * "cellrouter_fake": a resource with nested attributes and a list block
  * whose plan, apply, read and import break one rule at a time, chosen by
- * `mode`. Like test_rpc.c it brings its own cr_call arena and goes through
- * the method table with packed and unpacked messages.
+ * `mode`. Like test_rpc.c it goes through the method table with packed and
+ * unpacked messages, on the server's detached cr_call (support/support.h).
  *
  * Each test checks that the broken answer never reaches Terraform: an error
  * diagnostic naming the attribute instead, and a state Terraform can keep.
@@ -24,52 +24,7 @@
 #include <cmocka.h>
 
 #include "rpc/internal.h"
-
-/* ---- a cr_call for tests (as in test_rpc.c) -------------------------------- */
-
-struct cr_call {
-    void *ctx;
-    void **ptrs;
-    size_t n, cap;
-};
-
-static void track(cr_call *c, void *p)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        void **grown = realloc(c->ptrs, cap * sizeof *grown);
-        assert_non_null(grown);
-        c->ptrs = grown;
-        c->cap = cap;
-    }
-    c->ptrs[c->n++] = p;
-}
-
-void *cr_call_alloc(cr_call *call, size_t size)
-{
-    void *p = calloc(1, size ? size : 1);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-char *cr_call_strdup(cr_call *call, const char *s)
-{
-    char *p = strdup(s);
-    assert_non_null(p);
-    track(call, p);
-    return p;
-}
-
-void cr_call_adopt(cr_call *call, void *ptr) { track(call, ptr); }
-void *cr_call_ctx(cr_call *call) { return call->ctx; }
-
-static void call_end(cr_call *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->ptrs[i]);
-    free(c->ptrs);
-}
+#include "support/support.h"
 
 /* ---- the fake resource ------------------------------------------------------ */
 
@@ -374,60 +329,7 @@ static int teardown(void **state)
 static void *invoke(cr_rpc_provider *p, const char *name,
                     const ProtobufCMessage *req)
 {
-    size_t n = 0;
-    const cr_method *m = cr_rpc_methods(&n), *found = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(m[i].path, path) == 0)
-            found = &m[i];
-    assert_non_null(found);
-
-    size_t len = protobuf_c_message_get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(req, buf);
-    ProtobufCMessage *in = protobuf_c_message_unpack(found->request_desc,
-                                                     NULL, len, buf);
-    free(buf);
-    assert_non_null(in);
-    cr_call call = { .ctx = p };
-    ProtobufCMessage *resp = NULL;
-    const char *msg = NULL;
-    assert_int_equal(found->handler(&call, in, &resp, &msg), GRPC_STATUS_OK);
-    len = protobuf_c_message_get_packed_size(resp);
-    buf = malloc(len ? len : 1);
-    assert_non_null(buf);
-    protobuf_c_message_pack(resp, buf);
-    void *out = protobuf_c_message_unpack(resp->descriptor, NULL, len, buf);
-    free(buf);
-    assert_non_null(out);
-    protobuf_c_message_free_unpacked(in, NULL);
-    call_end(&call);
-    return out;
-}
-
-static Tfplugin6__DynamicValue *dv(const cr_value *v)
-{
-    if (v == NULL)
-        return NULL;
-    Tfplugin6__DynamicValue *d = malloc(sizeof *d);
-    assert_non_null(d);
-    tfplugin6__dynamic_value__init(d);
-    void *buf = NULL;
-    size_t len = 0;
-    assert_int_equal(cr_value_encode_msgpack(v, &buf, &len), 0);
-    d->msgpack.data = buf;
-    d->msgpack.len = len;
-    return d;
-}
-
-static void dv_free(Tfplugin6__DynamicValue *d)
-{
-    if (d) {
-        free(d->msgpack.data);
-        free(d);
-    }
+    return cr_test_invoke(p, name, req);
 }
 
 /* NULL for a null value or a missing message. */
@@ -524,14 +426,14 @@ plan(cr_rpc_provider *p, const cr_value *prior, const cr_value *cfg)
     Tfplugin6__PlanResourceChange__Request req =
         TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
     req.type_name = "cellrouter_fake";
-    req.prior_state = dv(prior);
-    req.proposed_new_state = dv(prop);
-    req.config = dv(cfg);
+    req.prior_state = cr_test_dv(prior);
+    req.proposed_new_state = cr_test_dv(prop);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__PlanResourceChange__Response *r =
         invoke(p, "PlanResourceChange", &req.base);
-    dv_free(req.prior_state);
-    dv_free(req.proposed_new_state);
-    dv_free(req.config);
+    cr_test_dv_free(req.prior_state);
+    cr_test_dv_free(req.proposed_new_state);
+    cr_test_dv_free(req.config);
     cr_value_free(prop);
     return r;
 }
@@ -543,14 +445,14 @@ apply(cr_rpc_provider *p, const cr_value *prior, const cr_value *planned,
     Tfplugin6__ApplyResourceChange__Request req =
         TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
     req.type_name = "cellrouter_fake";
-    req.prior_state = dv(prior);
-    req.planned_state = dv(planned);
-    req.config = dv(cfg);
+    req.prior_state = cr_test_dv(prior);
+    req.planned_state = cr_test_dv(planned);
+    req.config = cr_test_dv(cfg);
     Tfplugin6__ApplyResourceChange__Response *r =
         invoke(p, "ApplyResourceChange", &req.base);
-    dv_free(req.prior_state);
-    dv_free(req.planned_state);
-    dv_free(req.config);
+    cr_test_dv_free(req.prior_state);
+    cr_test_dv_free(req.planned_state);
+    cr_test_dv_free(req.config);
     return r;
 }
 
@@ -832,9 +734,9 @@ static Tfplugin6__ReadResource__Response *read_(cr_rpc_provider *p,
 {
     Tfplugin6__ReadResource__Request req = TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
     req.type_name = "cellrouter_fake";
-    req.current_state = dv(cur);
+    req.current_state = cr_test_dv(cur);
     Tfplugin6__ReadResource__Response *r = invoke(p, "ReadResource", &req.base);
-    dv_free(req.current_state);
+    cr_test_dv_free(req.current_state);
     return r;
 }
 

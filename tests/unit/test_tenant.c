@@ -21,10 +21,10 @@
 #include <cmocka.h>
 
 #include "resource/resource.h"
+#include "support/support.h"
 
 typedef struct fixture {
-    char dir[64];
-    char db[128];
+    cr_test_dir tmp;
     cr_provider_state p;
     cr_store *oob;          /* out-of-band writer, like cellctl */
 } fixture;
@@ -36,12 +36,10 @@ static int setup(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     cr_store_err err;
     assert_non_null(fx);
-    strcpy(fx->dir, "/tmp/cr-tenant-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
-    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p.store, &err),
+    cr_test_dir_make(&fx->tmp, "tenant");
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p.store, &err),
                      CR_STORE_OK);
-    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->oob, &err),
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->oob, &err),
                      CR_STORE_OK);
     R = cr_resource_find("cellrouter_tenant");
     assert_non_null(R);
@@ -52,16 +50,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    char path[160];
     cr_provider_close(&fx->p);
     cr_store_close(fx->oob);
-    static const char *const files[] = { "map.db", "map.db-wal",
-                                         "map.db-shm", "map.db-journal" };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(fx->dir), 0);
+    cr_test_dir_remove(&fx->tmp);
     free(fx);
     return 0;
 }

@@ -24,10 +24,10 @@
 #include "resource/entry_value.h"
 #include "rpc/internal.h"
 #include "store/backend.h"
+#include "support/support.h"
 
 typedef struct fixture {
-    char dir[64];
-    char db[128];
+    cr_test_dir tmp;
     cr_provider_state p;
     cr_store *oob;          /* out-of-band writer, like cellctl */
 } fixture;
@@ -39,12 +39,10 @@ static int setup(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     cr_store_err err;
     assert_non_null(fx);
-    strcpy(fx->dir, "/tmp/cr-tenants-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->db, sizeof fx->db, "%s/map.db", fx->dir);
-    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->p.store, &err),
+    cr_test_dir_make(&fx->tmp, "tenants");
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p.store, &err),
                      CR_STORE_OK);
-    assert_int_equal(cr_store_sqlite_open(fx->db, &fx->oob, &err),
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->oob, &err),
                      CR_STORE_OK);
     R = cr_resource_find("cellrouter_tenants");
     assert_non_null(R);
@@ -55,16 +53,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    char path[160];
     cr_provider_close(&fx->p);
     cr_store_close(fx->oob);
-    static const char *const files[] = { "map.db", "map.db-wal",
-                                         "map.db-shm", "map.db-journal" };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(fx->dir), 0);
+    cr_test_dir_remove(&fx->tmp);
     free(fx);
     return 0;
 }
