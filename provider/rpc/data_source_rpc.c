@@ -32,21 +32,6 @@ static const cr_data_source_type *find_ds(const char *rpc,
     return ds;
 }
 
-static int finish(cr_call *call, const char *rpc, const char *type_name,
-                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
-                  size_t *nfield, ProtobufCMessage *resp,
-                  ProtobufCMessage **response, const char **message)
-{
-    int rc = cr_rpc_diags_to_pb(call, diags, field, nfield);
-
-    cr_rpc_log_done(rpc, type_name, diags);
-    cr_diags_free(diags);
-    if (rc != 0)
-        return cr_rpc_oom(message);
-    *response = resp;
-    return GRPC_STATUS_OK;
-}
-
 int cr_rpc_validate_data_resource_config(cr_call *call,
                                          const ProtobufCMessage *request,
                                          ProtobufCMessage **response,
@@ -68,10 +53,7 @@ int cr_rpc_validate_data_resource_config(cr_call *call,
         return cr_rpc_oom(message);
 
     const cr_data_source_type *ds = find_ds(rpc, req->type_name, &diags);
-    const cr_type *t = ds ? cr_schema_type(ds->schema) : NULL;
-    if (ds != NULL && t == NULL)
-        cr_diags_error(&diags, NULL, "Out of memory", "%s",
-                       "The provider ran out of memory.");
+    const cr_type *t = cr_rpc_type_of(ds ? ds->schema : NULL, &diags);
     if (t != NULL) {
         cr_value *config = cr_rpc_dv_decode(req->config, t,
                                             "data source configuration",
@@ -80,8 +62,8 @@ int cr_rpc_validate_data_resource_config(cr_call *call,
             ds->validate(config, &diags);
         cr_value_free(config);
     }
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                         &r->n_diagnostics, &r->base, response, message);
 }
 
 /* The config with every attribute it leaves null and the schema computes
@@ -130,6 +112,7 @@ int cr_rpc_read_data_source(cr_call *call, const ProtobufCMessage *request,
     cr_rpc_provider *p = cr_call_ctx(call);
     cr_diags diags = CR_DIAGS_INIT;
     cr_value *config = NULL, *result = NULL;
+    bool nomem = false;
 
     if (!cr_rpc_request_is(request,
                            &tfplugin6__read_data_source__request__descriptor,
@@ -141,10 +124,7 @@ int cr_rpc_read_data_source(cr_call *call, const ProtobufCMessage *request,
         return cr_rpc_oom(message);
 
     const cr_data_source_type *ds = find_ds(rpc, req->type_name, &diags);
-    const cr_type *t = ds ? cr_schema_type(ds->schema) : NULL;
-    if (ds != NULL && t == NULL)
-        cr_diags_error(&diags, NULL, "Out of memory", "%s",
-                       "The provider ran out of memory.");
+    const cr_type *t = cr_rpc_type_of(ds ? ds->schema : NULL, &diags);
     if (t == NULL)
         goto out;
     config = cr_rpc_dv_decode(req->config, t, "data source configuration",
@@ -197,14 +177,16 @@ int cr_rpc_read_data_source(cr_call *call, const ProtobufCMessage *request,
     r->state = cr_rpc_dv_encode(call, result);
     if (r->state == NULL)
         goto oom;
+    goto out;
+oom:
+    nomem = true;
 out:
     cr_value_free(config);
     cr_value_free(result);
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
-oom:
-    cr_value_free(config);
-    cr_value_free(result);
-    cr_diags_free(&diags);
-    return cr_rpc_oom(message);
+    if (nomem) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    return cr_rpc_finish(call, rpc, req->type_name, &diags, &r->diagnostics,
+                         &r->n_diagnostics, &r->base, response, message);
 }

@@ -68,6 +68,21 @@ void cr_rpc_state_leave(cr_rpc_provider *p);
 void cr_rpc_log_done(const char *rpc, const char *type_name,
                      const cr_diags *d);
 
+/* Adds the "Out of memory" error diagnostic. */
+void cr_rpc_oom_diag(cr_diags *diags);
+
+/* The value type of schema `s` (NULL: none, nothing said), or NULL with
+ * an out-of-memory diagnostic when it cannot be built. */
+const cr_type *cr_rpc_type_of(const cr_schema *s, cr_diags *diags);
+
+/* The end of a resource or data source handler: translates `diags` into
+ * the response's diagnostics field, logs the outcome, frees `diags`, and
+ * sets *response to `resp`. Returns the gRPC status to return. */
+int cr_rpc_finish(cr_call *call, const char *rpc, const char *type_name,
+                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
+                  size_t *nfield, ProtobufCMessage *resp,
+                  ProtobufCMessage **response, const char **message);
+
 /* ---- dv.c --------------------------------------------------------------- */
 
 /* Decodes a DynamicValue against `t`. A missing message or empty bytes is

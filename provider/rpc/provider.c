@@ -80,6 +80,37 @@ void cr_rpc_log_done(const char *rpc, const char *type_name,
                   "diagnostics", counts, NULL);
 }
 
+void cr_rpc_oom_diag(cr_diags *diags)
+{
+    cr_diags_error(diags, NULL, "Out of memory", "%s",
+                   "The provider ran out of memory.");
+}
+
+const cr_type *cr_rpc_type_of(const cr_schema *s, cr_diags *diags)
+{
+    if (s == NULL)
+        return NULL;
+    const cr_type *t = cr_schema_type(s);
+    if (t == NULL)
+        cr_rpc_oom_diag(diags);
+    return t;
+}
+
+int cr_rpc_finish(cr_call *call, const char *rpc, const char *type_name,
+                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
+                  size_t *nfield, ProtobufCMessage *resp,
+                  ProtobufCMessage **response, const char **message)
+{
+    int rc = cr_rpc_diags_to_pb(call, diags, field, nfield);
+
+    cr_rpc_log_done(rpc, type_name, diags);
+    cr_diags_free(diags);
+    if (rc != 0)
+        return cr_rpc_oom(message);
+    *response = resp;
+    return GRPC_STATUS_OK;
+}
+
 static cr_rpc_provider *provider_of(cr_call *call)
 {
     return cr_call_ctx(call);

@@ -38,23 +38,6 @@ static const cr_resource_type *find_type(const char *rpc,
     return rt;
 }
 
-/* Translates the diagnostics into the response field, logs the outcome
- * and frees them. Returns the gRPC status for the handler to return. */
-static int finish(cr_call *call, const char *rpc, const char *type_name,
-                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
-                  size_t *nfield, ProtobufCMessage *resp,
-                  ProtobufCMessage **response, const char **message)
-{
-    int rc = cr_rpc_diags_to_pb(call, diags, field, nfield);
-
-    cr_rpc_log_done(rpc, type_name, diags);
-    cr_diags_free(diags);
-    if (rc != 0)
-        return cr_rpc_oom(message);
-    *response = resp;
-    return GRPC_STATUS_OK;
-}
-
 /* Copies opaque private bytes into the call, so that the response does
  * not point into the request. */
 static int echo_bytes(cr_call *call, const ProtobufCBinaryData *in,
@@ -70,12 +53,6 @@ static int echo_bytes(cr_call *call, const ProtobufCBinaryData *in,
     memcpy(out->data, in->data, in->len);
     out->len = in->len;
     return 0;
-}
-
-static void oom_diag(cr_diags *diags)
-{
-    cr_diags_error(diags, NULL, "Out of memory", "%s",
-                   "The provider ran out of memory.");
 }
 
 /* A value the resource hands back as state must be a known object of the
@@ -150,13 +127,11 @@ int cr_rpc_validate_resource_config(cr_call *call,
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
     if (rt != NULL) {
-        const cr_type *t = cr_schema_type(rt->schema);
+        const cr_type *t = cr_rpc_type_of(rt->schema, &diags);
         cr_value *config = t ? cr_rpc_dv_decode(req->config, t,
                                                 "resource configuration",
                                                 &diags)
                              : NULL;
-        if (t == NULL)
-            oom_diag(&diags);
         /* A wholly unknown config (e.g. from a module not yet applied) has
          * nothing to validate yet; unknowns inside are the resource's to
          * tolerate. */
@@ -164,8 +139,9 @@ int cr_rpc_validate_resource_config(cr_call *call,
             rt->validate(config, &diags);
         cr_value_free(config);
     }
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
 
 /* ---- UpgradeResourceState ------------------------------------------------ */
@@ -285,7 +261,7 @@ static cr_value *current_version_state(const cr_resource_type *rt,
     char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(j);
     if (text == NULL) {
-        oom_diag(diags);
+        cr_rpc_oom_diag(diags);
         return NULL;
     }
     v = cr_value_decode_json(text, strlen(text), t, diags);
@@ -345,7 +321,7 @@ cr_value *cr_rpc_upgrade_state(const cr_resource_type *rt,
     if (run_upgraders(rt, state, version, diags)) {
         char *text = json_dumps(state, JSON_COMPACT);
         if (text == NULL)
-            oom_diag(diags);
+            cr_rpc_oom_diag(diags);
         else
             v = cr_value_decode_json(text, strlen(text), t, diags);
         free(text);
@@ -374,9 +350,7 @@ int cr_rpc_upgrade_resource_state(cr_call *call,
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
-    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
-    if (rt != NULL && t == NULL)
-        oom_diag(&diags);
+    const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t != NULL) {
         cr_value *v = cr_rpc_upgrade_state(rt, req->raw_state, req->version, t,
                                     &diags);
@@ -397,8 +371,9 @@ int cr_rpc_upgrade_resource_state(cr_call *call,
         }
         cr_value_free(v);
     }
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
 
 /* ---- ReadResource -------------------------------------------------------- */
@@ -424,9 +399,7 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
-    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
-    if (rt != NULL && t == NULL)
-        oom_diag(&diags);
+    const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t == NULL)
         goto out;
 
@@ -461,8 +434,44 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         return cr_rpc_oom(message);
     }
 out:
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
+}
+
+/* ---- PlanResourceChange and ApplyResourceChange: the shared part -------- */
+
+/* The three values both handlers get: the prior state, the next object
+ * (proposed for a plan, planned for an apply) and the configuration. */
+typedef struct change_vals {
+    cr_value *prior, *next, *config;
+} change_vals;
+
+/* Decodes them against `t` and applies Terraform's guarantees (a prior
+ * state is null or known; the others are objects or null). False, with
+ * diagnostics, when any of them cannot be used; cv is filled either way
+ * and released by change_vals_free. */
+static bool decode_change(const cr_type *t,
+                          const Tfplugin6__DynamicValue *prior,
+                          const Tfplugin6__DynamicValue *next,
+                          const char *next_what,
+                          const Tfplugin6__DynamicValue *config,
+                          change_vals *cv, cr_diags *diags)
+{
+    cv->prior = cr_rpc_dv_decode(prior, t, "prior state", diags);
+    cv->next = cr_rpc_dv_decode(next, t, next_what, diags);
+    cv->config = cr_rpc_dv_decode(config, t, "configuration", diags);
+    require_state(&cv->prior, "prior state", diags);
+    require_object(&cv->next, next_what, diags);
+    require_object(&cv->config, "configuration", diags);
+    return cv->prior != NULL && cv->next != NULL && cv->config != NULL;
+}
+
+static void change_vals_free(change_vals *cv)
+{
+    cr_value_free(cv->prior);
+    cr_value_free(cv->next);
+    cr_value_free(cv->config);
 }
 
 /* ---- PlanResourceChange -------------------------------------------------- */
@@ -484,8 +493,9 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     const Tfplugin6__PlanResourceChange__Request *req = (const void *)request;
     cr_rpc_provider *p = cr_call_ctx(call);
     cr_diags diags = CR_DIAGS_INIT;
-    cr_value *prior = NULL, *proposed = NULL, *config = NULL;
+    change_vals cv = {0};
     cr_plan_resp pr = {0};
+    bool nomem = false;
 
     if (!cr_rpc_request_is(
             request, &tfplugin6__plan_resource_change__request__descriptor,
@@ -500,23 +510,16 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
-    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
-    if (rt != NULL && t == NULL)
-        oom_diag(&diags);
+    const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t == NULL)
         goto out;
 
-    prior = cr_rpc_dv_decode(req->prior_state, t, "prior state", &diags);
-    proposed = cr_rpc_dv_decode(req->proposed_new_state, t,
-                                "proposed new state", &diags);
-    config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
-    require_state(&prior, "prior state", &diags);
-    require_object(&proposed, "proposed new state", &diags);
-    require_object(&config, "configuration", &diags);
-    if (prior == NULL || proposed == NULL || config == NULL)
+    if (!decode_change(t, req->prior_state, req->proposed_new_state,
+                       "proposed new state", req->config, &cv, &diags))
         goto out;
+    const cr_value *prior = cv.prior;
 
-    if (proposed->kind == CR_NULL) {
+    if (cv.next->kind == CR_NULL) {
         /* Destroy: the plan is null, whatever the resource would say. */
         r->planned_state = cr_rpc_dv_encode(call, NULL);
         if (r->planned_state == NULL)
@@ -524,10 +527,10 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         goto out;
     }
 
-    /* The resource may adopt `proposed` as its plan; it is not used
-     * after this call. */
-    cr_plan_req preq = { .prior = prior, .proposed = proposed,
-                         .config = config, .proposed_owner = &proposed };
+    /* The resource may adopt the proposed state as its plan; it is not
+     * used after this call. */
+    cr_plan_req preq = { .prior = prior, .proposed = cv.next,
+                         .config = cv.config, .proposed_owner = &cv.next };
     cr_rpc_state_enter(p);
     rt->plan(&p->state, &preq, &pr);
     cr_rpc_state_leave(p);
@@ -542,7 +545,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
                        "please report it.", rt->type_name);
         goto out;
     }
-    cr_rpc_check_plan(rt->schema, prior, config, pr.planned, &diags);
+    cr_rpc_check_plan(rt->schema, prior, cv.config, pr.planned, &diags);
     if (cr_diags_has_error(&diags))
         goto out;
 
@@ -569,20 +572,19 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     if (r->planned_state == NULL)
         goto oom;
     r->legacy_type_system = false;
-out:
-    cr_value_free(prior);
-    cr_value_free(proposed);
-    cr_value_free(config);
-    plan_resp_free(&pr);
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    goto out;
 oom:
-    cr_value_free(prior);
-    cr_value_free(proposed);
-    cr_value_free(config);
+    nomem = true;
+out:
+    change_vals_free(&cv);
     plan_resp_free(&pr);
-    cr_diags_free(&diags);
-    return cr_rpc_oom(message);
+    if (nomem) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
 
 /* ---- ApplyResourceChange ------------------------------------------------- */
@@ -596,8 +598,9 @@ int cr_rpc_apply_resource_change(cr_call *call,
     const Tfplugin6__ApplyResourceChange__Request *req = (const void *)request;
     cr_rpc_provider *p = cr_call_ctx(call);
     cr_diags diags = CR_DIAGS_INIT;
-    cr_value *prior = NULL, *planned = NULL, *config = NULL;
+    change_vals cv = {0};
     cr_apply_resp ar = {0};
+    bool nomem = false;
 
     if (!cr_rpc_request_is(
             request, &tfplugin6__apply_resource_change__request__descriptor,
@@ -611,26 +614,19 @@ int cr_rpc_apply_resource_change(cr_call *call,
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
-    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
-    if (rt != NULL && t == NULL)
-        oom_diag(&diags);
+    const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t == NULL)
         goto out;
 
-    prior = cr_rpc_dv_decode(req->prior_state, t, "prior state", &diags);
-    planned = cr_rpc_dv_decode(req->planned_state, t, "planned state",
-                               &diags);
-    config = cr_rpc_dv_decode(req->config, t, "configuration", &diags);
-    require_state(&prior, "prior state", &diags);
-    require_object(&planned, "planned state", &diags);
-    require_object(&config, "configuration", &diags);
-    if (prior == NULL || planned == NULL || config == NULL) {
-        /* Nothing was done: Terraform keeps the prior state. */
+    /* When they cannot be used nothing is done: Terraform keeps the prior
+     * state. */
+    if (!decode_change(t, req->prior_state, req->planned_state,
+                       "planned state", req->config, &cv, &diags))
         goto out;
-    }
+    const cr_value *prior = cv.prior, *planned = cv.next;
 
     cr_apply_req areq = { .prior = prior, .planned = planned,
-                          .config = config };
+                          .config = cv.config };
     cr_rpc_state_enter(p);
     rt->apply(&p->state, &areq, &ar);
     cr_rpc_state_leave(p);
@@ -661,22 +657,20 @@ int cr_rpc_apply_resource_change(cr_call *call,
     if (r->new_state == NULL)
         goto oom;
     r->legacy_type_system = false;
-out:
-    cr_value_free(prior);
-    cr_value_free(planned);
-    cr_value_free(config);
-    cr_value_free(ar.new_state);
-    cr_diags_free(&ar.diags);
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    goto out;
 oom:
-    cr_value_free(prior);
-    cr_value_free(planned);
-    cr_value_free(config);
+    nomem = true;
+out:
+    change_vals_free(&cv);
     cr_value_free(ar.new_state);
     cr_diags_free(&ar.diags);
-    cr_diags_free(&diags);
-    return cr_rpc_oom(message);
+    if (nomem) {
+        cr_diags_free(&diags);
+        return cr_rpc_oom(message);
+    }
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
 
 /* ---- ImportResourceState ------------------------------------------------- */
@@ -702,9 +696,7 @@ int cr_rpc_import_resource_state(cr_call *call,
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
-    const cr_type *t = rt ? cr_schema_type(rt->schema) : NULL;
-    if (rt != NULL && t == NULL)
-        oom_diag(&diags);
+    const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t == NULL)
         goto out;
     if (req->id != NULL)
@@ -751,6 +743,7 @@ int cr_rpc_import_resource_state(cr_call *call,
     r->imported_resources[0] = ir;
     r->n_imported_resources = 1;
 out:
-    return finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                  &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
