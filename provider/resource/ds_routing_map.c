@@ -24,23 +24,7 @@
 #include "resource/entry_value.h"
 
 static const cr_attr_schema rm_entry_attrs[] = {
-    { .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
-      .description = "The cell that serves the tenant." },
-    { .name = "endpoint", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
-      .description = "Where the tenant's traffic goes." },
-    { .name = "standby_cell_id", .type = &cr_type_string,
-      .flags = CR_ATTR_COMPUTED, .description = "The standby cell, or null." },
-    { .name = "standby_endpoint", .type = &cr_type_string,
-      .flags = CR_ATTR_COMPUTED,
-      .description = "The standby cell's endpoint, or null." },
-    { .name = "labels", .type = &cr_ev_map_of_string,
-      .flags = CR_ATTR_COMPUTED,
-      .description = "The entry's labels (an empty map when none)." },
-    { .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,
-      .description = "The entry's generation number." },
-    { .name = "updated_at", .type = &cr_type_string,
-      .flags = CR_ATTR_COMPUTED,
-      .description = "When the entry was last written (RFC 3339, UTC)." },
+    CR_EV_DS_ENTRY_ATTRS,
 };
 
 static const cr_schema rm_entry_schema = {

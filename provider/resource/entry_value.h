@@ -26,6 +26,31 @@
 
 extern const cr_type cr_ev_map_of_string;
 
+/* The attributes of an entry as the data sources show it, all computed:
+ * initialisers of cr_attr_schema, for the attribute array of
+ * cellrouter_tenant (data source) and of each cellrouter_routing_map
+ * element, which must describe an entry the same way. */
+#define CR_EV_DS_ENTRY_ATTRS                                                  \
+    { .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,  \
+      .description = "The cell that serves the tenant." },                    \
+    { .name = "endpoint", .type = &cr_type_string,                            \
+      .flags = CR_ATTR_COMPUTED,                                              \
+      .description = "Where the tenant's traffic goes." },                    \
+    { .name = "standby_cell_id", .type = &cr_type_string,                     \
+      .flags = CR_ATTR_COMPUTED,                                              \
+      .description = "The standby cell, or null." },                          \
+    { .name = "standby_endpoint", .type = &cr_type_string,                    \
+      .flags = CR_ATTR_COMPUTED,                                              \
+      .description = "The standby cell's endpoint, or null." },               \
+    { .name = "labels", .type = &cr_ev_map_of_string,                         \
+      .flags = CR_ATTR_COMPUTED,                                              \
+      .description = "The entry's labels (an empty map when none)." },        \
+    { .name = "version", .type = &cr_type_number, .flags = CR_ATTR_COMPUTED,  \
+      .description = "The entry's generation number." },                      \
+    { .name = "updated_at", .type = &cr_type_string,                          \
+      .flags = CR_ATTR_COMPUTED,                                              \
+      .description = "When the entry was last written (RFC 3339, UTC)." }
+
 /* The attributes a user sets on an entry object (besides the tenant id). */
 extern const char *const cr_ev_user_attrs[];
 #define CR_EV_NUSER_ATTRS 5
