@@ -62,24 +62,13 @@ static cr_rpc_provider *P;
 static double call_seconds, call_cpu;
 static size_t call_req_bytes, call_resp_bytes;
 
-static const cr_method *method(const char *name)
-{
-    size_t n = 0;
-    const cr_method *m = cr_rpc_methods(&n);
-    char path[128];
-    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(m[i].path, path) == 0)
-            return &m[i];
-    die("no such method");
-    return NULL;
-}
-
 /* Packs req, then times: unpack, handler, pack of the response. Returns
  * the response unpacked again (for the next step), not timed. */
 static void *invoke(const char *name, const ProtobufCMessage *req)
 {
-    const cr_method *m = method(name);
+    const cr_method *m = cr_rpc_method(name);
+    if (!m)
+        die("no such method");
     size_t len = protobuf_c_message_get_packed_size(req);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)

@@ -62,8 +62,9 @@ int cr_rpc_validate_data_resource_config(cr_call *call,
             ds->validate(config, &diags);
         cr_value_free(config);
     }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                         &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }
 
 /* The config with every attribute it leaves null and the schema computes
@@ -183,10 +184,7 @@ oom:
 out:
     cr_value_free(config);
     cr_value_free(result);
-    if (nomem) {
-        cr_diags_free(&diags);
-        return cr_rpc_oom(message);
-    }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags, &r->diagnostics,
-                         &r->n_diagnostics, &r->base, response, message);
+    return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
+                         &r->diagnostics, &r->n_diagnostics, &r->base,
+                         response, message);
 }

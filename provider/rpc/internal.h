@@ -77,9 +77,10 @@ const cr_type *cr_rpc_type_of(const cr_schema *s, cr_diags *diags);
 
 /* The end of a resource or data source handler: translates `diags` into
  * the response's diagnostics field, logs the outcome, frees `diags`, and
- * sets *response to `resp`. Returns the gRPC status to return. */
+ * sets *response to `resp`. With `nomem` (building the reply ran out of
+ * memory) only frees `diags`. Returns the gRPC status to return. */
 int cr_rpc_finish(cr_call *call, const char *rpc, const char *type_name,
-                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
+                  bool nomem, cr_diags *diags, Tfplugin6__Diagnostic ***field,
                   size_t *nfield, ProtobufCMessage *resp,
                   ProtobufCMessage **response, const char **message);
 

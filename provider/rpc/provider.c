@@ -97,10 +97,14 @@ const cr_type *cr_rpc_type_of(const cr_schema *s, cr_diags *diags)
 }
 
 int cr_rpc_finish(cr_call *call, const char *rpc, const char *type_name,
-                  cr_diags *diags, Tfplugin6__Diagnostic ***field,
+                  bool nomem, cr_diags *diags, Tfplugin6__Diagnostic ***field,
                   size_t *nfield, ProtobufCMessage *resp,
                   ProtobufCMessage **response, const char **message)
 {
+    if (nomem) {
+        cr_diags_free(diags);
+        return cr_rpc_oom(message);
+    }
     int rc = cr_rpc_diags_to_pb(call, diags, field, nfield);
 
     cr_rpc_log_done(rpc, type_name, diags);
@@ -470,4 +474,15 @@ const cr_method *cr_rpc_methods(size_t *count)
 {
     *count = sizeof methods / sizeof methods[0];
     return methods;
+}
+
+const cr_method *cr_rpc_method(const char *name)
+{
+    char path[128];
+
+    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(methods[i].path, path) == 0)
+            return &methods[i];
+    return NULL;
 }

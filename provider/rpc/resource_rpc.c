@@ -139,7 +139,7 @@ int cr_rpc_validate_resource_config(cr_call *call,
             rt->validate(config, &diags);
         cr_value_free(config);
     }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }
@@ -371,7 +371,7 @@ int cr_rpc_upgrade_resource_state(cr_call *call,
         }
         cr_value_free(v);
     }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }
@@ -434,7 +434,7 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         return cr_rpc_oom(message);
     }
 out:
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }
@@ -578,11 +578,7 @@ oom:
 out:
     change_vals_free(&cv);
     plan_resp_free(&pr);
-    if (nomem) {
-        cr_diags_free(&diags);
-        return cr_rpc_oom(message);
-    }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }
@@ -664,11 +660,7 @@ out:
     change_vals_free(&cv);
     cr_value_free(ar.new_state);
     cr_diags_free(&ar.diags);
-    if (nomem) {
-        cr_diags_free(&diags);
-        return cr_rpc_oom(message);
-    }
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }
@@ -743,7 +735,7 @@ int cr_rpc_import_resource_state(cr_call *call,
     r->imported_resources[0] = ir;
     r->n_imported_resources = 1;
 out:
-    return cr_rpc_finish(call, rpc, req->type_name, &diags,
+    return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
 }

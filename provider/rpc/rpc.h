@@ -29,4 +29,8 @@ void cr_rpc_provider_free(cr_rpc_provider *p);
  * static: the returned pointer is valid for the life of the process. */
 const cr_method *cr_rpc_methods(size_t *count);
 
+/* The method of the table named `name` ("PlanResourceChange"), or NULL:
+ * for running a handler directly (tests, benchmarks). */
+const cr_method *cr_rpc_method(const char *name);
+
 #endif

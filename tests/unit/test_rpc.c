@@ -54,11 +54,6 @@ static int teardown(void **state)
 
 /* ---- calling a method as the server does --------------------------------- */
 
-static const cr_method *method(const char *name)
-{
-    return cr_test_method(name);
-}
-
 static void *invoke_status(fixture *fx, const char *name,
                            const ProtobufCMessage *req, int *status)
 {
@@ -210,7 +205,7 @@ static void test_method_table(void **state)
         "ReadDataSource", "GetFunctions", "StopProvider",
     };
     for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
-        const cr_method *m = method(served[i]);
+        const cr_method *m = cr_rpc_method(served[i]);
         if (m == NULL)
             fprintf(stderr, "missing %s\n", served[i]);
         assert_non_null(m);
@@ -222,15 +217,15 @@ static void test_method_table(void **state)
     }
     /* Left to the server's UNIMPLEMENTED, which Terraform reads as "not
      * supported" (an error diagnostic would be fatal). */
-    assert_null(method("GetResourceIdentitySchemas"));
-    assert_null(method("MoveResourceState"));
-    assert_null(method("UpgradeResourceIdentity"));
+    assert_null(cr_rpc_method("GetResourceIdentitySchemas"));
+    assert_null(cr_rpc_method("MoveResourceState"));
+    assert_null(cr_rpc_method("UpgradeResourceIdentity"));
 }
 
 static void test_wrong_request_type(void **state)
 {
     fixture *fx = *state;
-    const cr_method *m = method("PlanResourceChange");
+    const cr_method *m = cr_rpc_method("PlanResourceChange");
     Tfplugin6__StopProvider__Request stop = TFPLUGIN6__STOP_PROVIDER__REQUEST__INIT;
     cr_call *call = cr_call_new_detached(fx->p);
     ProtobufCMessage *resp = NULL;
@@ -333,7 +328,7 @@ static void test_get_provider_schema(void **state)
 static void test_schema_response_is_cached(void **state)
 {
     fixture *fx = *state;
-    const cr_method *m = method("GetProviderSchema");
+    const cr_method *m = cr_rpc_method("GetProviderSchema");
     Tfplugin6__GetProviderSchema__Request req =
         TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
     ProtobufCMessage *a = NULL, *b = NULL;

@@ -17,19 +17,6 @@
 
 /* ---- handlers ----------------------------------------------------------- */
 
-const cr_method *cr_test_method(const char *name)
-{
-    size_t n = 0;
-    const cr_method *m = cr_rpc_methods(&n);
-    char path[128];
-
-    snprintf(path, sizeof path, "/tfplugin6.Provider/%s", name);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(m[i].path, path) == 0)
-            return &m[i];
-    return NULL;
-}
-
 /* `msg` packed and unpacked as `d` (the wire round trip); never NULL. */
 static ProtobufCMessage *round_trip(const ProtobufCMessage *msg,
                                     const ProtobufCMessageDescriptor *d)
@@ -47,7 +34,7 @@ static ProtobufCMessage *round_trip(const ProtobufCMessage *msg,
 void *cr_test_invoke_status(cr_rpc_provider *p, const char *name,
                             const ProtobufCMessage *req, int *status)
 {
-    const cr_method *m = cr_test_method(name);
+    const cr_method *m = cr_rpc_method(name);
     assert_non_null(m);
     ProtobufCMessage *in = round_trip(req, m->request_desc);
     cr_call *call = cr_call_new_detached(p);

@@ -20,9 +20,6 @@
 
 /* ---- handlers ----------------------------------------------------------- */
 
-/* The tfplugin6.Provider method `name` ("PlanResourceChange"), or NULL. */
-const cr_method *cr_test_method(const char *name);
-
 /* Packs `req`, unpacks it as the request type of `name`, runs the handler
  * with provider `p` as the call's ctx, and returns the response after a
  * pack/unpack round trip: what Terraform would read (free with
