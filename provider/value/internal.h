@@ -175,6 +175,18 @@ cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
  * and key arrays share its block, and its keys are t's attribute names,
  * borrowed (the value keeps t alive). NULL on ENOMEM or a non-object t. */
 cr_value *cr_value_object_slots(const cr_type *t);
+/* A MAP of type t with room for n entries in its own block: items[0..n)
+ * NULL, keys[0..n) unset, and `keybytes` bytes for their text at
+ * cr_value_map_keyspace(m). A decoder points every key into that space,
+ * fills the items (cr_value_free skips NULL ones) and calls
+ * cr_value_map_seal. cr_value_map_put still works on such a map: the
+ * arrays move out of the block when they grow. NULL on ENOMEM. */
+cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes);
+char *cr_value_map_keyspace(cr_value *m);
+/* Sorts the entries of a map built by cr_value_map_block and checks that
+ * its keys are unique: 0, or -1 with *dup_key pointing at a duplicated key
+ * (borrowed from m) or NULL on ENOMEM. */
+int cr_value_map_seal(cr_value *m, const char **dup_key);
 /* A NUMBER whose canonical text text[0..n) is copied into its block. */
 cr_value *cr_num_inline(const char *text, size_t n);
 /* A total order consistent with cr_value_equal, used to sort sets. */

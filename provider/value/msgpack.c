@@ -510,29 +510,59 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
         wrong_kind(d, "map", o);
         return NULL;
     }
+    /* The map, its arrays and the text of its keys are one block: a first
+     * pass checks the keys and sizes their text, the second copies each
+     * key and decodes its value. */
     uint32_t n = o->via.map.size;
-    char **keys = calloc(n ? n : 1, sizeof *keys);
-    cr_value **vals = calloc(n ? n : 1, sizeof *vals);
-    uint32_t i = 0;
-    if (!keys || !vals) {
+    const msgpack_object_kv *ent = o->via.map.ptr;
+    size_t keybytes = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *p;
+        size_t kn;
+        if (!raw_bytes(&ent[i].key, &p, &kn) || memchr(p, '\0', kn)
+            || !cr_utf8_valid(p, kn)) {
+            free(key_string(d, &ent[i].key));   /* reports why */
+            return NULL;
+        }
+        keybytes += kn + 1;     /* bounded by the input's size */
+    }
+    cr_value *m = cr_value_map_block(t, n, keybytes);
+    if (!m) {
         cr_vdec_oom(d);
+        return NULL;
+    }
+    char *ks = cr_value_map_keyspace(m);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *p = "";
+        size_t kn = 0;
+        raw_bytes(&ent[i].key, &p, &kn);     /* checked above */
+        memcpy(ks, p, kn);
+        ks[kn] = '\0';
+        m->u.coll.keys[i] = ks;
+        ks += kn + 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        cr_lpath_push(&d->path, CR_STEP_KEY, m->u.coll.keys[i], 0);
+        m->u.coll.items[i] = decode(d, &ent[i].val, t->elem, depth + 1);
+        cr_lpath_pop(&d->path);
+        if (!m->u.coll.items[i])
+            goto fail;
+    }
+    const char *dup;
+    if (cr_value_map_seal(m, &dup) < 0) {
+        if (dup) {
+            cr_lpath_push(&d->path, CR_STEP_KEY, dup, 0);
+            cr_vdec_error(d, "Invalid value: duplicate map key",
+                          "The key \"%.64s\" appears more than once.", dup);
+            cr_lpath_pop(&d->path);
+        } else {
+            cr_vdec_oom(d);
+        }
         goto fail;
     }
-    for (; i < n; i++) {
-        keys[i] = key_string(d, &o->via.map.ptr[i].key);
-        if (!keys[i])
-            goto fail;
-        cr_lpath_push(&d->path, CR_STEP_KEY, keys[i], 0);
-        vals[i] = decode(d, &o->via.map.ptr[i].val, t->elem, depth + 1);
-        cr_lpath_pop(&d->path);
-        if (!vals[i]) {
-            i++;
-            goto fail;
-        }
-    }
-    return cr_vdec_map(d, t, keys, vals, n);
+    return m;
 fail:
-    cr_value_free_entries(keys, vals, i);
+    cr_value_free(m);
     return NULL;
 }
 

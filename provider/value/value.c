@@ -174,6 +174,88 @@ cr_value *cr_value_collection(const cr_type *t)
     return cr_value_alloc(k, t);
 }
 
+/* True when p lies in the part of v's block that holds arrays and keys
+ * (cr_value_map_block); a separately allocated pointer never can. */
+static inline bool in_block(const cr_value *v, const void *p)
+{
+    uintptr_t a = (uintptr_t)payload(v), q = (uintptr_t)p;
+    return q >= a && q < a + v->u.coll.inblock;
+}
+
+cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes)
+{
+    if (!t || t->kind != CR_TYPE_MAP
+        || n > (SIZE_MAX / 2 - sizeof(cr_value)) / (2 * sizeof(void *))
+        || keybytes > SIZE_MAX / 2)
+        return NULL;
+    /* One spare byte keeps even an empty map's arrays (which point at the
+     * block's end) inside the range in_block() checks. */
+    size_t size = n * 2 * sizeof(void *) + keybytes + 1;
+    cr_value *v = cr_value_alloc_extra(CR_MAP, t, size);
+    if (!v)
+        return NULL;
+    v->u.coll.len = n;
+    v->u.coll.items = payload(v);
+    v->u.coll.keys = (char **)(v->u.coll.items + n);
+    v->u.coll.inblock = size;
+    memset(v->u.coll.items, 0, n * sizeof(cr_value *));
+    return v;
+}
+
+char *cr_value_map_keyspace(cr_value *m)
+{
+    return (char *)(m->u.coll.keys + m->u.coll.len);
+}
+
+typedef struct kv { char *k; cr_value *v; } kv;
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kv *)a)->k, ((const kv *)b)->k);
+}
+
+/* Sorts parallel key/value arrays by key unless they already are (the
+ * usual case: Terraform and go-cty write map keys in order). Returns 0, or
+ * -1 on ENOMEM. */
+static int sort_entries(char **keys, cr_value **vals, size_t n)
+{
+    size_t i = 1;
+    while (i < n && strcmp(keys[i - 1], keys[i]) < 0)
+        i++;
+    if (i >= n)
+        return 0;
+    kv *pairs = malloc(n * sizeof *pairs);
+    if (!pairs)
+        return -1;
+    for (i = 0; i < n; i++)
+        pairs[i] = (kv){ keys[i], vals[i] };
+    qsort(pairs, n, sizeof *pairs, kv_cmp);
+    for (i = 0; i < n; i++) {
+        keys[i] = pairs[i].k;
+        vals[i] = pairs[i].v;
+    }
+    free(pairs);
+    return 0;
+}
+
+/* The first of two equal adjacent keys, or NULL. */
+static const char *dup_entry(char *const *keys, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(keys[i - 1], keys[i]))
+            return keys[i];
+    return NULL;
+}
+
+int cr_value_map_seal(cr_value *m, const char **dup_key)
+{
+    *dup_key = NULL;
+    if (sort_entries(m->u.coll.keys, m->u.coll.items, m->u.coll.len) < 0)
+        return -1;
+    *dup_key = dup_entry(m->u.coll.keys, m->u.coll.len);
+    return *dup_key ? -1 : 0;
+}
+
 /* Leaves whose payload is in their own block are the common case in a
  * large value; they are released here without a call per value. */
 static inline void free_payload(cr_value *v)
@@ -200,9 +282,12 @@ static inline void free_payload(cr_value *v)
             break;
         if (v->u.coll.keys)
             for (size_t i = 0; i < v->u.coll.len; i++)
-                free(v->u.coll.keys[i]);
-        free(items);
-        free(v->u.coll.keys);
+                if (!in_block(v, v->u.coll.keys[i]))
+                    free(v->u.coll.keys[i]);
+        if (!in_block(v, items))
+            free(items);
+        if (!in_block(v, v->u.coll.keys))
+            free(v->u.coll.keys);
         break;
     }
     default:
@@ -243,6 +328,24 @@ static int grow(cr_value *c, bool with_keys)
     /* Containers grow one slot at a time through the public API; decoders
      * build their arrays in one go, so the simplicity costs nothing there. */
     size_t n = c->u.coll.len + 1;
+    if (c->u.coll.items && in_block(c, c->u.coll.items)) {
+        /* Arrays made in the value's block (cr_value_map_block) move out
+         * to the heap; the key text stays where it is. */
+        cr_value **items = malloc(n * sizeof *items);
+        char **keys = with_keys ? malloc(n * sizeof *keys) : NULL;
+        if (!items || (with_keys && !keys)) {
+            free(items);
+            free(keys);
+            return -1;
+        }
+        memcpy(items, c->u.coll.items, c->u.coll.len * sizeof *items);
+        if (with_keys)
+            memcpy(keys, c->u.coll.keys, c->u.coll.len * sizeof *keys);
+        c->u.coll.items = items;
+        if (with_keys)
+            c->u.coll.keys = keys;
+        return 0;
+    }
     cr_value **items = realloc(c->u.coll.items, n * sizeof *items);
     if (!items)
         return -1;
@@ -342,42 +445,23 @@ int cr_value_append(cr_value *c, cr_value *v)
     return 0;
 }
 
-typedef struct kv { char *k; cr_value *v; } kv;
-
-static int kv_cmp(const void *a, const void *b)
-{
-    return strcmp(((const kv *)a)->k, ((const kv *)b)->k);
-}
-
 cr_value *cr_value_map_adopt(const cr_type *t, char **keys, cr_value **vals,
                              size_t n, char **dup_key)
 {
     *dup_key = NULL;
-    kv *pairs = n ? malloc(n * sizeof *pairs) : NULL;
     cr_value *m = cr_value_alloc(CR_MAP, t);
-    if ((n && !pairs) || !m)
+    if (!m || sort_entries(keys, vals, n) < 0)
         goto fail;
-    for (size_t i = 0; i < n; i++)
-        pairs[i] = (kv){ keys[i], vals[i] };
-    if (n > 1)
-        qsort(pairs, n, sizeof *pairs, kv_cmp);
-    for (size_t i = 1; i < n; i++) {
-        if (!strcmp(pairs[i - 1].k, pairs[i].k)) {
-            *dup_key = strdup(pairs[i].k);
-            goto fail;
-        }
+    const char *dup = dup_entry(keys, n);
+    if (dup) {
+        *dup_key = strdup(dup);
+        goto fail;
     }
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = pairs[i].k;
-        vals[i] = pairs[i].v;
-    }
-    free(pairs);
     m->u.coll.keys = keys;
     m->u.coll.items = vals;
     m->u.coll.len = n;
     return m;
 fail:
-    free(pairs);
     cr_value_free(m);
     cr_value_free_entries(keys, vals, n);
     return NULL;

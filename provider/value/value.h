@@ -103,6 +103,9 @@ struct cr_value {
             size_t len;
             cr_value **items;   /* LIST/SET/TUPLE elements; MAP/OBJECT values */
             char **keys;        /* MAP/OBJECT only: sorted, unique, owned */
+            /* The value module's own bookkeeping (bytes of arrays and keys
+             * kept in the value's block); nothing else reads or writes it. */
+            size_t inblock;
         } coll;
         struct {
             /* Refinements of an unknown (ext 12); kept for plan checks. */

@@ -441,6 +441,91 @@ static void test_collections(void **s)
               " a4 74 61 67 73 91 a1 78", &t_outer);
 }
 
+/* A decoded map keeps its arrays and key text in its own block and an
+ * object's keys are its type's names: the public operations must still
+ * work on such values (growing, replacing, copying, freeing) and must give
+ * the same results as on values built one call at a time. */
+static void test_decoded_layout(void **s)
+{
+    (void)s;
+    /* Unsorted keys: sorted in place, values follow their keys. */
+    cr_value *m = dec_ok("83 a1 63 a1 7a a1 61 a1 78 a1 62 a1 79", &t_map_str);
+    assert_int_equal(m->u.coll.len, 3);
+    assert_string_equal(m->u.coll.keys[0], "a");
+    assert_string_equal(m->u.coll.keys[2], "c");
+    assert_string_equal(cr_value_get_str(m, "c"), "z");
+    /* Replacing an entry, then growing past the block's arrays. */
+    assert_int_equal(cr_value_map_put(m, "b", cr_value_string("Y")), 0);
+    assert_int_equal(cr_value_map_put(m, "bb", cr_value_string("w")), 0);
+    assert_int_equal(cr_value_map_put(m, "0", cr_value_string("v")), 0);
+    assert_int_equal(m->u.coll.len, 5);
+    assert_string_equal(m->u.coll.keys[0], "0");
+    assert_string_equal(m->u.coll.keys[3], "bb");
+    assert_string_equal(cr_value_get_str(m, "a"), "x");
+    assert_string_equal(cr_value_get_str(m, "b"), "Y");
+    cr_value *built = cr_value_collection(&t_map_str);
+    static const char *kv[][2] = {
+        { "c", "z" }, { "0", "v" }, { "bb", "w" }, { "a", "x" }, { "b", "Y" },
+    };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cr_value_map_put(built, kv[i][0],
+                                          cr_value_string(kv[i][1])), 0);
+    assert_true(cr_value_equal(m, built));
+    enc_is(m, "85 a1 30 a1 76 a1 61 a1 78 a1 62 a1 59 a2 62 62 a1 77"
+              " a1 63 a1 7a");
+    cr_value *c = cr_value_copy(m);
+    assert_true(cr_value_equal(c, built));
+    cr_value_free(c);
+    cr_value_free(built);
+    cr_value_free(m);
+    /* An empty decoded map grows too. */
+    m = dec_ok("80", &t_map_str);
+    assert_int_equal(cr_value_map_put(m, "k", cr_value_string("v")), 0);
+    enc_is(m, "81 a1 6b a1 76");
+    cr_value_free(m);
+
+    /* Objects: keys are the type's names, in every way of making one. */
+    cr_value *o = dec_ok("83 a4 73 69 7a 65 2a a2 69 64 a1 61"
+                         " a4 6e 61 6d 65 c0", &t_res);
+    cr_value *e = cr_value_object(&t_res);
+    c = cr_value_copy(o);
+    for (size_t i = 0; i < 3; i++) {
+        assert_ptr_equal(o->u.coll.keys[i], res_attrs[i].name);
+        assert_ptr_equal(e->u.coll.keys[i], res_attrs[i].name);
+        assert_ptr_equal(c->u.coll.keys[i], res_attrs[i].name);
+    }
+    assert_string_equal(cr_value_get_str(o, "id"), "a");
+    assert_int_equal(cr_value_get(o, "size")->u.num.i, 42);
+    assert_true(cr_value_is_null(cr_value_get(o, "name")));
+    assert_int_equal(cr_value_object_set(c, "name", cr_value_string("n")), 0);
+    assert_false(cr_value_equal(o, c));
+    assert_int_equal(cr_value_object_set(o, "name", cr_value_string("n")), 0);
+    assert_true(cr_value_equal(o, c));
+    assert_int_equal(cr_value_object_set(e, "id", cr_value_string("a")), 0);
+    assert_int_equal(cr_value_object_set(e, "name", cr_value_string("n")), 0);
+    assert_int_equal(cr_value_object_set(e, "size", cr_value_int(42)), 0);
+    assert_true(cr_value_equal(o, e));
+    enc_is(e, "83 a2 69 64 a1 61 a4 6e 61 6d 65 a1 6e a4 73 69 7a 65 2a");
+    cr_value_free(e);
+    cr_value_free(c);
+    cr_value_free(o);
+
+    /* Integers of every msgpack width come out as the same number. */
+    cr_value *big = dec_ok("cf ff ff ff ff ff ff ff ff", &cr_type_number);
+    assert_string_equal(big->u.num.text, "18446744073709551615");
+    assert_false(big->u.num.is_int);
+    cr_value *neg = dec_ok("d3 80 00 00 00 00 00 00 00", &cr_type_number);
+    assert_true(neg->u.num.is_int);
+    assert_true(neg->u.num.i == INT64_MIN);
+    assert_string_equal(neg->u.num.text, "-9223372036854775808");
+    cr_value *nc = cr_value_copy(neg);
+    assert_true(cr_value_equal(nc, neg));
+    assert_string_equal(nc->u.num.text, neg->u.num.text);
+    cr_value_free(nc);
+    cr_value_free(neg);
+    cr_value_free(big);
+}
+
 static void test_wrong_shapes(void **s)
 {
     (void)s;
@@ -923,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_numbers_bad),
         cmocka_unit_test(test_primitives),
         cmocka_unit_test(test_collections),
+        cmocka_unit_test(test_decoded_layout),
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknowns),
