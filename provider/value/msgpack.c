@@ -503,6 +503,76 @@ static cr_value *decode_seq(dec *d, const msgpack_object *o, const cr_type *t,
     return cr_vdec_seq(d, t, o, o->via.array.size, seq_elem, depth);
 }
 
+/* Leaves (null, bool, string, int64) are made inside their container's
+ * block, so a fleet-size map costs a few allocations per entry instead of
+ * one per value. embed_size is the room leaf o of type t takes there, or 0
+ * when decode() must make it (a container, an unknown, a float, a wrong
+ * kind, too deep: whatever needs more than a leaf or reports an error). */
+static size_t embed_size(const msgpack_object *o, const cr_type *t,
+                         int depth)
+{
+    if (depth > CR_VALUE_MAX_DEPTH)
+        return 0;
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        return CR_VALUE_EMBED_SIZE(0);
+    case MSGPACK_OBJECT_BOOLEAN:
+        return t->kind == CR_TYPE_BOOL ? CR_VALUE_EMBED_SIZE(0) : 0;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > INT64_MAX)
+            return 0;
+        /* fall through */
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return t->kind == CR_TYPE_NUMBER
+             ? CR_VALUE_EMBED_SIZE(CR_VALUE_INT_TEXT) : 0;
+    case MSGPACK_OBJECT_STR:
+        return t->kind == CR_TYPE_STRING
+             ? CR_VALUE_EMBED_SIZE(o->via.str.size + 1) : 0;
+    case MSGPACK_OBJECT_BIN:
+        return t->kind == CR_TYPE_STRING
+             ? CR_VALUE_EMBED_SIZE(o->via.bin.size + 1) : 0;
+    default:
+        return 0;
+    }
+}
+
+/* decode(), but a leaf is made at *room (advanced past it); the result is
+ * exactly what decode() would return, living in the container's block. */
+static cr_value *decode_in(dec *d, const msgpack_object *o, const cr_type *t,
+                           int depth, char **room)
+{
+    size_t sz = embed_size(o, t, depth);
+    if (!sz)
+        return decode(d, o, t, depth);
+    void *mem = *room;
+    cr_value *v;
+    const char *p = "";
+    size_t n = 0;
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        v = cr_value_embed(mem, CR_NULL, t);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        v = cr_value_embed(mem, CR_BOOL, &cr_type_bool);
+        v->u.b = o->via.boolean;
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        v = cr_value_embed_int(mem, (int64_t)o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        v = cr_value_embed_int(mem, o->via.i64);
+        break;
+    default:
+        raw_bytes(o, &p, &n);
+        if (!cr_utf8_valid(p, n))
+            return cr_vdec_string(d, p, n);     /* reports it: NULL */
+        v = cr_value_embed_string(mem, p, n);
+        break;
+    }
+    *room += sz;
+    return v;
+}
+
 static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
                             int depth)
 {
@@ -510,29 +580,31 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
         wrong_kind(d, "map", o);
         return NULL;
     }
-    /* The map, its arrays and the text of its keys are one block: a first
-     * pass checks the keys and sizes their text, the second copies each
-     * key and decodes its value. */
-    uint32_t n = o->via.map.size;
+    /* The map, its arrays, its leaf values and the text of its keys are
+     * one block: a first pass checks the keys and sizes the block, the
+     * second copies each key and decodes its value. Errors come in input
+     * order: a bad key is reported when the second pass reaches it. */
+    uint32_t n = o->via.map.size, good;
     const msgpack_object_kv *ent = o->via.map.ptr;
-    size_t keybytes = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    size_t keybytes = 0, room = 0;
+    for (good = 0; good < n; good++) {
         const char *p;
         size_t kn;
-        if (!raw_bytes(&ent[i].key, &p, &kn) || memchr(p, '\0', kn)
-            || !cr_utf8_valid(p, kn)) {
-            free(key_string(d, &ent[i].key));   /* reports why */
-            return NULL;
-        }
-        keybytes += kn + 1;     /* bounded by the input's size */
+        if (!raw_bytes(&ent[good].key, &p, &kn) || memchr(p, '\0', kn)
+            || !cr_utf8_valid(p, kn))
+            break;
+        keybytes += kn + 1;     /* both bounded by the input's size */
+        room += embed_size(&ent[good].val, t->elem, depth + 1);
     }
-    cr_value *m = cr_value_map_block(t, n, keybytes);
+    char *ks, *at;
+    void *embed;
+    cr_value *m = cr_value_map_block(t, n, keybytes, room, &ks, &embed);
     if (!m) {
         cr_vdec_oom(d);
         return NULL;
     }
-    char *ks = cr_value_map_keyspace(m);
-    for (uint32_t i = 0; i < n; i++) {
+    at = embed;
+    for (uint32_t i = 0; i < good; i++) {
         const char *p = "";
         size_t kn = 0;
         raw_bytes(&ent[i].key, &p, &kn);     /* checked above */
@@ -542,8 +614,13 @@ static cr_value *decode_map(dec *d, const msgpack_object *o, const cr_type *t,
         ks += kn + 1;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (i == good) {
+            free(key_string(d, &ent[i].key));   /* reports why */
+            goto fail;
+        }
         cr_lpath_push(&d->path, CR_STEP_KEY, m->u.coll.keys[i], 0);
-        m->u.coll.items[i] = decode(d, &ent[i].val, t->elem, depth + 1);
+        m->u.coll.items[i] = decode_in(d, &ent[i].val, t->elem, depth + 1,
+                                       &at);
         cr_lpath_pop(&d->path);
         if (!m->u.coll.items[i])
             goto fail;
@@ -575,12 +652,22 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
     }
     /* Slots start empty and are filled as attributes arrive; every one
      * must arrive, so nothing is pre-filled with nulls. */
-    size_t n = t->nattrs;
-    cr_value *v = cr_value_object_slots(t);
+    size_t n = t->nattrs, room = 0;
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        /* Sizing only: a key that matches nothing is reported in order
+         * by the loop below. */
+        long at = attr_lookup(t, &o->via.map.ptr[i].key, i);
+        if (at >= 0)
+            room += embed_size(&o->via.map.ptr[i].val, t->attrs[at].type,
+                               depth + 1);
+    }
+    void *embed;
+    cr_value *v = cr_value_object_block(t, room, &embed);
     if (!v) {
         cr_vdec_oom(d);
         return NULL;
     }
+    char *next = embed;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object *ko = &o->via.map.ptr[i].key;
         /* Terraform sends attributes in the type's order, so slot i is
@@ -605,8 +692,8 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
         }
         const char *name = t->attrs[at].name;
         cr_lpath_push(&d->path, CR_STEP_ATTR, name, 0);
-        cr_value *av = decode(d, &o->via.map.ptr[i].val, t->attrs[at].type,
-                              depth + 1);
+        cr_value *av = decode_in(d, &o->via.map.ptr[i].val,
+                                 t->attrs[at].type, depth + 1, &next);
         cr_lpath_pop(&d->path);
         if (!av)
             goto fail;

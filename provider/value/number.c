@@ -332,21 +332,32 @@ cr_value *cr_num_inline(const char *text, size_t n)
     return v;
 }
 
-cr_value *cr_value_int(int64_t i)
+/* Fills number value v (text room after the struct) with int64 i. The
+ * decimal spelling of an integer is already canonical; the fast paths are
+ * set directly ((double)i rounds to nearest, as strtod of the text would). */
+static cr_value *int_fill(cr_value *v, const char *text, size_t n, int64_t i)
 {
-    /* The decimal spelling of an integer is already canonical. The fast
-     * paths are set directly: (double)i rounds to nearest, as strtod of
-     * the text would. */
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%" PRId64, i);
-    cr_value *v = cr_value_alloc_extra(CR_NUMBER, &cr_type_number,
-                                       (size_t)n + 1);
-    if (!v)
-        return NULL;
     v->u.num.text = (char *)(v + 1);
-    memcpy(v->u.num.text, buf, (size_t)n + 1);
+    memcpy(v->u.num.text, text, n + 1);
     v->u.num.is_int = true;
     v->u.num.i = i;
     v->u.num.f = (double)i;
     return v;
+}
+
+cr_value *cr_value_int(int64_t i)
+{
+    char buf[CR_VALUE_INT_TEXT];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, i);
+    cr_value *v = cr_value_alloc_extra(CR_NUMBER, &cr_type_number,
+                                       (size_t)n + 1);
+    return v ? int_fill(v, buf, (size_t)n, i) : NULL;
+}
+
+cr_value *cr_value_embed_int(void *mem, int64_t i)
+{
+    char buf[CR_VALUE_INT_TEXT];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, i);
+    return int_fill(cr_value_embed(mem, CR_NUMBER, &cr_type_number), buf,
+                    (size_t)n, i);
 }

@@ -56,14 +56,23 @@ static inline void *payload(const cr_value *v)
 
 cr_value *cr_value_object_slots(const cr_type *t)
 {
+    return cr_value_object_block(t, 0, NULL);
+}
+
+cr_value *cr_value_object_block(const cr_type *t, size_t room, void **embed)
+{
     if (!t || t->kind != CR_TYPE_OBJECT)
         return NULL;
     size_t n = t->nattrs;
-    if (n > (SIZE_MAX - sizeof(cr_value)) / (2 * sizeof(void *)))
+    if (n > (SIZE_MAX / 2 - sizeof(cr_value)) / (2 * sizeof(void *))
+        || room > SIZE_MAX / 2)
         return NULL;
-    cr_value *v = cr_value_alloc_extra(CR_OBJECT, t, n * 2 * sizeof(void *));
+    cr_value *v = cr_value_alloc_extra(CR_OBJECT, t,
+                                       n * 2 * sizeof(void *) + room);
     if (!v)
         return NULL;
+    if (embed)
+        *embed = (char *)payload(v) + n * 2 * sizeof(void *);
     v->u.coll.len = n;
     v->u.coll.items = payload(v);
     v->u.coll.keys = (char **)(v->u.coll.items + n);
@@ -182,15 +191,18 @@ static inline bool in_block(const cr_value *v, const void *p)
     return q >= a && q < a + v->u.coll.inblock;
 }
 
-cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes)
+cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes,
+                             size_t room, char **keyspace, void **embed)
 {
     if (!t || t->kind != CR_TYPE_MAP
-        || n > (SIZE_MAX / 2 - sizeof(cr_value)) / (2 * sizeof(void *))
-        || keybytes > SIZE_MAX / 2)
+        || n > (SIZE_MAX / 4 - sizeof(cr_value)) / (2 * sizeof(void *))
+        || keybytes > SIZE_MAX / 4 || room > SIZE_MAX / 4)
         return NULL;
-    /* One spare byte keeps even an empty map's arrays (which point at the
+    /* Layout: items, keys, embedded elements (pointer-aligned), key text.
+     * One spare byte keeps even an empty map's arrays (which point at the
      * block's end) inside the range in_block() checks. */
-    size_t size = n * 2 * sizeof(void *) + keybytes + 1;
+    size_t arrays = n * 2 * sizeof(void *);
+    size_t size = arrays + room + keybytes + 1;
     cr_value *v = cr_value_alloc_extra(CR_MAP, t, size);
     if (!v)
         return NULL;
@@ -198,13 +210,10 @@ cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes)
     v->u.coll.items = payload(v);
     v->u.coll.keys = (char **)(v->u.coll.items + n);
     v->u.coll.inblock = size;
-    memset(v->u.coll.items, 0, n * sizeof(cr_value *));
+    memset(v->u.coll.items, 0, arrays);
+    *embed = (char *)payload(v) + arrays;
+    *keyspace = (char *)payload(v) + arrays + room;
     return v;
-}
-
-char *cr_value_map_keyspace(cr_value *m)
-{
-    return (char *)(m->u.coll.keys + m->u.coll.len);
 }
 
 typedef struct kv { char *k; cr_value *v; } kv;
@@ -301,7 +310,29 @@ void cr_value_free(cr_value *v)
         return;
     free_payload(v);
     cr_type_unref(v->type);
-    free(v);
+    if (!v->embedded)
+        free(v);
+}
+
+cr_value *cr_value_embed(void *mem, cr_value_kind kind, const cr_type *t)
+{
+    cr_value *v = mem;
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    v->embedded = true;
+    v->type = cr_type_ref(t ? t : &cr_type_dynamic);
+    return v;
+}
+
+cr_value *cr_value_embed_string(void *mem, const char *p, size_t n)
+{
+    cr_value *v = cr_value_embed(mem, CR_STRING, &cr_type_string);
+    v->u.str.ptr = payload(v);
+    if (n)
+        memcpy(v->u.str.ptr, p, n);
+    v->u.str.ptr[n] = '\0';
+    v->u.str.len = n;
+    return v;
 }
 
 /* ---- containers -------------------------------------------------------------- */

@@ -86,6 +86,10 @@ typedef struct cr_value cr_value;
 
 struct cr_value {
     cr_value_kind kind;
+    /* The value module's own bookkeeping: set when the value lives inside
+     * its container's block (cr_value_free then releases only what it
+     * holds, the container frees the memory). Nothing else touches it. */
+    bool embedded;
     /* The value's type. For a value of a DYNAMIC attribute this is the
      * concrete type carried on the wire (owned by the value when
      * type->owned). NULL and UNKNOWN keep the type they were decoded as. */

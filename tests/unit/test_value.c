@@ -524,6 +524,30 @@ static void test_decoded_layout(void **s)
     cr_value_free(nc);
     cr_value_free(neg);
     cr_value_free(big);
+
+    /* Leaves live in their container's block; a dynamic attribute's
+     * run-time type is still released with its last value. */
+    cr_value *dyn = dec_ok("81 a1 76 92 c4 10 5b 22 6d 61 70 22 2c 22 6e 75"
+                           " 6d 62 65 72 22 5d 82 a1 61 01 a1 62 c0",
+                           &t_dynobj);
+    const cr_value *dm = cr_value_get(dyn, "v");
+    assert_int_equal(dm->kind, CR_MAP);
+    assert_int_equal(cr_value_get(dm, "a")->u.num.i, 1);
+    assert_true(cr_value_is_null(cr_value_get(dm, "b")));
+    cr_value *dc = cr_value_copy(dyn);
+    cr_value_free(dyn);
+    assert_int_equal(cr_value_get(cr_value_get(dc, "v"), "a")->u.num.i, 1);
+    cr_value_free(dc);
+
+    /* Errors come in input order whatever the decoder's passes. */
+    dec_err("82 a1 61 2a 01 a1 78", &t_map_str, "string required",
+            "[\"a\"]");
+    dec_err("82 01 a1 78 a1 61 2a", &t_map_str, "string keys required", "");
+    dec_err("82 a2 69 64 2a a5 65 78 74 72 61 c0", &t_res, "string required",
+            "id");
+    dec_err("82 a5 65 78 74 72 61 c0 a2 69 64 2a", &t_res,
+            "unsupported attribute", "extra");
+    dec_err("81 a1 61 a2 c3 28", &t_map_str, "not valid UTF-8", "[\"a\"]");
 }
 
 static void test_wrong_shapes(void **s)
