@@ -723,6 +723,83 @@ bool cr_value_equal(const cr_value *a, const cr_value *b)
 
 /* ---- copy ------------------------------------------------------------------------ */
 
+/* The room a copy of leaf v takes in its container's block, or 0 when it
+ * is copied on its own (containers, unknowns with a prefix). */
+static size_t leaf_room(const cr_value *v)
+{
+    switch (v->kind) {
+    case CR_NULL: case CR_BOOL:
+        return CR_VALUE_EMBED_SIZE(0);
+    case CR_UNKNOWN:
+        return v->u.unk.prefix ? 0 : CR_VALUE_EMBED_SIZE(0);
+    case CR_STRING:
+        return v->u.str.len < SIZE_MAX / 4
+             ? CR_VALUE_EMBED_SIZE(v->u.str.len + 1) : 0;
+    case CR_NUMBER:
+        return CR_VALUE_EMBED_SIZE(strlen(v->u.num.text) + 1);
+    default:
+        return 0;
+    }
+}
+
+/* cr_value_copy, with a leaf made at *room (advanced past it). */
+static cr_value *copy_in(const cr_value *v, char **room)
+{
+    size_t sz = leaf_room(v);
+    if (!sz)
+        return cr_value_copy(v);
+    cr_value *c = cr_value_embed(*room, v->kind, v->type);
+    switch (v->kind) {
+    case CR_BOOL:
+        c->u.b = v->u.b;
+        break;
+    case CR_UNKNOWN:
+        c->u.unk.not_null = v->u.unk.not_null;
+        break;
+    case CR_STRING:
+        c->u.str.ptr = payload(c);
+        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
+        c->u.str.len = v->u.str.len;
+        break;
+    case CR_NUMBER:
+        c->u.num = v->u.num;
+        c->u.num.text = payload(c);
+        memcpy(c->u.num.text, v->u.num.text, strlen(v->u.num.text) + 1);
+        break;
+    default:
+        break;
+    }
+    *room += sz;
+    return c;
+}
+
+/* A copy of a MAP as one block, as the decoder makes them. */
+static cr_value *copy_map(const cr_value *v)
+{
+    size_t n = v->u.coll.len, keybytes = 0, room = 0;
+    for (size_t i = 0; i < n; i++) {
+        keybytes += strlen(v->u.coll.keys[i]) + 1;
+        room += leaf_room(v->u.coll.items[i]);
+    }
+    char *ks, *at;
+    void *embed;
+    cr_value *c = cr_value_map_block(v->type, n, keybytes, room, &ks, &embed);
+    if (!c)
+        return NULL;
+    at = embed;
+    for (size_t i = 0; i < n; i++) {
+        size_t kn = strlen(v->u.coll.keys[i]) + 1;
+        memcpy(ks, v->u.coll.keys[i], kn);
+        c->u.coll.keys[i] = ks;
+        ks += kn;
+        if (!(c->u.coll.items[i] = copy_in(v->u.coll.items[i], &at))) {
+            cr_value_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
 cr_value *cr_value_copy(const cr_value *v)
 {
     if (!v)
@@ -748,20 +825,30 @@ cr_value *cr_value_copy(const cr_value *v)
         memcpy(c->u.num.text, v->u.num.text, n);
         return c;
     }
-    case CR_OBJECT:
-        if (!(c = cr_value_object_slots(v->type)))
+    case CR_OBJECT: {
+        size_t room = 0;
+        for (size_t i = 0; i < v->u.coll.len; i++)
+            room += leaf_room(v->u.coll.items[i]);
+        void *embed;
+        if (!(c = cr_value_object_block(v->type, room, &embed)))
             return NULL;
         if (c->u.coll.len != v->u.coll.len) {
             /* Not an object of its own type: refuse rather than guess. */
             cr_value_free(c);
             return NULL;
         }
+        char *at = embed;
         for (size_t i = 0; i < v->u.coll.len; i++)
-            if (!(c->u.coll.items[i] = cr_value_copy(v->u.coll.items[i]))) {
+            if (!(c->u.coll.items[i] = copy_in(v->u.coll.items[i], &at))) {
                 cr_value_free(c);
                 return NULL;
             }
         return c;
+    }
+    case CR_MAP:
+        if (v->type && v->type->kind == CR_TYPE_MAP)
+            return copy_map(v);
+        break;
     default:
         break;
     }
