@@ -179,6 +179,26 @@ static void bench_fleet(int n, int iters)
         eq += (t4 - t3) / 2;
         fr += t5 - t4;
     }
+    double jenc = 0, jdec = 0;
+    size_t jlen = 0;
+    for (int i = 0; i < iters; i++) {
+        double t0 = cpu_now();
+        char *js = cr_value_encode_json(m);
+        double t1 = cpu_now();
+        cr_diags d = CR_DIAGS_INIT;
+        jlen = strlen(js);
+        cr_value *v = cr_value_decode_json(js, jlen, &t_fleet, &d);
+        double t2 = cpu_now();
+        same = same && cr_value_equal(v, m);
+        cr_value_free(v);
+        free(js);
+        cr_diags_free(&d);
+        jenc += t1 - t0;
+        jdec += t2 - t1;
+    }
+    printf("map of %d tenants     json    %7zu bytes  encode %6.1f ms  "
+           "decode %6.1f ms (CPU)\n", n, jlen, jenc / iters / 1e6,
+           jdec / iters / 1e6);
     printf("map of %d tenants     msgpack %7zu bytes  encode %6.1f ms  "
            "decode %6.1f ms  free %6.1f ms  copy %6.1f ms  equal %6.1f ms (CPU)%s\n",
            n, len, enc / iters / 1e6, dec / iters / 1e6, fr / iters / 1e6,
