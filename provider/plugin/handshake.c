@@ -9,6 +9,7 @@
  * 50 characters.
  */
 #include "plugin/handshake.h"
+#include "common/errbuf.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -22,20 +23,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 bool cr_handshake_cookie_ok(const char *value)
 {
@@ -60,7 +47,7 @@ int cr_handshake_negotiate(const char *offered, int *version,
                            char *err, size_t errlen)
 {
     if (offered == NULL || *offered == '\0')
-        return fail(err, errlen,
+        return cr_errbuf_set(err, errlen,
                     "PLUGIN_PROTOCOL_VERSIONS is not set: the plugin client "
                     "offered no protocol version (this provider speaks plugin "
                     "protocol %d, Terraform 0.15 or later)",
@@ -72,13 +59,13 @@ int cr_handshake_negotiate(const char *offered, int *version,
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p < '0' || *p > '9')
-            return fail(err, errlen,
+            return cr_errbuf_set(err, errlen,
                         "PLUGIN_PROTOCOL_VERSIONS=\"%.64s\" is not a comma-"
                         "separated list of versions", offered);
         long v = 0;
         while (*p >= '0' && *p <= '9') {
             if (v > 100000)
-                return fail(err, errlen,
+                return cr_errbuf_set(err, errlen,
                             "PLUGIN_PROTOCOL_VERSIONS=\"%.64s\" holds an "
                             "out-of-range version", offered);
             v = v * 10 + (*p++ - '0');
@@ -90,13 +77,13 @@ int cr_handshake_negotiate(const char *offered, int *version,
         if (*p == '\0')
             break;
         if (*p != ',')
-            return fail(err, errlen,
+            return cr_errbuf_set(err, errlen,
                         "PLUGIN_PROTOCOL_VERSIONS=\"%.64s\" is not a comma-"
                         "separated list of versions", offered);
         p++;
     }
     if (!found)
-        return fail(err, errlen,
+        return cr_errbuf_set(err, errlen,
                     "this provider speaks plugin protocol %d only, but the "
                     "client offered \"%.64s\"; use Terraform 0.15 or later",
                     CR_HANDSHAKE_APP_VERSION, offered);
@@ -123,34 +110,34 @@ int cr_handshake_socket_path(const char *socket_dir, const char *tmpdir,
 
     char abs[PATH_MAX];
     if (realpath(dir, abs) == NULL)
-        return fail(err, errlen, "socket directory \"%.200s\" (%s): %s",
+        return cr_errbuf_set(err, errlen, "socket directory \"%.200s\" (%s): %s",
                     dir, which, strerror(errno));
     struct stat st;
     if (stat(abs, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fail(err, errlen, "socket directory \"%.200s\" (%s) is not a "
+        return cr_errbuf_set(err, errlen, "socket directory \"%.200s\" (%s) is not a "
                     "directory", dir, which);
     if (strpbrk(abs, "|\n\r") != NULL)
-        return fail(err, errlen, "socket directory \"%.200s\" (%s) contains "
+        return cr_errbuf_set(err, errlen, "socket directory \"%.200s\" (%s) contains "
                     "'|' or a line break, which the handshake cannot carry",
                     dir, which);
 
     /* "plugin" + up to 10 digits, as go-plugin's temporary names look. */
     size_t need = strlen(abs) + strlen("/plugin") + 10 + 1;
     if (need > CR_HANDSHAKE_SOCKET_MAX || need > outlen)
-        return fail(err, errlen, "socket directory \"%.200s\" (%s) is too long "
+        return cr_errbuf_set(err, errlen, "socket directory \"%.200s\" (%s) is too long "
                     "for a unix socket path (at most %d bytes in all)",
                     abs, which, CR_HANDSHAKE_SOCKET_MAX - 1);
 
     for (int attempt = 0; attempt < 64; attempt++) {
         uint32_t r;
         if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-            return fail(err, errlen, "getrandom: %s", strerror(errno));
+            return cr_errbuf_set(err, errlen, "getrandom: %s", strerror(errno));
         snprintf(out, outlen, "%s%splugin%u", abs,
                  strcmp(abs, "/") == 0 ? "" : "/", (unsigned)r);
         if (lstat(out, &st) != 0 && errno == ENOENT)
             return 0;
     }
-    return fail(err, errlen, "no free socket name in \"%.200s\"", abs);
+    return cr_errbuf_set(err, errlen, "no free socket name in \"%.200s\"", abs);
 }
 
 int cr_handshake_socket_group(const char *path, const char *group,
@@ -170,15 +157,15 @@ int cr_handshake_socket_group(const char *path, const char *group,
         errno = 0;
         unsigned long n = strtoul(group, &end, 10);
         if (errno != 0 || *end != '\0' || end == group || n > (gid_t)-1 - 1)
-            return fail(err, errlen, "PLUGIN_UNIX_SOCKET_GROUP=\"%.64s\": no "
+            return cr_errbuf_set(err, errlen, "PLUGIN_UNIX_SOCKET_GROUP=\"%.64s\": no "
                         "such group", group);
         gid = (gid_t)n;
     }
     if (chown(path, (uid_t)-1, gid) != 0)
-        return fail(err, errlen, "PLUGIN_UNIX_SOCKET_GROUP=\"%.64s\": chown "
+        return cr_errbuf_set(err, errlen, "PLUGIN_UNIX_SOCKET_GROUP=\"%.64s\": chown "
                     "%s: %s", group, path, strerror(errno));
     if (chmod(path, 0660) != 0)
-        return fail(err, errlen, "chmod %s: %s", path, strerror(errno));
+        return cr_errbuf_set(err, errlen, "chmod %s: %s", path, strerror(errno));
     return 0;
 }
 

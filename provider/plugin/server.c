@@ -24,6 +24,7 @@
  * that owns their current step, so they need no lock.
  */
 #include "plugin/server.h"
+#include "common/errbuf.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -250,20 +251,6 @@ static void pb_arena_free(void *data, void *ptr)
 }
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void wake(cr_server *s)
 {
@@ -820,14 +807,14 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
         n += cfg->services[i].n_methods + cfg->services[i].n_streams;
     s->entries = calloc(n ? n : 1, sizeof *s->entries);
     if (s->entries == NULL)
-        return fail(err, errlen, "out of memory");
+        return cr_errbuf_set(err, errlen, "out of memory");
     for (size_t i = 0; i < cfg->n_services; i++) {
         const cr_service *sv = &cfg->services[i];
         for (size_t j = 0; j < sv->n_methods; j++) {
             const cr_method *m = &sv->methods[j];
             if (m->path == NULL || m->path[0] != '/' || m->handler == NULL ||
                 m->request_desc == NULL)
-                return fail(err, errlen, "method %zu of service %zu is "
+                return cr_errbuf_set(err, errlen, "method %zu of service %zu is "
                             "incomplete", j, i);
             s->entries[s->n_entries++] = (cr_entry){
                 m->path, strlen(m->path), m, NULL, sv->ctx};
@@ -835,7 +822,7 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
         for (size_t j = 0; j < sv->n_streams; j++) {
             const cr_stream_method *m = &sv->streams[j];
             if (m->path == NULL || m->path[0] != '/')
-                return fail(err, errlen, "stream %zu of service %zu has no "
+                return cr_errbuf_set(err, errlen, "stream %zu of service %zu has no "
                             "path", j, i);
             s->entries[s->n_entries++] = (cr_entry){
                 m->path, strlen(m->path), NULL, m, sv->ctx};
@@ -844,7 +831,7 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
     qsort(s->entries, s->n_entries, sizeof *s->entries, entry_cmp);
     for (size_t i = 1; i < s->n_entries; i++)
         if (strcmp(s->entries[i - 1].path, s->entries[i].path) == 0)
-            return fail(err, errlen, "method %s is registered twice",
+            return cr_errbuf_set(err, errlen, "method %s is registered twice",
                         s->entries[i].path);
     return 0;
 }
@@ -858,20 +845,20 @@ static void grpc_log_setup(void)
 cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
 {
     if (cfg == NULL || cfg->address == NULL) {
-        fail(err, errlen, "no listen address");
+        cr_errbuf_set(err, errlen, "no listen address");
         return NULL;
     }
     bool tls = cfg->tls_cert_pem != NULL || cfg->tls_key_pem != NULL ||
                cfg->client_ca_pem != NULL;
     if (tls && (cfg->tls_cert_pem == NULL || cfg->tls_key_pem == NULL ||
                 cfg->client_ca_pem == NULL)) {
-        fail(err, errlen, "TLS needs a certificate, a key and a client CA");
+        cr_errbuf_set(err, errlen, "TLS needs a certificate, a key and a client CA");
         return NULL;
     }
 
     cr_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        fail(err, errlen, "out of memory");
+        cr_errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     s->wake_fd = -1;
@@ -891,7 +878,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
         goto fail_early;
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->wake_fd < 0) {
-        fail(err, errlen, "eventfd: %s", strerror(errno));
+        cr_errbuf_set(err, errlen, "eventfd: %s", strerror(errno));
         goto fail_early;
     }
 
@@ -926,7 +913,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     if (creds != NULL)
         grpc_server_credentials_release(creds);
     if (port == 0) {
-        fail(err, errlen, "cannot listen on %s%s", cfg->address,
+        cr_errbuf_set(err, errlen, "cannot listen on %s%s", cfg->address,
              creds == NULL ? " (bad TLS credentials)" : "");
         grpc_server_destroy(s->server);
         s->server = NULL;
@@ -944,7 +931,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
 
     s->threads = calloc(s->n_threads, sizeof *s->threads);
     if (s->threads == NULL) {
-        fail(err, errlen, "out of memory");
+        cr_errbuf_set(err, errlen, "out of memory");
         s->n_threads = 0;
         cr_server_free(s);
         return NULL;
@@ -952,7 +939,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     for (unsigned i = 0; i < s->n_threads; i++) {
         int rc = pthread_create(&s->threads[i], NULL, worker_main, s);
         if (rc != 0) {
-            fail(err, errlen, "cannot start worker threads: %s", strerror(rc));
+            cr_errbuf_set(err, errlen, "cannot start worker threads: %s", strerror(rc));
             s->n_threads = i;
             cr_server_free(s);
             return NULL;
