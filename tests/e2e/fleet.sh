@@ -295,32 +295,6 @@ t_partial() {
 TESTS="fleet conflict partial"
 [ $# -gt 0 ] && TESTS="$*"
 echo "fleet: FLEET_N=$N FLEET_SMALL=$SMALL"
-passed=0
-failed=0
-failures=""
-for name in $TESTS; do
-  T=$WORK/$name
-  mkdir -p "$T"
-  export TFCORE_PROVIDER_STDERR=$T/provider.stderr
-  t0=$SECONDS
-  ( cd "$T" && "t_$name" ) >"$T/log" 2>&1
-  st=$?
-  if [ $st -eq 0 ] && [ -f "$T/provider.stderr" ] &&
-     grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/provider.stderr"; then
-    echo "ASSERTION FAILED: sanitizer report in the provider's stderr:" >>"$T/log"
-    head -c 100000 "$T/provider.stderr" >>"$T/log"
-    st=1
-  fi
-  if [ $st -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "PASS  $name ($((SECONDS - t0)) s)"
-  else
-    failed=$((failed + 1))
-    failures="$failures $name"
-    echo "FAIL  $name   (transcript: $T/log)"
-    tail -n 60 "$T/log" | sed 's/^/      /'
-  fi
-done
-[ $failed -eq 0 ] && [ "${E2E_KEEP:-0}" != 1 ] && rm -rf "$WORK"
-echo "fleet: $passed passed, $failed failed${failures:+ (failed:$failures)}"
-[ $failed -eq 0 ]
+KEEP=${E2E_KEEP:-${KEEP:-0}}
+. "$ROOT/tests/lib/runner.sh"
+cr_run_tests fleet

@@ -868,31 +868,6 @@ if [ "${SAN:-}" != 1 ] && [ "${TFCORE_VALGRIND:-1}" = 1 ] && command -v valgrind
 fi
 [ $# -gt 0 ] && TESTS="$*"
 
-passed=0
-failed=0
-failures=""
-for name in $TESTS; do
-  T=$WORK/$name
-  mkdir -p "$T"
-  export TFCORE_PROVIDER_STDERR=$T/provider.stderr
-  ( cd "$T" && "t_$name" ) >"$T/log" 2>&1
-  st=$?
-  if [ $st -eq 0 ] && [ -f "$T/provider.stderr" ] &&
-     grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/provider.stderr"; then
-    echo "ASSERTION FAILED: sanitizer report in the provider's stderr:" >>"$T/log"
-    cat "$T/provider.stderr" >>"$T/log"
-    st=1
-  fi
-  if [ $st -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "PASS  $name"
-  else
-    failed=$((failed + 1))
-    failures="$failures $name"
-    echo "FAIL  $name   (transcript: $T/log)"
-    tail -n 60 "$T/log" | sed 's/^/      /'
-  fi
-done
-[ $failed -eq 0 ] && [ "${E2E_KEEP:-0}" != 1 ] && rm -rf "$WORK"
-echo "e2e: $passed passed, $failed failed${failures:+ (failed:$failures)}"
-[ $failed -eq 0 ]
+KEEP=${E2E_KEEP:-${KEEP:-0}}
+. "$ROOT/tests/lib/runner.sh"
+cr_run_tests e2e

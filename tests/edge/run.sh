@@ -489,35 +489,13 @@ TESTS="route failover drift router_errors retry give_up auth metadata_limit conf
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 
-passed=0
-failed=0
-failures=""
-for name in $TESTS; do
-  T=$WORK/$name
-  mkdir -p "$T"
-  export TFCORE_PROVIDER_STDERR=$T/provider.stderr
-  ( cd "$T" && "t_$name" ) >"$T/log" 2>&1
-  st=$?
-  if [ $st -eq 0 ] && [ -f "$T/provider.stderr" ] &&
-     grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/provider.stderr"; then
-    echo "ASSERTION FAILED: sanitizer report in the provider's stderr:" >>"$T/log"
-    cat "$T/provider.stderr" >>"$T/log"
-    st=1
+# The API token must never reach a transcript (logs, diagnostics).
+cr_extra_check() {
+  if grep -qF -- "$TOKEN" "$1/log"; then
+    echo "ASSERTION FAILED: the API token appears in the transcript" >>"$1/log"
+    return 1
   fi
-  if [ $st -eq 0 ] && grep -qF -- "$TOKEN" "$T/log"; then
-    echo "ASSERTION FAILED: the API token appears in the transcript" >>"$T/log"
-    st=1
-  fi
-  if [ $st -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "PASS  $name"
-  else
-    failed=$((failed + 1))
-    failures="$failures $name"
-    echo "FAIL  $name   (transcript: $T/log)"
-    tail -n 60 "$T/log" | sed 's/^/      /'
-  fi
-done
-[ $failed -eq 0 ] && [ "${EDGE_KEEP:-0}" != 1 ] && rm -rf "$WORK"
-echo "edge: $passed passed, $failed failed${failures:+ (failed:$failures)}"
-[ $failed -eq 0 ]
+}
+KEEP=${EDGE_KEEP:-${KEEP:-0}}
+. "$ROOT/tests/lib/runner.sh"
+cr_run_tests edge
