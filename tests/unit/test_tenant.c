@@ -23,37 +23,22 @@
 #include "resource/resource.h"
 #include "support/support.h"
 
-typedef struct fixture {
-    cr_test_dir tmp;
-    cr_provider_state p;
-    cr_store *oob;          /* out-of-band writer, like cellctl */
-} fixture;
+/* A resource against a temporary routing map (tests/unit/support). */
+typedef cr_test_rfx fixture;
 
 static const cr_resource_type *R;
 
 static int setup(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    cr_store_err err;
-    assert_non_null(fx);
-    cr_test_dir_make(&fx->tmp, "tenant");
-    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p.store, &err),
-                     CR_STORE_OK);
-    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->oob, &err),
-                     CR_STORE_OK);
-    R = cr_resource_find("cellrouter_tenant");
-    assert_non_null(R);
+    fixture *fx = cr_test_rfx_new("tenant", "cellrouter_tenant");
+    R = fx->type;
     *state = fx;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *fx = *state;
-    cr_provider_close(&fx->p);
-    cr_store_close(fx->oob);
-    cr_test_dir_remove(&fx->tmp);
-    free(fx);
+    cr_test_rfx_free(*state);
     return 0;
 }
 

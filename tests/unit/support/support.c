@@ -111,3 +111,28 @@ void cr_test_dir_remove(cr_test_dir *d)
     }
     assert_int_equal(rmdir(d->path), 0);
 }
+
+/* ---- a resource against a real routing map ------------------------------ */
+
+cr_test_rfx *cr_test_rfx_new(const char *tag, const char *type_name)
+{
+    cr_test_rfx *fx = calloc(1, sizeof *fx);
+    cr_store_err err;
+    assert_non_null(fx);
+    cr_test_dir_make(&fx->tmp, tag);
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p.store, &err),
+                     CR_STORE_OK);
+    assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->oob, &err),
+                     CR_STORE_OK);
+    fx->type = cr_resource_find(type_name);
+    assert_non_null(fx->type);
+    return fx;
+}
+
+void cr_test_rfx_free(cr_test_rfx *fx)
+{
+    cr_provider_close(&fx->p);
+    cr_store_close(fx->oob);
+    cr_test_dir_remove(&fx->tmp);
+    free(fx);
+}

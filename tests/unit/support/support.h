@@ -53,4 +53,21 @@ void cr_test_dir_make(cr_test_dir *d, const char *tag);
  * must then be empty (a test leaving other files behind fails). */
 void cr_test_dir_remove(cr_test_dir *d);
 
+/* ---- a resource against a real routing map ------------------------------ */
+
+/* What a resource test needs: a temporary SQLite map opened as the
+ * provider's store, a second handle on the same file for out-of-band
+ * writes (what cellctl does), and the resource type under test. */
+typedef struct cr_test_rfx {
+    cr_test_dir tmp;
+    cr_provider_state p;
+    cr_store *oob;
+    const cr_resource_type *type;
+} cr_test_rfx;
+
+/* For cmocka setup/teardown: `tag` names the temp dir, `type_name` is the
+ * resource looked up in the registry. */
+cr_test_rfx *cr_test_rfx_new(const char *tag, const char *type_name);
+void cr_test_rfx_free(cr_test_rfx *fx);
+
 #endif
