@@ -16,7 +16,7 @@ BUILD   ?= build
 SAN     ?=
 CC      ?= cc
 GO      ?= go
-PKGS    := grpc libprotobuf-c msgpack yaml-0.1 jansson openssl sqlite3 libcurl
+PKGS    := grpc libprotobuf-c msgpack yaml-0.1 jansson yajl openssl sqlite3 libcurl
 
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 \
                  -fno-strict-aliasing -MMD -MP

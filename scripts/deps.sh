@@ -10,7 +10,7 @@ PKGS=(
   build-essential pkg-config git
   libgrpc-dev protobuf-compiler
   libprotobuf-c-dev protobuf-c-compiler
-  libmsgpack-dev libyaml-dev libjansson-dev
+  libmsgpack-dev libyaml-dev libjansson-dev libyajl-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libcmocka-dev valgrind
   jq curl patch diffutils        # used by the end-to-end and generator test scripts
