@@ -145,9 +145,9 @@ bool cr_num_is_inf(const cr_value *v);
  * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
  * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
-/* A growable NUL-terminated text buffer, for the JSON writers and the
- * JSON reader's number pre-pass. After a failed allocation every put is a
- * no-op and `failed` stays set, so writers check once at the end. */
+/* A growable NUL-terminated text buffer, for the JSON writers. After a
+ * failed allocation every put is a no-op and `failed` stays set, so
+ * writers check once at the end. */
 typedef struct cr_tbuf {
     char *s;            /* malloc'd; NULL until the first put */
     size_t len, cap;

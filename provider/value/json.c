@@ -1,77 +1,38 @@
 /*
  * value/json.c — the cty JSON codec (RawState.json, DynamicValue.json).
  *
- * jansson parses the document, but it turns every number into a C integer
- * or double, and cty numbers are arbitrary precision: a state holding
- * 0.1 or 18446744073709551616 must come back exactly. So before jansson sees
- * the text, one pass over it rewrites each number token into a string
- * carrying a private marker — a leading NUL and 'N' — which no real cty
- * string can start with, because a string starting with NUL is itself
- * re-marked with NUL 'S'. The pass also checks the JSON number grammar and
- * remembers how far each rewrite shifted the text, so jansson's error
- * positions are translated back to the caller's line:column.
+ * Decoding streams: yajl's parser reports tokens (yajl_parse.h callbacks)
+ * and the value is built as they arrive, against the expected type, with
+ * one frame per open container. No document tree is ever made, which is
+ * what a stored state of 100,000 tenants (25 MB of JSON, a million values)
+ * needs: building jansson's tree and freeing it again cost ten times the
+ * parse itself. yajl also hands over every number as its own text, and cty
+ * numbers are arbitrary precision, so 0.1 and 18446744073709551616 arrive
+ * exactly, without going through a C double.
  *
  * The rules follow go-cty's json package: null is null for any type; a
  * string type also accepts number and bool tokens, a number type a string
  * holding a decimal, a bool type "true"/"false" strings; object attributes
  * missing from the JSON are null; unknown attributes are errors; a dynamic
- * value is {"value": V, "type": T}. The steps that do not depend on the
- * wire form (errors at their path, strings, number text, sequences, maps,
- * attribute lookup) are decode.c's, shared with the MessagePack decoder.
+ * value is {"value": V, "type": T}. Since the two members may come in
+ * either order, a dynamic value's text is first passed over as it is
+ * parsed, then its type is read and its value decoded from the same bytes
+ * (dyn_decode). Stricter than go-cty on purpose: duplicate object and map
+ * keys are errors (Go keeps the last one), and so is a \u escape of a lone
+ * UTF-16 surrogate (Go substitutes U+FFFD, yajl a '?').
+ *
+ * The steps that do not depend on the wire form (errors at their path,
+ * strings, number text, maps, attribute lookup) are decode.c's, shared
+ * with the MessagePack decoder.
  */
 #include "value/internal.h"
 
-#include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
 
-/* ---- number pre-pass ----------------------------------------------------------- */
-
-typedef struct shift {
-    size_t at;          /* offset in the rewritten text where it applies */
-    size_t added;       /* total bytes added up to and including here */
-} shift;
-
-typedef struct rewrite {
-    cr_tbuf out;        /* the rewritten text; out.failed on any ENOMEM */
-    shift *shifts;
-    size_t nshifts, capshifts;
-    size_t added;
-} rewrite;
-
-static void rw_put(rewrite *r, const char *s, size_t n)
-{
-    cr_tbuf_put(&r->out, s, n);
-}
-
-static void rw_shift(rewrite *r, size_t added)
-{
-    if (r->out.failed)
-        return;
-    if (r->nshifts == r->capshifts) {
-        size_t cap = r->capshifts ? r->capshifts * 2 : 16;
-        shift *s = realloc(r->shifts, cap * sizeof *s);
-        if (!s) {
-            r->out.failed = true;
-            return;
-        }
-        r->shifts = s;
-        r->capshifts = cap;
-    }
-    r->added += added;
-    r->shifts[r->nshifts++] = (shift){ r->out.len, r->added };
-}
-
-/* Original offset of rewritten offset `pos`. */
-static size_t rw_original(const rewrite *r, size_t pos)
-{
-    size_t added = 0;
-    for (size_t i = 0; i < r->nshifts && r->shifts[i].at <= pos; i++)
-        added = r->shifts[i].added;
-    return pos >= added ? pos - added : 0;
-}
+/* ---- positions -------------------------------------------------------------------- */
 
 static void line_col(const char *s, size_t len, size_t off, int *line, int *col)
 {
@@ -87,336 +48,161 @@ static void line_col(const char *s, size_t len, size_t off, int *line, int *col)
     }
 }
 
-/* Length of the JSON number at s[0..n) per RFC 8259, or 0 if malformed. */
-static size_t json_number_len(const char *s, size_t n)
+static int hex4(const char *p, unsigned *out)
 {
-    size_t i = 0;
-#define DIGIT(k) ((k) < n && s[(k)] >= '0' && s[(k)] <= '9')
-    if (i < n && s[i] == '-')
-        i++;
-    if (!DIGIT(i))
-        return 0;
-    if (s[i] == '0')
-        i++;
-    else
-        while (DIGIT(i))
-            i++;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (!DIGIT(i))
-            return 0;
-        while (DIGIT(i))
-            i++;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
     }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (!DIGIT(i))
-            return 0;
-        while (DIGIT(i))
-            i++;
-    }
-    /* A number must not run straight into more number-ish characters
-     * ("01", "1.2.3"): that is a syntax error, not two tokens. */
-    if (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e'
-                  || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
-        return 0;
-#undef DIGIT
-    return i;
+    *out = v;
+    return 0;
 }
 
-/* Returns 0, or -1 with *bad_off set to the offending number's offset (or
- * r->out.failed set). */
-static int rewrite_numbers(rewrite *r, const char *s, size_t n, size_t *bad_off,
-                           bool *too_many)
+/* The offset of the first \u escape of a UTF-16 surrogate that is not half
+ * of a high-low pair, or `len` when there is none. Backslashes only occur
+ * inside strings in valid JSON (yajl rejects any other), so jumping from
+ * one to the next with memchr visits every escape and costs next to
+ * nothing on a state without any. */
+static size_t lone_surrogate(const char *s, size_t len)
 {
-    size_t i = 0, run = 0;
-    /* Tokens that start a value or a key: keys and values together stay
-     * under twice the value budget, checked here before jansson spends
-     * memory on them. */
-    size_t tokens = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"' || c == '[' || c == '{' || c == 't' || c == 'f'
-            || c == 'n' || c == '-' || (c >= '0' && c <= '9')) {
-            if (++tokens > 2 * (size_t)CR_VALUE_MAX_ITEMS) {
-                *too_many = true;
-                return -1;
-            }
-        }
-        if (c == '"') {
-            rw_put(r, s + run, i - run);
-            rw_put(r, "\"", 1);
-            i++;
-            if (n - i >= 6 && !memcmp(s + i, "\\u0000", 6)) {
-                rw_put(r, "\\u0000S", 7);
-                rw_shift(r, 7);
-            }
-            /* Copy the string body up to its closing quote. */
-            run = i;
-            while (i < n && s[i] != '"') {
-                if (s[i] == '\\' && i + 1 < n)
-                    i++;
-                i++;
-            }
-            if (i < n)
-                i++;        /* the closing quote travels with the body */
-            rw_put(r, s + run, i - run);
-            run = i;
+    const char *p = s, *end = s + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p < 2)
+            break;
+        if (p[1] != 'u') {
+            p += 2;                 /* \" \\ \n ...: skip the pair */
             continue;
         }
-        if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t len = json_number_len(s + i, n - i);
-            if (!len) {
-                *bad_off = i;
-                return -1;
-            }
-            rw_put(r, s + run, i - run);
-            rw_put(r, "\"\\u0000N", 8);
-            rw_shift(r, 8);
-            rw_put(r, s + i, len);
-            rw_put(r, "\"", 1);
-            rw_shift(r, 1);
-            i += len;
-            run = i;
+        unsigned u;
+        if (end - p < 6 || hex4(p + 2, &u) < 0) {
+            p += 2;                 /* malformed: yajl reports it */
             continue;
         }
-        i++;
+        if (u >= 0xdc00 && u <= 0xdfff)
+            return (size_t)(p - s);
+        if (u >= 0xd800 && u <= 0xdbff) {
+            unsigned lo;
+            if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
+                || hex4(p + 8, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+                return (size_t)(p - s);
+            p += 12;
+            continue;
+        }
+        p += 6;
     }
-    rw_put(r, s + run, n - run);
-    return r->out.failed ? -1 : 0;
+    return len;
 }
 
-/* ---- decoding ------------------------------------------------------------------- */
+/* ---- the streaming decoder ---------------------------------------------------------- */
 
-/* The shared decoder state (decode.c), with its value budget. */
-typedef cr_vdec jdec;
+/* What a token is, for "Expected a map, but the JSON value is ...". */
+#define GOT_OBJECT "an object"
+#define GOT_ARRAY  "an array"
+#define GOT_NUMBER "a number"
+#define GOT_STRING "a string"
+#define GOT_BOOL   "a bool"
 
-/* What a JSON string really holds once the pre-pass markers are read. */
-typedef enum { JS_STRING, JS_NUMBER } js_kind;
+typedef enum { F_OBJECT, F_MAP, F_SEQ, F_SKIP } frame_kind;
 
-static js_kind jstr(const json_t *j, const char **p, size_t *n)
+/* One open container. Its elements are delivered to it as they complete;
+ * the path step of the element being read is pushed when its key (or
+ * index) is known and popped when it is delivered. */
+typedef struct frame {
+    frame_kind kind;
+    const cr_type *t;
+    cr_value *obj;          /* OBJECT: slots NULL until filled */
+    long attr;              /* OBJECT: slot of the value being read */
+    char **keys;            /* MAP: keys[n] is the pending key, if any */
+    cr_value **items;       /* MAP values, SEQ elements */
+    size_t n, cap;
+    bool pending;           /* MAP: keys[n] is set; SEQ: a step is pushed */
+    size_t start;           /* SKIP: offset of the dynamic value's '{' */
+    int nest;               /* SKIP: containers open inside it */
+} frame;
+
+/* One parse of one JSON text (the document, or a dynamic value's member
+ * inside it) into one value of type `t`. */
+typedef struct jparse {
+    cr_vdec *d;             /* shared by nested parses: path, budget, error */
+    const char *src;
+    size_t len;
+    yajl_handle h;
+    const cr_type *t;
+    int depth;              /* depth of the text's top value */
+    cr_value *result;
+    size_t nframes;
+    frame f[CR_VALUE_MAX_DEPTH + 2];
+} jparse;
+
+static cr_value *jtext(cr_vdec *d, const char *src, size_t len,
+                       const cr_type *t, int depth);
+
+static frame *top(jparse *p)
 {
-    const char *s = json_string_value(j);
-    size_t len = json_string_length(j);
-    if (len >= 2 && s[0] == '\0') {
-        *p = s + 2;
-        *n = len - 2;
-        return s[1] == 'N' ? JS_NUMBER : JS_STRING;
-    }
-    *p = s;
-    *n = len;
-    return JS_STRING;
+    return p->nframes ? &p->f[p->nframes - 1] : NULL;
 }
 
-static const char *jkind(const json_t *j)
+/* Offset just past the token being reported (valid inside a callback). */
+static size_t here(const jparse *p)
 {
-    const char *p;
-    size_t n;
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return jstr(j, &p, &n) == JS_NUMBER ? "a number"
-                                                           : "a string";
-    case JSON_TRUE: case JSON_FALSE: return "a bool";
-    case JSON_NULL: return "null";
-    default: return "a number";
-    }
+    return yajl_get_bytes_consumed(p->h);
 }
 
-static void jwrong(jdec *d, const char *what, const json_t *j)
+/* An error in the text itself: it has a line and column, not a path. */
+static void syntax_error(jparse *p, size_t off, const char *what)
 {
-    cr_vdec_wrong(d, what, jkind(j));
+    int line, col;
+    size_t depth = p->d->path.len;
+    line_col(p->src, p->len, off, &line, &col);
+    p->d->path.len = 0;
+    cr_vdec_error(p->d, "Invalid JSON", "%d:%d: %s.", line, col, what);
+    p->d->path.len = depth;
 }
 
-static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth);
-
-static cr_value *jprimitive(jdec *d, const json_t *j, const cr_type *t)
+/* The type of the value that starts now, after the budget and depth
+ * checks; NULL (error reported) when it cannot be read. A sequence's
+ * element gets its index step here. */
+static const cr_type *begin(jparse *p)
 {
-    const char *p = NULL;
-    size_t n = 0;
-    js_kind k = json_is_string(j) ? jstr(j, &p, &n) : JS_STRING;
-    cr_value *v = NULL;
-    switch (t->kind) {
-    case CR_TYPE_STRING:
-        if (json_is_string(j)) {
-            /* A number token becomes its own spelling, as in cty. */
-            return cr_vdec_string(d, p, n);
-        } else if (json_is_boolean(j)) {
-            v = cr_value_string(json_is_true(j) ? "true" : "false");
-        } else {
-            jwrong(d, "string", j);
+    cr_vdec *d = p->d;
+    frame *f = top(p);
+    const cr_type *t = p->t;
+
+    if (f) {
+        switch (f->kind) {
+        case F_OBJECT:
+            t = f->t->attrs[f->attr].type;
+            break;
+        case F_MAP:
+            t = f->t->elem;
+            break;
+        case F_SEQ:
+            if (f->t->kind == CR_TYPE_TUPLE) {
+                if (f->n >= f->t->nattrs) {
+                    cr_vdec_error(d, "Invalid value: wrong number of tuple "
+                                  "elements", "A tuple of %zu elements is "
+                                  "required (more given).", f->t->nattrs);
+                    return NULL;
+                }
+                t = f->t->attrs[f->n].type;
+            } else {
+                t = f->t->elem;
+            }
+            /* Set elements have no index Terraform could point at: an
+             * error inside one is reported on the set itself. */
+            f->pending = f->t->kind != CR_TYPE_SET;
+            if (f->pending)
+                cr_lpath_push(&d->path, CR_STEP_INDEX, NULL, (int64_t)f->n);
+            break;
+        case F_SKIP:
             return NULL;
         }
-        break;
-    case CR_TYPE_NUMBER:
-        if (!json_is_string(j)) {
-            jwrong(d, "number", j);
-            return NULL;
-        }
-        (void)k;
-        return cr_vdec_number_text(d, p, n);
-    case CR_TYPE_BOOL:
-        if (json_is_boolean(j)) {
-            v = cr_value_bool(json_is_true(j));
-        } else if (json_is_string(j) && k == JS_STRING
-                   && ((n == 4 && !memcmp(p, "true", 4))
-                       || (n == 5 && !memcmp(p, "false", 5)))) {
-            v = cr_value_bool(n == 4);
-        } else {
-            jwrong(d, "bool", j);
-            return NULL;
-        }
-        break;
-    default:
-        return NULL;
     }
-    return cr_vdec_made(d, v);
-}
-
-static cr_value *jdynamic(jdec *d, const json_t *j, int depth)
-{
-    if (!json_is_object(j)) {
-        jwrong(d, "dynamic value object", j);
-        return NULL;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
-        if (strcmp(key, "type") && strcmp(key, "value")) {
-            cr_vdec_error(d, "Invalid value: invalid dynamic value",
-                          "A dynamic value has only \"type\" and "
-                          "\"value\", not \"%.64s\".", key);
-            return NULL;
-        }
-    }
-    const json_t *tj = json_object_get(j, "type");
-    const json_t *vj = json_object_get(j, "value");
-    if (!tj || !vj) {
-        cr_vdec_error(d, "Invalid value: invalid dynamic value",
-                      "A dynamic value needs both \"type\" and \"value\".");
-        return NULL;
-    }
-    /* The type was parsed with numbers rewritten; types hold none, and any
-     * that appear are type errors either way. */
-    char *tjson = json_dumps(tj, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!tjson) {
-        cr_vdec_oom(d);
-        return NULL;
-    }
-    cr_type *t = cr_vdec_dynamic_type(d, tjson, strlen(tjson));
-    free(tjson);
-    if (!t)
-        return NULL;
-    cr_value *v = jdecode(d, vj, t, depth + 1);
-    cr_type_unref(t);
-    return v;
-}
-
-static cr_value *jseq_elem(jdec *d, const void *seq, size_t i,
-                          const cr_type *et, int depth)
-{
-    return jdecode(d, json_array_get((const json_t *)seq, i), et, depth);
-}
-
-static cr_value *jseq(jdec *d, const json_t *j, const cr_type *t, int depth)
-{
-    if (!json_is_array(j)) {
-        jwrong(d, cr_vdec_seq_what(t), j);
-        return NULL;
-    }
-    return cr_vdec_seq(d, t, j, json_array_size(j), jseq_elem, depth);
-}
-
-static bool key_ok(jdec *d, const char *key)
-{
-    /* jansson refuses NUL in keys, so only the marker needs a look. */
-    if (!cr_utf8_valid(key, strlen(key))) {
-        cr_vdec_error(d, "Invalid value: invalid key",
-                      "A key is not valid UTF-8.");
-        return false;
-    }
-    return true;
-}
-
-static cr_value *jmap(jdec *d, const json_t *j, const cr_type *t, int depth)
-{
-    if (!json_is_object(j)) {
-        jwrong(d, "map", j);
-        return NULL;
-    }
-    /* Collected then sorted once: inserting keys one by one into the
-     * sorted map would be quadratic on a large hostile document. */
-    size_t n = json_object_size(j), i = 0;
-    char **keys = calloc(n ? n : 1, sizeof *keys);
-    cr_value **vals = calloc(n ? n : 1, sizeof *vals);
-    if (!keys || !vals) {
-        cr_value_free_entries(keys, vals, 0);
-        cr_vdec_oom(d);
-        return NULL;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
-        if (i == n || !key_ok(d, key))
-            break;
-        cr_lpath_push(&d->path, CR_STEP_KEY, key, 0);
-        vals[i] = jdecode(d, val, t->elem, depth + 1);
-        cr_lpath_pop(&d->path);
-        if (!vals[i])
-            break;
-        if (!(keys[i] = strdup(key))) {
-            cr_value_free(vals[i]);
-            cr_vdec_oom(d);
-            break;
-        }
-        i++;
-    }
-    if (d->failed) {
-        cr_value_free_entries(keys, vals, i);
-        return NULL;
-    }
-    /* jansson already refused duplicate keys, so only ENOMEM can fail. */
-    return cr_vdec_map(d, t, keys, vals, i);
-}
-
-static cr_value *jobject(jdec *d, const json_t *j, const cr_type *t, int depth)
-{
-    if (!json_is_object(j)) {
-        jwrong(d, "object", j);
-        return NULL;
-    }
-    cr_value *o = cr_value_object(t);
-    if (!o) {
-        cr_vdec_oom(d);
-        return NULL;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)(uintptr_t)j, key, val) {
-        long at = cr_vdec_attr(d, t, key);
-        if (at < 0)
-            break;
-        cr_lpath_push(&d->path, CR_STEP_ATTR, key, 0);
-        cr_value *av = jdecode(d, val, t->attrs[at].type, depth + 1);
-        cr_lpath_pop(&d->path);
-        if (!av)
-            break;
-        cr_value_free(o->u.coll.items[at]);
-        o->u.coll.items[at] = av;
-    }
-    if (d->failed) {
-        cr_value_free(o);
-        return NULL;
-    }
-    /* Attributes the JSON lacks stay null: a state written by an older
-     * schema version simply did not have them. */
-    return o;
-}
-
-static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
-{
     if (!d->budget) {
         cr_vdec_error(d, "Invalid value: too many values",
                       "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
@@ -424,76 +210,603 @@ static cr_value *jdecode(jdec *d, const json_t *j, const cr_type *t, int depth)
         return NULL;
     }
     d->budget--;
-    if (!cr_vdec_depth_ok(d, depth))
+    if (!cr_vdec_depth_ok(d, p->depth + (int)p->nframes))
         return NULL;
-    if (json_is_null(j))
-        return cr_vdec_null(d, t);
-    switch (t->kind) {
-    case CR_TYPE_DYNAMIC:
-        return jdynamic(d, j, depth);
-    case CR_TYPE_STRING: case CR_TYPE_NUMBER: case CR_TYPE_BOOL:
-        return jprimitive(d, j, t);
-    case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_TUPLE:
-        return jseq(d, j, t, depth);
-    case CR_TYPE_MAP:
-        return jmap(d, j, t, depth);
-    case CR_TYPE_OBJECT:
-        return jobject(d, j, t, depth);
+    return t;
+}
+
+/* Hands a finished value to the container it belongs to (or makes it the
+ * result). Takes v; false when it is NULL (an error was reported). */
+static bool deliver(jparse *p, cr_value *v)
+{
+    frame *f = top(p);
+    if (!v)
+        return false;
+    if (!f) {
+        p->result = v;
+        return true;
     }
-    cr_vdec_error(d, "Invalid type", "The expected type is not a cty type.");
+    switch (f->kind) {
+    case F_OBJECT:
+        f->obj->u.coll.items[f->attr] = v;
+        f->attr = -1;
+        cr_lpath_pop(&p->d->path);
+        return true;
+    case F_MAP:
+        f->items[f->n++] = v;
+        f->pending = false;
+        cr_lpath_pop(&p->d->path);
+        return true;
+    case F_SEQ:
+        if (f->n == f->cap) {
+            size_t cap = f->cap ? f->cap * 2 : 8;
+            cr_value **items = realloc(f->items, cap * sizeof *items);
+            if (!items) {
+                cr_value_free(v);
+                cr_vdec_oom(p->d);
+                return false;
+            }
+            f->items = items;
+            f->cap = cap;
+        }
+        f->items[f->n++] = v;
+        if (f->pending)
+            cr_lpath_pop(&p->d->path);
+        f->pending = false;
+        return true;
+    case F_SKIP:
+        break;
+    }
+    cr_value_free(v);
+    return false;
+}
+
+static void wrong(jparse *p, const cr_type *t, const char *got)
+{
+    const char *what;
+    switch (t->kind) {
+    case CR_TYPE_DYNAMIC: what = "dynamic value object"; break;
+    case CR_TYPE_STRING:  what = "string"; break;
+    case CR_TYPE_NUMBER:  what = "number"; break;
+    case CR_TYPE_BOOL:    what = "bool"; break;
+    case CR_TYPE_MAP:     what = "map"; break;
+    case CR_TYPE_OBJECT:  what = "object"; break;
+    default:              what = cr_vdec_seq_what(t); break;
+    }
+    cr_vdec_wrong(p->d, what, got);
+}
+
+/* Every callback returns 1 to go on and 0 to stop the parse (an error has
+ * been reported); inside a dynamic value being passed over, tokens are
+ * only counted. */
+static bool skipping(jparse *p)
+{
+    frame *f = top(p);
+    return f && f->kind == F_SKIP;
+}
+
+static int on_null(void *ctx)
+{
+    jparse *p = ctx;
+    if (skipping(p))
+        return 1;
+    const cr_type *t = begin(p);
+    return t && deliver(p, cr_vdec_null(p->d, t));
+}
+
+static int on_boolean(void *ctx, int b)
+{
+    jparse *p = ctx;
+    if (skipping(p))
+        return 1;
+    const cr_type *t = begin(p);
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_BOOL:
+        return deliver(p, cr_vdec_made(p->d, cr_value_bool(b)));
+    case CR_TYPE_STRING:
+        return deliver(p, cr_vdec_made(p->d,
+                                       cr_value_string(b ? "true" : "false")));
+    default:
+        wrong(p, t, GOT_BOOL);
+        return 0;
+    }
+}
+
+static int on_number(void *ctx, const char *s, size_t n)
+{
+    jparse *p = ctx;
+    if (skipping(p))
+        return 1;
+    const cr_type *t = begin(p);
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_NUMBER:
+        return deliver(p, cr_vdec_number_text(p->d, s, n));
+    case CR_TYPE_STRING:
+        /* A number token becomes its own spelling, as in cty. */
+        return deliver(p, cr_vdec_string(p->d, s, n));
+    default:
+        wrong(p, t, GOT_NUMBER);
+        return 0;
+    }
+}
+
+static int on_string(void *ctx, const unsigned char *u, size_t n)
+{
+    jparse *p = ctx;
+    const char *s = (const char *)u;
+    if (skipping(p))
+        return 1;
+    const cr_type *t = begin(p);
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_STRING:
+        return deliver(p, cr_vdec_string(p->d, s, n));
+    case CR_TYPE_NUMBER:
+        return deliver(p, cr_vdec_number_text(p->d, s, n));
+    case CR_TYPE_BOOL:
+        if ((n == 4 && !memcmp(s, "true", 4))
+            || (n == 5 && !memcmp(s, "false", 5)))
+            return deliver(p, cr_vdec_made(p->d, cr_value_bool(n == 4)));
+        /* fall through */
+    default:
+        wrong(p, t, GOT_STRING);
+        return 0;
+    }
+}
+
+static frame *push(jparse *p, frame_kind kind, const cr_type *t)
+{
+    /* begin() bounded the depth, so the frames always suffice. */
+    frame *f = &p->f[p->nframes++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->t = t;
+    f->attr = -1;
+    return f;
+}
+
+/* Inside a dynamic value being passed over: one more container open.
+ * Its nesting is bounded here too (the value is decoded later), so
+ * yajl's own stack cannot grow without end. */
+static int skip_open(jparse *p)
+{
+    frame *f = top(p);
+    f->nest++;
+    return cr_vdec_depth_ok(p->d, p->depth + (int)p->nframes + f->nest - 1);
+}
+
+static int on_start_map(void *ctx)
+{
+    jparse *p = ctx;
+    if (skipping(p))
+        return skip_open(p);
+    const cr_type *t = begin(p);
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_OBJECT: {
+        cr_value *o = cr_value_object_slots(t);
+        if (!o) {
+            cr_vdec_oom(p->d);
+            return 0;
+        }
+        push(p, F_OBJECT, t)->obj = o;
+        return 1;
+    }
+    case CR_TYPE_MAP:
+        push(p, F_MAP, t);
+        return 1;
+    case CR_TYPE_DYNAMIC: {
+        frame *f = push(p, F_SKIP, t);
+        f->start = here(p) - 1;         /* the '{' just read */
+        f->nest = 1;
+        return 1;
+    }
+    default:
+        wrong(p, t, GOT_OBJECT);
+        return 0;
+    }
+}
+
+/* A map key or attribute name: no NUL (keys are C strings here) and valid
+ * UTF-8 (yajl checks raw bytes; a \u escape can still make a bad one). */
+static bool key_ok(jparse *p, const char *s, size_t n)
+{
+    if (memchr(s, '\0', n) || !cr_utf8_valid(s, n)) {
+        cr_vdec_error(p->d, "Invalid value: invalid key",
+                      "A map or object key contains a NUL byte or is not "
+                      "valid UTF-8.");
+        return false;
+    }
+    return true;
+}
+
+static int on_map_key(void *ctx, const unsigned char *u, size_t n)
+{
+    jparse *p = ctx;
+    const char *s = (const char *)u;
+    frame *f = top(p);
+    if (f->kind == F_SKIP)
+        return 1;
+    if (!key_ok(p, s, n))
+        return 0;
+    if (f->kind == F_OBJECT) {
+        char small[128], *name = n < sizeof small ? small : malloc(n + 1);
+        if (!name) {
+            cr_vdec_oom(p->d);
+            return 0;
+        }
+        memcpy(name, s, n);
+        name[n] = '\0';
+        long at = cr_vdec_attr(p->d, f->t, name);
+        if (name != small)
+            free(name);
+        if (at < 0)
+            return 0;
+        if (f->obj->u.coll.items[at]) {
+            syntax_error(p, here(p), "duplicate object key");
+            return 0;
+        }
+        f->attr = at;
+        cr_lpath_push(&p->d->path, CR_STEP_ATTR, f->t->attrs[at].name, 0);
+        return 1;
+    }
+    /* A map: keys and values are collected, then sorted once (inserting
+     * them one by one into the sorted map would be quadratic on a large
+     * hostile document). */
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        char **keys = realloc(f->keys, cap * sizeof *keys);
+        if (keys)
+            f->keys = keys;
+        cr_value **items = keys ? realloc(f->items, cap * sizeof *items)
+                                : NULL;
+        if (!items) {
+            cr_vdec_oom(p->d);
+            return 0;
+        }
+        f->items = items;
+        f->cap = cap;
+    }
+    char *k = malloc(n + 1);
+    if (!k) {
+        cr_vdec_oom(p->d);
+        return 0;
+    }
+    memcpy(k, s, n);
+    k[n] = '\0';
+    f->keys[f->n] = k;
+    f->pending = true;
+    cr_lpath_push(&p->d->path, CR_STEP_KEY, k, 0);
+    return 1;
+}
+
+/* Closes the top frame, handing back what it built (NULL on error). */
+static cr_value *close_frame(jparse *p)
+{
+    frame *f = &p->f[--p->nframes];
+    cr_vdec *d = p->d;
+    cr_value *v = NULL;
+
+    switch (f->kind) {
+    case F_OBJECT: {
+        /* Attributes the JSON lacks are null: a state written by an older
+         * schema version simply did not have them. */
+        cr_value **slot = f->obj->u.coll.items;
+        for (size_t i = 0; i < f->t->nattrs; i++)
+            if (!slot[i] && !(slot[i] = cr_value_null(f->t->attrs[i].type))) {
+                cr_value_free(f->obj);
+                return cr_vdec_made(d, NULL);
+            }
+        return f->obj;
+    }
+    case F_MAP:
+        if (!f->keys) {
+            f->keys = malloc(sizeof *f->keys);
+            f->items = malloc(sizeof *f->items);
+        }
+        if (!f->keys || !f->items) {
+            cr_value_free_entries(f->keys, f->items, 0);
+            return cr_vdec_made(d, NULL);
+        }
+        return cr_vdec_map(d, f->t, f->keys, f->items, f->n);
+    case F_SEQ:
+        if (f->t->kind == CR_TYPE_TUPLE && f->n != f->t->nattrs) {
+            cr_value_free_items(f->items, f->n);
+            cr_vdec_error(d, "Invalid value: wrong number of tuple elements",
+                          "A tuple of %zu elements is required (%zu given).",
+                          f->t->nattrs, f->n);
+            return NULL;
+        }
+        if (!f->items && !(f->items = malloc(sizeof *f->items)))
+            return cr_vdec_made(d, NULL);
+        v = f->t->kind == CR_TYPE_SET
+            ? cr_value_set_adopt(f->t, f->items, f->n)
+            : cr_value_seq_adopt(f->t->kind == CR_TYPE_LIST ? CR_LIST
+                                                            : CR_TUPLE,
+                                 f->t, f->items, f->n);
+        return cr_vdec_made(d, v);
+    case F_SKIP:
+        break;
+    }
     return NULL;
+}
+
+/* ---- dynamic values ------------------------------------------------------------ */
+
+/* Where the members of a {"value": V, "type": T} object are in its text. */
+typedef struct dynscan {
+    jparse *p;              /* for the error path and the budget */
+    yajl_handle h;
+    const char *src;
+    size_t len;
+    int nest;               /* containers open, the wrapper being 1 */
+    int member;             /* 0 none, 1 value, 2 type: being read */
+    size_t at[3], end[3];   /* member -> [at, end) */
+    bool seen[3];
+} dynscan;
+
+static void dyn_error(dynscan *s, const char *detail)
+{
+    cr_vdec_error(s->p->d, "Invalid value: invalid dynamic value", "%s",
+                  detail);
+}
+
+/* After a token: when a member's value has just ended, note where. */
+static int dyn_after(dynscan *s)
+{
+    if (s->member && s->nest == 1) {
+        s->end[s->member] = yajl_get_bytes_consumed(s->h);
+        s->member = 0;
+    }
+    return 1;
+}
+
+static int dyn_scalar(void *ctx) { return dyn_after(ctx); }
+static int dyn_boolean(void *ctx, int b) { (void)b; return dyn_after(ctx); }
+static int dyn_number(void *ctx, const char *s, size_t n)
+{
+    (void)s; (void)n;
+    return dyn_after(ctx);
+}
+static int dyn_string(void *ctx, const unsigned char *s, size_t n)
+{
+    (void)s; (void)n;
+    return dyn_after(ctx);
+}
+static int dyn_open(void *ctx)
+{
+    dynscan *s = ctx;
+    s->nest++;
+    return 1;
+}
+static int dyn_close(void *ctx)
+{
+    dynscan *s = ctx;
+    s->nest--;
+    return dyn_after(s);
+}
+
+static int dyn_key(void *ctx, const unsigned char *k, size_t n)
+{
+    dynscan *s = ctx;
+    if (s->nest != 1)
+        return 1;
+    int m = n == 5 && !memcmp(k, "value", 5) ? 1
+          : n == 4 && !memcmp(k, "type", 4) ? 2 : 0;
+    if (!m) {
+        /* k is not NUL-terminated: the quote is cut at n (or 64). */
+        char detail[160];
+        snprintf(detail, sizeof detail, "A dynamic value has only \"type\" "
+                 "and \"value\", not \"%.*s\".", (int)(n < 64 ? n : 64),
+                 (const char *)k);
+        dyn_error(s, detail);
+        return 0;
+    }
+    if (s->seen[m]) {
+        dyn_error(s, m == 1 ? "A dynamic value has \"value\" twice."
+                            : "A dynamic value has \"type\" twice.");
+        return 0;
+    }
+    /* The member's value starts after the ':' that follows the key. */
+    size_t i = yajl_get_bytes_consumed(s->h);
+    while (i < s->len && s->src[i] != ':')
+        i++;
+    s->at[m] = i + 1;
+    s->seen[m] = true;
+    s->member = m;
+    return 1;
+}
+
+static const yajl_callbacks dyn_callbacks = {
+    dyn_scalar, dyn_boolean, NULL, NULL, dyn_number, dyn_string,
+    dyn_open, dyn_key, dyn_close, dyn_open, dyn_close,
+};
+
+/* Decodes the dynamic value whose text (already parsed once: it is valid
+ * JSON) is src[0..len): its type first, then its value against it. */
+static cr_value *dyn_decode(jparse *p, const char *src, size_t len, int depth)
+{
+    dynscan s = { .p = p, .src = src, .len = len };
+    s.h = yajl_alloc(&dyn_callbacks, NULL, &s);
+    if (!s.h) {
+        cr_vdec_oom(p->d);
+        return NULL;
+    }
+    yajl_status st = yajl_parse(s.h, (const unsigned char *)src, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(s.h);
+    yajl_free(s.h);
+    if (p->d->failed)
+        return NULL;
+    if (st != yajl_status_ok) {
+        cr_vdec_oom(p->d);      /* the text parsed once already */
+        return NULL;
+    }
+    if (!s.seen[1] || !s.seen[2]) {
+        dyn_error(&s, "A dynamic value needs both \"type\" and \"value\".");
+        return NULL;
+    }
+    cr_type *t = cr_vdec_dynamic_type(p->d, src + s.at[2],
+                                      s.end[2] - s.at[2]);
+    if (!t)
+        return NULL;
+    cr_value *v = jtext(p->d, src + s.at[1], s.end[1] - s.at[1], t,
+                        depth + 1);
+    cr_type_unref(t);       /* the value holds its own reference */
+    return v;
+}
+
+static int on_end_map(void *ctx)
+{
+    jparse *p = ctx;
+    frame *f = top(p);
+    if (f->kind == F_SKIP) {
+        if (--f->nest > 0)
+            return 1;
+        size_t start = f->start, end = here(p);
+        int depth = p->depth + (int)p->nframes - 1;
+        p->nframes--;
+        return deliver(p, dyn_decode(p, p->src + start, end - start, depth));
+    }
+    return deliver(p, close_frame(p));
+}
+
+static int on_start_array(void *ctx)
+{
+    jparse *p = ctx;
+    if (skipping(p))
+        return skip_open(p);
+    const cr_type *t = begin(p);
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case CR_TYPE_LIST: case CR_TYPE_SET: case CR_TYPE_TUPLE:
+        push(p, F_SEQ, t);
+        return 1;
+    default:
+        wrong(p, t, GOT_ARRAY);
+        return 0;
+    }
+}
+
+static int on_end_array(void *ctx)
+{
+    jparse *p = ctx;
+    frame *f = top(p);
+    if (f->kind == F_SKIP) {
+        f->nest--;
+        return 1;
+    }
+    return deliver(p, close_frame(p));
+}
+
+static const yajl_callbacks callbacks = {
+    on_null, on_boolean, NULL, NULL, on_number, on_string,
+    on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
+};
+
+/* Releases what the open frames hold after a failed parse. */
+static void unwind(jparse *p)
+{
+    while (p->nframes) {
+        frame *f = &p->f[--p->nframes];
+        switch (f->kind) {
+        case F_OBJECT:
+            cr_value_free(f->obj);
+            break;
+        case F_MAP:
+            if (f->pending)
+                free(f->keys[f->n]);
+            cr_value_free_entries(f->keys, f->items, f->n);
+            break;
+        case F_SEQ:
+            cr_value_free_items(f->items, f->n);
+            break;
+        case F_SKIP:
+            break;
+        }
+    }
+}
+
+/* The value of type t in src[0..len), whose top value is at `depth`. */
+static cr_value *jtext(cr_vdec *d, const char *src, size_t len,
+                       const cr_type *t, int depth)
+{
+    jparse *p = calloc(1, sizeof *p);
+    if (!p) {
+        cr_vdec_oom(d);
+        return NULL;
+    }
+    *p = (jparse){ .d = d, .src = src, .len = len, .t = t, .depth = depth };
+    p->h = yajl_alloc(&callbacks, NULL, p);
+    if (!p->h) {
+        free(p);
+        cr_vdec_oom(d);
+        return NULL;
+    }
+    yajl_status st = yajl_parse(p->h, (const unsigned char *)src, len);
+    size_t off = yajl_get_bytes_consumed(p->h);
+    if (st == yajl_status_ok) {
+        st = yajl_complete_parse(p->h);
+        off = len;      /* complete_parse reports what is missing at the end */
+    }
+    if (st == yajl_status_error && !d->failed) {
+        unsigned char *msg = yajl_get_error(p->h, 0, NULL, 0);
+        char what[160];
+        snprintf(what, sizeof what, "%s",
+                 msg ? (const char *)msg : "malformed JSON");
+        if (msg)
+            yajl_free_error(p->h, msg);
+        /* yajl's messages end in ".\n" or "\n": the caller's format adds
+         * its own full stop. */
+        size_t n = strlen(what);
+        while (n && (what[n - 1] == '\n' || what[n - 1] == '.'
+                     || what[n - 1] == ' '))
+            what[--n] = '\0';
+        syntax_error(p, off, what);
+    }
+    cr_value *v = p->result;
+    if (d->failed || st != yajl_status_ok) {
+        unwind(p);
+        cr_value_free(v);
+        v = NULL;
+        if (!d->failed)
+            cr_vdec_oom(d);
+    }
+    yajl_free(p->h);
+    free(p);
+    return v;
 }
 
 cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
                                cr_diags *diags)
 {
-    jdec d = { .diags = diags, .wire = "JSON", .budget = CR_VALUE_MAX_ITEMS };
+    cr_vdec d = { .diags = diags, .wire = "JSON", .budget = CR_VALUE_MAX_ITEMS };
     if (!t) {
         cr_vdec_error(&d, "Invalid type",
                       "No type was given to decode against.");
         return NULL;
     }
-    rewrite r = {0};
-    size_t bad = 0;
-    bool too_many = false;
-    cr_value *v = NULL;
-    if (rewrite_numbers(&r, buf ? buf : "", buf ? len : 0, &bad, &too_many) < 0) {
-        if (r.out.failed) {
-            cr_vdec_oom(&d);
-        } else if (too_many) {
-            cr_vdec_error(&d, "Invalid value: too many values",
-                          "A value may hold at most " CR_VALUE_MAX_ITEMS_TEXT
-                          " values.");
-        } else {
-            int line, col;
-            line_col(buf, len, bad, &line, &col);
-            cr_vdec_error(&d, "Invalid JSON", "%d:%d: invalid number literal.",
-                          line, col);
-        }
-        goto out;
+    if (!buf) {
+        buf = "";
+        len = 0;
     }
-    json_error_t jerr;
-    json_t *j = json_loadb(r.out.s ? r.out.s : "", r.out.len,
-                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
-                           | JSON_ALLOW_NUL, &jerr);
-    if (!j) {
+    size_t bad = lone_surrogate(buf, len);
+    if (bad < len) {
         int line, col;
-        size_t pos = jerr.position > 0 ? (size_t)jerr.position : 0;
-        line_col(buf, len, rw_original(&r, pos), &line, &col);
-        /* jansson quotes the rewritten text after " near "; the position
-         * already says where, and the quote could show our markers. */
-        char *near = strstr(jerr.text, " near '");
-        if (near)
-            *near = '\0';
-        cr_vdec_error(&d, "Invalid JSON", "%d:%d: %s.", line, col, jerr.text);
-        goto out;
+        line_col(buf, len, bad, &line, &col);
+        cr_vdec_error(&d, "Invalid JSON", "%d:%d: a \\u escape names half "
+                      "of a UTF-16 surrogate pair without the other half.",
+                      line, col);
+        return NULL;
     }
-    v = jdecode(&d, j, t, 1);
-    json_decref(j);
-out:
-    free(r.out.s);
-    free(r.shifts);
-    return v;
+    return jtext(&d, buf, len, t, 1);
 }
 
 /* ---- encoding -------------------------------------------------------------------- */

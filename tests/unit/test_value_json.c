@@ -1,9 +1,11 @@
 /*
  * tests/unit/test_value_json.c — the cty JSON codec (RawState.json).
  *
- * Covers exact numbers (the reason the codec rewrites number tokens before
- * jansson sees them), go-cty's lenient primitive conversions, missing and
- * unknown object attributes, dynamic values, and error positions.
+ * Covers exact numbers (yajl hands over each number's own text), go-cty's
+ * lenient primitive conversions, missing and unknown object attributes,
+ * dynamic values (members in either order), duplicate keys, lone UTF-16
+ * surrogate escapes, and error positions (just past the offending token,
+ * as yajl reports them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,9 +146,9 @@ static void test_numbers_exact(void **st)
     assert_true(v->u.coll.items[1]->u.num.is_int);
     cr_value_free(v);
     /* Hostile number tokens are syntax errors with a position. */
-    jerr("[01]", &t_list_num, "Invalid JSON", "1:2", "");
-    jerr("[1.]", &t_list_num, "Invalid JSON", "1:2", "");
-    jerr("[\n -]", &t_list_num, "Invalid JSON", "2:2", "");
+    jerr("[01]", &t_list_num, "Invalid JSON", "1:4", "");
+    jerr("[1.]", &t_list_num, "Invalid JSON", "1:4: lexical error", "");
+    jerr("[\n -]", &t_list_num, "Invalid JSON", "2:3", "");
     jerr("[1e]", &t_list_num, "Invalid JSON", NULL, "");
     jerr("[1.2.3]", &t_list_num, "Invalid JSON", NULL, "");
     jerr("[\"1x\"]", &t_list_num, "number required", NULL, "[0]");
@@ -239,14 +241,13 @@ static void test_syntax_errors(void **st)
     jerr("{", &t_tenant, "Invalid JSON", NULL, "");
     jerr("{\"id\":\"a\",\"id\":\"b\"}", &t_tenant, "Invalid JSON", "duplicate", "");
     jerr("{\"id\":\"a\"} x", &t_tenant, "Invalid JSON", NULL, "");
-    /* The message never shows the rewritten number tokens. */
+    /* yajl points just past the offending token. */
     cr_diags d0 = CR_DIAGS_INIT;
-    assert_null(cr_value_decode_json("\"a\" 5", 5, &t_tenant, &d0));
-    assert_null(strstr(d0.items[0].detail, "\\u0000"));
-    /* jansson points just past the offending token. */
-    assert_non_null(strstr(d0.items[0].detail, "1:6: end of file expected."));
+    assert_null(cr_value_decode_json("\"a\" 5", 5, &cr_type_string, &d0));
+    assert_non_null(strstr(d0.items[0].detail,
+                           "1:6: parse error: trailing garbage."));
     cr_diags_free(&d0);
-    /* Positions are those of the caller's text, numbers rewritten or not. */
+    /* Positions count lines and characters of the caller's text. */
     jerr("{\"version\": 12345,\n  \"id\": tru}", &t_tenant, "Invalid JSON",
          "2:", "");
     jerr("[\"\xff\"]", &t_set_str, "Invalid JSON", NULL, "");
@@ -315,6 +316,76 @@ static void test_encode_refuses(void **st)
     cr_value_free(n);
 }
 
+/* What the streaming decoder has to get right that a tree walk gets for
+ * free: keys seen twice, members of a dynamic value in either order and
+ * nested, elements past a tuple's end, and escapes yajl would pass on
+ * silently changed. */
+static void test_streaming_edges(void **st)
+{
+    (void)st;
+    static const cr_type t_map_dyn = { .kind = CR_TYPE_MAP,
+                                       .elem = &cr_type_dynamic };
+    /* A duplicated map key is named at its path. */
+    jerr("{\"b\":\"1\",\"a\":\"2\",\"b\":\"3\"}", &t_map_str,
+         "duplicate map key", "\"b\"", "[\"b\"]");
+    /* A duplicated dynamic member is refused. */
+    jerr("[true,{\"type\":\"number\",\"value\":1,\"type\":\"string\"}]",
+         &t_tuple, "invalid dynamic value", "twice", "[1]");
+    /* Dynamic values inside a map: value before type, type before value,
+     * containers in the value, and a dynamic inside a dynamic. */
+    cr_value *v = jok("{\"x\":{\"value\":{\"k\":[1,{\"a\":2}]},"
+                      "\"type\":[\"object\",{\"k\":[\"tuple\",[\"number\","
+                      "[\"map\",\"number\"]]]}]},"
+                      "\"y\":{\"type\":\"dynamic\",\"value\":{\"value\":\"s\","
+                      "\"type\":\"string\"}},"
+                      "\"z\":null}", &t_map_dyn);
+    assert_int_equal(v->u.coll.len, 3);
+    const cr_value *x = cr_value_get(v, "x");
+    assert_int_equal(x->kind, CR_OBJECT);
+    const cr_value *k = cr_value_get(x, "k");
+    assert_int_equal(k->kind, CR_TUPLE);
+    assert_string_equal(cr_value_get(k->u.coll.items[1], "a")->u.num.text,
+                        "2");
+    /* "dynamic" as a type inside the wrapper: go-cty nests the wrapper. */
+    const cr_value *y = cr_value_get(v, "y");
+    assert_int_equal(y->kind, CR_STRING);
+    assert_string_equal(y->u.str.ptr, "s");
+    assert_int_equal(cr_value_get(v, "z")->kind, CR_NULL);
+    cr_value_free(v);
+    /* An error inside a dynamic value has the path of the value. */
+    jerr("{\"x\":{\"value\":[1,\"no\"],\"type\":[\"list\",\"number\"]}}",
+         &t_map_dyn, "number required", NULL, "[\"x\"][1]");
+    /* A dynamic value must be the wrapper object. */
+    jerr("{\"x\":[1]}", &t_map_dyn, "dynamic value", NULL, "[\"x\"]");
+    /* One element too many for a tuple is refused at the tuple. */
+    jerr("[true,null,3]", &t_tuple, "tuple", "required", "");
+    /* Keys holding NUL cannot be C strings. */
+    jerr("{\"a\\u0000b\":\"x\"}", &t_map_str, "invalid key", NULL, "");
+    /* A lone surrogate escape would reach the value as '?' through yajl:
+     * refused with its position instead; a proper pair decodes. */
+    jerr("[\"ab\",\n\"\\ud800x\"]", &t_set_str, "Invalid JSON", "2:2", "");
+    jerr("[\"\\udc00\"]", &t_set_str, "Invalid JSON", "1:3", "");
+    jerr("[\"\\ud83d\\u0041\"]", &t_set_str, "Invalid JSON", NULL, "");
+    v = jok("[\"\\ud83d\\ude00\", \"\\\\ud800\"]", &t_set_str);
+    assert_string_equal(v->u.coll.items[0]->u.str.ptr, "\\ud800");
+    assert_string_equal(v->u.coll.items[1]->u.str.ptr, "\xf0\x9f\x98\x80");
+    cr_value_free(v);
+    /* Nesting inside a dynamic value is bounded while it is passed over. */
+    char deep[300];
+    memset(deep, '[', sizeof deep);
+    static const char head[] = "{\"x\":{\"type\":\"dynamic\",\"value\":";
+    char *doc = malloc(sizeof head + sizeof deep);
+    assert_non_null(doc);
+    memcpy(doc, head, sizeof head - 1);
+    memcpy(doc + sizeof head - 1, deep, sizeof deep);
+    cr_diags d = CR_DIAGS_INIT;
+    assert_null(cr_value_decode_json(doc, sizeof head - 1 + sizeof deep,
+                                     &t_map_dyn, &d));
+    assert_non_null(strstr(d.items[0].summary, "nesting too deep"));
+    cr_diags_free(&d);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_value_budget),
         cmocka_unit_test(test_encode_refuses),
+        cmocka_unit_test(test_streaming_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
