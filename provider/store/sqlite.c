@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <yajl/yajl_parse.h>
 
 #define CR_SQLITE_SCHEMA_VERSION 1
 #define CR_SQLITE_BUSY_MS        5000
@@ -222,39 +223,86 @@ static void rollback(sq_store *s)
 
 /* ---- reading rows ------------------------------------------------------ */
 
-/* A TEXT column without embedded NULs, copied; *out NULL for SQL NULL when
- * `optional`. Returns a static reason on bad data. */
-static const char *col_text(sqlite3_stmt *st, int i, bool optional,
-                            char **out, bool *nomem)
+/* A TEXT column without embedded NULs, not copied: *v points into SQLite's
+ * row buffer (valid until the next step or reset of `st`), NULL for SQL
+ * NULL when `optional`. Returns a static reason on bad data. */
+static const char *col_view(sqlite3_stmt *st, int i, bool optional,
+                            const char **v, size_t *n, bool *nomem)
 {
-    *out = NULL;
+    *v = NULL;
+    *n = 0;
     int t = sqlite3_column_type(st, i);
     if (t == SQLITE_NULL)
         return optional ? NULL : "is null";
     if (t != SQLITE_TEXT)
         return "is not text";
-    const unsigned char *v = sqlite3_column_text(st, i);
-    int n = sqlite3_column_bytes(st, i);
-    if (!v) {
+    const char *p = (const char *)sqlite3_column_text(st, i);
+    int len = sqlite3_column_bytes(st, i);
+    if (!p) {
         *nomem = true;
         return "could not be read";
     }
-    if (memchr(v, '\0', (size_t)n))
+    if (memchr(p, '\0', (size_t)len))
         return "contains a NUL byte";
-    *out = strndup((const char *)v, (size_t)n);
-    if (!*out) {
-        *nomem = true;
-        return "could not be copied";
-    }
+    *v = p;
+    *n = (size_t)len;
     return NULL;
 }
 
-/* Labels are stored as a JSON object of strings; NULL means null labels. */
-static const char *labels_from_json(const char *text, cr_entry *e,
-                                    bool *nomem)
+/* col_view, copied (malloc + memcpy: the length is known, no strndup). */
+static const char *col_text(sqlite3_stmt *st, int i, bool optional,
+                            char **out, bool *nomem)
+{
+    const char *v;
+    size_t n;
+    *out = NULL;
+    const char *bad = col_view(st, i, optional, &v, &n, nomem);
+    if (bad || !v)
+        return bad;
+    if (!(*out = malloc(n + 1))) {
+        *nomem = true;
+        return "could not be copied";
+    }
+    memcpy(*out, v, n);
+    (*out)[n] = '\0';
+    return NULL;
+}
+
+/* Labels are stored as a JSON object of strings; NULL means null labels.
+ *
+ * Two decoders. The slow one (jansson, a whole tree) is the reference: it
+ * defines which texts are valid and what is said about the others. The
+ * fast one (yajl, streaming, no tree) handles the common case, an object
+ * of strings with unique keys in plain UTF-8, and gives up on anything
+ * else, which then goes to the slow one. Bad data is rare, so its cost
+ * does not matter, and every diagnostic stays exactly what it was.
+ *
+ * The fast path must never accept what jansson refuses. yajl differs from
+ * jansson in a few places, all caught before or after yajl runs:
+ *   - yajl turns a lone high-surrogate escape (\uD800 not followed by a
+ *     low one) into '?' and a lone low one into an encoded surrogate, and
+ *     pairs a high surrogate with any following \u escape; jansson refuses
+ *     all of these. yajl also decodes \u0000 to a NUL byte, which jansson
+ *     refuses without JSON_ALLOW_NUL. raw_fast_ok() reads every \u escape
+ *     in the raw text and sends such texts to the slow path.
+ *   - yajl checks only the shape of UTF-8 sequences (it passes overlong
+ *     forms, encoded surrogates and code points above U+10FFFF); jansson
+ *     refuses them. raw_fast_ok() checks UTF-8 strictly.
+ *   - yajl takes \v and \f as white space; jansson does not. raw_fast_ok()
+ *     refuses every control byte but JSON's own white space.
+ *   - jansson refuses duplicate keys (JSON_REJECT_DUPLICATES) and nesting
+ *     deeper than 2048; the fast path refuses duplicates itself and any
+ *     nesting at all (a nested value is not a string anyway).
+ * Backslashes and bytes >= 0x80 are rare in labels, so for most texts
+ * raw_fast_ok() is one pass of comparisons. */
+
+#define LABELS_JSON_FLAGS JSON_REJECT_DUPLICATES
+
+static const char *labels_from_json_slow(const char *text, size_t len,
+                                         cr_entry *e, bool *nomem)
 {
     json_error_t jerr;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(text, len, LABELS_JSON_FLAGS, &jerr);
     if (!root)
         return "labels are not valid JSON";
     const char *bad = NULL;
@@ -286,6 +334,301 @@ static const char *labels_from_json(const char *text, cr_entry *e,
 out:
     json_decref(root);
     return bad;
+}
+
+static int hex4(const unsigned char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* May the fast path read this raw text? (See above: false sends it to the
+ * slow path, which decides; it never rejects anything by itself.) */
+static bool raw_fast_ok(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
+            i++;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            i++;
+            continue;
+        }
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (i + 1 >= n)
+                return false;
+            if (p[i + 1] != 'u') {
+                i += 2;                 /* yajl checks the escape itself */
+                continue;
+            }
+            int cp = i + 6 <= n ? hex4(p + i + 2) : -1;
+            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+                return false;           /* \u0000, lone low, bad hex */
+            i += 6;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                int lo = i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u'
+                             ? hex4(p + i + 2) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return false;       /* lone high surrogate */
+                i += 6;
+            }
+            continue;
+        }
+        /* Strict UTF-8, as jansson's utf8_check_full. */
+        unsigned cp, len;
+        if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1f; len = 1; }
+        else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0f; len = 2; }
+        else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07; len = 3; }
+        else return false;
+        if (i + len >= n)
+            return false;
+        for (unsigned k = 1; k <= len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x800) || (len == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len + 1;
+    }
+    return true;
+}
+
+/* The fast path's state while yajl streams one labels text. */
+typedef struct labels_ctx {
+    cr_entry *e;
+    size_t cap;                 /* of e->labels */
+    int depth;                  /* 1 inside the top-level object */
+    bool want_value;            /* a key was read, its value is next */
+    bool nomem;
+} labels_ctx;
+
+/* Any callback returning 0 cancels the parse: the slow path decides. */
+static int lf_no(void *ctx) { (void)ctx; return 0; }
+static int lf_no_bool(void *ctx, int b) { (void)ctx; (void)b; return 0; }
+static int lf_no_num(void *ctx, const char *s, size_t n)
+{ (void)ctx; (void)s; (void)n; return 0; }
+
+static char *lf_dup(labels_ctx *c, const unsigned char *s, size_t n)
+{
+    /* JSON allows \u0000 (raw_fast_ok refuses it already; kept in case). */
+    if (memchr(s, '\0', n))
+        return NULL;
+    char *d = malloc(n + 1);
+    if (!d) {
+        c->nomem = true;
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static int lf_start_map(void *ctx)
+{
+    labels_ctx *c = ctx;
+    if (c->depth != 0)
+        return 0;                       /* nested: not a string */
+    c->depth = 1;
+    c->e->has_labels = true;
+    return 1;
+}
+
+static int lf_end_map(void *ctx)
+{
+    labels_ctx *c = ctx;
+    c->depth = 2;                       /* nothing may follow */
+    return 1;
+}
+
+static int lf_key(void *ctx, const unsigned char *s, size_t n)
+{
+    labels_ctx *c = ctx;
+    cr_entry *e = c->e;
+    if (c->depth != 1)
+        return 0;
+    if (e->nlabels == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4;
+        cr_label *l = realloc(e->labels, cap * sizeof *l);
+        if (!l) {
+            c->nomem = true;
+            return 0;
+        }
+        e->labels = l;
+        c->cap = cap;
+    }
+    char *k = lf_dup(c, s, n);
+    if (!k)
+        return 0;
+    e->labels[e->nlabels].key = k;
+    e->labels[e->nlabels].value = NULL;
+    e->nlabels++;
+    c->want_value = true;
+    return 1;
+}
+
+static int lf_string(void *ctx, const unsigned char *s, size_t n)
+{
+    labels_ctx *c = ctx;
+    if (c->depth != 1 || !c->want_value)
+        return 0;
+    char *v = lf_dup(c, s, n);
+    if (!v)
+        return 0;
+    c->e->labels[c->e->nlabels - 1].value = v;
+    c->want_value = false;
+    return 1;
+}
+
+static const yajl_callbacks LABELS_CB = {
+    .yajl_null = lf_no,
+    .yajl_boolean = lf_no_bool,
+    .yajl_number = lf_no_num,           /* raw: no conversion, no overflow */
+    .yajl_string = lf_string,
+    .yajl_start_map = lf_start_map,
+    .yajl_map_key = lf_key,
+    .yajl_end_map = lf_end_map,
+    .yajl_start_array = lf_no,
+    .yajl_end_array = lf_no,
+};
+
+static int label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const cr_label *)a)->key, ((const cr_label *)b)->key);
+}
+
+static void labels_drop(cr_entry *e)
+{
+    for (size_t i = 0; i < e->nlabels; i++) {
+        free(e->labels[i].key);
+        free(e->labels[i].value);
+    }
+    free(e->labels);
+    e->labels = NULL;
+    e->nlabels = 0;
+    e->has_labels = false;
+}
+
+/* yajl allocates a handful of small blocks per parse (handle, lexer,
+ * state stack, buffers) and frees them at once: at one parse per row that
+ * was a fifth of the fast path. They come from a bump arena on the stack
+ * instead, with malloc beyond it (hostile texts: deep or long). Each block
+ * is preceded by its size so realloc can copy. */
+typedef struct yajl_arena {
+    size_t used;
+    _Alignas(max_align_t) unsigned char mem[4096];
+} yajl_arena;
+
+#define ARENA_HDR sizeof(max_align_t)
+
+static bool arena_owns(const yajl_arena *a, const void *p)
+{
+    return (const unsigned char *)p >= a->mem &&
+           (const unsigned char *)p < a->mem + sizeof a->mem;
+}
+
+static void *arena_malloc(void *ctx, size_t n)
+{
+    yajl_arena *a = ctx;
+    size_t need = ARENA_HDR + ((n + ARENA_HDR - 1) / ARENA_HDR) * ARENA_HDR;
+    if (n > sizeof a->mem || need > sizeof a->mem - a->used)
+        return malloc(n);
+    unsigned char *p = a->mem + a->used;
+    a->used += need;
+    memcpy(p, &n, sizeof n);
+    return p + ARENA_HDR;
+}
+
+static void arena_free(void *ctx, void *p)
+{
+    if (!arena_owns(ctx, p))
+        free(p);
+}
+
+static void *arena_realloc(void *ctx, void *p, size_t n)
+{
+    if (!p)
+        return arena_malloc(ctx, n);
+    if (!arena_owns(ctx, p))
+        return realloc(p, n);
+    size_t old;
+    memcpy(&old, (unsigned char *)p - ARENA_HDR, sizeof old);
+    void *q = arena_malloc(ctx, n);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+/* The fast path: true when it decoded the text into e (labels sorted by
+ * key, keys unique); false, with e's labels untouched, when the slow path
+ * must decide (or *nomem). */
+static bool labels_from_json_fast(const char *text, size_t len, cr_entry *e,
+                                  bool *nomem)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    if (!raw_fast_ok(p, len))
+        return false;
+    labels_ctx c = { .e = e };
+    yajl_arena arena;
+    arena.used = 0;
+    yajl_alloc_funcs af = {
+        .malloc = arena_malloc, .realloc = arena_realloc,
+        .free = arena_free, .ctx = &arena,
+    };
+    yajl_handle h = yajl_alloc(&LABELS_CB, &af, &c);
+    if (!h) {
+        *nomem = true;
+        return false;
+    }
+    /* yajl's defaults are what JSON is: no comments, UTF-8 checked, one
+     * value, nothing after it. */
+    bool ok = yajl_parse(h, p, len) == yajl_status_ok &&
+              yajl_complete_parse(h) == yajl_status_ok &&
+              c.depth == 2 && !c.want_value;
+    yajl_free(h);
+    if (ok) {
+        /* The store writes keys sorted; sort anything else, then a key
+         * equal to its neighbour is a duplicate. */
+        bool sorted = true;
+        for (size_t i = 1; i < e->nlabels && sorted; i++)
+            sorted = strcmp(e->labels[i - 1].key, e->labels[i].key) < 0;
+        if (!sorted) {
+            qsort(e->labels, e->nlabels, sizeof *e->labels, label_cmp);
+            for (size_t i = 1; i < e->nlabels && ok; i++)
+                ok = strcmp(e->labels[i - 1].key, e->labels[i].key) != 0;
+        }
+    }
+    if (!ok) {
+        if (c.nomem)
+            *nomem = true;
+        labels_drop(e);
+    }
+    return ok;
+}
+
+static const char *labels_from_json(const char *text, size_t len,
+                                    cr_entry *e, bool *nomem)
+{
+    if (labels_from_json_fast(text, len, e, nomem))
+        return NULL;
+    if (*nomem)
+        return "labels could not be copied";
+    return labels_from_json_slow(text, len, e, nomem);
 }
 
 static char *labels_to_json(const cr_entry *e)
@@ -347,7 +690,8 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
     char buf[80];
     bool nomem = false;
     const char *bad = NULL, *col = NULL;
-    char *labels = NULL;
+    const char *labels = NULL;
+    size_t labels_len = 0;
     memset(e, 0, sizeof(*e));
 
     if ((bad = col_text(st, 0, false, &e->tenant_id, &nomem))) { col = names[0]; goto fail; }
@@ -355,8 +699,8 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
     if ((bad = col_text(st, 2, false, &e->endpoint, &nomem))) { col = names[2]; goto fail; }
     if ((bad = col_text(st, 3, true, &e->standby_cell_id, &nomem))) { col = names[3]; goto fail; }
     if ((bad = col_text(st, 4, true, &e->standby_endpoint, &nomem))) { col = names[4]; goto fail; }
-    if ((bad = col_text(st, 5, true, &labels, &nomem))) { col = names[5]; goto fail; }
-    if (labels && (bad = labels_from_json(labels, e, &nomem))) { col = NULL; goto fail; }
+    if ((bad = col_view(st, 5, true, &labels, &labels_len, &nomem))) { col = names[5]; goto fail; }
+    if (labels && (bad = labels_from_json(labels, labels_len, e, &nomem))) { col = NULL; goto fail; }
     col = names[6];
     if (sqlite3_column_type(st, 6) != SQLITE_INTEGER) { bad = "is not an integer"; goto fail; }
     e->version = sqlite3_column_int64(st, 6);
@@ -365,11 +709,9 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
     if (!rfc3339_ok(e->updated_at)) { col = names[7]; bad = "is not an RFC 3339 time"; goto fail; }
     const char *field = NULL;
     if ((bad = cr_entry_check(e, &field))) { col = NULL; goto fail; }
-    free(labels);
     return CR_STORE_OK;
 
 fail:
-    free(labels);
     if (nomem) {
         cr_entry_clear(e);
         return cr_store_err_set(err, CR_STORE_NOMEM,

@@ -755,6 +755,186 @@ static void test_corrupt_rows(void **state)
     cr_store_close(s);
 }
 
+/* The labels column is decoded by a streaming fast path that hands
+ * anything unusual to the reference decoder (jansson): every text below
+ * must give what the reference gives, value or message. Each row is
+ * written behind the store's back with its exact bytes. */
+static void put_raw_labels(sqlite3 *db, const char *id, const char *text,
+                           size_t len)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+        "INSERT INTO entries VALUES(?1,'c','http://h',NULL,NULL,?2,1,"
+        "'2026-01-02T03:04:05Z')", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static char *repeat(const char *head, const char *unit, size_t n,
+                    const char *tail)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(hl + ul * n + tl + 1), *w = s;
+    assert_non_null(s);
+    memcpy(w, head, hl);
+    w += hl;
+    for (size_t i = 0; i < n; i++, w += ul)
+        memcpy(w, unit, ul);
+    memcpy(w, tail, tl + 1);
+    return s;
+}
+
+static void test_labels_decoding(void **state)
+{
+    fixture *f = *state;
+    static const struct { const char *id, *text, *needle; } cases[] = {
+        /* NULL needle: read back fine. */
+        {"empty-map", "{}", NULL},
+        {"one", "{\"a\":\"1\"}", NULL},
+        {"unsorted", " {\"b\" : \"2\",\n\t\"a\":\"1\"}\r\n", NULL},
+        {"escapes", "{\"k\":\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\/\"}", NULL},
+        {"raw-utf8", "{\"k\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", NULL},
+        {"escaped-backslash-u", "{\"k\":\"\\\\ud800\"}", NULL},
+        /* The reference refuses these; yajl alone would not. */
+        {"lone-high", "{\"k\":\"a\\ud800\"}", "labels are not valid JSON"},
+        {"lone-high-end", "{\"k\":\"\\uD800\"}", "labels are not valid JSON"},
+        {"high-then-other", "{\"k\":\"\\ud800\\u0041\"}", "labels are not valid JSON"},
+        {"lone-low", "{\"k\":\"\\udc00\"}", "labels are not valid JSON"},
+        {"escaped-nul-key", "{\"a\\u0000\":\"x\"}", "labels are not valid JSON"},
+        {"overlong", "{\"k\":\"\xc0\xaf\"}", "labels are not valid JSON"},
+        {"raw-surrogate", "{\"k\":\"\xed\xa0\x80\"}", "labels are not valid JSON"},
+        {"above-max", "{\"k\":\"\xf4\x90\x80\x80\"}", "labels are not valid JSON"},
+        {"truncated-utf8", "{\"k\":\"\xe6\x97\"}", "labels are not valid JSON"},
+        {"form-feed", "{\"k\":\"v\"}\f", "labels are not valid JSON"},
+        {"vtab", "{\v\"k\":\"v\"}", "labels are not valid JSON"},
+        {"raw-tab-in-string", "{\"k\":\"a\tb\"}", "labels are not valid JSON"},
+        {"dup-unsorted", "{\"b\":\"1\",\"a\":\"2\",\"b\":\"3\"}", "labels are not valid JSON"},
+        {"dup-after-bad", "{\"a\":1,\"a\":\"x\"}", "labels are not valid JSON"},
+        {"nested-dup", "{\"k\":{\"a\":\"1\",\"a\":\"2\"}}", "labels are not valid JSON"},
+        {"big-real", "{\"k\":1e999}", "labels are not valid JSON"},
+        {"big-int", "{\"k\":99999999999999999999}", "labels are not valid JSON"},
+        {"top-string", "\"x\"", "labels are not valid JSON"},
+        {"trailing", "{\"k\":\"v\"}x", "labels are not valid JSON"},
+        {"two-values", "{\"k\":\"v\"}{}", "labels are not valid JSON"},
+        {"blank", "  ", "labels are not valid JSON"},
+        {"zero-length", "", "labels are not valid JSON"},
+        {"comment", "{/*c*/\"k\":\"v\"}", "labels are not valid JSON"},
+        {"bad-escape", "{\"k\":\"\\x41\"}", "labels are not valid JSON"},
+        {"top-array", "[\"a\"]", "labels are not a JSON object"},
+        {"nested", "{\"k\":{\"a\":\"b\"}}", "labels hold a value that is not a string"},
+        {"nested-array", "{\"k\":[\"a\"]}", "labels hold a value that is not a string"},
+        {"bool", "{\"a\":\"x\",\"k\":true}", "labels hold a value that is not a string"},
+        {"null", "{\"k\":null}", "labels hold a value that is not a string"},
+        /* Decoded fine, refused by the entry rules. */
+        {"empty-key", "{\"\":\"v\"}", "label keys must not be empty"},
+        {"control", "{\"k\":\"a\\nb\"}", "without control characters"},
+    };
+    char p[400];
+    snprintf(p, sizeof p, "%s/labels.db", f->dir);
+    raw_exec(p,
+        "CREATE TABLE entries (tenant_id PRIMARY KEY, cell_id, endpoint,"
+        " standby_cell_id, standby_endpoint, labels, version, updated_at);"
+        "CREATE TABLE retired_versions (tenant_id PRIMARY KEY, version);"
+        "PRAGMA user_version=1;");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    size_t ncases = sizeof cases / sizeof *cases;
+    for (size_t i = 0; i < ncases; i++)
+        put_raw_labels(db, cases[i].id, cases[i].text, strlen(cases[i].text));
+    /* Beyond the parser's small-block arena: a long escaped value, many
+     * keys in reverse order, deep nesting. */
+    char *longval = repeat("{\"k\":\"", "\\u0041", 3000, "\"}");
+    put_raw_labels(db, "long-escaped", longval, strlen(longval));
+    char *deep = repeat("", "[", 5000, "");
+    put_raw_labels(db, "deep", deep, strlen(deep));
+    char many[200 * 24] = "{", *w = many + 1;
+    for (int i = 199; i >= 0; i--)
+        w += sprintf(w, "\"k%03d\":\"v%d\"%s", i, i, i ? "," : "}");
+    put_raw_labels(db, "many", many, strlen(many));
+    sqlite3_close(db);
+    free(longval);
+    free(deep);
+
+    cr_store *s = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_sqlite_open(p, &s, &err), CR_STORE_OK);
+    for (size_t i = 0; i < ncases; i++) {
+        cr_entry *got = (cr_entry *)1;
+        cr_store_rc rc = cr_store_get(s, cases[i].id, &got, &err);
+        if (!cases[i].needle) {
+            if (rc != CR_STORE_OK)
+                fail_msg("%s: %s", cases[i].id, err.msg);
+            assert_non_null(got);
+            assert_true(got->has_labels);
+            cr_entry_free(got);
+            continue;
+        }
+        if (rc != CR_STORE_INVALID)
+            fail_msg("%s: got %s", cases[i].id, cr_store_rc_name(rc));
+        assert_null(got);
+        if (!strstr(err.msg, cases[i].needle) || !strstr(err.msg, cases[i].id))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", cases[i].id, err.msg,
+                     cases[i].needle);
+    }
+
+    cr_entry *got = NULL;
+    assert_int_equal(cr_store_get(s, "empty-map", &got, &err), CR_STORE_OK);
+    assert_int_equal(got->nlabels, 0);
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "unsorted", &got, &err), CR_STORE_OK);
+    assert_int_equal(got->nlabels, 2);
+    assert_string_equal(got->labels[0].key, "a");
+    assert_string_equal(got->labels[0].value, "1");
+    assert_string_equal(got->labels[1].key, "b");
+    assert_string_equal(got->labels[1].value, "2");
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "escapes", &got, &err), CR_STORE_OK);
+    assert_string_equal(cr_entry_label(got, "k"),
+                        "caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\" /");
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "raw-utf8", &got, &err), CR_STORE_OK);
+    assert_string_equal(cr_entry_label(got, "k"),
+                        "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "escaped-backslash-u", &got, &err),
+                     CR_STORE_OK);
+    assert_string_equal(cr_entry_label(got, "k"), "\\ud800");
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "many", &got, &err), CR_STORE_OK);
+    assert_int_equal(got->nlabels, 200);
+    for (size_t i = 0; i < 200; i++) {
+        char k[8], v[8];
+        snprintf(k, sizeof k, "k%03zu", i);
+        snprintf(v, sizeof v, "v%zu", i);
+        assert_string_equal(got->labels[i].key, k);
+        assert_string_equal(got->labels[i].value, v);
+    }
+    cr_entry_free(got);
+    assert_int_equal(cr_store_get(s, "long-escaped", &got, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "longer than 256 bytes"));
+    assert_int_equal(cr_store_get(s, "deep", &got, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "labels are not valid JSON"));
+
+    /* What the store writes reads back through the fast path unchanged. */
+    cr_entry *e = mk("written", "c", "http://h");
+    cr_entry_set_label(e, "z", "last");
+    cr_entry_set_label(e, "a", "caf\xc3\xa9 \"q\" \\ / end");
+    cr_entry_set_label(e, "m", "");
+    put_ok(s, e, CR_VERSION_ABSENT, 1);
+    assert_int_equal(cr_store_get(s, "written", &got, &err), CR_STORE_OK);
+    assert_int_equal(got->nlabels, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(got->labels[i].key, e->labels[i].key);
+        assert_string_equal(got->labels[i].value, e->labels[i].value);
+    }
+    cr_entry_free(got);
+    cr_entry_free(e);
+    cr_store_close(s);
+}
+
 /* Another process holds the write lock for longer than the busy timeout:
  * readers still see the last committed map (WAL), the writer gets a clear
  * I/O error instead of hanging, and nothing is half-written. */
@@ -1014,6 +1194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uri_like_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labels_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_by_other_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_during_write, setup, teardown),
