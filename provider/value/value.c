@@ -24,6 +24,7 @@
  */
 #include "value/internal.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,36 +355,58 @@ int cr_value_object_set(cr_value *obj, const char *name, cr_value *v)
     return -1;
 }
 
+/* Makes room for one more slot in *arr (len slots used, heap-allocated).
+ * Arrays grow by half again each time they are full: containers built one
+ * put at a time (a refresh of 100,000 tenants, an apply's result map)
+ * would otherwise realloc, and often copy, the whole array at every put.
+ * The capacity is not recorded in the value (that would widen every
+ * cr_value); the allocator knows it, so malloc_usable_size tells whether
+ * the slot is already there. */
+static int reserve_slot(void **arr, size_t len, size_t size)
+{
+    if (*arr && (len + 1) * size <= malloc_usable_size(*arr))
+        return 0;
+    if (len >= SIZE_MAX / 2 / size)
+        return -1;
+    size_t cap = len < 4 ? 4 : len + len / 2;
+    void *grown = realloc(*arr, cap * size);
+    if (!grown)
+        return -1;
+    *arr = grown;
+    return 0;
+}
+
 static int grow(cr_value *c, bool with_keys)
 {
-    /* Containers grow one slot at a time through the public API; decoders
-     * build their arrays in one go, so the simplicity costs nothing there. */
-    size_t n = c->u.coll.len + 1;
+    size_t len = c->u.coll.len;
     if (c->u.coll.items && in_block(c, c->u.coll.items)) {
         /* Arrays made in the value's block (cr_value_map_block) move out
          * to the heap; the key text stays where it is. */
-        cr_value **items = malloc(n * sizeof *items);
-        char **keys = with_keys ? malloc(n * sizeof *keys) : NULL;
+        size_t cap = len < 4 ? 4 : len + len / 2;
+        if (len >= SIZE_MAX / 2 / sizeof(void *))
+            return -1;
+        cr_value **items = malloc(cap * sizeof *items);
+        char **keys = with_keys ? malloc(cap * sizeof *keys) : NULL;
         if (!items || (with_keys && !keys)) {
             free(items);
             free(keys);
             return -1;
         }
-        memcpy(items, c->u.coll.items, c->u.coll.len * sizeof *items);
+        memcpy(items, c->u.coll.items, len * sizeof *items);
         if (with_keys)
-            memcpy(keys, c->u.coll.keys, c->u.coll.len * sizeof *keys);
+            memcpy(keys, c->u.coll.keys, len * sizeof *keys);
         c->u.coll.items = items;
         if (with_keys)
             c->u.coll.keys = keys;
         return 0;
     }
-    cr_value **items = realloc(c->u.coll.items, n * sizeof *items);
-    if (!items)
+    void *items = c->u.coll.items;
+    if (reserve_slot(&items, len, sizeof(cr_value *)) < 0)
         return -1;
     c->u.coll.items = items;
     if (with_keys) {
-        char **keys = realloc(c->u.coll.keys, n * sizeof *keys);
-        if (!keys)
+        void *keys = c->u.coll.keys;
+        if (reserve_slot(&keys, len, sizeof(char *)) < 0)
             return -1;
         c->u.coll.keys = keys;
     }
@@ -416,8 +439,13 @@ int cr_value_map_put(cr_value *map, const char *key, cr_value *v)
         cr_value_free(v);
         return -1;
     }
-    bool found;
-    size_t at = key_search(map, key, &found);
+    bool found = false;
+    size_t at = map->u.coll.len;
+    /* Keys usually arrive in order (from another sorted map, a store
+     * listing): one comparison with the last key then places the new one,
+     * instead of a binary search. */
+    if (at && strcmp(map->u.coll.keys[at - 1], key) >= 0)
+        at = key_search(map, key, &found);
     if (found) {
         cr_value_free(map->u.coll.items[at]);
         map->u.coll.items[at] = v;

@@ -1018,6 +1018,53 @@ static void test_threads_share_types(void **s)
     cr_value_free(v);
 }
 
+/* cr_value_map_put's paths: an appended key (after the last), a key that
+ * goes before the last (binary search), a replaced key equal to the last,
+ * and arrays that grow by more than a slot at a time across many puts;
+ * lists grow the same way. The result must be what sorting gives. */
+static void test_map_put_orders(void **s)
+{
+    (void)s;
+    cr_value *m = cr_value_collection(&t_map_str);
+    char key[16];
+    /* Odd keys in order (appends), then even keys (inserts), then every
+     * fifth key again (replaces), the last one included. */
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < 1000; i++) {
+            if ((pass == 0 && i % 2 == 0) || (pass == 1 && i % 2 == 1)
+                || (pass == 2 && i % 5 != 4))
+                continue;
+            snprintf(key, sizeof key, "k%04d", i);
+            assert_int_equal(cr_value_map_put(m, key, cr_value_string(
+                                 pass == 2 ? "again" : key)), 0);
+        }
+    assert_int_equal(m->u.coll.len, 1000);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "k%04d", i);
+        assert_string_equal(m->u.coll.keys[i], key);
+        assert_string_equal(cr_value_get_str(m, key),
+                            i % 5 == 4 ? "again" : key);
+    }
+    /* A key equal to the last one replaces it. */
+    assert_int_equal(cr_value_map_put(m, "k0999", cr_value_string("z")), 0);
+    assert_int_equal(m->u.coll.len, 1000);
+    assert_string_equal(cr_value_get_str(m, "k0999"), "z");
+    cr_value *c = cr_value_copy(m);
+    assert_true(cr_value_equal(c, m));
+    cr_value_free(c);
+    cr_value_free(m);
+
+    cr_value *l = cr_value_collection(&t_list_str);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        assert_int_equal(cr_value_append(l, cr_value_string(key)), 0);
+    }
+    assert_int_equal(l->u.coll.len, 1000);
+    assert_string_equal(l->u.coll.items[999]->u.str.ptr, "999");
+    assert_string_equal(l->u.coll.items[0]->u.str.ptr, "0");
+    cr_value_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1033,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_primitives),
         cmocka_unit_test(test_collections),
         cmocka_unit_test(test_decoded_layout),
+        cmocka_unit_test(test_map_put_orders),
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknowns),
