@@ -11,11 +11,15 @@
  * entries; this file only decides where each problem points and what an
  * unknown means (never an error: it may turn out either way).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "resource/entry_value.h"
+/* One-block values (cr_value_object_block, cr_value_map_block, embedded
+ * leaves): a refresh builds an object per tenant. */
+#include "value/internal.h"
 
 const cr_type cr_ev_map_of_string = {
     .kind = CR_TYPE_MAP, .elem = &cr_type_string, .nattrs = 0,
@@ -76,30 +80,14 @@ void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
 
 /* ---- entries to values -------------------------------------------------- */
 
-static size_t user_label_count(const cr_entry *e)
+/* Labels made one put at a time: the slow path, for a label list that is
+ * not sorted and unique as the store promises (then the last value of a
+ * key wins, as it always has). */
+static cr_value *labels_by_put(const cr_entry *e)
 {
-    size_t n = e->nlabels;
-    if (cr_entry_label(e, CR_OWNER_LABEL))
-        n--;
-    return n;
-}
-
-cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint)
-{
-    bool want_map;
-    if (user_label_count(e) > 0)
-        want_map = true;
-    else if (hint && !cr_value_is_unknown(hint))
-        want_map = !cr_value_is_null(hint);
-    else
-        want_map = e->has_labels && e->nlabels == user_label_count(e);
-    if (!want_map)
-        return cr_value_null(&cr_ev_map_of_string);
-
     cr_value *m = cr_value_collection(&cr_ev_map_of_string);
     if (!m)
         return NULL;
-    /* Labels are sorted by key, so every put appends. */
     for (size_t i = 0; i < e->nlabels; i++) {
         if (strcmp(e->labels[i].key, CR_OWNER_LABEL) == 0)
             continue;
@@ -108,6 +96,55 @@ cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint)
             cr_value_free(m);
             return NULL;
         }
+    }
+    return m;
+}
+
+cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint)
+{
+    size_t nuser = 0, keybytes = 0, room = 0;
+    for (size_t i = 0; i < e->nlabels; i++) {
+        if (strcmp(e->labels[i].key, CR_OWNER_LABEL) == 0)
+            continue;
+        nuser++;
+        keybytes += strlen(e->labels[i].key) + 1;
+        room += CR_VALUE_EMBED_SIZE(strlen(e->labels[i].value) + 1);
+    }
+    bool want_map;
+    if (nuser > 0)
+        want_map = true;
+    else if (hint && !cr_value_is_unknown(hint))
+        want_map = !cr_value_is_null(hint);
+    else
+        want_map = e->has_labels && e->nlabels == nuser;
+    if (!want_map)
+        return cr_value_null(&cr_ev_map_of_string);
+
+    /* The map, its keys and its strings in one block (a refresh makes one
+     * such map per tenant). */
+    char *ks, *at;
+    void *embed;
+    cr_value *m = cr_value_map_block(&cr_ev_map_of_string, nuser, keybytes,
+                                     room, &ks, &embed);
+    if (!m)
+        return NULL;
+    at = embed;
+    size_t j = 0;
+    for (size_t i = 0; i < e->nlabels; i++) {
+        const char *k = e->labels[i].key, *val = e->labels[i].value;
+        if (strcmp(k, CR_OWNER_LABEL) == 0)
+            continue;
+        size_t kn = strlen(k) + 1, vn = strlen(val);
+        memcpy(ks, k, kn);
+        m->u.coll.keys[j] = ks;
+        ks += kn;
+        m->u.coll.items[j++] = cr_value_embed_string(at, val, vn);
+        at += CR_VALUE_EMBED_SIZE(vn + 1);
+    }
+    const char *dup;
+    if (cr_value_map_seal(m, &dup) < 0) {
+        cr_value_free(m);
+        return dup ? labels_by_put(e) : NULL;
     }
     return m;
 }
@@ -133,6 +170,121 @@ int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint)
         cr_ev_set(obj, "version", cr_value_int(e->version)))
         return -1;
     return 0;
+}
+
+/* What cr_ev_entry_object puts in each attribute. */
+enum ev_src { SRC_NULL, SRC_STR, SRC_VERSION, SRC_LABELS };
+
+/* The attribute `name` of an entry object, as cr_ev_fill sets it: *src
+ * and, for strings, *str (NULL: a null string). Returns the bit of the
+ * attributes cr_ev_fill requires (cell_id ... version), else 0. */
+static unsigned entry_src(const cr_entry *e, const char *name,
+                          enum ev_src *src, const char **str)
+{
+    static const struct { const char *name; size_t off; unsigned bit; }
+    strs[] = {
+        { "id", offsetof(cr_entry, tenant_id), 0 },
+        { "tenant_id", offsetof(cr_entry, tenant_id), 0 },
+        { "cell_id", offsetof(cr_entry, cell_id), 1 },
+        { "endpoint", offsetof(cr_entry, endpoint), 2 },
+        { "standby_cell_id", offsetof(cr_entry, standby_cell_id), 4 },
+        { "standby_endpoint", offsetof(cr_entry, standby_endpoint), 8 },
+        { "updated_at", offsetof(cr_entry, updated_at), 16 },
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        if (strcmp(name, strs[i].name) == 0) {
+            *src = SRC_STR;
+            *str = *(char *const *)((const char *)e + strs[i].off);
+            return strs[i].bit;
+        }
+    }
+    *src = SRC_NULL;
+    *str = NULL;
+    if (strcmp(name, "labels") == 0) {
+        *src = SRC_LABELS;
+        return 32;
+    }
+    if (strcmp(name, "version") == 0) {
+        *src = SRC_VERSION;
+        return 64;
+    }
+    return 0;
+}
+#define ENTRY_SRC_ALL 127u
+
+/* The slow path: an object of nulls, then filled. */
+static cr_value *entry_object_slow(const cr_type *t, const cr_entry *e,
+                                   const cr_value *labels_hint)
+{
+    cr_value *v = cr_value_object(t);
+    if (!v || cr_ev_fill(v, e, labels_hint)) {
+        cr_value_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+cr_value *cr_ev_entry_object(const cr_type *t, const cr_entry *e,
+                             const cr_value *labels_hint)
+{
+    enum { MAXA = 16 };
+    enum ev_src src[MAXA];
+    const char *str[MAXA];
+    unsigned seen = 0;
+    size_t room = 0;
+
+    if (!t || t->kind != CR_TYPE_OBJECT || t->nattrs > MAXA)
+        return entry_object_slow(t, e, labels_hint);
+    for (size_t i = 0; i < t->nattrs; i++) {
+        seen |= entry_src(e, t->attrs[i].name, &src[i], &str[i]);
+        room += src[i] == SRC_STR && str[i]
+                    ? CR_VALUE_EMBED_SIZE(strlen(str[i]) + 1)
+              : src[i] == SRC_VERSION ? CR_VALUE_EMBED_SIZE(CR_VALUE_INT_TEXT)
+              : src[i] == SRC_LABELS ? 0
+                                     : CR_VALUE_EMBED_SIZE(0);
+    }
+    /* A type without every attribute cr_ev_fill sets: let it fail the
+     * same way. */
+    if (seen != ENTRY_SRC_ALL)
+        return entry_object_slow(t, e, labels_hint);
+
+    void *embed;
+    cr_value *v = cr_value_object_block(t, room, &embed);
+    if (!v)
+        return NULL;
+    char *at = embed;
+    for (size_t i = 0; i < t->nattrs; i++) {
+        cr_value *av;
+        switch (src[i]) {
+        case SRC_STR:
+            if (str[i]) {
+                size_t n = strlen(str[i]);
+                av = cr_value_embed_string(at, str[i], n);
+                at += CR_VALUE_EMBED_SIZE(n + 1);
+            } else {
+                av = cr_value_embed(at, CR_NULL, &cr_type_string);
+                at += CR_VALUE_EMBED_SIZE(0);
+            }
+            break;
+        case SRC_VERSION:
+            av = cr_value_embed_int(at, e->version);
+            at += CR_VALUE_EMBED_SIZE(CR_VALUE_INT_TEXT);
+            break;
+        case SRC_LABELS:
+            av = cr_ev_labels(e, labels_hint);
+            if (!av) {
+                cr_value_free(v);
+                return NULL;
+            }
+            break;
+        default:
+            av = cr_value_embed(at, CR_NULL, t->attrs[i].type);
+            at += CR_VALUE_EMBED_SIZE(0);
+            break;
+        }
+        v->u.coll.items[i] = av;
+    }
+    return v;
 }
 
 /* ---- values to entries -------------------------------------------------- */

@@ -79,6 +79,13 @@ cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint);
  * id get the tenant id). 0, or -1 on allocation failure. */
 int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint);
 
+/* A new object of type t with every attribute null, then filled by
+ * cr_ev_fill: the same value (NULL where cr_ev_fill fails or on ENOMEM),
+ * made in one allocation (plus one for a labels map) when t has the
+ * entry attributes, as a refresh of many tenants needs. */
+cr_value *cr_ev_entry_object(const cr_type *t, const cr_entry *e,
+                             const cr_value *labels_hint);
+
 /* Fills `e` from an entry object whose user attributes are all known;
  * tenant_id is given (the object may not have one). Diagnostics point at
  * `at` + attribute. 0, or -1 with a diagnostic (e cleared). */

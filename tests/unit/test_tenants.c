@@ -1019,10 +1019,85 @@ static void test_hostile_values(void **state)
     cr_value_free(c);
 }
 
+/* cr_ev_entry_object builds in one block what cr_value_object +
+ * cr_ev_fill build one value at a time: the same value for every shape of
+ * entry (labels with and without the owner tag, none, a null hint, no
+ * standby), for a type with an id, and the same failure for a type that
+ * lacks an entry attribute. */
+static void check_entry_object(const cr_type *t, const cr_entry *e,
+                               const cr_value *hint)
+{
+    cr_value *slow = cr_value_object(t);
+    int rc = cr_ev_fill(slow, e, hint);
+    cr_value *fast = cr_ev_entry_object(t, e, hint);
+    if (rc != 0) {
+        assert_null(fast);
+    } else {
+        assert_non_null(fast);
+        assert_true(cr_value_equal(slow, fast));
+        for (size_t i = 0; i < fast->u.coll.len; i++)
+            assert_int_equal(fast->u.coll.items[i]->kind,
+                             slow->u.coll.items[i]->kind);
+        cr_value *c = cr_value_copy(fast);
+        assert_true(cr_value_equal(c, slow));
+        cr_value_free(c);
+        /* Replacing an attribute of the one-block object. */
+        assert_int_equal(cr_ev_set_str(fast, "cell_id", "other"), 0);
+        assert_false(cr_value_equal(slow, fast));
+    }
+    cr_value_free(slow);
+    cr_value_free(fast);
+}
+
+static void test_entry_object(void **state)
+{
+    (void)state;
+    static const cr_type_attr full_attrs[] = {
+        { "cell_id", &cr_type_string }, { "endpoint", &cr_type_string },
+        { "extra", &cr_type_bool }, { "id", &cr_type_string },
+        { "labels", &cr_ev_map_of_string },
+        { "standby_cell_id", &cr_type_string },
+        { "standby_endpoint", &cr_type_string },
+        { "updated_at", &cr_type_string }, { "version", &cr_type_number },
+    };
+    static const cr_type full = { .kind = CR_TYPE_OBJECT, .nattrs = 9,
+                                  .attrs = full_attrs };
+    static const cr_type lacking = { .kind = CR_TYPE_OBJECT, .nattrs = 2,
+                                     .attrs = full_attrs };
+    cr_entry *e = cr_entry_new();
+    e->tenant_id = strdup("acme");
+    e->cell_id = strdup("eu-1");
+    e->endpoint = strdup("https://eu-1.example/");
+    e->version = 7;
+    e->updated_at = strdup("2026-01-02T03:04:05Z");
+    cr_value *null_hint = cr_value_null(&cr_ev_map_of_string);
+    cr_value *map_hint = cr_value_collection(&cr_ev_map_of_string);
+
+    check_entry_object(&full, e, NULL);             /* labels null */
+    check_entry_object(&full, e, map_hint);         /* empty map kept */
+    e->has_labels = true;
+    check_entry_object(&full, e, NULL);
+    check_entry_object(&full, e, null_hint);
+    assert_int_equal(cr_entry_set_label(e, CR_OWNER_LABEL, "fleet"), 0);
+    check_entry_object(&full, e, NULL);             /* only the tag */
+    assert_int_equal(cr_entry_set_label(e, "team", "core"), 0);
+    assert_int_equal(cr_entry_set_label(e, "a", ""), 0);
+    e->standby_cell_id = strdup("eu-2");
+    e->standby_endpoint = strdup("https://eu-2.example/");
+    check_entry_object(&full, e, NULL);
+    check_entry_object(&full, e, null_hint);
+    check_entry_object(&lacking, e, NULL);
+
+    cr_value_free(null_hint);
+    cr_value_free(map_hint);
+    cr_entry_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_entry_object),
         cmocka_unit_test_setup_teardown(test_create_and_noop_plan, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_plan_adopts_proposed, setup,
