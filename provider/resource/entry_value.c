@@ -172,45 +172,38 @@ int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint)
     return 0;
 }
 
-/* What cr_ev_entry_object puts in each attribute. */
-enum ev_src { SRC_NULL, SRC_STR, SRC_VERSION, SRC_LABELS };
+static const char *const slot_names[CR_EV_NSLOTS] = {
+    "cell_id", "endpoint", "standby_cell_id", "standby_endpoint", "labels",
+    "version", "updated_at", "id", "tenant_id",
+};
 
-/* The attribute `name` of an entry object, as cr_ev_fill sets it: *src
- * and, for strings, *str (NULL: a null string). Returns the bit of the
- * attributes cr_ev_fill requires (cell_id ... version), else 0. */
-static unsigned entry_src(const cr_entry *e, const char *name,
-                          enum ev_src *src, const char **str)
+void cr_ev_slots_init(cr_ev_slots *s, const cr_type *t)
 {
-    static const struct { const char *name; size_t off; unsigned bit; }
-    strs[] = {
-        { "id", offsetof(cr_entry, tenant_id), 0 },
-        { "tenant_id", offsetof(cr_entry, tenant_id), 0 },
-        { "cell_id", offsetof(cr_entry, cell_id), 1 },
-        { "endpoint", offsetof(cr_entry, endpoint), 2 },
-        { "standby_cell_id", offsetof(cr_entry, standby_cell_id), 4 },
-        { "standby_endpoint", offsetof(cr_entry, standby_endpoint), 8 },
-        { "updated_at", offsetof(cr_entry, updated_at), 16 },
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        if (strcmp(name, strs[i].name) == 0) {
-            *src = SRC_STR;
-            *str = *(char *const *)((const char *)e + strs[i].off);
-            return strs[i].bit;
-        }
-    }
-    *src = SRC_NULL;
-    *str = NULL;
-    if (strcmp(name, "labels") == 0) {
-        *src = SRC_LABELS;
-        return 32;
-    }
-    if (strcmp(name, "version") == 0) {
-        *src = SRC_VERSION;
-        return 64;
-    }
-    return 0;
+    s->type = t;
+    for (int k = 0; k < CR_EV_NSLOTS; k++)
+        s->at[k] = t && t->kind == CR_TYPE_OBJECT
+                       ? cr_type_attr_index(t, slot_names[k]) : -1;
 }
-#define ENTRY_SRC_ALL 127u
+
+const cr_value *cr_ev_slot(const cr_ev_slots *s, const cr_value *obj, int k)
+{
+    /* An object has one slot per attribute of its type, in order. */
+    if (obj && obj->kind == CR_OBJECT && obj->type == s->type
+        && s->at[k] >= 0 && (size_t)s->at[k] < obj->u.coll.len)
+        return obj->u.coll.items[s->at[k]];
+    return cr_ev_attr(obj, slot_names[k]);
+}
+
+int cr_ev_slot_set(const cr_ev_slots *s, cr_value *obj, int k, cr_value *v)
+{
+    if (v && obj && obj->kind == CR_OBJECT && obj->type == s->type
+        && s->at[k] >= 0 && (size_t)s->at[k] < obj->u.coll.len) {
+        cr_value_free(obj->u.coll.items[s->at[k]]);
+        obj->u.coll.items[s->at[k]] = v;
+        return 0;
+    }
+    return cr_ev_set(obj, slot_names[k], v);
+}
 
 /* The slow path: an object of nulls, then filled. */
 static cr_value *entry_object_slow(const cr_type *t, const cr_entry *e,
@@ -224,29 +217,50 @@ static cr_value *entry_object_slow(const cr_type *t, const cr_entry *e,
     return v;
 }
 
-cr_value *cr_ev_entry_object(const cr_type *t, const cr_entry *e,
+cr_value *cr_ev_entry_object(const cr_ev_slots *s, const cr_entry *e,
                              const cr_value *labels_hint)
 {
+    const cr_type *t = s->type;
+    /* What goes in each slot: a string (NULL: null), the version, the
+     * labels, or (any other attribute) a null of its type. */
+    enum src { SRC_NULL, SRC_STR, SRC_VERSION, SRC_LABELS };
+    static const size_t str_off[CR_EV_NSLOTS] = {
+        [CR_EV_SLOT_CELL_ID] = offsetof(cr_entry, cell_id),
+        [CR_EV_SLOT_ENDPOINT] = offsetof(cr_entry, endpoint),
+        [CR_EV_SLOT_STANDBY_CELL_ID] = offsetof(cr_entry, standby_cell_id),
+        [CR_EV_SLOT_STANDBY_ENDPOINT] = offsetof(cr_entry, standby_endpoint),
+        [CR_EV_SLOT_UPDATED_AT] = offsetof(cr_entry, updated_at),
+        [CR_EV_SLOT_ID] = offsetof(cr_entry, tenant_id),
+        [CR_EV_SLOT_TENANT_ID] = offsetof(cr_entry, tenant_id),
+    };
     enum { MAXA = 16 };
-    enum ev_src src[MAXA];
+    unsigned char src[MAXA];
     const char *str[MAXA];
-    unsigned seen = 0;
     size_t room = 0;
 
-    if (!t || t->kind != CR_TYPE_OBJECT || t->nattrs > MAXA)
+    /* cr_ev_fill sets every attribute but id and tenant_id, and fails on
+     * a type that lacks one: the slow path fails the same way. */
+    bool all = t && t->kind == CR_TYPE_OBJECT && t->nattrs <= MAXA;
+    for (int k = 0; all && k < CR_EV_SLOT_ID; k++)
+        all = s->at[k] >= 0;
+    if (!all)
         return entry_object_slow(t, e, labels_hint);
-    for (size_t i = 0; i < t->nattrs; i++) {
-        seen |= entry_src(e, t->attrs[i].name, &src[i], &str[i]);
+    memset(src, SRC_NULL, sizeof src);
+    for (int k = 0; k < CR_EV_NSLOTS; k++) {
+        long i = s->at[k];
+        if (i < 0)
+            continue;
+        src[i] = k == CR_EV_SLOT_LABELS ? SRC_LABELS
+               : k == CR_EV_SLOT_VERSION ? SRC_VERSION : SRC_STR;
+        if (src[i] == SRC_STR)
+            str[i] = *(char *const *)((const char *)e + str_off[k]);
+    }
+    for (size_t i = 0; i < t->nattrs; i++)
         room += src[i] == SRC_STR && str[i]
                     ? CR_VALUE_EMBED_SIZE(strlen(str[i]) + 1)
               : src[i] == SRC_VERSION ? CR_VALUE_EMBED_SIZE(CR_VALUE_INT_TEXT)
               : src[i] == SRC_LABELS ? 0
                                      : CR_VALUE_EMBED_SIZE(0);
-    }
-    /* A type without every attribute cr_ev_fill sets: let it fail the
-     * same way. */
-    if (seen != ENTRY_SRC_ALL)
-        return entry_object_slow(t, e, labels_hint);
 
     void *embed;
     cr_value *v = cr_value_object_block(t, room, &embed);
@@ -499,6 +513,17 @@ bool cr_ev_user_changed(const cr_value *a, const cr_value *b)
         const cr_value *y = cr_ev_attr(b, cr_ev_user_attrs[i]);
         /* Unknown equals unknown for cr_value_equal; a prior state is
          * wholly known, so any unknown here is a change. */
+        if (!x || !y || !cr_value_is_wholly_known(y) || !cr_value_equal(x, y))
+            return true;
+    }
+    return false;
+}
+
+bool cr_ev_user_changed_slots(const cr_ev_slots *s, const cr_value *a,
+                              const cr_value *b)
+{
+    for (int k = 0; k < CR_EV_NUSER_ATTRS; k++) {
+        const cr_value *x = cr_ev_slot(s, a, k), *y = cr_ev_slot(s, b, k);
         if (!x || !y || !cr_value_is_wholly_known(y) || !cr_value_equal(x, y))
             return true;
     }

@@ -79,11 +79,33 @@ cr_value *cr_ev_labels(const cr_entry *e, const cr_value *hint);
  * id get the tenant id). 0, or -1 on allocation failure. */
 int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint);
 
-/* A new object of type t with every attribute null, then filled by
+/* Where the attributes of an entry object are in its type, found once
+ * for the many objects of one type in a fleet's map, so that reading or
+ * setting an attribute of each is an index rather than a search by name.
+ * at[k] is the slot of attribute k (CR_EV_SLOT_*), or -1 when the type
+ * lacks it. The first CR_EV_NUSER_ATTRS are cr_ev_user_attrs, in order. */
+enum {
+    CR_EV_SLOT_CELL_ID, CR_EV_SLOT_ENDPOINT, CR_EV_SLOT_STANDBY_CELL_ID,
+    CR_EV_SLOT_STANDBY_ENDPOINT, CR_EV_SLOT_LABELS, CR_EV_SLOT_VERSION,
+    CR_EV_SLOT_UPDATED_AT, CR_EV_SLOT_ID, CR_EV_SLOT_TENANT_ID,
+    CR_EV_NSLOTS
+};
+typedef struct cr_ev_slots {
+    const cr_type *type;
+    long at[CR_EV_NSLOTS];
+} cr_ev_slots;
+void cr_ev_slots_init(cr_ev_slots *s, const cr_type *t);
+/* Attribute k of obj: by index when obj is of s's type, else by name (as
+ * cr_ev_attr). */
+const cr_value *cr_ev_slot(const cr_ev_slots *s, const cr_value *obj, int k);
+/* cr_ev_set for attribute k. */
+int cr_ev_slot_set(const cr_ev_slots *s, cr_value *obj, int k, cr_value *v);
+
+/* A new object of s's type with every attribute null, then filled by
  * cr_ev_fill: the same value (NULL where cr_ev_fill fails or on ENOMEM),
- * made in one allocation (plus one for a labels map) when t has the
- * entry attributes, as a refresh of many tenants needs. */
-cr_value *cr_ev_entry_object(const cr_type *t, const cr_entry *e,
+ * made in one allocation (plus one for a labels map) when the type has
+ * the entry attributes, as a refresh of many tenants needs. */
+cr_value *cr_ev_entry_object(const cr_ev_slots *s, const cr_entry *e,
                              const cr_value *labels_hint);
 
 /* Fills `e` from an entry object whose user attributes are all known;
@@ -113,5 +135,8 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
 /* Whether two entry objects differ in anything the user sets. An unknown
  * in `b` counts as a change. */
 bool cr_ev_user_changed(const cr_value *a, const cr_value *b);
+/* The same, for objects usually of s's type. */
+bool cr_ev_user_changed_slots(const cr_ev_slots *s, const cr_value *a,
+                              const cr_value *b);
 
 #endif

@@ -1029,7 +1029,9 @@ static void check_entry_object(const cr_type *t, const cr_entry *e,
 {
     cr_value *slow = cr_value_object(t);
     int rc = cr_ev_fill(slow, e, hint);
-    cr_value *fast = cr_ev_entry_object(t, e, hint);
+    cr_ev_slots slots;
+    cr_ev_slots_init(&slots, t);
+    cr_value *fast = cr_ev_entry_object(&slots, e, hint);
     if (rc != 0) {
         assert_null(fast);
     } else {
