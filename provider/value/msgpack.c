@@ -653,10 +653,17 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
     /* Slots start empty and are filled as attributes arrive; every one
      * must arrive, so nothing is pre-filled with nulls. */
     size_t n = t->nattrs, room = 0;
+    /* The slot of each key, found once (every object of a fleet-size map
+     * is decoded here); objects with more keys than this look them up
+     * again below. */
+    enum { SEEN = 32 };
+    long seen[SEEN];
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         /* Sizing only: a key that matches nothing is reported in order
          * by the loop below. */
         long at = attr_lookup(t, &o->via.map.ptr[i].key, i);
+        if (i < SEEN)
+            seen[i] = at;
         if (at >= 0)
             room += embed_size(&o->via.map.ptr[i].val, t->attrs[at].type,
                                depth + 1);
@@ -674,7 +681,7 @@ static cr_value *decode_object(dec *d, const msgpack_object *o,
          * tried first. A key equal to an attribute name is a valid key
          * (names are NUL-free UTF-8), so only a key that matches none is
          * copied, to be checked and reported. */
-        long at = attr_lookup(t, ko, i);
+        long at = i < SEEN ? seen[i] : attr_lookup(t, ko, i);
         if (at < 0) {
             char *k = key_string(d, ko);
             if (k)

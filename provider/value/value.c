@@ -560,6 +560,16 @@ bool cr_utf8_valid(const char *s, size_t n)
         return true;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
+        /* ASCII, the common case, eight bytes at a time. */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080u)
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         unsigned c = *p++;
         if (c < 0x80)
             continue;

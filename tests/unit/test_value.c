@@ -1065,6 +1065,38 @@ static void test_map_put_orders(void **s)
     cr_value_free(l);
 }
 
+/* cr_utf8_valid reads ASCII eight bytes at a time: a bad or a good
+ * multibyte sequence at every position around those words is still
+ * judged byte by byte. */
+static void test_utf8_words(void **s)
+{
+    (void)s;
+    static const struct { const char *seq; bool ok; } seqs[] = {
+        { "\xc3\xa9", true }, { "\xe2\x82\xac", true },
+        { "\xf0\x9f\x98\x80", true }, { "\xff", false },
+        { "\xc3\x28", false }, { "\xed\xa0\x80", false },
+        { "\xc0\xaf", false }, { "\xe2\x82", false },
+        { "\x80", false }, { "\xf4\x90\x80\x80", false },
+    };
+    char buf[64];
+    for (size_t k = 0; k < sizeof seqs / sizeof seqs[0]; k++)
+        for (size_t pre = 0; pre < 20; pre++)
+            for (size_t post = 0; post < 10; post++) {
+                size_t n = strlen(seqs[k].seq);
+                memset(buf, 'a', pre);
+                memcpy(buf + pre, seqs[k].seq, n);
+                memset(buf + pre + n, 'b', post);
+                assert_int_equal(cr_utf8_valid(buf, pre + n + post),
+                                 seqs[k].ok);
+                /* Cut short: a sequence missing its last byte. */
+                if (n > 1 && post == 0)
+                    assert_false(cr_utf8_valid(buf, pre + n - 1));
+            }
+    memset(buf, 'a', sizeof buf);
+    for (size_t n = 0; n <= sizeof buf; n++)
+        assert_true(cr_utf8_valid(buf, n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1081,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_collections),
         cmocka_unit_test(test_decoded_layout),
         cmocka_unit_test(test_map_put_orders),
+        cmocka_unit_test(test_utf8_words),
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknowns),
