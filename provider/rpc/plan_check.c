@@ -24,15 +24,101 @@
 
 #include "rpc/internal.h"
 
-static void path_error(cr_diags *diags, cr_path *path, const char *summary,
+/* Where a check is: a stack of borrowed names (attribute names, map keys
+ * of the values being checked) over the caller's path. Pushing allocates
+ * nothing, where a cr_path copies every name: a check of 100,000 tenants
+ * visits about a million values and usually reports nothing, so the
+ * stack becomes a cr_path only when a diagnostic is reported. */
+typedef struct ckstep {
+    cr_path_step_kind kind;
+    const char *name;           /* ATTR and KEY */
+    int64_t index;              /* INDEX */
+} ckstep;
+
+typedef struct ckpath {
+    const cr_path *base;        /* the caller's prefix, or NULL */
+    size_t len, cap;
+    ckstep *s;
+    ckstep fixed[16];
+} ckpath;
+
+static void ck_init(ckpath *p, const cr_path *base)
+{
+    p->base = base;
+    p->len = 0;
+    p->cap = sizeof p->fixed / sizeof p->fixed[0];
+    p->s = p->fixed;
+}
+
+static void ck_free(ckpath *p)
+{
+    if (p->s != p->fixed)
+        free(p->s);
+}
+
+/* 0, or -1 on ENOMEM (only past 16 levels). */
+static int ck_push(ckpath *p, cr_path_step_kind kind, const char *name,
+                   int64_t index)
+{
+    if (p->len == p->cap) {
+        if (p->cap > SIZE_MAX / 2 / sizeof *p->s)
+            return -1;
+        ckstep *grown = malloc(2 * p->cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        memcpy(grown, p->s, p->len * sizeof *grown);
+        ck_free(p);
+        p->s = grown;
+        p->cap *= 2;
+    }
+    p->s[p->len++] = (ckstep){ .kind = kind, .name = name, .index = index };
+    return 0;
+}
+
+static int ck_attr(ckpath *p, const char *name)
+{
+    return ck_push(p, CR_STEP_ATTR, name, 0);
+}
+
+static int ck_key(ckpath *p, const char *key)
+{
+    return ck_push(p, CR_STEP_KEY, key, 0);
+}
+
+static int ck_index(ckpath *p, int64_t i)
+{
+    return ck_push(p, CR_STEP_INDEX, NULL, i);
+}
+
+static void ck_pop(ckpath *p)
+{
+    if (p->len)
+        p->len--;
+}
+
+static void path_error(cr_diags *diags, const ckpath *ck, const char *summary,
                        const char *what)
 {
-    char *where = cr_path_format(path);
-    cr_diags_error(diags, path, summary,
+    cr_path path;
+    int rc = cr_path_copy(&path, ck->base);
+    for (size_t i = 0; rc == 0 && i < ck->len; i++)
+        rc = ck->s[i].kind == CR_STEP_INDEX
+                 ? cr_path_push_index(&path, ck->s[i].index)
+             : ck->s[i].kind == CR_STEP_KEY
+                 ? cr_path_push_key(&path, ck->s[i].name)
+                 : cr_path_push_attr(&path, ck->s[i].name);
+    if (rc != 0) {
+        /* Out of memory: the error still stands, without its place. */
+        cr_path_free(&path);
+        path = (cr_path){0};
+    }
+    char *where = cr_path_format(&path);
+    cr_diags_error(diags, &path, summary,
                    "%s%s%s This is a bug in the provider; please report it.",
                    where && *where ? where : "", where && *where ? ": " : "",
                    what);
     free(where);
+    cr_path_free(&path);
 }
 
 static const char *type_name(const cr_type *t)
@@ -67,8 +153,8 @@ static bool kind_matches(cr_value_kind k, cr_type_kind t)
     return false;
 }
 
-void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
-                           const char *summary, cr_diags *diags)
+static void conforms(const cr_value *v, const cr_type *t, ckpath *path,
+                     const char *summary, cr_diags *diags)
 {
     char what[160];
 
@@ -85,21 +171,21 @@ void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
     case CR_TYPE_LIST:
     case CR_TYPE_SET:
         for (size_t i = 0; i < v->u.coll.len; i++) {
-            if (t->kind == CR_TYPE_LIST && cr_path_push_index(path, (int64_t)i))
+            if (t->kind == CR_TYPE_LIST && ck_index(path, (int64_t)i))
                 return;
-            cr_rpc_check_conforms(v->u.coll.items[i], t->elem, path, summary,
+            conforms(v->u.coll.items[i], t->elem, path, summary,
                                   diags);
             if (t->kind == CR_TYPE_LIST)
-                cr_path_pop(path);
+                ck_pop(path);
         }
         break;
     case CR_TYPE_MAP:
         for (size_t i = 0; i < v->u.coll.len; i++) {
-            if (cr_path_push_key(path, v->u.coll.keys[i]))
+            if (ck_key(path, v->u.coll.keys[i]))
                 return;
-            cr_rpc_check_conforms(v->u.coll.items[i], t->elem, path, summary,
+            conforms(v->u.coll.items[i], t->elem, path, summary,
                                   diags);
-            cr_path_pop(path);
+            ck_pop(path);
         }
         break;
     case CR_TYPE_OBJECT:
@@ -116,17 +202,18 @@ void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
              * one comparison instead of a search, for every object of a
              * 100,000-element map. */
             const cr_value *av =
+                v->u.coll.keys[i] == t->attrs[i].name ||
                 strcmp(v->u.coll.keys[i], t->attrs[i].name) == 0
                     ? v->u.coll.items[i]
                     : cr_value_get(v, t->attrs[i].name);
-            if (cr_path_push_attr(path, t->attrs[i].name))
+            if (ck_attr(path, t->attrs[i].name))
                 return;
             if (av == NULL)
                 path_error(diags, path, summary, "the attribute is missing.");
             else
-                cr_rpc_check_conforms(av, t->attrs[i].type, path, summary,
+                conforms(av, t->attrs[i].type, path, summary,
                                       diags);
-            cr_path_pop(path);
+            ck_pop(path);
         }
         break;
     case CR_TYPE_TUPLE:
@@ -138,16 +225,25 @@ void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
             return;
         }
         for (size_t i = 0; i < t->nattrs; i++) {
-            if (cr_path_push_index(path, (int64_t)i))
+            if (ck_index(path, (int64_t)i))
                 return;
-            cr_rpc_check_conforms(v->u.coll.items[i], t->attrs[i].type, path,
+            conforms(v->u.coll.items[i], t->attrs[i].type, path,
                                   summary, diags);
-            cr_path_pop(path);
+            ck_pop(path);
         }
         break;
     default:
         break;
     }
+}
+
+void cr_rpc_check_conforms(const cr_value *v, const cr_type *t, cr_path *path,
+                           const char *summary, cr_diags *diags)
+{
+    ckpath ck;
+    ck_init(&ck, path);
+    conforms(v, t, &ck, summary, diags);
+    ck_free(&ck);
 }
 
 /* ---- plan ---------------------------------------------------------------- */
@@ -179,7 +275,7 @@ static const cr_value *get_at(const cr_value *m, size_t i, const char *key)
 
 static void check_plan_object(const cr_schema *s, const cr_value *prior,
                               const cr_value *config, const cr_value *planned,
-                              cr_path *path, cr_diags *diags);
+                              ckpath *path, cr_diags *diags);
 
 /* The elements of a MAP or LIST nested attribute whose planned and
  * configured collections have the same length. Maps are sorted by key, so
@@ -188,7 +284,7 @@ static void check_plan_object(const cr_schema *s, const cr_value *prior,
 static void check_plan_elements(const cr_attr_schema *a,
                                 const cr_value *prior,
                                 const cr_value *config,
-                                const cr_value *planned, cr_path *path,
+                                const cr_value *planned, ckpath *path,
                                 cr_diags *diags)
 {
     bool is_map = a->nested_mode == CR_NEST_MAP;
@@ -205,13 +301,13 @@ static void check_plan_elements(const cr_attr_schema *a,
             const char *k = planned->u.coll.keys[i];
             ce = get_at(config, i, k);
             pre = prior ? get_at(prior, i, k) : NULL;
-            if (cr_path_push_key(path, k))
+            if (ck_key(path, k))
                 return;
         } else {
             ce = config->u.coll.items[i];
             if (prior && i < prior->u.coll.len)
                 pre = prior->u.coll.items[i];
-            if (cr_path_push_index(path, (int64_t)i))
+            if (ck_index(path, (int64_t)i))
                 return;
         }
         if (ce == NULL)
@@ -230,13 +326,13 @@ static void check_plan_elements(const cr_attr_schema *a,
             path_error(diags, path, PLAN_SUMMARY,
                        "the planned element does not match the "
                        "configuration.");
-        cr_path_pop(path);
+        ck_pop(path);
     }
 }
 
 static void check_plan_attr(const cr_attr_schema *a, const cr_value *prior,
                             const cr_value *config, const cr_value *planned,
-                            cr_path *path, cr_diags *diags)
+                            ckpath *path, cr_diags *diags)
 {
     bool computed = (a->flags & CR_ATTR_COMPUTED) != 0;
     bool optional = (a->flags & CR_ATTR_OPTIONAL) != 0;
@@ -299,7 +395,7 @@ static void check_plan_attr(const cr_attr_schema *a, const cr_value *prior,
 
 static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
                              const cr_value *config, const cr_value *planned,
-                             cr_path *path, cr_diags *diags)
+                             ckpath *path, cr_diags *diags)
 {
     const cr_schema empty = {0};
     const cr_schema *bs = b->block ? b->block : &empty;
@@ -348,14 +444,14 @@ static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
                 const cr_value *pre =
                     (pl && pl->kind == CR_LIST && i < pl->u.coll.len)
                         ? pl->u.coll.items[i] : NULL;
-                if (cr_path_push_index(path, (int64_t)i))
+                if (ck_index(path, (int64_t)i))
                     return;
                 if (cr_value_is_unknown(pe))
                     path_error(diags, path, PLAN_SUMMARY,
                                "a block must not be planned wholly unknown.");
                 else if (pe->kind == CR_OBJECT && ce->kind == CR_OBJECT)
                     check_plan_object(bs, pre, ce, pe, path, diags);
-                cr_path_pop(path);
+                ck_pop(path);
             }
         }
         if (b->nesting == CR_NEST_MAP && config != NULL &&
@@ -369,7 +465,7 @@ static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
                 const cr_value *ce = get_at(config, i, k);
                 const cr_value *pre = prior && prior->kind == CR_MAP
                                           ? get_at(prior, i, k) : NULL;
-                if (cr_path_push_key(path, k))
+                if (ck_key(path, k))
                     return;
                 if (ce == NULL)
                     path_error(diags, path, PLAN_SUMMARY,
@@ -380,7 +476,7 @@ static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
                                "a block must not be planned wholly unknown.");
                 else if (pe->kind == CR_OBJECT && ce->kind == CR_OBJECT)
                     check_plan_object(bs, pre, ce, pe, path, diags);
-                cr_path_pop(path);
+                ck_pop(path);
             }
         }
         return;
@@ -389,24 +485,24 @@ static void check_plan_block(const cr_block_schema *b, const cr_value *prior,
 
 static void check_plan_object(const cr_schema *s, const cr_value *prior,
                               const cr_value *config, const cr_value *planned,
-                              cr_path *path, cr_diags *diags)
+                              ckpath *path, cr_diags *diags)
 {
     for (size_t i = 0; i < s->nattrs; i++) {
         const cr_attr_schema *a = &s->attrs[i];
-        if (cr_path_push_attr(path, a->name))
+        if (ck_attr(path, a->name))
             return;
         check_plan_attr(a, attr_of(prior, a->name), attr_of(config, a->name),
                         attr_of(planned, a->name), path, diags);
-        cr_path_pop(path);
+        ck_pop(path);
     }
     for (size_t i = 0; i < s->nblocks; i++) {
         const cr_block_schema *b = &s->blocks[i];
-        if (cr_path_push_attr(path, b->type_name))
+        if (ck_attr(path, b->type_name))
             return;
         check_plan_block(b, attr_of(prior, b->type_name),
                          attr_of(config, b->type_name),
                          attr_of(planned, b->type_name), path, diags);
-        cr_path_pop(path);
+        ck_pop(path);
     }
 }
 
@@ -414,8 +510,10 @@ void cr_rpc_check_plan(const cr_schema *s, const cr_value *prior,
                        const cr_value *config, const cr_value *planned,
                        cr_diags *diags)
 {
-    cr_path path = {0};
+    ckpath path;
     const cr_type *t = cr_schema_type(s);
+
+    ck_init(&path, NULL);
 
     if (planned == NULL || planned->kind != CR_OBJECT) {
         path_error(diags, &path, PLAN_SUMMARY,
@@ -425,13 +523,13 @@ void cr_rpc_check_plan(const cr_schema *s, const cr_value *prior,
                          "update.");
         return;
     }
-    cr_rpc_check_conforms(planned, t, &path, PLAN_SUMMARY, diags);
+    conforms(planned, t, &path, PLAN_SUMMARY, diags);
     if (cr_diags_has_error(diags))
         goto out;
     check_plan_object(s, is_null(prior) ? NULL : prior, config, planned,
                       &path, diags);
 out:
-    cr_path_free(&path);
+    ck_free(&path);
 }
 
 /* ---- apply --------------------------------------------------------------- */
@@ -439,7 +537,7 @@ out:
 #define APPLY_SUMMARY "Provider produced an inconsistent result after apply"
 
 static void check_compat(const cr_value *planned, const cr_value *actual,
-                         cr_path *path, cr_diags *diags)
+                         ckpath *path, cr_diags *diags)
 {
     if (planned->kind == CR_UNKNOWN)
         return;                 /* anything conforming; known-ness checked
@@ -471,15 +569,15 @@ static void check_compat(const cr_value *planned, const cr_value *actual,
         for (size_t i = 0; i < planned->u.coll.len; i++) {
             const char *k = planned->u.coll.keys[i];
             const cr_value *av = get_at(actual, i, k);
-            if (planned->kind == CR_OBJECT ? cr_path_push_attr(path, k)
-                                           : cr_path_push_key(path, k))
+            if (planned->kind == CR_OBJECT ? ck_attr(path, k)
+                                           : ck_key(path, k))
                 return;
             if (av == NULL)
                 path_error(diags, path, APPLY_SUMMARY,
                            "the result lacks this element of the plan.");
             else
                 check_compat(planned->u.coll.items[i], av, path, diags);
-            cr_path_pop(path);
+            ck_pop(path);
         }
         return;
     case CR_LIST:
@@ -491,11 +589,11 @@ static void check_compat(const cr_value *planned, const cr_value *actual,
             return;
         }
         for (size_t i = 0; i < planned->u.coll.len; i++) {
-            if (cr_path_push_index(path, (int64_t)i))
+            if (ck_index(path, (int64_t)i))
                 return;
             check_compat(planned->u.coll.items[i], actual->u.coll.items[i],
                          path, diags);
-            cr_path_pop(path);
+            ck_pop(path);
         }
         return;
     case CR_SET:
@@ -517,8 +615,9 @@ static void check_compat(const cr_value *planned, const cr_value *actual,
 void cr_rpc_check_apply(const cr_value *planned, const cr_value *actual,
                         cr_diags *diags)
 {
-    cr_path path = {0};
+    ckpath path;
 
+    ck_init(&path, NULL);
     if (is_null(planned)) {
         if (!is_null(actual))
             path_error(diags, &path, APPLY_SUMMARY,
@@ -536,10 +635,10 @@ void cr_rpc_check_apply(const cr_value *planned, const cr_value *actual,
                    "the result still holds unknown values.");
         return;
     }
-    cr_rpc_check_conforms(actual, planned->type, &path, APPLY_SUMMARY, diags);
+    conforms(actual, planned->type, &path, APPLY_SUMMARY, diags);
     if (!cr_diags_has_error(diags))
         check_compat(planned, actual, &path, diags);
-    cr_path_free(&path);
+    ck_free(&path);
 }
 
 /* ---- requires_replace ---------------------------------------------------- */

@@ -814,6 +814,61 @@ static void test_import_rules(void **state)
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+/* Conformance errors are reported at the full path: the caller's prefix,
+ * then the steps inside the value (attributes, keys, indexes), however
+ * deep (the check keeps a stack of borrowed names that grows past 16). */
+static void test_conforms_paths(void **state)
+{
+    (void)state;
+    enum { DEPTH = 20 };
+    cr_type_attr attr[DEPTH];
+    cr_type lists[DEPTH], objs[DEPTH];
+    /* object{a: list(object{a: list(... string)})}, DEPTH levels. */
+    const cr_type *inner = &cr_type_string;
+    for (int i = DEPTH - 1; i >= 0; i--) {
+        lists[i] = (cr_type){ .kind = CR_TYPE_LIST, .elem = inner };
+        attr[i] = (cr_type_attr){ .name = "a", .type = &lists[i] };
+        objs[i] = (cr_type){ .kind = CR_TYPE_OBJECT, .nattrs = 1,
+                             .attrs = &attr[i] };
+        inner = &objs[i];
+    }
+    cr_value *leaf = cr_value_collection(&lists[DEPTH - 1]);
+    assert_int_equal(cr_value_append(leaf, cr_value_bool(true)), 0);
+    cr_value *v = leaf;
+    for (int i = DEPTH - 1; i >= 0; i--) {
+        cr_value *o = cr_value_object(&objs[i]);
+        assert_int_equal(cr_value_object_set(o, "a", v), 0);
+        if (i == 0) {
+            v = o;
+            break;
+        }
+        v = cr_value_collection(&lists[i - 1]);
+        assert_int_equal(cr_value_append(v, o), 0);
+    }
+    cr_path prefix = {0};
+    assert_int_equal(cr_path_push_attr(&prefix, "top"), 0);
+    assert_int_equal(cr_path_push_key(&prefix, "k"), 0);
+    cr_diags d = CR_DIAGS_INIT;
+    cr_rpc_check_conforms(v, &objs[0], &prefix, "Bad", &d);
+    assert_int_equal(d.len, 1);
+    const cr_path *at = &d.items[0].path;
+    assert_int_equal(at->len, 2 + 2 * DEPTH);
+    assert_string_equal(at->steps[0].name, "top");
+    assert_string_equal(at->steps[1].name, "k");
+    for (int i = 0; i < DEPTH; i++) {
+        assert_int_equal(at->steps[2 + 2 * i].kind, CR_STEP_ATTR);
+        assert_string_equal(at->steps[2 + 2 * i].name, "a");
+        assert_int_equal(at->steps[3 + 2 * i].kind, CR_STEP_INDEX);
+        assert_int_equal(at->steps[3 + 2 * i].index, 0);
+    }
+    assert_non_null(strstr(d.items[0].detail, "the value is not a string."));
+    /* The caller's path is as it was. */
+    assert_int_equal(prefix.len, 2);
+    cr_diags_free(&d);
+    cr_path_free(&prefix);
+    cr_value_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +884,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_violations, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_rules, setup, teardown),
+        cmocka_unit_test(test_conforms_paths),
         cmocka_unit_test_setup_teardown(test_import_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
