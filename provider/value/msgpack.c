@@ -813,14 +813,99 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
 
 /* ---- encoding ----------------------------------------------------------------- */
 
-static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t);
+/* The encoder writes the bytes msgpack-c's packer would (the smallest
+ * form of every integer and length, as go-cty expects), but in two walks
+ * of the value: one counts the bytes, the other writes them into a buffer
+ * of exactly that size. A 21 MB state written through msgpack-c's packer
+ * went through a callback per field and a growing buffer copied at each
+ * doubling; here it is one allocation and plain stores. */
+typedef struct wbuf {
+    uint8_t *p;         /* NULL while counting */
+    size_t len, cap;    /* bytes counted or written; room at p */
+} wbuf;
 
-static int pack_str(msgpack_packer *pk, const char *s, size_t n)
+/* Whether n more bytes are to be stored (writing, and room for them). */
+static inline bool room(const wbuf *w, size_t n)
 {
-    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? -1 : 0;
+    return w->p && n <= w->cap - w->len && w->len <= w->cap;
 }
 
-static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
+static inline void put(wbuf *w, const void *s, size_t n)
+{
+    if (n && room(w, n))
+        memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+static inline void put1(wbuf *w, uint8_t b)
+{
+    if (room(w, 1))
+        w->p[w->len] = b;
+    w->len++;
+}
+
+/* A tag byte followed by v in n big-endian bytes. */
+static inline void put_be(wbuf *w, uint8_t tag, uint64_t v, int n)
+{
+    if (room(w, 1 + (size_t)n)) {
+        uint8_t *o = w->p + w->len;
+        o[0] = tag;
+        for (int i = n; i > 0; i--, v >>= 8)
+            o[i] = (uint8_t)v;
+    }
+    w->len += 1 + (size_t)n;
+}
+
+/* A length with a one-byte short form (fixstr, fixarray, fixmap: `fix`
+ * holds up to `fixmax` - 1) and tags for 8-bit (0 when none), 16-bit
+ * and 32-bit lengths. */
+static inline void put_len(wbuf *w, size_t n, uint8_t fix, size_t fixmax,
+                           uint8_t t8, uint8_t t16, uint8_t t32)
+{
+    if (fix && n < fixmax)
+        put1(w, (uint8_t)(fix | n));
+    else if (t8 && n < 256)
+        put_be(w, t8, n, 1);
+    else if (n < 65536)
+        put_be(w, t16, n, 2);
+    else
+        put_be(w, t32, (uint32_t)n, 4);
+}
+
+static inline void put_str(wbuf *w, const char *s, size_t n)
+{
+    put_len(w, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
+    put(w, s, n);
+}
+
+static void put_int(wbuf *w, int64_t d)
+{
+    if (d < -(1LL << 5)) {
+        if (d < -(1LL << 15))
+            d < -(1LL << 31) ? put_be(w, 0xd3, (uint64_t)d, 8)
+                             : put_be(w, 0xd2, (uint32_t)d, 4);
+        else
+            d < -(1 << 7) ? put_be(w, 0xd1, (uint16_t)d, 2)
+                          : put_be(w, 0xd0, (uint8_t)d, 1);
+    } else if (d < (1 << 7)) {
+        put1(w, (uint8_t)d);
+    } else if (d < (1LL << 16)) {
+        d < (1 << 8) ? put_be(w, 0xcc, (uint64_t)d, 1)
+                     : put_be(w, 0xcd, (uint64_t)d, 2);
+    } else {
+        d < (1LL << 32) ? put_be(w, 0xce, (uint64_t)d, 4)
+                        : put_be(w, 0xcf, (uint64_t)d, 8);
+    }
+}
+
+static void put_double(wbuf *w, double f)
+{
+    uint64_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    put_be(w, 0xcb, bits, 8);
+}
+
+static int encode(wbuf *w, const cr_value *v, const cr_type *t)
 {
     const cr_type *vt = v->type ? v->type : &cr_type_dynamic;
     if (t && t->kind == CR_TYPE_DYNAMIC && vt->kind != CR_TYPE_DYNAMIC) {
@@ -830,59 +915,70 @@ static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
         if (!tj)
             return -1;
         size_t n = strlen(tj);
-        int rc = msgpack_pack_array(pk, 2) || msgpack_pack_bin(pk, n)
-              || msgpack_pack_bin_body(pk, tj, n) ? -1 : 0;
+        put1(w, 0x92);
+        put_len(w, n, 0, 0, 0xc4, 0xc5, 0xc6);
+        put(w, tj, n);
         free(tj);
-        return rc ? -1 : encode(pk, v, vt);
+        return encode(w, v, vt);
     }
     switch (v->kind) {
     case CR_NULL:
-        return msgpack_pack_nil(pk) ? -1 : 0;
+        put1(w, 0xc0);
+        return 0;
     case CR_UNKNOWN:
-        return msgpack_pack_ext(pk, 1, 0) || msgpack_pack_ext_body(pk, "", 1)
-             ? -1 : 0;
+        /* fixext 1, type 0, one zero byte: go-cty's unknown. */
+        put1(w, 0xd4);
+        put1(w, 0);
+        put1(w, 0);
+        return 0;
     case CR_STRING:
-        return pack_str(pk, v->u.str.ptr, v->u.str.len);
+        put_str(w, v->u.str.ptr, v->u.str.len);
+        return 0;
     case CR_BOOL:
-        return (v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -1 : 0;
+        put1(w, v->u.b ? 0xc3 : 0xc2);
+        return 0;
     case CR_NUMBER: {
         /* go-cty's order (marshal.go since v1.13): exact int64, else a
          * float64 when the number is a non-integer a double holds exactly,
          * else the decimal string; infinities as float64. So 2^64 goes
          * out as "18446744073709551616" although a double could hold it. */
         double f;
-        if (cr_num_is_inf(v))
-            return msgpack_pack_double(pk, v->u.num.f) ? -1 : 0;
-        if (v->u.num.is_int)
-            return msgpack_pack_int64(pk, v->u.num.i) ? -1 : 0;
-        if (!cr_num_is_integer(v) && cr_num_exact_double(v, &f))
-            return msgpack_pack_double(pk, f) ? -1 : 0;
+        if (cr_num_is_inf(v)) {
+            put_double(w, v->u.num.f);
+            return 0;
+        }
+        if (v->u.num.is_int) {
+            put_int(w, v->u.num.i);
+            return 0;
+        }
+        if (!cr_num_is_integer(v) && cr_num_exact_double(v, &f)) {
+            put_double(w, f);
+            return 0;
+        }
         /* go-cty spells these in plain decimal, never with an exponent. */
         char *plain = cr_num_plain(v->u.num.text);
         if (!plain)
             return -1;
-        int rc = pack_str(pk, plain, strlen(plain));
+        put_str(w, plain, strlen(plain));
         free(plain);
-        return rc;
+        return 0;
     }
     case CR_LIST: case CR_SET: case CR_TUPLE:
-        if (msgpack_pack_array(pk, v->u.coll.len))
-            return -1;
+        put_len(w, v->u.coll.len, 0x90, 16, 0, 0xdc, 0xdd);
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_TUPLE
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
-            if (encode(pk, v->u.coll.items[i], et) < 0)
+            if (encode(w, v->u.coll.items[i], et) < 0)
                 return -1;
         }
         return 0;
     case CR_MAP: case CR_OBJECT:
-        if (msgpack_pack_map(pk, v->u.coll.len))
-            return -1;
+        put_len(w, v->u.coll.len, 0x80, 16, 0, 0xde, 0xdf);
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_OBJECT
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
-            if (pack_str(pk, v->u.coll.keys[i], strlen(v->u.coll.keys[i]))
-                || encode(pk, v->u.coll.items[i], et) < 0)
+            put_str(w, v->u.coll.keys[i], strlen(v->u.coll.keys[i]));
+            if (encode(w, v->u.coll.items[i], et) < 0)
                 return -1;
         }
         return 0;
@@ -900,16 +996,31 @@ int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
 {
     *out = NULL;
     *out_len = 0;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int rc = v ? encode(&pk, v, t) : (msgpack_pack_nil(&pk) ? -1 : 0);
-    if (rc < 0 || !sb.data) {
-        msgpack_sbuffer_destroy(&sb);
+    wbuf w = { NULL, 0, 0 };
+    if (!v) {
+        uint8_t *nil = malloc(1);
+        if (!nil)
+            return -1;
+        nil[0] = 0xc0;
+        *out = nil;
+        *out_len = 1;
+        return 0;
+    }
+    if (encode(&w, v, t) < 0)
+        return -1;
+    size_t len = w.len;
+    w.p = malloc(len ? len : 1);
+    w.len = 0;
+    w.cap = len;
+    if (!w.p)
+        return -1;
+    /* The second walk writes what the first counted; were it to differ,
+     * the buffer is not trusted. */
+    if (encode(&w, v, t) < 0 || w.len != len) {
+        free(w.p);
         return -1;
     }
-    *out = sb.data;         /* sbuffer memory is plain malloc */
-    *out_len = sb.size;
+    *out = w.p;
+    *out_len = len;
     return 0;
 }

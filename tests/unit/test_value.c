@@ -13,6 +13,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <msgpack.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1097,6 +1098,93 @@ static void test_utf8_words(void **s)
         assert_true(cr_utf8_valid(buf, n));
 }
 
+/* The encoder writes what msgpack-c's packer writes, at every boundary
+ * between the forms of integers, strings, arrays and maps. */
+static void same_as_packer(const cr_value *v, const msgpack_sbuffer *want)
+{
+    void *got = NULL;
+    size_t len = 0;
+    assert_int_equal(cr_value_encode_msgpack(v, &got, &len), 0);
+    assert_int_equal(len, want->size);
+    assert_memory_equal(got, want->data, len);
+    free(got);
+}
+
+static void test_encode_forms(void **s)
+{
+    (void)s;
+    static const int64_t ints[] = {
+        0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536, 4294967295LL,
+        4294967296LL, INT64_MAX, -1, -31, -32, -33, -127, -128, -129,
+        -32767, -32768, -32769, -2147483647LL, -2147483648LL,
+        -2147483649LL, INT64_MIN,
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_int64(&pk, ints[i]);
+        cr_value *v = cr_value_int(ints[i]);
+        same_as_packer(v, &sb);
+        cr_value_free(v);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    static const size_t lens[] = { 0, 1, 15, 16, 31, 32, 255, 256, 65535,
+                                   65536, 70000 };
+    char *text = malloc(70001);
+    memset(text, 'x', 70000);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t n = lens[i];
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        /* [string of n, list of n nulls, map of n keys -> true] */
+        msgpack_pack_array(&pk, 3);
+        msgpack_pack_str(&pk, n);
+        msgpack_pack_str_body(&pk, text, n);
+        msgpack_pack_array(&pk, n);
+        for (size_t j = 0; j < n; j++)
+            msgpack_pack_nil(&pk);
+        msgpack_pack_map(&pk, n);
+        char key[32];
+        for (size_t j = 0; j < n; j++) {
+            snprintf(key, sizeof key, "%06zu", j);
+            msgpack_pack_str(&pk, strlen(key));
+            msgpack_pack_str_body(&pk, key, strlen(key));
+            msgpack_pack_true(&pk);
+        }
+        static const cr_type t_list_dyn = { .kind = CR_TYPE_LIST,
+                                            .elem = &cr_type_string };
+        static const cr_type t_map_bool = { .kind = CR_TYPE_MAP,
+                                            .elem = &cr_type_bool };
+        static const cr_type_attr ta[3] = {
+            { .type = &cr_type_string }, { .type = &t_list_dyn },
+            { .type = &t_map_bool },
+        };
+        static const cr_type tt = { .kind = CR_TYPE_TUPLE, .nattrs = 3,
+                                    .attrs = ta };
+        cr_value *tup = cr_value_collection(&tt);
+        cr_value *l = cr_value_collection(&t_list_dyn);
+        cr_value *m = cr_value_collection(&t_map_bool);
+        for (size_t j = 0; j < n; j++) {
+            snprintf(key, sizeof key, "%06zu", j);
+            assert_int_equal(cr_value_append(l,
+                                 cr_value_null(&cr_type_string)), 0);
+            assert_int_equal(cr_value_map_put(m, key, cr_value_bool(true)),
+                             0);
+        }
+        assert_int_equal(cr_value_append(tup, cr_value_stringn(text, n)), 0);
+        assert_int_equal(cr_value_append(tup, l), 0);
+        assert_int_equal(cr_value_append(tup, m), 0);
+        same_as_packer(tup, &sb);
+        cr_value_free(tup);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1114,6 +1202,7 @@ int main(void)
         cmocka_unit_test(test_decoded_layout),
         cmocka_unit_test(test_map_put_orders),
         cmocka_unit_test(test_utf8_words),
+        cmocka_unit_test(test_encode_forms),
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknowns),
