@@ -935,6 +935,164 @@ static void test_labels_decoding(void **state)
     cr_store_close(s);
 }
 
+/* get_many walks the primary key in order, merged with the sorted ids, in
+ * a map whose schema is ours, falls back to a lookup per id when the ids
+ * are sparse, and always looks up in a map made by another tool. Every
+ * path must return exactly the asked entries that exist, sorted, once. */
+#define GM_N 300
+
+static void gm_fill(cr_store *s, const char *skip_prefix)
+{
+    cr_entry es[GM_N];
+    cr_batch_op ops[GM_N];
+    cr_store_err err;
+    size_t k = 0;
+    for (int i = 0; i < GM_N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "tenant-%03d", i);
+        if (skip_prefix && strncmp(id, skip_prefix, strlen(skip_prefix)) == 0)
+            continue;
+        memset(&es[k], 0, sizeof es[k]);
+        es[k].tenant_id = strdup(id);
+        es[k].cell_id = strdup("c");
+        es[k].endpoint = strdup("https://c.example.com");
+        cr_entry_set_label(&es[k], "n", id);
+        ops[k] = (cr_batch_op){ .kind = CR_BATCH_PUT, .entry = &es[k],
+                                .expect = CR_VERSION_ANY };
+        k++;
+    }
+    if (cr_store_batch(s, ops, k, &err) != CR_STORE_OK)
+        fail_msg("batch: %s", err.msg);
+    for (size_t i = 0; i < k; i++)
+        cr_entry_clear(&es[i]);
+}
+
+static int gm_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Asks for `ids` and checks the answer against what exists: the stored
+ * ids are tenant-000..tenant-299 except `missing_prefix`. */
+static void gm_check(cr_store *s, const char **ids, size_t n,
+                     const char *missing_prefix)
+{
+    cr_entry_list l;
+    cr_store_err err;
+    if (cr_store_get_many(s, ids, n, &l, &err) != CR_STORE_OK)
+        fail_msg("get_many: %s", err.msg);
+    const char **want = malloc((n ? n : 1) * sizeof *want);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int k = -1, end = 0;
+        if (sscanf(ids[i], "tenant-%3d%n", &k, &end) != 1 ||
+            ids[i][end] || strlen(ids[i]) != 10 || k < 0 || k >= GM_N ||
+            (missing_prefix && strncmp(ids[i], missing_prefix,
+                                       strlen(missing_prefix)) == 0))
+            continue;
+        want[m++] = ids[i];
+    }
+    qsort(want, m, sizeof *want, gm_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (!u || strcmp(want[u - 1], want[i]) != 0)
+            want[u++] = want[i];
+    if (l.len != u)
+        fail_msg("asked %zu ids: got %zu entries, want %zu", n, l.len, u);
+    for (size_t i = 0; i < u; i++) {
+        assert_string_equal(l.items[i].tenant_id, want[i]);
+        assert_string_equal(cr_entry_label(&l.items[i], "n"), want[i]);
+    }
+    free(want);
+    cr_entry_list_free(&l);
+}
+
+static void gm_all_cases(cr_store *s, const char *missing)
+{
+    static char names[GM_N][32];
+    const char *ids[GM_N + 16];
+    size_t n = 0;
+    for (int i = 0; i < GM_N; i++) {
+        snprintf(names[i], sizeof names[i], "tenant-%03d", i);
+        ids[n++] = names[i];
+    }
+    gm_check(s, ids, n, missing);                   /* dense, sorted */
+    gm_check(s, ids + 299, 1, missing);             /* the last one */
+    gm_check(s, ids + 17, 1, missing);
+
+    /* Unsorted, duplicated, invalid and absent ids mixed in. */
+    const char *mixed[] = {
+        "tenant-250", "tenant-003", "bad id!", "tenant-003", "aaa",
+        "tenant-0035", "zzz", "tenant-100", "-x", "tenant-250",
+        "tenant-10", "TENANT-100", "tenant-299", "tenant-000",
+    };
+    gm_check(s, mixed, sizeof mixed / sizeof *mixed, missing);
+
+    /* Outside the stored range only. */
+    const char *outside[] = { "a", "tenant-", "tenant-300", "zzz" };
+    gm_check(s, outside, 4, missing);
+
+    /* Sparse: every 50th (the walk gives up, lookups do the rest). */
+    n = 0;
+    for (int i = 0; i < GM_N; i += 50)
+        ids[n++] = names[i];
+    gm_check(s, ids, n, missing);
+    /* Dense, then a long gap, then sparse. */
+    n = 0;
+    for (int i = 0; i < 100; i++)
+        ids[n++] = names[i];
+    ids[n++] = names[180];
+    ids[n++] = names[299];
+    gm_check(s, ids, n, missing);
+    /* Every second one, and a run of absent ids between present ones. */
+    n = 0;
+    for (int i = 0; i < GM_N; i += 2)
+        ids[n++] = names[i];
+    gm_check(s, ids, n, missing);
+}
+
+static void test_get_many_paths(void **state)
+{
+    fixture *f = *state;
+    /* Our own map: the ordered walk; tenant-1xx absent (a gap the walk
+     * must cross without losing its place). */
+    gm_fill(f->s, "tenant-1");
+    gm_all_cases(f->s, "tenant-1");
+
+    /* A damaged row nobody asks for is not read; asking for it names it. */
+    raw_exec(f->path, "UPDATE entries SET labels = '[1]' "
+                      "WHERE tenant_id = 'tenant-050'");
+    const char *around[] = { "tenant-049", "tenant-051" };
+    gm_check(f->s, around, 2, NULL);
+    const char *hit[] = { "tenant-049", "tenant-050", "tenant-051" };
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_get_many(f->s, hit, 3, &l, &err),
+                     CR_STORE_INVALID);
+    assert_int_equal(l.len, 0);
+    assert_non_null(strstr(err.msg, "tenant-050"));
+    assert_non_null(strstr(err.msg, "not a JSON object"));
+
+    /* A map made by another tool (no STRICT, no WITHOUT ROWID, a key
+     * without a type): lookups, same answers, and rows of other types or
+     * unasked damage in between change nothing. */
+    char p[400];
+    snprintf(p, sizeof p, "%s/foreign.db", f->dir);
+    raw_exec(p,
+        "CREATE TABLE entries (tenant_id PRIMARY KEY, cell_id, endpoint,"
+        " standby_cell_id, standby_endpoint, labels, version, updated_at);"
+        "CREATE TABLE retired_versions (tenant_id PRIMARY KEY, version);"
+        "PRAGMA user_version=1;"
+        "INSERT INTO entries VALUES(7,'c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES(x'74656e616e742d303031','c','http://h',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');"
+        "INSERT INTO entries VALUES('tenant-0505','c','javascript:x',NULL,NULL,NULL,1,'2026-01-02T03:04:05Z');");
+    cr_store *fs = NULL;
+    assert_int_equal(cr_store_sqlite_open(p, &fs, &err), CR_STORE_OK);
+    gm_fill(fs, "tenant-1");
+    gm_all_cases(fs, "tenant-1");
+    cr_store_close(fs);
+}
+
 /* Another process holds the write lock for longer than the busy timeout:
  * readers still see the last committed map (WAL), the writer gets a clear
  * I/O error instead of hanging, and nothing is half-written. */
@@ -1195,6 +1353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uri_like_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labels_decoding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_many_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_by_other_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_during_write, setup, teardown),
