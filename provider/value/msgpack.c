@@ -48,7 +48,7 @@ static uint64_t be(const uint8_t *p, int n)
  * bounds the number of values, since each one-byte nil becomes a value of
  * some 80 bytes in memory. */
 static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
-                size_t *budget, const char **why)
+                size_t *budget, size_t *tree, const char **why)
 {
     if (!*budget) {
         *why = "it holds more than " CR_VALUE_MAX_ITEMS_TEXT " values";
@@ -129,10 +129,244 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
         *why = "a container claims more elements than the input holds";
         return -1;
     }
+    /* The room the container's elements take in the object tree (see
+     * build()); bounded by the input's size. */
+    *tree += (size_t)count * (per == 2 ? sizeof(msgpack_object_kv)
+                                       : sizeof(msgpack_object));
     for (uint64_t i = 0; i < count * (uint64_t)per; i++)
-        if (scan(buf, len, off, depth + 1, budget, why) < 0)
+        if (scan(buf, len, off, depth + 1, budget, tree, why) < 0)
             return -1;
     return 0;
+}
+
+/* ---- the object tree --------------------------------------------------------- */
+
+/* Builds msgpack-c's object tree for bytes scan() has accepted, taking
+ * no more room than scan() counted: msgpack-c's own parser (a state
+ * machine allocating from a zone) took a fifth of a fleet-size plan. The
+ * objects are what msgpack_unpack_next makes: the same types (a
+ * non-negative signed integer is POSITIVE_INTEGER, a float32 keeps its
+ * type), strings, binaries and extensions pointing into the input, NULL
+ * element pointers for empty containers. Bounds are checked again all
+ * the same; -1 when anything is off (never, after scan). */
+typedef struct tree {
+    const uint8_t *buf;
+    size_t len, off;
+    size_t left;            /* bytes scan() counted that are not yet taken */
+    char *room, *end;       /* unused part of the current chunk */
+    void *chunks;           /* every chunk, linked through its first word */
+    bool oom;
+} tree;
+
+/* The tree's memory comes in chunks the size of the allocator's ordinary
+ * requests (a single block of tens of MB would be fresh pages from mmap at
+ * every decode), or alone for a big container's elements. */
+#define TREE_CHUNK (1024 * 1024)
+
+static void *tree_take(tree *t, size_t n)
+{
+    if (n > t->left)
+        return NULL;
+    if (!t->room || n > (size_t)(t->end - t->room)) {
+        size_t size = n > TREE_CHUNK / 4 ? n : TREE_CHUNK;
+        if (size > t->left && n <= t->left)
+            size = t->left;             /* the last chunk: no more */
+        /* The link word is a pointer: the elements stay aligned. */
+        void **c = malloc(sizeof(void *) + size);
+        if (!c) {
+            t->oom = true;
+            return NULL;
+        }
+        *c = t->chunks;
+        t->chunks = c;
+        t->room = (char *)(c + 1);
+        t->end = t->room + size;
+    }
+    void *p = t->room;
+    t->room += n;
+    t->left -= n;
+    return p;
+}
+
+static void tree_free(tree *t)
+{
+    while (t->chunks) {
+        void **c = t->chunks;
+        t->chunks = *c;
+        free(c);
+    }
+}
+
+static int build(tree *t, msgpack_object *o, int depth)
+{
+    if (depth > CR_VALUE_MAX_DEPTH + 1 || t->off >= t->len)
+        return -1;
+    const uint8_t *b = t->buf;
+    uint8_t c = b[t->off++];
+    size_t avail = t->len - t->off;
+    uint64_t n = 0;
+    int lenbytes = 0;
+
+#define NEED(k) do { if ((size_t)(k) > avail) return -1; } while (0)
+    if (c <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = c;
+        return 0;
+    }
+    if (c >= 0xe0) {
+        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = (int8_t)c;
+        return 0;
+    }
+    if (c >= 0xa0 && c <= 0xbf) {
+        n = c & 0x1f;
+        goto str;
+    }
+    if (c >= 0x90 && c <= 0x9f) {
+        n = c & 0x0f;
+        goto array;
+    }
+    if (c >= 0x80 && c <= 0x8f) {
+        n = c & 0x0f;
+        goto map;
+    }
+    switch (c) {
+    case 0xc0:
+        o->type = MSGPACK_OBJECT_NIL;
+        return 0;
+    case 0xc2: case 0xc3:
+        o->type = MSGPACK_OBJECT_BOOLEAN;
+        o->via.boolean = c == 0xc3;
+        return 0;
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+        lenbytes = 1 << (c - 0xcc);
+        NEED(lenbytes);
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        return 0;
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        lenbytes = 1 << (c - 0xd0);
+        NEED(lenbytes);
+        uint64_t u = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        int64_t i = lenbytes == 1 ? (int8_t)u : lenbytes == 2 ? (int16_t)u
+                  : lenbytes == 4 ? (int32_t)u : (int64_t)u;
+        if (i < 0) {
+            o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+            o->via.i64 = i;
+        } else {
+            o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+            o->via.u64 = (uint64_t)i;
+        }
+        return 0;
+    }
+    case 0xca: {
+        NEED(4);
+        uint32_t u = (uint32_t)be(b + t->off, 4);
+        float f;
+        memcpy(&f, &u, 4);
+        t->off += 4;
+        o->type = MSGPACK_OBJECT_FLOAT32;
+        o->via.f64 = f;
+        return 0;
+    }
+    case 0xcb: {
+        NEED(8);
+        uint64_t u = be(b + t->off, 8);
+        double f;
+        memcpy(&f, &u, 8);
+        t->off += 8;
+        o->type = MSGPACK_OBJECT_FLOAT64;
+        o->via.f64 = f;
+        return 0;
+    }
+    case 0xd9: case 0xda: case 0xdb:
+        lenbytes = 1 << (c - 0xd9);
+        NEED(lenbytes);
+        n = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        goto str;
+    case 0xc4: case 0xc5: case 0xc6:
+        lenbytes = 1 << (c - 0xc4);
+        NEED(lenbytes);
+        n = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        NEED(n + (uint64_t)lenbytes);
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.size = (uint32_t)n;
+        o->via.bin.ptr = (const char *)b + t->off;
+        t->off += (size_t)n;
+        return 0;
+    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+        n = (uint64_t)1 << (c - 0xd4);
+        goto ext;
+    case 0xc7: case 0xc8: case 0xc9:
+        lenbytes = 1 << (c - 0xc7);
+        NEED(lenbytes);
+        n = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        avail -= (size_t)lenbytes;
+        goto ext;
+    case 0xdc: case 0xdd:
+        lenbytes = c == 0xdc ? 2 : 4;
+        NEED(lenbytes);
+        n = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        goto array;
+    case 0xde: case 0xdf:
+        lenbytes = c == 0xde ? 2 : 4;
+        NEED(lenbytes);
+        n = be(b + t->off, lenbytes);
+        t->off += (size_t)lenbytes;
+        goto map;
+    default:
+        return -1;
+    }
+str:
+    avail = t->len - t->off;
+    NEED(n);
+    o->type = MSGPACK_OBJECT_STR;
+    o->via.str.size = (uint32_t)n;
+    o->via.str.ptr = (const char *)b + t->off;
+    t->off += (size_t)n;
+    return 0;
+ext:
+    NEED(n + 1);
+    o->type = MSGPACK_OBJECT_EXT;
+    o->via.ext.type = (int8_t)b[t->off];
+    o->via.ext.size = (uint32_t)n;
+    o->via.ext.ptr = (const char *)b + t->off + 1;
+    t->off += (size_t)n + 1;
+    return 0;
+array:
+    o->type = MSGPACK_OBJECT_ARRAY;
+    o->via.array.size = (uint32_t)n;
+    o->via.array.ptr = NULL;
+    if (n) {
+        if (n > UINT32_MAX || n > SIZE_MAX / sizeof(msgpack_object)
+            || !(o->via.array.ptr = tree_take(t, n * sizeof(msgpack_object))))
+            return -1;
+        for (uint64_t i = 0; i < n; i++)
+            if (build(t, &o->via.array.ptr[i], depth + 1) < 0)
+                return -1;
+    }
+    return 0;
+map:
+    o->type = MSGPACK_OBJECT_MAP;
+    o->via.map.size = (uint32_t)n;
+    o->via.map.ptr = NULL;
+    if (n) {
+        if (n > UINT32_MAX || n > SIZE_MAX / sizeof(msgpack_object_kv)
+            || !(o->via.map.ptr = tree_take(t, n * sizeof(msgpack_object_kv))))
+            return -1;
+        for (uint64_t i = 0; i < n; i++)
+            if (build(t, &o->via.map.ptr[i].key, depth + 1) < 0
+                || build(t, &o->via.map.ptr[i].val, depth + 1) < 0)
+                return -1;
+    }
+    return 0;
+#undef NEED
 }
 
 /* ---- decoding ------------------------------------------------------------------ */
@@ -271,8 +505,9 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
      * reserves them for future use. */
     size_t off = 0;
     const char *why = NULL;
-    size_t budget = CR_VALUE_MAX_ITEMS;
-    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &why) < 0) {
+    size_t budget = CR_VALUE_MAX_ITEMS, tree = 0;
+    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &tree,
+             &why) < 0) {
         cr_vdec_error(d, "Invalid value: malformed unknown value refinement",
                       "The refinement payload is not valid MessagePack: "
                       "%s.", why);
@@ -780,10 +1015,10 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
     }
     if (!len)
         return cr_vdec_null(&d, t);
-    size_t off = 0;
+    size_t off = 0, room = 0;
     const char *why = NULL;
     size_t budget = CR_VALUE_MAX_ITEMS;
-    if (scan(buf, len, &off, 1, &budget, &why) < 0) {
+    if (scan(buf, len, &off, 1, &budget, &room, &why) < 0) {
         cr_vdec_error(&d, "Invalid value: malformed MessagePack",
                       "The encoded value is not valid MessagePack: %s.", why);
         return NULL;
@@ -794,20 +1029,18 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                       len - off);
         return NULL;
     }
-    msgpack_unpacked r;
-    msgpack_unpacked_init(&r);
-    size_t uoff = 0;
+    tree tr = { .buf = buf, .len = len, .off = 0, .left = room,
+                .room = NULL, .end = NULL, .chunks = NULL };
+    msgpack_object root;
     cr_value *v = NULL;
-    msgpack_unpack_return rc = msgpack_unpack_next(&r, buf, len, &uoff);
-    if (rc == MSGPACK_UNPACK_SUCCESS)
-        v = decode(&d, &r.data, t, 1);
-    else if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
+    if (build(&tr, &root, 1) == 0 && tr.off == len)
+        v = decode(&d, &root, t, 1);
+    else if (tr.oom)
         cr_vdec_oom(&d);
     else
         cr_vdec_error(&d, "Invalid value: malformed MessagePack",
-                      "The encoded value could not be parsed (code %d).",
-                      (int)rc);
-    msgpack_unpacked_destroy(&r);
+                      "The encoded value could not be parsed.");
+    tree_free(&tr);
     return v;
 }
 
