@@ -48,7 +48,7 @@ static uint64_t be(const uint8_t *p, int n)
  * bounds the number of values, since each one-byte nil becomes a value of
  * some 80 bytes in memory. */
 static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
-                size_t *budget, size_t *tree, const char **why)
+                size_t *budget, const char **why)
 {
     if (!*budget) {
         *why = "it holds more than " CR_VALUE_MAX_ITEMS_TEXT " values";
@@ -129,244 +129,10 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
         *why = "a container claims more elements than the input holds";
         return -1;
     }
-    /* The room the container's elements take in the object tree (see
-     * build()); bounded by the input's size. */
-    *tree += (size_t)count * (per == 2 ? sizeof(msgpack_object_kv)
-                                       : sizeof(msgpack_object));
     for (uint64_t i = 0; i < count * (uint64_t)per; i++)
-        if (scan(buf, len, off, depth + 1, budget, tree, why) < 0)
+        if (scan(buf, len, off, depth + 1, budget, why) < 0)
             return -1;
     return 0;
-}
-
-/* ---- the object tree --------------------------------------------------------- */
-
-/* Builds msgpack-c's object tree for bytes scan() has accepted, taking
- * no more room than scan() counted: msgpack-c's own parser (a state
- * machine allocating from a zone) took a fifth of a fleet-size plan. The
- * objects are what msgpack_unpack_next makes: the same types (a
- * non-negative signed integer is POSITIVE_INTEGER, a float32 keeps its
- * type), strings, binaries and extensions pointing into the input, NULL
- * element pointers for empty containers. Bounds are checked again all
- * the same; -1 when anything is off (never, after scan). */
-typedef struct tree {
-    const uint8_t *buf;
-    size_t len, off;
-    size_t left;            /* bytes scan() counted that are not yet taken */
-    char *room, *end;       /* unused part of the current chunk */
-    void *chunks;           /* every chunk, linked through its first word */
-    bool oom;
-} tree;
-
-/* The tree's memory comes in chunks the size of the allocator's ordinary
- * requests (a single block of tens of MB would be fresh pages from mmap at
- * every decode), or alone for a big container's elements. */
-#define TREE_CHUNK (1024 * 1024)
-
-static void *tree_take(tree *t, size_t n)
-{
-    if (n > t->left)
-        return NULL;
-    if (!t->room || n > (size_t)(t->end - t->room)) {
-        size_t size = n > TREE_CHUNK / 4 ? n : TREE_CHUNK;
-        if (size > t->left && n <= t->left)
-            size = t->left;             /* the last chunk: no more */
-        /* The link word is a pointer: the elements stay aligned. */
-        void **c = malloc(sizeof(void *) + size);
-        if (!c) {
-            t->oom = true;
-            return NULL;
-        }
-        *c = t->chunks;
-        t->chunks = c;
-        t->room = (char *)(c + 1);
-        t->end = t->room + size;
-    }
-    void *p = t->room;
-    t->room += n;
-    t->left -= n;
-    return p;
-}
-
-static void tree_free(tree *t)
-{
-    while (t->chunks) {
-        void **c = t->chunks;
-        t->chunks = *c;
-        free(c);
-    }
-}
-
-static int build(tree *t, msgpack_object *o, int depth)
-{
-    if (depth > CR_VALUE_MAX_DEPTH + 1 || t->off >= t->len)
-        return -1;
-    const uint8_t *b = t->buf;
-    uint8_t c = b[t->off++];
-    size_t avail = t->len - t->off;
-    uint64_t n = 0;
-    int lenbytes = 0;
-
-#define NEED(k) do { if ((size_t)(k) > avail) return -1; } while (0)
-    if (c <= 0x7f) {
-        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-        o->via.u64 = c;
-        return 0;
-    }
-    if (c >= 0xe0) {
-        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
-        o->via.i64 = (int8_t)c;
-        return 0;
-    }
-    if (c >= 0xa0 && c <= 0xbf) {
-        n = c & 0x1f;
-        goto str;
-    }
-    if (c >= 0x90 && c <= 0x9f) {
-        n = c & 0x0f;
-        goto array;
-    }
-    if (c >= 0x80 && c <= 0x8f) {
-        n = c & 0x0f;
-        goto map;
-    }
-    switch (c) {
-    case 0xc0:
-        o->type = MSGPACK_OBJECT_NIL;
-        return 0;
-    case 0xc2: case 0xc3:
-        o->type = MSGPACK_OBJECT_BOOLEAN;
-        o->via.boolean = c == 0xc3;
-        return 0;
-    case 0xcc: case 0xcd: case 0xce: case 0xcf:
-        lenbytes = 1 << (c - 0xcc);
-        NEED(lenbytes);
-        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-        o->via.u64 = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        return 0;
-    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-        lenbytes = 1 << (c - 0xd0);
-        NEED(lenbytes);
-        uint64_t u = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        int64_t i = lenbytes == 1 ? (int8_t)u : lenbytes == 2 ? (int16_t)u
-                  : lenbytes == 4 ? (int32_t)u : (int64_t)u;
-        if (i < 0) {
-            o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
-            o->via.i64 = i;
-        } else {
-            o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-            o->via.u64 = (uint64_t)i;
-        }
-        return 0;
-    }
-    case 0xca: {
-        NEED(4);
-        uint32_t u = (uint32_t)be(b + t->off, 4);
-        float f;
-        memcpy(&f, &u, 4);
-        t->off += 4;
-        o->type = MSGPACK_OBJECT_FLOAT32;
-        o->via.f64 = f;
-        return 0;
-    }
-    case 0xcb: {
-        NEED(8);
-        uint64_t u = be(b + t->off, 8);
-        double f;
-        memcpy(&f, &u, 8);
-        t->off += 8;
-        o->type = MSGPACK_OBJECT_FLOAT64;
-        o->via.f64 = f;
-        return 0;
-    }
-    case 0xd9: case 0xda: case 0xdb:
-        lenbytes = 1 << (c - 0xd9);
-        NEED(lenbytes);
-        n = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        goto str;
-    case 0xc4: case 0xc5: case 0xc6:
-        lenbytes = 1 << (c - 0xc4);
-        NEED(lenbytes);
-        n = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        NEED(n + (uint64_t)lenbytes);
-        o->type = MSGPACK_OBJECT_BIN;
-        o->via.bin.size = (uint32_t)n;
-        o->via.bin.ptr = (const char *)b + t->off;
-        t->off += (size_t)n;
-        return 0;
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-        n = (uint64_t)1 << (c - 0xd4);
-        goto ext;
-    case 0xc7: case 0xc8: case 0xc9:
-        lenbytes = 1 << (c - 0xc7);
-        NEED(lenbytes);
-        n = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        avail -= (size_t)lenbytes;
-        goto ext;
-    case 0xdc: case 0xdd:
-        lenbytes = c == 0xdc ? 2 : 4;
-        NEED(lenbytes);
-        n = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        goto array;
-    case 0xde: case 0xdf:
-        lenbytes = c == 0xde ? 2 : 4;
-        NEED(lenbytes);
-        n = be(b + t->off, lenbytes);
-        t->off += (size_t)lenbytes;
-        goto map;
-    default:
-        return -1;
-    }
-str:
-    avail = t->len - t->off;
-    NEED(n);
-    o->type = MSGPACK_OBJECT_STR;
-    o->via.str.size = (uint32_t)n;
-    o->via.str.ptr = (const char *)b + t->off;
-    t->off += (size_t)n;
-    return 0;
-ext:
-    NEED(n + 1);
-    o->type = MSGPACK_OBJECT_EXT;
-    o->via.ext.type = (int8_t)b[t->off];
-    o->via.ext.size = (uint32_t)n;
-    o->via.ext.ptr = (const char *)b + t->off + 1;
-    t->off += (size_t)n + 1;
-    return 0;
-array:
-    o->type = MSGPACK_OBJECT_ARRAY;
-    o->via.array.size = (uint32_t)n;
-    o->via.array.ptr = NULL;
-    if (n) {
-        if (n > UINT32_MAX || n > SIZE_MAX / sizeof(msgpack_object)
-            || !(o->via.array.ptr = tree_take(t, n * sizeof(msgpack_object))))
-            return -1;
-        for (uint64_t i = 0; i < n; i++)
-            if (build(t, &o->via.array.ptr[i], depth + 1) < 0)
-                return -1;
-    }
-    return 0;
-map:
-    o->type = MSGPACK_OBJECT_MAP;
-    o->via.map.size = (uint32_t)n;
-    o->via.map.ptr = NULL;
-    if (n) {
-        if (n > UINT32_MAX || n > SIZE_MAX / sizeof(msgpack_object_kv)
-            || !(o->via.map.ptr = tree_take(t, n * sizeof(msgpack_object_kv))))
-            return -1;
-        for (uint64_t i = 0; i < n; i++)
-            if (build(t, &o->via.map.ptr[i].key, depth + 1) < 0
-                || build(t, &o->via.map.ptr[i].val, depth + 1) < 0)
-                return -1;
-    }
-    return 0;
-#undef NEED
 }
 
 /* ---- decoding ------------------------------------------------------------------ */
@@ -505,9 +271,8 @@ static cr_value *decode_unknown(dec *d, const msgpack_object *o,
      * reserves them for future use. */
     size_t off = 0;
     const char *why = NULL;
-    size_t budget = CR_VALUE_MAX_ITEMS, tree = 0;
-    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &tree,
-             &why) < 0) {
+    size_t budget = CR_VALUE_MAX_ITEMS;
+    if (scan((const uint8_t *)x->ptr, x->size, &off, 1, &budget, &why) < 0) {
         cr_vdec_error(d, "Invalid value: malformed unknown value refinement",
                       "The refinement payload is not valid MessagePack: "
                       "%s.", why);
@@ -1015,10 +780,10 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
     }
     if (!len)
         return cr_vdec_null(&d, t);
-    size_t off = 0, room = 0;
+    size_t off = 0;
     const char *why = NULL;
     size_t budget = CR_VALUE_MAX_ITEMS;
-    if (scan(buf, len, &off, 1, &budget, &room, &why) < 0) {
+    if (scan(buf, len, &off, 1, &budget, &why) < 0) {
         cr_vdec_error(&d, "Invalid value: malformed MessagePack",
                       "The encoded value is not valid MessagePack: %s.", why);
         return NULL;
@@ -1029,116 +794,33 @@ cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                       len - off);
         return NULL;
     }
-    tree tr = { .buf = buf, .len = len, .off = 0, .left = room,
-                .room = NULL, .end = NULL, .chunks = NULL };
-    msgpack_object root;
+    msgpack_unpacked r;
+    msgpack_unpacked_init(&r);
+    size_t uoff = 0;
     cr_value *v = NULL;
-    if (build(&tr, &root, 1) == 0 && tr.off == len)
-        v = decode(&d, &root, t, 1);
-    else if (tr.oom)
+    msgpack_unpack_return rc = msgpack_unpack_next(&r, buf, len, &uoff);
+    if (rc == MSGPACK_UNPACK_SUCCESS)
+        v = decode(&d, &r.data, t, 1);
+    else if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
         cr_vdec_oom(&d);
     else
         cr_vdec_error(&d, "Invalid value: malformed MessagePack",
-                      "The encoded value could not be parsed.");
-    tree_free(&tr);
+                      "The encoded value could not be parsed (code %d).",
+                      (int)rc);
+    msgpack_unpacked_destroy(&r);
     return v;
 }
 
 /* ---- encoding ----------------------------------------------------------------- */
 
-/* The encoder writes the bytes msgpack-c's packer would (the smallest
- * form of every integer and length, as go-cty expects), but in two walks
- * of the value: one counts the bytes, the other writes them into a buffer
- * of exactly that size. A 21 MB state written through msgpack-c's packer
- * went through a callback per field and a growing buffer copied at each
- * doubling; here it is one allocation and plain stores. */
-typedef struct wbuf {
-    uint8_t *p;         /* NULL while counting */
-    size_t len, cap;    /* bytes counted or written; room at p */
-} wbuf;
+static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t);
 
-/* Whether n more bytes are to be stored (writing, and room for them). */
-static inline bool room(const wbuf *w, size_t n)
+static int pack_str(msgpack_packer *pk, const char *s, size_t n)
 {
-    return w->p && n <= w->cap - w->len && w->len <= w->cap;
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? -1 : 0;
 }
 
-static inline void put(wbuf *w, const void *s, size_t n)
-{
-    if (n && room(w, n))
-        memcpy(w->p + w->len, s, n);
-    w->len += n;
-}
-
-static inline void put1(wbuf *w, uint8_t b)
-{
-    if (room(w, 1))
-        w->p[w->len] = b;
-    w->len++;
-}
-
-/* A tag byte followed by v in n big-endian bytes. */
-static inline void put_be(wbuf *w, uint8_t tag, uint64_t v, int n)
-{
-    if (room(w, 1 + (size_t)n)) {
-        uint8_t *o = w->p + w->len;
-        o[0] = tag;
-        for (int i = n; i > 0; i--, v >>= 8)
-            o[i] = (uint8_t)v;
-    }
-    w->len += 1 + (size_t)n;
-}
-
-/* A length with a one-byte short form (fixstr, fixarray, fixmap: `fix`
- * holds up to `fixmax` - 1) and tags for 8-bit (0 when none), 16-bit
- * and 32-bit lengths. */
-static inline void put_len(wbuf *w, size_t n, uint8_t fix, size_t fixmax,
-                           uint8_t t8, uint8_t t16, uint8_t t32)
-{
-    if (fix && n < fixmax)
-        put1(w, (uint8_t)(fix | n));
-    else if (t8 && n < 256)
-        put_be(w, t8, n, 1);
-    else if (n < 65536)
-        put_be(w, t16, n, 2);
-    else
-        put_be(w, t32, (uint32_t)n, 4);
-}
-
-static inline void put_str(wbuf *w, const char *s, size_t n)
-{
-    put_len(w, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
-    put(w, s, n);
-}
-
-static void put_int(wbuf *w, int64_t d)
-{
-    if (d < -(1LL << 5)) {
-        if (d < -(1LL << 15))
-            d < -(1LL << 31) ? put_be(w, 0xd3, (uint64_t)d, 8)
-                             : put_be(w, 0xd2, (uint32_t)d, 4);
-        else
-            d < -(1 << 7) ? put_be(w, 0xd1, (uint16_t)d, 2)
-                          : put_be(w, 0xd0, (uint8_t)d, 1);
-    } else if (d < (1 << 7)) {
-        put1(w, (uint8_t)d);
-    } else if (d < (1LL << 16)) {
-        d < (1 << 8) ? put_be(w, 0xcc, (uint64_t)d, 1)
-                     : put_be(w, 0xcd, (uint64_t)d, 2);
-    } else {
-        d < (1LL << 32) ? put_be(w, 0xce, (uint64_t)d, 4)
-                        : put_be(w, 0xcf, (uint64_t)d, 8);
-    }
-}
-
-static void put_double(wbuf *w, double f)
-{
-    uint64_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    put_be(w, 0xcb, bits, 8);
-}
-
-static int encode(wbuf *w, const cr_value *v, const cr_type *t)
+static int encode(msgpack_packer *pk, const cr_value *v, const cr_type *t)
 {
     const cr_type *vt = v->type ? v->type : &cr_type_dynamic;
     if (t && t->kind == CR_TYPE_DYNAMIC && vt->kind != CR_TYPE_DYNAMIC) {
@@ -1148,70 +830,59 @@ static int encode(wbuf *w, const cr_value *v, const cr_type *t)
         if (!tj)
             return -1;
         size_t n = strlen(tj);
-        put1(w, 0x92);
-        put_len(w, n, 0, 0, 0xc4, 0xc5, 0xc6);
-        put(w, tj, n);
+        int rc = msgpack_pack_array(pk, 2) || msgpack_pack_bin(pk, n)
+              || msgpack_pack_bin_body(pk, tj, n) ? -1 : 0;
         free(tj);
-        return encode(w, v, vt);
+        return rc ? -1 : encode(pk, v, vt);
     }
     switch (v->kind) {
     case CR_NULL:
-        put1(w, 0xc0);
-        return 0;
+        return msgpack_pack_nil(pk) ? -1 : 0;
     case CR_UNKNOWN:
-        /* fixext 1, type 0, one zero byte: go-cty's unknown. */
-        put1(w, 0xd4);
-        put1(w, 0);
-        put1(w, 0);
-        return 0;
+        return msgpack_pack_ext(pk, 1, 0) || msgpack_pack_ext_body(pk, "", 1)
+             ? -1 : 0;
     case CR_STRING:
-        put_str(w, v->u.str.ptr, v->u.str.len);
-        return 0;
+        return pack_str(pk, v->u.str.ptr, v->u.str.len);
     case CR_BOOL:
-        put1(w, v->u.b ? 0xc3 : 0xc2);
-        return 0;
+        return (v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -1 : 0;
     case CR_NUMBER: {
         /* go-cty's order (marshal.go since v1.13): exact int64, else a
          * float64 when the number is a non-integer a double holds exactly,
          * else the decimal string; infinities as float64. So 2^64 goes
          * out as "18446744073709551616" although a double could hold it. */
         double f;
-        if (cr_num_is_inf(v)) {
-            put_double(w, v->u.num.f);
-            return 0;
-        }
-        if (v->u.num.is_int) {
-            put_int(w, v->u.num.i);
-            return 0;
-        }
-        if (!cr_num_is_integer(v) && cr_num_exact_double(v, &f)) {
-            put_double(w, f);
-            return 0;
-        }
+        if (cr_num_is_inf(v))
+            return msgpack_pack_double(pk, v->u.num.f) ? -1 : 0;
+        if (v->u.num.is_int)
+            return msgpack_pack_int64(pk, v->u.num.i) ? -1 : 0;
+        if (!cr_num_is_integer(v) && cr_num_exact_double(v, &f))
+            return msgpack_pack_double(pk, f) ? -1 : 0;
         /* go-cty spells these in plain decimal, never with an exponent. */
         char *plain = cr_num_plain(v->u.num.text);
         if (!plain)
             return -1;
-        put_str(w, plain, strlen(plain));
+        int rc = pack_str(pk, plain, strlen(plain));
         free(plain);
-        return 0;
+        return rc;
     }
     case CR_LIST: case CR_SET: case CR_TUPLE:
-        put_len(w, v->u.coll.len, 0x90, 16, 0, 0xdc, 0xdd);
+        if (msgpack_pack_array(pk, v->u.coll.len))
+            return -1;
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_TUPLE
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
-            if (encode(w, v->u.coll.items[i], et) < 0)
+            if (encode(pk, v->u.coll.items[i], et) < 0)
                 return -1;
         }
         return 0;
     case CR_MAP: case CR_OBJECT:
-        put_len(w, v->u.coll.len, 0x80, 16, 0, 0xde, 0xdf);
+        if (msgpack_pack_map(pk, v->u.coll.len))
+            return -1;
         for (size_t i = 0; i < v->u.coll.len; i++) {
             const cr_type *et = vt->kind == CR_TYPE_OBJECT
                 ? (i < vt->nattrs ? vt->attrs[i].type : NULL) : vt->elem;
-            put_str(w, v->u.coll.keys[i], strlen(v->u.coll.keys[i]));
-            if (encode(w, v->u.coll.items[i], et) < 0)
+            if (pack_str(pk, v->u.coll.keys[i], strlen(v->u.coll.keys[i]))
+                || encode(pk, v->u.coll.items[i], et) < 0)
                 return -1;
         }
         return 0;
@@ -1229,31 +900,16 @@ int cr_value_encode_msgpack_as(const cr_value *v, const cr_type *t,
 {
     *out = NULL;
     *out_len = 0;
-    wbuf w = { NULL, 0, 0 };
-    if (!v) {
-        uint8_t *nil = malloc(1);
-        if (!nil)
-            return -1;
-        nil[0] = 0xc0;
-        *out = nil;
-        *out_len = 1;
-        return 0;
-    }
-    if (encode(&w, v, t) < 0)
-        return -1;
-    size_t len = w.len;
-    w.p = malloc(len ? len : 1);
-    w.len = 0;
-    w.cap = len;
-    if (!w.p)
-        return -1;
-    /* The second walk writes what the first counted; were it to differ,
-     * the buffer is not trusted. */
-    if (encode(&w, v, t) < 0 || w.len != len) {
-        free(w.p);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = v ? encode(&pk, v, t) : (msgpack_pack_nil(&pk) ? -1 : 0);
+    if (rc < 0 || !sb.data) {
+        msgpack_sbuffer_destroy(&sb);
         return -1;
     }
-    *out = w.p;
-    *out_len = len;
+    *out = sb.data;         /* sbuffer memory is plain malloc */
+    *out_len = sb.size;
     return 0;
 }

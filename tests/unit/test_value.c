@@ -13,7 +13,6 @@
 
 #include <locale.h>
 #include <math.h>
-#include <msgpack.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1098,180 +1097,6 @@ static void test_utf8_words(void **s)
         assert_true(cr_utf8_valid(buf, n));
 }
 
-/* The encoder writes what msgpack-c's packer writes, at every boundary
- * between the forms of integers, strings, arrays and maps. */
-static void same_as_packer(const cr_value *v, const msgpack_sbuffer *want)
-{
-    void *got = NULL;
-    size_t len = 0;
-    assert_int_equal(cr_value_encode_msgpack(v, &got, &len), 0);
-    assert_int_equal(len, want->size);
-    assert_memory_equal(got, want->data, len);
-    free(got);
-}
-
-static void test_encode_forms(void **s)
-{
-    (void)s;
-    static const int64_t ints[] = {
-        0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536, 4294967295LL,
-        4294967296LL, INT64_MAX, -1, -31, -32, -33, -127, -128, -129,
-        -32767, -32768, -32769, -2147483647LL, -2147483648LL,
-        -2147483649LL, INT64_MIN,
-    };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_int64(&pk, ints[i]);
-        cr_value *v = cr_value_int(ints[i]);
-        same_as_packer(v, &sb);
-        cr_value_free(v);
-        msgpack_sbuffer_destroy(&sb);
-    }
-    static const size_t lens[] = { 0, 1, 15, 16, 31, 32, 255, 256, 65535,
-                                   65536, 70000 };
-    char *text = malloc(70001);
-    memset(text, 'x', 70000);
-    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        size_t n = lens[i];
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        /* [string of n, list of n nulls, map of n keys -> true] */
-        msgpack_pack_array(&pk, 3);
-        msgpack_pack_str(&pk, n);
-        msgpack_pack_str_body(&pk, text, n);
-        msgpack_pack_array(&pk, n);
-        for (size_t j = 0; j < n; j++)
-            msgpack_pack_nil(&pk);
-        msgpack_pack_map(&pk, n);
-        char key[32];
-        for (size_t j = 0; j < n; j++) {
-            snprintf(key, sizeof key, "%06zu", j);
-            msgpack_pack_str(&pk, strlen(key));
-            msgpack_pack_str_body(&pk, key, strlen(key));
-            msgpack_pack_true(&pk);
-        }
-        static const cr_type t_list_dyn = { .kind = CR_TYPE_LIST,
-                                            .elem = &cr_type_string };
-        static const cr_type t_map_bool = { .kind = CR_TYPE_MAP,
-                                            .elem = &cr_type_bool };
-        static const cr_type_attr ta[3] = {
-            { .type = &cr_type_string }, { .type = &t_list_dyn },
-            { .type = &t_map_bool },
-        };
-        static const cr_type tt = { .kind = CR_TYPE_TUPLE, .nattrs = 3,
-                                    .attrs = ta };
-        cr_value *tup = cr_value_collection(&tt);
-        cr_value *l = cr_value_collection(&t_list_dyn);
-        cr_value *m = cr_value_collection(&t_map_bool);
-        for (size_t j = 0; j < n; j++) {
-            snprintf(key, sizeof key, "%06zu", j);
-            assert_int_equal(cr_value_append(l,
-                                 cr_value_null(&cr_type_string)), 0);
-            assert_int_equal(cr_value_map_put(m, key, cr_value_bool(true)),
-                             0);
-        }
-        assert_int_equal(cr_value_append(tup, cr_value_stringn(text, n)), 0);
-        assert_int_equal(cr_value_append(tup, l), 0);
-        assert_int_equal(cr_value_append(tup, m), 0);
-        same_as_packer(tup, &sb);
-        cr_value_free(tup);
-        msgpack_sbuffer_destroy(&sb);
-    }
-    free(text);
-}
-
-/* The decoder's own object tree (built after the structural scan): every
- * truncation and every single-byte change of valid inputs is decoded or
- * refused with a diagnostic, never a crash (run under ASan by
- * make test-asan), and what decodes encodes back. Inputs cover every
- * MessagePack form the tree builds. */
-static void test_msgpack_mutations(void **s)
-{
-    (void)s;
-    static const struct { const char *hex; const cr_type *t; } in[] = {
-        /* {labels: {a: "x", b: bin "yz"}, tags: ["p", str8 "q"]} */
-        { "82 a6 6c 61 62 65 6c 73 82 a1 61 a1 78 a1 62 c4 02 79 7a"
-          " a4 74 61 67 73 92 a1 70 d9 01 71", &t_outer },
-        /* [str16 "s", int8 -5] and friends */
-        { "92 da 00 01 73 d0 fb", &t_tuple },
-        { "92 a0 d1 ff 00", &t_tuple },
-        { "92 a0 d2 ff ff ff 00", &t_tuple },
-        { "92 a0 d3 ff ff ff ff ff ff ff 00", &t_tuple },
-        { "92 a0 cc ff", &t_tuple },
-        { "92 a0 cd ff ff", &t_tuple },
-        { "92 a0 ce ff ff ff ff", &t_tuple },
-        { "92 a0 cf 00 00 00 01 00 00 00 00", &t_tuple },
-        { "92 a0 ca 3f c0 00 00", &t_tuple },
-        { "92 a0 cb 3f f8 00 00 00 00 00 00", &t_tuple },
-        { "92 a0 e0", &t_tuple },
-        { "92 d4 00 00 d4 00 00", &t_tuple },
-        /* lists and maps with 16- and 32-bit counts */
-        { "dc 00 02 a1 61 a1 62", &t_list_str },
-        { "dd 00 00 00 01 a1 61", &t_list_str },
-        { "de 00 01 a1 6b a1 76", &t_map_str },
-        { "df 00 00 00 01 a1 6b c0", &t_map_str },
-        { "93 01 ca 3f c0 00 00 d0 fe", &t_set_num },
-        /* an unknown with refinements (ext 12) */
-        { "c7 03 0c 81 01 c2", &cr_type_string },
-        { "83 a2 69 64 a1 61 a4 6e 61 6d 65 c0 a4 73 69 7a 65 2a", &t_res },
-    };
-    static const uint8_t subst[] = { 0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90,
-                                     0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc4,
-                                     0xc7, 0xca, 0xcb, 0xcf, 0xd3, 0xd4,
-                                     0xd8, 0xd9, 0xdb, 0xdc, 0xdd, 0xde,
-                                     0xdf, 0xe0, 0xff };
-    for (size_t k = 0; k < sizeof in / sizeof in[0]; k++) {
-        uint8_t buf[256];
-        size_t n = 0;
-        for (const char *h = in[k].hex; *h;) {
-            if (*h == ' ') {
-                h++;
-                continue;
-            }
-            unsigned b;
-            assert_int_equal(sscanf(h, "%2x", &b), 1);
-            buf[n++] = (uint8_t)b;
-            h += 2;
-        }
-        cr_diags d = CR_DIAGS_INIT;
-        cr_value *v = cr_value_decode_msgpack(buf, n, in[k].t, &d);
-        if (!v)
-            fprintf(stderr, "input %zu: %s\n", k, d.items[0].detail);
-        assert_non_null(v);
-        cr_value_free(v);
-        cr_diags_free(&d);
-        for (size_t cut = 1; cut < n; cut++) {
-            v = cr_value_decode_msgpack(buf, cut, in[k].t, &d);
-            assert_null(v);
-            assert_true(cr_diags_has_error(&d));
-            cr_diags_free(&d);
-        }
-        for (size_t at = 0; at < n; at++)
-            for (size_t j = 0; j < sizeof subst; j++) {
-                uint8_t m[256];
-                memcpy(m, buf, n);
-                m[at] = subst[j];
-                v = cr_value_decode_msgpack(m, n, in[k].t, &d);
-                assert_true(v ? !cr_diags_has_error(&d)
-                              : cr_diags_has_error(&d));
-                if (v) {
-                    void *out = NULL;
-                    size_t len = 0;
-                    assert_int_equal(cr_value_encode_msgpack(v, &out, &len),
-                                     0);
-                    free(out);
-                }
-                cr_value_free(v);
-                cr_diags_free(&d);
-            }
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1289,8 +1114,6 @@ int main(void)
         cmocka_unit_test(test_decoded_layout),
         cmocka_unit_test(test_map_put_orders),
         cmocka_unit_test(test_utf8_words),
-        cmocka_unit_test(test_encode_forms),
-        cmocka_unit_test(test_msgpack_mutations),
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unknowns),
