@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/heap.h"
 #include "rpc/internal.h"
 
 /* The benchmark cannot go on without what failed. */
@@ -439,6 +440,8 @@ static void run(size_t n)
 
 int main(int argc, char **argv)
 {
+    /* The provider's allocator policy (main.c does the same). */
+    cr_heap_configure();
     const cr_resource_type *rt = cr_resource_find("cellrouter_tenants");
     if (!rt || !(T = cr_schema_type(rt->schema)))
         die("no cellrouter_tenants resource");

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/heap.h"
 #include "common/log.h"
 #include "plugin/serve.h"
 #include "rpc/rpc.h"
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
             return usage(stderr, 2);
         }
     }
+
+    /* Before any thread exists: one malloc arena, freed memory kept for
+     * the next RPC (common/heap.c says why). */
+    cr_heap_configure();
 
     /* OpenSSL's atexit cleanup frees its per-thread state while gRPC's
      * executor threads may still be running (they are not joined before
