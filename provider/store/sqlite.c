@@ -402,22 +402,11 @@ static bool raw_fast_ok(const unsigned char *p, size_t n)
             continue;
         }
         /* Strict UTF-8, as jansson's utf8_check_full. */
-        unsigned cp, len;
-        if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1f; len = 1; }
-        else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0f; len = 2; }
-        else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07; len = 3; }
-        else return false;
-        if (i + len >= n)
+        unsigned cp;
+        size_t len = cr_utf8_char(p + i, n - i, &cp);
+        if (!len)
             return false;
-        for (unsigned k = 1; k <= len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x800) || (len == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len + 1;
+        i += len;
     }
     return true;
 }
