@@ -17,9 +17,6 @@
 #include <string.h>
 
 #include "resource/entry_value.h"
-/* One-block values (cr_value_object_block, cr_value_map_block, embedded
- * leaves): a refresh builds an object per tenant. */
-#include "value/internal.h"
 
 const cr_type cr_ev_map_of_string = {
     .kind = CR_TYPE_MAP, .elem = &cr_type_string, .nattrs = 0,

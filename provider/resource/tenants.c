@@ -36,8 +36,6 @@
 
 #include "common/log.h"
 #include "resource/entry_value.h"
-/* cr_value_map_block: a refresh builds its map in one block. */
-#include "value/internal.h"
 
 #define LOG "tenants"
 #define TENANTS_SCHEMA_VERSION 0

@@ -175,35 +175,8 @@ cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
  * and key arrays share its block, and its keys are t's attribute names,
  * borrowed (the value keeps t alive). NULL on ENOMEM or a non-object t. */
 cr_value *cr_value_object_slots(const cr_type *t);
-/* The same with `room` more bytes (at *embed) for embedded attribute
- * values (cr_value_embed). */
-cr_value *cr_value_object_block(const cr_type *t, size_t room, void **embed);
-/* A MAP of type t with room for n entries in its own block: items[0..n)
- * and keys[0..n) NULL, `keybytes` bytes for the key text at *keyspace and
- * `room` bytes for embedded elements at *embed. A decoder points every key
- * into the key space, fills the items (cr_value_free skips NULL ones) and
- * calls cr_value_map_seal. cr_value_map_put still works on such a map: the
- * arrays move out of the block when they grow. NULL on ENOMEM. */
-cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes,
-                             size_t room, char **keyspace, void **embed);
-/* Sorts the entries of a map built by cr_value_map_block and checks that
- * its keys are unique: 0, or -1 with *dup_key pointing at a duplicated key
- * (borrowed from m) or NULL on ENOMEM. */
-int cr_value_map_seal(cr_value *m, const char **dup_key);
-/* Values made inside a container's block (the decoders' leaves): `mem`
- * is pointer-aligned room of CR_VALUE_EMBED_SIZE(payload bytes). The
- * result is owned by the container like any element; cr_value_free on it
- * (e.g. when cr_value_object_set replaces it) releases its type reference
- * but not its memory, which goes with the container's block. Every public
- * operation treats it as any other value. */
-#define CR_VALUE_EMBED_SIZE(payload) \
-    (sizeof(cr_value) + (((payload) + 7) & ~(size_t)7))
-cr_value *cr_value_embed(void *mem, cr_value_kind kind, const cr_type *t);
-/* A STRING of p[0..n) (copied after the struct; room for n + 1 bytes). */
-cr_value *cr_value_embed_string(void *mem, const char *p, size_t n);
-/* A NUMBER of int64 i (room for CR_VALUE_INT_TEXT bytes of text). */
-#define CR_VALUE_INT_TEXT 24
-cr_value *cr_value_embed_int(void *mem, int64_t i);
+/* cr_value_object_block, cr_value_map_block, cr_value_map_seal and the
+ * embedded leaves are public: value.h, "Values built in one block". */
 /* A NUMBER whose canonical text text[0..n) is copied into its block. */
 cr_value *cr_num_inline(const char *text, size_t n);
 /* A total order consistent with cr_value_equal, used to sort sets. */

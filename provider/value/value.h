@@ -156,6 +156,46 @@ bool cr_value_equal(const cr_value *a, const cr_value *b);
 cr_value *cr_value_copy(const cr_value *v);
 void cr_value_free(cr_value *v);
 
+/* ---- values built in one block ------------------------------------------ */
+
+/* A fleet-size value (100,000 tenants are over a million values) spends
+ * most of its build and free time in malloc and free. A builder that knows
+ * the sizes up front (a decoder, a refresh building one object per entry)
+ * can put a container, its arrays, its keys and its leaf values in one
+ * allocation with these. The result is an ordinary value: every other
+ * function treats it like any other, and cr_value_free releases it. */
+
+/* An OBJECT of type t whose slots are all NULL, with `room` more bytes (at
+ * *embed) for embedded attribute values (cr_value_embed). The builder fills
+ * every slot (cr_value_free skips NULL ones). NULL on ENOMEM or a
+ * non-object t. */
+cr_value *cr_value_object_block(const cr_type *t, size_t room, void **embed);
+/* A MAP of type t with room for n entries in its own block: items[0..n)
+ * and keys[0..n) NULL, `keybytes` bytes for the key text at *keyspace and
+ * `room` bytes for embedded elements at *embed. A builder points every key
+ * into the key space, fills the items (cr_value_free skips NULL ones) and
+ * calls cr_value_map_seal. cr_value_map_put still works on such a map: the
+ * arrays move out of the block when they grow. NULL on ENOMEM. */
+cr_value *cr_value_map_block(const cr_type *t, size_t n, size_t keybytes,
+                             size_t room, char **keyspace, void **embed);
+/* Sorts the entries of a map built by cr_value_map_block and checks that
+ * its keys are unique: 0, or -1 with *dup_key pointing at a duplicated key
+ * (borrowed from m) or NULL on ENOMEM. */
+int cr_value_map_seal(cr_value *m, const char **dup_key);
+/* Values made inside a container's block (leaves): `mem` is
+ * pointer-aligned room of CR_VALUE_EMBED_SIZE(payload bytes). The result
+ * is owned by the container like any element; cr_value_free on it (e.g.
+ * when cr_value_object_set replaces it) releases its type reference but
+ * not its memory, which goes with the container's block. */
+#define CR_VALUE_EMBED_SIZE(payload) \
+    (sizeof(cr_value) + (((payload) + 7) & ~(size_t)7))
+cr_value *cr_value_embed(void *mem, cr_value_kind kind, const cr_type *t);
+/* A STRING of p[0..n) (copied after the struct; room for n + 1 bytes). */
+cr_value *cr_value_embed_string(void *mem, const char *p, size_t n);
+/* A NUMBER of int64 i (room for CR_VALUE_INT_TEXT bytes of text). */
+#define CR_VALUE_INT_TEXT 24
+cr_value *cr_value_embed_int(void *mem, int64_t i);
+
 /* ---- codecs ------------------------------------------------------------- */
 
 /* Decodes cty msgpack against type t. Empty input is null. On error returns
