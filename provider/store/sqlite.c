@@ -1276,20 +1276,27 @@ out:
 
 /* Reads every row of a prepared SELECT ENTRY_COLS into `out`. Caller holds
  * the mutex and resets the statement. */
+/* Appends the current row of `st` to `out`, checked (row_to_entry). */
+static cr_store_rc read_row(sq_store *s, sqlite3_stmt *st, cr_entry_list *out,
+                            cr_store_err *err)
+{
+    cr_entry *e = cr_entry_list_push(out);
+    if (!e)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    cr_store_rc rc = row_to_entry(s, st, e, err);
+    if (rc != CR_STORE_OK)
+        out->len--;
+    return rc;
+}
+
 static cr_store_rc read_rows(sq_store *s, sqlite3_stmt *st, cr_entry_list *out,
                              cr_store_err *err)
 {
     cr_store_rc rc = CR_STORE_OK;
     int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        cr_entry *e = cr_entry_list_push(out);
-        if (!e)
-            return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-        if ((rc = row_to_entry(s, st, e, err)) != CR_STORE_OK) {
-            out->len--;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = read_row(s, st, out, err)) != CR_STORE_OK)
             return rc;
-        }
-    }
     if (src != SQLITE_DONE)
         rc = sq_fail(s, err, src, "reading entries");
     return rc;
@@ -1361,15 +1368,8 @@ static cr_store_rc get_many_walk(sq_store *s, const char *const *want,
                 break;                  /* sparse: look the rest up */
             continue;
         }
-        cr_entry *e = cr_entry_list_push(out);
-        if (!e) {
-            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        if ((rc = read_row(s, st, out, err)) != CR_STORE_OK)
             break;
-        }
-        if ((rc = row_to_entry(s, st, e, err)) != CR_STORE_OK) {
-            out->len--;
-            break;
-        }
         j++;
         used++;
     }

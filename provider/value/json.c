@@ -738,7 +738,7 @@ static void unwind(jparse *p)
 static cr_value *jtext(cr_vdec *d, const char *src, size_t len,
                        const cr_type *t, int depth)
 {
-    jparse *p = calloc(1, sizeof *p);
+    jparse *p = malloc(sizeof *p);
     if (!p) {
         cr_vdec_oom(d);
         return NULL;

@@ -55,6 +55,17 @@ static inline void *payload(const cr_value *v)
     return (void *)(v + 1);
 }
 
+/* A STRING's bytes, copied into its own block (room for n + 1 bytes). */
+static cr_value *string_fill(cr_value *v, const char *s, size_t n)
+{
+    v->u.str.ptr = payload(v);
+    if (n)
+        memcpy(v->u.str.ptr, s, n);
+    v->u.str.ptr[n] = '\0';
+    v->u.str.len = n;
+    return v;
+}
+
 cr_value *cr_value_object_slots(const cr_type *t)
 {
     return cr_value_object_block(t, 0, NULL);
@@ -101,14 +112,7 @@ cr_value *cr_value_stringn(const char *s, size_t len)
     if (len == SIZE_MAX)
         return NULL;
     cr_value *v = cr_value_alloc_extra(CR_STRING, &cr_type_string, len + 1);
-    if (!v)
-        return NULL;
-    v->u.str.ptr = payload(v);
-    if (len)
-        memcpy(v->u.str.ptr, s, len);
-    v->u.str.ptr[len] = '\0';
-    v->u.str.len = len;
-    return v;
+    return v ? string_fill(v, s, len) : NULL;
 }
 
 cr_value *cr_value_string(const char *s)
@@ -327,13 +331,7 @@ cr_value *cr_value_embed(void *mem, cr_value_kind kind, const cr_type *t)
 
 cr_value *cr_value_embed_string(void *mem, const char *p, size_t n)
 {
-    cr_value *v = cr_value_embed(mem, CR_STRING, &cr_type_string);
-    v->u.str.ptr = payload(v);
-    if (n)
-        memcpy(v->u.str.ptr, p, n);
-    v->u.str.ptr[n] = '\0';
-    v->u.str.len = n;
-    return v;
+    return string_fill(cr_value_embed(mem, CR_STRING, &cr_type_string), p, n);
 }
 
 /* ---- containers -------------------------------------------------------------- */
