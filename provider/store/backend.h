@@ -14,11 +14,6 @@ cr_store_rc cr_store_err_set(cr_store_err *err, cr_store_rc rc,
     __attribute__((format(printf, 3, 4)));
 void cr_store_err_clear(cr_store_err *err);
 
-/* Decodes the multi-byte UTF-8 sequence at p[0..n) (p[0] >= 0x80) into
- * *cp: its length, or 0 unless it is strict UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF, not cut short). */
-size_t cr_utf8_char(const unsigned char *p, size_t n, unsigned *cp);
-
 /* Appends a zeroed entry to the list; NULL on allocation failure. */
 cr_entry *cr_entry_list_push(cr_entry_list *l);
 

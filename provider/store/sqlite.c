@@ -34,6 +34,7 @@
  * with side effects or corrupting the file through us.
  */
 #include "common/log.h"
+#include "common/utf8.h"
 #include "store/backend.h"
 #include "store/store.h"
 
@@ -349,58 +350,26 @@ out:
     return bad;
 }
 
-static int hex4(const unsigned char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
-        v = v << 4 | d;
-    }
-    return v;
-}
-
 /* May the fast path read this raw text? (See above: false sends it to the
  * slow path, which decides; it never rejects anything by itself.) */
 static bool raw_fast_ok(const unsigned char *p, size_t n)
 {
+    /* \u0000 and lone surrogate escapes (yajl: a NUL byte and '?'). */
+    if (cr_json_bad_escape((const char *)p, n, true) < n)
+        return false;
     size_t i = 0;
     while (i < n) {
         unsigned char c = p[i];
-        if (c >= 0x20 && c < 0x80 && c != '\\') {
+        if (c >= 0x20 && c < 0x80) {
             i++;
             continue;
         }
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        if (c == '\t' || c == '\n' || c == '\r') {
             i++;
             continue;
         }
         if (c < 0x20)
             return false;
-        if (c == '\\') {
-            if (i + 1 >= n)
-                return false;
-            if (p[i + 1] != 'u') {
-                i += 2;                 /* yajl checks the escape itself */
-                continue;
-            }
-            int cp = i + 6 <= n ? hex4(p + i + 2) : -1;
-            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-                return false;           /* \u0000, lone low, bad hex */
-            i += 6;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                int lo = i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u'
-                             ? hex4(p + i + 2) : -1;
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return false;       /* lone high surrogate */
-                i += 6;
-            }
-            continue;
-        }
         /* Strict UTF-8, as jansson's utf8_check_full. */
         unsigned cp;
         size_t len = cr_utf8_char(p + i, n - i, &cp);

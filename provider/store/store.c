@@ -29,6 +29,7 @@
  *                     UTF-8 without control characters (they are printed in
  *                     cellctl's table and stored as JSON).
  */
+#include "common/utf8.h"
 #include "store/store.h"
 #include "store/backend.h"
 
@@ -366,26 +367,6 @@ out:
     curl_free(part);
     curl_url_cleanup(u);
     return bad;
-}
-
-size_t cr_utf8_char(const unsigned char *p, size_t n, unsigned *cp)
-{
-    unsigned c = n ? p[0] : 0, len;
-    if (c >= 0xc2 && c <= 0xdf) { *cp = c & 0x1f; len = 1; }
-    else if (c >= 0xe0 && c <= 0xef) { *cp = c & 0x0f; len = 2; }
-    else if (c >= 0xf0 && c <= 0xf4) { *cp = c & 0x07; len = 3; }
-    else return 0;
-    if (len >= n)
-        return 0;
-    for (unsigned i = 1; i <= len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 2 && *cp < 0x800) || (len == 3 && *cp < 0x10000) ||
-        *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return len + 1;
 }
 
 /* Strict UTF-8 (cr_utf8_char) and no C0/C1 control characters or DEL. */

@@ -9,6 +9,7 @@
 #ifndef CR_VALUE_INTERNAL_H
 #define CR_VALUE_INTERNAL_H
 
+#include "common/utf8.h"         /* cr_utf8_valid */
 #include "value/value.h"
 
 /* Deepest nesting of containers any decoder accepts. Terraform schemas are
@@ -159,8 +160,6 @@ void cr_tbuf_puts(cr_tbuf *b, const char *s);
 /* s[0..n) as a JSON string literal with Go's escaping; malloc'd. */
 char *cr_json_quote(const char *s, size_t n);
 
-/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
-bool cr_utf8_valid(const char *s, size_t n);
 
 /* ---- values (value.c) ----------------------------------------------------------- */
 

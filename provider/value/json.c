@@ -48,56 +48,6 @@ static void line_col(const char *s, size_t len, size_t off, int *line, int *col)
     }
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* The offset of the first \u escape of a UTF-16 surrogate that is not half
- * of a high-low pair, or `len` when there is none. Backslashes only occur
- * inside strings in valid JSON (yajl rejects any other), so jumping from
- * one to the next with memchr visits every escape and costs next to
- * nothing on a state without any. */
-static size_t lone_surrogate(const char *s, size_t len)
-{
-    const char *p = s, *end = s + len;
-    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (end - p < 2)
-            break;
-        if (p[1] != 'u') {
-            p += 2;                 /* \" \\ \n ...: skip the pair */
-            continue;
-        }
-        unsigned u;
-        if (end - p < 6 || hex4(p + 2, &u) < 0) {
-            p += 2;                 /* malformed: yajl reports it */
-            continue;
-        }
-        if (u >= 0xdc00 && u <= 0xdfff)
-            return (size_t)(p - s);
-        if (u >= 0xd800 && u <= 0xdbff) {
-            unsigned lo;
-            if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
-                || hex4(p + 8, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
-                return (size_t)(p - s);
-            p += 12;
-            continue;
-        }
-        p += 6;
-    }
-    return len;
-}
-
 /* ---- the streaming decoder ---------------------------------------------------------- */
 
 /* What a token is, for "Expected a map, but the JSON value is ...". */
@@ -797,7 +747,7 @@ cr_value *cr_value_decode_json(const char *buf, size_t len, const cr_type *t,
         buf = "";
         len = 0;
     }
-    size_t bad = lone_surrogate(buf, len);
+    size_t bad = cr_json_bad_escape(buf, len, false);
     if (bad < len) {
         int line, col;
         line_col(buf, len, bad, &line, &col);

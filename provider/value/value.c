@@ -552,46 +552,6 @@ cr_value *cr_value_set_adopt(const cr_type *t, cr_value **items, size_t n)
     return s;
 }
 
-bool cr_utf8_valid(const char *s, size_t n)
-{
-    if (!n)
-        return true;
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        /* ASCII, the common case, eight bytes at a time. */
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            if (w & 0x8080808080808080u)
-                break;
-            p += 8;
-        }
-        if (p >= end)
-            break;
-        unsigned c = *p++;
-        if (c < 0x80)
-            continue;
-        size_t more;
-        unsigned min;
-        if (c >= 0xc2 && c <= 0xdf) { more = 1; min = 0x80; c &= 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { more = 2; min = 0x800; c &= 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { more = 3; min = 0x10000; c &= 0x07; }
-        else return false;
-        if ((size_t)(end - p) < more)
-            return false;
-        for (size_t i = 0; i < more; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            c = c << 6 | (p[i] & 0x3f);
-        }
-        p += more;
-        /* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
-        if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-            return false;
-    }
-    return true;
-}
-
 int cr_lpath_to_path(const cr_lpath *lp, cr_path *out)
 {
     *out = (cr_path){0};
