@@ -33,8 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt run (a parallel build, unattended upgrades) may hold dpkg's
+  # lock: wait for it rather than fail.
+  APT=(apt-get -o DPkg::Lock::Timeout=600)
+  $SUDO "${APT[@]}" update -qq
+  $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # npm packages used by tests (pinned by lockfiles); installed only when absent.
