@@ -37,7 +37,7 @@ static void err(reader *r, const cg_ynode *at, const char *fmt, ...)
 }
 
 /* The keys each section accepts; schemas/cellspec.schema.json documents the
- * same sets (gen/tests/test_cellgen_schema.c keeps them in step). */
+ * same sets (tests/gen/unit/test_cellgen_schema.c keeps them in step). */
 static const char *const KEYS_CONSUMER[] = { "name", "handler", "batch_size", "timeout_seconds", "max_retries",
                                           "retention_seconds", NULL };
 static const char *const KEYS_PIPELINE[] = { "table", "partition_key", "topic", "consumers", NULL };

@@ -1,14 +1,45 @@
-# tests/gen/gen-tests.mk — correctness checks of cellgen's Terraform output.
+# tests/gen/gen-tests.mk — every test of cellgen (the generator is built by
+# gen/gen.mk).
 #
+#   cmocka units         tests/gen/unit/test_cellgen_*.c, in `make test-unit`
+#   make check-golden    the golden spec's complete expected output
+#                        (tests/gen/golden); the command line as CI uses it
+#                        (cli.sh); the modules' expressions (hcleval)
 #   make test-gencheck   gencheck's own cases (tests/gen/selftest.sh), then
-#                        gencheck on the generated modules and root config
+#                        gencheck on the generated modules and root configs
 #   make gen-schemas     regenerate tests/gen/schemas/{aws,azurerm,cloudflare}.json from
 #                        the cdktf packages (npm ci in tests/gen/cdktf first)
 #
-# gencheck is Go in GOPATH mode against Debian's packaged hcl/v2 and go-cty
-# (/usr/share/gocode): no module download, no network. The schema fixtures
-# are checked in, so `make test` needs neither npm nor node.
+# gencheck and hcleval are Go in GOPATH mode against Debian's packaged hcl/v2
+# and go-cty (/usr/share/gocode): no module download, no network. The schema
+# fixtures are checked in, so `make test` needs neither npm nor node.
 
+# ---- cellgen's units -----------------------------------------------------------
+# The cmocka tests link libcellgen; they also read JSON (the spec schema).
+GEN_TEST_SRC  := $(wildcard tests/gen/unit/test_*.c)
+GEN_TEST_BINS := $(patsubst %.c,$(BUILD)/%,$(GEN_TEST_SRC))
+GEN_TEST_LIBS  = $(shell pkg-config --libs jansson 2>/dev/null)
+UNIT_TESTS    += $(GEN_TEST_BINS)
+
+$(BUILD)/tests/gen/unit/%: $(BUILD)/tests/gen/unit/%.o $(GEN_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GEN_LIBS) $(GEN_TEST_LIBS) $(CMOCKA_LIBS)
+
+# ---- golden files --------------------------------------------------------------
+# A small spec with its complete expected output, then the command line as
+# CI uses it (cli.sh), then the modules' computed expressions (hcleval).
+GEN_GOLDEN := tests/gen/golden
+GEN_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 GOPATH=/usr/share/gocode \
+              GOCACHE=$(CURDIR)/$(BUILD)/gocache
+check-golden: $(CELLGEN)
+	$(CELLGEN) --check -o $(GEN_GOLDEN)/expected/root --modules-dir $(GEN_GOLDEN)/expected/modules $(GEN_GOLDEN)/spec.yaml
+	@bash tests/gen/cli.sh $(CELLGEN) $(GEN_GOLDEN)
+	@echo "== hcleval: the modules' computed expressions, evaluated with HCL/go-cty"
+	@$(GEN_GOENV) $(GO) run ./tests/gen/hcleval modules
+
+TEST_STEPS += check-golden
+.PHONY: check-golden
+
+# ---- gencheck ------------------------------------------------------------------
 GENCHECK_BIN    := $(BUILD)/gencheck
 GENCHECK_SRC    := $(wildcard tests/gen/check/*.go)
 GENCHECK_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 \

@@ -1,5 +1,5 @@
 /*
- * gen/tests/test_cellgen_hcl.c — the HCL writer reproduces hclwrite's
+ * tests/gen/unit/test_cellgen_hcl.c — the HCL writer reproduces hclwrite's
  * layout (alignment runs, indentation, empty blocks) and quotes strings so
  * that no user text can open a template sequence or end the string.
  */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# gen/tests/cli.sh — cellgen as CI uses it: --check passes on current output,
+# tests/gen/cli.sh — cellgen as CI uses it: --check passes on current output,
 # fails with a diff (that `patch` applies) when a file was edited or removed,
 # bad specs print file:line:col and write nothing, output is deterministic.
 #
-#   bash gen/tests/cli.sh build/cellgen tests/gen/golden
+#   bash tests/gen/cli.sh build/cellgen tests/gen/golden
 set -euo pipefail
 CELLGEN=$(realpath "$1")
 GOLDEN=$(realpath "$2")

@@ -1,9 +1,9 @@
-// gen/tests/hcleval — evaluates the computed expressions of the generated
+// tests/gen/hcleval — evaluates the computed expressions of the generated
 // modules with HashiCorp's HCL and go-cty (the libraries Terraform uses) and
 // checks their results: Service Bus durations in compact ISO 8601, the
 // Functions host timeout, and the S3 bucket/key split of package_uri.
 //
-//	go run ./gen/tests/hcleval MODULES_DIR
+//	go run ./tests/gen/hcleval MODULES_DIR
 package main
 
 import (

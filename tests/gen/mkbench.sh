@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gen/tests/mkbench.sh CELLS TENANTS — prints a valid cell spec with that
+# tests/gen/mkbench.sh CELLS TENANTS — prints a valid cell spec with that
 # many cells (alternating AWS regions and Azure locations) and tenants (each
 # with a standby on the next cell and a label), for `make bench-gen`.
 set -euo pipefail

@@ -1,7 +1,7 @@
 /*
- * gen/tests/fuzz_spec.c — libFuzzer target: any bytes as a cell spec.
+ * tests/gen/fuzz/fuzz_spec.c — libFuzzer target: any bytes as a cell spec.
  * A spec either yields diagnostics or a model that renders every file;
- * neither path may crash, leak or hang. Run with gen/tests/fuzz.sh.
+ * neither path may crash, leak or hang. Run with tests/gen/fuzz/fuzz.sh.
  */
 #include <stddef.h>
 #include <stdint.h>

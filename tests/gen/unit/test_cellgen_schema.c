@@ -1,5 +1,5 @@
 /*
- * gen/tests/test_cellgen_schema.c — schemas/cellspec.schema.json documents
+ * tests/gen/unit/test_cellgen_schema.c — schemas/cellspec.schema.json documents
  * exactly the keys the spec reader accepts: every section's properties
  * equal the reader's key list, each has a description, and no section
  * admits undocumented keys (additionalProperties: false). Editors that

@@ -1,5 +1,5 @@
 /*
- * gen/tests/test_cellgen_spec.c — the spec reader: every kind of problem is
+ * tests/gen/unit/test_cellgen_spec.c — the spec reader: every kind of problem is
  * reported with its line and column, all problems of a spec at once, and a
  * good spec yields the model the emitters read.
  */

@@ -1,5 +1,5 @@
 /*
- * gen/tests/test_cellgen_emit.c — properties of the rendered file set that
+ * tests/gen/unit/test_cellgen_emit.c — properties of the rendered file set that
  * the golden files alone would not explain: the matched interface, headers,
  * relative module paths, and tenants/cells carried over from the spec.
  */

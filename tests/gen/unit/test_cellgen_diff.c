@@ -1,5 +1,5 @@
 /*
- * gen/tests/test_cellgen_diff.c — the unified diff behind `cellgen --check`:
+ * tests/gen/unit/test_cellgen_diff.c — the unified diff behind `cellgen --check`:
  * exact output for known cases, and for many pseudo-random edits, applying
  * the diff to the old text must give the new text (checked by a small
  * patch implementation here, independent of the diff code).
