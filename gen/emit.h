@@ -31,8 +31,7 @@ void cg_fileset_add(cg_fileset *fs, char *path, char *content);
 void cg_fileset_free(cg_fileset *fs);
 
 typedef struct cg_gen_opts {
-    const char *spec_name;      /* shown in headers: the spec's file name */
-    const char *spec_sha256;    /* hex digest of the spec bytes */
+    const char *spec_name;      /* shown in the root configuration's headers */
     const char *out_dir;        /* root configuration, e.g. examples/multicloud */
     const char *modules_dir;    /* e.g. modules */
 } cg_gen_opts;
@@ -48,10 +47,17 @@ char *cg_relpath(const char *from, const char *to);
 
 /* ---- shared by the emitters -------------------------------------------- */
 
-/* The header every generated .tf file starts with. */
-void cg_emit_header(cg_hcl *h, const cg_gen_opts *o);
+/* The two lines every generated file starts with (in a comment): the
+ * modules' name no spec, since they are the same for every spec; the root
+ * configuration's name the spec. No header carries a hash of the spec, so a
+ * change to one cell rewrites only the files that show that cell. malloc'd,
+ * "line\nline" without a final newline. */
+char *cg_emit_header_text(const cg_gen_opts *o, bool module);
+/* The header as HCL comments and a blank line, for a .tf file of the root
+ * configuration or (module) of a module. */
+void cg_emit_header(cg_hcl *h, const cg_gen_opts *o, bool module);
 /* The same text as a Markdown comment for README.md. */
-void cg_emit_md_header(cg_buf *b, const cg_gen_opts *o);
+void cg_emit_md_header(cg_buf *b, const cg_gen_opts *o, bool module);
 
 /* variables.tf and outputs.tf: identical for both clouds by construction
  * (one table drives both; only the output values differ). */

@@ -127,7 +127,7 @@ static void logs_statement(cg_hcl *h, const fn *f)
 char *cg_emit_aws_main(const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, true);
 
     cg_emit_cell_locals_open(&h);
     cg_hcl_attr(&h, "lambda_runtime",

@@ -45,7 +45,7 @@ static void to_app_identity(cg_hcl *h)
 char *cg_emit_azure_main(const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, true);
 
     cg_emit_cell_locals_open(&h);
     cg_hcl_comment(&h, "Storage account names allow only lowercase letters and digits.");

@@ -57,7 +57,7 @@ static bool uses(const cg_spec *s, cg_cloud c)
 static char *versions(const cg_spec *s, const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, false);
     cg_emit_requirements_open(&h);
     if (uses(s, CG_AWS))
         cg_emit_required_provider(&h, CG_AWS);
@@ -73,7 +73,7 @@ static char *versions(const cg_spec *s, const cg_gen_opts *o)
 static char *providers(const cg_spec *s, const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, false);
     cg_hcl_comment(&h, "One AWS provider per region in use; each AWS cell's module gets its region's.");
     cg_strset seen = {0};
     for (size_t i = 0; i < s->ncells; i++) {
@@ -110,7 +110,7 @@ static char *providers(const cg_spec *s, const cg_gen_opts *o)
 static char *main_tf(const cg_spec *s, const cg_gen_opts *o, const char *module_rel)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, false);
     cg_hcl_comment(&h, "The pipeline every cell runs, from the spec.");
     cg_hcl_open(&h, "locals");
     cg_hcl_attr_str(&h, "system", s->system);
@@ -194,7 +194,7 @@ static char *main_tf(const cg_spec *s, const cg_gen_opts *o, const char *module_
 static char *tenants_tf(const cg_spec *s, const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, false);
     cg_hcl_comment(&h, "Tenant placement from the spec: primary cell, optional standby, labels.");
     cg_hcl_open(&h, "locals");
     if (!s->ntenants) {
@@ -234,7 +234,7 @@ static char *tenants_tf(const cg_spec *s, const cg_gen_opts *o)
 static char *outputs_tf(const cg_gen_opts *o)
 {
     cg_hcl h = {0};
-    cg_emit_header(&h, o);
+    cg_emit_header(&h, o, false);
     cg_hcl_open(&h, "output \"ingest_urls\"");
     cg_hcl_attr_str(&h, "description", "Ingest URL of every cell, by cell id.");
     cg_hcl_attr(&h, "value", "local.cell_endpoints");
@@ -258,7 +258,7 @@ static char *readme(const cg_spec *s, const cg_gen_opts *o, const char *module_r
         if (s->tenants[i].standby >= 0) standby[s->tenants[i].standby]++;
     }
     cg_buf b = {0};
-    cg_emit_md_header(&b, o);
+    cg_emit_md_header(&b, o, false);
     cg_buf_printf(&b, "# %s: cells and tenant placement\n\n", s->system);
     cg_buf_printf(&b,
         "The root configuration for the `%s` system, generated from `%s`: one module\n"

@@ -6,7 +6,7 @@ GEN_SRC  := $(filter-out gen/main.c,$(wildcard gen/*.c))
 GEN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC))
 GEN_LIB  := $(BUILD)/libcellgen.a
 CELLGEN  := $(BUILD)/cellgen
-GEN_LIBS  = $(shell pkg-config --libs yaml-0.1 libcrypto 2>/dev/null)
+GEN_LIBS  = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
 $(GEN_LIB): $(GEN_OBJ)
 	@rm -f $@

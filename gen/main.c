@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,15 +72,6 @@ static int read_file(const char *path, size_t limit, char **out, size_t *len)
     close(fd);
     *len = b.len;
     *out = cg_buf_steal(&b);
-    return 0;
-}
-
-static int sha256_hex(const char *data, size_t len, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) return -1;
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return 0;
 }
 
@@ -201,13 +191,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "cellgen: cannot read %s: %s\n", spec_path, strerror(errno));
         return 2;
     }
-    char hex[65];
-    if (sha256_hex(text, len, hex) != 0) {
-        fprintf(stderr, "cellgen: SHA-256 failed\n");
-        free(text);
-        return 2;
-    }
-
     cg_diags diags = {0};
     cg_spec spec;
     if (cg_spec_load(text, len, &spec, &diags) != 0) {
@@ -221,7 +204,7 @@ int main(int argc, char **argv)
     free(text);
     double t_parse = now_ms();
 
-    cg_gen_opts opts = { base_name(spec_path), hex, out_dir, modules_dir };
+    cg_gen_opts opts = { base_name(spec_path), out_dir, modules_dir };
     cg_fileset files = {0};
     char *err = NULL;
     if (cg_generate(&spec, &opts, &files, &err) != 0) {

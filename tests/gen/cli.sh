@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/gen/cli.sh — cellgen as CI uses it: --check passes on current output,
-# fails with a diff (that `patch` applies) when a file was edited or removed,
-# bad specs print file:line:col and write nothing, output is deterministic.
+# fails with a diff (that `patch` applies) when a file was edited or removed
+# or the spec changed, bad specs print file:line:col and write nothing,
+# output is deterministic, and a change to one cell rewrites only the files
+# that show that cell.
 #
 #   bash tests/gen/cli.sh build/cellgen tests/gen/golden
 set -euo pipefail
@@ -50,10 +52,29 @@ gen 2>err.txt
 sum2=$(find expected -type f | sort | xargs sha256sum | sha256sum)
 [ "$sum1" = "$sum2" ] && grep -q '0 files written' err.txt && ok "second run is byte-identical and writes nothing" \
   || fail "regeneration changed files: $(cat err.txt)"
-grep -q "sha256 $(sha256sum spec.yaml | cut -d' ' -f1)" expected/root/main.tf && ok "headers carry the spec's sha256" \
-  || fail "header hash"
 
-# 5. a bad spec: every problem as file:line:col, exit 1, nothing written
+# 5. a change to one cell: --check sees it, and regenerating rewrites only
+# the files that show that cell (no header carries a hash of the whole spec)
+cp spec.yaml spec.orig
+sed -i 's/owner: "team west"/owner: "team far west"/' spec.yaml
+set +e; gen --check >diff.txt 2>err.txt; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q '^+.*"team far west"' diff.txt && ok "--check detects a stale output after a spec change" \
+  || fail "--check after a spec change: exit $rc, $(head -20 diff.txt)"
+changed=$(grep '^+++ ' diff.txt | sed 's|^+++ b/||' | sort | tr '\n' ' ')
+[ "$changed" = "expected/root/main.tf " ] && ok "one cell's tags change main.tf and nothing else" \
+  || fail "a one-cell change touches: $changed"
+gen 2>/dev/null
+find expected -type f | sort | xargs sha256sum >before.txt
+sed -i 's/^  - id: west$/  - id: north/; s/cell: west$/cell: north/' spec.yaml
+gen 2>/dev/null
+changed=$(find expected -type f | sort | xargs sha256sum | { diff - before.txt || true; } | sed -n 's|^> [0-9a-f]*  ||p' | tr '\n' ' ')
+[ "$changed" = "expected/root/README.md expected/root/main.tf expected/root/tenants.tf " ] \
+  && ok "renaming a cell rewrites the files that name it, no module and no other file" \
+  || fail "renaming a cell rewrote: $changed"
+cp spec.orig spec.yaml
+gen 2>/dev/null
+
+# 6. a bad spec: every problem as file:line:col, exit 1, nothing written
 cat >bad.yaml <<'YAML'
 version: 1
 system: shop
@@ -76,7 +97,7 @@ grep -q '^bad.yaml:3:1: unknown key "pipelin" in the spec; did you mean "pipelin
   && ok "every problem reported with line and column" || fail "diagnostics: $(cat err.txt)"
 [ ! -e newroot ] && [ ! -e newmods ] && ok "nothing written for a bad spec" || fail "bad spec wrote output"
 
-# 6. usage errors exit 2
+# 7. usage errors exit 2
 set +e; "$CELLGEN" >/dev/null 2>&1; rc1=$?; "$CELLGEN" --bogus x >/dev/null 2>&1; rc2=$?
 "$CELLGEN" /nonexistent.yaml >/dev/null 2>&1; rc3=$?; set -e
 [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] && ok "usage and I/O errors exit 2" || fail "usage exits $rc1 $rc2 $rc3"
