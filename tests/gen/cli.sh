@@ -5,10 +5,16 @@
 # output is deterministic, and a change to one cell rewrites only the files
 # that show that cell.
 #
-#   bash tests/gen/cli.sh build/cellgen tests/gen/golden
+#   bash tests/gen/cli.sh build/cellgen tests/gen/golden modules
+#
+# The golden folder and the modules folder are given relative to the
+# repository's top, and copied to the same places in a scratch directory:
+# the root configuration names the modules by that relative path.
 set -euo pipefail
 CELLGEN=$(realpath "$1")
-GOLDEN=$(realpath "$2")
+R=$2/root
+M=$3
+TOP=$(pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fails=0
@@ -16,40 +22,42 @@ ok()   { echo "ok   - $1"; }
 fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
 
 cd "$TMP"
-cp "$GOLDEN/spec.yaml" spec.yaml
-mkdir -p expected && cp -r "$GOLDEN/expected/." expected/
-gen() { "$CELLGEN" -o expected/root --modules-dir expected/modules "$@" spec.yaml; }
+cp "$TOP/$2/spec.yaml" spec.yaml
+mkdir -p "$R" "$M"
+cp -r "$TOP/$R/." "$R/"
+cp -r "$TOP/$M/." "$M/"
+gen() { "$CELLGEN" -o "$R" --modules-dir "$M" "$@" spec.yaml; }
 
 # 1. the checked-in golden output is current
 if gen --check >out.txt 2>err.txt; then ok "golden output is current"; else fail "golden --check: $(cat err.txt)"; fi
 
 # The two modules share their interface byte for byte.
-cmp -s expected/modules/aws_event_cell/variables.tf expected/modules/azure_event_cell/variables.tf \
+cmp -s $M/aws_event_cell/variables.tf $M/azure_event_cell/variables.tf \
   && ok "aws and azure variables.tf are identical" || fail "variables.tf differ between clouds"
 
 # 2. an edited file: exit 1, a unified diff naming it, and the diff repairs it
-sed -i 's/batch_size/batch_sizes/' expected/modules/aws_event_cell/main.tf
-rm expected/root/outputs.tf
+sed -i 's/batch_size/batch_sizes/' $M/aws_event_cell/main.tf
+rm $R/outputs.tf
 set +e; gen --check >diff.txt 2>err.txt; rc=$?; set -e
 [ $rc -eq 1 ] && ok "--check exits 1 on drift" || fail "--check exit $rc on drift"
-grep -q '^--- a/expected/modules/aws_event_cell/main.tf$' diff.txt && grep -q '^-.*batch_sizes' diff.txt \
+grep -q "^--- a/$M/aws_event_cell/main.tf$" diff.txt && grep -q '^-.*batch_sizes' diff.txt \
   && grep -q '^+.*batch_size ' diff.txt && ok "diff names the edited file and line" || fail "diff of edited file: $(head -20 diff.txt)"
-grep -q '^--- /dev/null$' diff.txt && grep -q '^+++ b/expected/root/outputs.tf$' diff.txt \
+grep -q '^--- /dev/null$' diff.txt && grep -q "^+++ b/$R/outputs.tf$" diff.txt \
   && ok "diff shows the missing file" || fail "missing file not in diff"
 grep -q 'out of date' err.txt && ok "stderr says how to regenerate" || fail "no regenerate hint: $(cat err.txt)"
 patch -s -p1 <diff.txt
 if gen --check >/dev/null 2>&1; then ok "the --check diff applies with patch -p1 and repairs the tree"; else fail "patched tree still differs"; fi
 
 # 3. --check writes nothing
-rm expected/root/versions.tf
+rm $R/versions.tf
 gen --check >/dev/null 2>&1 || true
-[ ! -e expected/root/versions.tf ] && ok "--check writes nothing" || fail "--check wrote a file"
+[ ! -e $R/versions.tf ] && ok "--check writes nothing" || fail "--check wrote a file"
 
 # 4. generation is deterministic and idempotent
 gen 2>/dev/null
-sum1=$(find expected -type f | sort | xargs sha256sum | sha256sum)
+sum1=$(find "$R" "$M" -type f | sort | xargs sha256sum | sha256sum)
 gen 2>err.txt
-sum2=$(find expected -type f | sort | xargs sha256sum | sha256sum)
+sum2=$(find "$R" "$M" -type f | sort | xargs sha256sum | sha256sum)
 [ "$sum1" = "$sum2" ] && grep -q '0 files written' err.txt && ok "second run is byte-identical and writes nothing" \
   || fail "regeneration changed files: $(cat err.txt)"
 
@@ -61,14 +69,14 @@ set +e; gen --check >diff.txt 2>err.txt; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q '^+.*"team far west"' diff.txt && ok "--check detects a stale output after a spec change" \
   || fail "--check after a spec change: exit $rc, $(head -20 diff.txt)"
 changed=$(grep '^+++ ' diff.txt | sed 's|^+++ b/||' | sort | tr '\n' ' ')
-[ "$changed" = "expected/root/main.tf " ] && ok "one cell's tags change main.tf and nothing else" \
+[ "$changed" = "$R/main.tf " ] && ok "one cell's tags change main.tf and nothing else" \
   || fail "a one-cell change touches: $changed"
 gen 2>/dev/null
-find expected -type f | sort | xargs sha256sum >before.txt
+find "$R" "$M" -type f | sort | xargs sha256sum >before.txt
 sed -i 's/^  - id: west$/  - id: north/; s/cell: west$/cell: north/' spec.yaml
 gen 2>/dev/null
-changed=$(find expected -type f | sort | xargs sha256sum | { diff - before.txt || true; } | sed -n 's|^> [0-9a-f]*  ||p' | tr '\n' ' ')
-[ "$changed" = "expected/root/README.md expected/root/main.tf expected/root/tenants.tf " ] \
+changed=$(find "$R" "$M" -type f | sort | xargs sha256sum | { diff - before.txt || true; } | sed -n 's|^> [0-9a-f]*  ||p' | tr '\n' ' ')
+[ "$changed" = "$R/README.md $R/main.tf $R/tenants.tf " ] \
   && ok "renaming a cell rewrites the files that name it, no module and no other file" \
   || fail "renaming a cell rewrote: $changed"
 cp spec.orig spec.yaml

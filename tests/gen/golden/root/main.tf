@@ -30,7 +30,7 @@ locals {
 }
 
 module "east" {
-  source = "../modules/aws_event_cell"
+  source = "../../../../modules/aws_event_cell"
   providers = {
     aws = aws.us_east_1
   }
@@ -50,7 +50,7 @@ module "east" {
 }
 
 module "west" {
-  source = "../modules/aws_event_cell"
+  source = "../../../../modules/aws_event_cell"
   providers = {
     aws = aws.us_west_2
   }
@@ -72,7 +72,7 @@ module "west" {
 }
 
 module "weu" {
-  source = "../modules/azure_event_cell"
+  source = "../../../../modules/azure_event_cell"
 
   system            = local.system
   cell_id           = "weu"
