@@ -1,12 +1,25 @@
-# gen/gen.mk — cellgen, the check that the checked-in output is current,
-# and the generation benchmark. The generator's tests are in tests/gen/
-# (tests/gen/gen-tests.mk).
+# gen/gen.mk — cellgen with its templates compiled in, the check that the
+# checked-in output is current, and the generation benchmark. The
+# generator's tests are in tests/gen/ (tests/gen/gen-tests.mk).
 
 GEN_SRC  := $(filter-out gen/main.c,$(wildcard gen/*.c))
-GEN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC))
+GEN_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(GEN_SRC)) $(BUILD)/gen/templates.o
 GEN_LIB  := $(BUILD)/libcellgen.a
 CELLGEN  := $(BUILD)/cellgen
 GEN_LIBS  = $(shell pkg-config --libs yaml-0.1 2>/dev/null)
+
+# The templates (gen/templates/, see its README) become one C file of byte
+# arrays, so the binary needs nothing beside it. The folders are
+# prerequisites too: adding or removing a template changes their time.
+GEN_TEMPLATES := $(shell find gen/templates -type f ! -path gen/templates/README.md 2>/dev/null | LC_ALL=C sort)
+GEN_TEMPLATE_DIRS := $(shell find gen/templates -type d 2>/dev/null)
+
+$(BUILD)/gen/templates.c: gen/embed.sh $(GEN_TEMPLATES) $(GEN_TEMPLATE_DIRS)
+	@mkdir -p $(@D)
+	sh gen/embed.sh gen/templates > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(GEN_LIB): $(GEN_OBJ)
 	@rm -f $@
@@ -26,9 +39,9 @@ check-generated: $(CELLGEN)
 TEST_STEPS += check-generated
 .PHONY: regen
 
-# `make regen` rewrites the checked-in output after a spec or generator
-# change: the example, and the golden root configuration of tests/gen
-# (whose modules are modules/ itself).
+# `make regen` rewrites the checked-in output after a spec, template or
+# generator change: the example, and the golden root configuration of
+# tests/gen (whose modules are modules/ itself).
 regen: $(CELLGEN)
 	$(CELLGEN) -o examples/multicloud --modules-dir modules $(GEN_SPEC)
 	$(CELLGEN) -o $(GEN_GOLDEN)/root --modules-dir modules $(GEN_GOLDEN)/spec.yaml

@@ -10,7 +10,7 @@
  * Exit 2 is for usage and I/O errors.
  */
 #include "diff.h"
-#include "emit.h"
+#include "generate.h"
 #include "spec.h"
 #include "util.h"
 

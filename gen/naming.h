@@ -7,8 +7,9 @@
  * same formulas are repeated here so that cellgen can reject, at generation
  * time and with a line and column, a spec whose names a cloud would refuse
  * only at apply time (an Azure storage account name of 25 characters, a
- * Lambda function name of 65). Keep the two in step: emit_aws.c and
- * emit_azure.c write the HCL side, and the golden tests pin both.
+ * Lambda function name of 65). Keep the two in step: the module templates
+ * (gen/templates/modules/{aws,azure}_event_cell/main.tf) write the HCL side,
+ * and the golden tests pin both.
  */
 #ifndef CG_NAMING_H
 #define CG_NAMING_H

@@ -118,7 +118,9 @@ void cg_buf_printf(cg_buf *b, const char *fmt, ...)
 
 char *cg_buf_steal(cg_buf *b)
 {
-    char *p = b->p ? b->p : cg_xstrdup("");
+    /* Fitted: a buffer starts at 256 bytes, and the generator keeps one
+     * small string per tenant value until it renders them. */
+    char *p = b->p ? cg_xrealloc(b->p, b->len + 1) : cg_xstrdup("");
     b->p = NULL;
     b->len = b->cap = 0;
     return p;

@@ -5,6 +5,8 @@ terraform {
   required_version = ">= 1.3.0"
 
   required_providers {
+    # Only the clouds the spec uses, so `terraform init` fetches no provider
+    # the configuration does not need.
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.0"

@@ -5,7 +5,11 @@
 #   make check-golden    the golden spec's root configuration
 #                        (tests/gen/golden/root) and modules/ are current;
 #                        the command line as CI uses it (cli.sh); the
-#                        modules' expressions (hcleval)
+#                        modules' expressions and READMEs (hcleval)
+#   make check-templates the templates checked by their own languages' tools:
+#                        `terraform fmt -check` on the HCL (skipped, with a
+#                        line saying so, without terraform), `node --check`
+#                        on the JavaScript (likewise without node)
 #   make test-gencheck   gencheck's own cases (tests/gen/selftest.sh), then
 #                        gencheck on the generated modules and root configs
 #   make gen-schemas     regenerate tests/gen/schemas/{aws,azurerm,cloudflare}.json from
@@ -26,7 +30,7 @@ $(BUILD)/tests/gen/unit/%: $(BUILD)/tests/gen/unit/%.o $(GEN_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(GEN_LIBS) $(GEN_TEST_LIBS) $(CMOCKA_LIBS)
 
 # ---- golden files --------------------------------------------------------------
-# A small spec touching every emitter path, with its root configuration.
+# A small spec touching every template path, with its root configuration.
 # Its modules are modules/ itself: they do not depend on the spec, so the
 # one checked-in copy is checked against this spec too.
 GEN_GOLDEN := tests/gen/golden
@@ -35,11 +39,32 @@ GEN_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 GOPATH=/usr/sha
 check-golden: $(CELLGEN)
 	$(CELLGEN) --check -o $(GEN_GOLDEN)/root --modules-dir modules $(GEN_GOLDEN)/spec.yaml
 	@bash tests/gen/cli.sh $(CELLGEN) $(GEN_GOLDEN) modules
-	@echo "== hcleval: the modules' computed expressions, with HCL/go-cty"
+	@echo "== hcleval: the modules' computed expressions and READMEs, with HCL/go-cty"
 	@$(GEN_GOENV) $(GO) run ./tests/gen/hcleval modules
 
-TEST_STEPS += check-golden
-.PHONY: check-golden
+# ---- the templates, by their own tools -----------------------------------------
+GEN_TF := $(shell command -v terraform 2>/dev/null)
+check-templates:
+	@if [ -n "$(GEN_TF)" ]; then \
+	  echo "== templates: $(GEN_TF) fmt -check gen/templates (and the generated output)"; \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive gen/templates && \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive modules && \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive examples/multicloud && \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive $(GEN_GOLDEN)/root; \
+	else \
+	  echo "== templates: terraform fmt -check SKIPPED: no terraform on PATH (gencheck's hclwrite format check still covers the output)"; \
+	fi
+	@if command -v node >/dev/null 2>&1; then \
+	  for f in $$(find gen/templates -name '*.js'); do \
+	    echo "== templates: node --check $$f"; \
+	    node --input-type=module --check < $$f || exit 1; \
+	  done; \
+	else \
+	  echo "== templates: node --check SKIPPED: no node on PATH"; \
+	fi
+
+TEST_STEPS += check-golden check-templates
+.PHONY: check-golden check-templates
 
 # ---- gencheck ------------------------------------------------------------------
 GENCHECK_BIN    := $(BUILD)/gencheck

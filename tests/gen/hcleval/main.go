@@ -1,7 +1,11 @@
 // tests/gen/hcleval — evaluates the computed expressions of the generated
 // modules with HashiCorp's HCL and go-cty (the libraries Terraform uses) and
 // checks their results: Service Bus durations in compact ISO 8601, the
-// Functions host timeout, and the S3 bucket/key split of package_uri.
+// Functions host timeout, and the S3 bucket/key split of package_uri. It
+// also checks that each module's README documents the interface the module
+// declares: the Inputs and Outputs tables list every variable and output,
+// in order, with its description, type and default (the README and
+// variables.tf are separate templates, so nothing else keeps them in step).
 //
 //	go run ./tests/gen/hcleval MODULES_DIR
 package main
@@ -10,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -139,9 +145,92 @@ func main() {
 	check("lambda_runtime(python)", eval(local(aws, awsBody, "lambda_runtime"), rt("python", "3.12")), "python3.12")
 	check("lambda_runtime(node)", eval(local(aws, awsBody, "lambda_runtime"), rt("node", "20")), "nodejs20.x")
 
+	for _, m := range []string{"aws_event_cell", "azure_event_cell"} {
+		readmeMatches(filepath.Join(dir, m))
+	}
+
 	if failures > 0 {
 		fmt.Printf("hcleval: %d failed\n", failures)
 		os.Exit(1)
 	}
-	fmt.Println("hcleval: module expressions evaluate as intended")
+	fmt.Println("hcleval: module expressions evaluate as intended; the READMEs document the interface")
+}
+
+// A README table row: | <a name="input_x"></a> [x](#input_x) | cells... |
+var rowRe = regexp.MustCompile("^\\| <a name=\"(input|output)_([a-z_]+)\"></a> \\[[a-z_]+\\]\\(#[a-z_]+\\) \\| (.*) \\|$")
+
+// mdCell is how a README table cell shows text: '|' escaped, newlines as spaces.
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// squash drops white space and commas, so a multi-line type (attributes on
+// their own lines) compares with its one-line rendering in the README
+// (attributes separated by commas).
+func squash(s string) string {
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), ""), ",", "")
+}
+
+func readmeMatches(mod string) {
+	src := map[string][]byte{}
+	for _, f := range []string{"variables.tf", "outputs.tf", "README.md"} {
+		b, err := os.ReadFile(filepath.Join(mod, f))
+		if err != nil {
+			fmt.Println("FAIL", err)
+			os.Exit(1)
+		}
+		src[f] = b
+	}
+	var want []string
+	for _, f := range []string{"variables.tf", "outputs.tf"} {
+		path := filepath.Join(mod, f)
+		for _, b := range parse(path).Blocks {
+			desc := eval(b.Body.Attributes["description"].Expr, nil).AsString()
+			if b.Type == "output" {
+				want = append(want, "output "+b.Labels[0]+" | "+mdCell(desc))
+				continue
+			}
+			r := b.Body.Attributes["type"].Expr.Range()
+			typ := "`" + squash(string(src[f][r.Start.Byte:r.End.Byte])) + "`"
+			def, req := "n/a", "yes"
+			if a, ok := b.Body.Attributes["default"]; ok {
+				r := a.Expr.Range()
+				def, req = "`"+string(src[f][r.Start.Byte:r.End.Byte])+"`", "no"
+			}
+			want = append(want, "input "+b.Labels[0]+" | "+mdCell(desc)+" | "+typ+" | "+def+" | "+req)
+		}
+	}
+	var got []string
+	for _, line := range strings.Split(string(src["README.md"]), "\n") {
+		m := rowRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		cells := m[3]
+		if m[1] == "input" {
+			// The type cell is compared squashed, like the source.
+			parts := strings.Split(cells, " | ")
+			if len(parts) == 4 {
+				parts[1] = "`" + squash(strings.Trim(parts[1], "`")) + "`"
+			}
+			cells = strings.Join(parts, " | ")
+		}
+		got = append(got, m[1]+" "+m[2]+" | "+cells)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		fmt.Printf("FAIL %s/README.md: the Inputs/Outputs tables do not match variables.tf/outputs.tf\n", mod)
+		for i := 0; i < len(got) || i < len(want); i++ {
+			g, w := "", ""
+			if i < len(got) {
+				g = got[i]
+			}
+			if i < len(want) {
+				w = want[i]
+			}
+			if g != w {
+				fmt.Printf("  README: %s\n  module: %s\n", g, w)
+			}
+		}
+		failures++
+	}
 }

@@ -1,7 +1,9 @@
 /*
- * tests/gen/unit/test_cellgen_hcl.c — the HCL writer reproduces hclwrite's
- * layout (alignment runs, indentation, empty blocks) and quotes strings so
- * that no user text can open a template sequence or end the string.
+ * tests/gen/unit/test_cellgen_hcl.c — the alignment pass reproduces
+ * hclwrite's layout of `=` (runs of one-line attributes, multi-line values
+ * ending a run, strings, comments and heredocs not mistaken for code), and
+ * values are quoted so that no user text can open a template sequence or
+ * end the string.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,27 +13,32 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diff.h"
 #include "hcl.h"
+
+static char *align(const char *in)
+{
+    cg_buf b = {0};
+    cg_hcl_align(in, strlen(in), &b);
+    return cg_buf_steal(&b);
+}
 
 static void test_alignment_runs(void **state)
 {
     (void)state;
-    cg_hcl h = {0};
-    cg_hcl_open(&h, "resource \"x\" \"y\"");
-    cg_hcl_attr(&h, "a", "1");
-    cg_hcl_attr(&h, "long_name", "2");
-    /* a multi-line value ends the run and is not aligned itself */
-    cg_hcl_open(&h, "tags =");
-    cg_hcl_attr(&h, "\"k\"", "\"v\"");
-    cg_hcl_close(&h, "}");
-    cg_hcl_attr(&h, "b", "3");
-    cg_hcl_attr(&h, "cc", "4");
-    cg_hcl_blank(&h);
-    cg_hcl_attr(&h, "after_blank", "5");
-    cg_hcl_empty_block(&h, "features");
-    cg_hcl_close(&h, "}");
-    char *out = cg_hcl_finish(&h);
+    /* Keys of any width in, hclwrite's columns out. */
+    char *out = align(
+        "resource \"x\" \"y\" {\n"
+        "  a = 1\n"
+        "  long_name = 2\n"
+        "  tags         = {\n"
+        "    \"k\"   = \"v\"\n"
+        "  }\n"
+        "  b = 3\n"
+        "  cc = 4\n"
+        "\n"
+        "  after_blank    = 5\n"
+        "  features {}\n"
+        "}\n");
     assert_string_equal(out,
         "resource \"x\" \"y\" {\n"
         "  a         = 1\n"
@@ -48,44 +55,85 @@ static void test_alignment_runs(void **state)
     free(out);
 }
 
-/* cg_hcl_block1 is a block of one aligned attribute, and cg_hcl_end leaves
- * the blank line that separates blocks; neither joins an alignment run. */
-static void test_block_helpers(void **state)
+/* Comments end a run; `=` inside strings, comments and operators is not an
+ * assignment; one-line brackets and interpolations balance. */
+static void test_not_assignments(void **state)
 {
     (void)state;
-    cg_hcl h = {0};
-    cg_hcl_open(&h, "resource \"x\" \"y\"");
-    cg_hcl_attr(&h, "name", "\"n\"");
-    cg_hcl_block1(&h, "identity", "type", "\"SystemAssigned\"");
-    cg_hcl_attr(&h, "a_longer_key", "1");
-    cg_hcl_end(&h);
-    cg_hcl_open(&h, "resource \"x\" \"z\"");
-    cg_hcl_close(&h, "}");
-    char *out = cg_hcl_finish(&h);
+    char *out = align(
+        "a = 1\n"
+        "# x = 1\n"
+        "bbb = \"=${a == b ? \"}\" : \"{\"}=\"\n"
+        "c = { for k, v in m : k => v if v != 0 }\n"
+        "dddd = [1, 2] // tail = no\n"
+        "f(x = 1)\n"
+        "{ \"k\" = v },\n"
+        "e = x >= 1 && y <= 2\n");
     assert_string_equal(out,
-        "resource \"x\" \"y\" {\n"
-        "  name = \"n\"\n"
-        "  identity {\n"
-        "    type = \"SystemAssigned\"\n"
-        "  }\n"
-        "  a_longer_key = 1\n"
-        "}\n"
-        "\n"
-        "resource \"x\" \"z\" {\n"
-        "}\n");
+        "a = 1\n"
+        "# x = 1\n"
+        "bbb  = \"=${a == b ? \"}\" : \"{\"}=\"\n"
+        "c    = { for k, v in m : k => v if v != 0 }\n"
+        "dddd = [1, 2] // tail = no\n"
+        "f(x = 1)\n"
+        "{ \"k\" = v },\n"
+        "e = x >= 1 && y <= 2\n");
     free(out);
 }
 
-static void test_comments_end_runs(void **state)
+/* A heredoc or a block comment belongs to the line it opens on: the run
+ * goes on after it, and what it holds is never aligned. */
+static void test_heredoc_and_block_comment(void **state)
 {
     (void)state;
-    cg_hcl h = {0};
-    cg_hcl_attr(&h, "a", "1");
-    cg_hcl_comment(&h, "two\n\nlines");
-    cg_hcl_attr(&h, "bbb", "2");
-    char *out = cg_hcl_finish(&h);
-    assert_string_equal(out, "a = 1\n# two\n#\n# lines\nbbb = 2\n");
+    char *out = align(
+        "a = 1\n"
+        "policy = <<-EOT\n"
+        "  x = 1\n"
+        "  EOT\n"
+        "bb = /* a\n"
+        "  c = 3 */ 2\n"
+        "ccc = 3\n");
+    assert_string_equal(out,
+        "a      = 1\n"
+        "policy = <<-EOT\n"
+        "  x = 1\n"
+        "  EOT\n"
+        "bb     = /* a\n"
+        "  c = 3 */ 2\n"
+        "ccc    = 3\n");
     free(out);
+}
+
+/* Already-aligned text is left as it is; so is text without a newline at
+ * the end. */
+static void test_idempotent(void **state)
+{
+    (void)state;
+    const char *in = "locals {\n  x   = 1\n  yyy = 2\n}";
+    char *out = align(in);
+    assert_string_equal(out, in);
+    char *again = align(out);
+    assert_string_equal(again, in);
+    free(out);
+    free(again);
+}
+
+static void test_object(void **state)
+{
+    (void)state;
+    cg_kv items[] = { { "owner", "team \"west\"" }, { "cost-center", "${x}" } };
+    cg_kvlist kv = { items, 2 };
+    char *o = cg_hcl_object(&kv, true);
+    assert_string_equal(o, "{\n  \"owner\" = \"team \\\"west\\\"\"\n  \"cost-center\" = \"$${x}\"\n}");
+    free(o);
+    o = cg_hcl_object(&kv, false);
+    assert_string_equal(o, "{\n  owner = \"team \\\"west\\\"\"\n  cost-center = \"$${x}\"\n}");
+    free(o);
+    kv.len = 0;
+    o = cg_hcl_object(&kv, true);
+    assert_string_equal(o, "{}");
+    free(o);
 }
 
 static void test_quote(void **state)
@@ -104,7 +152,12 @@ static void test_quote(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *q = cg_hcl_quote(cases[i].in);
         assert_string_equal(q, cases[i].out);
+        /* the same without the quotes, for a hole inside a string */
+        char *e = cg_hcl_escape(cases[i].in);
+        assert_int_equal(strlen(e), strlen(q) - 2);
+        assert_memory_equal(e, q + 1, strlen(e));
         free(q);
+        free(e);
     }
 }
 
@@ -126,8 +179,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alignment_runs),
-        cmocka_unit_test(test_comments_end_runs),
-        cmocka_unit_test(test_block_helpers),
+        cmocka_unit_test(test_not_assignments),
+        cmocka_unit_test(test_heredoc_and_block_comment),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_object),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_key),
     };

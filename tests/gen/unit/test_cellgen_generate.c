@@ -1,8 +1,9 @@
 /*
- * tests/gen/unit/test_cellgen_emit.c — properties of the rendered file set that
- * the golden files alone would not explain: the matched interface, headers
- * that do not change with the spec, modules that do not depend on it,
- * relative module paths, and tenants/cells carried over from the spec.
+ * tests/gen/unit/test_cellgen_generate.c — properties of the rendered file
+ * set that the golden files alone would not explain: every template is
+ * written where its folder says, the matched interface, headers that do not
+ * change with the spec, relative module paths, and tenants/cells carried
+ * over from the spec.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "emit.h"
+#include "generate.h"
 
 static const char *SPEC =
     "version: 1\nsystem: demo\n"
@@ -51,6 +52,26 @@ static void test_matched_interface(void **state)
     cg_spec s;
     render(&fs, &s);
     assert_int_equal(fs.len, 19);
+    /* Both modules get the shared templates (modules/variables.tf, README)
+     * and their own; the root configuration gets root/. */
+    for (size_t i = 0; i < cg_tpl_count; i++) {
+        const char *p = cg_tpl_all[i].path;
+        char *want = NULL;
+        if (!strncmp(p, "root/", 5)) {
+            assert_true(asprintf(&want, "env/prod/%s", p + 5) > 0);
+            find(&fs, want);
+        } else if (strchr(p + 8, '/')) {
+            assert_true(asprintf(&want, "infra/modules/%s", p + 8) > 0);
+            find(&fs, want);
+        } else {
+            assert_true(asprintf(&want, "infra/modules/aws_event_cell/%s", p + 8) > 0);
+            find(&fs, want);
+            free(want);
+            assert_true(asprintf(&want, "infra/modules/azure_event_cell/%s", p + 8) > 0);
+            find(&fs, want);
+        }
+        free(want);
+    }
     const cg_file *va = find(&fs, "infra/modules/aws_event_cell/variables.tf");
     const cg_file *vz = find(&fs, "infra/modules/azure_event_cell/variables.tf");
     assert_string_equal(va->content, vz->content);
@@ -91,6 +112,9 @@ static void test_headers_and_paths(void **state)
             fail_msg("%s lacks the header: %.80s", path, c);
         assert_null(strstr(c, "sha256"));
         assert_int_equal(c[fs.items[i].len - 1], '\n');
+        /* every hole was filled */
+        assert_null(strstr(c, "__system__"));
+        if (i) assert_true(strcmp(fs.items[i - 1].path, path) < 0);
     }
     const cg_file *m = find(&fs, "env/prod/main.tf");
     assert_non_null(strstr(m->content, "source = \"../../infra/modules/aws_event_cell\""));
@@ -116,6 +140,16 @@ static void test_headers_and_paths(void **state)
     assert_non_null(strstr(w->content, "env.ROUTING_MAP.getWithMetadata("));
     assert_non_null(strstr(w->content, "export default {"));
     assert_non_null(strstr(find(&fs, "env/prod/edge/wrangler.toml")->content, "binding = \"ROUTING_MAP\"\n"));
+    /* Wrangler and Terraform deploy the same Worker on the same runtime:
+     * the two templates' compatibility dates agree. */
+    const char *wr = find(&fs, "env/prod/edge/wrangler.toml")->content;
+    const char *cd = strstr(wr, "\ncompatibility_date = \"");
+    assert_non_null(cd);
+    cd += strlen("\ncompatibility_date = ");
+    char date[16] = {0};
+    memcpy(date, cd, 12);
+    assert_int_equal(date[11], '"');
+    assert_non_null(strstr(e->content, date));
     cg_fileset_free(&fs);
     cg_spec_free(&s);
 }
@@ -157,6 +191,15 @@ static void test_only_clouds_in_use(void **state)
         nmod++;
     }
     assert_int_equal(nmod, 10);
+    /* Each module's README keeps only its own cloud's blocks. */
+    const char *ra = find(&fs, "mods/aws_event_cell/README.md")->content;
+    const char *rz = find(&fs, "mods/azure_event_cell/README.md")->content;
+    assert_non_null(strstr(ra, "\n# aws_event_cell\n"));
+    assert_non_null(strstr(ra, "An event cell on AWS"));
+    assert_null(strstr(ra, "An event cell on Azure"));
+    assert_null(strstr(ra, "<!-- for"));
+    assert_non_null(strstr(rz, "source = \"../../modules/azure_event_cell\""));
+    assert_null(strstr(rz, "s3://orders-artifacts"));
     cg_fileset_free(&full);
     cg_spec_free(&s2);
     cg_fileset_free(&fs);
