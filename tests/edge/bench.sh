@@ -4,7 +4,7 @@
 #   apply   1,000 tenants created through tfcore with the cloudflare_kv
 #           backend against the local KV REST API (workerd), wall time;
 #           then a no-change plan (1,000 refreshes)
-#   router  requests per second through the generated router in workerd
+#   router  requests per second through the router (its template) in workerd
 #           to a local cell server: BENCH_EDGE_REQUESTS requests (default
 #           5,000) from BENCH_EDGE_CONCURRENCY clients (default 16)
 #
@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/tests/edge
 BUILD=${BUILD:-build}
 case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-ROUTER=${EDGE_ROUTER:-$ROOT/examples/multicloud/edge/worker.js}
+ROUTER=${EDGE_ROUTER:-$ROOT/gen/templates/root/edge/worker.js}
 N=${BENCH_EDGE_TENANTS:-1000}
 REQS=${BENCH_EDGE_REQUESTS:-5000}
 CONC=${BENCH_EDGE_CONCURRENCY:-16}

@@ -1,9 +1,8 @@
 # tests/edge/edge.mk — the edge end to end: the provider's Workers KV
-# backend and the generated edge router, in workerd via miniflare (npm,
+# backend and the edge router (straight from its template,
+# gen/templates/root/edge/worker.js), in workerd via miniflare (npm,
 # pinned by tests/edge/package-lock.json; scripts/deps.sh installs it).
 # Skipped with a message when Node.js is absent.
-
-EDGE_ROUTER_JS := examples/multicloud/edge/worker.js
 
 test-edge: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@BUILD=$(BUILD) bash tests/edge/run.sh
