@@ -51,20 +51,25 @@ func errorDiag(summary, detail string) *Diag {
 	return &Diag{Severity: sevError, Summary: summary, Detail: detail}
 }
 
-// rpcErrorDiag mirrors Terraform's grpc_error.go: a failed call (as opposed
-// to an error diagnostic) becomes a generic plugin error.
+// rpcErrorDiag mirrors Terraform's internal/plugin6/grpc_error.go grpcErr:
+// a failed call (as opposed to an error diagnostic) becomes a generic
+// plugin error naming the client method, as runtime.Caller gives it
+// ("plugin6.(*GRPCProvider).ReadResource").
 func rpcErrorDiag(method string, err error) *Diag {
 	st, _ := status.FromError(err)
+	name := "plugin6.(*GRPCProvider)." + method
 	switch st.Code() {
 	case codes.Unavailable:
 		return errorDiag("Plugin did not respond",
-			fmt.Sprintf("The plugin encountered an error, and failed to respond to the plugin.(*GRPCProvider).%s call. The plugin logs may contain more details.", method))
+			fmt.Sprintf("The plugin encountered an error, and failed to respond to the %s call. The plugin logs may contain more details.", name))
+	case codes.Canceled:
+		return errorDiag("Request cancelled", fmt.Sprintf("The %s request was cancelled.", name))
 	case codes.Unimplemented:
 		return errorDiag("Unsupported plugin method",
-			fmt.Sprintf("The %s method is not supported by this plugin.", method))
+			fmt.Sprintf("The %s method is not supported by this plugin.", name))
 	}
 	return errorDiag("Plugin error",
-		fmt.Sprintf("The plugin returned an unexpected error from plugin.(*GRPCProvider).%s: %v", method, err))
+		fmt.Sprintf("The plugin returned an unexpected error from %s: %v", name, err))
 }
 
 func convertPath(p *tfplugin6.AttributePath) cty.Path {

@@ -25,20 +25,21 @@ const (
 	Gone      // drift: deleted outside
 	ReadNow   // data source read during plan (not shown)
 	ReadLater // data source read during apply (config not yet known)
+	Imported  // shown only: a no-op change that imports the object
 )
 
 func (a Action) String() string {
-	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete", "Read", "Read"}[a]
+	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete", "Read", "Read", "NoOp"}[a]
 }
 
 func (a Action) symbol() string {
-	return [...]string{" ", "+", "~", "-", "-/+", "~", "-", " ", "<="}[a]
+	return [...]string{" ", "+", "~", "-", "-/+", "~", "-", " ", "<=", " "}[a]
 }
 
 func (a Action) phrase() string {
 	return [...]string{"has no changes", "will be created", "will be updated in-place", "will be destroyed",
 		"must be replaced", "has changed", "has been deleted", "has been read",
-		"will be read during apply"}[a]
+		"will be read during apply", "will be imported"}[a]
 }
 
 // hclString quotes a string the way Terraform shows it.
@@ -214,7 +215,9 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 		default:
 			switch {
 			case av.RawEquals(bv):
-				if n == "id" || n == "name" {
+				// An import shows every attribute (jsonformat/plan.go:
+				// ShowUnchangedChildren = diff.Importing()).
+				if act == Imported || n == "id" || n == "name" {
 					if !av.IsNull() {
 						lines = append(lines, line{" ", n, show(av, " "), ""})
 					}
