@@ -148,7 +148,9 @@ func loadConfig(dir string, vars []string) (*Config, Diags) { return loadConfigF
 // loadQueryConfig also reads the *.tfquery.hcl files (`query`): their
 // list, provider, variable and locals blocks join the configuration
 // (internal/configs/query_file.go, parser_config_dir.go).
-func loadQueryConfig(dir string, vars []string) (*Config, Diags) { return loadConfigFiles(dir, vars, true) }
+func loadQueryConfig(dir string, vars []string) (*Config, Diags) {
+	return loadConfigFiles(dir, vars, true)
+}
 
 func loadConfigFiles(dir string, vars []string, query bool) (*Config, Diags) {
 	cfg := &Config{Dir: dir, Sources: map[string][]byte{}, Variables: map[string]*Variable{},

@@ -195,7 +195,6 @@ func (s *Session) validateResource(ctx context.Context, in *Instance) Diags {
 	return convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
 }
 
-
 // ---- refresh -----------------------------------------------------------------
 
 type Refreshed struct {

@@ -45,12 +45,12 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 type options struct {
-	chdir       string
-	state       string
-	vars        multiFlag
-	parallelism int
-	detailed    bool
-	autoApprove bool
+	chdir        string
+	state        string
+	vars         multiFlag
+	parallelism  int
+	detailed     bool
+	autoApprove  bool
 	out          string
 	genConfigOut string
 	args         []string

@@ -60,9 +60,9 @@ type planFileJSON struct {
 
 // stateInstanceFull is a StateInstance with its address parts spelled out.
 type stateInstanceFull struct {
-	Type          string          `json:"type"`
-	Name          string          `json:"name"`
-	Key           *string         `json:"index_key,omitempty"`
+	Type            string          `json:"type"`
+	Name            string          `json:"name"`
+	Key             *string         `json:"index_key,omitempty"`
 	SchemaVersion   int64           `json:"schema_version"`
 	Attrs           json.RawMessage `json:"attributes"`
 	Private         []byte          `json:"private,omitempty"`
