@@ -460,8 +460,16 @@ func (cfg *Config) evalContext(vars []string) Diags {
 	return diags
 }
 
-// decodeBody decodes a block body against a schema block, rejecting
-// arguments for computed-only attributes as Terraform does.
+// decodeBody decodes a block body against a schema block.
+//
+// It also refuses arguments for computed-only attributes. That is NOT a
+// rule of Terraform core, which compared against 1.11.4 accepts such an
+// argument at validate and plans the attribute from the provider
+// (objchange.ProposedNew keeps computed-only attributes from the prior
+// state); providers built on terraform-plugin-framework refuse it
+// themselves in ValidateResourceConfig ("Invalid Configuration for
+// Read-Only Attribute"). tfcore keeps the check because existing tests rely
+// on it; see "Differences" in the README.
 func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalContext, addr string) (cty.Value, Diags) {
 	var diags Diags
 	if syntax != nil {
@@ -475,8 +483,10 @@ func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalCo
 	}
 	// Nested attributes are converted by decodeNestedAttrs (nested.go):
 	// go-cty's own conversion of a fleet-sized map is quadratic.
+	// Decoding errors are configuration errors: Terraform shows them
+	// without the resource address (the block is in the source range).
 	val, hd := hcldec.Decode(body, topDecoderSpec(b), ctx)
-	diags = append(diags, hclDiags(hd, addr)...)
+	diags = append(diags, hclDiags(hd, "")...)
 	if hd.HasErrors() {
 		return cty.NilVal, diags
 	}

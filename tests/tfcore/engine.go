@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,8 +283,9 @@ func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, pri
 	}
 	v, err := fromDV(resp.NewState, ty)
 	if err == nil {
-		if p, ok := assertKnown(v); !ok {
-			err = fmt.Errorf("%s: value is unknown", pathString(p))
+		if _, ok := assertKnown(v); !ok {
+			// Terraform's words; it names no path.
+			err = fmt.Errorf("The returned state contains unknown values")
 		}
 	}
 	if err != nil {
@@ -298,6 +300,24 @@ func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, pri
 	return v, resp.Private, newIdentity, diags
 }
 
+// refreshingLine is the UI hook's PreRefresh line
+// (internal/command/views/hook_ui.go; format/object_id.go ObjectValueID
+// picks "id", else "name").
+func refreshingLine(addr string, v cty.Value) {
+	suffix := ""
+	if !v.IsNull() && v.IsKnown() && v.Type().IsObjectType() {
+		for _, k := range []string{"id", "name"} {
+			if v.Type().HasAttribute(k) && v.Type().AttributeType(k) == cty.String {
+				if x := v.GetAttr(k); x.IsKnown() && !x.IsNull() {
+					suffix = fmt.Sprintf(" [%s=%s]", k, x.AsString())
+				}
+				break
+			}
+		}
+	}
+	fmt.Printf("%s: Refreshing state...%s\n", addr, suffix)
+}
+
 // refresh upgrades and reads every instance in state.
 func (s *Session) refresh(ctx context.Context, st *State) (map[string]*Refreshed, Diags) {
 	addrs := sortedKeys(st.Instances)
@@ -306,6 +326,9 @@ func (s *Session) refresh(ctx context.Context, st *State) (map[string]*Refreshed
 	parallel(s.par, len(addrs), func(i int) {
 		si := st.Instances[addrs[i]]
 		prior, d := s.upgrade(ctx, si)
+		if !d.HasErrors() {
+			refreshingLine(si.Addr, prior)
+		}
 		per[i] = d
 		if d.HasErrors() {
 			return
@@ -349,13 +372,26 @@ type Change struct {
 	Importing        *Importing // the object comes from an import block
 }
 
+// invalidPlan: node_resource_abstract_instance.go plan, with the path
+// right after the address (tfdiags.FormatErrorPrefixed):
+// "for cellrouter_tenant.a.cell_id: planned value ...".
 func invalidPlan(addr string, errs []error) Diags {
 	var out Diags
 	for _, e := range errs {
 		out = append(out, errorDiag("Provider produced invalid plan",
-			fmt.Sprintf("Provider %q planned an invalid value for %s: %v.%s", providerAddr, addr, e, bugTail)))
+			fmt.Sprintf("Provider %q planned an invalid value for %s.%s", providerAddr, errorPrefixed(e, addr), bugTail)))
 	}
 	return out
+}
+
+// errorPrefixed is tfdiags.FormatErrorPrefixed: a path error follows the
+// prefix directly (addr.path: message), any other after ": ".
+func errorPrefixed(e error, prefix string) string {
+	msg := e.Error()
+	if strings.HasPrefix(msg, ".") || strings.HasPrefix(msg, "[") {
+		return prefix + msg
+	}
+	return prefix + ": " + msg
 }
 
 // planned is what one PlanResourceChange produced.
@@ -765,6 +801,10 @@ func countChanges(changes []*Change) (c Counts) {
 	return c
 }
 
+// horizontalRule is the UI's rule at Terraform's default width when the
+// output is not a terminal.
+const horizontalRule = "─────────────────────────────────────────────────────────────────────────────"
+
 // printDrift shows what refresh found changed outside of Terraform.
 func (s *Session) printDrift(w io.Writer, refreshed map[string]*Refreshed) {
 	var drifted []*Refreshed
@@ -787,7 +827,7 @@ func (s *Session) printDrift(w io.Writer, refreshed map[string]*Refreshed) {
 		renderChange(w, r.SI.Addr, r.SI.Type, r.SI.Name, act, s.schema.Resources[r.SI.Type].Block, r.Prior, r.Current, nil)
 	}
 	fmt.Fprintf(w, "Unless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n\n")
-	fmt.Fprintf(w, "─────────────────────────────────────────────────────────────────────────────\n")
+	fmt.Fprintln(w, horizontalRule)
 }
 
 func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
@@ -853,7 +893,7 @@ func inconsistentResult(addr string, errs []error) Diags {
 	var out Diags
 	for _, e := range errs {
 		out = append(out, errorDiag("Provider produced inconsistent result after apply",
-			fmt.Sprintf("When applying changes to %s, provider %q produced an unexpected new value: %v.%s", addr, providerAddr, e, bugTail)))
+			fmt.Sprintf("When applying changes to %s, provider %q produced an unexpected new value: %v.%s", addr, providerRef(), e, bugTail)))
 	}
 	return out
 }

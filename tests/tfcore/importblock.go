@@ -291,19 +291,6 @@ func (s *Session) importObject(ctx context.Context, addr, typ, id string, identi
 	return got, append(diags, d...)
 }
 
-// importObjectCLI is `tfcore import ADDR ID` (internal/command/import.go,
-// with the UI hook's "Import prepared!").
-func (s *Session) importObjectCLI(ctx context.Context, addr string, in *Instance, id string) (RemoteObject, Diags) {
-	obj, diags := s.importCall(ctx, addr, in.Resource.Type, id, noIdentity, in.Resource.Syntax)
-	if diags.HasErrors() {
-		return RemoteObject{}, diags
-	}
-	fmt.Println(addr + ": Import prepared!")
-	fmt.Printf("  Prepared %s for import\n", in.Resource.Type)
-	got, d := s.readImported(ctx, addr, in.Resource.Type, obj)
-	return got, append(diags, d...)
-}
-
 // importCall is ImportResourceState and the checks on its answer.
 func (s *Session) importCall(ctx context.Context, addr, typ, id string, identity cty.Value, body hcl.Body) (RemoteObject, Diags) {
 	rs := s.schema.Resources[typ]
@@ -382,6 +369,7 @@ func (s *Session) importCall(ctx context.Context, addr, typ, id string, identity
 // readImported reads an imported object back (importState's refresh) and
 // refuses one the provider cannot find.
 func (s *Session) readImported(ctx context.Context, addr, typ string, obj RemoteObject) (RemoteObject, Diags) {
+	refreshingLine(addr, obj.Value)
 	cur, priv, newID, diags := s.read(ctx, addr, typ, obj.Value, obj.Private, obj.Identity, true)
 	if diags.HasErrors() {
 		return RemoteObject{}, diags

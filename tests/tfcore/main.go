@@ -336,7 +336,16 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 				report(cfg, Diags{errorDiag("Failed to write plan file", err.Error())})
 				return 1
 			}
-			fmt.Printf("\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    tfcore apply %q\n", o.out, o.out)
+		}
+		// views/operation.go PlanNextStep: only for a plan with changes,
+		// and not under TF_IN_AUTOMATION.
+		if pending && os.Getenv("TF_IN_AUTOMATION") == "" {
+			fmt.Println("\n" + horizontalRule)
+			if o.out == "" {
+				fmt.Println("\nNote: You didn't use the -out option to save this plan, so Terraform can't\nguarantee to take exactly these actions if you run \"terraform apply\" now.")
+			} else {
+				fmt.Printf("\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    tfcore apply %q\n", o.out, o.out)
+			}
 		}
 		if o.detailed && pending {
 			return 2
@@ -526,11 +535,6 @@ func cmdImport(ctx context.Context, o *options) int {
 		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
 		return 1
 	}
-	if _, exists := st.Instances[addr]; exists {
-		report(cfg, Diags{errorDiag("Resource already managed by Terraform",
-			fmt.Sprintf("Terraform is already managing a remote object for %s. To import to this address you must first remove the existing object from the state.", addr))})
-		return 1
-	}
 	s, diags := openSession(ctx, cfg, o.parallelism, true)
 	if report(cfg, diags) {
 		return 1
@@ -543,7 +547,20 @@ func cmdImport(ctx context.Context, o *options) int {
 		return 1
 	}
 	fmt.Printf("%s: Importing from ID %q...\n", addr, id)
-	obj, diags := s.importObjectCLI(ctx, addr, in, id)
+	obj, diags := s.importCall(ctx, addr, in.Resource.Type, id, noIdentity, in.Resource.Syntax)
+	if report(cfg, diags) {
+		return 1
+	}
+	fmt.Println(addr + ": Import prepared!")
+	fmt.Printf("  Prepared %s for import\n", in.Resource.Type)
+	// Terraform asks the provider first and refuses an address it manages
+	// already afterwards (internal/terraform/node_resource_import.go).
+	if _, exists := st.Instances[addr]; exists {
+		report(cfg, Diags{errorDiag("Resource already managed by Terraform",
+			fmt.Sprintf("Terraform is already managing a remote object for %s. To import to this address you must first remove the existing object from the state.", addr))})
+		return 1
+	}
+	obj, diags = s.readImported(ctx, addr, in.Resource.Type, obj)
 	if report(cfg, diags) {
 		return 1
 	}

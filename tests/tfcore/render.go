@@ -235,7 +235,19 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 			}
 		}
 	}
+	// Names are padded to the longest attribute the diff holds, shown or
+	// hidden: every attribute not null on both sides (jsonformat/computed/
+	// renderers/block.go, maximumAttributeKeyLen).
 	width := 0
+	for _, n := range names {
+		if _, isAttr := b.Attributes[n]; !isAttr {
+			continue
+		}
+		if bv, av := get(before, n), get(after, n); (bv.IsNull() && av.IsNull()) || len(n) <= width {
+			continue
+		}
+		width = len(n)
+	}
 	for _, l := range lines {
 		if len(l.name) > width {
 			width = len(l.name)
@@ -326,7 +338,13 @@ func renderObjectDiff(before, after cty.Value, indent int) string {
 			lines = append(lines, line{"~", n, renderValue(bv, indent+4) + " -> " + renderValue(av, indent+4)})
 		}
 	}
+	// As for a block: padded to every attribute not null on both sides.
 	width := 0
+	for _, n := range names {
+		if bv, av := before.GetAttr(n), after.GetAttr(n); !(bv.IsNull() && av.IsNull()) && len(n) > width {
+			width = len(n)
+		}
+	}
 	for _, l := range lines {
 		if len(l.name) > width {
 			width = len(l.name)
