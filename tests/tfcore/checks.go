@@ -255,11 +255,21 @@ func callSchema(conn *grpc.ClientConn, timeout time.Duration) (*tfplugin6.GetPro
 	return tfplugin6.NewProviderClient(conn).GetProviderSchema(ctx, &tfplugin6.GetProviderSchema_Request{})
 }
 
-func checkMTLS(args []string) int {
-	c := &checker{}
+// startChecked launches the provider with AutoMTLS for a check; nil (and
+// a failure recorded) if it does not start.
+func (c *checker) startChecked() *rawPlugin {
 	rp, err := startRaw(true)
 	if err != nil {
 		c.fail("launch with AutoMTLS: %v", err)
+		return nil
+	}
+	return rp
+}
+
+func checkMTLS(args []string) int {
+	c := &checker{}
+	rp := c.startChecked()
+	if rp == nil {
 		return c.exit()
 	}
 	defer rp.kill()
@@ -321,9 +331,8 @@ func checkMTLS(args []string) int {
 // negotiated, for the record.
 func checkTLS(args []string) int {
 	c := &checker{}
-	rp, err := startRaw(true)
-	if err != nil {
-		c.fail("launch with AutoMTLS: %v", err)
+	rp := c.startChecked()
+	if rp == nil {
 		return c.exit()
 	}
 	defer rp.kill()
