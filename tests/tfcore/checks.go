@@ -4,6 +4,8 @@
 //
 //	check-mtls        the right client certificate is served; a different
 //	                  certificate, no certificate, or plaintext is refused
+//	check-tls         the handshake a current Terraform makes selects ALPN
+//	                  "h2" and TLS 1.2 or later; TLS 1.0 and 1.1 are refused
 //	check-concurrent  N (default 10) concurrent calls are all served
 //	check-shutdown    GRPCController/Shutdown (and SIGTERM, and go-plugin's
 //	                  own teardown) end the process cleanly: exit status 0,
@@ -253,11 +255,21 @@ func callSchema(conn *grpc.ClientConn, timeout time.Duration) (*tfplugin6.GetPro
 	return tfplugin6.NewProviderClient(conn).GetProviderSchema(ctx, &tfplugin6.GetProviderSchema_Request{})
 }
 
-func checkMTLS(args []string) int {
-	c := &checker{}
+// startChecked launches the provider with AutoMTLS for a check; nil (and
+// a failure recorded) if it does not start.
+func (c *checker) startChecked() *rawPlugin {
 	rp, err := startRaw(true)
 	if err != nil {
 		c.fail("launch with AutoMTLS: %v", err)
+		return nil
+	}
+	return rp
+}
+
+func checkMTLS(args []string) int {
+	c := &checker{}
+	rp := c.startChecked()
+	if rp == nil {
 		return c.exit()
 	}
 	defer rp.kill()
@@ -309,6 +321,59 @@ func checkMTLS(args []string) int {
 		good.Close()
 	}
 	c.expect(err == nil, "the right client is still served afterwards (%v)", err)
+	return c.exit()
+}
+
+// checkTLS looks at the provider's TLS server the way grpc-go >= 1.67 and
+// go-plugin >= 1.7 do (see hardenTLS): a handshake with Terraform's client
+// configuration must select ALPN "h2" and at least TLS 1.2, and a client
+// limited to TLS 1.1 or 1.0 must be refused. It reports what was
+// negotiated, for the record.
+func checkTLS(args []string) int {
+	c := &checker{}
+	rp := c.startChecked()
+	if rp == nil {
+		return c.exit()
+	}
+	defer rp.kill()
+	pool := x509.NewCertPool()
+	pool.AddCert(rp.serverCert)
+	handshake := func(min, max uint16) (tls.ConnectionState, error) {
+		raw, err := net.DialTimeout(rp.network, rp.addr, 30*time.Second)
+		if err != nil {
+			return tls.ConnectionState{}, err
+		}
+		defer raw.Close()
+		_ = raw.SetDeadline(time.Now().Add(30 * time.Second))
+		conn := tls.Client(raw, &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{"h2"},
+			Certificates: []tls.Certificate{rp.clientCert}, MinVersion: min, MaxVersion: max})
+		err = conn.Handshake()
+		return conn.ConnectionState(), err
+	}
+	cs, err := handshake(tls.VersionTLS12, 0)
+	if c.expect(err == nil, "handshake with Terraform's client configuration (%v)", err) {
+		c.expect(cs.NegotiatedProtocol == "h2", "ALPN selected %q (want \"h2\", grpc-go >= 1.67 refuses anything else)", cs.NegotiatedProtocol)
+		c.expect(cs.Version >= tls.VersionTLS12, "negotiated %s (want TLS 1.2 or later)", tlsVersionName(cs.Version))
+		c.ok("cipher suite %s", tls.CipherSuiteName(cs.CipherSuite))
+	}
+	// For the record only: no Go client (Terraform, OpenTofu) stops at
+	// TLS 1.2 when the server offers 1.3, so this is not a pass/fail rule.
+	if cs, err := handshake(tls.VersionTLS12, tls.VersionTLS12); err != nil {
+		fmt.Printf("note: a client limited to TLS 1.2 (with go-plugin's P-521 client certificate) is not served: %v\n", err)
+	} else {
+		fmt.Printf("note: a client limited to TLS 1.2 is served (%s)\n", tls.CipherSuiteName(cs.CipherSuite))
+	}
+	for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS10} {
+		cs, err := handshake(tls.VersionTLS10, v)
+		c.expect(err != nil, "a client offering at most %s is refused (%v; negotiated %s)", tlsVersionName(v), err, tlsVersionName(cs.Version))
+	}
+	// And the provider still serves the real client afterwards.
+	conn, err := rp.dial(&rp.clientCert, false)
+	if err == nil {
+		_, err = callSchema(conn, 30*time.Second)
+		conn.Close()
+	}
+	c.expect(err == nil, "GetProviderSchema over the same kind of connection (%v)", err)
 	return c.exit()
 }
 

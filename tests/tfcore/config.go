@@ -87,6 +87,8 @@ type Config struct {
 	Provider  *hclsyntax.Body // nil when there is no provider block
 	Resources []*ResourceConfig
 	Outputs   []*OutputConfig
+	Imports   []*ImportConfig
+	Lists     []*ListConfig // list blocks of *.tfquery.hcl (query only)
 
 	ctx *hcl.EvalContext // var.* and local.*
 }
@@ -108,6 +110,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
 		{Type: "output", LabelNames: []string{"name"}},
+		{Type: "import"},
 	},
 }
 
@@ -140,17 +143,34 @@ func functions() map[string]function.Function {
 
 // loadConfig parses every *.tf file of dir (sorted by name) and evaluates
 // variables and locals. vars are -var values ("name=value").
-func loadConfig(dir string, vars []string) (*Config, Diags) {
+func loadConfig(dir string, vars []string) (*Config, Diags) { return loadConfigFiles(dir, vars, false) }
+
+// loadQueryConfig also reads the *.tfquery.hcl files (`query`): their
+// list, provider, variable and locals blocks join the configuration
+// (internal/configs/query_file.go, parser_config_dir.go).
+func loadQueryConfig(dir string, vars []string) (*Config, Diags) {
+	return loadConfigFiles(dir, vars, true)
+}
+
+func loadConfigFiles(dir string, vars []string, query bool) (*Config, Diags) {
 	cfg := &Config{Dir: dir, Sources: map[string][]byte{}, Variables: map[string]*Variable{},
 		Locals: map[string]*hclsyntax.Attribute{}}
 	var diags Diags
 	names, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-	if err != nil || len(names) == 0 {
+	if err != nil {
+		names = nil
+	}
+	if query {
+		qnames, _ := filepath.Glob(filepath.Join(dir, "*.tfquery.hcl"))
+		names = append(names, qnames...)
+	}
+	if len(names) == 0 {
 		return nil, Diags{errorDiag("No configuration files",
 			fmt.Sprintf("The directory %s contains no Terraform configuration files (*.tf).", dir))}
 	}
 	sort.Strings(names)
 	seen := map[string]hcl.Range{}
+	seenList := map[string]hcl.Range{}
 	for _, path := range names {
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -164,12 +184,45 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 		if hd.HasErrors() {
 			continue
 		}
-		content, hd := f.Body.Content(rootSchema)
+		schema := rootSchema
+		isQuery := strings.HasSuffix(path, ".tfquery.hcl")
+		if isQuery {
+			schema = queryFileSchema
+		}
+		content, hd := f.Body.Content(schema)
 		diags = append(diags, hclDiags(hd, "")...)
 		for _, blk := range content.Blocks {
 			body := blk.Body.(*hclsyntax.Body)
 			switch blk.Type {
+			case "list":
+				lc, d := decodeListBlock(blk)
+				diags = append(diags, d...)
+				if lc == nil {
+					continue
+				}
+				if r, dup := seenList[lc.Addr()]; dup {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Duplicate \"list\" block names",
+						Detail:  fmt.Sprintf("This query file already has a list block named %s.%s defined at %s.", lc.Type, lc.Name, r),
+						Subject: blk.DefRange.Ptr()})
+					continue
+				}
+				seenList[lc.Addr()] = blk.DefRange
+				if !d.HasErrors() {
+					cfg.Lists = append(cfg.Lists, lc)
+				}
 			case "terraform":
+			case "import":
+				if !emu.ImportBlocks {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported block type",
+						Detail:  fmt.Sprintf("Blocks of type \"import\" are not expected here (Terraform %s predates import blocks).", emu.Version),
+						Subject: blk.DefRange.Ptr()})
+					continue
+				}
+				imp, d := decodeImportBlock(blk)
+				diags = append(diags, d...)
+				if !d.HasErrors() {
+					cfg.Imports = append(cfg.Imports, imp)
+				}
 			case "output":
 				content, hd := blk.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 					{Name: "value", Required: true}, {Name: "description"}, {Name: "sensitive"}, {Name: "depends_on"}}})
@@ -229,11 +282,14 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 				seen[rc.Addr()] = blk.DefRange
 				meta, remain, hd := blk.Body.PartialContent(resourceMetaSchema)
 				diags = append(diags, hclDiags(hd, rc.Addr())...)
-				for _, name := range []string{"count", "provider"} {
-					if a, ok := meta.Attributes[name]; ok {
-						diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported argument",
-							Detail: fmt.Sprintf("tfcore does not support the %q meta-argument.", name), Subject: a.Range.Ptr()})
-					}
+				if a, ok := meta.Attributes["count"]; ok {
+					diags = append(diags, &Diag{Severity: sevError, Summary: "Unsupported argument",
+						Detail: "tfcore does not support the \"count\" meta-argument.", Subject: a.Range.Ptr()})
+				}
+				// provider = cellrouter (as generated configuration writes
+				// it) names the default configuration; aliases are refused.
+				if a, ok := meta.Attributes["provider"]; ok {
+					diags = append(diags, checkProviderRef(a)...)
 				}
 				if a, ok := meta.Attributes["for_each"]; ok {
 					rc.ForEach = a.Expr
@@ -244,12 +300,14 @@ func loadConfig(dir string, vars []string) (*Config, Diags) {
 			}
 		}
 	}
+	// On errors the configuration comes back all the same, unusable but
+	// with its sources, so diagnostics can quote the lines they point at.
 	if diags.HasErrors() {
-		return nil, diags
+		return &Config{Sources: cfg.Sources}, diags
 	}
 	diags = append(diags, cfg.evalContext(vars)...)
 	if diags.HasErrors() {
-		return nil, diags
+		return &Config{Sources: cfg.Sources}, diags
 	}
 	return cfg, diags
 }
@@ -402,8 +460,16 @@ func (cfg *Config) evalContext(vars []string) Diags {
 	return diags
 }
 
-// decodeBody decodes a block body against a schema block, rejecting
-// arguments for computed-only attributes as Terraform does.
+// decodeBody decodes a block body against a schema block.
+//
+// It also refuses arguments for computed-only attributes. That is NOT a
+// rule of Terraform core, which compared against 1.11.4 accepts such an
+// argument at validate and plans the attribute from the provider
+// (objchange.ProposedNew keeps computed-only attributes from the prior
+// state); providers built on terraform-plugin-framework refuse it
+// themselves in ValidateResourceConfig ("Invalid Configuration for
+// Read-Only Attribute"). tfcore keeps the check because existing tests rely
+// on it; see "Differences" in the README.
 func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalContext, addr string) (cty.Value, Diags) {
 	var diags Diags
 	if syntax != nil {
@@ -417,8 +483,10 @@ func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalCo
 	}
 	// Nested attributes are converted by decodeNestedAttrs (nested.go):
 	// go-cty's own conversion of a fleet-sized map is quadratic.
+	// Decoding errors are configuration errors: Terraform shows them
+	// without the resource address (the block is in the source range).
 	val, hd := hcldec.Decode(body, topDecoderSpec(b), ctx)
-	diags = append(diags, hclDiags(hd, addr)...)
+	diags = append(diags, hclDiags(hd, "")...)
 	if hd.HasErrors() {
 		return cty.NilVal, diags
 	}

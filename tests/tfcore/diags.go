@@ -10,6 +10,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"cellrouter/proto/tfplugin6"
@@ -51,20 +52,25 @@ func errorDiag(summary, detail string) *Diag {
 	return &Diag{Severity: sevError, Summary: summary, Detail: detail}
 }
 
-// rpcErrorDiag mirrors Terraform's grpc_error.go: a failed call (as opposed
-// to an error diagnostic) becomes a generic plugin error.
+// rpcErrorDiag mirrors Terraform's internal/plugin6/grpc_error.go grpcErr:
+// a failed call (as opposed to an error diagnostic) becomes a generic
+// plugin error naming the client method, as runtime.Caller gives it
+// ("plugin6.(*GRPCProvider).ReadResource").
 func rpcErrorDiag(method string, err error) *Diag {
 	st, _ := status.FromError(err)
+	name := "plugin6.(*GRPCProvider)." + method
 	switch st.Code() {
 	case codes.Unavailable:
 		return errorDiag("Plugin did not respond",
-			fmt.Sprintf("The plugin encountered an error, and failed to respond to the plugin.(*GRPCProvider).%s call. The plugin logs may contain more details.", method))
+			fmt.Sprintf("The plugin encountered an error, and failed to respond to the %s call. The plugin logs may contain more details.", name))
+	case codes.Canceled:
+		return errorDiag("Request cancelled", fmt.Sprintf("The %s request was cancelled.", name))
 	case codes.Unimplemented:
 		return errorDiag("Unsupported plugin method",
-			fmt.Sprintf("The %s method is not supported by this plugin.", method))
+			fmt.Sprintf("The %s method is not supported by this plugin.", name))
 	}
 	return errorDiag("Plugin error",
-		fmt.Sprintf("The plugin returned an unexpected error from plugin.(*GRPCProvider).%s: %v", method, err))
+		fmt.Sprintf("The plugin returned an unexpected error from %s: %v", name, err))
 }
 
 func convertPath(p *tfplugin6.AttributePath) cty.Path {
@@ -139,32 +145,91 @@ func pathString(p cty.Path) string {
 	return b.String()
 }
 
-// resolveSubject finds the configuration range an attribute path points at.
+// resolveSubject finds the configuration range a provider diagnostic
+// points at: the argument its attribute path names, else the block itself
+// (tfdiags/contextual.go: a diagnostic without a path, or whose path names
+// nothing written, covers the body's MissingItemRange, the block's opening
+// line).
 func (d *Diag) resolveSubject() *hcl.Range {
-	if d.Subject != nil || d.Body == nil || len(d.Path) == 0 {
+	if d.Subject != nil || d.Body == nil {
 		return d.Subject
 	}
-	first, ok := d.Path[0].(cty.GetAttrStep)
+	sb, ok := d.Body.(*hclsyntax.Body)
 	if !ok {
 		return nil
 	}
-	if sb, ok := d.Body.(*hclsyntax.Body); ok {
-		if a, ok := sb.Attributes[first.Name]; ok {
-			r := a.SrcRange
-			return &r
-		}
-		for _, blk := range sb.Blocks {
-			if blk.Type == first.Name {
-				r := blk.DefRange()
+	if len(d.Path) > 0 {
+		if first, ok := d.Path[0].(cty.GetAttrStep); ok {
+			if a, ok := sb.Attributes[first.Name]; ok {
+				r := a.SrcRange
 				return &r
+			}
+			for _, blk := range sb.Blocks {
+				if blk.Type == first.Name {
+					r := blk.DefRange()
+					return &r
+				}
 			}
 		}
 	}
-	return nil
+	r := sb.MissingItemRange()
+	return &r
+}
+
+// contextString names the block a position is in, as Terraform's snippet
+// context does ("resource \"cellrouter_tenant\" \"a\""; hclsyntax's
+// navigation ContextString).
+func contextString(files map[string]*hcl.File, sources map[string][]byte, r *hcl.Range) string {
+	f, ok := files[r.Filename]
+	if !ok {
+		if src, have := sources[r.Filename]; have {
+			f, _ = hclsyntax.ParseConfig(src, r.Filename, hcl.InitialPos)
+		}
+		files[r.Filename] = f
+	}
+	if f == nil {
+		return ""
+	}
+	if nav, ok := f.Nav.(interface{ ContextString(int) string }); ok {
+		return nav.ContextString(r.Start.Byte)
+	}
+	return ""
 }
 
 // printDiags writes diagnostics in Terraform's boxed form.
 func printDiags(w io.Writer, diags Diags, sources map[string][]byte) {
+	files := map[string]*hcl.File{}
+	// Terraform's views sort what they print (internal/command/views/
+	// view.go Diagnostics, tfdiags sortDiagnostics): warnings first, then
+	// diagnostics without a source range, then by file and position.
+	diags = append(Diags(nil), diags...)
+	subj := make(map[*Diag]*hcl.Range, len(diags))
+	for _, d := range diags {
+		subj[d] = d.resolveSubject()
+	}
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i], diags[j]
+		si, sj := subj[a], subj[b]
+		switch {
+		case a.Severity != b.Severity:
+			return a.Severity == sevWarning
+		case (si == nil) != (sj == nil):
+			return si == nil
+		case si != nil && *si != *sj:
+			if si.Filename != sj.Filename {
+				ci, cj := strings.Count(si.Filename, "/"), strings.Count(sj.Filename, "/")
+				if ci != cj {
+					return ci < cj
+				}
+				return si.Filename < sj.Filename
+			}
+			if si.Start.Byte != sj.Start.Byte {
+				return si.Start.Byte < sj.Start.Byte
+			}
+			return si.End.Byte < sj.End.Byte
+		}
+		return false
+	})
 	for _, d := range diags {
 		label := "Error"
 		if d.Severity == sevWarning {
@@ -177,11 +242,16 @@ func printDiags(w io.Writer, diags Diags, sources map[string][]byte) {
 			lines = append(lines, fmt.Sprintf("  with %s,", d.Address))
 		}
 		if subj != nil {
-			lines = append(lines, fmt.Sprintf("  on %s line %d:", subj.Filename, subj.Start.Line))
+			// internal/command/format/diagnostic.go appendSourceSnippets.
+			in := ""
+			if c := contextString(files, sources, subj); c != "" {
+				in = ", in " + c
+			}
+			lines = append(lines, fmt.Sprintf("  on %s line %d%s:", subj.Filename, subj.Start.Line, in))
 			if src, ok := sources[subj.Filename]; ok {
 				srcLines := strings.Split(string(src), "\n")
 				if subj.Start.Line-1 < len(srcLines) && subj.Start.Line >= 1 {
-					lines = append(lines, fmt.Sprintf("  %3d: %s", subj.Start.Line, srcLines[subj.Start.Line-1]))
+					lines = append(lines, fmt.Sprintf("%4d: %s", subj.Start.Line, srcLines[subj.Start.Line-1]))
 				}
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type Session struct {
 	order     []*ResourceConfig    // resource blocks, dependencies first
 	dataVals  map[string]cty.Value // data source values by block, for outputs
 	byAddr    map[string]*Instance
+	imports   map[string]*ImportTarget // import blocks by target address
 	par       int
 }
 
@@ -132,8 +134,17 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		per[i] = s.validateResource(ctx, blocks[i])
 	})
 	diags = append(diags, flatten(per)...)
+	if len(cfg.Lists) > 0 {
+		diags = append(diags, s.validateLists(ctx)...)
+	}
+	configured := map[string]bool{}
 	for _, in := range insts {
 		s.byAddr[in.Addr] = in
+		configured[in.Addr] = true
+	}
+	if !diags.HasErrors() {
+		s.imports, d = cfg.importTargets(ps, configured)
+		diags = append(diags, d...)
 	}
 	if diags.HasErrors() || !configure {
 		if diags.HasErrors() {
@@ -143,7 +154,7 @@ func openSession(ctx context.Context, cfg *Config, par int, configure bool) (*Se
 		return s, diags
 	}
 	cresp, err := p.rpc.ConfigureProvider(ctx, &tfplugin6.ConfigureProvider_Request{
-		TerraformVersion: terraformVersion, Config: pdv, ClientCapabilities: clientCaps()})
+		TerraformVersion: terraformVersion(), Config: pdv, ClientCapabilities: clientCaps()})
 	if err != nil {
 		p.Close()
 		return nil, append(diags, rpcErrorDiag("ConfigureProvider", err))
@@ -185,19 +196,15 @@ func (s *Session) validateResource(ctx context.Context, in *Instance) Diags {
 	return convertDiags(r.Diagnostics, in.Addr, in.Resource.Syntax)
 }
 
-// clientCaps is what Terraform 1.11 announces: write-only attributes are
-// understood; deferrals only exist behind an experiment, so not allowed.
-func clientCaps() *tfplugin6.ClientCapabilities {
-	return &tfplugin6.ClientCapabilities{DeferralAllowed: false, WriteOnlyAttributesAllowed: true}
-}
-
 // ---- refresh -----------------------------------------------------------------
 
 type Refreshed struct {
-	SI      *StateInstance
-	Prior   cty.Value // as upgraded from the state file
-	Current cty.Value // as ReadResource returned it (null: gone)
-	Private []byte
+	SI            *StateInstance
+	Prior         cty.Value // as upgraded from the state file
+	Current       cty.Value // as ReadResource returned it (null: gone)
+	Private       []byte
+	PriorIdentity cty.Value // as stored (noIdentity: none)
+	Identity      cty.Value // as ReadResource returned it
 }
 
 func (s *Session) upgrade(ctx context.Context, si *StateInstance) (cty.Value, Diags) {
@@ -236,32 +243,79 @@ func (s *Session) upgrade(ctx context.Context, si *StateInstance) (cty.Value, Di
 	return v, diags
 }
 
-func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, private []byte) (cty.Value, []byte, Diags) {
+// read is ReadResource with Terraform's checks (node_resource_abstract_
+// instance.go refresh): the new state wholly known and of the schema's
+// type; the returned identity known and of the identity type. The identity
+// Terraform keeps is whatever came back (none if none did). afterImport
+// marks the read that follows an import, where the identity may still be
+// settled (the framework skips its change check there too).
+func (s *Session) read(ctx context.Context, addr, typ string, cur cty.Value, private []byte, identity cty.Value, afterImport bool) (cty.Value, []byte, cty.Value, Diags) {
 	ty := impliedType(s.schema.Resources[typ].Block)
+	is := s.schema.identityOf(typ)
 	dv, err := toDV(cur, ty)
 	if err != nil {
-		return cty.NilVal, nil, Diags{errorDiag("Invalid state", err.Error())}
+		return cty.NilVal, nil, noIdentity, Diags{errorDiag("Invalid state", err.Error())}
 	}
-	resp, err := s.p.rpc.ReadResource(ctx, &tfplugin6.ReadResource_Request{TypeName: typ, CurrentState: dv, Private: private,
-		ClientCapabilities: clientCaps()})
+	req := &tfplugin6.ReadResource_Request{TypeName: typ, CurrentState: dv, Private: private,
+		ClientCapabilities: clientCaps()}
+	if emu.Identity {
+		var d *Diag
+		if req.CurrentIdentity, d = identityToProto(is, typ, identity); d != nil {
+			return cty.NilVal, nil, noIdentity, Diags{d}
+		}
+	}
+	resp, err := s.p.rpc.ReadResource(ctx, req)
 	if err != nil {
-		return cty.NilVal, nil, Diags{rpcErrorDiag("ReadResource", err)}
+		return cty.NilVal, nil, noIdentity, Diags{rpcErrorDiag("ReadResource", err)}
 	}
 	diags := s.instanceDiags(resp.Diagnostics, addr)
+	newIdentity := noIdentity
+	if emu.Identity {
+		v, d := identityFromProto(is, typ, resp.NewIdentity)
+		if d != nil {
+			return cty.NilVal, nil, noIdentity, append(diags, d)
+		}
+		newIdentity = v
+		diags = append(diags, checkIdentity(addr, is, newIdentity, true)...)
+	}
 	if diags.HasErrors() {
-		return cty.NilVal, nil, diags
+		return cty.NilVal, nil, noIdentity, diags
 	}
 	v, err := fromDV(resp.NewState, ty)
 	if err == nil {
-		if p, ok := assertKnown(v); !ok {
-			err = fmt.Errorf("%s: value is unknown", pathString(p))
+		if _, ok := assertKnown(v); !ok {
+			// Terraform's words; it names no path.
+			err = fmt.Errorf("The returned state contains unknown values")
 		}
 	}
 	if err != nil {
-		return cty.NilVal, nil, append(diags, errorDiag("Provider produced invalid object",
+		return cty.NilVal, nil, noIdentity, append(diags, errorDiag("Provider produced invalid object",
 			fmt.Sprintf("Provider %q planned an invalid value for %s during refresh: %v.%s", providerAddr, addr, err, bugTail)))
 	}
-	return v, resp.Private, diags
+	if !afterImport && !v.IsNull() {
+		if d := checkIdentityUnchanged(addr, "refresh", identity, newIdentity); d.HasErrors() {
+			return cty.NilVal, nil, noIdentity, append(diags, d...)
+		}
+	}
+	return v, resp.Private, newIdentity, diags
+}
+
+// refreshingLine is the UI hook's PreRefresh line
+// (internal/command/views/hook_ui.go; format/object_id.go ObjectValueID
+// picks "id", else "name").
+func refreshingLine(addr string, v cty.Value) {
+	suffix := ""
+	if !v.IsNull() && v.IsKnown() && v.Type().IsObjectType() {
+		for _, k := range []string{"id", "name"} {
+			if v.Type().HasAttribute(k) && v.Type().AttributeType(k) == cty.String {
+				if x := v.GetAttr(k); x.IsKnown() && !x.IsNull() {
+					suffix = fmt.Sprintf(" [%s=%s]", k, x.AsString())
+				}
+				break
+			}
+		}
+	}
+	fmt.Printf("%s: Refreshing state...%s\n", addr, suffix)
 }
 
 // refresh upgrades and reads every instance in state.
@@ -272,16 +326,24 @@ func (s *Session) refresh(ctx context.Context, st *State) (map[string]*Refreshed
 	parallel(s.par, len(addrs), func(i int) {
 		si := st.Instances[addrs[i]]
 		prior, d := s.upgrade(ctx, si)
+		if !d.HasErrors() {
+			refreshingLine(si.Addr, prior)
+		}
 		per[i] = d
 		if d.HasErrors() {
 			return
 		}
-		cur, priv, d := s.read(ctx, si.Addr, si.Type, prior, si.Private)
+		priorID, d := s.decodeStateIdentity(ctx, si)
 		per[i] = append(per[i], d...)
 		if d.HasErrors() {
 			return
 		}
-		res[i] = &Refreshed{SI: si, Prior: prior, Current: cur, Private: priv}
+		cur, priv, id, d := s.read(ctx, si.Addr, si.Type, prior, si.Private, priorID, false)
+		per[i] = append(per[i], d...)
+		if d.HasErrors() {
+			return
+		}
+		res[i] = &Refreshed{SI: si, Prior: prior, Current: cur, Private: priv, PriorIdentity: priorID, Identity: id}
 	})
 	out := map[string]*Refreshed{}
 	for i, r := range res {
@@ -305,19 +367,44 @@ type Change struct {
 	PriorPrivate     []byte
 	PlannedPrivate   []byte
 	ReplacePaths     []cty.Path
+	PriorIdentity    cty.Value  // BeforeIdentity (noIdentity: none)
+	PlannedIdentity  cty.Value  // AfterIdentity
+	Importing        *Importing // the object comes from an import block
 }
 
+// invalidPlan: node_resource_abstract_instance.go plan, with the path
+// right after the address (tfdiags.FormatErrorPrefixed):
+// "for cellrouter_tenant.a.cell_id: planned value ...".
 func invalidPlan(addr string, errs []error) Diags {
 	var out Diags
 	for _, e := range errs {
 		out = append(out, errorDiag("Provider produced invalid plan",
-			fmt.Sprintf("Provider %q planned an invalid value for %s: %v.%s", providerAddr, addr, e, bugTail)))
+			fmt.Sprintf("Provider %q planned an invalid value for %s.%s", providerAddr, errorPrefixed(e, addr), bugTail)))
 	}
 	return out
 }
 
-// planOne asks the provider for a plan and checks it.
-func (s *Session) planOne(ctx context.Context, addr, typ string, prior, config cty.Value, priorPrivate []byte) (cty.Value, []byte, []cty.Path, Diags) {
+// errorPrefixed is tfdiags.FormatErrorPrefixed: a path error follows the
+// prefix directly (addr.path: message), any other after ": ".
+func errorPrefixed(e error, prefix string) string {
+	msg := e.Error()
+	if strings.HasPrefix(msg, ".") || strings.HasPrefix(msg, "[") {
+		return prefix + msg
+	}
+	return prefix + ": " + msg
+}
+
+// planned is what one PlanResourceChange produced.
+type planResult struct {
+	Value    cty.Value
+	Private  []byte
+	Replace  []cty.Path
+	Identity cty.Value
+}
+
+// planOne asks the provider for a plan and checks it. The identity checks
+// that depend on the action are the caller's (checkPlannedIdentity).
+func (s *Session) planOne(ctx context.Context, addr, typ string, prior, config cty.Value, priorPrivate []byte, priorIdentity cty.Value) (planResult, Diags) {
 	rs := s.schema.Resources[typ]
 	ty := impliedType(rs.Block)
 	proposed := proposedNew(rs.Block, prior, config)
@@ -325,33 +412,62 @@ func (s *Session) planOne(ctx context.Context, addr, typ string, prior, config c
 	for i, v := range []cty.Value{prior, proposed, config} {
 		dv, err := toDV(v, ty)
 		if err != nil {
-			return cty.NilVal, nil, nil, Diags{errorDiag("Invalid value", err.Error())}
+			return planResult{}, Diags{errorDiag("Invalid value", err.Error())}
 		}
 		dvs[i] = dv
 	}
-	resp, err := s.p.rpc.PlanResourceChange(ctx, &tfplugin6.PlanResourceChange_Request{
+	req := &tfplugin6.PlanResourceChange_Request{
 		TypeName: typ, PriorState: dvs[0], ProposedNewState: dvs[1], Config: dvs[2], PriorPrivate: priorPrivate,
-		ClientCapabilities: clientCaps()})
+		ClientCapabilities: clientCaps()}
+	is := s.schema.identityOf(typ)
+	if emu.Identity {
+		var d *Diag
+		if req.PriorIdentity, d = identityToProto(is, typ, priorIdentity); d != nil {
+			return planResult{}, Diags{d}
+		}
+	}
+	resp, err := s.p.rpc.PlanResourceChange(ctx, req)
 	if err != nil {
-		return cty.NilVal, nil, nil, Diags{rpcErrorDiag("PlanResourceChange", err)}
+		return planResult{}, Diags{rpcErrorDiag("PlanResourceChange", err)}
 	}
 	diags := s.instanceDiags(resp.Diagnostics, addr)
-	if diags.HasErrors() {
-		return cty.NilVal, nil, nil, diags
+	out := planResult{Private: resp.PlannedPrivate, Identity: noIdentity}
+	if emu.Identity {
+		v, d := identityFromProto(is, typ, resp.PlannedIdentity)
+		if d != nil {
+			return planResult{}, append(diags, d)
+		}
+		out.Identity = v
 	}
-	planned, err := fromDV(resp.PlannedState, ty)
+	if diags.HasErrors() {
+		return planResult{}, diags
+	}
+	pv, err := fromDV(resp.PlannedState, ty)
 	if err != nil {
-		return cty.NilVal, nil, nil, append(diags, errorDiag("Provider produced invalid plan",
+		return planResult{}, append(diags, errorDiag("Provider produced invalid plan",
 			fmt.Sprintf("Provider %q planned an invalid value for %s: %v.%s", providerAddr, addr, err, bugTail)))
 	}
-	if errs := assertPlanValid(rs.Block, prior, config, planned); len(errs) > 0 {
-		return cty.NilVal, nil, nil, append(diags, invalidPlan(addr, errs)...)
+	if errs := assertPlanValid(rs.Block, prior, config, pv); len(errs) > 0 {
+		return planResult{}, append(diags, invalidPlan(addr, errs)...)
 	}
-	var paths []cty.Path
+	out.Value = pv
 	for _, ap := range resp.RequiresReplace {
-		paths = append(paths, convertPath(ap))
+		out.Replace = append(out.Replace, convertPath(ap))
 	}
-	return planned, resp.PlannedPrivate, paths, diags
+	return out, diags
+}
+
+// checkPlannedIdentity: node_resource_abstract_instance.go plan — an
+// identity planned for an update or no-op must be wholly known, any
+// planned identity must be of the identity type; strict mode adds that an
+// existing object's planned identity is the stored one.
+func (s *Session) checkPlannedIdentity(addr, typ string, act Action, prior, planned cty.Value) Diags {
+	is := s.schema.identityOf(typ)
+	diags := checkIdentity(addr, is, planned, act != Create && act != Replace)
+	if !diags.HasErrors() && (act == Update || act == NoOp) {
+		diags = append(diags, checkIdentityUnchanged(addr, "planning", prior, planned)...)
+	}
+	return diags
 }
 
 // valueAt applies a path, reporting whether it exists.
@@ -478,18 +594,24 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 		r := orphans[i]
 		c := &Change{Addr: r.SI.Addr, Type: r.SI.Type, Name: r.SI.Name, Key: r.SI.Key, Action: Delete,
 			Prior: r.Current, Planned: cty.NullVal(r.Current.Type()), PriorPrivate: r.Private, PlannedPrivate: r.Private}
+		c.PriorIdentity, c.PlannedIdentity = r.Identity, noIdentity
 		var d Diags
 		if s.schema.PlanDestroy {
 			rs := s.schema.Resources[r.SI.Type]
 			null := cty.NullVal(impliedType(rs.Block))
 			// planOne's checks require a null plan for a null config.
-			_, ppriv, _, d2 := s.planOne(ctx, c.Addr, c.Type, r.Current, null, r.Private)
+			pr, d2 := s.planOne(ctx, c.Addr, c.Type, r.Current, null, r.Private, r.Identity)
 			d = d2
-			if d2.HasErrors() {
+			if !d2.HasErrors() {
+				// A destroy may change the identity, not leave it unknown
+				// (node_resource_abstract_instance.go planDestroy).
+				d = append(d, checkIdentity(c.Addr, s.schema.identityOf(c.Type), pr.Identity, true)...)
+			}
+			if d.HasErrors() {
 				add(nil, d)
 				return
 			}
-			c.PlannedPrivate = ppriv
+			c.PlannedPrivate, c.PlannedIdentity = pr.Private, pr.Identity
 		}
 		add(c, d)
 	})
@@ -497,40 +619,64 @@ func (s *Session) plan(ctx context.Context, refreshed map[string]*Refreshed, des
 	return changes, flatten(per)
 }
 
-// planInstance: validation with known values, PlanResourceChange, the
+// planInstance: the import an import block asks for (when the object is
+// not in state yet), validation with known values, PlanResourceChange, the
 // action, and for a replacement the second plan as a create.
 func (s *Session) planInstance(ctx context.Context, in *Instance, refreshed map[string]*Refreshed) (*Change, Diags) {
 	rs := s.schema.Resources[in.Resource.Type]
 	prior := cty.NullVal(impliedType(rs.Block))
+	priorID := noIdentity
 	var priv []byte
+	var importing *Importing
+	var diags Diags
 	if r, ok := refreshed[in.Addr]; ok && !r.Current.IsNull() {
-		prior, priv = r.Current, r.Private
+		prior, priv, priorID = r.Current, r.Private, r.Identity
+	} else if imp := s.imports[in.Addr]; imp != nil {
+		// node_resource_plan_instance.go managedResourceExecute: import
+		// first, then plan against the imported object.
+		obj, d := s.importObject(ctx, in.Addr, in.Resource.Type, imp.ID, imp.Identity, in.Resource.Syntax)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, diags
+		}
+		prior, priv, priorID = obj.Value, obj.Private, obj.Identity
+		importing = &Importing{ID: imp.ID, Identity: imp.Identity, Object: obj}
 	}
 	// With the values known now, the provider validates again.
 	if d := s.validateResource(ctx, in); d.HasErrors() {
-		return nil, d
+		return nil, append(diags, d...)
 	}
-	planned, ppriv, reqRep, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv)
+	pr, d := s.planOne(ctx, in.Addr, in.Resource.Type, prior, in.Config, priv, priorID)
+	diags = append(diags, d...)
 	if d.HasErrors() {
-		return nil, d
+		return nil, diags
 	}
-	act, keep, d2 := decideAction(in.Addr, prior, planned, reqRep)
-	d = append(d, d2...)
-	if d2.HasErrors() {
-		return nil, d
+	act, keep, d := decideAction(in.Addr, prior, pr.Value, pr.Replace)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return nil, diags
+	}
+	if d := s.checkPlannedIdentity(in.Addr, in.Resource.Type, act, priorID, pr.Identity); d.HasErrors() {
+		return nil, append(diags, d...)
 	}
 	c := &Change{Addr: in.Addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key, Action: act,
-		Prior: prior, Planned: planned, PriorPrivate: priv, PlannedPrivate: ppriv, ReplacePaths: keep}
+		Prior: prior, Planned: pr.Value, PriorPrivate: priv, PlannedPrivate: pr.Private, ReplacePaths: keep,
+		PriorIdentity: priorID, PlannedIdentity: pr.Identity, Importing: importing}
 	if act == Replace {
-		// The replacement is planned again as a create.
-		cp, cpriv, _, d3 := s.planOne(ctx, in.Addr, in.Resource.Type, cty.NullVal(prior.Type()), in.Config, nil)
-		d = append(d, d3...)
-		if d3.HasErrors() {
-			return nil, d
+		// The replacement is planned again as a create, with the first
+		// plan's private data and identity (plan, action.IsReplace()).
+		cp, d := s.planOne(ctx, in.Addr, in.Resource.Type, cty.NullVal(prior.Type()), in.Config, pr.Private, pr.Identity)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, diags
 		}
-		c.Planned, c.PlannedPrivate = cp, cpriv
+		// "On replace the identity is allowed to change and be unknown."
+		if d := checkIdentity(in.Addr, s.schema.identityOf(in.Resource.Type), cp.Identity, false); d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		c.Planned, c.PlannedPrivate, c.PlannedIdentity = cp.Value, cp.Private, cp.Identity
 	}
-	return c, d
+	return c, diags
 }
 
 // planData reads a data source whose configuration is known, or plans the
@@ -630,10 +776,16 @@ func blockValue(rc *ResourceConfig, insts []*Instance, val func(i int) cty.Value
 
 // ---- printing plans ------------------------------------------------------------
 
-type Counts struct{ Add, Change, Destroy int }
+type Counts struct{ Import, Add, Change, Destroy int }
+
+// Pending: something to apply (an import alone is a change to apply).
+func (c Counts) Pending() bool { return c.Import+c.Add+c.Change+c.Destroy > 0 }
 
 func countChanges(changes []*Change) (c Counts) {
 	for _, ch := range changes {
+		if ch.Importing != nil {
+			c.Import++
+		}
 		switch ch.Action {
 		case Create:
 			c.Add++
@@ -648,6 +800,10 @@ func countChanges(changes []*Change) (c Counts) {
 	}
 	return c
 }
+
+// horizontalRule is the UI's rule at Terraform's default width when the
+// output is not a terminal.
+const horizontalRule = "─────────────────────────────────────────────────────────────────────────────"
 
 // printDrift shows what refresh found changed outside of Terraform.
 func (s *Session) printDrift(w io.Writer, refreshed map[string]*Refreshed) {
@@ -671,12 +827,12 @@ func (s *Session) printDrift(w io.Writer, refreshed map[string]*Refreshed) {
 		renderChange(w, r.SI.Addr, r.SI.Type, r.SI.Name, act, s.schema.Resources[r.SI.Type].Block, r.Prior, r.Current, nil)
 	}
 	fmt.Fprintf(w, "Unless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n\n")
-	fmt.Fprintf(w, "─────────────────────────────────────────────────────────────────────────────\n")
+	fmt.Fprintln(w, horizontalRule)
 }
 
 func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
 	c := countChanges(changes)
-	if c.Add+c.Change+c.Destroy == 0 {
+	if !c.Pending() {
 		fmt.Fprintf(w, "\nNo changes. Your infrastructure matches the configuration.\n\n")
 		fmt.Fprintf(w, "Terraform has compared your real infrastructure against your configuration\nand found no differences, so no changes are needed.\n")
 		return c
@@ -685,16 +841,24 @@ func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
 	for _, ch := range changes {
 		used[ch.Action] = true
 	}
-	fmt.Fprintf(w, "\n%s", planLegend)
-	for _, a := range []Action{Create, Update, Delete, Replace} {
-		if used[a] {
-			label := map[Action]string{Create: "create", Update: "update in-place", Delete: "destroy",
-				Replace: "destroy and then create replacement"}[a]
-			fmt.Fprintf(w, "%3s %s\n", a.symbol(), label)
+	// The legend lists actions; an import-only plan has none to list
+	// (jsonformat/plan.go renderHuman: willPrintResourceChanges).
+	if c.Add+c.Change+c.Destroy > 0 || used[ReadLater] {
+		fmt.Fprintf(w, "\n%s", planLegend)
+		for _, a := range []Action{Create, Update, Delete, Replace} {
+			if used[a] {
+				label := map[Action]string{Create: "create", Update: "update in-place", Delete: "destroy",
+					Replace: "destroy and then create replacement"}[a]
+				fmt.Fprintf(w, "%3s %s\n", a.symbol(), label)
+			}
 		}
 	}
 	fmt.Fprintf(w, "\nTerraform will perform the following actions:\n\n")
 	for _, ch := range changes {
+		if ch.Action == NoOp && ch.Importing != nil {
+			renderChange(w, ch.Addr, ch.Type, ch.Name, Imported, s.schema.Resources[ch.Type].Block, ch.Prior, ch.Planned, nil)
+			continue
+		}
 		if ch.Action == NoOp || ch.Action == ReadNow {
 			continue
 		}
@@ -704,9 +868,22 @@ func (s *Session) printPlan(w io.Writer, changes []*Change) Counts {
 		}
 		b := s.schema.Resources[ch.Type].Block
 		before, after := ch.Prior, ch.Planned
-		renderChange(w, ch.Addr, ch.Type, ch.Name, ch.Action, b, before, after, ch.ReplacePaths)
+		var notes []string
+		if ch.Importing != nil {
+			// jsonformat/plan.go resourceChangeComment.
+			if ch.Importing.ID != "" {
+				notes = append(notes, fmt.Sprintf("imported from %q", ch.Importing.ID))
+			} else {
+				notes = append(notes, "will be imported first")
+			}
+		}
+		renderChange(w, ch.Addr, ch.Type, ch.Name, ch.Action, b, before, after, ch.ReplacePaths, notes...)
 	}
-	fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to destroy.\n", c.Add, c.Change, c.Destroy)
+	fmt.Fprint(w, "Plan: ")
+	if c.Import > 0 {
+		fmt.Fprintf(w, "%d to import, ", c.Import)
+	}
+	fmt.Fprintf(w, "%d to add, %d to change, %d to destroy.\n", c.Add, c.Change, c.Destroy)
 	return c
 }
 
@@ -716,59 +893,90 @@ func inconsistentResult(addr string, errs []error) Diags {
 	var out Diags
 	for _, e := range errs {
 		out = append(out, errorDiag("Provider produced inconsistent result after apply",
-			fmt.Sprintf("When applying changes to %s, provider %q produced an unexpected new value: %v.%s", addr, providerAddr, e, bugTail)))
+			fmt.Sprintf("When applying changes to %s, provider %q produced an unexpected new value: %v.%s", addr, providerRef(), e, bugTail)))
 	}
 	return out
 }
 
-// applyCall runs ApplyResourceChange and the checks on its result.
-func (s *Session) applyCall(ctx context.Context, addr, typ string, prior, planned, config cty.Value, private []byte) (cty.Value, []byte, Diags) {
+// Object is one remote object as Terraform holds it: the value, the
+// provider's private data and the identity.
+type RemoteObject struct {
+	Value    cty.Value
+	Private  []byte
+	Identity cty.Value
+}
+
+// applyCall runs ApplyResourceChange and the checks on its result
+// (node_resource_abstract_instance.go apply). act is the change's action:
+// an update must keep the object's identity (strict mode).
+func (s *Session) applyCall(ctx context.Context, addr, typ string, act Action, prior RemoteObject, planned, plannedIdentity, config cty.Value, private []byte) (RemoteObject, Diags) {
 	rs := s.schema.Resources[typ]
 	ty := impliedType(rs.Block)
 	var dvs [3]*tfplugin6.DynamicValue
-	for i, v := range []cty.Value{prior, planned, config} {
+	for i, v := range []cty.Value{prior.Value, planned, config} {
 		dv, err := toDV(v, ty)
 		if err != nil {
-			return cty.NilVal, nil, Diags{errorDiag("Invalid value", err.Error())}
+			return prior, Diags{errorDiag("Invalid value", err.Error())}
 		}
 		dvs[i] = dv
 	}
-	resp, err := s.p.rpc.ApplyResourceChange(ctx, &tfplugin6.ApplyResourceChange_Request{
-		TypeName: typ, PriorState: dvs[0], PlannedState: dvs[1], Config: dvs[2], PlannedPrivate: private})
+	req := &tfplugin6.ApplyResourceChange_Request{
+		TypeName: typ, PriorState: dvs[0], PlannedState: dvs[1], Config: dvs[2], PlannedPrivate: private}
+	is := s.schema.identityOf(typ)
+	if emu.Identity {
+		var d *Diag
+		if req.PlannedIdentity, d = identityToProto(is, typ, plannedIdentity); d != nil {
+			return prior, Diags{d}
+		}
+	}
+	resp, err := s.p.rpc.ApplyResourceChange(ctx, req)
 	if err != nil {
-		return prior, private, Diags{rpcErrorDiag("ApplyResourceChange", err)}
+		return prior, Diags{rpcErrorDiag("ApplyResourceChange", err)}
 	}
 	diags := s.instanceDiags(resp.Diagnostics, addr)
+	newID := noIdentity
+	if emu.Identity {
+		v, d := identityFromProto(is, typ, resp.NewIdentity)
+		if d != nil {
+			return prior, append(diags, d)
+		}
+		newID = v
+		diags = append(diags, checkIdentity(addr, is, newID, true)...)
+	}
 	nv, err := fromDV(resp.NewState, ty)
 	if err != nil {
-		return prior, private, append(diags, errorDiag("Provider produced invalid object",
+		return prior, append(diags, errorDiag("Provider produced invalid object",
 			fmt.Sprintf("Provider %q produced an invalid value after apply for %s. The result cannot not be saved in the Terraform state.%s", providerAddr, addr, bugTail)))
 	}
+	got := RemoteObject{Value: nv, Private: resp.Private, Identity: newID}
 	if diags.HasErrors() {
 		// Keep what the provider says exists; a null answer to a failed
 		// create or update means the prior object is still there.
 		if nv.IsNull() && !planned.IsNull() {
-			return prior, private, diags
+			return prior, diags
 		}
 		if _, ok := assertKnown(nv); !ok {
-			return prior, private, diags
+			return prior, diags
 		}
-		return nv, resp.Private, diags
+		return got, diags
 	}
 	if p, ok := assertKnown(nv); !ok {
-		return prior, private, append(diags, errorDiag("Provider returned invalid result object after apply",
+		return prior, append(diags, errorDiag("Provider returned invalid result object after apply",
 			fmt.Sprintf("After the apply operation, the provider still indicated an unknown value for %s%s. All values must be known after apply, so this is always a bug in the provider and should be reported in the provider's own repository. Terraform will still save the other known object values in the state.", addr, pathString(p))))
 	}
 	switch {
 	case planned.IsNull() && !nv.IsNull():
-		return nv, resp.Private, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was absent, but now present")})...)
+		return got, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was absent, but now present")})...)
 	case !planned.IsNull() && nv.IsNull():
-		return prior, private, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was present, but now absent")})...)
+		return prior, append(diags, inconsistentResult(addr, []error{fmt.Errorf("Root object was present, but now absent")})...)
 	}
 	if errs := assertObjectCompatible(rs.Block, planned, nv); len(errs) > 0 {
-		return nv, resp.Private, append(diags, inconsistentResult(addr, errs)...)
+		return got, append(diags, inconsistentResult(addr, errs)...)
 	}
-	return nv, resp.Private, diags
+	if act == Update {
+		diags = append(diags, checkIdentityUnchanged(addr, "apply", prior.Identity, newID)...)
+	}
+	return got, diags
 }
 
 type applyStats struct {
@@ -798,21 +1006,10 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		fmt.Fprintf(out, format, args...)
 		mu.Unlock()
 	}
-	save := func(c *Change, v cty.Value, priv []byte) error {
-		rs := s.schema.Resources[c.Type]
+	save := func(c *Change, o RemoteObject) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if v.IsNull() {
-			delete(st.Instances, c.Addr)
-			return nil
-		}
-		raw, err := ctyjson.Marshal(v, impliedType(rs.Block))
-		if err != nil {
-			return err
-		}
-		st.Instances[c.Addr] = &StateInstance{Addr: c.Addr, Type: c.Type, Name: c.Name, Key: c.Key,
-			SchemaVersion: rs.Version, Attrs: raw, Private: priv}
-		return nil
+		return s.saveObject(st, c.Addr, c.Type, c.Name, c.Key, o)
 	}
 	idOf := func(v cty.Value) string {
 		if !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute("id") {
@@ -830,12 +1027,17 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		}
 		started := time.Now()
 		elapsed := func() string { return fmt.Sprintf("%ds", int(time.Since(started).Seconds())) }
+		priorObj := RemoteObject{Value: c.Prior, Private: c.PriorPrivate, Identity: c.PriorIdentity}
 		if c.Action == Delete || c.Action == Replace {
 			say("%s: Destroying...%s\n", c.Addr, idOf(c.Prior))
 			null := cty.NullVal(c.Prior.Type())
-			nv, priv, d := s.applyCall(ctx, c.Addr, c.Type, c.Prior, null, null, c.PriorPrivate)
+			plannedID := c.PlannedIdentity
+			if c.Action == Replace {
+				plannedID = noIdentity // the destroy half plans nothing of its own
+			}
+			nv, d := s.applyCall(ctx, c.Addr, c.Type, Delete, priorObj, null, plannedID, null, c.PriorPrivate)
 			diags = append(diags, d...)
-			if err := save(c, nv, priv); err != nil {
+			if err := save(c, nv); err != nil {
 				diags = append(diags, errorDiag("Failed to save state", err.Error()))
 			}
 			if diags.HasErrors() {
@@ -860,20 +1062,26 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		if c.Action == Replace {
 			prior = cty.NullVal(c.Prior.Type())
 			wantAction = Create
+			priorObj = RemoteObject{Value: prior, Identity: noIdentity}
 		}
 		// The final plan: same configuration, now with everything known.
 		if d := s.validateResource(ctx, in); d.HasErrors() {
 			diags = append(diags, d...)
 			return
 		}
-		planned, ppriv, reqRep, d := s.planOne(ctx, c.Addr, c.Type, prior, in.Config, c.PriorPrivate)
+		pr, d := s.planOne(ctx, c.Addr, c.Type, prior, in.Config, c.PriorPrivate, priorObj.Identity)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			return
 		}
-		act, _, d := decideAction(c.Addr, prior, planned, reqRep)
+		planned := pr.Value
+		act, _, d := decideAction(c.Addr, prior, planned, pr.Replace)
 		diags = append(diags, d...)
 		if d.HasErrors() {
+			return
+		}
+		if d := s.checkPlannedIdentity(c.Addr, c.Type, act, priorObj.Identity, pr.Identity); d.HasErrors() {
+			diags = append(diags, d...)
 			return
 		}
 		if act != wantAction && !(wantAction == Update && act == NoOp) {
@@ -895,9 +1103,9 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		} else {
 			say("%s: Modifying...%s\n", c.Addr, idOf(prior))
 		}
-		nv, priv, d := s.applyCall(ctx, c.Addr, c.Type, prior, planned, in.Config, ppriv)
+		nv, d := s.applyCall(ctx, c.Addr, c.Type, wantAction, priorObj, planned, pr.Identity, in.Config, pr.Private)
 		diags = append(diags, d...)
-		if err := save(c, nv, priv); err != nil {
+		if err := save(c, nv); err != nil {
 			diags = append(diags, errorDiag("Failed to save state", err.Error()))
 		}
 		if diags.HasErrors() {
@@ -909,10 +1117,10 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 			if c.Action == Replace {
 				stats.counts.Destroy++
 			}
-			say("%s: Creation complete after %s%s\n", c.Addr, elapsed(), idOf(nv))
+			say("%s: Creation complete after %s%s\n", c.Addr, elapsed(), idOf(nv.Value))
 		} else {
 			stats.counts.Change++
-			say("%s: Modifications complete after %s%s\n", c.Addr, elapsed(), idOf(nv))
+			say("%s: Modifications complete after %s%s\n", c.Addr, elapsed(), idOf(nv.Value))
 		}
 		stats.mu.Unlock()
 		return diags
@@ -935,6 +1143,19 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		} else {
 			byBlock[c.Type+"."+c.Name] = append(byBlock[c.Type+"."+c.Name], c)
 		}
+	}
+	// Imports were done at plan time; apply records the imported objects
+	// first (context_apply.go Apply).
+	for _, c := range changes {
+		if c.Importing == nil {
+			continue
+		}
+		say("%s", importSummary(c.Addr, c.Importing))
+		if err := save(c, c.Importing.Object); err != nil {
+			per = append(per, Diags{errorDiag("Failed to save state", err.Error())})
+			continue
+		}
+		stats.counts.Import++
 	}
 	run(deletes)
 	vals := map[string]cty.Value{}

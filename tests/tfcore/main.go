@@ -1,12 +1,16 @@
 // main.go — tfcore: a small stand-in for Terraform core that launches and
 // drives terraform-provider-cellrouter exactly as Terraform does.
 //
-//	tfcore [-chdir=DIR] schema
+//	tfcore [-chdir=DIR] [-emulate=1.N] schema
 //	tfcore [-chdir=DIR] validate|plan|apply|destroy|refresh [options]
 //	tfcore [-chdir=DIR] import [options] ADDR ID
+//	tfcore [-chdir=DIR] query [-generate-config-out=FILE] [options]
 //	tfcore [-chdir=DIR] show [-state FILE]
-//	tfcore check-mtls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
+//	tfcore check-mtls|check-tls|check-concurrent|check-shutdown|bench-schema  (see checks.go)
 //	tfcore fake-provider  a deliberately faulty provider (see fake.go)
+//
+// -emulate (or TFCORE_EMULATE) selects the Terraform release whose calls
+// and checks tfcore follows (emulate.go); the newest by default.
 //
 // `plan -out FILE` saves the plan; `apply FILE` applies it (no new refresh,
 // refused if the state changed since).
@@ -41,18 +45,22 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 type options struct {
-	chdir       string
-	state       string
-	vars        multiFlag
-	parallelism int
-	detailed    bool
-	autoApprove bool
-	out         string
-	args        []string
+	chdir        string
+	state        string
+	vars         multiFlag
+	parallelism  int
+	detailed     bool
+	autoApprove  bool
+	out          string
+	genConfigOut string
+	args         []string
 }
 
 func usage() {
-	fmt.Fprintf(os.Stderr, `Usage: tfcore [-chdir=DIR] COMMAND [options] [args]
+	fmt.Fprintf(os.Stderr, `Usage: tfcore [-chdir=DIR] [-emulate=VERSION] COMMAND [options] [args]
+
+-emulate (or TFCORE_EMULATE) picks the Terraform release to behave as:
+1.4, 1.11, 1.12, 1.13, 1.14 or 1.15 (the default).
 
 Commands:
   schema      print the provider schema (terraform providers schema -json)
@@ -63,7 +71,9 @@ Commands:
   refresh     update the state to match remote objects
   show        show the state and outputs
   import      import ADDR ID into the state
-  check-mtls, check-concurrent, check-shutdown, bench-schema
+  query       list remote objects with the list blocks of *.tfquery.hcl
+              (-generate-config-out=FILE writes import blocks and resources)
+  check-mtls, check-tls, check-concurrent, check-shutdown, bench-schema
               protocol checks and benchmarks (see checks.go)
 
 Options: -chdir DIR -state FILE -var NAME=VALUE -parallelism N
@@ -82,6 +92,7 @@ func parseOptions(cmd string, args []string, o *options) error {
 	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "plan exit code 2 on changes")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking")
 	fs.StringVar(&o.out, "out", "", "plan: save the plan to this file")
+	fs.StringVar(&o.genConfigOut, "generate-config-out", "", "query: write import blocks and configuration to this new file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,14 +154,33 @@ func main() {
 
 func run(args []string) int {
 	o := &options{state: "terraform.tfstate", parallelism: 10}
-	for len(args) > 0 && strings.HasPrefix(args[0], "-chdir") {
-		if v := strings.TrimPrefix(args[0], "-chdir="); v != args[0] {
-			o.chdir = v
+	if err := emulationFromEnv(); err != nil {
+		fmt.Fprintf(os.Stderr, "tfcore: TFCORE_EMULATE: %v\n", err)
+		return 1
+	}
+	// Global options: -chdir=DIR (as Terraform) and -emulate=VERSION.
+	for len(args) > 0 && (strings.HasPrefix(args[0], "-chdir") || strings.HasPrefix(args[0], "-emulate")) {
+		name := strings.TrimPrefix(strings.SplitN(args[0], "=", 2)[0], "-")
+		var val string
+		if v := strings.TrimPrefix(args[0], "-"+name+"="); v != args[0] {
+			val = v
 			args = args[1:]
-		} else if len(args) > 1 {
-			o.chdir = args[1]
+		} else if len(args) > 1 && args[0] == "-"+name {
+			val = args[1]
 			args = args[2:]
 		} else {
+			usage()
+			return 1
+		}
+		switch name {
+		case "chdir":
+			o.chdir = val
+		case "emulate":
+			if err := setEmulation(val); err != nil {
+				fmt.Fprintf(os.Stderr, "tfcore: -emulate: %v\n", err)
+				return 1
+			}
+		default:
 			usage()
 			return 1
 		}
@@ -163,6 +193,8 @@ func run(args []string) int {
 	switch cmd { // the checks parse their own flags
 	case "check-mtls":
 		return checkMTLS(args[1:])
+	case "check-tls":
+		return checkTLS(args[1:])
 	case "check-concurrent":
 		return checkConcurrent(args[1:])
 	case "check-shutdown":
@@ -202,6 +234,8 @@ func run(args []string) int {
 		return cmdShow(ctx, o)
 	case "import":
 		return cmdImport(ctx, o)
+	case "query":
+		return cmdQuery(ctx, o)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0
@@ -289,7 +323,7 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 	}
 	counts := s.printPlan(os.Stdout, changes)
 	s.Close()
-	pending := counts.Add+counts.Change+counts.Destroy > 0
+	pending := counts.Pending()
 	// The refreshed objects are what apply starts from and what the state
 	// records for instances left untouched.
 	if err := adoptRefreshed(st, refreshed, s.schema); err != nil {
@@ -302,7 +336,16 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 				report(cfg, Diags{errorDiag("Failed to write plan file", err.Error())})
 				return 1
 			}
-			fmt.Printf("\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    tfcore apply %q\n", o.out, o.out)
+		}
+		// views/operation.go PlanNextStep: only for a plan with changes,
+		// and not under TF_IN_AUTOMATION.
+		if pending && os.Getenv("TF_IN_AUTOMATION") == "" {
+			fmt.Println("\n" + horizontalRule)
+			if o.out == "" {
+				fmt.Println("\nNote: You didn't use the -out option to save this plan, so Terraform can't\nguarantee to take exactly these actions if you run \"terraform apply\" now.")
+			} else {
+				fmt.Printf("\nSaved the plan to: %s\n\nTo perform exactly these actions, run the following command to apply:\n    tfcore apply %q\n", o.out, o.out)
+			}
 		}
 		if o.detailed && pending {
 			return 2
@@ -313,21 +356,14 @@ func cmdPlanApply(ctx context.Context, o *options, doApply, destroy bool) int {
 	return finishApply(ctx, cfg, o, s.schema, st, changes, destroy, pending)
 }
 
-// adoptRefreshed replaces the state's instances by their refreshed objects.
+// adoptRefreshed replaces the state's instances by their refreshed objects
+// (with the identities the reads returned).
 func adoptRefreshed(st *State, refreshed map[string]*Refreshed, ps *ProviderSchema) error {
 	for addr, r := range refreshed {
-		if r.Current.IsNull() {
-			delete(st.Instances, addr)
-			continue
-		}
-		raw, err := ctyjsonMarshal(r.Current)
-		if err != nil {
+		o := RemoteObject{Value: r.Current, Private: r.Private, Identity: r.Identity}
+		if err := saveObject(st, ps, addr, r.SI.Type, r.SI.Name, r.SI.Key, o); err != nil {
 			return err
 		}
-		si := *r.SI
-		si.Attrs, si.Private = raw, r.Private
-		si.SchemaVersion = ps.Resources[si.Type].Version
-		st.Instances[addr] = &si
 	}
 	return nil
 }
@@ -384,13 +420,20 @@ func finishApply(ctx context.Context, cfg *Config, o *options, ps *ProviderSchem
 	if failed {
 		return 1
 	}
-	if destroy {
-		fmt.Printf("\nDestroy complete! Resources: %d destroyed.\n", done.Destroy)
-	} else {
-		fmt.Printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", done.Add, done.Change, done.Destroy)
-	}
+	fmt.Println("\n" + applySummary(done, destroy))
 	fmt.Print(outputs.String())
 	return 0
+}
+
+// applySummary is internal/command/views/apply.go ResourceCount.
+func applySummary(c Counts, destroy bool) string {
+	switch {
+	case destroy:
+		return fmt.Sprintf("Destroy complete! Resources: %d destroyed.", c.Destroy)
+	case c.Import > 0:
+		return fmt.Sprintf("Apply complete! Resources: %d imported, %d added, %d changed, %d destroyed.", c.Import, c.Add, c.Change, c.Destroy)
+	}
+	return fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", c.Add, c.Change, c.Destroy)
 }
 
 // cmdApplySaved applies a plan file written by `plan -out`, without a new
@@ -410,6 +453,10 @@ func cmdApplySaved(ctx context.Context, o *options, path string) int {
 	if err != nil {
 		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
 		return 1
+	}
+	if st.Fresh && pf.Serial == 0 {
+		// Planned against no state at all, and there still is none.
+		st.Lineage = pf.Lineage
 	}
 	if st.Lineage != pf.Lineage || st.Serial != pf.Serial {
 		report(cfg, Diags{errorDiag("Saved plan is stale",
@@ -456,18 +503,9 @@ func cmdRefresh(ctx context.Context, o *options) int {
 		return 1
 	}
 	s.printDrift(os.Stdout, refreshed)
-	for addr, r := range refreshed {
-		if r.Current.IsNull() {
-			delete(st.Instances, addr)
-			continue
-		}
-		raw, err := ctyjsonMarshal(r.Current)
-		if err != nil {
-			report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
-			return 1
-		}
-		r.SI.Attrs, r.SI.Private = raw, r.Private
-		r.SI.SchemaVersion = s.schema.Resources[r.SI.Type].Version
+	if err := adoptRefreshed(st, refreshed, s.schema); err != nil {
+		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
+		return 1
 	}
 	var outputs strings.Builder
 	if report(cfg, recordOutputs(&outputs, st, cfg, s.schema)) {
@@ -497,11 +535,6 @@ func cmdImport(ctx context.Context, o *options) int {
 		report(cfg, Diags{errorDiag("Failed to load state", err.Error())})
 		return 1
 	}
-	if _, exists := st.Instances[addr]; exists {
-		report(cfg, Diags{errorDiag("Resource already managed by Terraform",
-			fmt.Sprintf("Terraform is already managing a remote object for %s. To import to this address you must first remove the existing object from the state.", addr))})
-		return 1
-	}
 	s, diags := openSession(ctx, cfg, o.parallelism, true)
 	if report(cfg, diags) {
 		return 1
@@ -514,66 +547,27 @@ func cmdImport(ctx context.Context, o *options) int {
 		return 1
 	}
 	fmt.Printf("%s: Importing from ID %q...\n", addr, id)
-	rs := s.schema.Resources[in.Resource.Type]
-	ty := impliedType(rs.Block)
-	resp, err := s.p.rpc.ImportResourceState(ctx, &tfplugin6.ImportResourceState_Request{TypeName: in.Resource.Type, Id: id,
-		ClientCapabilities: clientCaps()})
-	if err != nil {
-		report(cfg, Diags{rpcErrorDiag("ImportResourceState", err)})
-		return 1
-	}
-	diags = s.instanceDiags(resp.Diagnostics, addr)
+	obj, diags := s.importCall(ctx, addr, in.Resource.Type, id, noIdentity, in.Resource.Syntax)
 	if report(cfg, diags) {
-		return 1
-	}
-	switch {
-	case len(resp.ImportedResources) == 0:
-		report(cfg, Diags{errorDiag("Import returned no resources",
-			fmt.Sprintf("While attempting to import with ID %s, the provider returned no instance states.", id))})
-		return 1
-	case len(resp.ImportedResources) > 1:
-		report(cfg, Diags{errorDiag("Multiple import states not supported",
-			fmt.Sprintf("While attempting to import with ID %s, the provider returned multiple resource instance states. This is not currently supported.", id))})
-		return 1
-	}
-	ir := resp.ImportedResources[0]
-	if ir.TypeName != in.Resource.Type {
-		report(cfg, Diags{errorDiag("Import returned wrong resource type",
-			fmt.Sprintf("The provider returned an object of type %q while importing %s.%s", ir.TypeName, addr, bugTail))})
-		return 1
-	}
-	v, err := fromDV(ir.State, ty)
-	if err == nil && v.IsNull() {
-		err = fmt.Errorf("the imported object is null")
-	}
-	if err == nil {
-		if p, ok := assertKnown(v); !ok {
-			err = fmt.Errorf("%s: value is unknown", pathString(p))
-		}
-	}
-	if err != nil {
-		report(cfg, Diags{errorDiag("Provider produced invalid object",
-			fmt.Sprintf("Provider %q returned an invalid object while importing %s: %v.%s", providerAddr, addr, err, bugTail))})
 		return 1
 	}
 	fmt.Println(addr + ": Import prepared!")
-	fmt.Printf("  Prepared %s for import\n", ir.TypeName)
-	cur, priv, diags := s.read(ctx, addr, in.Resource.Type, v, ir.Private)
+	fmt.Printf("  Prepared %s for import\n", in.Resource.Type)
+	// Terraform asks the provider first and refuses an address it manages
+	// already afterwards (internal/terraform/node_resource_import.go).
+	if _, exists := st.Instances[addr]; exists {
+		report(cfg, Diags{errorDiag("Resource already managed by Terraform",
+			fmt.Sprintf("Terraform is already managing a remote object for %s. To import to this address you must first remove the existing object from the state.", addr))})
+		return 1
+	}
+	obj, diags = s.readImported(ctx, addr, in.Resource.Type, obj)
 	if report(cfg, diags) {
 		return 1
 	}
-	if cur.IsNull() {
-		report(cfg, Diags{errorDiag("Cannot import non-existent remote object",
-			fmt.Sprintf("While attempting to import an existing object to %q, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct and that it is associated with the provider's configured region or endpoint, or use \"terraform apply\" to create a new remote object for this resource.", addr))})
-		return 1
-	}
-	raw, err := ctyjsonMarshal(cur)
-	if err != nil {
+	if err := s.saveObject(st, addr, in.Resource.Type, in.Resource.Name, in.Key, obj); err != nil {
 		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
 		return 1
 	}
-	st.Instances[addr] = &StateInstance{Addr: addr, Type: in.Resource.Type, Name: in.Resource.Name, Key: in.Key,
-		SchemaVersion: rs.Version, Attrs: raw, Private: priv}
 	if err := st.write(); err != nil {
 		report(cfg, Diags{errorDiag("Failed to save state", err.Error())})
 		return 1

@@ -9,11 +9,22 @@
 // honoured too: the provider is then already running, plaintext, and is
 // neither shut down nor killed when we are done (as Terraform does for
 // reattached providers with "Test": true).
+//
+// Debian's go-plugin (1.0.1) and grpc-go (1.33) are older than the ones a
+// current Terraform links, and more lenient: tfcore adds what the newer
+// libraries do on the same connection. The TLS handshake must select ALPN
+// "h2" (grpc-go >= 1.67, Terraform >= 1.12) and TLS 1.2 or later
+// (go-plugin >= 1.7 sets it; Go's own client default since 1.18 already
+// did); the GRPCStdio stream is opened at once (go-plugin >= 1.3
+// grpc_client.go newGRPCClient); the broker stream and the controller's
+// Shutdown are go-plugin 1.0.1's own (grpc_client.go newGRPCClient, Close).
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,13 +32,17 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	pluginpb "cellrouter/proto/plugin"
 	"cellrouter/proto/tfplugin6"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -61,6 +76,11 @@ type Provider struct {
 	Pid        int
 	Network    string
 	Addr       string
+	stopStdio  context.CancelFunc
+	stdioDone  chan struct{}
+	logger     hclog.Logger
+	tlsMu      sync.Mutex
+	tlsProblem error // why a TLS handshake was refused, if one was
 }
 
 // providerBinary finds the provider executable: TFCORE_PROVIDER, else
@@ -193,7 +213,20 @@ func launchProvider(stderrSink io.Writer) (*Provider, error) {
 		cfg.Cmd = exec.Command(providerBinary())
 		cfg.AutoMTLS = true
 	}
+	p.logger = cfg.Logger
 	p.client = plugin.NewClient(cfg)
+	if !p.reattached {
+		// Start runs the handshake and, with AutoMTLS, fills in the TLS
+		// configuration the connection will use: tighten it before the
+		// first dial, as the newer libraries would have built it.
+		if _, err := p.client.Start(); err != nil {
+			p.client.Kill()
+			return nil, fmt.Errorf("failed to launch the provider %s: %v", providerBinary(), err)
+		}
+		if cfg.TLSConfig != nil {
+			hardenTLS(cfg.TLSConfig, p.noteTLSProblem, p.logger)
+		}
+	}
 	proto, err := p.client.Client()
 	if err != nil {
 		p.client.Kill()
@@ -205,6 +238,7 @@ func launchProvider(stderrSink io.Writer) (*Provider, error) {
 	}
 	if gc, ok := proto.(*plugin.GRPCClient); ok {
 		p.conn = gc.Conn
+		p.openStdio()
 	}
 	raw, err := proto.Dispense("provider")
 	if err != nil {
@@ -229,6 +263,7 @@ func (p *Provider) Close() {
 	if p == nil || p.client == nil {
 		return
 	}
+	defer p.closeStdio()
 	if !p.reattached {
 		recordProviderPeak(p.Pid)
 		grace := 2 * time.Second
@@ -246,6 +281,132 @@ func (p *Provider) Close() {
 		p.client.Kill()
 	}
 	p.client = nil
+}
+
+// ---- TLS as grpc-go >= 1.67 and go-plugin >= 1.7 check it -------------------
+
+// errNoALPN is grpc-go's own wording (credentials/tls.go ClientHandshake,
+// grpc-go >= 1.67, enforced unless GRPC_ENFORCE_ALPN_ENABLED=false).
+var errNoALPN = errors.New("credentials: cannot check peer: missing selected ALPN property")
+
+// hardenTLS makes the AutoMTLS client configuration refuse what a current
+// Terraform refuses: less than TLS 1.2 (go-plugin >= 1.7 client.go Start
+// sets MinVersion: tls.VersionTLS12; Go >= 1.18 clients default to it, so
+// every Terraform from 1.3 on refuses TLS 1.0 and 1.1), and a handshake that
+// did not select ALPN "h2" (Terraform >= 1.12 only; older releases accept
+// it, and tfcore then logs a warning). grpc-go 1.33 offers "h2" but does not
+// check the answer, so the check runs as VerifyConnection, inside the
+// handshake of every connection, and the reason is kept for the
+// diagnostic.
+func hardenTLS(c *tls.Config, note func(error), log hclog.Logger) {
+	c.MinVersion = tls.VersionTLS12
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if cs.Version < tls.VersionTLS12 {
+			err := fmt.Errorf("the provider negotiated %s; Terraform (go-plugin >= 1.7, Go >= 1.18) requires TLS 1.2 or later", tlsVersionName(cs.Version))
+			note(err)
+			return err
+		}
+		if cs.NegotiatedProtocol != "h2" {
+			if emu.EnforceALPN {
+				err := fmt.Errorf("%w: the provider's TLS server did not select ALPN \"h2\" (grpc-go >= 1.67, in Terraform >= 1.12, refuses such a server)", errNoALPN)
+				note(err)
+				return err
+			}
+			log.Warn("the provider's TLS server did not select ALPN \"h2\"; Terraform >= 1.12 refuses it", "emulating", emu.Version)
+		}
+		return nil
+	}
+}
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLS 1.0"
+	case tls.VersionTLS11:
+		return "TLS 1.1"
+	case tls.VersionTLS12:
+		return "TLS 1.2"
+	case tls.VersionTLS13:
+		return "TLS 1.3"
+	}
+	return fmt.Sprintf("TLS version 0x%04x", v)
+}
+
+func (p *Provider) noteTLSProblem(err error) {
+	p.tlsMu.Lock()
+	if p.tlsProblem == nil {
+		p.tlsProblem = err
+	}
+	p.tlsMu.Unlock()
+}
+
+// TLSProblem is the reason a TLS handshake was refused (nil if none was).
+func (p *Provider) TLSProblem() error {
+	if p == nil {
+		return nil
+	}
+	p.tlsMu.Lock()
+	defer p.tlsMu.Unlock()
+	return p.tlsProblem
+}
+
+// transportDiag adds to a diagnostic about a failed call the reason the
+// TLS handshake was refused, when that is why: Terraform only logs it
+// (grpc-go's transport error), tfcore says it where it is read.
+func (p *Provider) transportDiag(d *Diag, callErr error) *Diag {
+	if err := p.TLSProblem(); err != nil {
+		d.Detail += fmt.Sprintf("\n\ntfcore: the TLS handshake with the provider was refused: %v.", err)
+	} else if msg := status.Convert(callErr).Message(); strings.Contains(msg, "handshake failed") {
+		d.Detail += fmt.Sprintf("\n\ntfcore: the connection to the provider failed: %s.", msg)
+	}
+	return d
+}
+
+// ---- the stdio stream (go-plugin >= 1.3) ---------------------------------------
+
+// openStdio opens /plugin.GRPCStdio/StreamStdio on the provider's
+// connection, as go-plugin >= 1.3 does right after connecting
+// (grpc_stdio.go newGRPCStdioClient): UNIMPLEMENTED, UNAVAILABLE, EOF and
+// cancellation end it quietly; data is logged as the provider's stdout or
+// stderr.
+func (p *Provider) openStdio() {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stopStdio = cancel
+	p.stdioDone = make(chan struct{})
+	stream, err := pluginpb.NewGRPCStdioClient(p.conn).StreamStdio(ctx, &emptypb.Empty{})
+	if err != nil {
+		if c := status.Code(err); c != codes.Unavailable && c != codes.Unimplemented {
+			p.logger.Warn("stdio stream could not be opened", "error", err)
+		}
+		close(p.stdioDone)
+		return
+	}
+	log := p.logger.Named("stdio")
+	go func() {
+		defer close(p.stdioDone)
+		for {
+			d, err := stream.Recv()
+			if err != nil {
+				switch status.Code(err) {
+				case codes.Unavailable, codes.Canceled, codes.Unimplemented:
+				default:
+					if err != io.EOF && ctx.Err() == nil {
+						log.Debug("stdio stream ended", "error", err)
+					}
+				}
+				return
+			}
+			log.Debug("received data", "channel", d.Channel.String(), "data", string(d.Data))
+		}
+	}()
+}
+
+func (p *Provider) closeStdio() {
+	if p.stopStdio != nil {
+		p.stopStdio()
+		<-p.stdioDone
+		p.stopStdio = nil
+	}
 }
 
 // Exited reports whether go-plugin saw the process exit.

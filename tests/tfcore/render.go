@@ -25,20 +25,21 @@ const (
 	Gone      // drift: deleted outside
 	ReadNow   // data source read during plan (not shown)
 	ReadLater // data source read during apply (config not yet known)
+	Imported  // shown only: a no-op change that imports the object
 )
 
 func (a Action) String() string {
-	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete", "Read", "Read"}[a]
+	return [...]string{"NoOp", "Create", "Update", "Delete", "DeleteThenCreate", "Read", "Delete", "Read", "Read", "NoOp"}[a]
 }
 
 func (a Action) symbol() string {
-	return [...]string{" ", "+", "~", "-", "-/+", "~", "-", " ", "<="}[a]
+	return [...]string{" ", "+", "~", "-", "-/+", "~", "-", " ", "<=", " "}[a]
 }
 
 func (a Action) phrase() string {
 	return [...]string{"has no changes", "will be created", "will be updated in-place", "will be destroyed",
 		"must be replaced", "has changed", "has been deleted", "has been read",
-		"will be read during apply"}[a]
+		"will be read during apply", "will be imported"}[a]
 }
 
 // hclString quotes a string the way Terraform shows it.
@@ -214,7 +215,9 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 		default:
 			switch {
 			case av.RawEquals(bv):
-				if n == "id" || n == "name" {
+				// An import shows every attribute (jsonformat/plan.go:
+				// ShowUnchangedChildren = diff.Importing()).
+				if act == Imported || n == "id" || n == "name" {
 					if !av.IsNull() {
 						lines = append(lines, line{" ", n, show(av, " "), ""})
 					}
@@ -232,7 +235,19 @@ func renderChange(w io.Writer, addr, typ, name string, act Action, b *Block, bef
 			}
 		}
 	}
+	// Names are padded to the longest attribute the diff holds, shown or
+	// hidden: every attribute not null on both sides (jsonformat/computed/
+	// renderers/block.go, maximumAttributeKeyLen).
 	width := 0
+	for _, n := range names {
+		if _, isAttr := b.Attributes[n]; !isAttr {
+			continue
+		}
+		if bv, av := get(before, n), get(after, n); (bv.IsNull() && av.IsNull()) || len(n) <= width {
+			continue
+		}
+		width = len(n)
+	}
 	for _, l := range lines {
 		if len(l.name) > width {
 			width = len(l.name)
@@ -323,7 +338,13 @@ func renderObjectDiff(before, after cty.Value, indent int) string {
 			lines = append(lines, line{"~", n, renderValue(bv, indent+4) + " -> " + renderValue(av, indent+4)})
 		}
 	}
+	// As for a block: padded to every attribute not null on both sides.
 	width := 0
+	for _, n := range names {
+		if bv, av := before.GetAttr(n), after.GetAttr(n); !(bv.IsNull() && av.IsNull()) && len(n) > width {
+			width = len(n)
+		}
+	}
 	for _, l := range lines {
 		if len(l.name) > width {
 			width = len(l.name)

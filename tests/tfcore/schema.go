@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"cellrouter/proto/tfplugin6"
 
@@ -73,9 +74,12 @@ type ProviderSchema struct {
 	Provider       *Schema
 	Resources      map[string]*Schema
 	DataSources    map[string]*Schema
+	ListResources  map[string]*Schema         // the provider's own schema of each list block's config
+	Identities     map[string]*IdentitySchema // by resource type (Terraform >= 1.12)
 	ProviderMeta   *Schema
 	PlanDestroy    bool
 	SchemaOptional bool
+	GenerateConfig bool // server capability generate_resource_config
 }
 
 func kindName(k tfplugin6.StringKind) string {
@@ -394,25 +398,42 @@ func decoderSpec(b *Block) hcldec.ObjectSpec {
 
 // ---- fetching ----------------------------------------------------------------
 
-// getSchema calls GetProviderSchema, converts and validates it. Any problem
-// is fatal, as it is for Terraform.
+// getSchema calls GetProviderSchema (and, emulating Terraform >= 1.12,
+// GetResourceIdentitySchemas right after it), converts and validates the
+// result. Any problem is fatal, as it is for Terraform; problems that
+// Terraform reports while loading schemas come out in its words
+// (schemaLoadError).
 func getSchema(ctx context.Context, p *Provider) (*ProviderSchema, Diags) {
 	resp, err := p.rpc.GetProviderSchema(ctx, &tfplugin6.GetProviderSchema_Request{})
 	if err != nil {
-		return nil, Diags{rpcErrorDiag("GetProviderSchema", err)}
+		return nil, Diags{p.transportDiag(schemaLoadError(Diags{rpcErrorDiag("GetProviderSchema", err)}), err)}
 	}
 	diags := convertDiags(resp.Diagnostics, "", nil)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, Diags{schemaLoadError(diags)}
 	}
-	out := &ProviderSchema{Resources: map[string]*Schema{}, DataSources: map[string]*Schema{}}
+	out := &ProviderSchema{Resources: map[string]*Schema{}, DataSources: map[string]*Schema{},
+		ListResources: map[string]*Schema{}, Identities: map[string]*IdentitySchema{}}
 	if c := resp.ServerCapabilities; c != nil {
 		out.PlanDestroy = c.PlanDestroy
 		out.SchemaOptional = c.GetProviderSchemaOptional
+		out.GenerateConfig = c.GenerateResourceConfig
 	}
 	fail := func(err error) (*ProviderSchema, Diags) {
 		return nil, append(diags, errorDiag("Failed to load plugin schemas",
 			fmt.Sprintf("Error while loading schemas for plugin components: Failed to obtain provider schema: %v.", err)))
+	}
+	if resp.Provider == nil {
+		// internal/plugin6/grpc_provider.go GetProviderSchema.
+		return nil, append(diags, schemaLoadError(Diags{errorDiag("missing provider schema", "")}))
+	}
+	if emu.Identity {
+		ids, d := getIdentitySchemas(ctx, p)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		diags = append(diags, d...)
+		out.Identities = ids
 	}
 	var err2 error
 	if out.Provider, err2 = convertSchema(resp.Provider, "provider"); err2 != nil {
@@ -431,9 +452,25 @@ func getSchema(ctx context.Context, p *Provider) (*ProviderSchema, Diags) {
 			return fail(err2)
 		}
 	}
+	// List resource schemas arrive with Terraform >= 1.14 only; older
+	// clients never look at field 9.
+	if emu.Query {
+		for name, s := range resp.ListResourceSchemas {
+			if out.ListResources[name], err2 = convertSchema(s, "list resource "+name); err2 != nil {
+				return fail(err2)
+			}
+		}
+	}
 	if resp.ProviderMeta != nil && resp.ProviderMeta.Block != nil {
 		if out.ProviderMeta, err2 = convertSchema(resp.ProviderMeta, "provider_meta"); err2 != nil {
 			return fail(err2)
+		}
+	}
+	// Identity schemas of types that do not exist are ignored, as
+	// Terraform looks them up by resource type (GetProviderSchema).
+	for name := range out.Identities {
+		if _, ok := out.Resources[name]; !ok {
+			delete(out.Identities, name)
 		}
 	}
 	// InternalValidate, as Terraform runs on every schema it loads.
@@ -445,6 +482,9 @@ func getSchema(ctx context.Context, p *Provider) (*ProviderSchema, Diags) {
 	for _, n := range sortedKeys(out.DataSources) {
 		errs = append(errs, validateBlock(out.DataSources[n].Block, "data."+n)...)
 	}
+	for _, n := range sortedKeys(out.ListResources) {
+		errs = append(errs, validateBlock(out.ListResources[n].Block, "list."+n)...)
+	}
 	for _, e := range errs {
 		diags = append(diags, errorDiag("Invalid provider schema",
 			fmt.Sprintf("The provider %s returned a schema Terraform rejects: %v.", providerAddr, e)))
@@ -452,7 +492,50 @@ func getSchema(ctx context.Context, p *Provider) (*ProviderSchema, Diags) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	// The identity schema rules of internal/schemarepo/loadschemas/
+	// plugins.go ProviderSchema, with its wording.
+	if d := validateIdentitySchemas(out); d != nil {
+		return nil, append(diags, d)
+	}
 	return out, diags
+}
+
+// schemaLoadError wraps what went wrong while fetching a provider's schema
+// the way Terraform reports it: loadschemas/plugins.go ProviderSchema
+// ("failed to retrieve schema from provider"), loadschemas/load.go
+// ("Failed to obtain provider schema"), terraform/context.go Schemas
+// ("Failed to load plugin schemas"). The diagnostics become one error
+// string as tfdiags' DiagnosticsAsError.Error writes it.
+func schemaLoadError(ds Diags) *Diag {
+	return errorDiag("Failed to load plugin schemas", fmt.Sprintf(
+		"Error while loading schemas for plugin components: Failed to obtain provider schema: Could not load the schema for provider %s: failed to retrieve schema from provider %q: %s..",
+		providerAddr, providerAddr, diagsAsError(ds)))
+}
+
+// diagsAsError renders diagnostics as one error string, as tfdiags'
+// DiagnosticsAsError.Error does.
+func diagsAsError(ds Diags) string {
+	var errs Diags
+	for _, d := range ds {
+		if d.Severity == sevError {
+			errs = append(errs, d)
+		}
+	}
+	one := func(d *Diag) string {
+		if d.Detail == "" {
+			return d.Summary
+		}
+		return d.Summary + ": " + d.Detail
+	}
+	if len(errs) == 1 {
+		return one(errs[0])
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems:\n", len(errs))
+	for _, d := range errs {
+		b.WriteString("\n- " + one(d))
+	}
+	return b.String()
 }
 
 // ---- `terraform providers schema -json` -------------------------------------
@@ -544,6 +627,16 @@ func providersSchemaJSON(ps *ProviderSchema) ([]byte, error) {
 			ds[n] = schemaJSON(s)
 		}
 		prov["data_source_schemas"] = ds
+	}
+	if len(ps.ListResources) > 0 {
+		ls := map[string]interface{}{}
+		for n, s := range ps.ListResources {
+			ls[n] = schemaJSON(&Schema{Version: s.Version, Block: listBlock(s.Block)})
+		}
+		prov["list_resource_schemas"] = ls
+	}
+	if len(ps.Identities) > 0 {
+		prov["resource_identity_schemas"] = identitySchemasJSON(ps.Identities)
 	}
 	doc := map[string]interface{}{
 		"format_version":   "1.0",

@@ -37,22 +37,30 @@ type stateResourceJSON struct {
 	Instances []*stateInstanceJSON `json:"instances"`
 }
 
+// stateInstanceJSON is instanceObjectStateV4 (internal/states/statefile/
+// version4.go). Terraform >= 1.12 writes identity_schema_version on every
+// instance (no omitempty) and identity when there is one; older releases
+// know neither, so tfcore writes them only when emulating >= 1.12.
 type stateInstanceJSON struct {
-	IndexKey            any             `json:"index_key,omitempty"`
-	SchemaVersion       int64           `json:"schema_version"`
-	Attributes          json.RawMessage `json:"attributes"`
-	SensitiveAttributes []any           `json:"sensitive_attributes"`
-	Private             string          `json:"private,omitempty"`
+	IndexKey              any             `json:"index_key,omitempty"`
+	SchemaVersion         int64           `json:"schema_version"`
+	Attributes            json.RawMessage `json:"attributes"`
+	SensitiveAttributes   []any           `json:"sensitive_attributes"`
+	IdentitySchemaVersion *int64          `json:"identity_schema_version,omitempty"`
+	Identity              json.RawMessage `json:"identity,omitempty"`
+	Private               string          `json:"private,omitempty"`
 }
 
 // StateInstance is one resource instance as stored.
 type StateInstance struct {
-	Addr          string
-	Type, Name    string
-	Key           *string
-	SchemaVersion int64
-	Attrs         json.RawMessage
-	Private       []byte
+	Addr            string
+	Type, Name      string
+	Key             *string
+	SchemaVersion   int64
+	Attrs           json.RawMessage
+	Private         []byte
+	IdentityVersion int64           // identity_schema_version
+	Identity        json.RawMessage // nil: none stored
 }
 
 // OutputState is one root output value as stored.
@@ -71,10 +79,8 @@ type State struct {
 	Serial    int64
 	Lineage   string
 	Instances map[string]*StateInstance
+	Fresh     bool // no state file yet: the lineage is only proposed
 }
-
-// The Terraform version tfcore behaves as (ConfigureProvider, state files).
-const terraformVersion = "1.11.4"
 
 func providerRef() string { return fmt.Sprintf("provider[%q]", providerAddr) }
 
@@ -89,7 +95,7 @@ func readState(path string) (*State, error) {
 	st := &State{Path: path, Instances: map[string]*StateInstance{}, Outputs: map[string]*OutputState{}}
 	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		st.Lineage = newLineage()
+		st.Lineage, st.Fresh = newLineage(), true
 		return st, nil
 	}
 	if err != nil {
@@ -115,6 +121,15 @@ func readState(path string) (*State, error) {
 				continue
 			}
 			si := &StateInstance{Type: r.Type, Name: r.Name, SchemaVersion: in.SchemaVersion, Attrs: in.Attributes}
+			if in.IdentitySchemaVersion != nil {
+				if *in.IdentitySchemaVersion < 0 {
+					return nil, fmt.Errorf("%s: %s.%s: negative identity_schema_version", path, r.Type, r.Name)
+				}
+				si.IdentityVersion = *in.IdentitySchemaVersion
+			}
+			if len(in.Identity) > 0 && string(in.Identity) != "null" {
+				si.Identity = in.Identity
+			}
 			switch k := in.IndexKey.(type) {
 			case nil:
 			case string:
@@ -141,7 +156,7 @@ func readState(path string) (*State, error) {
 
 // write saves the state with serial+1, atomically.
 func (st *State) write() error {
-	f := stateFileJSON{Version: 4, TerraformVersion: terraformVersion, Serial: st.Serial + 1,
+	f := stateFileJSON{Version: 4, TerraformVersion: terraformVersion(), Serial: st.Serial + 1,
 		Lineage: st.Lineage, Outputs: st.Outputs, Resources: []*stateResourceJSON{}}
 	byRes := map[string]*stateResourceJSON{}
 	addrs := sortedKeys(st.Instances)
@@ -155,6 +170,11 @@ func (st *State) write() error {
 			f.Resources = append(f.Resources, r)
 		}
 		in := &stateInstanceJSON{SchemaVersion: si.SchemaVersion, Attributes: si.Attrs, SensitiveAttributes: []any{}}
+		if emu.Identity {
+			v := si.IdentityVersion
+			in.IdentitySchemaVersion = &v
+			in.Identity = si.Identity
+		}
 		if si.Key != nil {
 			in.IndexKey = *si.Key
 		}

@@ -25,7 +25,17 @@ $(TFCORE_PROTO_GO): $(TFCORE_PROTO) | $(DEPS_STAMP)
 	  --go_out=$(BUILD)/gopath/src --go-grpc_out=$(BUILD)/gopath/src \
 	  --go-grpc_opt=require_unimplemented_servers=false $(TFCORE_PROTO)
 
-$(TFCORE_BIN): $(TFCORE_SRC) $(TFCORE_PROTO_GO)
+# go-plugin's GRPCStdio service, which Debian's go-plugin 1.0.1 predates:
+# tfcore opens the stream itself, as go-plugin >= 1.3 does.
+TFCORE_STDIO_PROTO := schemas/grpc_stdio.proto
+TFCORE_STDIO_GO    := $(BUILD)/gopath/src/cellrouter/proto/plugin/grpc_stdio.pb.go
+$(TFCORE_STDIO_GO): $(TFCORE_STDIO_PROTO) | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/gopath/src
+	protoc --proto_path=$(dir $(TFCORE_STDIO_PROTO)) --proto_path=/usr/include \
+	  --go_out=$(BUILD)/gopath/src --go-grpc_out=$(BUILD)/gopath/src \
+	  --go-grpc_opt=require_unimplemented_servers=false $(TFCORE_STDIO_PROTO)
+
+$(TFCORE_BIN): $(TFCORE_SRC) $(TFCORE_PROTO_GO) $(TFCORE_STDIO_GO)
 	@mkdir -p $(BUILD)/gopath/src/cellrouter
 	@ln -sfn $(CURDIR)/tests/tfcore $(BUILD)/gopath/src/cellrouter/tfcore
 	cd $(BUILD)/gopath/src/cellrouter/tfcore && $(TFCORE_GOENV) $(GO) build -o $(CURDIR)/$@ .

@@ -524,3 +524,120 @@ func TestNestedAttributes(t *testing.T) {
 	missing := mk(map[string]cty.Value{"a": entry("c1", cty.UnknownVal(cty.Number))})
 	wantErr(t, assertPlanValid(b, prior, config, missing), `element key "b" from config is not present in plan`)
 }
+
+// range() stops at 1,024 elements, as in Terraform (go-cty's RangeFunc,
+// which both use: stdlib/sequence.go "more than 1024 values were
+// generated").
+func TestRangeLimit(t *testing.T) {
+	if _, diags := loadConfig(writeTF(t, "locals {\n  a = range(1024)\n}\n"), nil); diags.HasErrors() {
+		t.Fatalf("range(1024) refused: %s", diags[0].Detail)
+	}
+	_, diags := loadConfig(writeTF(t, "locals {\n  a = range(1025)\n}\n"), nil)
+	if !diags.HasErrors() || diags[0].Summary != "Error in function call" ||
+		!strings.Contains(diags[0].Detail, `Call to function "range" failed: more than 1024 values were generated`) {
+		t.Fatalf("range(1025): %v", diags)
+	}
+}
+
+func TestExtractLegacyConfig(t *testing.T) {
+	b := &Block{Attributes: map[string]*Attribute{
+		"id":      {Type: cty.String, Optional: true, Computed: true},
+		"name":    {Type: cty.String, Required: true},
+		"note":    {Type: cty.String, Optional: true},
+		"old":     {Type: cty.String, Optional: true, Deprecated: true},
+		"version": {Type: cty.Number, Computed: true},
+		"entries": {NestedType: &Object{Nesting: nestingMap, Attributes: map[string]*Attribute{
+			"cell":    {Type: cty.String, Required: true},
+			"version": {Type: cty.Number, Computed: true},
+		}}, Optional: true},
+	}}
+	state := cty.ObjectVal(map[string]cty.Value{
+		"id": cty.StringVal("x"), "name": cty.StringVal("x"), "note": cty.StringVal(""), "old": cty.StringVal("o"),
+		"version": cty.NumberIntVal(3),
+		"entries": cty.MapVal(map[string]cty.Value{"k": cty.ObjectVal(map[string]cty.Value{
+			"cell": cty.StringVal("c1"), "version": cty.NumberIntVal(7)})}),
+	})
+	got := extractLegacyConfig(b, state)
+	for _, n := range []string{"id", "note", "old", "version"} {
+		if !got.GetAttr(n).IsNull() {
+			t.Errorf("%s kept: %#v", n, got.GetAttr(n))
+		}
+	}
+	e := got.GetAttr("entries").Index(cty.StringVal("k"))
+	if e.GetAttr("cell").AsString() != "c1" || !e.GetAttr("version").IsNull() || got.GetAttr("name").AsString() != "x" {
+		t.Fatalf("extracted: %#v", got)
+	}
+	var buf strings.Builder
+	writeAttrsFromValue("t.n", &buf, got, b.Attributes, 2)
+	out := buf.String()
+	for _, want := range []string{`  name = "x"`, "  entries = {\n    k = {\n", `cell = "c1"`, `note = null`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("generated lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "version") || strings.Contains(out, "old") {
+		t.Errorf("computed or deprecated attribute generated:\n%s", out)
+	}
+	buf.Reset()
+	js := cty.ObjectVal(map[string]cty.Value{"doc": cty.StringVal(`{"a":[1,2]}`), "n": cty.StringVal("42")})
+	writeAttrsFromValue("t.n", &buf, js, map[string]*Attribute{"doc": {Type: cty.String, Optional: true}, "n": {Type: cty.String, Optional: true}}, 2)
+	if !strings.Contains(buf.String(), "doc = jsonencode({") || !strings.Contains(buf.String(), `n = "42"`) {
+		t.Errorf("JSON strings: %s", buf.String())
+	}
+}
+
+func TestIdentitySchemaValidation(t *testing.T) {
+	ps := &ProviderSchema{Resources: map[string]*Schema{"t": {Block: &Block{}}}, Identities: map[string]*IdentitySchema{
+		"t": {Attributes: map[string]*IdentityAttribute{"id": {Type: cty.String, RequiredForImport: true}}}}}
+	if d := validateIdentitySchemas(ps); d != nil {
+		t.Fatalf("valid identity schema refused: %s", d.Detail)
+	}
+	for want, a := range map[string]*IdentityAttribute{
+		"must set Optional, Required or Computed": {Type: cty.String},
+		"cannot set both Optional and Required":   {Type: cty.String, RequiredForImport: true, OptionalForImport: true},
+		`attribute "id" is a map`:                 {Type: cty.Map(cty.String), RequiredForImport: true},
+		`attribute "id" is a set`:                 {Type: cty.Set(cty.String), RequiredForImport: true},
+	} {
+		ps.Identities["t"].Attributes["id"] = a
+		d := validateIdentitySchemas(ps)
+		if d == nil || d.Summary != "Failed to load plugin schemas" || !strings.Contains(d.Detail, want) {
+			t.Errorf("want %q, got %v", want, d)
+		}
+	}
+	id := cty.ObjectVal(map[string]cty.Value{"b": cty.NumberIntVal(2), "a": cty.StringVal("x"), "c": cty.NullVal(cty.String)})
+	if got := objectToString(id); got != "a=x,b=2,c=<null>" {
+		t.Errorf("objectToString: %s", got)
+	}
+}
+
+func TestStateKeepsIdentity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.tfstate")
+	st, _ := readState(path)
+	st.Instances["t.a"] = &StateInstance{Addr: "t.a", Type: "t", Name: "a", Attrs: []byte(`{"id":"a"}`),
+		IdentityVersion: 2, Identity: []byte(`{"id":"a"}`)}
+	if err := st.write(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if !strings.Contains(string(raw), `"identity_schema_version": 2`) || !strings.Contains(string(raw), `"identity": {`) {
+		t.Fatalf("identity not written:\n%s", raw)
+	}
+	again, err := readState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := again.Instances["t.a"]; a.IdentityVersion != 2 || string(a.Identity) != `{
+            "id": "a"
+          }` && !strings.Contains(string(a.Identity), `"id"`) {
+		t.Fatalf("identity lost: %+v", a)
+	}
+}
+
+func TestErrorPrefixed(t *testing.T) {
+	if got := errorPrefixed(perr(cty.GetAttrPath("value"), "planned value x"), "t.a"); got != "t.a.value: planned value x" {
+		t.Errorf("path error: %s", got)
+	}
+	if got := errorPrefixed(perr(nil, "planned for absence"), "t.a"); got != "t.a: planned for absence" {
+		t.Errorf("plain error: %s", got)
+	}
+}
