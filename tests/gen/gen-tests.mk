@@ -34,11 +34,17 @@ $(BUILD)/tests/gen/unit/%: $(BUILD)/tests/gen/unit/%.o $(GEN_LIB)
 # Its modules are modules/ itself: they do not depend on the spec, so the
 # one checked-in copy is checked against this spec too.
 GEN_GOLDEN := tests/gen/golden
+# Golden specs of section options the main one cannot take with its own
+# (they exclude each other): tests/gen/golden/<name>/spec.yaml and root/.
+GEN_GOLDEN_SECTIONS := $(patsubst %/spec.yaml,%,$(wildcard $(GEN_GOLDEN)/*/spec.yaml))
 GEN_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 GOPATH=/usr/share/gocode \
               GOCACHE=$(CURDIR)/$(BUILD)/gocache
 check-golden: $(CELLGEN)
 	$(CELLGEN) --check -o $(GEN_GOLDEN)/root --modules-dir modules $(GEN_GOLDEN)/spec.yaml
+	@for d in $(GEN_GOLDEN_SECTIONS); do echo "$(CELLGEN) --check -o $$d/root --modules-dir modules $$d/spec.yaml"; \
+	  $(CELLGEN) --check -o $$d/root --modules-dir modules $$d/spec.yaml || exit 1; done
 	@bash tests/gen/cli.sh $(CELLGEN) $(GEN_GOLDEN) modules
+	@bash tests/gen/errors.sh $(CELLGEN) $(GEN_GOLDEN)/errors
 	@echo "== hcleval: the modules' computed expressions and READMEs, with HCL/go-cty"
 	@$(GEN_GOENV) $(GO) run ./tests/gen/hcleval modules
 
@@ -50,7 +56,8 @@ check-templates:
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive gen/templates && \
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive modules && \
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive examples/multicloud && \
-	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive $(GEN_GOLDEN)/root; \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive examples/containers && \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive $(GEN_GOLDEN); \
 	else \
 	  echo "== templates: terraform fmt -check SKIPPED: no terraform on PATH (gencheck's hclwrite format check still covers the output)"; \
 	fi
@@ -86,10 +93,10 @@ GENCHECK_AWS    := modules/aws_event_cell
 GENCHECK_AZURE  := modules/azure_event_cell
 GENCHECK_ROOT   := examples/multicloud
 # Every generated module folder, once it exists (a folder with .tf files).
-GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf))))
+GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf examples/containers/*.tf))))
 # cellgen's golden root configuration (tests/gen/golden/root) is generated
 # Terraform too, from another spec: it gets the same checks.
-GENCHECK_GOLDEN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard $(GEN_GOLDEN)/root/*.tf))))
+GENCHECK_GOLDEN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard $(GEN_GOLDEN)/root/*.tf $(GEN_GOLDEN)/*/root/*.tf))))
 
 $(GENCHECK_BIN): $(GENCHECK_SRC) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gopath-gencheck
