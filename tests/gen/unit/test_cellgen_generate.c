@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static void render(cg_fileset *fs, cg_spec *s)
 {
     cg_diags d = {0};
     assert_int_equal(cg_spec_load(SPEC, strlen(SPEC), s, &d), 0);
-    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules" };
+    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules", NULL, NULL };
     char *err = NULL;
     assert_int_equal(cg_generate(s, &o, fs, &err), 0);
     cg_diags_free(&d);
@@ -168,7 +169,7 @@ static void test_only_clouds_in_use(void **state)
     cg_spec s;
     cg_diags d = {0};
     assert_int_equal(cg_spec_load(text, strlen(text), &s, &d), 0);
-    cg_gen_opts o = { "demo.yaml", "root", "mods" };
+    cg_gen_opts o = { "demo.yaml", "root", "mods", NULL, NULL };
     cg_fileset fs = {0};
     char *err = NULL;
     assert_int_equal(cg_generate(&s, &o, &fs, &err), 0);
@@ -236,6 +237,76 @@ static void test_relpath(void **state)
     assert_null(cg_relpath("/..", "x"));
 }
 
+static bool has(const cg_fileset *fs, const char *path)
+{
+    for (size_t i = 0; i < fs->len; i++)
+        if (!strcmp(fs->items[i].path, path)) return true;
+    return false;
+}
+
+static int render_ci(const char *ci, const cg_gen_opts *o, cg_fileset *fs, char **err)
+{
+    char *text = NULL;
+    assert_true(asprintf(&text, "%s%s", SPEC, ci) > 0);
+    cg_spec s;
+    cg_diags d = {0};
+    if (cg_spec_load(text, strlen(text), &s, &d) != 0) {
+        for (size_t i = 0; i < d.len; i++) fprintf(stderr, "%d:%d: %s\n", d.items[i].line, d.items[i].col, d.items[i].msg);
+        fail_msg("the spec with a ci section does not load");
+    }
+    int rc = cg_generate(&s, o, fs, err);
+    cg_spec_free(&s);
+    cg_diags_free(&d);
+    free(text);
+    return rc;
+}
+
+/* ci.tf and a pipeline only for a spec with a ci section, the pipeline of
+ * its CI system only, in --ci-dir, repeating the paths cellgen was given. */
+static void test_ci_files(void **state)
+{
+    (void)state;
+    cg_fileset fs = {0};
+    char *err = NULL;
+    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules", "specs/demo.yaml", NULL };
+    assert_int_equal(render_ci("", &o, &fs, &err), 0);
+    assert_false(has(&fs, "env/prod/ci.tf"));
+    assert_false(has(&fs, "env/prod/.github/workflows/cells.yml"));
+    assert_false(has(&fs, "env/prod/.gitlab-ci.yml"));
+    cg_fileset_free(&fs);
+
+    const char *gh = "ci:\n  provider: github\n  repository: o/r\n  plan:\n    pull_requests: true\n"
+                     "  apply:\n    branch: main\n    environment: prod\n";
+    assert_int_equal(render_ci(gh, &o, &fs, &err), 0);
+    const char *citf = find(&fs, "env/prod/ci.tf")->content;
+    assert_non_null(strstr(citf, "\"pull-requests\" = \"repo:o/r:pull_request\""));
+    assert_non_null(strstr(citf, "\"environment-prod\" = \"repo:o/r:environment:prod\""));
+    assert_non_null(strstr(citf, "token.actions.githubusercontent.com:sub"));
+    const char *wf = find(&fs, "env/prod/.github/workflows/cells.yml")->content;
+    assert_non_null(strstr(wf, "cellgen --check -o env/prod --modules-dir infra/modules specs/demo.yaml"));
+    assert_non_null(strstr(wf, "environment: prod"));
+    assert_false(has(&fs, "env/prod/.gitlab-ci.yml"));
+    cg_fileset_free(&fs);
+
+    const char *gl = "ci:\n  provider: gitlab\n  repository: g/s/p\n  plan:\n    branches: [main]\n"
+                     "  apply:\n    branch: main\n";
+    o.ci_dir = ".";
+    assert_int_equal(render_ci(gl, &o, &fs, &err), 0);
+    assert_non_null(strstr(find(&fs, "./.gitlab-ci.yml")->content, "- if: $CI_COMMIT_REF_NAME == \"main\""));
+    assert_non_null(strstr(find(&fs, "env/prod/ci.tf")->content,
+                           "\"branch-main\" = \"project_path:g/s/p:ref_type:branch:ref:main\""));
+    assert_false(has(&fs, "./.github/workflows/cells.yml"));
+    cg_fileset_free(&fs);
+
+    /* The pipeline runs cellgen from the repository's top: a path outside
+     * the working directory cannot be repeated there. */
+    o.out_dir = "../elsewhere";
+    assert_int_equal(render_ci(gl, &o, &fs, &err), -1);
+    assert_non_null(strstr(err, "repository's top"));
+    free(err);
+    cg_fileset_free(&fs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_headers_and_paths),
         cmocka_unit_test(test_only_clouds_in_use),
         cmocka_unit_test(test_relpath),
+        cmocka_unit_test(test_ci_files),
     };
     return cmocka_run_group_tests_name("cellgen_emit", tests, NULL, NULL);
 }
