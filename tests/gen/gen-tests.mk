@@ -70,8 +70,26 @@ check-templates:
 	  echo "== templates: node --check SKIPPED: no node on PATH"; \
 	fi
 
-TEST_STEPS += check-golden check-templates
-.PHONY: check-golden check-templates
+# ---- the CI pipelines, by their CI systems' published schemas -----------------
+# tests/gen/ci/validate.js: GitHub workflows against SchemaStore's
+# github-workflow schema, .gitlab-ci.yml against GitLab's ci.json, from the
+# npm packages pinned in tests/gen/ci/package-lock.json (scripts/deps.sh
+# installs them). Without them the step says so and checks nothing.
+GEN_CI_READY = command -v node >/dev/null && (cd tests/gen/ci && node -e \
+  'const p = require("./package.json"); for (const d of Object.keys(p.dependencies)) \
+   if (require("./node_modules/" + d + "/package.json").version !== p.dependencies[d]) process.exit(1)' \
+  2>/dev/null)
+GEN_CI_DIRS = examples/multicloud examples/containers $(GEN_GOLDEN)/root $(patsubst %,%/root,$(GEN_GOLDEN_SECTIONS))
+check-ci-schemas:
+	@if $(GEN_CI_READY); then \
+	  echo "== ci pipelines: validated against the CI systems' published schemas"; \
+	  node tests/gen/ci/validate.js $(GEN_CI_DIRS); \
+	else \
+	  echo "== ci pipelines: SKIPPED: the pinned packages of tests/gen/ci are not installed (scripts/deps.sh, or npm ci there)"; \
+	fi
+
+TEST_STEPS += check-golden check-templates check-ci-schemas
+.PHONY: check-golden check-templates check-ci-schemas
 
 # ---- gencheck ------------------------------------------------------------------
 GENCHECK_BIN    := $(BUILD)/gencheck
