@@ -260,8 +260,9 @@ int main(int argc, char **argv)
     }
     cg_buf_free(&diff);
     if (check && stale)
-        fprintf(stderr, "cellgen: %zu generated file%s out of date with %s; run: cellgen -o %s --modules-dir %s %s\n",
-                stale, stale == 1 ? " is" : "s are", spec_path, out_dir, modules_dir, spec_path);
+        fprintf(stderr, "cellgen: %zu generated file%s out of date with %s; run: cellgen -o %s --modules-dir %s%s%s %s\n",
+                stale, stale == 1 ? " is" : "s are", spec_path, out_dir, modules_dir, ci_dir ? " --ci-dir " : "",
+                ci_dir ? ci_dir : "", spec_path);
     else if (!check && status == 0)
         fprintf(stderr, "cellgen: %zu file%s written, %zu unchanged\n", written, written == 1 ? "" : "s",
                 files.len - written);
