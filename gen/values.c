@@ -225,17 +225,19 @@ static char *subject(const cg_ci *ci, const char *branch, const char *environmen
     return cg_xasprintf("repo:%s:ref:refs/heads/%s", ci->repository, branch);
 }
 
-/* A path as the pipeline repeats it: relative to the working directory
- * (the repository's top, where the pipeline runs cellgen). */
+/* A path as the pipeline repeats it: relative to the working directory,
+ * which is the repository's top when cellgen runs there as the pipeline
+ * does. Restricted to characters a shell line and a YAML plain scalar take
+ * as they are. */
 static char *pipeline_path(const char *path, char **err)
 {
     char *rel = cg_relpath(".", path);
-    bool ok = rel && strncmp(rel, "..", 2) != 0;
+    bool ok = rel != NULL;
     for (const char *p = rel; ok && *p; p++)
         ok = isalnum((unsigned char)*p) || strchr("-_./", *p);
     if (!ok) {
-        *err = cg_xasprintf("the pipeline of the spec's ci section runs cellgen from the repository's top: run "
-                            "cellgen there, with paths inside it of letters, digits and '-_./' (%s is not)", path);
+        *err = cg_xasprintf("the pipeline of the spec's ci section repeats cellgen's paths, relative to the "
+                            "repository's top: they may hold letters, digits and '-_./' only (%s does not)", path);
         free(rel);
         return NULL;
     }
