@@ -6,12 +6,13 @@ locals {
     "cellrouter:location" = var.location
   })
   lambda_runtime = var.runtime.language == "python" ? "python${var.runtime.version}" : "nodejs${var.runtime.version}.x"
+  package_bucket = regex("^s3://([^/]+)/(.+)$", var.package_uri)[0]
+  package_key    = regex("^s3://([^/]+)/(.+)$", var.package_uri)[1]
+
   # The consumers run as Lambda functions, or as Fargate services when
   # var.workers is set (workers.tf); the queues are the same either way.
   container        = var.workers != null
   lambda_consumers = local.container ? {} : var.consumers
-  package_bucket = regex("^s3://([^/]+)/(.+)$", var.package_uri)[0]
-  package_key    = regex("^s3://([^/]+)/(.+)$", var.package_uri)[1]
 }
 
 # The region comes from the provider the caller passes; var.location says
