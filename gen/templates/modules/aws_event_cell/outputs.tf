@@ -40,5 +40,5 @@ output "resource_group" {
 
 output "telemetry_stream" {
   description = "Where the cell's logs leave for the observability destination: the Firehose delivery stream (AWS) / the Event Hub its diagnostic settings write to (Azure); null without var.observability."
-  value       = local.telemetry ? aws_kinesis_firehose_delivery_stream.logs[0].arn : null
+  value       = local.telemetry ? aws_kinesis_firehose_delivery_stream.telemetry["logs"].arn : null
 }

@@ -21,6 +21,12 @@ locals {
     elastic  = { logs = var.observability.endpoint, metrics = var.observability.endpoint }
   }[var.observability.destination] : null
   metric_format = local.telemetry ? (var.observability.destination == "newrelic" ? "opentelemetry0.7" : "opentelemetry1.0") : null
+  # The Firehose streams and the attributes their records carry: a log
+  # record comes from one cell, a metric from the region's cells.
+  streams = local.telemetry ? merge(
+    { logs = tomap({ system = var.system, cell = var.cell_id, cloud = "aws" }) },
+    local.metric_stream ? { metrics = tomap({ system = var.system, cloud = "aws", region = var.location }) } : {},
+  ) : {}
   log_groups = merge(
     { ingest = aws_cloudwatch_log_group.ingest.name, forwarder = aws_cloudwatch_log_group.forwarder.name },
     { for name, g in aws_cloudwatch_log_group.consumer : "consumer-${name}" => g.name },
@@ -79,16 +85,18 @@ resource "aws_iam_role_policy" "firehose" {
   policy = data.aws_iam_policy_document.firehose[0].json
 }
 
-resource "aws_kinesis_firehose_delivery_stream" "logs" {
-  count = local.telemetry ? 1 : 0
+# One stream for the logs and, with metric_stream, one for the metrics: the
+# same destination, each record tagged with what it comes from.
+resource "aws_kinesis_firehose_delivery_stream" "telemetry" {
+  for_each = local.streams
 
-  name        = "${local.prefix}_logs"
+  name        = "${local.prefix}_${each.key}"
   destination = "http_endpoint"
   tags        = local.tags
 
   http_endpoint_configuration {
     name               = var.observability.destination
-    url                = local.firehose_urls.logs
+    url                = local.firehose_urls[each.key]
     role_arn           = aws_iam_role.firehose[0].arn
     s3_backup_mode     = "FailedDataOnly"
     buffering_size     = 1
@@ -104,26 +112,20 @@ resource "aws_kinesis_firehose_delivery_stream" "logs" {
     s3_configuration {
       role_arn           = aws_iam_role.firehose[0].arn
       bucket_arn         = aws_s3_bucket.telemetry[0].arn
-      prefix             = "failed/logs/"
+      prefix             = "failed/${each.key}/"
       compression_format = "GZIP"
     }
 
     request_configuration {
       content_encoding = "GZIP"
 
-      common_attributes {
-        name  = "system"
-        value = var.system
-      }
+      dynamic "common_attributes" {
+        for_each = each.value
 
-      common_attributes {
-        name  = "cell"
-        value = var.cell_id
-      }
-
-      common_attributes {
-        name  = "cloud"
-        value = "aws"
+        content {
+          name  = common_attributes.key
+          value = common_attributes.value
+        }
       }
     }
   }
@@ -146,7 +148,7 @@ data "aws_iam_policy_document" "cwlogs" {
   statement {
     sid       = "DeliverLogs"
     actions   = ["firehose:PutRecord", "firehose:PutRecordBatch"]
-    resources = [aws_kinesis_firehose_delivery_stream.logs[0].arn]
+    resources = [aws_kinesis_firehose_delivery_stream.telemetry["logs"].arn]
   }
 }
 
@@ -174,58 +176,8 @@ resource "aws_cloudwatch_log_subscription_filter" "telemetry" {
   name            = "${local.prefix}-telemetry"
   log_group_name  = each.value
   filter_pattern  = ""
-  destination_arn = aws_kinesis_firehose_delivery_stream.logs[0].arn
+  destination_arn = aws_kinesis_firehose_delivery_stream.telemetry["logs"].arn
   role_arn        = aws_iam_role.cwlogs[0].arn
-}
-
-resource "aws_kinesis_firehose_delivery_stream" "metrics" {
-  count = local.metric_stream ? 1 : 0
-
-  name        = "${local.prefix}_metrics"
-  destination = "http_endpoint"
-  tags        = local.tags
-
-  http_endpoint_configuration {
-    name               = var.observability.destination
-    url                = local.firehose_urls.metrics
-    role_arn           = aws_iam_role.firehose[0].arn
-    s3_backup_mode     = "FailedDataOnly"
-    buffering_size     = 1
-    buffering_interval = 60
-    retry_duration     = 300
-
-    secrets_manager_configuration {
-      enabled    = true
-      secret_arn = var.observability.key_secret_arn
-      role_arn   = aws_iam_role.firehose[0].arn
-    }
-
-    s3_configuration {
-      role_arn           = aws_iam_role.firehose[0].arn
-      bucket_arn         = aws_s3_bucket.telemetry[0].arn
-      prefix             = "failed/metrics/"
-      compression_format = "GZIP"
-    }
-
-    request_configuration {
-      content_encoding = "GZIP"
-
-      common_attributes {
-        name  = "system"
-        value = var.system
-      }
-
-      common_attributes {
-        name  = "cloud"
-        value = "aws"
-      }
-
-      common_attributes {
-        name  = "region"
-        value = var.location
-      }
-    }
-  }
 }
 
 data "aws_iam_policy_document" "metric_stream_assume" {
@@ -245,7 +197,7 @@ data "aws_iam_policy_document" "metric_stream" {
   statement {
     sid       = "DeliverMetrics"
     actions   = ["firehose:PutRecord", "firehose:PutRecordBatch"]
-    resources = [aws_kinesis_firehose_delivery_stream.metrics[0].arn]
+    resources = [aws_kinesis_firehose_delivery_stream.telemetry["metrics"].arn]
   }
 }
 
@@ -271,7 +223,7 @@ resource "aws_cloudwatch_metric_stream" "region" {
 
   name          = local.prefix
   role_arn      = aws_iam_role.metric_stream[0].arn
-  firehose_arn  = aws_kinesis_firehose_delivery_stream.metrics[0].arn
+  firehose_arn  = aws_kinesis_firehose_delivery_stream.telemetry["metrics"].arn
   output_format = local.metric_format
   tags          = local.tags
 
