@@ -32,19 +32,26 @@ BINS += $(CELLGEN)
 
 # The checked-in example: the spec, the root configuration it generates and
 # the modules. CI fails when someone edits one without regenerating.
-GEN_SPEC := examples/cellspec.yaml
+# The second example takes the options the first cannot (they exclude each
+# other): container workers, GitLab CI, Datadog. Both share modules/.
+GEN_SPEC  := examples/cellspec.yaml
+GEN_SPEC2 := examples/cellspec-containers.yaml
 check-generated: $(CELLGEN)
 	$(CELLGEN) --check -o examples/multicloud --modules-dir modules $(GEN_SPEC)
+	$(CELLGEN) --check -o examples/containers --modules-dir modules $(GEN_SPEC2)
 
 TEST_STEPS += check-generated
 .PHONY: regen
 
 # `make regen` rewrites the checked-in output after a spec, template or
-# generator change: the example, and the golden root configuration of
+# generator change: the examples, and the golden root configurations of
 # tests/gen (whose modules are modules/ itself).
 regen: $(CELLGEN)
 	$(CELLGEN) -o examples/multicloud --modules-dir modules $(GEN_SPEC)
+	$(CELLGEN) -o examples/containers --modules-dir modules $(GEN_SPEC2)
 	$(CELLGEN) -o $(GEN_GOLDEN)/root --modules-dir modules $(GEN_GOLDEN)/spec.yaml
+	@for d in $(GEN_GOLDEN_SECTIONS); do echo "$(CELLGEN) -o $$d/root --modules-dir modules $$d/spec.yaml"; \
+	  $(CELLGEN) -o $$d/root --modules-dir modules $$d/spec.yaml || exit 1; done
 
 # Benchmark: 1,000 cells and 100,000 tenants.
 BENCH_GEN_DIR := $(BUILD)/bench/gen

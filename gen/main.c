@@ -1,7 +1,7 @@
 /*
  * gen/main.c — the cellgen command line.
  *
- *   cellgen [-o OUTDIR] [--modules-dir DIR] [--check] [--stats] SPEC.yaml
+ *   cellgen [-o OUTDIR] [--modules-dir DIR] [--ci-dir DIR] [--check] [--stats] SPEC.yaml
  *
  * Reads the spec, reports every problem as file:line:col (exit 1, nothing
  * written), renders all files in memory, then either writes those that
@@ -27,13 +27,17 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: cellgen [-o OUTDIR] [--modules-dir DIR] [--check] [--stats] SPEC.yaml\n"
+            "usage: cellgen [-o OUTDIR] [--modules-dir DIR] [--ci-dir DIR] [--check] [--stats] SPEC.yaml\n"
             "\n"
             "Writes modules/aws_event_cell, modules/azure_event_cell and the root\n"
             "configuration for the cells and tenants described in SPEC.yaml.\n"
             "\n"
             "  -o OUTDIR          root configuration directory (default examples/multicloud)\n"
             "  --modules-dir DIR  where the modules go (default modules)\n"
+            "  --ci-dir DIR       where the pipeline of the spec's ci section goes: the\n"
+            "                     repository's top (.github/workflows/cells.yml or\n"
+            "                     .gitlab-ci.yml); default OUTDIR. Run cellgen from the\n"
+            "                     repository's top: the pipeline repeats its paths\n"
             "  --check            write nothing; exit 1 with a unified diff if any\n"
             "                     generated file differs from the disk or is missing\n"
             "  --stats            print generation time and peak memory on stderr\n");
@@ -141,16 +145,17 @@ static double now_ms(void)
 
 int main(int argc, char **argv)
 {
-    const char *out_dir = "examples/multicloud", *modules_dir = "modules", *spec_path = NULL;
+    const char *out_dir = "examples/multicloud", *modules_dir = "modules", *spec_path = NULL, *ci_dir = NULL;
     bool check = false, stats = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--modules-dir")) {
+        if (!strcmp(a, "-o") || !strcmp(a, "--modules-dir") || !strcmp(a, "--ci-dir")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "cellgen: %s needs a directory\n", a);
                 return 2;
             }
             if (!strcmp(a, "-o")) out_dir = argv[++i];
+            else if (!strcmp(a, "--ci-dir")) ci_dir = argv[++i];
             else modules_dir = argv[++i];
         } else if (!strcmp(a, "--check")) {
             check = true;
@@ -174,7 +179,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!*out_dir || !*modules_dir) {
+    if (!*out_dir || !*modules_dir || (ci_dir && !*ci_dir)) {
         fprintf(stderr, "cellgen: output directories must not be empty\n");
         return 2;
     }
@@ -204,7 +209,7 @@ int main(int argc, char **argv)
     free(text);
     double t_parse = now_ms();
 
-    cg_gen_opts opts = { base_name(spec_path), out_dir, modules_dir };
+    cg_gen_opts opts = { base_name(spec_path), out_dir, modules_dir, spec_path, ci_dir };
     cg_fileset files = {0};
     char *err = NULL;
     if (cg_generate(&spec, &opts, &files, &err) != 0) {
@@ -255,8 +260,9 @@ int main(int argc, char **argv)
     }
     cg_buf_free(&diff);
     if (check && stale)
-        fprintf(stderr, "cellgen: %zu generated file%s out of date with %s; run: cellgen -o %s --modules-dir %s %s\n",
-                stale, stale == 1 ? " is" : "s are", spec_path, out_dir, modules_dir, spec_path);
+        fprintf(stderr, "cellgen: %zu generated file%s out of date with %s; run: cellgen -o %s --modules-dir %s%s%s %s\n",
+                stale, stale == 1 ? " is" : "s are", spec_path, out_dir, modules_dir, ci_dir ? " --ci-dir " : "",
+                ci_dir ? ci_dir : "", spec_path);
     else if (!check && status == 0)
         fprintf(stderr, "cellgen: %zu file%s written, %zu unchanged\n", written, written == 1 ? "" : "s",
                 files.len - written);

@@ -70,6 +70,13 @@ static const rule az_sbsub   = { "Azure Service Bus subscription name", 1, 50, "
 static const rule az_sbtopic = { "Azure Service Bus topic name", 1, 260, "-_.", false, false, false };
 static const rule az_plan    = { "Azure App Service plan name", 1, 60, "-", false, false, false };
 
+/* Container workers and the observability pipeline (spec_ops.c). */
+static const rule aws_firehose = { "Firehose delivery stream name", 1, 64, "-_.", false, false, false };
+static const rule aws_bucket   = { "S3 bucket name", 3, 63, "-.", true, false, true };
+static const rule az_app       = { "Azure Container App name", 2, 32, "-", true, true, true };
+static const rule az_appenv    = { "Azure Container Apps environment name", 2, 60, "-", false, true, true };
+static const rule az_ehns      = { "Azure Event Hubs namespace name", 6, 50, "-", false, true, true };
+
 void cg_naming_check_cell(const cg_spec *s, const cg_cell *c, int line, int col, cg_diags *d)
 {
     char *prefix = cg_xasprintf("%s-%s", s->system, c->id);
@@ -120,6 +127,68 @@ void cg_naming_check_cell(const cg_spec *s, const cg_cell *c, int line, int col,
         check(&az_sbtopic, s->topic, "shorten pipeline.topic", line, col, d);
         for (size_t i = 0; i < s->nconsumers; i++)
             check(&az_sbsub, s->consumers[i].name, "shorten the consumer name", line, col, d);
+    }
+    free(prefix);
+}
+
+void cg_naming_check_ops(const cg_spec *s, const cg_cell *c, int line, int col, cg_diags *d)
+{
+    char *prefix = cg_xasprintf("%s-%s", s->system, c->id);
+    const char *hint_cell = "shorten the system name or the cell id";
+    const char *hint_consumer = "shorten the system name, the cell id or the consumer name";
+    char *n;
+    bool container = s->runtime_kind == CG_RT_CONTAINER, telemetry = s->obs.destination != CG_OBS_NONE;
+    if (c->cloud == CG_AWS) {
+        /* Roles that are not a consumer's use '_' (which no consumer name
+         * has) so they can never take a consumer's name. */
+        for (size_t i = 0; container && i < s->nconsumers; i++) {
+            n = cg_xasprintf("%s-%s_task", prefix, s->consumers[i].name);
+            check(&aws_role, n, hint_consumer, line, col, d);
+            free(n);
+        }
+        if (container) {
+            n = cg_xasprintf("%s_ecs-execution", prefix);
+            check(&aws_role, n, hint_cell, line, col, d);
+            free(n);
+        }
+        if (telemetry) {
+            static const char *const streams[] = { "logs", "metrics" };
+            static const char *const roles[] = { "firehose", "cwlogs", "metric-stream" };
+            for (size_t i = 0; i < 2; i++) {
+                n = cg_xasprintf("%s_%s", prefix, streams[i]);
+                check(&aws_firehose, n, hint_cell, line, col, d);
+                free(n);
+            }
+            for (size_t i = 0; i < 3; i++) {
+                n = cg_xasprintf("%s_%s", prefix, roles[i]);
+                check(&aws_role, n, hint_cell, line, col, d);
+                free(n);
+            }
+            n = cg_xasprintf("%s-telemetry", prefix);
+            check(&aws_bucket, n, hint_cell, line, col, d);
+            free(n);
+        }
+    } else {
+        if (container || telemetry) {
+            n = cg_xasprintf("%s-env", prefix);
+            check(&az_appenv, n, hint_cell, line, col, d);
+            free(n);
+        }
+        for (size_t i = 0; container && i < s->nconsumers; i++) {
+            const char *name = s->consumers[i].name;
+            check(&az_app, name, "the consumer name is the Container App's name; shorten it", line, col, d);
+            if (strstr(name, "--"))
+                cg_diag_add(d, line, col, "Azure Container App name \"%s\" may not contain \"--\" (the consumer "
+                            "name is the Container App's name)", name);
+            if (telemetry && !strcmp(name, "telemetry"))
+                cg_diag_add(d, line, col, "consumer name \"telemetry\" is the Container App of the cell's "
+                            "observability pipeline; rename the consumer");
+        }
+        if (telemetry) {
+            n = cg_xasprintf("%s-telemetry", prefix);
+            check(&az_ehns, n, hint_cell, line, col, d);
+            free(n);
+        }
     }
     free(prefix);
 }

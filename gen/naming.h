@@ -20,6 +20,10 @@
  * rule at (line, col). */
 void cg_naming_check_cell(const cg_spec *s, const cg_cell *c, int line, int col, cg_diags *d);
 
+/* The same for the names the container workers and the observability
+ * pipeline add (when the spec asks for them). */
+void cg_naming_check_ops(const cg_spec *s, const cg_cell *c, int line, int col, cg_diags *d);
+
 /* Storage accounts cannot contain hyphens: "orders-eu-1" -> "orderseu1".
  * malloc'd. */
 char *cg_naming_compact(const char *system, const char *cell_id);

@@ -41,10 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages used by tests (pinned by lockfiles); installed only when absent.
-for dir in tests/gen/cdktf tests/edge; do
+for dir in tests/gen/cdktf tests/gen/ci tests/edge; do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
     echo "deps: npm ci in $dir" >&2
-    # Only some test steps need these (make gen-schemas, make test-edge),
+    # Only some test steps need these (make gen-schemas, make
+    # check-ci-schemas, make test-edge),
     # so a failed install (no registry access) must not stop the build;
     # the step that needs them says so. A partial node_modules would hide
     # the failure next time.

@@ -41,6 +41,16 @@ locals {
     aws   = "s3://orders-artifacts-us-east-1/orders-1.4.0.zip"
     azure = "https://ordersartifacts.blob.core.windows.net/releases/orders-1.4.0.zip"
   }
+  # The one observability platform of every cell; the key is a reference.
+  observability = {
+    destination         = "otlp"
+    endpoint            = "https://otel.acme.example:4318"
+    firehose_endpoint   = "https://otel-firehose.acme.example"
+    site                = null
+    key_secret_arn      = "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/otlp-key-Ab12Cd"
+    key_vault_secret_id = "https://orders-telemetry.vault.azure.net/secrets/otlp-key"
+    key_vault_id        = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-orders-shared/providers/Microsoft.KeyVault/vaults/orders-telemetry"
+  }
 }
 
 module "aws_alpha" {
@@ -64,6 +74,7 @@ module "aws_alpha" {
     "team"        = "orders"
     "cost-center" = "4711"
   }
+  observability = merge(local.observability, { metric_stream = true })
 }
 
 module "azure_beta" {
@@ -84,6 +95,7 @@ module "azure_beta" {
     "team"        = "orders"
     "cost-center" = "4711"
   }
+  observability = merge(local.observability, { metric_stream = false })
 }
 
 module "azure_gamma" {
@@ -105,6 +117,32 @@ module "azure_gamma" {
     "cost-center"    = "4711"
     "data-residency" = "eu"
   }
+  observability = merge(local.observability, { metric_stream = false })
+}
+
+module "aws_delta" {
+  source = "../../modules/aws_event_cell"
+  providers = {
+    aws = aws.eu_west_1
+  }
+
+  system            = local.system
+  cell_id           = "aws-delta"
+  location          = "eu-west-1"
+  table_name        = local.table_name
+  partition_key     = local.partition_key
+  topic_name        = local.topic_name
+  consumers         = local.consumers
+  runtime           = local.runtime
+  ingest_handler    = local.ingest_handler
+  forwarder_handler = local.forwarder_handler
+  package_uri       = local.packages.aws
+  tags = {
+    "team"           = "orders"
+    "cost-center"    = "4711"
+    "data-residency" = "eu"
+  }
+  observability = merge(local.observability, { metric_stream = true })
 }
 
 # Where each cell accepts events: the routing map's endpoints.
@@ -113,5 +151,6 @@ locals {
     "aws-alpha"   = module.aws_alpha.ingest_url
     "azure-beta"  = module.azure_beta.ingest_url
     "azure-gamma" = module.azure_gamma.ingest_url
+    "aws-delta"   = module.aws_delta.ingest_url
   }
 }

@@ -7,6 +7,11 @@ provider "aws" {
   region = "us-east-1"
 }
 
+provider "aws" {
+  alias  = "eu_west_1"
+  region = "eu-west-1"
+}
+
 # Azure cells take their location as a module input.
 provider "azurerm" {
   features {}

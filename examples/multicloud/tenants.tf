@@ -20,10 +20,10 @@ locals {
     }
     "initech" = {
       cell_id         = "azure-gamma"
-      standby_cell_id = "azure-beta"
+      standby_cell_id = "aws-delta"
       labels = {
-        "tier"   = "gold"
-        "region" = "eu"
+        "tier"           = "gold"
+        "data-residency" = "eu"
       }
     }
     "umbrella" = {
@@ -34,7 +34,9 @@ locals {
     "hooli" = {
       cell_id         = "azure-gamma"
       standby_cell_id = null
-      labels          = {}
+      labels = {
+        "data-residency" = "eu"
+      }
     }
   }
 }

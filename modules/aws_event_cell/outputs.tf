@@ -30,3 +30,18 @@ output "dead_letter_queues" {
   description = "Where each consumer's failed messages go, by consumer name (SQS dead-letter queue / the subscription's $DeadLetterQueue)."
   value       = { for name, q in aws_sqs_queue.dead_letter : name => q.name }
 }
+
+output "consumer_workers" {
+  description = "What runs each consumer, by consumer name: its Lambda function or ECS service (cluster/service) on AWS, the Function App or its Container App on Azure."
+  value       = local.container ? { for name, s in aws_ecs_service.worker : name => "${aws_ecs_cluster.workers[0].name}/${s.name}" } : { for name, f in aws_lambda_function.consumer : name => f.function_name }
+}
+
+output "resource_group" {
+  description = "The group of every resource of the cell: an AWS Resource Groups group (by the cell's tags) / the Azure resource group."
+  value       = aws_resourcegroups_group.cell.arn
+}
+
+output "telemetry_stream" {
+  description = "Where the cell's logs leave for the observability destination: the Firehose delivery stream (AWS) / the Event Hub its diagnostic settings write to (Azure); null without var.observability."
+  value       = local.telemetry ? aws_kinesis_firehose_delivery_stream.telemetry["logs"].arn : null
+}

@@ -161,3 +161,69 @@ variable "tags" {
     error_message = "tags may have at most 45 entries (both clouds allow 50; the module adds its own)."
   }
 }
+
+variable "workers" {
+  description = "How the consumers run. null: as functions (Lambda / the Function App), the default. Otherwise as containers of one image on both clouds (ECS Fargate services / Container Apps), each scaled on its queue's depth: cpu in vCPUs (2 GiB of memory each), the fewest and most workers per consumer, and the visible messages one worker is scaled for."
+  type = object({
+    image               = string
+    cpu                 = number
+    min_workers         = number
+    max_workers         = number
+    messages_per_worker = number
+  })
+  default = null
+
+  validation {
+    condition     = var.workers == null || can(regex("^[a-z0-9][a-z0-9._/:@-]{2,511}$", var.workers.image))
+    error_message = "workers.image must be an image reference pinned to a tag or digest (registry/name:1.4.0 or registry/name@sha256:...)."
+  }
+
+  validation {
+    condition     = var.workers == null || contains([0.25, 0.5, 1, 2, 4], var.workers.cpu)
+    error_message = "workers.cpu must be 0.25, 0.5, 1, 2 or 4 (vCPUs, with 2 GiB of memory each: the sizes both Fargate and Container Apps run)."
+  }
+
+  validation {
+    condition     = var.workers == null || (var.workers.min_workers >= 0 && var.workers.max_workers >= 1 && var.workers.max_workers <= 300 && var.workers.min_workers <= var.workers.max_workers && floor(var.workers.min_workers) == var.workers.min_workers && floor(var.workers.max_workers) == var.workers.max_workers)
+    error_message = "workers.min_workers and max_workers must be whole numbers with 0 <= min_workers <= max_workers <= 300 and max_workers >= 1."
+  }
+
+  validation {
+    condition     = var.workers == null || (var.workers.messages_per_worker >= 1 && var.workers.messages_per_worker <= 10000 && floor(var.workers.messages_per_worker) == var.workers.messages_per_worker)
+    error_message = "workers.messages_per_worker must be a whole number from 1 to 10000."
+  }
+}
+
+variable "network" {
+  description = "The cell's own network for its container workers: a VPC id and the subnets the tasks run in (AWS, required with var.workers), or a virtual network id and the Container Apps environment's subnet (Azure, optional). null with function workers. A network serves one cell only: shared, one cell's workers could reach another's data stores."
+  type = object({
+    id         = string
+    subnet_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.network == null || try(length(var.network.subnet_ids) >= 1, false)
+    error_message = "network.subnet_ids must list at least one subnet."
+  }
+}
+
+variable "observability" {
+  description = "The one observability platform every cell reports to, or null for none: destination (otlp, datadog, newrelic or elastic); endpoint (otlp: the OTLP/HTTP base URL; elastic: the Elasticsearch URL); firehose_endpoint (otlp: the gateway's Firehose receiver, where AWS cells deliver); site (datadog: its site; newrelic: us or eu); the intake key as a reference, never a value: key_secret_arn (AWS Secrets Manager), key_vault_secret_id and key_vault_id (Azure Key Vault); metric_stream (AWS: this cell streams its region's metrics)."
+  type = object({
+    destination         = string
+    endpoint            = string
+    firehose_endpoint   = string
+    site                = string
+    key_secret_arn      = string
+    key_vault_secret_id = string
+    key_vault_id        = string
+    metric_stream       = bool
+  })
+  default = null
+
+  validation {
+    condition     = var.observability == null || try(contains(["otlp", "datadog", "newrelic", "elastic"], var.observability.destination), false)
+    error_message = "observability.destination must be otlp, datadog, newrelic or elastic."
+  }
+}

@@ -30,3 +30,18 @@ output "dead_letter_queues" {
   description = "Where each consumer's failed messages go, by consumer name (SQS dead-letter queue / the subscription's $DeadLetterQueue)."
   value       = { for name, s in azurerm_servicebus_subscription.consumer : name => "${azurerm_servicebus_topic.events.name}/Subscriptions/${s.name}/$DeadLetterQueue" }
 }
+
+output "consumer_workers" {
+  description = "What runs each consumer, by consumer name: its Lambda function or ECS service (cluster/service) on AWS, the Function App or its Container App on Azure."
+  value       = local.container ? { for name, a in azurerm_container_app.worker : name => a.name } : { for name, c in var.consumers : name => azurerm_linux_function_app.cell.name }
+}
+
+output "resource_group" {
+  description = "The group of every resource of the cell: an AWS Resource Groups group (by the cell's tags) / the Azure resource group."
+  value       = azurerm_resource_group.cell.id
+}
+
+output "telemetry_stream" {
+  description = "Where the cell's logs leave for the observability destination: the Firehose delivery stream (AWS) / the Event Hub its diagnostic settings write to (Azure); null without var.observability."
+  value       = local.telemetry ? azurerm_eventhub.telemetry[0].id : null
+}

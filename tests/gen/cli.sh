@@ -22,11 +22,13 @@ ok()   { echo "ok   - $1"; }
 fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
 
 cd "$TMP"
-cp "$TOP/$2/spec.yaml" spec.yaml
+# The spec too: a ci section's pipeline repeats the paths cellgen was given.
+S=$2/spec.yaml
 mkdir -p "$R" "$M"
+cp "$TOP/$S" "$S"
 cp -r "$TOP/$R/." "$R/"
 cp -r "$TOP/$M/." "$M/"
-gen() { "$CELLGEN" -o "$R" --modules-dir "$M" "$@" spec.yaml; }
+gen() { "$CELLGEN" -o "$R" --modules-dir "$M" "$@" "$S"; }
 
 # 1. the checked-in golden output is current
 if gen --check >out.txt 2>err.txt; then ok "golden output is current"; else fail "golden --check: $(cat err.txt)"; fi
@@ -63,8 +65,8 @@ sum2=$(find "$R" "$M" -type f | sort | xargs sha256sum | sha256sum)
 
 # 5. a change to one cell: --check sees it, and regenerating rewrites only
 # the files that show that cell (no header carries a hash of the whole spec)
-cp spec.yaml spec.orig
-sed -i 's/owner: "team west"/owner: "team far west"/' spec.yaml
+cp "$S" spec.orig
+sed -i 's/owner: "team west"/owner: "team far west"/' "$S"
 set +e; gen --check >diff.txt 2>err.txt; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q '^+.*"team far west"' diff.txt && ok "--check detects a stale output after a spec change" \
   || fail "--check after a spec change: exit $rc, $(head -20 diff.txt)"
@@ -73,13 +75,13 @@ changed=$(grep '^+++ ' diff.txt | sed 's|^+++ b/||' | sort | tr '\n' ' ')
   || fail "a one-cell change touches: $changed"
 gen 2>/dev/null
 find "$R" "$M" -type f | sort | xargs sha256sum >before.txt
-sed -i 's/^  - id: west$/  - id: north/; s/cell: west$/cell: north/' spec.yaml
+sed -i 's/^  - id: west$/  - id: north/; s/cell: west$/cell: north/' "$S"
 gen 2>/dev/null
 changed=$(find "$R" "$M" -type f | sort | xargs sha256sum | { diff - before.txt || true; } | sed -n 's|^> [0-9a-f]*  ||p' | tr '\n' ' ')
 [ "$changed" = "$R/README.md $R/main.tf $R/tenants.tf " ] \
   && ok "renaming a cell rewrites the files that name it, no module and no other file" \
   || fail "renaming a cell rewrote: $changed"
-cp spec.orig spec.yaml
+cp spec.orig "$S"
 gen 2>/dev/null
 
 # 6. a bad spec: every problem as file:line:col, exit 1, nothing written

@@ -34,11 +34,17 @@ $(BUILD)/tests/gen/unit/%: $(BUILD)/tests/gen/unit/%.o $(GEN_LIB)
 # Its modules are modules/ itself: they do not depend on the spec, so the
 # one checked-in copy is checked against this spec too.
 GEN_GOLDEN := tests/gen/golden
+# Golden specs of section options the main one cannot take with its own
+# (they exclude each other): tests/gen/golden/<name>/spec.yaml and root/.
+GEN_GOLDEN_SECTIONS := $(patsubst %/spec.yaml,%,$(wildcard $(GEN_GOLDEN)/*/spec.yaml))
 GEN_GOENV  := GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0 GOPATH=/usr/share/gocode \
               GOCACHE=$(CURDIR)/$(BUILD)/gocache
 check-golden: $(CELLGEN)
 	$(CELLGEN) --check -o $(GEN_GOLDEN)/root --modules-dir modules $(GEN_GOLDEN)/spec.yaml
+	@for d in $(GEN_GOLDEN_SECTIONS); do echo "$(CELLGEN) --check -o $$d/root --modules-dir modules $$d/spec.yaml"; \
+	  $(CELLGEN) --check -o $$d/root --modules-dir modules $$d/spec.yaml || exit 1; done
 	@bash tests/gen/cli.sh $(CELLGEN) $(GEN_GOLDEN) modules
+	@bash tests/gen/errors.sh $(CELLGEN) $(GEN_GOLDEN)/errors
 	@echo "== hcleval: the modules' computed expressions and READMEs, with HCL/go-cty"
 	@$(GEN_GOENV) $(GO) run ./tests/gen/hcleval modules
 
@@ -50,7 +56,8 @@ check-templates:
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive gen/templates && \
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive modules && \
 	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive examples/multicloud && \
-	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive $(GEN_GOLDEN)/root; \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive examples/containers && \
+	  TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 $(GEN_TF) fmt -check -diff -recursive $(GEN_GOLDEN); \
 	else \
 	  echo "== templates: terraform fmt -check SKIPPED: no terraform on PATH (gencheck's hclwrite format check still covers the output)"; \
 	fi
@@ -63,8 +70,26 @@ check-templates:
 	  echo "== templates: node --check SKIPPED: no node on PATH"; \
 	fi
 
-TEST_STEPS += check-golden check-templates
-.PHONY: check-golden check-templates
+# ---- the CI pipelines, by their CI systems' published schemas -----------------
+# tests/gen/ci/validate.js: GitHub workflows against SchemaStore's
+# github-workflow schema, .gitlab-ci.yml against GitLab's ci.json, from the
+# npm packages pinned in tests/gen/ci/package-lock.json (scripts/deps.sh
+# installs them). Without them the step says so and checks nothing.
+GEN_CI_READY = command -v node >/dev/null && (cd tests/gen/ci && node -e \
+  'const p = require("./package.json"); for (const d of Object.keys(p.dependencies)) \
+   if (require("./node_modules/" + d + "/package.json").version !== p.dependencies[d]) process.exit(1)' \
+  2>/dev/null)
+GEN_CI_DIRS = examples/multicloud examples/containers $(GEN_GOLDEN)/root $(patsubst %,%/root,$(GEN_GOLDEN_SECTIONS))
+check-ci-schemas:
+	@if $(GEN_CI_READY); then \
+	  echo "== ci pipelines: validated against the CI systems' published schemas"; \
+	  node tests/gen/ci/validate.js $(GEN_CI_DIRS); \
+	else \
+	  echo "== ci pipelines: SKIPPED: the pinned packages of tests/gen/ci are not installed (scripts/deps.sh, or npm ci there)"; \
+	fi
+
+TEST_STEPS += check-golden check-templates check-ci-schemas
+.PHONY: check-golden check-templates check-ci-schemas
 
 # ---- gencheck ------------------------------------------------------------------
 GENCHECK_BIN    := $(BUILD)/gencheck
@@ -86,10 +111,10 @@ GENCHECK_AWS    := modules/aws_event_cell
 GENCHECK_AZURE  := modules/azure_event_cell
 GENCHECK_ROOT   := examples/multicloud
 # Every generated module folder, once it exists (a folder with .tf files).
-GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf))))
+GENCHECK_DIRS    = $(sort $(patsubst %/,%,$(dir $(wildcard modules/*/*.tf $(GENCHECK_ROOT)/*.tf examples/containers/*.tf))))
 # cellgen's golden root configuration (tests/gen/golden/root) is generated
 # Terraform too, from another spec: it gets the same checks.
-GENCHECK_GOLDEN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard $(GEN_GOLDEN)/root/*.tf))))
+GENCHECK_GOLDEN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard $(GEN_GOLDEN)/root/*.tf $(GEN_GOLDEN)/*/root/*.tf))))
 
 $(GENCHECK_BIN): $(GENCHECK_SRC) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gopath-gencheck

@@ -23,6 +23,28 @@ locals {
     memory_mb = __memory_mb__
   }
   packages = __packages__
+  # for __container__
+  # The consumers run as containers of one image on both clouds.
+  workers = {
+    image               = "__image__"
+    cpu                 = __cpu__
+    min_workers         = __min_workers__
+    max_workers         = __max_workers__
+    messages_per_worker = __messages_per_worker__
+  }
+  # end __container__
+  # for __observability__
+  # The one observability platform of every cell; the key is a reference.
+  observability = {
+    destination         = "__destination__"
+    endpoint            = __endpoint__
+    firehose_endpoint   = __firehose_endpoint__
+    site                = __site__
+    key_secret_arn      = __key_secret_arn__
+    key_vault_secret_id = __key_vault_secret_id__
+    key_vault_id        = __key_vault_id__
+  }
+  # end __observability__
 }
 
 # for __cells__
@@ -46,6 +68,18 @@ module "__ident__" {
   forwarder_handler = local.forwarder_handler
   package_uri       = local.packages.__cloud__
   tags              = __tags__
+  # for __container__
+  workers = local.workers
+  # end __container__
+  # for __network__
+  network = {
+    id         = "__network_id__"
+    subnet_ids = __subnet_ids__
+  }
+  # end __network__
+  # for __observability__
+  observability = merge(local.observability, { metric_stream = __metric_stream__ })
+  # end __observability__
 }
 
 # end __cells__

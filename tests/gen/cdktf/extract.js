@@ -60,6 +60,13 @@ const PROVIDERS = [
       'resource aws_pipes_pipe', 'resource aws_kms_key', 'resource aws_s3_bucket',
       'resource aws_s3_object', 'resource aws_lambda_function_url', 'data aws_iam_policy_document',
       'data aws_region', 'data aws_caller_identity', 'data aws_partition',
+      // CI identities, container workers, the observability pipeline.
+      'resource aws_iam_openid_connect_provider', 'resource aws_ecs_cluster',
+      'resource aws_ecs_task_definition', 'resource aws_ecs_service',
+      'resource aws_appautoscaling_target', 'resource aws_appautoscaling_policy',
+      'resource aws_security_group', 'resource aws_vpc_security_group_egress_rule',
+      'resource aws_kinesis_firehose_delivery_stream', 'resource aws_cloudwatch_log_subscription_filter',
+      'resource aws_cloudwatch_metric_stream', 'resource aws_resourcegroups_group',
     ],
   },
   {
@@ -78,6 +85,11 @@ const PROVIDERS = [
       'resource azurerm_role_assignment', 'resource azurerm_cosmosdb_sql_role_assignment',
       'resource azurerm_user_assigned_identity', 'resource azurerm_key_vault',
       'resource azurerm_storage_blob',
+      // CI identities, container workers, the observability pipeline.
+      'resource azurerm_federated_identity_credential', 'resource azurerm_container_app_environment',
+      'resource azurerm_container_app', 'resource azurerm_eventhub_namespace', 'resource azurerm_eventhub',
+      'resource azurerm_eventhub_namespace_authorization_rule', 'resource azurerm_eventhub_authorization_rule',
+      'resource azurerm_monitor_diagnostic_setting',
       'data azurerm_client_config', 'data azurerm_subscription', 'data azurerm_resource_group',
     ],
   },

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_spec s;
     cg_diags d = {0};
     if (cg_spec_load((const char *)data, size, &s, &d) == 0) {
-        cg_gen_opts o = { "fuzz.yaml", "out/root", "out/modules" };
+        cg_gen_opts o = { "fuzz.yaml", "out/root", "out/modules", NULL, NULL };
         cg_fileset fs = {0};
         char *err = NULL;
         if (cg_generate(&s, &o, &fs, &err) != 0) free(err);

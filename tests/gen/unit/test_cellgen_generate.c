@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static void render(cg_fileset *fs, cg_spec *s)
 {
     cg_diags d = {0};
     assert_int_equal(cg_spec_load(SPEC, strlen(SPEC), s, &d), 0);
-    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules" };
+    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules", NULL, NULL };
     char *err = NULL;
     assert_int_equal(cg_generate(s, &o, fs, &err), 0);
     cg_diags_free(&d);
@@ -51,13 +52,16 @@ static void test_matched_interface(void **state)
     cg_fileset fs = {0};
     cg_spec s;
     render(&fs, &s);
-    assert_int_equal(fs.len, 19);
+    assert_int_equal(fs.len, 23);
     /* Both modules get the shared templates (modules/variables.tf, README)
-     * and their own; the root configuration gets root/. */
+     * and their own; the root configuration gets root/. A spec without a
+     * ci section gets neither ci.tf nor a pipeline (test_ci_files). */
     for (size_t i = 0; i < cg_tpl_count; i++) {
         const char *p = cg_tpl_all[i].path;
         char *want = NULL;
-        if (!strncmp(p, "root/", 5)) {
+        if (!strncmp(p, "ci/", 3) || !strcmp(p, "root/ci.tf")) {
+            continue;
+        } else if (!strncmp(p, "root/", 5)) {
             assert_true(asprintf(&want, "env/prod/%s", p + 5) > 0);
             find(&fs, want);
         } else if (strchr(p + 8, '/')) {
@@ -88,7 +92,7 @@ static void test_matched_interface(void **state)
         pz = ez;
         n++;
     }
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 9);
     assert_non_null(strstr(oa->content, "output \"ingest_url\""));
     cg_fileset_free(&fs);
     cg_spec_free(&s);
@@ -110,7 +114,12 @@ static void test_headers_and_paths(void **state)
         const char *open = strstr(path, ".md") ? "<!-- " : strstr(path, ".js") ? "// " : "# ";
         if (strncmp(c, open, strlen(open)) || strncmp(c + strlen(open), what, strlen(what)))
             fail_msg("%s lacks the header: %.80s", path, c);
-        assert_null(strstr(c, "sha256"));
+        /* (the modules document image digests, @sha256:..., below it) */
+        const char *body = strstr(c, "\n\n");
+        assert_non_null(body);
+        char *header = strndup(c, (size_t)(body - c));
+        assert_null(strstr(header, "sha256"));
+        free(header);
         assert_int_equal(c[fs.items[i].len - 1], '\n');
         /* every hole was filled */
         assert_null(strstr(c, "__system__"));
@@ -168,7 +177,7 @@ static void test_only_clouds_in_use(void **state)
     cg_spec s;
     cg_diags d = {0};
     assert_int_equal(cg_spec_load(text, strlen(text), &s, &d), 0);
-    cg_gen_opts o = { "demo.yaml", "root", "mods" };
+    cg_gen_opts o = { "demo.yaml", "root", "mods", NULL, NULL };
     cg_fileset fs = {0};
     char *err = NULL;
     assert_int_equal(cg_generate(&s, &o, &fs, &err), 0);
@@ -190,7 +199,7 @@ static void test_only_clouds_in_use(void **state)
         free(other);
         nmod++;
     }
-    assert_int_equal(nmod, 10);
+    assert_int_equal(nmod, 14);
     /* Each module's README keeps only its own cloud's blocks. */
     const char *ra = find(&fs, "mods/aws_event_cell/README.md")->content;
     const char *rz = find(&fs, "mods/azure_event_cell/README.md")->content;
@@ -236,6 +245,76 @@ static void test_relpath(void **state)
     assert_null(cg_relpath("/..", "x"));
 }
 
+static bool has(const cg_fileset *fs, const char *path)
+{
+    for (size_t i = 0; i < fs->len; i++)
+        if (!strcmp(fs->items[i].path, path)) return true;
+    return false;
+}
+
+static int render_ci(const char *ci, const cg_gen_opts *o, cg_fileset *fs, char **err)
+{
+    char *text = NULL;
+    assert_true(asprintf(&text, "%s%s", SPEC, ci) > 0);
+    cg_spec s;
+    cg_diags d = {0};
+    if (cg_spec_load(text, strlen(text), &s, &d) != 0) {
+        for (size_t i = 0; i < d.len; i++) fprintf(stderr, "%d:%d: %s\n", d.items[i].line, d.items[i].col, d.items[i].msg);
+        fail_msg("the spec with a ci section does not load");
+    }
+    int rc = cg_generate(&s, o, fs, err);
+    cg_spec_free(&s);
+    cg_diags_free(&d);
+    free(text);
+    return rc;
+}
+
+/* ci.tf and a pipeline only for a spec with a ci section, the pipeline of
+ * its CI system only, in --ci-dir, repeating the paths cellgen was given. */
+static void test_ci_files(void **state)
+{
+    (void)state;
+    cg_fileset fs = {0};
+    char *err = NULL;
+    cg_gen_opts o = { "demo.yaml", "env/prod", "infra/modules", "specs/demo.yaml", NULL };
+    assert_int_equal(render_ci("", &o, &fs, &err), 0);
+    assert_false(has(&fs, "env/prod/ci.tf"));
+    assert_false(has(&fs, "env/prod/.github/workflows/cells.yml"));
+    assert_false(has(&fs, "env/prod/.gitlab-ci.yml"));
+    cg_fileset_free(&fs);
+
+    const char *gh = "ci:\n  provider: github\n  repository: o/r\n  plan:\n    pull_requests: true\n"
+                     "  apply:\n    branch: main\n    environment: prod\n";
+    assert_int_equal(render_ci(gh, &o, &fs, &err), 0);
+    const char *citf = find(&fs, "env/prod/ci.tf")->content;
+    assert_non_null(strstr(citf, "\"pull-requests\" = \"repo:o/r:pull_request\""));
+    assert_non_null(strstr(citf, "\"environment-prod\" = \"repo:o/r:environment:prod\""));
+    assert_non_null(strstr(citf, "token.actions.githubusercontent.com:sub"));
+    const char *wf = find(&fs, "env/prod/.github/workflows/cells.yml")->content;
+    assert_non_null(strstr(wf, "cellgen --check -o env/prod --modules-dir infra/modules specs/demo.yaml"));
+    assert_non_null(strstr(wf, "environment: prod"));
+    assert_false(has(&fs, "env/prod/.gitlab-ci.yml"));
+    cg_fileset_free(&fs);
+
+    const char *gl = "ci:\n  provider: gitlab\n  repository: g/s/p\n  plan:\n    branches: [main]\n"
+                     "  apply:\n    branch: main\n";
+    o.ci_dir = ".";
+    assert_int_equal(render_ci(gl, &o, &fs, &err), 0);
+    assert_non_null(strstr(find(&fs, "./.gitlab-ci.yml")->content, "- if: $CI_COMMIT_REF_NAME == \"main\""));
+    assert_non_null(strstr(find(&fs, "env/prod/ci.tf")->content,
+                           "\"branch-main\" = \"project_path:g/s/p:ref_type:branch:ref:main\""));
+    assert_false(has(&fs, "./.github/workflows/cells.yml"));
+    cg_fileset_free(&fs);
+
+    /* The pipeline repeats the paths in shell lines and YAML: only
+     * characters both take as they are. */
+    o.out_dir = "env/my prod";
+    assert_int_equal(render_ci(gl, &o, &fs, &err), -1);
+    assert_non_null(strstr(err, "letters, digits and '-_./' only (env/my prod does not)"));
+    free(err);
+    cg_fileset_free(&fs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_headers_and_paths),
         cmocka_unit_test(test_only_clouds_in_use),
         cmocka_unit_test(test_relpath),
+        cmocka_unit_test(test_ci_files),
     };
     return cmocka_run_group_tests_name("cellgen_emit", tests, NULL, NULL);
 }

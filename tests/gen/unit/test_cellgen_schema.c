@@ -86,6 +86,13 @@ static void test_sections(void **state)
     same_keys("consumer", "$defs/consumer");
     same_keys("cell", "$defs/cell");
     same_keys("tenant", "$defs/tenant");
+    same_keys("container", "properties/runtime/properties/container");
+    same_keys("network", "$defs/cell/properties/network");
+    same_keys("ci", "properties/ci");
+    same_keys("ci.plan", "properties/ci/properties/plan");
+    same_keys("ci.apply", "properties/ci/properties/apply");
+    same_keys("observability", "properties/observability");
+    same_keys("observability.key", "properties/observability/properties/key");
     assert_null(cg_spec_keys("nonsense"));
 }
 

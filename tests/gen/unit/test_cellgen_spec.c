@@ -143,6 +143,50 @@ static void test_good_spec_model(void **state)
     done(&r);
 }
 
+/* The operations sections read into the model: container workers with
+ * their defaults and networks, the ci section with its defaults, the
+ * observability destination and key references. */
+static void test_ops_model(void **state)
+{
+    (void)state;
+    char *a = patch("  packages:\n", "  kind: container\n  container:\n    image: ghcr.io/o/w:1.0\n    cpu: 1\n"
+                    "  packages:\n");
+    char *b = cg_xasprintf("%.*s    network:\n      id: vpc-0123abcd\n      subnets: [subnet-0123abcd]\n%s",
+                           (int)(strstr(a, "  - id: azure-beta") - a), a, strstr(a, "  - id: azure-beta"));
+    char *text = cg_xasprintf("%sci:\n  provider: gitlab\n  repository: g/p\n  plan:\n    branches: [main, dev]\n"
+                              "  apply:\n    branch: main\nobservability:\n  destination: datadog\n"
+                              "  site: datadoghq.eu\n  key:\n    aws: arn:aws:secretsmanager:us-east-1:123456789012:"
+                              "secret:k\n    azure: https://kv1.vault.azure.net/secrets/k\n    azure_vault_id: "
+                              "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                              "Microsoft.KeyVault/vaults/kv1\n", b);
+    result r = load(text);
+    for (size_t i = 0; i < r.d.len; i++) fprintf(stderr, "%d:%d: %s\n", r.d.items[i].line, r.d.items[i].col, r.d.items[i].msg);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.spec.runtime_kind, CG_RT_CONTAINER);
+    assert_string_equal(r.spec.container.cpu, "1");
+    assert_int_equal(r.spec.container.min_workers, 1);
+    assert_int_equal(r.spec.container.max_workers, 10);
+    assert_int_equal(r.spec.container.messages_per_worker, 100);
+    assert_string_equal(r.spec.cells[0].network.id, "vpc-0123abcd");
+    assert_int_equal(r.spec.cells[0].network.nsubnets, 1);
+    assert_null(r.spec.cells[1].network.id);
+    assert_int_equal(r.spec.ci.provider, CG_CI_GITLAB);
+    assert_string_equal(r.spec.ci.issuer, "https://gitlab.com");
+    assert_int_equal(r.spec.ci.nplan_branches, 2);
+    assert_false(r.spec.ci.plan_pull_requests);
+    assert_null(r.spec.ci.apply_environment);
+    assert_string_equal(r.spec.ci.cellgen, "cellgen");
+    assert_string_equal(r.spec.ci.terraform_version, "1.11.4");
+    assert_int_equal(r.spec.obs.destination, CG_OBS_DATADOG);
+    assert_string_equal(r.spec.obs.site, "datadoghq.eu");
+    assert_null(r.spec.obs.endpoint);
+    assert_string_equal(r.spec.obs.key_azure, "https://kv1.vault.azure.net/secrets/k");
+    done(&r);
+    free(text);
+    free(b);
+    free(a);
+}
+
 static void test_unknown_key_with_hint(void **state)
 {
     (void)state;
@@ -414,6 +458,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_spec_model),
+        cmocka_unit_test(test_ops_model),
         cmocka_unit_test(test_unknown_key_with_hint),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_ranges),

@@ -142,7 +142,8 @@ static void test_embedded_table(void **state)
     for (size_t i = 0; i < cg_tpl_count; i++) {
         assert_int_equal(strlen(cg_tpl_all[i].text), cg_tpl_all[i].len);
         if (i) assert_true(strcmp(cg_tpl_all[i - 1].path, cg_tpl_all[i].path) < 0);
-        assert_true(!strncmp(cg_tpl_all[i].path, "modules/", 8) || !strncmp(cg_tpl_all[i].path, "root/", 5));
+        assert_true(!strncmp(cg_tpl_all[i].path, "modules/", 8) || !strncmp(cg_tpl_all[i].path, "root/", 5) ||
+                    !strncmp(cg_tpl_all[i].path, "ci/", 3));
     }
 }
 

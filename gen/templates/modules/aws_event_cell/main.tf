@@ -8,6 +8,11 @@ locals {
   lambda_runtime = var.runtime.language == "python" ? "python${var.runtime.version}" : "nodejs${var.runtime.version}.x"
   package_bucket = regex("^s3://([^/]+)/(.+)$", var.package_uri)[0]
   package_key    = regex("^s3://([^/]+)/(.+)$", var.package_uri)[1]
+
+  # The consumers run as Lambda functions, or as Fargate services when
+  # var.workers is set (workers.tf); the queues are the same either way.
+  container        = var.workers != null
+  lambda_consumers = local.container ? {} : var.consumers
 }
 
 # The region comes from the provider the caller passes; var.location says
@@ -240,7 +245,8 @@ resource "aws_lambda_event_source_mapping" "forwarder" {
   bisect_batch_on_function_error = true
 }
 
-# Consumers: one queue (with its dead-letter queue) and one function each.
+# Consumers: one queue (with its dead-letter queue) each, read by a function
+# (below) or by a container worker (workers.tf).
 resource "aws_sqs_queue" "dead_letter" {
   for_each = var.consumers
 
@@ -302,8 +308,9 @@ resource "aws_sns_topic_subscription" "consumer" {
   raw_message_delivery = true
 }
 
+# A function per consumer, unless the consumers run as containers.
 data "aws_iam_policy_document" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   statement {
     sid       = "ReadOwnQueue"
@@ -319,7 +326,7 @@ data "aws_iam_policy_document" "consumer" {
 }
 
 resource "aws_cloudwatch_log_group" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   name              = "/aws/lambda/${local.prefix}-${each.key}"
   retention_in_days = 30
@@ -327,7 +334,7 @@ resource "aws_cloudwatch_log_group" "consumer" {
 }
 
 resource "aws_iam_role" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   name               = "${local.prefix}-${each.key}"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
@@ -335,7 +342,7 @@ resource "aws_iam_role" "consumer" {
 }
 
 resource "aws_iam_role_policy" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   name   = "least-privilege"
   role   = aws_iam_role.consumer[each.key].id
@@ -343,7 +350,7 @@ resource "aws_iam_role_policy" "consumer" {
 }
 
 resource "aws_lambda_function" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   function_name = "${local.prefix}-${each.key}"
   role          = aws_iam_role.consumer[each.key].arn
@@ -369,10 +376,27 @@ resource "aws_lambda_function" "consumer" {
 }
 
 resource "aws_lambda_event_source_mapping" "consumer" {
-  for_each = var.consumers
+  for_each = local.lambda_consumers
 
   event_source_arn        = aws_sqs_queue.consumer[each.key].arn
   function_name           = aws_lambda_function.consumer[each.key].arn
   batch_size              = each.value.batch_size
   function_response_types = ["ReportBatchItemFailures"]
+}
+
+# Every resource of the cell, found by its tags, as one group (the console's
+# view of a cell; the Azure module's resource group).
+resource "aws_resourcegroups_group" "cell" {
+  name = "cell-${local.prefix}"
+  tags = local.tags
+
+  resource_query {
+    query = jsonencode({
+      ResourceTypeFilters = ["AWS::AllSupported"]
+      TagFilters = [
+        { Key = "cellrouter:system", Values = [var.system] },
+        { Key = "cellrouter:cell", Values = [var.cell_id] },
+      ]
+    })
+  }
 }

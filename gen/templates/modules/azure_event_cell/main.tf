@@ -17,10 +17,14 @@ locals {
   ttl_parts      = { for name, c in var.consumers : name => [floor(c.retention_seconds / 86400), floor(c.retention_seconds % 86400 / 3600), floor(c.retention_seconds % 3600 / 60), c.retention_seconds % 60] }
   lock_durations = { for name, p in local.lock_parts : name => "P${p[0] > 0 ? "${p[0]}D" : ""}${p[1] + p[2] + p[3] > 0 ? "T" : ""}${p[1] > 0 ? "${p[1]}H" : ""}${p[2] > 0 ? "${p[2]}M" : ""}${p[3] > 0 ? "${p[3]}S" : ""}" }
   message_ttls   = { for name, p in local.ttl_parts : name => "P${p[0] > 0 ? "${p[0]}D" : ""}${p[1] + p[2] + p[3] > 0 ? "T" : ""}${p[1] > 0 ? "${p[1]}H" : ""}${p[2] > 0 ? "${p[2]}M" : ""}${p[3] > 0 ? "${p[3]}S" : ""}" }
+  # The consumers run in the Function App, or as Container Apps when
+  # var.workers is set (workers.tf); the subscriptions are the same.
+  container          = var.workers != null
+  function_consumers = local.container ? {} : var.consumers
   consumer_settings = merge(
-    { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_SUBSCRIPTION" => name },
-    { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_HANDLER" => c.handler },
-    { for name, c in var.consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_BATCH_SIZE" => tostring(c.batch_size) },
+    { for name, c in local.function_consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_SUBSCRIPTION" => name },
+    { for name, c in local.function_consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_HANDLER" => c.handler },
+    { for name, c in local.function_consumers : "CONSUMER_${upper(replace(name, "-", "_"))}_BATCH_SIZE" => tostring(c.batch_size) },
   )
 }
 
@@ -77,12 +81,16 @@ resource "azurerm_cosmosdb_sql_container" "leases" {
   partition_key_paths = ["/id"]
 }
 
+# Key authentication stays off unless container workers need it: the
+# Container Apps scale rule (KEDA) reads queue depth with a connection
+# string in azurerm 3.x (workers.tf); the workers themselves use their
+# identity.
 resource "azurerm_servicebus_namespace" "events" {
   name                = "${local.prefix}-bus"
   resource_group_name = azurerm_resource_group.cell.name
   location            = azurerm_resource_group.cell.location
   sku                 = "Standard"
-  local_auth_enabled  = false
+  local_auth_enabled  = local.container
   minimum_tls_version = "1.2"
   tags                = local.tags
 }
@@ -167,7 +175,7 @@ resource "azurerm_linux_function_app" "cell" {
 
 # The app's identity may read and write documents in this cell's database only
 # (built-in Cosmos DB Data Contributor), send to the topic, and receive from
-# each consumer's subscription.
+# each consumer's subscription when the consumers run here.
 resource "azurerm_cosmosdb_sql_role_assignment" "functions" {
   resource_group_name = azurerm_resource_group.cell.name
   account_name        = azurerm_cosmosdb_account.events.name
@@ -183,7 +191,7 @@ resource "azurerm_role_assignment" "topic_sender" {
 }
 
 resource "azurerm_role_assignment" "consumer_receiver" {
-  for_each = var.consumers
+  for_each = local.function_consumers
 
   scope                = azurerm_servicebus_subscription.consumer[each.key].id
   role_definition_name = "Azure Service Bus Data Receiver"

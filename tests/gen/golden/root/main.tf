@@ -27,6 +27,24 @@ locals {
     aws   = "s3://shop-builds/shop-2.0.0.zip"
     azure = "https://shopbuilds.blob.core.windows.net/builds/shop-2.0.0.zip"
   }
+  # The consumers run as containers of one image on both clouds.
+  workers = {
+    image               = "registry.example.com/shop/worker@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    cpu                 = 1
+    min_workers         = 0
+    max_workers         = 3
+    messages_per_worker = 100
+  }
+  # The one observability platform of every cell; the key is a reference.
+  observability = {
+    destination         = "newrelic"
+    endpoint            = null
+    firehose_endpoint   = null
+    site                = "eu"
+    key_secret_arn      = "arn:aws:secretsmanager:us-east-1:210987654321:secret:shop/newrelic-license-key-Q1w2E3"
+    key_vault_secret_id = "https://shop-keys.vault.azure.net/secrets/newrelic-license-key"
+    key_vault_id        = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/shop-keys"
+  }
 }
 
 module "east" {
@@ -47,6 +65,12 @@ module "east" {
   forwarder_handler = local.forwarder_handler
   package_uri       = local.packages.aws
   tags              = {}
+  workers           = local.workers
+  network = {
+    id         = "vpc-11111111"
+    subnet_ids = ["subnet-11111111", "subnet-11111112"]
+  }
+  observability = merge(local.observability, { metric_stream = true })
 }
 
 module "west" {
@@ -69,6 +93,12 @@ module "west" {
   tags = {
     "owner" = "team west"
   }
+  workers = local.workers
+  network = {
+    id         = "vpc-22222222"
+    subnet_ids = ["subnet-22222222"]
+  }
+  observability = merge(local.observability, { metric_stream = true })
 }
 
 module "weu" {
@@ -86,6 +116,8 @@ module "weu" {
   forwarder_handler = local.forwarder_handler
   package_uri       = local.packages.azure
   tags              = {}
+  workers           = local.workers
+  observability     = merge(local.observability, { metric_stream = false })
 }
 
 # Where each cell accepts events: the routing map's endpoints.
