@@ -277,6 +277,7 @@ cr_store_rc cfkv_request(cfkv *s, const char *what, const char *method,
             snprintf(cause, sizeof cause, "HTTP %ld%s (%s)", r->status,
                      r->status == 429 ? ", rate limited" : "", det);
         }
+        scrub(s, cause, sizeof cause);     /* it is logged below */
         if (r->status == 429 && r->retry_after_ms >= 0) {
             char why[160];
             wait = r->retry_after_ms;
