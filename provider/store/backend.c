@@ -4,38 +4,18 @@
  * these (time stamps, printable copies of ids, the words of a conflict), and
  * the copies had started to drift: the same conflict read differently on
  * SQLite and on Workers KV, and only one backend checked the time it read.
+ *
+ * It builds on store/store.c (entries, cr_store_err_set) and nothing in
+ * store.c calls back into it.
  */
 #include "store/backend.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* ---- errors --------------------------------------------------------------- */
-
-cr_store_rc cr_store_err_set(cr_store_err *err, cr_store_rc rc,
-                             const char *fmt, ...)
-{
-    if (!err)
-        return rc;
-    va_list ap;
-    va_start(ap, fmt);
-    err->rc = rc;
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-void cr_store_err_clear(cr_store_err *err)
-{
-    if (!err)
-        return;
-    err->rc = CR_STORE_OK;
-    err->actual_version = 0;
-    err->msg[0] = '\0';
-}
 
 cr_store_rc cr_store_err_nomem(cr_store_err *err)
 {

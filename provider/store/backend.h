@@ -1,8 +1,10 @@
 /*
  * store/backend.h — the store toolkit: what every routing-map backend needs
  * and would otherwise write again (not for callers of the store: they use
- * store/store.h only). Implemented in store/backend.c, except the batch
- * helpers, which live with cr_store_batch in store/store.c.
+ * store/store.h only). Implemented in store/backend.c, except
+ * cr_store_err_set/clear and the batch helpers, which live with the error
+ * type and cr_store_batch in store/store.c (so that store.c never calls
+ * into backend.c).
  *
  *   errors     cr_store_err_set and the words for the outcomes every backend
  *              reports the same way (exists, changed, deleted, no entry,

@@ -200,6 +200,28 @@ const char *cr_store_rc_name(cr_store_rc rc)
     return "unknown error";
 }
 
+cr_store_rc cr_store_err_set(cr_store_err *err, cr_store_rc rc,
+                             const char *fmt, ...)
+{
+    if (!err)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    err->rc = rc;
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void cr_store_err_clear(cr_store_err *err)
+{
+    if (!err)
+        return;
+    err->rc = CR_STORE_OK;
+    err->actual_version = 0;
+    err->msg[0] = '\0';
+}
+
 /* ---- validation -------------------------------------------------------- */
 
 static bool is_alnum(unsigned char c)
