@@ -107,7 +107,8 @@ cr_store_rc cfkv_bulk_get(cfkv *s, const char *const *keys, size_t n,
                           cr_store_err *err);
 /* PUT .../bulk with `pairs` (an array of {key, value, metadata}), split into
  * requests within the API's limits; keys Cloudflare reports in
- * unsuccessful_keys go into `failed` (an object used as a set). */
+ * unsuccessful_keys go into `failed` (an object used as a set), and when a
+ * request fails, every key not known to be written. */
 cr_store_rc cfkv_bulk_write(cfkv *s, json_t *pairs, const char *what,
                             json_t *failed, cr_store_err *err);
 /* POST .../bulk/delete with `keys` (an array of strings), split likewise. */

@@ -67,7 +67,10 @@
 #include <string.h>
 
 #define LOG "store"
-#define REQUEST_TIMEOUT_MS  60000L
+/* A read answers in seconds; a bulk write or delete of 10,000 keys (up to
+ * 100 MB) may take minutes. */
+#define READ_TIMEOUT_MS     60000L
+#define WRITE_TIMEOUT_MS    300000L
 #define BACKOFF_FIRST_MS    250L
 #define BACKOFF_MAX_MS      8000L
 /* A list page of 1,000 keys with 1 KB of metadata each is ~1.2 MB; a bulk
@@ -242,7 +245,8 @@ cr_store_rc cfkv_request(cfkv *s, const char *what, const char *method,
         .method = method, .url = url, .bearer = s->token,
         .body = json, .body_len = json ? strlen(json) : 0,
         .body_type = json ? "application/json" : NULL,
-        .timeout_ms = REQUEST_TIMEOUT_MS, .max_body = MAX_ANSWER,
+        .timeout_ms = acc == CFKV_WRITE ? WRITE_TIMEOUT_MS : READ_TIMEOUT_MS,
+        .max_body = MAX_ANSWER,
     };
     memset(r, 0, sizeof *r);
     for (;;) {
@@ -298,12 +302,18 @@ cr_store_rc cfkv_request(cfkv *s, const char *what, const char *method,
                          "more", (r->retry_after_ms + 999) / 1000);
             cr_log_warn(LOG, "workers kv: giving up %s after %d attempts",
                         what, attempt);
+            /* A write that got no answer may have been applied, in part. */
+            bool unknown = acc == CFKV_WRITE && r->status == 0;
             cr_store_rc rc = cfkv_fail(s, err, CR_STORE_IO,
                 "Workers KV API at %s failed while %s: %s; gave up after %d "
-                "attempts in %.1f s (retry budget %ld s)%s. Nothing was "
-                "changed by the failed request; run again later%s.",
+                "attempts in %.1f s (retry budget %ld s)%s. %s; run again "
+                "later%s.",
                 s->api_url, what, cause, attempt, (now - start) / 1000.0,
                 s->retry_budget_ms / 1000, next,
+                unknown ? "Without an answer, Workers KV may have applied the "
+                          "request in part: the next refresh reads what the "
+                          "routing map holds"
+                        : "Nothing was changed by the failed request",
                 r->status == 0 ? " or check api_url and the network"
                 : r->status == 429 ? " (Cloudflare allows 1,200 requests per "
                   "5 minutes per user, and 1 write per second per key)" : "");
@@ -563,7 +573,16 @@ static cr_store_rc bulk_chunks(cfkv *s, const char *method,
         if (rc == CR_STORE_OK)
             unsuccessful(result, failed);
         json_decref(root);
-        done += take;
+        if (rc == CR_STORE_OK)
+            done += take;
+    }
+    /* What is not known to be in counts as not written: the caller reports
+     * exactly the rest as applied. */
+    for (size_t i = done; rc != CR_STORE_OK && i < n; i++) {
+        json_t *it = json_array_get(items, i);
+        json_t *k = json_is_object(it) ? json_object_get(it, "key") : it;
+        if (json_is_string(k))
+            json_object_set(failed, json_string_value(k), json_true());
     }
     free(url);
     return rc;

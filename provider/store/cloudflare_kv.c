@@ -823,10 +823,11 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
     if ((rc = cfkv_can_fit(s, need, what, err)))
         goto out;
 
-    /* 3. One bulk write (entries and tombstones). */
-    if (json_array_size(pairs) > 0 &&
-        (rc = cfkv_bulk_write(s, pairs, what, failed, err)))
-        goto out;
+    /* 3. One bulk write (entries and tombstones). When it fails, what went
+     * in before the failure stays reported as applied. */
+    cr_store_rc wrc = CR_STORE_OK;
+    if (json_array_size(pairs) > 0)
+        wrc = cfkv_bulk_write(s, pairs, what, failed, err);
     for (size_t i = 0; i < n; i++) {
         if (ops[i].kind == CR_BATCH_PUT) {
             ops[i].applied = !json_object_get(failed, st[i].id);
@@ -844,7 +845,8 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
         opstate *o = &st[i];
         if (op->kind != CR_BATCH_DELETE || (!o->found && op->expect <= 0))
             continue;
-        if (o->tomb_written && json_object_get(failed, o->tomb)) {
+        if (wrc != CR_STORE_OK ||
+            (o->tomb_written && json_object_get(failed, o->tomb))) {
             json_object_set(failed, o->id, json_true());
             continue;
         }
@@ -860,9 +862,8 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
     size_t nextra = json_array_size(extra);
     for (size_t i = 0; i < nextra; i++)
         json_array_append(dels, json_array_get(extra, i));
-    if (json_array_size(dels) > 0 &&
-        (rc = cfkv_bulk_delete(s, dels, what, failed, err)))
-        goto out;
+    if (wrc == CR_STORE_OK && json_array_size(dels) > 0)
+        wrc = cfkv_bulk_delete(s, dels, what, failed, err);
 
     /* 5. What went in. */
     size_t nfail = 0;
@@ -880,7 +881,9 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
         if (!nfail++)
             first = st[i].id;
     }
-    if (nfail)
+    if (wrc != CR_STORE_OK)
+        rc = wrc;                       /* err says why */
+    else if (nfail)
         rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV could not write %zu "
                        "of %zu keys of a bulk request (first: tenant %s); "
                        "the others were written. Run again to retry them.",
