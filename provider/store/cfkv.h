@@ -94,12 +94,26 @@ cr_store_rc cfkv_unexpected(cfkv *s, const char *what, cr_http_resp *r,
 
 /* GET the namespace: checks that it exists and reads supports_url_encoding. */
 cr_store_rc cfkv_read_namespace(cfkv *s, cr_store_err *err);
-/* One page of GET .../keys (prefix, cursor: "" for none). *keys is the
- * page's array of {name, metadata?, expiration?}, owned by *root; *next the
- * next cursor ("" at the end, owned). */
-cr_store_rc cfkv_list_page(cfkv *s, const char *prefix, const char *cursor,
-                           const char *what, json_t **root, json_t **keys,
-                           char **next, cr_store_err *err);
+/* A key listing (GET .../keys), page by page:
+ *
+ *   cfkv_lister l = { .prefix = "t" };
+ *   json_t *keys;
+ *   while ((rc = cfkv_list_next(s, &l, what, &keys, err)) == CR_STORE_OK &&
+ *          keys) ... each {name, metadata?, expiration?} of the page ...
+ *   cfkv_lister_free(&l);
+ *
+ * keys is NULL after the last page; it belongs to the lister until the
+ * next call. A server that repeats a cursor or never ends is an error. */
+typedef struct cfkv_lister {
+    const char *prefix;         /* borrowed; NULL or "": every key */
+    char *cursor;               /* next page's cursor (NULL: the first) */
+    json_t *page;
+    int pages;                  /* pages read */
+    bool done;
+} cfkv_lister;
+cr_store_rc cfkv_list_next(cfkv *s, cfkv_lister *l, const char *what,
+                           json_t **keys, cr_store_err *err);
+void cfkv_lister_free(cfkv_lister *l);
 /* POST .../bulk/get of at most CFKV_BULK_GET_MAX keys, with metadata:
  * *values maps every key asked for to null (absent) or {value, metadata}. */
 cr_store_rc cfkv_bulk_get(cfkv *s, const char *const *keys, size_t n,

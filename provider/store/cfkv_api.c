@@ -419,9 +419,11 @@ cr_store_rc cfkv_read_namespace(cfkv *s, cr_store_err *err)
     return rc;
 }
 
-cr_store_rc cfkv_list_page(cfkv *s, const char *prefix, const char *cursor,
-                           const char *what, json_t **root, json_t **keys,
-                           char **next, cr_store_err *err)
+/* One page of GET .../keys: *keys is the page's array, owned by *root;
+ * *next the next cursor ("" at the end, owned). */
+static cr_store_rc list_page(cfkv *s, const char *prefix, const char *cursor,
+                             const char *what, json_t **root, json_t **keys,
+                             char **next, cr_store_err *err)
 {
     char *ep = cr_http_escape(prefix), *ec = cr_http_escape(cursor);
     char *url = NULL;
@@ -475,6 +477,53 @@ cr_store_rc cfkv_list_page(cfkv *s, const char *prefix, const char *cursor,
     }
     *keys = result;
     return CR_STORE_OK;
+}
+
+/* Pages a listing may take: a billion keys. */
+#define MAX_PAGES 1000000
+
+cr_store_rc cfkv_list_next(cfkv *s, cfkv_lister *l, const char *what,
+                           json_t **keys, cr_store_err *err)
+{
+    char w[300], *next = NULL;
+    json_decref(l->page);
+    l->page = NULL;
+    *keys = NULL;
+    if (l->done)
+        return CR_STORE_OK;
+    if (l->pages == MAX_PAGES)
+        return cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s kept "
+                         "returning more pages after %d while %s", s->api_url,
+                         MAX_PAGES, what);
+    snprintf(w, sizeof w, "%s (listing, page %d)", what, l->pages + 1);
+    cr_store_rc rc = list_page(s, l->prefix ? l->prefix : "",
+                               l->cursor ? l->cursor : "", w, &l->page, keys,
+                               &next, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    l->pages++;
+    if (!*next) {
+        l->done = true;
+    } else if (l->cursor && strcmp(next, l->cursor) == 0) {
+        free(next);
+        json_decref(l->page);
+        l->page = NULL;
+        *keys = NULL;
+        return cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s returned "
+                         "the same list cursor twice while %s", s->api_url,
+                         what);
+    }
+    free(l->cursor);
+    l->cursor = next;
+    return CR_STORE_OK;
+}
+
+void cfkv_lister_free(cfkv_lister *l)
+{
+    json_decref(l->page);
+    free(l->cursor);
+    l->page = NULL;
+    l->cursor = NULL;
 }
 
 cr_store_rc cfkv_bulk_get(cfkv *s, const char *const *keys, size_t n,

@@ -52,7 +52,6 @@
 #include <string.h>
 
 #define LOG "store"
-#define MAX_PAGES 1000000
 
 /* ---- settings ------------------------------------------------------------- */
 
@@ -240,24 +239,13 @@ static cr_store_rc lookup(cfkv *s, item *it, size_t n, const char *what,
         return bulk_read(s, it, n, what, err);
     char *prefix = strndup(it[0].key, common_prefix(it[0].key,
                                                      it[n - 1].key));
-    char *cursor = strdup(""), *next = NULL;
-    cr_store_rc rc = prefix && cursor ? CR_STORE_OK : cr_store_err_nomem(err);
+    cfkv_lister l = { .prefix = prefix };
+    cr_store_rc rc = prefix ? CR_STORE_OK : cr_store_err_nomem(err);
     size_t covered = 0;
-    int pages = 0;
-    char w[300];
-    while (rc == CR_STORE_OK) {
-        json_t *root, *keys;
-        if (pages == MAX_PAGES) {
-            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s kept "
-                           "returning more pages after %d while %s",
-                           s->api_url, MAX_PAGES, what);
-            break;
-        }
-        snprintf(w, sizeof w, "%s (listing, page %d)", what, pages + 1);
-        if ((rc = cfkv_list_page(s, prefix, cursor, w, &root, &keys, &next,
-                                 err)))
-            break;
-        pages++;
+    json_t *keys;
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, what, &keys, err)) == CR_STORE_OK &&
+           keys) {
         size_t i;
         json_t *k;
         const char *last = NULL;
@@ -272,29 +260,18 @@ static cr_store_rc lookup(cfkv *s, item *it, size_t n, const char *what,
         }
         while (last && covered < n && strcmp(it[covered].key, last) <= 0)
             covered++;
-        json_decref(root);
-        if (!*next || covered == n)
+        if (l.done || covered == n)
             break;
-        if (strcmp(next, cursor) == 0) {
-            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s "
-                           "returned the same list cursor twice while %s",
-                           s->api_url, what);
-            break;
-        }
-        free(cursor);
-        cursor = next;
-        next = NULL;
-        if ((size_t)pages >= bulk_requests(n - covered)) {
+        if ((size_t)l.pages >= bulk_requests(n - covered)) {
             cr_log_debug(LOG, "workers kv: %s: %d listing pages passed %zu "
-                         "of %zu keys; reading the rest in bulk", what, pages,
-                         covered, n);
+                         "of %zu keys; reading the rest in bulk", what,
+                         l.pages, covered, n);
             rc = bulk_read(s, it + covered, n - covered, what, err);
             break;
         }
     }
+    cfkv_lister_free(&l);
     free(prefix);
-    free(cursor);
-    free(next);
     return rc;
 }
 
@@ -310,38 +287,23 @@ static cr_store_rc legacy_load(cfkv *s, cr_store_err *err)
         pthread_mutex_unlock(&s->mu);
         return CR_STORE_OK;
     }
-    json_t *map = json_object();
-    char *cursor = strdup(""), *next = NULL;
-    if (!map || !cursor)
+    json_t *map = json_object(), *keys;
+    cfkv_lister l = { .prefix = CFKV_LEGACY_PREFIX };
+    if (!map)
         rc = cr_store_err_nomem(err);
-    for (int page = 0; rc == CR_STORE_OK; page++) {
-        json_t *root, *keys;
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, "listing old tombstones", &keys,
+                                err)) == CR_STORE_OK && keys) {
         size_t i;
         json_t *k;
-        if ((rc = cfkv_list_page(s, CFKV_LEGACY_PREFIX, cursor,
-                                 "listing old tombstones", &root, &keys,
-                                 &next, err)))
-            break;
         json_array_foreach(keys, i, k) {
             int64_t v = cfkv_md_version(json_object_get(k, "metadata"));
             if (v > 0 && json_object_set_new(map, json_string_value(
                              json_object_get(k, "name")), json_integer(v)))
                 rc = cr_store_err_nomem(err);
         }
-        json_decref(root);
-        if (rc || !*next)
-            break;
-        if (strcmp(next, cursor) == 0 || page == MAX_PAGES) {
-            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s kept "
-                           "returning the same list cursor", s->api_url);
-            break;
-        }
-        free(cursor);
-        cursor = next;
-        next = NULL;
     }
-    free(cursor);
-    free(next);
+    cfkv_lister_free(&l);
     if (rc == CR_STORE_OK) {
         s->legacy = map;
         s->legacy_loaded = true;
@@ -474,29 +436,21 @@ static cr_store_rc cf_list(cr_store *base, const char *prefix,
                            cr_entry_list *out, cr_store_err *err)
 {
     cfkv *s = (cfkv *)base;
-    char *cursor = strdup(""), *next = NULL, w[160];
     item *old = NULL;           /* schema-1 entries: read again for values */
     size_t nold = 0, capold = 0;
     unsigned long before = cr_pacer_total(s->pacer);
-    cr_store_rc rc = cursor ? CR_STORE_OK : cr_store_err_nomem(err);
+    cr_store_rc rc = CR_STORE_OK;
+    json_t *keys, *k;
 
     cr_store_err_clear(err);
     memset(out, 0, sizeof *out);
     if (!prefix)
         prefix = "";
-    for (int page = 0; rc == CR_STORE_OK; page++) {
-        json_t *root, *keys, *k;
+    cfkv_lister l = { .prefix = prefix };
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, "listing entries", &keys, err)) ==
+               CR_STORE_OK && keys) {
         size_t i;
-        if (page == MAX_PAGES) {
-            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s kept "
-                           "returning more pages after %d", s->api_url,
-                           MAX_PAGES);
-            break;
-        }
-        snprintf(w, sizeof w, "listing entries (page %d)", page + 1);
-        if ((rc = cfkv_list_page(s, prefix, cursor, w, &root, &keys, &next,
-                                 err)))
-            break;
         json_array_foreach(keys, i, k) {
             const char *key = json_string_value(json_object_get(k, "name"));
             char pb[CR_STORE_PRINTABLE];
@@ -550,20 +504,8 @@ static cr_store_rc cf_list(cr_store *base, const char *prefix,
                 nold++;
             }
         }
-        json_decref(root);
-        if (rc != CR_STORE_OK || !*next)
-            break;
-        if (strcmp(next, cursor) == 0) {
-            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s returned "
-                           "the same list cursor twice", s->api_url);
-            break;
-        }
-        free(cursor);
-        cursor = next;
-        next = NULL;
     }
-    free(cursor);
-    free(next);
+    cfkv_lister_free(&l);
     if (rc == CR_STORE_OK && nold) {
         cr_entry_list more = {0};
         rc = bulk_read(s, old, nold, "listing entries (values of entries in "
