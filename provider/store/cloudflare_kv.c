@@ -370,6 +370,9 @@ static cr_store_rc collect(cfkv *s, item *it, size_t n, const char *what,
         if (!nagain)
             break;
     }
+    /* The entries read again came last: back into tenant id order. */
+    if (rc == CR_STORE_OK && nagain)
+        cr_entry_list_sort(out);
     items_free(again, nagain);
     return rc;
 }
