@@ -12,10 +12,11 @@
  * keys with value and metadata. To learn about a set of keys (sorted), the
  * backend lists the keys their ids share as a prefix (their longest common
  * prefix) page by page, and stops as soon as the listing has passed the
- * last key it needs; if the listing turns out to hold many other keys, it
- * switches to bulk reads once the pages it spent equal what bulk reads of
- * the keys still unseen would cost (so it never spends more than twice the
- * cheaper of the two). Bulk reads alone serve sets of up to 100 keys.
+ * last key it needs; if the listing turns out to hold many other keys (it
+ * passes fewer than 100 of ours a page), it switches to bulk reads once the
+ * pages it spent equal what bulk reads of the keys still unseen would cost
+ * (so it spends at most about twice the cheaper of the two). Bulk reads
+ * alone serve sets of up to 100 keys.
  *   refresh of 100,000 tenants: ~100 listing pages;
  *   of 1,000 tenants: 1 page (their ids share a prefix, or the namespace
  *   is small) to 10 bulk reads; get of one tenant: 1 bulk read.
@@ -262,7 +263,13 @@ static cr_store_rc lookup(cfkv *s, item *it, size_t n, const char *what,
             covered++;
         if (l.done || covered == n)
             break;
-        if ((size_t)l.pages >= bulk_requests(n - covered)) {
+        /* Bulk reads of the rest, once the pages spent pay for them and the
+         * listing, at the pace it has passed our keys so far, would cost
+         * more. */
+        size_t left = n - covered, bulk = bulk_requests(left);
+        size_t pace = covered / (size_t)l.pages;    /* keys passed a page */
+        if ((size_t)l.pages >= bulk &&
+            (pace == 0 || (left + pace - 1) / pace > bulk)) {
             cr_log_debug(LOG, "workers kv: %s: %d listing pages passed %zu "
                          "of %zu keys; reading the rest in bulk", what,
                          l.pages, covered, n);

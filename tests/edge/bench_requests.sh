@@ -98,8 +98,10 @@ tf() {
 }
 
 OVER=0
-# row LABEL REQUESTS TARGET SECONDS
+# row LABEL REQUESTS TARGET SECONDS (BENCH_KV_DEBUG=1: the stand-in's counts
+# by endpoint on stderr)
 row() {
+  [ -n "${BENCH_KV_DEBUG:-}" ] && { curl -sS "$FIXTURE/__fixture/stats" >&2; echo >&2; }
   local verdict=ok
   [ "$2" -le "$3" ] || { verdict=OVER; OVER=1; }
   printf '%-44s %9s %8s %8s  %s\n' "$1" "$2" "<= $3" "$4" "$verdict" | tee -a "$TXT"

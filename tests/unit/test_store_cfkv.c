@@ -509,6 +509,45 @@ static void test_get_many_switches_to_bulk(void **state)
         free(ids[i]);
 }
 
+/* A listing that passes ~1,000 of our keys a page is finished, not
+ * abandoned for bulk reads near its end (2,100 keys: 3 pages, where bulk
+ * reads would cost 21). */
+static void test_get_many_dense_listing(void **state)
+{
+    fixture *f = *state;
+    enum { N = 2100 };
+    char *ids[N], md[512];
+    size_t cap = 1000 * 200;
+    char *items = malloc(cap);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%04d", i);
+        ids[i] = strdup(id);
+    }
+    md2(md, sizeof md, "cell-1", "https://c.example.com", 1);
+    for (int page = 0; page < 3; page++) {
+        size_t used = 0;
+        int to = page == 2 ? N : (page + 1) * 1000;
+        for (int i = page * 1000; i < to; i++)
+            used += (size_t)snprintf(items + used, cap - used,
+                                     "%s{\"name\":\"%s\",\"metadata\":%s}",
+                                     used ? "," : "", ids[i], md);
+        script_page(f->srv, items, page == 2 ? "" : page ? "c2" : "c1");
+    }
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_get_many(f->s, (const char *const *)ids, N, &l,
+                                       &err), CR_STORE_OK);
+    assert_int_equal(l.len, N);
+    assert_int_equal(f->srv->nreq, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(req(f, i)->method, "GET");
+    cr_entry_list_free(&l);
+    free(items);
+    for (int i = 0; i < N; i++)
+        free(ids[i]);
+}
+
 /* cellctl list: pages of the prefix; tombstones of both formats skipped;
  * schema-1 entries read again in bulk for their values; the cursor goes
  * back percent-encoded; a server repeating a cursor is caught. */
@@ -1307,6 +1346,7 @@ int main(void)
         T(test_get),
         T(test_get_many_listing),
         T(test_get_many_switches_to_bulk),
+        T(test_get_many_dense_listing),
         T(test_list_paging),
         T(test_invalid_entries),
         T(test_create_request_shape),
