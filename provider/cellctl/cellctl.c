@@ -92,6 +92,12 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+static void progress(void *ctx, const char *message)
+{
+    (void)ctx;
+    fprintf(stderr, "cellctl: %s\n", message);
+}
+
 static int store_error(const cr_store_err *err)
 {
     fprintf(stderr, "cellctl: %s\n", err->msg[0] ? err->msg
@@ -608,7 +614,10 @@ int main(int argc, char **argv)
     cr_store *s = NULL;
     cr_store_err err;
     cr_store_config cfg = {o.backend, sqlite ? path : NULL};
-    if (cr_store_open(&cfg, &s, &err) != CR_STORE_OK) {
+    /* A remote store's long waits (Cloudflare's rate limit) are shown, so
+     * nobody watches a silent 5-minute hang. */
+    cr_store_open_opts opts = {NULL, progress, NULL};
+    if (cr_store_open_with(&cfg, &opts, &s, &err) != CR_STORE_OK) {
         rc = store_error(&err);
         goto out;
     }

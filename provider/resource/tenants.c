@@ -22,7 +22,7 @@
  *
  * Writes. Apply computes the changes by a merge of the prior and planned
  * maps (both sorted by key: O(n)), and writes only changed entries, in
- * batches of CR_STORE_BATCH_MAX, each all-or-nothing and conditional on the
+ * batches of cr_store_batch_max, each all-or-nothing and conditional on the
  * versions Terraform last saw. When a batch fails, the batches before it
  * stay written and the new state records exactly what was written (written
  * entries with their new versions, the rest as they were), so the next
@@ -791,8 +791,8 @@ static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
             break;
         }
         size_t n = cs.len - done;
-        if (n > CR_STORE_BATCH_MAX)
-            n = CR_STORE_BATCH_MAX;
+        if (n > cr_store_batch_max(p->store))
+            n = cr_store_batch_max(p->store);
         failed = run_batch(p, &cs.items[done], n, owner, &resp->diags) != 0;
         for (size_t i = done; i < done + n; i++) {
             nwritten += cs.items[i].applied;

@@ -1,11 +1,29 @@
 /*
- * store/backend.h — helpers shared by the store backends (not for callers
- * of the store: they use store/store.h only).
+ * store/backend.h — the store toolkit: what every routing-map backend needs
+ * and would otherwise write again (not for callers of the store: they use
+ * store/store.h only). Implemented in store/backend.c, except
+ * cr_store_err_set/clear and the batch helpers, which live with the error
+ * type and cr_store_batch in store/store.c (so that store.c never calls
+ * into backend.c).
+ *
+ *   errors     cr_store_err_set and the words for the outcomes every backend
+ *              reports the same way (exists, changed, deleted, no entry,
+ *              damaged entry), so a conflict reads alike on every backend
+ *   arguments  the checks of a tenant id and an expected version that each
+ *              operation starts with
+ *   text       a printable, bounded copy of an untrusted string for messages
+ *   time       the RFC 3339 stamp a write records, and its check on read
+ *   labels     labels to and from a JSON object (jansson)
+ *   lists      appending to and sorting an entry list
  */
 #ifndef CR_STORE_BACKEND_H
 #define CR_STORE_BACKEND_H
 
 #include "store/store.h"
+
+#include <jansson.h>
+
+/* ---- errors --------------------------------------------------------------- */
 
 /* Fills *err (may be NULL) and returns rc, so a backend can write
  * `return cr_store_err_set(err, CR_STORE_IO, "...", ...);`. */
@@ -13,14 +31,79 @@ cr_store_rc cr_store_err_set(cr_store_err *err, cr_store_rc rc,
                              const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cr_store_err_clear(cr_store_err *err);
+cr_store_rc cr_store_err_nomem(cr_store_err *err);
+
+/* The outcomes of a conditional write, in the same words on every backend;
+ * each sets err->actual_version where store.h says so. */
+cr_store_rc cr_store_err_exists(cr_store_err *err, const char *tenant_id,
+                                int64_t cur);
+/* expect >= 1 and the entry is at `cur` (0: deleted). */
+cr_store_rc cr_store_err_changed(cr_store_err *err, const char *tenant_id,
+                                 int64_t expect, int64_t cur);
+cr_store_rc cr_store_err_no_entry(cr_store_err *err, const char *tenant_id);
+/* A stored entry that is not a valid entry: `where` names the map (a file,
+ * a namespace), `what` the field and what is wrong with it. */
+cr_store_rc cr_store_err_damaged(cr_store_err *err, const char *where,
+                                 const char *tenant_id, const char *what);
+
+/* ---- arguments ------------------------------------------------------------ */
+
+/* A tenant id argument of get/del: INVALID when empty or longer than a
+ * tenant id may be (the id rules themselves are the backend's call: a
+ * damaged entry must stay readable and deletable by its id). */
+cr_store_rc cr_store_check_tenant_arg(const char *tenant_id,
+                                      cr_store_err *err);
+/* An expected version for put (>= CR_VERSION_ANY) or delete (ANY or >= 1). */
+cr_store_rc cr_store_check_expect(int64_t expect, bool for_delete,
+                                  cr_store_err *err);
+
+/* ---- text ----------------------------------------------------------------- */
+
+/* At most `max` bytes of an untrusted string for a message, every byte
+ * outside printable ASCII replaced by '?', "..." when cut; "(null)" for
+ * NULL. buf holds max + 4 bytes. */
+const char *cr_store_printable_n(const char *s, char *buf, size_t max);
+/* The usual bound: 64 bytes, in a CR_STORE_PRINTABLE buffer. */
+#define CR_STORE_PRINTABLE 68
+static inline const char *cr_store_printable(const char *s,
+                                             char buf[CR_STORE_PRINTABLE])
+{ return cr_store_printable_n(s, buf, 64); }
+
+/* ---- time ----------------------------------------------------------------- */
+
+/* The time a write records: RFC 3339 in UTC with microseconds,
+ * "2026-11-26T06:00:00.000000Z" (27 bytes). */
+#define CR_STORE_TIME_LEN 40
+void cr_store_now(char out[CR_STORE_TIME_LEN]);
+/* An RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM):
+ * anything of this shape is accepted (written elsewhere), anything else is
+ * damage. */
+bool cr_store_time_ok(const char *t);
+
+/* ---- labels --------------------------------------------------------------- */
+
+/* The entry's labels as a new JSON object; NULL when they are null or on
+ * ENOMEM (*nomem). */
+json_t *cr_store_labels_to_json(const cr_entry *e, bool *nomem);
+/* Sets the entry's labels from a JSON object of strings (has_labels true).
+ * NULL when done, else what is wrong ("... is not a string"); *nomem on
+ * ENOMEM. */
+const char *cr_store_labels_from_json(json_t *o, cr_entry *e, bool *nomem);
+
+/* ---- lists ---------------------------------------------------------------- */
 
 /* Appends a zeroed entry to the list; NULL on allocation failure. */
 cr_entry *cr_entry_list_push(cr_entry_list *l);
+/* Sorts by tenant id (byte order); returns the first tenant id that occurs
+ * twice, or NULL. */
+const char *cr_entry_list_sort(cr_entry_list *l);
 
-/* For backends implementing cr_store_ops.batch (store/store.c): marks `op`
- * refused if the entry's current version `cur` (0: absent) does not meet
- * its condition and returns its rc; then cr_store_batch_refused gives the
- * batch's result (OK when nothing was refused), with a message. */
+/* ---- batches (store/store.c) ---------------------------------------------- */
+
+/* For backends implementing cr_store_ops.batch: marks `op` refused if the
+ * entry's current version `cur` (0: absent) does not meet its condition and
+ * returns its rc; then cr_store_batch_refused gives the batch's result (OK
+ * when nothing was refused), with a message. */
 cr_store_rc cr_store_batch_condition(cr_batch_op *op, int64_t cur);
 cr_store_rc cr_store_batch_refused(const cr_batch_op *ops, size_t n,
                                    cr_store_err *err);

@@ -1,89 +1,60 @@
 /*
  * store/cloudflare_kv.c — the routing map in a Cloudflare Workers KV
  * namespace, through the v4 REST API, so the edge router (a Worker bound to
- * the same namespace) reads exactly what Terraform wrote.
+ * the same namespace) reads exactly what Terraform wrote. What a pair means
+ * is in cfkv_entry.c, how the API is spoken in cfkv_api.c; this file holds
+ * the store operations and how each learns what the namespace holds for the
+ * fewest requests, because requests are what Cloudflare rations (1,200 per
+ * 5 minutes per user, then a 5-minute lockout).
  *
- * Layout. One KV pair per tenant: the key is the tenant id, the value is
- * the endpoint URL (a router that only reads values keeps working), and
- * the metadata is a small JSON object with the rest of the entry:
+ * Reading. A key listing returns 1,000 keys with their metadata per
+ * request, and the metadata holds the whole entry; a bulk read returns 100
+ * keys with value and metadata. To learn about a set of keys (sorted), the
+ * backend lists the keys their ids share as a prefix (their longest common
+ * prefix) page by page, and stops as soon as the listing has passed the
+ * last key it needs; if the listing turns out to hold many other keys (it
+ * passes fewer than 100 of ours a page), it switches to bulk reads once the
+ * pages it spent equal what bulk reads of the keys still unseen would cost
+ * (so it spends at most about twice the cheaper of the two). Bulk reads
+ * alone serve sets of up to 100 keys.
+ *   refresh of 100,000 tenants: ~100 listing pages;
+ *   of 1,000 tenants: 1 page (their ids share a prefix, or the namespace
+ *   is small) to 10 bulk reads; get of one tenant: 1 bulk read.
  *
- *   {"cell_id":"aws-eu-1","labels":{"tier":"gold"},"schema":1,
- *    "standby_cell_id":"azure-eu-1","standby_endpoint":"https://...",
- *    "updated_at":"2026-11-26T06:00:00.000000Z","version":3}
- *
- * Cloudflare caps metadata at 1024 bytes serialised; cr_cfkv_fits (the
- * store's `fits` operation) measures an entry with the widest version and
- * timestamp so the provider can refuse an entry at plan time rather than
- * half-way through an apply.
+ * Writing. A batch (up to 10,000 operations, the bulk write limit) costs
+ * the reads above for its versions and tombstones (a tenant's tombstone
+ * sits next to it in key order, so the same listing finds both), then one
+ * bulk write of every new pair and tombstone, then one bulk delete of the
+ * deleted keys when there are any:
+ *   create of 100,000 tenants: 10 batches x (1 listing page + 1 write);
+ *   change of one tenant: 1 bulk read + 1 write.
  *
  * No compare-and-swap. Workers KV has no conditional write, so a
- * conditional put or delete reads the entry's metadata first, compares its
- * version with the caller's expectation and then writes. Another writer
- * can slip in between the read and the write (a window of one API round
- * trip, plus KV's own propagation: a read may be served by a location
- * that has not yet seen a write made elsewhere, for up to about 60 s);
- * the last write then wins. The README states this; SQLite is the backend
- * for strict conflict detection.
+ * conditional put or delete reads the version first (as above) and then
+ * writes. Another writer can slip in between the read and the write (a
+ * window of the batch's own round trips, plus KV's propagation: a read may
+ * not yet show a write made elsewhere in the last ~60 s); the last write
+ * then wins. The README states this; SQLite is the backend for strict
+ * conflict detection. A delete whose entry reads as absent still deletes
+ * the key and records Terraform's version in the tombstone, so a stale read
+ * can neither leave the tenant routed nor let its versions repeat.
  *
- * Versions never repeat for a tenant, as store.h requires: deleting an
- * entry first writes a tombstone under a reserved key ("_cellrouter-
- * retired." + SHA-256 of the tenant id, which no tenant id can be since ids
- * start with a letter or digit) recording its last version; re-creating it
- * continues from there. The tombstone is written before the delete, so a
- * failure in between leaves the entry whole.
- *
- * Failures. 429 and 5xx answers and network errors are retried with
- * exponential backoff (250 ms doubling to 8 s), honouring Retry-After,
- * until the retry budget (30 s by default) would be exceeded; every request
- * is idempotent (a PUT of a whole pair, a DELETE), so retrying is safe.
- * 401/403 and unexpected 404s say what to check: the token's "Workers KV
- * Storage:Edit" permission, the account id, the namespace id. Everything
- * read back is validated; a pair that is not a valid entry is
- * CR_STORE_INVALID naming the tenant, never a crash.
- *
- * The API token goes into the Authorization header only. Messages quote
- * Cloudflare's error text, so each message is scrubbed of the token
- * before it leaves this file, in case a server echoes it.
+ * Bulk writes are applied key by key, not atomically: Cloudflare's answer
+ * lists the keys it could not write (unsuccessful_keys), and only those are
+ * reported as not applied. A delete goes ahead only once its tombstone is
+ * written, so versions never repeat.
  */
-#include "common/log.h"
-#include "store/backend.h"
-#include "store/http.h"
-#include "store/store.h"
+#include "store/cfkv.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <jansson.h>
-#include <openssl/sha.h>
+#include "common/log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #define LOG "store"
-#define CF_SCHEMA            1
-#define CF_REQUEST_TIMEOUT   30000L         /* ms, one request */
-#define CF_BACKOFF_FIRST_MS  250L
-#define CF_BACKOFF_MAX_MS    8000L
-#define CF_MAX_BODY          (16u << 20)    /* a list page is ~1.6 MB */
-#define CF_LIST_LIMIT        1000
-#define CF_MAX_PAGES         100000
-#define CF_RETIRED_PREFIX    "_cellrouter-retired."
-/* KV's error code for a key that does not exist. */
-#define CF_KEY_NOT_FOUND     10009
 
-typedef struct cf_store {
-    cr_store base;                  /* first: a cr_store* is a cf_store* */
-    cr_http_pool *http;
-    char *ns_url;                   /* .../accounts/A/storage/kv/namespaces/N */
-    char *api_url;
-    char *account_id;
-    char *namespace_id;
-    char *token;                    /* secret */
-    long retry_budget_ms;
-} cf_store;
-
-/* ---- settings ----------------------------------------------------------- */
+/* ---- settings ------------------------------------------------------------- */
 
 const char *cr_cfkv_check_id(const char *id)
 {
@@ -158,1185 +129,717 @@ void cr_cfkv_config_from_env(cr_cfkv_config *cfg)
     cfg->namespace_id = getenv("CLOUDFLARE_KV_NAMESPACE_ID");
     cfg->api_token = getenv("CLOUDFLARE_API_TOKEN");
     cfg->api_url = getenv("CLOUDFLARE_API_URL");
-}
-
-/* ---- errors ------------------------------------------------------------- */
-
-/* At most 64 printable bytes of an untrusted string, for messages. */
-static const char *printable(const char *s, char buf[80])
-{
-    size_t o = 0;
-    if (!s)
-        return "(null)";
-    for (size_t i = 0; s[i] && o < 64; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    if (strlen(s) > 64) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-/* Replaces every occurrence of the token in `msg` by "[redacted]". */
-static void scrub(const cf_store *s, char *msg, size_t cap)
-{
-    if (!s || !s->token || !*s->token || !msg)
-        return;
-    size_t tn = strlen(s->token);
-    static const char red[] = "[redacted]";
-    char *p;
-    while ((p = strstr(msg, s->token)) != NULL) {
-        size_t tail = strlen(p + tn);
-        size_t rn = sizeof red - 1;
-        if ((size_t)(p - msg) + rn + tail + 1 > cap)
-            rn = 0;                 /* no room: just cut the token out */
-        memmove(p + rn, p + tn, tail + 1);
-        memcpy(p, red, rn);
+    /* Fewer requests per 5 minutes than the default, to leave more of the
+     * account's 1,200 to other tools (or for tests of the pacer). */
+    const char *b = getenv("CELLROUTER_KV_REQUEST_BUDGET");
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        cfg->request_budget = !*end && v >= 1 && v <= CFKV_API_LIMIT ? (int)v
+                                                                     : -1;
     }
 }
 
-static cr_store_rc fail(cf_store *s, cr_store_err *err, cr_store_rc rc,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static cr_store_rc fail(cf_store *s, cr_store_err *err, cr_store_rc rc,
-                        const char *fmt, ...)
+/* ---- what the namespace holds for a set of keys --------------------------- */
+
+typedef struct item {
+    const char *key;            /* borrowed; sorted and unique in an array */
+    bool found;
+    json_t *md;                 /* owned; json null when the pair has none */
+    char *value;                /* owned; NULL unless bulk read */
+    size_t vlen;
+} item;
+
+static int item_cmp(const void *a, const void *b)
 {
-    char msg[sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    scrub(s, msg, sizeof msg);
-    return cr_store_err_set(err, rc, "%s", msg);
+    return strcmp(((const item *)a)->key, ((const item *)b)->key);
 }
 
-/* Cloudflare's error envelope, {"success":false,"errors":[{"code":N,
- * "message":"..."}]}, as "code N: message" (printable, bounded). *code
- * receives the first code, 0 when there is none. */
-static void cf_errors(const cr_http_resp *r, char *buf, size_t cap, long *code)
+static item *item_find(item *it, size_t n, const char *key)
 {
-    json_error_t jerr;
-    json_t *root = r->body ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
-    json_t *errs = root ? json_object_get(root, "errors") : NULL;
-    size_t used = 0;
-    *code = 0;
-    buf[0] = '\0';
-    if (json_is_array(errs)) {
-        for (size_t i = 0; i < json_array_size(errs) && i < 3; i++) {
-            json_t *e = json_array_get(errs, i);
-            json_t *c = json_object_get(e, "code");
-            json_t *m = json_object_get(e, "message");
-            char pb[80];
-            if (i == 0 && json_is_integer(c))
-                *code = (long)json_integer_value(c);
-            int w = snprintf(buf + used, cap - used, "%s%s%lld%s%s",
-                             used ? "; " : "", json_is_integer(c) ? "code " : "",
-                             json_is_integer(c) ? (long long)json_integer_value(c) : 0LL,
-                             json_is_string(m) ? ": " : "",
-                             json_is_string(m) ? printable(json_string_value(m), pb) : "");
-            if (w < 0 || (size_t)w >= cap - used)
-                break;
-            used += (size_t)w;
-        }
+    item k = { .key = key };
+    return n ? bsearch(&k, it, n, sizeof *it, item_cmp) : NULL;
+}
+
+static void items_free(item *it, size_t n)
+{
+    for (size_t i = 0; it && i < n; i++) {
+        json_decref(it[i].md);
+        free(it[i].value);
     }
-    json_decref(root);
-    if (!buf[0])
-        snprintf(buf, cap, "no Cloudflare error details in the answer");
+    free(it);
 }
 
-/* ---- requests with retries ---------------------------------------------- */
-
-static long now_ms(void)
+/* Sorts and drops repeated keys; returns the new count. */
+static size_t items_sort(item *it, size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static bool retryable(const cr_http_resp *r)
-{
-    return r->status == 0 || r->status == 429 || r->status >= 500;
-}
-
-/* One API call: `what` names it for messages ("reading tenant x").
- * Retries transient failures within the retry budget. On success (any
- * HTTP answer that is not retried) returns OK with *resp filled; 401 and
- * 403 become CR_STORE_AUTH here, everything else is the caller's to read. */
-static cr_store_rc cf_call_body(cf_store *s, const char *what,
-                                const char *method, const char *url,
-                                const cr_http_part *parts, size_t nparts,
-                                const char *json, cr_http_resp *resp,
-                                cr_store_err *err)
-{
-    long start = now_ms(), backoff = CF_BACKOFF_FIRST_MS;
-    int attempt = 0;
-    cr_http_req req = {
-        .method = method, .url = url, .bearer = s->token,
-        .parts = parts, .nparts = nparts,
-        .body = json, .body_len = json ? strlen(json) : 0,
-        .body_type = json ? "application/json" : NULL,
-        .timeout_ms = CF_REQUEST_TIMEOUT, .max_body = CF_MAX_BODY,
-    };
-    for (;;) {
-        attempt++;
-        cr_http_do(s->http, &req, resp);
-        cr_log_trace(LOG, "workers kv %s %s: %s%ld (attempt %d)", method,
-                     what, resp->status ? "HTTP " : "no answer, ",
-                     resp->status, attempt);
-        if (!retryable(resp))
-            break;
-        long elapsed = now_ms() - start;
-        long wait = resp->retry_after_ms >= 0 ? resp->retry_after_ms
-                                              : backoff;
-        if (elapsed + wait > s->retry_budget_ms) {
-            char cause[300];
-            if (resp->status == 0) {
-                snprintf(cause, sizeof cause, "%s", resp->error);
-            } else {
-                long code;
-                char det[240];
-                cf_errors(resp, det, sizeof det, &code);
-                snprintf(cause, sizeof cause, "HTTP %ld%s (%s)", resp->status,
-                         resp->status == 429 ? ", rate limited" : "", det);
-            }
-            char next[64] = "";
-            if (resp->retry_after_ms >= 0)
-                snprintf(next, sizeof next, "; the API asked to wait %ld s "
-                         "more", (resp->retry_after_ms + 999) / 1000);
-            cr_log_warn(LOG, "workers kv: giving up %s after %d attempts",
-                        what, attempt);
-            cr_store_rc rc = fail(s, err, CR_STORE_IO,
-                "Workers KV API at %s failed while %s: %s; gave up after %d "
-                "attempts in %.1f s (retry budget %ld s)%s. Nothing was "
-                "changed by the failed request; run again later%s.",
-                s->api_url, what, cause, attempt, elapsed / 1000.0,
-                s->retry_budget_ms / 1000, next,
-                resp->status == 0 ? " or check api_url and the network"
-                : resp->status == 429 ? " (Cloudflare allows 1 write per "
-                  "second per key and a per-token request budget)" : "");
-            cr_http_resp_clear(resp);
-            return rc;
-        }
-        cr_log_debug(LOG, "workers kv %s: %s%ld, retrying in %ld ms", what,
-                     resp->status ? "HTTP " : "no answer, ", resp->status,
-                     wait);
-        cr_http_resp_clear(resp);
-        sleep_ms(wait);
-        if (backoff < CF_BACKOFF_MAX_MS)
-            backoff = backoff * 2 > CF_BACKOFF_MAX_MS ? CF_BACKOFF_MAX_MS
-                                                      : backoff * 2;
-    }
-    if (resp->status == 401 || resp->status == 403) {
-        long code;
-        char det[240];
-        cf_errors(resp, det, sizeof det, &code);
-        cr_store_rc rc = fail(s, err, CR_STORE_AUTH,
-            "Cloudflare refused the API token while %s (HTTP %ld, %s). Check "
-            "that the token is valid and has the \"Workers KV Storage:Edit\" "
-            "permission on account %s, and that account_id is that "
-            "account's id.", what, resp->status, det, s->account_id);
-        cr_http_resp_clear(resp);
-        return rc;
-    }
-    return CR_STORE_OK;
-}
-
-static cr_store_rc cf_call(cf_store *s, const char *what, const char *method,
-                           const char *url, const cr_http_part *parts,
-                           size_t nparts, cr_http_resp *resp,
-                           cr_store_err *err)
-{
-    return cf_call_body(s, what, method, url, parts, nparts, NULL, resp,
-                        err);
-}
-
-/* A 404 that is not "key not found" means the URL itself is wrong. */
-static cr_store_rc not_found_error(cf_store *s, const char *what,
-                                   cr_http_resp *r, cr_store_err *err)
-{
-    long code;
-    char det[240];
-    cf_errors(r, det, sizeof det, &code);
-    return fail(s, err, CR_STORE_IO,
-        "Workers KV API at %s answered 404 while %s (%s): check that "
-        "namespace_id %s is a Workers KV namespace of account %s and that "
-        "api_url is Cloudflare's v4 API.", s->api_url, what, det,
-        s->namespace_id, s->account_id);
-}
-
-static bool is_key_not_found(const cr_http_resp *r)
-{
-    long code;
-    char det[240];
-    if (r->status != 404)
-        return false;
-    cf_errors(r, det, sizeof det, &code);
-    return code == CF_KEY_NOT_FOUND;
-}
-
-static cr_store_rc unexpected(cf_store *s, const char *what, cr_http_resp *r,
-                              cr_store_err *err)
-{
-    long code;
-    char det[240];
-    if (r->status == 404)
-        return not_found_error(s, what, r, err);
-    cf_errors(r, det, sizeof det, &code);
-    return fail(s, err, CR_STORE_IO,
-                "Workers KV API at %s answered HTTP %ld while %s (%s)",
-                s->api_url, r->status, what, det);
-}
-
-/* A JSON envelope {"success":true,"result":...}; *root owns the result. */
-static cr_store_rc envelope(cf_store *s, const char *what, cr_http_resp *r,
-                            json_t **root, json_t **result, cr_store_err *err)
-{
-    json_error_t jerr;
-    *root = r->body ? json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES,
-                                 &jerr) : NULL;
-    if (!*root || !json_is_object(*root))
-        return fail(s, err, CR_STORE_IO, "Workers KV API at %s answered "
-                    "%s with something that is not a JSON object (%s)",
-                    s->api_url, what, *root ? "wrong type" : jerr.text);
-    if (!json_is_true(json_object_get(*root, "success")))
-        return fail(s, err, CR_STORE_IO, "Workers KV API at %s did not "
-                    "report success while %s", s->api_url, what);
-    *result = json_object_get(*root, "result");
-    return CR_STORE_OK;
-}
-
-/* ---- URLs and keys ------------------------------------------------------ */
-
-static char *url_for(cf_store *s, const char *kind, const char *key)
-{
-    char *k = cr_http_escape(key);
-    if (!k)
-        return NULL;
-    size_t n = strlen(s->ns_url) + strlen(kind) + strlen(k) + 3;
-    char *u = malloc(n);
-    if (u)
-        snprintf(u, n, "%s/%s/%s", s->ns_url, kind, k);
-    free(k);
-    return u;
-}
-
-static void retired_key(const char *tenant_id, char out[128])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)tenant_id, strlen(tenant_id), md);
-    size_t o = (size_t)snprintf(out, 128, "%s", CF_RETIRED_PREFIX);
-    for (size_t i = 0; i < sizeof md; i++)
-        o += (size_t)snprintf(out + o, 128 - o, "%02x", md[i]);
-}
-
-/* ---- metadata ----------------------------------------------------------- */
-
-static int set_str(json_t *o, const char *k, const char *v)
-{
-    return v ? json_object_set_new(o, k, json_string(v)) : 0;
-}
-
-/* The entry's metadata, compact with sorted keys; NULL on ENOMEM. */
-static char *metadata_json(const cr_entry *e)
-{
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    int bad = set_str(o, "cell_id", e->cell_id) ||
-              set_str(o, "standby_cell_id", e->standby_cell_id) ||
-              set_str(o, "standby_endpoint", e->standby_endpoint) ||
-              set_str(o, "updated_at", e->updated_at) ||
-              json_object_set_new(o, "version", json_integer(e->version)) ||
-              json_object_set_new(o, "schema", json_integer(CF_SCHEMA));
-    if (!bad && e->has_labels) {
-        json_t *l = json_object();
-        bad = !l || json_object_set_new(o, "labels", l);
-        for (size_t i = 0; !bad && i < e->nlabels; i++)
-            bad = json_object_set_new(l, e->labels[i].key,
-                                      json_string(e->labels[i].value));
-    }
-    char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    return s;
-}
-
-/* Worst case: the widest version and timestamp the store may assign. */
-static const char *cf_fits(cr_store *base, const cr_entry *e, char *buf,
-                           size_t cap)
-{
-    (void)base;
-    cr_entry w = *e;
-    w.version = INT64_MAX;
-    w.updated_at = (char *)"0000-00-00T00:00:00.000000Z";
-    char *m = metadata_json(&w);
-    if (!m) {
-        snprintf(buf, cap, "out of memory measuring the entry");
-        return buf;
-    }
-    size_t n = strlen(m);
-    free(m);
-    if (n <= CR_CFKV_METADATA_MAX)
-        return NULL;
-    snprintf(buf, cap,
-             "The entry's metadata would take up to %zu bytes in Workers KV, "
-             "which allows at most %d (it holds cell_id, the standby cell "
-             "and endpoint, labels, version and updated_at as JSON). Use "
-             "fewer or shorter labels or a shorter standby_endpoint.",
-             n, CR_CFKV_METADATA_MAX);
-    return buf;
-}
-
-static const char *json_cstr(json_t *o, const char *k, bool optional,
-                             char **out, const char **bad)
-{
-    json_t *v = json_object_get(o, k);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (!optional)
-            *bad = "is missing";
-        return k;
-    }
-    if (!json_is_string(v) ||
-        strlen(json_string_value(v)) != json_string_length(v)) {
-        *bad = "is not a string";
-        return k;
-    }
-    *out = strdup(json_string_value(v));
-    if (!*out)
-        *bad = "could not be copied";
+    size_t k = 0;
+    if (n > 1)
+        qsort(it, n, sizeof *it, item_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || strcmp(it[k - 1].key, it[i].key) != 0)
+            it[k++] = it[i];
     return k;
 }
 
-/* Decodes a pair into *e (zeroed here): the key, the value (endpoint) and
- * the metadata. Returns OK, or INVALID naming the tenant and the field. */
-static cr_store_rc decode_entry(cf_store *s, const char *key,
-                                const char *value, size_t vlen, json_t *md,
-                                cr_entry *e, cr_store_err *err)
+static size_t bulk_requests(size_t keys)
 {
-    const char *bad = NULL, *field = NULL;
-    char pb[80];
-    memset(e, 0, sizeof *e);
-    if (!(e->tenant_id = strdup(key)))
-        goto nomem;
-    if (memchr(value, '\0', vlen) || vlen > CR_ENDPOINT_MAX) {
-        field = "value (endpoint)";
-        bad = vlen > CR_ENDPOINT_MAX ? "is too long" : "contains a NUL byte";
-        goto invalid;
-    }
-    if (!(e->endpoint = strndup(value, vlen)))
-        goto nomem;
-    if (!json_is_object(md)) {
-        field = "metadata";
-        bad = md && !json_is_null(md) ? "is not a JSON object"
-              : "is missing (not written by cellrouter)";
-        goto invalid;
-    }
-    json_t *sv = json_object_get(md, "schema");
-    if (!json_is_integer(sv) || json_integer_value(sv) != CF_SCHEMA) {
-        field = "metadata schema";
-        bad = json_is_integer(sv) ? "is a version this cellrouter does not "
-              "know (upgrade cellrouter)" : "is missing (not written by "
-              "cellrouter)";
-        goto invalid;
-    }
-    field = json_cstr(md, "cell_id", false, &e->cell_id, &bad);
-    if (bad) goto invalid;
-    field = json_cstr(md, "standby_cell_id", true, &e->standby_cell_id, &bad);
-    if (bad) goto invalid;
-    field = json_cstr(md, "standby_endpoint", true, &e->standby_endpoint, &bad);
-    if (bad) goto invalid;
-    field = json_cstr(md, "updated_at", false, &e->updated_at, &bad);
-    if (bad) goto invalid;
-    json_t *ver = json_object_get(md, "version");
-    field = "version";
-    if (!json_is_integer(ver) || json_integer_value(ver) < 1) {
-        bad = "is not a positive integer";
-        goto invalid;
-    }
-    e->version = json_integer_value(ver);
-    json_t *labels = json_object_get(md, "labels");
-    field = "labels";
-    if (labels && !json_is_null(labels)) {
-        if (!json_is_object(labels)) {
-            bad = "is not a JSON object";
-            goto invalid;
+    return (keys + CFKV_BULK_GET_MAX - 1) / CFKV_BULK_GET_MAX;
+}
+
+/* Bulk reads of every item: found, metadata and value. */
+static cr_store_rc bulk_read(cfkv *s, item *it, size_t n, const char *what,
+                             cr_store_err *err)
+{
+    const char *keys[CFKV_BULK_GET_MAX];
+    cr_store_rc rc = cfkv_can_fit(s, bulk_requests(n), what, err);
+    for (size_t i = 0; rc == CR_STORE_OK && i < n; i += CFKV_BULK_GET_MAX) {
+        size_t m = n - i < CFKV_BULK_GET_MAX ? n - i : CFKV_BULK_GET_MAX;
+        json_t *values;
+        for (size_t j = 0; j < m; j++)
+            keys[j] = it[i + j].key;
+        if ((rc = cfkv_bulk_get(s, keys, m, what, &values, err)))
+            break;
+        for (size_t j = 0; rc == CR_STORE_OK && j < m; j++) {
+            item *x = &it[i + j];
+            json_t *v = json_object_get(values, x->key);
+            if (json_is_null(v))
+                continue;
+            json_t *md = json_object_get(v, "metadata");
+            const char *val = json_string_value(json_object_get(v, "value"));
+            x->found = true;
+            x->md = md ? json_incref(md) : json_null();
+            x->vlen = json_string_length(json_object_get(v, "value"));
+            if (!(x->value = malloc(x->vlen + 1)))
+                rc = cr_store_err_nomem(err);
+            else
+                memcpy(x->value, val, x->vlen + 1);
         }
-        e->has_labels = true;
-        const char *k;
-        json_t *lv;
-        json_object_foreach(labels, k, lv) {
-            if (!json_is_string(lv) ||
-                strlen(json_string_value(lv)) != json_string_length(lv) ||
-                strlen(k) == 0) {
-                bad = "hold a value that is not a string";
-                goto invalid;
+        json_decref(values);
+    }
+    return rc;
+}
+
+static size_t common_prefix(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* What the namespace holds for each item (sorted, unique): see the top of
+ * the file for how it chooses between a listing and bulk reads. Items the
+ * listing passed without finding are absent. */
+static cr_store_rc lookup(cfkv *s, item *it, size_t n, const char *what,
+                          cr_store_err *err)
+{
+    if (n == 0)
+        return CR_STORE_OK;
+    if (bulk_requests(n) <= 1)
+        return bulk_read(s, it, n, what, err);
+    char *prefix = strndup(it[0].key, common_prefix(it[0].key,
+                                                     it[n - 1].key));
+    cfkv_lister l = { .prefix = prefix };
+    cr_store_rc rc = prefix ? CR_STORE_OK : cr_store_err_nomem(err);
+    size_t covered = 0;
+    json_t *keys;
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, what, &keys, err)) == CR_STORE_OK &&
+           keys) {
+        size_t i;
+        json_t *k;
+        const char *last = NULL;
+        json_array_foreach(keys, i, k) {
+            last = json_string_value(json_object_get(k, "name"));
+            item *x = item_find(it, n, last);
+            if (x && !x->found) {
+                json_t *md = json_object_get(k, "metadata");
+                x->found = true;
+                x->md = md ? json_incref(md) : json_null();
             }
-            if (cr_entry_set_label(e, k, json_string_value(lv)) != 0)
-                goto nomem;
+        }
+        while (last && covered < n && strcmp(it[covered].key, last) <= 0)
+            covered++;
+        if (l.done || covered == n)
+            break;
+        /* Bulk reads of the rest, once the pages spent pay for them and the
+         * listing, at the pace it has passed our keys so far, would cost
+         * more. */
+        size_t left = n - covered, bulk = bulk_requests(left);
+        size_t pace = covered / (size_t)l.pages;    /* keys passed a page */
+        if ((size_t)l.pages >= bulk &&
+            (pace == 0 || (left + pace - 1) / pace > bulk)) {
+            cr_log_debug(LOG, "workers kv: %s: %d listing pages passed %zu "
+                         "of %zu keys; reading the rest in bulk", what,
+                         l.pages, covered, n);
+            rc = bulk_read(s, it + covered, n - covered, what, err);
+            break;
         }
     }
-    const char *f2 = NULL;
-    if ((bad = cr_entry_check(e, &f2))) {
-        field = f2 ? f2 : "entry";
-        goto invalid;
-    }
-    return CR_STORE_OK;
-invalid:
-    cr_entry_clear(e);
-    return fail(s, err, CR_STORE_INVALID,
-                "Workers KV namespace %s holds an invalid entry for tenant "
-                "\"%s\": %s %s (repair it with cellctl set or cellctl "
-                "delete)", s->namespace_id, printable(key, pb), field, bad);
-nomem:
-    cr_entry_clear(e);
-    return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-}
-
-/* ---- primitive reads ---------------------------------------------------- */
-
-/* The metadata of `key`: *md (owned) or NULL with *found false. */
-static cr_store_rc read_metadata(cf_store *s, const char *key, const char *what,
-                                 bool *found, json_t **md, cr_store_err *err)
-{
-    cr_http_resp r;
-    json_t *root = NULL, *result = NULL;
-    *found = false;
-    *md = NULL;
-    char *url = url_for(s, "metadata", key);
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    cr_store_rc rc = cf_call(s, what, "GET", url, NULL, 0, &r, err);
-    free(url);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status == 200) {
-        rc = envelope(s, what, &r, &root, &result, err);
-        if (rc == CR_STORE_OK) {
-            *found = true;
-            *md = result ? json_incref(result) : json_null();
-        }
-    } else if (!is_key_not_found(&r)) {
-        rc = unexpected(s, what, &r, err);
-    }
-    json_decref(root);
-    cr_http_resp_clear(&r);
+    cfkv_lister_free(&l);
+    free(prefix);
     return rc;
 }
 
-/* The value of `key`: *value (owned, NUL-terminated) or NULL when gone. */
-static cr_store_rc read_value(cf_store *s, const char *key, const char *what,
-                              char **value, size_t *vlen, cr_store_err *err)
+/* ---- first-format tombstones ---------------------------------------------- */
+
+/* Lists every first-format tombstone once per store: this version never
+ * writes new ones (only an older cellrouter still running could). */
+static cr_store_rc legacy_load(cfkv *s, cr_store_err *err)
 {
-    cr_http_resp r;
-    *value = NULL;
-    *vlen = 0;
-    char *url = url_for(s, "values", key);
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    cr_store_rc rc = cf_call(s, what, "GET", url, NULL, 0, &r, err);
-    free(url);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status == 200) {
-        *value = r.body ? r.body : strdup("");
-        *vlen = r.len;
-        r.body = NULL;
-        if (!*value)
-            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    } else if (!is_key_not_found(&r)) {
-        rc = unexpected(s, what, &r, err);
+    cr_store_rc rc = CR_STORE_OK;
+    pthread_mutex_lock(&s->mu);
+    if (s->legacy_loaded) {
+        pthread_mutex_unlock(&s->mu);
+        return CR_STORE_OK;
     }
-    cr_http_resp_clear(&r);
+    json_t *map = json_object(), *keys;
+    cfkv_lister l = { .prefix = CFKV_LEGACY_PREFIX };
+    if (!map)
+        rc = cr_store_err_nomem(err);
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, "listing old tombstones", &keys,
+                                err)) == CR_STORE_OK && keys) {
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k) {
+            int64_t v = cfkv_md_version(json_object_get(k, "metadata"));
+            if (v > 0 && json_object_set_new(map, json_string_value(
+                             json_object_get(k, "name")), json_integer(v)))
+                rc = cr_store_err_nomem(err);
+        }
+    }
+    cfkv_lister_free(&l);
+    if (rc == CR_STORE_OK) {
+        s->legacy = map;
+        s->legacy_loaded = true;
+    } else {
+        json_decref(map);
+    }
+    pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
-/* The version an entry's metadata records; 0 when absent or unreadable. */
-static int64_t md_version(json_t *md)
+static int64_t legacy_version(cfkv *s, const char *key)
 {
-    json_t *v = json_object_get(md, "version");
-    return json_is_integer(v) && json_integer_value(v) > 0
-               ? json_integer_value(v) : 0;
+    pthread_mutex_lock(&s->mu);
+    json_t *v = json_object_get(s->legacy, key);
+    int64_t r = json_is_integer(v) ? json_integer_value(v) : 0;
+    pthread_mutex_unlock(&s->mu);
+    return r;
 }
 
-static cr_store_rc check_id_arg(const char *tenant_id, cr_store_err *err)
-{
-    const char *msg = tenant_id ? cr_tenant_id_check(tenant_id)
-                                : "must not be empty";
-    if (msg)
-        return cr_store_err_set(err, CR_STORE_INVALID, "tenant_id %s", msg);
-    return CR_STORE_OK;
-}
+/* ---- reading entries ------------------------------------------------------ */
 
-/* ---- operations --------------------------------------------------------- */
+/* Appends the entries the items hold (found ones) to `out`, decoded; the
+ * schema-1 entries among them are read again in bulk for their values. */
+static cr_store_rc collect(cfkv *s, item *it, size_t n, const char *what,
+                           cr_entry_list *out, cr_store_err *err)
+{
+    item *again = NULL;
+    size_t nagain = 0;
+    cr_store_rc rc = CR_STORE_OK;
+    for (int round = 0; round < 2 && rc == CR_STORE_OK; round++) {
+        item *src = round ? again : it;
+        size_t m = round ? nagain : n;
+        for (size_t i = 0; rc == CR_STORE_OK && i < m; i++) {
+            if (!src[i].found)
+                continue;
+            cr_entry *e = cr_entry_list_push(out);
+            bool need = false;
+            if (!e) {
+                rc = cr_store_err_nomem(err);
+                break;
+            }
+            rc = cfkv_decode(s, src[i].key, src[i].md, src[i].value,
+                             src[i].vlen, e, &need, err);
+            if (rc != CR_STORE_OK || need)
+                out->len--;
+            if (rc == CR_STORE_OK && need && round == 0) {
+                if (!again && !(again = calloc(n, sizeof *again))) {
+                    rc = cr_store_err_nomem(err);
+                    break;
+                }
+                again[nagain++].key = src[i].key;
+            } else if (rc == CR_STORE_OK && need) {
+                rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s "
+                               "answered a bulk read of tenant %s without its "
+                               "value", s->api_url, src[i].key);
+            }
+        }
+        if (rc == CR_STORE_OK && round == 0 && nagain) {
+            char w[200];
+            snprintf(w, sizeof w, "%s (values of %zu entries in the first "
+                     "format)", what, nagain);
+            rc = bulk_read(s, again, nagain, w, err);
+        }
+        if (!nagain)
+            break;
+    }
+    /* The entries read again came last: back into tenant id order. */
+    if (rc == CR_STORE_OK && nagain)
+        cr_entry_list_sort(out);
+    items_free(again, nagain);
+    return rc;
+}
 
 static cr_store_rc cf_get(cr_store *base, const char *tenant_id,
                           cr_entry **out, cr_store_err *err)
 {
-    cf_store *s = (cf_store *)base;
+    cfkv *s = (cfkv *)base;
     char what[600];
-    bool found;
-    json_t *md = NULL;
-    char *value = NULL;
-    size_t vlen;
+    cr_entry_list l = {0};
+    item x = { .key = tenant_id };
 
     cr_store_err_clear(err);
     *out = NULL;
-    cr_store_rc rc = check_id_arg(tenant_id, err);
-    if (rc != CR_STORE_OK)
-        return rc;
-    snprintf(what, sizeof what, "reading tenant %s", tenant_id);
-    if ((rc = read_metadata(s, tenant_id, what, &found, &md, err)) ||
-        !found)
-        goto out;
-    if ((rc = read_value(s, tenant_id, what, &value, &vlen, err)) || !value)
-        goto out;               /* deleted between the two reads: gone */
-    cr_entry *e = cr_entry_new();
-    if (!e) {
-        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = decode_entry(s, tenant_id, value, vlen, md, e, err);
-    if (rc == CR_STORE_OK)
-        *out = e;
-    else
-        free(e);
-out:
-    json_decref(md);
-    free(value);
-    return rc;
-}
-
-static void now_rfc3339(char out[40])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%06ldZ", ts.tv_nsec / 1000);
-}
-
-/* PUT key with value and metadata, as one multipart request: the pair is
- * replaced whole or not at all. */
-static cr_store_rc write_pair(cf_store *s, const char *key, const char *value,
-                              const char *metadata, const char *what,
-                              cr_store_err *err)
-{
-    cr_http_part parts[2] = {
-        { "value", value, strlen(value), NULL },
-        { "metadata", metadata, strlen(metadata), NULL },
-    };
-    cr_http_resp r;
-    char *url = url_for(s, "values", key);
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    cr_store_rc rc = cf_call(s, what, "PUT", url, parts, 2, &r, err);
-    free(url);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status / 100 == 2) {
-        json_t *root = NULL, *result;
-        rc = envelope(s, what, &r, &root, &result, err);
-        json_decref(root);
-    } else if (r.status == 400 || r.status == 413) {
-        long code;
-        char det[240];
-        cf_errors(&r, det, sizeof det, &code);
-        rc = fail(s, err, CR_STORE_INVALID, "Workers KV refused the entry "
-                  "while %s (HTTP %ld, %s)", what, r.status, det);
-    } else {
-        rc = unexpected(s, what, &r, err);
-    }
-    cr_http_resp_clear(&r);
-    return rc;
-}
-
-/* The last version a deleted entry of this tenant had (0: none). */
-static cr_store_rc retired_version(cf_store *s, const char *tenant_id,
-                                   const char *what, int64_t *out,
-                                   cr_store_err *err)
-{
-    char key[128];
-    bool found;
-    json_t *md = NULL;
-    retired_key(tenant_id, key);
-    *out = 0;
-    cr_store_rc rc = read_metadata(s, key, what, &found, &md, err);
-    if (rc == CR_STORE_OK && found)
-        *out = md_version(md);
-    json_decref(md);
-    return rc;
-}
-
-static cr_store_rc cf_put(cr_store *base, const cr_entry *in, int64_t expect,
-                          cr_entry **written, cr_store_err *err)
-{
-    cf_store *s = (cf_store *)base;
-    char what[600], pb[80], buf[400], stamp[40];
-    bool found;
-    json_t *md = NULL;
-    char *meta = NULL;
-    cr_entry e;
-
-    cr_store_err_clear(err);
-    if (written)
-        *written = NULL;
-    const char *field = NULL, *msg = cr_entry_check(in, &field);
+    const char *msg = cr_tenant_id_check(tenant_id);
     if (msg)
-        return cr_store_err_set(err, CR_STORE_INVALID, "%s: %s",
-                                field ? field : "entry", msg);
-    if (expect < CR_VERSION_ANY)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "expected version %lld is not valid",
-                                (long long)expect);
-    if ((msg = cf_fits(base, in, buf, sizeof buf)))
         return cr_store_err_set(err, CR_STORE_INVALID, "%s", msg);
-
-    snprintf(what, sizeof what, "writing tenant %s", in->tenant_id);
-    cr_store_rc rc = read_metadata(s, in->tenant_id, what, &found, &md, err);
-    if (rc != CR_STORE_OK)
-        return rc;
-    int64_t cur = found ? md_version(md) : 0;
-    json_decref(md);
-    if (found && cur == 0 && expect != CR_VERSION_ANY)
-        return fail(s, err, CR_STORE_INVALID,
-                    "Workers KV namespace %s holds an entry for tenant \"%s\" "
-                    "without a cellrouter version (repair it with cellctl set "
-                    "or cellctl delete)", s->namespace_id,
-                    printable(in->tenant_id, pb));
-    if (expect == CR_VERSION_ABSENT && found) {
-        if (err)
-            err->actual_version = cur;
-        return fail(s, err, CR_STORE_EXISTS, "tenant %s already has an "
-                    "entry (version %lld)", in->tenant_id, (long long)cur);
-    }
-    if (expect >= 1 && cur != expect) {
-        if (err)
-            err->actual_version = cur;
-        return fail(s, err, CR_STORE_CONFLICT, "tenant %s is at version "
-                    "%lld, not %lld", in->tenant_id, (long long)cur,
-                    (long long)expect);
-    }
-    int64_t base_version = cur;
-    if (cur == 0) {             /* absent, or a pair without our version */
-        int64_t retired = 0;
-        if ((rc = retired_version(s, in->tenant_id, what, &retired, err)))
-            return rc;
-        base_version = retired;
-    }
-    if (cr_entry_copy(&e, in) != 0)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    now_rfc3339(stamp);
-    free(e.updated_at);
-    e.updated_at = strdup(stamp);
-    e.version = base_version + 1;
-    if (!e.updated_at || !(meta = metadata_json(&e))) {
-        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = write_pair(s, e.tenant_id, e.endpoint, meta, what, err);
-    if (rc != CR_STORE_OK)
-        goto out;
-    cr_log_debug(LOG, "workers kv: wrote tenant %s (version %lld)",
-                 e.tenant_id, (long long)e.version);
-    if (written) {
-        *written = cr_entry_new();
-        if (!*written || cr_entry_copy(*written, &e) != 0) {
-            free(*written);
-            *written = NULL;
-            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-        }
-    }
-out:
-    free(meta);
-    cr_entry_clear(&e);
-    return rc;
-}
-
-static cr_store_rc cf_del(cr_store *base, const char *tenant_id,
-                          int64_t expect, cr_store_err *err)
-{
-    cf_store *s = (cf_store *)base;
-    char what[600];
-    bool found;
-    json_t *md = NULL;
-
-    cr_store_err_clear(err);
-    cr_store_rc rc = check_id_arg(tenant_id, err);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (expect == CR_VERSION_ABSENT || expect < CR_VERSION_ANY)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "expected version %lld is not valid for a "
-                                "delete", (long long)expect);
-    snprintf(what, sizeof what, "deleting tenant %s", tenant_id);
-    if ((rc = read_metadata(s, tenant_id, what, &found, &md, err)))
-        return rc;
-    int64_t cur = found ? md_version(md) : 0;
-    json_decref(md);
-    if (!found)
-        return cr_store_err_set(err, CR_STORE_NOT_FOUND,
-                                "tenant %s has no entry", tenant_id);
-    if (expect >= 1 && cur != expect) {
-        if (err)
-            err->actual_version = cur;
-        return fail(s, err, CR_STORE_CONFLICT, "tenant %s is at version "
-                    "%lld, not %lld", tenant_id, (long long)cur,
-                    (long long)expect);
-    }
-    if (cur > 0) {
-        /* The tombstone first: if the delete below fails, the entry is
-         * still whole and the tombstone only remembers a version. */
-        int64_t retired = 0;
-        if ((rc = retired_version(s, tenant_id, what, &retired, err)))
-            return rc;
-        if (cur > retired) {
-            char key[128], meta[700];
-            json_t *o = json_pack("{s:I,s:s}", "version", (json_int_t)cur,
-                                  "tenant_id", tenant_id);
-            char *m = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-            json_decref(o);
-            if (!m)
-                return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-            snprintf(meta, sizeof meta, "%s", m);
-            free(m);
-            retired_key(tenant_id, key);
-            if ((rc = write_pair(s, key, "retired", meta, what, err)))
-                return rc;
-        }
-    }
-    cr_http_resp r;
-    char *url = url_for(s, "values", tenant_id);
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    rc = cf_call(s, what, "DELETE", url, NULL, 0, &r, err);
-    free(url);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status / 100 == 2) {
-        json_t *root = NULL, *result;
-        rc = envelope(s, what, &r, &root, &result, err);
-        json_decref(root);
-    } else if (is_key_not_found(&r)) {
-        rc = cr_store_err_set(err, CR_STORE_NOT_FOUND,
-                              "tenant %s has no entry", tenant_id);
-    } else {
-        rc = unexpected(s, what, &r, err);
-    }
-    cr_http_resp_clear(&r);
+    snprintf(what, sizeof what, "reading tenant %s", tenant_id);
+    cr_store_rc rc = bulk_read(s, &x, 1, what, err);
     if (rc == CR_STORE_OK)
-        cr_log_debug(LOG, "workers kv: deleted tenant %s (version %lld)",
-                     tenant_id, (long long)cur);
+        rc = collect(s, &x, 1, what, &l, err);
+    json_decref(x.md);
+    free(x.value);
+    if (rc == CR_STORE_OK && l.len == 1) {
+        cr_entry *e = cr_entry_new();
+        if (!e) {
+            cr_entry_list_free(&l);
+            return cr_store_err_nomem(err);
+        }
+        *e = l.items[0];
+        l.len = 0;
+        *out = e;
+    }
+    cr_entry_list_free(&l);
     return rc;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static cr_store_rc cf_get_many(cr_store *base, const char *const *ids,
+                               size_t n, cr_entry_list *out,
+                               cr_store_err *err)
 {
-    return strcmp(((const cr_entry *)a)->tenant_id,
-                  ((const cr_entry *)b)->tenant_id);
-}
-
-/* One page of GET .../keys: appends the entries of this page to `out`
- * (reading each value) and returns the next cursor ("" at the end). */
-static cr_store_rc list_page(cf_store *s, const char *prefix,
-                             const char *cursor, char **next,
-                             cr_entry_list *out, cr_store_err *err)
-{
-    char *ep = cr_http_escape(prefix), *ec = cr_http_escape(cursor);
-    char *url = NULL;
-    cr_http_resp r = {0};
-    json_t *root = NULL, *result = NULL;
-    cr_store_rc rc;
-    const char *what = "listing entries";
-
-    *next = NULL;
-    if (ep && ec) {
-        size_t n = strlen(s->ns_url) + strlen(ep) + strlen(ec) + 64;
-        if ((url = malloc(n)))
-            snprintf(url, n, "%s/keys?limit=%d%s%s%s%s", s->ns_url,
-                     CF_LIST_LIMIT, *ep ? "&prefix=" : "", ep,
-                     *ec ? "&cursor=" : "", ec);
-    }
-    free(ep);
-    free(ec);
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    rc = cf_call(s, what, "GET", url, NULL, 0, &r, err);
-    free(url);
+    cfkv *s = (cfkv *)base;
+    char what[120];
+    unsigned long before = cr_pacer_total(s->pacer);
+    item *it = calloc(n ? n : 1, sizeof *it);
+    if (!it)
+        return cr_store_err_nomem(err);
+    for (size_t i = 0; i < n; i++)
+        it[i].key = ids[i];
+    size_t m = items_sort(it, n);
+    snprintf(what, sizeof what, "reading %zu tenants", m);
+    cr_store_rc rc = lookup(s, it, m, what, err);
+    if (rc == CR_STORE_OK)
+        rc = collect(s, it, m, what, out, err);
+    items_free(it, m);
     if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status != 200) {
-        rc = unexpected(s, what, &r, err);
-        goto out;
-    }
-    if ((rc = envelope(s, what, &r, &root, &result, err)))
-        goto out;
-    json_t *info = json_object_get(root, "result_info");
-    json_t *cur = info ? json_object_get(info, "cursor") : NULL;
-    if (!json_is_array(result) || (cur && !json_is_null(cur) &&
-                                    !json_is_string(cur))) {
-        rc = fail(s, err, CR_STORE_IO, "Workers KV API at %s answered a key "
-                  "listing without a result array or with a bad cursor",
-                  s->api_url);
-        goto out;
-    }
-    size_t i;
-    json_t *k;
-    json_array_foreach(result, i, k) {
-        json_t *name = json_object_get(k, "name");
-        if (!json_is_string(name) ||
-            strlen(json_string_value(name)) != json_string_length(name)) {
-            rc = fail(s, err, CR_STORE_IO, "Workers KV API at %s listed a "
-                      "key without a name", s->api_url);
-            goto out;
-        }
-        const char *key = json_string_value(name);
-        if (strncmp(key, CF_RETIRED_PREFIX, sizeof CF_RETIRED_PREFIX - 1) == 0)
-            continue;
-        /* A listed key must match the prefix asked for. */
-        if (strncmp(key, prefix, strlen(prefix)) != 0)
-            continue;
-        char *value = NULL, w[600];
-        size_t vlen;
-        snprintf(w, sizeof w, "reading tenant %s", key);
-        if ((rc = read_value(s, key, w, &value, &vlen, err)))
-            goto out;
-        if (!value)
-            continue;               /* deleted since the listing */
-        cr_entry *e = cr_entry_list_push(out);
-        if (!e) {
-            free(value);
-            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-            goto out;
-        }
-        rc = decode_entry(s, key, value, vlen, json_object_get(k, "metadata"),
-                          e, err);
-        free(value);
-        if (rc != CR_STORE_OK) {
-            out->len--;
-            goto out;
-        }
-    }
-    *next = strdup(json_is_string(cur) ? json_string_value(cur) : "");
-    if (!*next)
-        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-out:
-    json_decref(root);
-    cr_http_resp_clear(&r);
+        cr_entry_list_free(out);
+    cr_log_debug(LOG, "workers kv: %s: %lu requests", what,
+                 cr_pacer_total(s->pacer) - before);
     return rc;
 }
 
 static cr_store_rc cf_list(cr_store *base, const char *prefix,
                            cr_entry_list *out, cr_store_err *err)
 {
-    cf_store *s = (cf_store *)base;
-    char *cursor = strdup(""), *next = NULL;
+    cfkv *s = (cfkv *)base;
+    item *old = NULL;           /* schema-1 entries: read again for values */
+    size_t nold = 0, capold = 0;
+    unsigned long before = cr_pacer_total(s->pacer);
     cr_store_rc rc = CR_STORE_OK;
+    json_t *keys, *k;
 
     cr_store_err_clear(err);
     memset(out, 0, sizeof *out);
     if (!prefix)
         prefix = "";
-    if (!cursor)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    for (int page = 0;; page++) {
-        if (page == CF_MAX_PAGES) {
-            rc = fail(s, err, CR_STORE_IO, "Workers KV API at %s kept "
-                      "returning more pages after %d; giving up", s->api_url,
-                      CF_MAX_PAGES);
-            break;
+    cfkv_lister l = { .prefix = prefix };
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, "listing entries", &keys, err)) ==
+               CR_STORE_OK && keys) {
+        size_t i;
+        json_array_foreach(keys, i, k) {
+            const char *key = json_string_value(json_object_get(k, "name"));
+            char pb[CR_STORE_PRINTABLE];
+            if (strncmp(key, prefix, strlen(prefix)) != 0)
+                continue;           /* not asked for */
+            cfkv_key_kind kind = cfkv_key_kind_of(s, key);
+            if (kind == CFKV_KEY_TOMB || kind == CFKV_KEY_LEGACY_TOMB)
+                continue;
+            if (kind == CFKV_KEY_STRAY) {
+                cr_log_warn(LOG, "workers kv: skipping key \"%s\": an earlier "
+                            "cellrouter wrote it percent-encoded into a "
+                            "namespace that does not decode keys; the next "
+                            "write of the tenant removes it",
+                            cr_store_printable(key, pb));
+                continue;
+            }
+            if (kind == CFKV_KEY_OTHER) {
+                char where[160];
+                snprintf(where, sizeof where, "Workers KV namespace %s",
+                         s->namespace_id);
+                rc = cr_store_err_damaged(err, where, key, "the key is not a "
+                                          "tenant id");
+                break;
+            }
+            cr_entry *e = cr_entry_list_push(out);
+            bool need = false;
+            if (!e) {
+                rc = cr_store_err_nomem(err);
+                break;
+            }
+            rc = cfkv_decode(s, key, json_object_get(k, "metadata"), NULL, 0,
+                             e, &need, err);
+            if (rc != CR_STORE_OK || need)
+                out->len--;
+            if (rc == CR_STORE_OK && need) {
+                if (nold == capold) {
+                    size_t cap = capold ? capold * 2 : 64;
+                    item *g = realloc(old, cap * sizeof *g);
+                    if (!g) {
+                        rc = cr_store_err_nomem(err);
+                        break;
+                    }
+                    old = g;
+                    capold = cap;
+                }
+                memset(&old[nold], 0, sizeof *old);
+                if (!(old[nold].key = strdup(key))) {
+                    rc = cr_store_err_nomem(err);
+                    break;
+                }
+                nold++;
+            }
         }
-        if ((rc = list_page(s, prefix, cursor, &next, out, err)))
-            break;
-        if (!*next)
-            break;
-        if (strcmp(next, cursor) == 0) {
-            rc = fail(s, err, CR_STORE_IO, "Workers KV API at %s returned "
-                      "the same list cursor twice", s->api_url);
-            break;
-        }
-        free(cursor);
-        cursor = next;
-        next = NULL;
     }
-    free(cursor);
-    free(next);
-    if (rc != CR_STORE_OK) {
-        cr_entry_list_free(out);
-        return rc;
-    }
-    if (out->len > 1)
-        qsort(out->items, out->len, sizeof *out->items, cmp_entry);
-    for (size_t i = 1; i < out->len; i++)
-        if (strcmp(out->items[i - 1].tenant_id, out->items[i].tenant_id) == 0) {
-            char pb[80];
-            rc = fail(s, err, CR_STORE_IO, "Workers KV API at %s listed "
-                      "tenant \"%s\" twice", s->api_url,
-                      printable(out->items[i].tenant_id, pb));
-            cr_entry_list_free(out);
-            return rc;
-        }
-    return CR_STORE_OK;
-}
-
-static void cf_close(cr_store *base)
-{
-    cf_store *s = (cf_store *)base;
-    if (!s)
-        return;
-    cr_http_pool_free(s->http);
-    free(s->ns_url);
-    free(s->api_url);
-    free(s->account_id);
-    free(s->namespace_id);
-    if (s->token) {
-        volatile char *v = s->token;
-        for (size_t i = 0; v[i]; i++)
-            v[i] = 0;
-        free(s->token);
-    }
-    free(s);
-}
-
-/* ---- batches: the bulk endpoints -----------------------------------------
- *
- * A batch (at most CR_STORE_BATCH_MAX operations, well under the API's
- * 10,000 keys per bulk request) is: every entry's version read and checked
- * first, as for put and del (no compare-and-swap here either: the same
- * one-round-trip window applies, per key); then one bulk write (PUT .../bulk)
- * of every new pair and every tombstone; then one bulk delete (DELETE
- * .../bulk) of the deleted keys. Two requests instead of one per key.
- *
- * Workers KV applies a bulk request key by key, not atomically: its answer
- * lists the keys it could not write (`unsuccessful_keys`), and only those
- * are reported as not applied. A delete goes ahead only if its tombstone
- * was written, so versions never repeat.
- */
-
-/* Adds the keys of result.unsuccessful_keys to `failed` (a JSON object
- * used as a set). An answer without the field means every key went in. */
-static void bulk_failures(json_t *result, json_t *failed)
-{
-    json_t *keys = json_object_get(result, "unsuccessful_keys");
-    size_t i;
-    json_t *k;
-    if (!json_is_array(keys))
-        return;
-    json_array_foreach(keys, i, k)
-        if (json_is_string(k))
-            json_object_set(failed, json_string_value(k), json_true());
-}
-
-/* One bulk request with a JSON body; unsuccessful keys go into `failed`. */
-static cr_store_rc bulk_call(cf_store *s, const char *method, json_t *body,
-                             const char *what, json_t *failed,
-                             cr_store_err *err)
-{
-    char *json = json_dumps(body, JSON_COMPACT);
-    size_t n = strlen(s->ns_url) + 8;
-    char *url = malloc(n);
-    cr_http_resp r;
-    if (!json || !url) {
-        free(json);
-        free(url);
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    }
-    snprintf(url, n, "%s/bulk", s->ns_url);
-    cr_store_rc rc = cf_call_body(s, what, method, url, NULL, 0, json, &r,
-                                  err);
-    free(url);
-    free(json);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status / 100 == 2) {
-        json_t *root = NULL, *result = NULL;
-        rc = envelope(s, what, &r, &root, &result, err);
+    cfkv_lister_free(&l);
+    if (rc == CR_STORE_OK && nold) {
+        cr_entry_list more = {0};
+        rc = bulk_read(s, old, nold, "listing entries (values of entries in "
+                       "the first format)", err);
         if (rc == CR_STORE_OK)
-            bulk_failures(result, failed);
-        json_decref(root);
-    } else if (r.status == 400 || r.status == 413) {
-        long code;
-        char det[240];
-        cf_errors(&r, det, sizeof det, &code);
-        rc = fail(s, err, CR_STORE_INVALID, "Workers KV refused a bulk "
-                  "request while %s (HTTP %ld, %s)", what, r.status, det);
-    } else {
-        rc = unexpected(s, what, &r, err);
+            rc = collect(s, old, nold, "listing entries", &more, err);
+        for (size_t i = 0; rc == CR_STORE_OK && i < more.len; i++) {
+            cr_entry *e = cr_entry_list_push(out);
+            if (!e) {
+                rc = cr_store_err_nomem(err);
+                break;
+            }
+            *e = more.items[i];
+            memset(&more.items[i], 0, sizeof more.items[i]);
+        }
+        cr_entry_list_free(&more);
     }
-    cr_http_resp_clear(&r);
+    for (size_t i = 0; i < nold; i++)
+        free((char *)old[i].key);
+    items_free(old, nold);
+    if (rc == CR_STORE_OK) {
+        const char *dup = cr_entry_list_sort(out);
+        char pb[CR_STORE_PRINTABLE];
+        if (dup)
+            rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s listed "
+                           "tenant \"%s\" twice", s->api_url,
+                           cr_store_printable(dup, pb));
+    }
+    if (rc != CR_STORE_OK)
+        cr_entry_list_free(out);
+    cr_log_debug(LOG, "workers kv: listing %zu entries: %lu requests",
+                 out->len, cr_pacer_total(s->pacer) - before);
     return rc;
 }
 
-static json_t *pair_json(const char *key, const char *value,
-                         const char *metadata)
+/* ---- writing: the batch --------------------------------------------------- */
+
+typedef struct opstate {
+    const char *id;
+    char *tomb;                 /* tombstone key (NULL: not needed) */
+    char *legacy;               /* first-format tombstone key (NULL: none) */
+    item *entry_it, *tomb_it, *legacy_it;
+    int64_t cur;                /* entry's version (0: absent) */
+    int64_t retired;            /* last version of a deleted entry */
+    int64_t legacy_version;
+    bool found, versionless;
+    bool tomb_written;          /* a tombstone is in this batch's write */
+} opstate;
+
+static const char *op_id(const cr_batch_op *op)
 {
-    json_t *md = json_loads(metadata, 0, NULL);
-    json_t *o = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value", value,
-                               "metadata", md)
-                   : NULL;
-    return o;
+    return op->kind == CR_BATCH_PUT ? op->entry->tenant_id : op->tenant_id;
+}
+
+static bool is_legacy_key(const char *k)
+{
+    return strncmp(k, CFKV_LEGACY_PREFIX, sizeof CFKV_LEGACY_PREFIX - 1) == 0;
+}
+
+/* Reads the versions (and tombstones) every operation needs. */
+static cr_store_rc read_versions(cfkv *s, cr_batch_op *ops, opstate *st,
+                                 size_t n, item **main_out, size_t *nmain,
+                                 item **leg_out, size_t *nleg,
+                                 const char *what, cr_store_err *err)
+{
+    item *main = calloc(2 * n + 1, sizeof *main), *leg = calloc(2 * n + 1,
+                                                                sizeof *leg);
+    size_t m = 0, l = 0;
+    cr_store_rc rc = CR_STORE_OK;
+    *main_out = main;
+    *leg_out = leg;
+    *nmain = *nleg = 0;
+    if (!main || !leg)
+        return cr_store_err_nomem(err);
+    for (size_t i = 0; i < n; i++) {
+        char k[CFKV_KEYBUF];
+        st[i].id = op_id(&ops[i]);
+        main[m++].key = st[i].id;
+        /* A create (or an unconditional put that may create) continues
+         * after the tombstone; a delete writes one. */
+        if (ops[i].kind == CR_BATCH_PUT && ops[i].expect > 0)
+            continue;
+        cfkv_tomb_key(st[i].id, k);
+        if (!(st[i].tomb = strdup(k)))
+            return cr_store_err_nomem(err);
+        if (is_legacy_key(k)) {
+            leg[l++].key = st[i].tomb;
+        } else {
+            main[m++].key = st[i].tomb;
+            cfkv_legacy_key(st[i].id, k);
+            if (!(st[i].legacy = strdup(k)))
+                return cr_store_err_nomem(err);
+            leg[l++].key = st[i].legacy;
+        }
+    }
+    m = items_sort(main, m);
+    l = items_sort(leg, l);
+    *nmain = m;
+    *nleg = l;
+    if (m + l <= CFKV_BULK_GET_MAX) {
+        /* One bulk read answers everything. */
+        item *all = calloc(m + l + 1, sizeof *all);
+        if (!all)
+            return cr_store_err_nomem(err);
+        memcpy(all, main, m * sizeof *all);
+        memcpy(all + m, leg, l * sizeof *all);
+        rc = bulk_read(s, all, m + l, what, err);
+        memcpy(main, all, m * sizeof *all);
+        memcpy(leg, all + m, l * sizeof *all);
+        free(all);
+    } else {
+        rc = lookup(s, main, m, what, err);
+        if (rc == CR_STORE_OK && l > 0 &&
+            (rc = legacy_load(s, err)) == CR_STORE_OK)
+            for (size_t i = 0; i < l; i++) {
+                int64_t v = legacy_version(s, leg[i].key);
+                if (v > 0) {
+                    leg[i].found = true;
+                    leg[i].md = cfkv_tomb_metadata("", v);
+                }
+            }
+    }
+    for (size_t i = 0; rc == CR_STORE_OK && i < n; i++) {
+        opstate *o = &st[i];
+        o->entry_it = item_find(main, m, o->id);
+        if (o->tomb)
+            o->tomb_it = is_legacy_key(o->tomb) ? item_find(leg, l, o->tomb)
+                                                : item_find(main, m, o->tomb);
+        if (o->legacy)
+            o->legacy_it = item_find(leg, l, o->legacy);
+        o->found = o->entry_it && o->entry_it->found;
+        o->cur = o->found ? cfkv_md_version(o->entry_it->md) : 0;
+        o->versionless = o->found && o->cur == 0;
+        int64_t t = o->tomb_it && o->tomb_it->found
+                        ? cfkv_md_version(o->tomb_it->md) : 0;
+        o->legacy_version = o->legacy_it && o->legacy_it->found
+                                ? cfkv_md_version(o->legacy_it->md) : 0;
+        o->retired = t > o->legacy_version ? t : o->legacy_version;
+    }
+    return rc;
+}
+
+static int add_pair(json_t *pairs, const char *key, const char *value,
+                    json_t *md)
+{
+    json_t *p = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value", value,
+                               "metadata", md) : NULL;
+    return !p || json_array_append_new(pairs, p);
 }
 
 static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
                             cr_store_err *err)
 {
-    cf_store *s = (cf_store *)base;
-    char what[200], buf[400], stamp[40], rkey[128], pb[80];
-    int64_t *cur = calloc(n, sizeof *cur), *retired = calloc(n, sizeof *retired);
-    json_t *writes = json_array(), *dels = json_array(),
-           *failed = json_object();
+    cfkv *s = (cfkv *)base;
+    char what[200], buf[600], stamp[CR_STORE_TIME_LEN],
+         pb[CR_STORE_PRINTABLE], stray[CFKV_KEYBUF];
+    opstate *st = calloc(n ? n : 1, sizeof *st);
+    item *main = NULL, *leg = NULL;
+    size_t nmain = 0, nleg = 0;
+    json_t *pairs = json_array(), *dels = json_array(),
+           *extra = json_array(), *failed = json_object();
+    unsigned long before = cr_pacer_total(s->pacer);
     cr_store_rc rc = CR_STORE_OK;
 
-    if (!cur || !retired || !writes || !dels || !failed) {
-        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    if (!st || !pairs || !dels || !extra || !failed) {
+        rc = cr_store_err_nomem(err);
         goto out;
     }
-    snprintf(what, sizeof what, "writing a batch of %zu entries", n);
-    /* 1. Every condition, before anything is written. */
+    if (n == 1)
+        snprintf(what, sizeof what, "%s tenant %s",
+                 ops[0].kind == CR_BATCH_PUT ? "writing" : "deleting",
+                 cr_store_printable(op_id(&ops[0]), pb));
+    else
+        snprintf(what, sizeof what, "writing a batch of %zu entries", n);
+    /* 0. What Workers KV cannot hold is refused before any request. */
+    for (size_t i = 0; i < n; i++) {
+        const char *msg;
+        if (ops[i].kind == CR_BATCH_PUT &&
+            (msg = cfkv_fits(ops[i].entry, buf, sizeof buf))) {
+            ops[i].rc = CR_STORE_INVALID;
+            rc = cr_store_err_set(err, CR_STORE_INVALID, "tenant %s: %s",
+                                  cr_store_printable(op_id(&ops[i]), pb), msg);
+            goto out;
+        }
+    }
+    /* 1. Every version, then every condition, before anything is written. */
+    if ((rc = read_versions(s, ops, st, n, &main, &nmain, &leg, &nleg, what,
+                            err)))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         cr_batch_op *op = &ops[i];
-        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
-                                                  : op->tenant_id;
-        const char *msg;
-        if (op->kind == CR_BATCH_PUT &&
-            (msg = cf_fits(base, op->entry, buf, sizeof buf))) {
+        opstate *o = &st[i];
+        if (o->versionless && op->expect != CR_VERSION_ANY) {
+            char where[160];
             op->rc = CR_STORE_INVALID;
-            rc = cr_store_err_set(err, CR_STORE_INVALID, "tenant %s: %s",
-                                  printable(id, pb), msg);
+            snprintf(where, sizeof where, "Workers KV namespace %s",
+                     s->namespace_id);
+            rc = cr_store_err_damaged(err, where, o->id, "its metadata has no "
+                                      "cellrouter version");
             goto out;
         }
-        bool found;
-        json_t *md = NULL;
-        if ((rc = read_metadata(s, id, what, &found, &md, err)))
-            goto out;
-        cur[i] = found ? md_version(md) : 0;
-        json_decref(md);
-        if (found && cur[i] == 0 && op->expect != CR_VERSION_ANY) {
-            op->rc = CR_STORE_INVALID;
-            rc = fail(s, err, CR_STORE_INVALID, "Workers KV namespace %s "
-                      "holds an entry for tenant \"%s\" without a cellrouter "
-                      "version (repair it with cellctl set or cellctl "
-                      "delete)", s->namespace_id, printable(id, pb));
-            goto out;
-        }
-        if (op->kind == CR_BATCH_DELETE && !found) {
+        if (op->kind == CR_BATCH_DELETE && !o->found) {
             op->rc = CR_STORE_NOT_FOUND;    /* gone already, as asked */
             op->applied = true;
-        } else
-            cr_store_batch_condition(op, cur[i]);
+        } else {
+            cr_store_batch_condition(op, o->cur);
+        }
     }
     if ((rc = cr_store_batch_refused(ops, n, err)) != CR_STORE_OK)
         goto out;
 
-    /* 2. The versions to continue from, and the bodies. */
-    now_rfc3339(stamp);
+    /* 2. The pairs: entries, and the tombstones of deletes. */
+    cr_store_now(stamp);
     for (size_t i = 0; i < n; i++) {
         cr_batch_op *op = &ops[i];
-        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
-                                                  : op->tenant_id;
-        if (op->rc == CR_STORE_NOT_FOUND)
-            continue;
-        if ((op->kind == CR_BATCH_PUT && cur[i] == 0) ||
-            (op->kind == CR_BATCH_DELETE && cur[i] > 0)) {
-            if ((rc = retired_version(s, id, what, &retired[i], err)))
-                goto out;
-        }
-        json_t *pair = NULL;
+        opstate *o = &st[i];
         if (op->kind == CR_BATCH_PUT) {
+            int64_t from = o->cur ? o->cur : o->retired;
+            if (from == INT64_MAX) {
+                op->rc = CR_STORE_INVALID;
+                rc = cr_store_err_set(err, CR_STORE_INVALID, "tenant \"%s\" "
+                                      "has exhausted its versions",
+                                      cr_store_printable(o->id, pb));
+                goto out;
+            }
             cr_entry e = *op->entry;
-            e.version = (cur[i] ? cur[i] : retired[i]) + 1;
+            e.version = from + 1;
             e.updated_at = stamp;
-            char *meta = metadata_json(&e);
-            pair = meta ? pair_json(id, e.endpoint, meta) : NULL;
-            free(meta);
+            if (add_pair(pairs, o->id, e.endpoint, cfkv_entry_metadata(&e))) {
+                rc = cr_store_err_nomem(err);
+                goto out;
+            }
             op->version = e.version;
             snprintf(op->updated_at, sizeof op->updated_at, "%s", stamp);
-        } else if (cur[i] > retired[i]) {
-            json_t *md = json_pack("{s:I,s:s}", "version", (json_int_t)cur[i],
-                                   "tenant_id", id);
-            char *meta = md ? json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS)
-                            : NULL;
-            json_decref(md);
-            retired_key(id, rkey);
-            pair = meta ? pair_json(rkey, "retired", meta) : NULL;
-            free(meta);
+            continue;
         }
-        bool nomem = (op->kind == CR_BATCH_PUT || cur[i] > retired[i]) &&
-                     (!pair || json_array_append_new(writes, pair));
-        if (!nomem && op->kind == CR_BATCH_DELETE)
-            nomem = json_array_append_new(dels, json_string(id)) != 0;
-        if (nomem) {
-            rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-            goto out;
+        /* A delete: the tombstone records the last version, and when the
+         * entry read as absent, the version Terraform saw (the read may be
+         * stale), so no version can repeat either way. */
+        int64_t last = o->cur > op->expect ? o->cur : op->expect;
+        if (last > o->retired) {
+            if (add_pair(pairs, o->tomb, CFKV_TOMB_VALUE,
+                         cfkv_tomb_metadata(o->id, last))) {
+                rc = cr_store_err_nomem(err);
+                goto out;
+            }
+            o->tomb_written = true;
+        }
+    }
+    size_t ndel = 0;
+    for (size_t i = 0; i < n; i++)
+        ndel += ops[i].kind == CR_BATCH_DELETE &&
+                (st[i].found || ops[i].expect > 0);
+    size_t need = (json_array_size(pairs) + CFKV_BULK_WRITE_MAX - 1) /
+                      CFKV_BULK_WRITE_MAX +
+                  (ndel + CFKV_BULK_WRITE_MAX - 1) / CFKV_BULK_WRITE_MAX;
+    if ((rc = cfkv_can_fit(s, need, what, err)))
+        goto out;
+
+    /* 3. One bulk write (entries and tombstones). When it fails, what went
+     * in before the failure stays reported as applied. */
+    cr_store_rc wrc = CR_STORE_OK;
+    if (json_array_size(pairs) > 0)
+        wrc = cfkv_bulk_write(s, pairs, what, failed, err);
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind == CR_BATCH_PUT) {
+            ops[i].applied = !json_object_get(failed, st[i].id);
+            if (ops[i].applied && s->url_decoding == 0 &&
+                cfkv_stray_key(st[i].id, stray))
+                json_array_append_new(extra, json_string(stray));
         }
     }
 
-    /* 3. One bulk write (entries and tombstones), then one bulk delete of
-     * the keys whose tombstone is in. */
-    if (json_array_size(writes) > 0 &&
-        (rc = bulk_call(s, "PUT", writes, what, failed, err)))
-        goto out;
-    /* The puts are in (but for unsuccessful keys) whatever happens to the
-     * deletes: say so now. */
-    for (size_t i = 0; i < n; i++)
-        if (ops[i].kind == CR_BATCH_PUT &&
-            !json_object_get(failed, ops[i].entry->tenant_id))
-            ops[i].applied = true;
-    size_t k = 0;
-    json_t *todel = json_array();
-    if (!todel) {
-        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-        goto out;
-    }
+    /* 4. One bulk delete of the deleted keys whose tombstone is in (and of
+     * first-format tombstones the new ones replace, and of keys an earlier
+     * version left percent-encoded). */
     for (size_t i = 0; i < n; i++) {
         cr_batch_op *op = &ops[i];
-        if (op->kind != CR_BATCH_DELETE || op->rc == CR_STORE_NOT_FOUND)
+        opstate *o = &st[i];
+        if (op->kind != CR_BATCH_DELETE || (!o->found && op->expect <= 0))
             continue;
-        const char *id = json_string_value(json_array_get(dels, k++));
-        retired_key(id, rkey);
-        if (!json_object_get(failed, rkey))
-            json_array_append_new(todel, json_string(id));
-        else
-            json_object_set(failed, id, json_true());
+        if (wrc != CR_STORE_OK ||
+            (o->tomb_written && json_object_get(failed, o->tomb))) {
+            json_object_set(failed, o->id, json_true());
+            continue;
+        }
+        if (json_array_append_new(dels, json_string(o->id))) {
+            rc = cr_store_err_nomem(err);
+            goto out;
+        }
+        if (o->tomb_written && o->legacy && o->legacy_version > 0)
+            json_array_append_new(extra, json_string(o->legacy));
+        if (s->url_decoding == 0 && cfkv_stray_key(o->id, stray))
+            json_array_append_new(extra, json_string(stray));
     }
-    if (json_array_size(todel) > 0)
-        rc = bulk_call(s, "DELETE", todel, what, failed, err);
-    json_decref(todel);
-    if (rc != CR_STORE_OK)
-        goto out;
+    size_t nextra = json_array_size(extra);
+    for (size_t i = 0; i < nextra; i++)
+        json_array_append(dels, json_array_get(extra, i));
+    if (wrc == CR_STORE_OK && json_array_size(dels) > 0)
+        wrc = cfkv_bulk_delete(s, dels, what, failed, err);
 
-    /* 4. What went in. */
+    /* 5. What went in. */
     size_t nfail = 0;
     const char *first = NULL;
     for (size_t i = 0; i < n; i++) {
         cr_batch_op *op = &ops[i];
-        const char *id = op->kind == CR_BATCH_PUT ? op->entry->tenant_id
-                                                  : op->tenant_id;
-        if (op->applied || !json_object_get(failed, id)) {
+        if (!json_object_get(failed, st[i].id)) {
             op->applied = true;
             continue;
         }
+        op->applied = false;
         op->rc = CR_STORE_IO;
         op->version = 0;
         op->updated_at[0] = '\0';
         if (!nfail++)
-            first = id;
+            first = st[i].id;
     }
-    if (nfail)
-        rc = fail(s, err, CR_STORE_IO, "Workers KV could not write %zu of "
-                  "%zu keys of a bulk request (first: tenant %s); the others "
-                  "were written. Run again to retry them.", nfail, n,
-                  printable(first, pb));
+    if (wrc != CR_STORE_OK)
+        rc = wrc;                       /* err says why */
+    else if (nfail)
+        rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV could not write %zu "
+                       "of %zu keys of a bulk request (first: tenant %s); "
+                       "the others were written. Run again to retry them.",
+                       nfail, n, cr_store_printable(first, pb));
 out:
     if (rc == CR_STORE_CONFLICT || rc == CR_STORE_EXISTS ||
         rc == CR_STORE_INVALID) {
@@ -1348,13 +851,115 @@ out:
             ops[i].version = 0;
             ops[i].updated_at[0] = '\0';
         }
+        if (st) {
+            free(st[i].tomb);
+            free(st[i].legacy);
+        }
     }
-    json_decref(writes);
+    items_free(main, nmain);
+    items_free(leg, nleg);
+    free(st);
+    json_decref(pairs);
     json_decref(dels);
+    json_decref(extra);
     json_decref(failed);
-    free(cur);
-    free(retired);
+    cr_log_debug(LOG, "workers kv: %s: %s, %lu requests", what,
+                 cr_store_rc_name(rc), cr_pacer_total(s->pacer) - before);
     return rc;
+}
+
+/* ---- single writes: a batch of one ---------------------------------------- */
+
+static cr_store_rc cf_put(cr_store *base, const cr_entry *in, int64_t expect,
+                          cr_entry **written, cr_store_err *err)
+{
+    cr_batch_op op = { .kind = CR_BATCH_PUT, .entry = in, .expect = expect };
+    const char *field = NULL, *msg;
+    cr_store_err_clear(err);
+    if (written)
+        *written = NULL;
+    if (!in)
+        return cr_store_err_set(err, CR_STORE_INVALID, "no entry to write");
+    if ((msg = cr_entry_check(in, &field)))
+        return cr_store_err_set(err, CR_STORE_INVALID, "%s: %s",
+                                field ? field : "entry", msg);
+    cr_store_rc rc = cr_store_check_expect(expect, false, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    op.tenant_id = in->tenant_id;
+    rc = cf_batch(base, &op, 1, err);
+    if (rc == CR_STORE_EXISTS)
+        return cr_store_err_exists(err, in->tenant_id, op.actual_version);
+    if (rc == CR_STORE_CONFLICT)
+        return cr_store_err_changed(err, in->tenant_id, expect,
+                                    op.actual_version);
+    if (rc != CR_STORE_OK || !written)
+        return rc;
+    cr_entry *w = cr_entry_new();
+    if (!w || cr_entry_copy(w, in) != 0) {
+        free(w);
+        return cr_store_err_nomem(err);
+    }
+    free(w->updated_at);
+    w->version = op.version;
+    if (!(w->updated_at = strdup(op.updated_at))) {
+        cr_entry_free(w);
+        return cr_store_err_nomem(err);
+    }
+    *written = w;
+    return CR_STORE_OK;
+}
+
+static cr_store_rc cf_del(cr_store *base, const char *tenant_id,
+                          int64_t expect, cr_store_err *err)
+{
+    cr_batch_op op = { .kind = CR_BATCH_DELETE, .tenant_id = tenant_id,
+                       .expect = expect };
+    cr_store_err_clear(err);
+    const char *msg = cr_tenant_id_check(tenant_id);
+    if (msg)
+        return cr_store_err_set(err, CR_STORE_INVALID, "%s", msg);
+    cr_store_rc rc = cr_store_check_expect(expect, true, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    rc = cf_batch(base, &op, 1, err);
+    if (rc == CR_STORE_CONFLICT)
+        return cr_store_err_changed(err, tenant_id, expect,
+                                    op.actual_version);
+    if (rc == CR_STORE_OK && op.rc == CR_STORE_NOT_FOUND)
+        return cr_store_err_no_entry(err, tenant_id);
+    return rc;
+}
+
+static const char *cf_fits(cr_store *base, const cr_entry *e, char *buf,
+                           size_t cap)
+{
+    (void)base;
+    return cfkv_fits(e, buf, cap);
+}
+
+/* ---- opening and closing -------------------------------------------------- */
+
+static void cf_close(cr_store *base)
+{
+    cfkv *s = (cfkv *)base;
+    if (!s)
+        return;
+    cr_http_pool_free(s->http);
+    cr_pacer_free(s->pacer);
+    free(s->ns_url);
+    free(s->api_url);
+    free(s->account_id);
+    free(s->namespace_id);
+    if (s->token) {
+        volatile char *v = s->token;
+        for (size_t i = 0; v[i]; i++)
+            v[i] = 0;
+        free(s->token);
+    }
+    json_decref(s->legacy);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
 }
 
 static const cr_store_ops CF_OPS = {
@@ -1366,34 +971,24 @@ static const cr_store_ops CF_OPS = {
     .close = cf_close,
     .fits = cf_fits,
     .batch = cf_batch,
+    .get_many = cf_get_many,
+    .batch_max = CR_CFKV_BATCH_MAX,
 };
 
-/* ---- opening ------------------------------------------------------------ */
-
-/* A cheap authenticated request, so a wrong token, account or namespace is
- * reported when the provider is configured, not in the middle of an apply. */
-static cr_store_rc probe(cf_store *s, cr_store_err *err)
+unsigned long cr_store_cfkv_requests(const cr_store *s)
 {
-    cr_http_resp r;
-    size_t n = strlen(s->ns_url) + 32;
-    char *url = malloc(n);
-    const char *what = "checking access to the namespace";
-    if (!url)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
-    snprintf(url, n, "%s/keys?limit=10", s->ns_url);
-    cr_store_rc rc = cf_call(s, what, "GET", url, NULL, 0, &r, err);
-    free(url);
-    if (rc != CR_STORE_OK)
-        return rc;
-    if (r.status != 200) {
-        rc = unexpected(s, what, &r, err);
-    } else {
-        json_t *root = NULL, *result;
-        rc = envelope(s, what, &r, &root, &result, err);
-        json_decref(root);
-    }
-    cr_http_resp_clear(&r);
-    return rc;
+    return s && s->ops == &CF_OPS ? cr_pacer_total(((const cfkv *)s)->pacer)
+                                  : 0;
+}
+
+/* Progress goes to the log (WARN: Terraform shows it with TF_LOG=WARN) and
+ * to the caller's callback. */
+static void report(void *ctx, const char *msg)
+{
+    cfkv *s = ctx;
+    cr_log_warn(LOG, "workers kv: %s", msg);
+    if (s->progress)
+        s->progress(s->progress_ctx, msg);
 }
 
 cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
@@ -1425,13 +1020,23 @@ cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
     if (cfg->retry_budget_ms < 0 || cfg->retry_budget_ms > 3600000)
         return cr_store_err_set(err, CR_STORE_INVALID, "cloudflare_kv: the "
                                 "retry budget must be 0 to 3600 s");
+    if (cfg->request_budget < 0 || cfg->request_budget > CFKV_API_LIMIT)
+        return cr_store_err_set(err, CR_STORE_INVALID, "cloudflare_kv: the "
+                                "request budget must be 1 to %d requests per "
+                                "5 minutes (Cloudflare's limit)",
+                                CFKV_API_LIMIT);
 
-    cf_store *s = calloc(1, sizeof *s);
+    cfkv *s = calloc(1, sizeof *s);
     if (!s)
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        return cr_store_err_nomem(err);
+    pthread_mutex_init(&s->mu, NULL);
     s->base.ops = &CF_OPS;
+    s->url_decoding = -1;
     s->retry_budget_ms = cfg->retry_budget_ms ? cfg->retry_budget_ms
                                               : CR_CFKV_RETRY_DEFAULT_MS;
+    s->progress = cfg->progress;
+    s->progress_ctx = cfg->progress_ctx;
+    s->stop = cfg->stop;
     size_t alen = strlen(api);
     while (alen > 0 && api[alen - 1] == '/')
         alen--;
@@ -1440,17 +1045,25 @@ cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
     s->namespace_id = strdup(cfg->namespace_id);
     s->token = strdup(cfg->api_token);
     s->http = cr_http_pool_new();
+    s->pacer = cr_pacer_new(cfg->request_budget ? cfg->request_budget
+                                                : CR_CFKV_REQUEST_BUDGET,
+                            CFKV_API_WINDOW_MS, "Cloudflare allows 1,200 API "
+                            "requests per 5 minutes per user");
     size_t n = alen + strlen(cfg->account_id) + strlen(cfg->namespace_id) + 64;
     s->ns_url = malloc(n);
     if (!s->api_url || !s->account_id || !s->namespace_id || !s->token ||
-        !s->http || !s->ns_url) {
+        !s->http || !s->pacer || !s->ns_url) {
         cf_close(&s->base);
-        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+        return cr_store_err_nomem(err);
     }
+    cr_pacer_set_progress(s->pacer, report, s, cfg->stop);
     snprintf(s->ns_url, n, "%s/accounts/%s/storage/kv/namespaces/%s",
              s->api_url, s->account_id, s->namespace_id);
+    /* The namespace is read once, so a wrong token, account or namespace
+     * is reported when the provider is configured, not in the middle of an
+     * apply, and so that a 404 later can only mean a missing key. */
     if (!cfg->skip_probe) {
-        cr_store_rc rc = probe(s, err);
+        cr_store_rc rc = cfkv_read_namespace(s, err);
         if (rc != CR_STORE_OK) {
             cr_log_warn(LOG, "cannot use Workers KV namespace %s: %s",
                         s->namespace_id, err ? err->msg : "");
@@ -1458,8 +1071,11 @@ cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
             return rc;
         }
     }
-    cr_log_debug(LOG, "using Workers KV namespace %s of account %s at %s",
-                 s->namespace_id, s->account_id, s->api_url);
+    cr_log_debug(LOG, "using Workers KV namespace %s of account %s at %s "
+                 "(supports_url_encoding: %s)", s->namespace_id,
+                 s->account_id, s->api_url,
+                 s->url_decoding < 0 ? "not read"
+                 : s->url_decoding ? "true" : "false");
     *out = &s->base;
     return CR_STORE_OK;
 }

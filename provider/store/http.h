@@ -30,7 +30,7 @@ typedef struct cr_http_part {
 } cr_http_part;
 
 typedef struct cr_http_req {
-    const char *method;             /* "GET", "PUT", "DELETE" */
+    const char *method;             /* "GET", "POST", "PUT", "DELETE" */
     const char *url;
     const char *bearer;             /* secret; NULL: no Authorization */
     const cr_http_part *parts;      /* multipart body when nparts > 0 */

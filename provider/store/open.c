@@ -1,9 +1,10 @@
 /*
  * store/open.c — backend selection, in one place.
  *
- * The provider's configuration and cellctl's flags both end up here, so
- * adding a backend (Cloudflare Workers KV is next) means one more case in
- * cr_store_open and nothing else for the callers.
+ * The provider's configuration and cellctl's flags both end up here: a
+ * backend is one more case in cr_store_open and nothing else for the
+ * callers. Settings come from the caller (cr_store_config) or, for what a
+ * caller leaves out, from the environment.
  */
 #include "store/backend.h"
 #include "store/store.h"
@@ -13,9 +14,19 @@
 cr_store_rc cr_store_open(const cr_store_config *cfg, cr_store **out,
                           cr_store_err *err)
 {
+    return cr_store_open_with(cfg, NULL, out, err);
+}
+
+cr_store_rc cr_store_open_with(const cr_store_config *cfg,
+                               const cr_store_open_opts *opts,
+                               cr_store **out, cr_store_err *err)
+{
     static const cr_store_config defaults = {NULL, NULL};
+    static const cr_store_open_opts no_opts = {NULL, NULL, NULL};
     if (!cfg)
         cfg = &defaults;
+    if (!opts)
+        opts = &no_opts;
     *out = NULL;
     const char *backend = cfg->backend;
     if (!backend || !*backend || strcmp(backend, "sqlite") == 0) {
@@ -25,7 +36,14 @@ cr_store_rc cr_store_open(const cr_store_config *cfg, cr_store **out,
     }
     if (strcmp(backend, "cloudflare_kv") == 0) {
         cr_cfkv_config cf;
-        cr_cfkv_config_from_env(&cf);
+        if (opts->cloudflare_kv)
+            cf = *opts->cloudflare_kv;
+        else
+            cr_cfkv_config_from_env(&cf);
+        if (opts->progress) {
+            cf.progress = opts->progress;
+            cf.progress_ctx = opts->progress_ctx;
+        }
         return cr_store_cfkv_open(&cf, out, err);
     }
     cr_store_err_clear(err);

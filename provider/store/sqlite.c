@@ -142,36 +142,10 @@ typedef struct sq_store {
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* Copies at most `max` bytes of an untrusted string for a message,
- * replacing anything unprintable, so hostile bytes (an id, or a damaged
- * schema quoted by SQLite's own error message) cannot garble a diagnostic
- * or a terminal. buf holds max + 4 bytes. */
-static const char *sanitize(const char *s, char *buf, size_t max)
-{
-    size_t o = 0, i = 0;
-    if (!s)
-        return "(null)";
-    for (; s[i] && o < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    if (s[i]) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-static const char *printable(const char *s, char buf[80])
-{
-    return sanitize(s, buf, 64);
-}
-
 /* SQLite's message for the connection's last error, sanitised. */
 static const char *db_errmsg(sqlite3 *db, char buf[260])
 {
-    return sanitize(sqlite3_errmsg(db), buf, 256);
+    return cr_store_printable_n(sqlite3_errmsg(db), buf, 256);
 }
 
 /* Turns a SQLite failure into a store error. Caller holds the mutex (the
@@ -204,16 +178,6 @@ static cr_store_rc sq_fail(sq_store *s, cr_store_err *err, int rc,
 }
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static void now_rfc3339(char out[40])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%06ldZ", ts.tv_nsec / 1000);
-}
 
 static int step_done(sqlite3_stmt *st)
 {
@@ -319,33 +283,7 @@ static const char *labels_from_json_slow(const char *text, size_t len,
     json_t *root = json_loadb(text, len, LABELS_JSON_FLAGS, &jerr);
     if (!root)
         return "labels are not valid JSON";
-    const char *bad = NULL;
-    if (!json_is_object(root)) {
-        bad = "labels are not a JSON object";
-        goto out;
-    }
-    e->has_labels = true;
-    for (void *it = json_object_iter(root); it;
-         it = json_object_iter_next(root, it)) {
-        const char *key = json_object_iter_key(it);
-        json_t *val = json_object_iter_value(it);
-        if (!json_is_string(val)) {
-            bad = "labels hold a value that is not a string";
-            goto out;
-        }
-        /* JSON allows \u0000 inside strings; a C string cannot hold it. */
-        if (strlen(key) != json_object_iter_key_len(it) ||
-            strlen(json_string_value(val)) != json_string_length(val)) {
-            bad = "labels contain a NUL byte";
-            goto out;
-        }
-        if (cr_entry_set_label(e, key, json_string_value(val)) != 0) {
-            *nomem = true;
-            bad = "labels could not be copied";
-            goto out;
-        }
-    }
-out:
+    const char *bad = cr_store_labels_from_json(root, e, nomem);
     json_decref(root);
     return bad;
 }
@@ -604,50 +542,11 @@ static const char *labels_from_json(const char *text, size_t len,
 
 static char *labels_to_json(const cr_entry *e)
 {
-    if (!e->has_labels)
-        return NULL;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < e->nlabels; i++) {
-        if (json_object_set_new(o, e->labels[i].key,
-                                json_string(e->labels[i].value)) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    bool nomem;
+    json_t *o = cr_store_labels_to_json(e, &nomem);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     return s;
-}
-
-/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). The
- * store writes ...Z with microseconds; anything of this shape is accepted
- * (a file written elsewhere), anything else is damage. */
-static bool rfc3339_ok(const char *t)
-{
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-    size_t i = 0;
-    for (; shape[i]; i++) {
-        if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9')
-                            : t[i] != shape[i])
-            return false;
-    }
-    if (t[i] == '.') {
-        size_t start = ++i;
-        while (t[i] >= '0' && t[i] <= '9')
-            i++;
-        if (i == start || i - start > 9)
-            return false;
-    }
-    if (t[i] == 'Z')
-        return t[i + 1] == '\0';
-    if (t[i] != '+' && t[i] != '-')
-        return false;
-    i++;
-    return t[i] >= '0' && t[i] <= '9' && t[i + 1] >= '0' && t[i + 1] <= '9' &&
-           t[i + 2] == ':' && t[i + 3] >= '0' && t[i + 3] <= '9' &&
-           t[i + 4] >= '0' && t[i + 4] <= '9' && t[i + 5] == '\0';
 }
 
 /* Decodes the current row of a SELECT ENTRY_COLS into *e (zeroed here). */
@@ -658,7 +557,6 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
         "tenant_id", "cell_id", "endpoint", "standby_cell_id",
         "standby_endpoint", "labels", "version", "updated_at"
     };
-    char buf[80];
     bool nomem = false;
     const char *bad = NULL, *col = NULL;
     const char *labels = NULL;
@@ -677,7 +575,7 @@ static cr_store_rc row_to_entry(sq_store *s, sqlite3_stmt *st, cr_entry *e,
     e->version = sqlite3_column_int64(st, 6);
     if (e->version < 1) { bad = "is not a positive integer"; goto fail; }
     if ((bad = col_text(st, 7, false, &e->updated_at, &nomem))) { col = names[7]; goto fail; }
-    if (!rfc3339_ok(e->updated_at)) { col = names[7]; bad = "is not an RFC 3339 time"; goto fail; }
+    if (!cr_store_time_ok(e->updated_at)) { col = names[7]; bad = "is not an RFC 3339 time"; goto fail; }
     const char *field = NULL;
     if ((bad = cr_entry_check(e, &field))) { col = NULL; goto fail; }
     return CR_STORE_OK;
@@ -692,11 +590,11 @@ fail:
         /* The tenant id itself may be the bad column: quote the raw bytes. */
         const unsigned char *raw = sqlite3_column_type(st, 0) == SQLITE_TEXT
                                        ? sqlite3_column_text(st, 0) : NULL;
-        cr_store_err_set(err, CR_STORE_INVALID,
-            "routing map %s holds an invalid entry for tenant \"%s\": %s%s%s "
-            "(repair it with cellctl set or cellctl delete)", s->path,
-            printable((const char *)raw, buf), col ? col : "",
-            col ? " " : "", bad);
+        char where[300], what[300];
+        snprintf(where, sizeof where, "routing map %s", s->path);
+        snprintf(what, sizeof what, "%s%s%s", col ? col : "", col ? " " : "",
+                 bad);
+        cr_store_err_damaged(err, where, (const char *)raw, what);
     }
     cr_entry_clear(e);
     return CR_STORE_INVALID;
@@ -704,25 +602,13 @@ fail:
 
 /* ---- operations -------------------------------------------------------- */
 
-static cr_store_rc check_id_arg(const char *tenant_id, cr_store_err *err)
-{
-    if (!tenant_id || !*tenant_id)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "tenant_id must not be empty");
-    if (strlen(tenant_id) > CR_TENANT_ID_MAX)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "tenant_id is longer than %d bytes",
-                                CR_TENANT_ID_MAX);
-    return CR_STORE_OK;
-}
-
 static cr_store_rc sq_get(cr_store *base, const char *tenant_id,
                           cr_entry **out, cr_store_err *err)
 {
     sq_store *s = (sq_store *)base;
     cr_store_err_clear(err);
     *out = NULL;
-    cr_store_rc rc = check_id_arg(tenant_id, err);
+    cr_store_rc rc = cr_store_check_tenant_arg(tenant_id, err);
     if (rc != CR_STORE_OK)
         return rc;
 
@@ -756,7 +642,7 @@ static cr_store_rc current_version(sq_store *s, const char *tenant_id,
                                    int ver_stmt, int64_t *out,
                                    cr_store_err *err)
 {
-    char buf[80];
+    char buf[CR_STORE_PRINTABLE];
     sqlite3_stmt *st = s->stmt[ver_stmt];
     sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
     int src = sqlite3_step(st);
@@ -769,7 +655,7 @@ static cr_store_rc current_version(sq_store *s, const char *tenant_id,
             rc = cr_store_err_set(err, CR_STORE_INVALID,
                 "routing map %s holds an invalid version for tenant \"%s\" "
                 "(repair it with cellctl delete)", s->path,
-                printable(tenant_id, buf));
+                cr_store_printable(tenant_id, buf));
         }
     } else if (src != SQLITE_DONE) {
         rc = sq_fail(s, err, src, "reading a version");
@@ -784,7 +670,7 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
 {
     sq_store *s = (sq_store *)base;
     const char *field = NULL, *bad;
-    char buf[80];
+    char buf[CR_STORE_PRINTABLE];
     cr_store_err_clear(err);
     if (written)
         *written = NULL;
@@ -793,10 +679,8 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
     if ((bad = cr_entry_check(in, &field)))
         return cr_store_err_set(err, CR_STORE_INVALID, "%s: %s",
                                 field ? field : "entry", bad);
-    if (expect < CR_VERSION_ANY)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "expected version %lld is not a version",
-                                (long long)expect);
+    if (cr_store_check_expect(expect, false, err) != CR_STORE_OK)
+        return err ? err->rc : CR_STORE_INVALID;
 
     char *labels = labels_to_json(in);
     if (in->has_labels && !labels)
@@ -815,8 +699,8 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
         free(out->updated_at);
         out->updated_at = NULL;
     }
-    char now[40];
-    now_rfc3339(now);
+    char now[CR_STORE_TIME_LEN];
+    cr_store_now(now);
     char *stamp = strdup(now);
     if (!stamp) {
         cr_entry_free(out);
@@ -837,27 +721,11 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
         goto done;
 
     if (expect == CR_VERSION_ABSENT && cur > 0) {
-        if (err)
-            err->actual_version = cur;
-        rc = cr_store_err_set(err, CR_STORE_EXISTS,
-            "tenant \"%s\" already has an entry in the routing map "
-            "(version %lld)", printable(in->tenant_id, buf), (long long)cur);
+        rc = cr_store_err_exists(err, in->tenant_id, cur);
         goto done;
     }
     if (expect > 0 && cur != expect) {
-        if (err)
-            err->actual_version = cur;
-        if (cur == 0)
-            rc = cr_store_err_set(err, CR_STORE_CONFLICT,
-                "the entry for tenant \"%s\" was deleted by someone else "
-                "(expected version %lld)", printable(in->tenant_id, buf),
-                (long long)expect);
-        else
-            rc = cr_store_err_set(err, CR_STORE_CONFLICT,
-                "the entry for tenant \"%s\" was changed by someone else: "
-                "expected version %lld, found %lld",
-                printable(in->tenant_id, buf), (long long)expect,
-                (long long)cur);
+        rc = cr_store_err_changed(err, in->tenant_id, expect, cur);
         goto done;
     }
     if (cur == 0) {
@@ -879,7 +747,7 @@ static cr_store_rc sq_put(cr_store *base, const cr_entry *in, int64_t expect,
     if (cur == INT64_MAX) {
         rc = cr_store_err_set(err, CR_STORE_INVALID,
             "tenant \"%s\" has exhausted its versions",
-            printable(in->tenant_id, buf));
+            cr_store_printable(in->tenant_id, buf));
         goto done;
     }
     next = cur + 1;
@@ -937,15 +805,13 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
                           int64_t expect, cr_store_err *err)
 {
     sq_store *s = (sq_store *)base;
-    char buf[80];
+    char buf[CR_STORE_PRINTABLE];
     cr_store_err_clear(err);
-    cr_store_rc rc = check_id_arg(tenant_id, err);
+    cr_store_rc rc = cr_store_check_tenant_arg(tenant_id, err);
     if (rc != CR_STORE_OK)
         return rc;
-    if (expect == CR_VERSION_ABSENT || expect < CR_VERSION_ANY)
-        return cr_store_err_set(err, CR_STORE_INVALID,
-                                "expected version %lld makes no sense for a "
-                                "delete", (long long)expect);
+    if ((rc = cr_store_check_expect(expect, true, err)) != CR_STORE_OK)
+        return rc;
 
     pthread_mutex_lock(&s->mu);
     int64_t cur = 0;
@@ -964,18 +830,11 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
     if (rc != CR_STORE_OK)
         goto done;
     if (cur == 0) {
-        rc = cr_store_err_set(err, CR_STORE_NOT_FOUND,
-                              "tenant \"%s\" has no entry in the routing map",
-                              printable(tenant_id, buf));
+        rc = cr_store_err_no_entry(err, tenant_id);
         goto done;
     }
     if (expect > 0 && cur != expect) {
-        if (err)
-            err->actual_version = cur;
-        rc = cr_store_err_set(err, CR_STORE_CONFLICT,
-            "the entry for tenant \"%s\" was changed by someone else: "
-            "expected version %lld, found %lld", printable(tenant_id, buf),
-            (long long)expect, (long long)cur);
+        rc = cr_store_err_changed(err, tenant_id, expect, cur);
         goto done;
     }
     sqlite3_bind_text(s->stmt[ST_DELETE], 1, tenant_id, -1, SQLITE_STATIC);
@@ -1000,7 +859,7 @@ done:
         cr_log(rc == CR_STORE_IO || rc == CR_STORE_NOMEM ? CR_LOG_WARN
                                                          : CR_LOG_DEBUG,
                "store", "delete tenant %s refused: %s",
-               printable(tenant_id, buf),
+               cr_store_printable(tenant_id, buf),
                err ? err->msg : cr_store_rc_name(rc));
     } else {
         cr_log_debug("store", "deleted tenant %s (version %lld)", tenant_id,
@@ -1109,7 +968,7 @@ static cr_store_rc batch_write(sq_store *s, cr_batch_op *op, int64_t cur,
                                const char *labels, const char *stamp,
                                cr_store_err *err)
 {
-    char buf[80];
+    char buf[CR_STORE_PRINTABLE];
     int src;
     if (op->kind == CR_BATCH_DELETE) {
         if (cur == 0) {
@@ -1139,7 +998,7 @@ static cr_store_rc batch_write(sq_store *s, cr_batch_op *op, int64_t cur,
         op->rc = CR_STORE_INVALID;
         return cr_store_err_set(err, CR_STORE_INVALID,
             "tenant \"%s\" has exhausted its versions",
-            printable(in->tenant_id, buf));
+            cr_store_printable(in->tenant_id, buf));
     }
     sqlite3_stmt *up = s->stmt[ST_UPSERT];
     bind_text(up, 1, in->tenant_id);
@@ -1168,7 +1027,7 @@ static cr_store_rc sq_batch(cr_store *base, cr_batch_op *ops, size_t n,
     cr_store_rc rc = CR_STORE_OK;
     char **labels = calloc(n ? n : 1, sizeof *labels);
     int64_t *cur = calloc(n ? n : 1, sizeof *cur);
-    char stamp[40];
+    char stamp[CR_STORE_TIME_LEN];
 
     if (!labels || !cur) {
         free(labels);
@@ -1184,7 +1043,7 @@ static cr_store_rc sq_batch(cr_store *base, cr_batch_op *ops, size_t n,
             goto out;
         }
     }
-    now_rfc3339(stamp);
+    cr_store_now(stamp);
 
     pthread_mutex_lock(&s->mu);
     int src = step_done(s->stmt[ST_BEGIN]);

@@ -183,21 +183,6 @@ void cr_entry_list_free(cr_entry_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-cr_entry *cr_entry_list_push(cr_entry_list *l)
-{
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        cr_entry *items = realloc(l->items, cap * sizeof(cr_entry));
-        if (!items)
-            return NULL;
-        l->items = items;
-        l->cap = cap;
-    }
-    cr_entry *e = &l->items[l->len++];
-    memset(e, 0, sizeof(*e));
-    return e;
-}
-
 /* ---- result codes and errors ------------------------------------------ */
 
 const char *cr_store_rc_name(cr_store_rc rc)
@@ -638,10 +623,10 @@ cr_store_rc cr_store_batch(cr_store *s, cr_batch_op *ops, size_t n,
     cr_store_err_clear(err);
     if (!s || (n && !ops))
         return cr_store_err_set(err, CR_STORE_INVALID, "no batch");
-    if (n > CR_STORE_BATCH_MAX)
+    if (n > cr_store_batch_max(s))
         return cr_store_err_set(err, CR_STORE_INVALID,
-                                "a batch holds at most %d operations (%zu "
-                                "given)", CR_STORE_BATCH_MAX, n);
+                                "a batch holds at most %zu operations (%zu "
+                                "given)", cr_store_batch_max(s), n);
     cr_store_rc rc = batch_precheck(ops, n, err);
     if (rc != CR_STORE_OK || n == 0)
         return rc;

@@ -119,8 +119,9 @@ typedef struct cr_batch_op {
     char updated_at[40];        /* PUT: the time written */
 } cr_batch_op;
 
-/* The most operations a backend is asked to write in one batch; callers
- * split larger change sets (one SQLite transaction each). */
+/* The most operations a backend is asked to write in one batch unless it
+ * says otherwise (cr_store_batch_max): one SQLite transaction each. Callers
+ * split larger change sets by cr_store_batch_max(s). */
 #define CR_STORE_BATCH_MAX 1000
 
 typedef struct cr_store_ops {
@@ -170,6 +171,10 @@ typedef struct cr_store_ops {
                          cr_store_err *err);
     cr_store_rc (*get_many)(cr_store *s, const char *const *tenant_ids,
                             size_t n, cr_entry_list *out, cr_store_err *err);
+    /* Optional: the most operations one batch call takes (0:
+     * CR_STORE_BATCH_MAX). Workers KV takes 10,000, its bulk write limit,
+     * so that a fleet costs a tenth of the requests. */
+    size_t batch_max;
 } cr_store_ops;
 
 /* Every backend embeds this as its first member. */
@@ -191,11 +196,13 @@ static inline cr_store_rc cr_store_list(cr_store *s, const char *prefix,
                                         cr_entry_list *out, cr_store_err *err)
 { return s->ops->list(s, prefix, out, err); }
 static inline void cr_store_close(cr_store *s) { if (s) s->ops->close(s); }
+static inline size_t cr_store_batch_max(const cr_store *s)
+{ return s && s->ops->batch_max ? s->ops->batch_max : CR_STORE_BATCH_MAX; }
 static inline const char *cr_store_entry_fits(cr_store *s, const cr_entry *e,
                                               char *buf, size_t bufsz)
 { return s && s->ops->fits ? s->ops->fits(s, e, buf, bufsz) : NULL; }
 
-/* Applies `ops` (at most CR_STORE_BATCH_MAX) all-or-nothing when the
+/* Applies `ops` (at most cr_store_batch_max(s)) all-or-nothing when the
  * backend has a batch operation; otherwise checks every expected version
  * first (refusing the batch as the backend would) and then writes one
  * operation at a time, so only a concurrent writer or a backend failure
@@ -220,24 +227,45 @@ cr_store_rc cr_store_sqlite_open(const char *path, cr_store **out,
 /* The default path: $CELLROUTER_DB, else "cellrouter.db". Borrowed. */
 const char *cr_store_sqlite_default_path(void);
 
-/* Cloudflare Workers KV (store/cloudflare_kv.c): key = tenant id, value =
- * endpoint URL, metadata = the rest of the entry as JSON (at most
- * CR_CFKV_METADATA_MAX bytes). Every string is borrowed for the call only.
- * api_token is a secret: it is sent in the Authorization header and
- * nowhere else (never in logs or error messages). */
+/* Cloudflare Workers KV (store/cloudflare_kv.c; README "The routing map in
+ * Cloudflare Workers KV"): key = tenant id, value = endpoint URL, metadata =
+ * the whole entry as JSON (at most CR_CFKV_METADATA_MAX bytes as Cloudflare
+ * measures it, less a margin), so that one key listing answers a refresh.
+ * Every string is borrowed for the call only. api_token is a secret: it is
+ * sent in the Authorization header and nowhere else (never in logs or
+ * error messages). */
 #define CR_CFKV_DEFAULT_API_URL  "https://api.cloudflare.com/client/v4"
 #define CR_CFKV_METADATA_MAX     1024
 #define CR_CFKV_RETRY_DEFAULT_MS 30000
+/* Cloudflare allows 1,200 API requests per 5 minutes per user; the client
+ * keeps to this many of its own by default, leaving room for the dashboard
+ * and other tools on the same account. */
+#define CR_CFKV_REQUEST_BUDGET   1000
+#define CR_CFKV_BATCH_MAX        10000
+/* Long waits (rate limits) are reported through this, several times a
+ * minute, so that nobody watches a silent 5-minute hang. */
+typedef void (*cr_store_progress_fn)(void *ctx, const char *message);
 typedef struct cr_cfkv_config {
     const char *account_id;
     const char *namespace_id;
     const char *api_token;
     const char *api_url;        /* NULL or "": CR_CFKV_DEFAULT_API_URL */
-    long retry_budget_ms;       /* 429/5xx/network retries; 0: default */
-    bool skip_probe;            /* do not check access when opening */
+    long retry_budget_ms;       /* 5xx/network retries; 0: default. A 429
+                                   is waited out as long as Cloudflare asks
+                                   (its lockout is 5 minutes) on top. */
+    bool skip_probe;            /* do not read the namespace when opening */
+    int request_budget;         /* requests per 5 minutes; 0: default */
+    cr_store_progress_fn progress;  /* NULL: progress goes to the log */
+    void *progress_ctx;
+    /* When non-NULL and *stop becomes nonzero, waits end at once with an
+     * error (Terraform's Stop). */
+    const volatile int *stop;
 } cr_cfkv_config;
 cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
                                cr_store_err *err);
+/* The number of API requests a Workers KV store has made (0 for any other
+ * store): what `make bench` reports. */
+unsigned long cr_store_cfkv_requests(const cr_store *s);
 /* Fills a config from the environment: CLOUDFLARE_ACCOUNT_ID,
  * CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_URL
  * (each NULL when unset). The strings are the environment's. */
@@ -270,17 +298,28 @@ const char *cr_label_check(const char *key, const char *value);
 /* The value of label `key`, or NULL. Borrowed from the entry. */
 const char *cr_entry_label(const cr_entry *e, const char *key);
 
-/* Backend selection lives in one function (store/open.c), so a new backend
- * (Cloudflare Workers KV) is one more case there and nowhere else.
+/* Backend selection lives in one function (store/open.c): the provider's
+ * configuration and cellctl's flags both end up there.
  * backend: NULL, "" or "sqlite" for the embedded SQLite file; path: the
  * SQLite file, NULL for cr_store_sqlite_default_path(). "cloudflare_kv"
- * takes its settings from the environment (cr_cfkv_config_from_env);
- * callers with explicit settings use cr_store_cfkv_open. */
+ * takes its settings from the environment (cr_cfkv_config_from_env) unless
+ * cr_store_open_with is given them. */
 typedef struct cr_store_config {
     const char *backend;
     const char *path;
 } cr_store_config;
 cr_store_rc cr_store_open(const cr_store_config *cfg, cr_store **out,
                           cr_store_err *err);
+/* The same, with what a remote backend needs beyond a name (each field
+ * optional): explicit Workers KV settings (NULL: the environment's), and
+ * where long waits are reported (replacing the settings' own). */
+typedef struct cr_store_open_opts {
+    const cr_cfkv_config *cloudflare_kv;
+    cr_store_progress_fn progress;
+    void *progress_ctx;
+} cr_store_open_opts;
+cr_store_rc cr_store_open_with(const cr_store_config *cfg,
+                               const cr_store_open_opts *opts,
+                               cr_store **out, cr_store_err *err);
 
 #endif

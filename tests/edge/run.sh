@@ -150,6 +150,9 @@ kv_metadata() { curl -sS -H "Authorization: Bearer $TOKEN" "$(kv_ns)/metadata/$1
 kv_value() { curl -sS -H "Authorization: Bearer $TOKEN" "$(kv_ns)/values/$1"; }
 fault() { curl -sS -X POST -d "$1" "$FIXTURE/__fixture/faults" >/dev/null; }
 stats() { curl -sS "$FIXTURE/__fixture/stats" | jq -r ".$1"; }
+# fixture CONTROL JSON: a test control of the KV API stand-in (kv-api.js).
+fixture() { curl -sS -X POST -d "$2" "$FIXTURE/__fixture/$1" >/dev/null; }
+reset_stats() { fixture stats/reset '{}'; }
 no_token_anywhere() {
   # cfg/ may hold it on purpose (api_token in the configuration).
   if grep -rlF --exclude-dir=cfg -- "$TOKEN" "$T" 2>/dev/null | grep -v '/log$'; then
@@ -469,7 +472,7 @@ EOF
   chmod +x "$T/provider-vg"
   export TFCORE_PROVIDER=$T/provider-vg TFCORE_SHUTDOWN_GRACE=60
   applied_base
-  kv_put globex "$CELL_cell_c" '{"cell_id":"cell-c","schema":1,"updated_at":"x","version":9}'
+  kv_put globex "$CELL_cell_c" '{"cell_id":"cell-c","schema":1,"updated_at":"2026-01-01T00:00:00Z","version":9}'
   fault '{"status":429,"count":1,"retry_after":"1","method":"PUT"}'
   tf apply -auto-approve
   expect_rc 0
@@ -484,9 +487,184 @@ EOF
   done
 }
 
+# What a fleet costs in requests (the stand-in counts them): a listing
+# page answers the refresh of up to 1,000 tenants, a bulk write creates up
+# to 10,000. (make bench measures the same at 100,000.)
+t_request_counts() {
+  start_edge cell-a
+  config <<EOF
+locals {
+  fleet = { for i in range(1000) : format("t%05d", i) => { cell_id = "cell-a", endpoint = "$CELL_cell_a" } }
+  more  = { for i in range(500) : format("t%05d", i + 1000) => { cell_id = "cell-a", endpoint = "$CELL_cell_a" } }
+}
+resource "cellrouter_tenants" "fleet" {
+  name    = "fleet"
+  tenants = merge(local.fleet, local.more)
+}
+EOF
+  reset_stats
+  tf apply -auto-approve
+  expect_rc 0
+  local n; n=$(stats requests)
+  echo "create 1500: $n requests"
+  [ "$n" -le 8 ] || fail "create of 1,500 tenants took $n requests"
+  eq "$(stats bulk_writes)" 1 "bulk writes"
+  eq "$(served_by t01499)" cell-a "the last tenant is routed"
+  reset_stats
+  tf plan -detailed-exitcode
+  expect_rc 0
+  n=$(stats requests)
+  echo "refresh 1500: $n requests"
+  [ "$n" -le 4 ] || fail "refresh of 1,500 tenants took $n requests"
+  eq "$(stats bulk_gets)" 0 "no bulk reads on refresh"
+  sed -i 's|format("t%05d", i) => { cell_id = "cell-a"|format("t%05d", i) => { cell_id = i == 7 ? "cell-b" : "cell-a"|' "$T/cfg/main.tf"
+  reset_stats
+  TFCORE_HOOK_BEFORE_APPLY="curl -sS '$FIXTURE/__fixture/stats' >'$T/mid.json'" tf apply -auto-approve
+  expect_rc 0
+  out_has "0 added, 1 changed, 0 destroyed"
+  n=$(( $(stats requests) - $(jq -r .requests "$T/mid.json") ))
+  echo "change 1 of 1500 (apply): $n requests"
+  [ "$n" -le 5 ] || fail "the apply of a one-tenant change took $n requests"
+  reset_stats
+  cellctl list --json
+  expect_rc 0
+  eq "$(jq length "$T/out")" 1500 "cellctl list"
+  [ "$(stats requests)" -le 3 ] || fail "cellctl list took $(stats requests) requests"
+  # The legacy bulk delete is not Cloudflare's current API: refused, and
+  # never used.
+  eq "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" \
+        --data '["t00001"]' "$(kv_ns)/bulk")" 404 "DELETE .../bulk"
+  eq "$(served_by t00001)" cell-a "t00001 still routed"
+}
+
+# Cloudflare's rate limit (1,200 per 5 minutes, then a lockout answered with
+# 429 and retry-after), shrunk by the stand-in's control: the client waits
+# the lockout out, and says so while it waits.
+t_rate_limit() {
+  applied_base
+  fixture rate-limit '{"limit":3,"window_s":300,"lockout_s":3}'
+  cellctl get acme --json
+  expect_rc 0
+  cellctl set hooli --cell cell-a --endpoint "$CELL_cell_a"
+  expect_rc 0
+  err_has "Cloudflare answered 429 (rate limited) and asked to wait 3 s"
+  err_has "cellctl: waiting"
+  [ "$(stats rate_limited)" -ge 1 ] || fail "no request was rate limited"
+  eq "$(served_by hooli)" cell-a "written after the lockout"
+  # The provider reports its waits to the log (WARN).
+  fixture rate-limit '{"limit":2,"window_s":300,"lockout_s":3}'
+  sed -i "s|globex  = { cell = \"cell-b\", endpoint = \"$CELL_cell_b\" }|globex  = { cell = \"cell-c\", endpoint = \"$CELL_cell_c\" }|" "$T/cfg/main.tf"
+  TF_LOG_PROVIDER=WARN tf apply -auto-approve
+  expect_rc 0
+  grep -q "asked to wait" "$T/provider.stderr" || fail "the provider did not log its wait"
+  eq "$(served_by globex)" cell-c "applied after the lockout"
+  fixture rate-limit '{}'
+}
+
+# A namespace that does not decode keys written on the URL: a key written
+# through a single PUT stays percent-encoded there (Cloudflare's documented
+# behaviour), where the router never looks. cellrouter writes keys only in
+# bulk bodies, and removes such strays left by earlier versions.
+t_url_encoding() {
+  start_edge cell-a
+  fixture namespace '{"supports_url_encoding":false}'
+  local md='{"cell_id":"cell-a","schema":1,"updated_at":"2026-01-01T00:00:00Z","version":1}'
+  kv_put "acme%3Aeu" "$CELL_cell_a" "$md"
+  eq "$(served_by acme:eu)" "HTTP 404" "the stray is not routed"
+  config <<EOF
+resource "cellrouter_tenant" "a" {
+  tenant_id = "acme:eu"
+  cell_id   = "cell-a"
+  endpoint  = "$CELL_cell_a"
+}
+EOF
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(served_by acme:eu)" cell-a "written where the router looks"
+  cellctl list --json
+  expect_rc 0
+  eq "$(jq -r 'map(.tenant_id) | join(",")' "$T/out")" "acme:eu" "one entry"
+  eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(kv_ns)/values/acme%3Aeu")" 404 "the stray was removed"
+  # With decoding on (the default), the same single PUT lands on the id.
+  fixture namespace '{"supports_url_encoding":true}'
+  kv_put "globex%3Aus" "$CELL_cell_a" "$md"
+  eq "$(served_by globex:us)" cell-a "decoded key"
+}
+
+# Bulk writes are not atomic: Cloudflare names the keys it could not
+# write (unsuccessful_keys); the state records exactly what went in.
+t_partial_bulk() {
+  start_edge cell-a
+  config <<EOF
+resource "cellrouter_tenants" "fleet" {
+  name    = "fleet"
+  tenants = {
+    a = { cell_id = "cell-a", endpoint = "$CELL_cell_a" }
+    b = { cell_id = "cell-a", endpoint = "$CELL_cell_a" }
+    c = { cell_id = "cell-a", endpoint = "$CELL_cell_a" }
+  }
+}
+EOF
+  fixture fail-keys '{"keys":["b"],"count":1}'
+  tf apply -auto-approve
+  expect_rc 1
+  err_has "could not write 1 of 3 keys"
+  eq "$(served_by a)" cell-a a
+  eq "$(served_by b)" "HTTP 404" "b not written"
+  eq "$(jq -r '.resources[0].instances[0].attributes.tenants | keys | join(",")' "$T/terraform.tfstate")" "a,c" "state"
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(served_by b)" cell-a "b written on the second apply"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+# Entries and tombstones in the first format (schema 1: the endpoint only
+# in the value; tombstones under _cellrouter-retired.<sha256>) are read,
+# and rewritten in the current format by the next write.
+t_migration() {
+  start_edge cell-a cell-b
+  kv_put acme "$CELL_cell_a" '{"cell_id":"cell-a","schema":1,"updated_at":"2026-01-01T00:00:00.000000Z","version":4}'
+  local sha; sha=$(printf %s globex | sha256sum | cut -c1-64)
+  kv_put "_cellrouter-retired.$sha" retired '{"tenant_id":"globex","version":9}'
+  config <<EOF
+resource "cellrouter_tenant" "a" {
+  tenant_id = "acme"
+  cell_id   = "cell-a"
+  endpoint  = "$CELL_cell_a"
+}
+resource "cellrouter_tenant" "g" {
+  tenant_id = "globex"
+  cell_id   = "cell-b"
+  endpoint  = "$CELL_cell_b"
+}
+EOF
+  tf import cellrouter_tenant.a acme
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "Plan: 1 to add, 0 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(kv_metadata globex | jq -r .result.version)" 10 "globex continues after its old tombstone"
+  eq "$(kv_metadata globex | jq -r .result.schema)" 2 "written in schema 2"
+  eq "$(kv_metadata acme | jq -r .result.schema)" 1 "acme untouched until written"
+  sed -i "s|cell_id   = \"cell-a\"|cell_id   = \"cell-b\"|; s|endpoint  = \"$CELL_cell_a\"|endpoint  = \"$CELL_cell_b\"|" "$T/cfg/main.tf"
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(kv_metadata acme | jq -r .result.schema)" 2 "acme rewritten"
+  eq "$(kv_metadata acme | jq -r .result.endpoint)" "$CELL_cell_b" "endpoint in the metadata"
+  eq "$(kv_metadata acme | jq -r .result.version)" 5 "acme version"
+  eq "$(served_by acme)" cell-b "routed"
+  tf destroy -auto-approve
+  expect_rc 0
+  eq "$(kv_metadata 'globex~retired' | jq -r .result.version)" 10 "new tombstone"
+  eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(kv_ns)/metadata/_cellrouter-retired.$sha")" 404 "old tombstone replaced"
+}
+
 # ---- runner -------------------------------------------------------------------
 
-TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy"
+TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy request_counts rate_limit url_encoding partial_bulk migration"
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

@@ -1,13 +1,17 @@
 /*
  * tests/unit/test_store_cfkv.c — the Cloudflare Workers KV backend against
  * a scripted HTTP server on 127.0.0.1: each test queues the answers the
- * API gives and checks what the backend sent and concluded. Covers the
- * request shapes (paths, multipart value + metadata, bearer token),
- * conditional writes without CAS (version read first), tombstones keeping
- * versions monotonic, cursor paging, retries honouring Retry-After, the
- * retry budget, 401/403/404 diagnostics, hostile answers, the metadata size
- * limit, settings validation, and that the API token appears in no message
- * and no log line.
+ * API gives and checks what the backend sent and concluded, request by
+ * request. Covers the endpoints and their bodies (bulk get, bulk write,
+ * POST .../bulk/delete, key listings; no key ever in a URL path), how many
+ * requests each operation costs (a listing of the ids' common prefix or
+ * bulk reads, whichever is cheaper), conditional writes without CAS,
+ * tombstones of both formats keeping versions monotonic, schema-1 entries
+ * read and rewritten, keys an earlier version left percent-encoded,
+ * unsuccessful_keys, retries honouring Retry-After up to Cloudflare's
+ * lockout with progress, the request budget, auth errors in words, hostile
+ * answers, the metadata limit as Cloudflare measures it, settings, and that
+ * the API token appears in no message and no log line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "store/cfkv.h"
 #include "store/store.h"
 
 #define TOKEN   "tok-S3CRET-abcdef0123456789"
@@ -37,7 +42,7 @@
 
 /* ---- a scripted HTTP server ---------------------------------------------- */
 
-#define MAXQ 64
+#define MAXQ 128
 
 typedef struct reply {
     int status;
@@ -75,18 +80,71 @@ static void script(server *s, int status, const char *headers,
     pthread_mutex_unlock(&s->mu);
 }
 
-static const char KEY_NOT_FOUND[] =
-    "{\"success\":false,\"errors\":[{\"code\":10009,\"message\":"
-    "\"get: 'key not found'\"}],\"messages\":[],\"result\":null}";
-static const char OK_EMPTY[] =
-    "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":{}}";
+static const char BULK_OK[] =
+    "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":"
+    "{\"successful_key_count\":1,\"unsuccessful_keys\":[]}}";
 
-static void script_md(server *s, const char *metadata)
+/* An envelope around `result` (JSON text). */
+static void script_ok(server *s, const char *result)
 {
-    char body[2048];
-    snprintf(body, sizeof body, "{\"success\":true,\"errors\":[],"
-             "\"messages\":[],\"result\":%s}", metadata);
+    size_t n = strlen(result) + 128;
+    char *body = malloc(n);
+    snprintf(body, n, "{\"success\":true,\"errors\":[],\"messages\":[],"
+             "\"result\":%s}", result);
     script(s, 200, NULL, body);
+    free(body);
+}
+
+/* A bulk get answer: `values` is the JSON object's inside ("\"a\":null"). */
+static void script_values(server *s, const char *values)
+{
+    size_t n = strlen(values) + 32;
+    char *r = malloc(n);
+    snprintf(r, n, "{\"values\":{%s}}", values);
+    script_ok(s, r);
+    free(r);
+}
+
+/* A listing page: `items` is the result array's inside. */
+static void script_page(server *s, const char *items, const char *cursor)
+{
+    size_t n = strlen(items) + strlen(cursor) + 160;
+    char *body = malloc(n);
+    snprintf(body, n, "{\"success\":true,\"errors\":[],\"messages\":[],"
+             "\"result\":[%s],\"result_info\":{\"count\":0,\"cursor\":"
+             "\"%s\"}}", items, cursor);
+    script(s, 200, NULL, body);
+    free(body);
+}
+
+static void script_error(server *s, int status, int code, const char *msg)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"success\":false,\"errors\":[{\"code\":"
+             "%d,\"message\":\"%s\"}],\"messages\":[],\"result\":null}",
+             code, msg);
+    script(s, status, NULL, body);
+}
+
+/* The bulk read answer for a tenant that has nothing: no entry, no
+ * tombstone of either format. */
+static const char *absent(char *buf, size_t cap, const char *id)
+{
+    char legacy[CFKV_KEYBUF];
+    cfkv_legacy_key(id, legacy);
+    snprintf(buf, cap, "\"%s\":null,\"%s~retired\":null,\"%s\":null", id,
+             id, legacy);
+    return buf;
+}
+
+/* Schema-2 metadata of an entry on cell `cell` at `ep`, version `v`. */
+static const char *md2(char *buf, size_t cap, const char *cell,
+                       const char *ep, int v)
+{
+    snprintf(buf, cap, "{\"cell_id\":\"%s\",\"endpoint\":\"%s\","
+             "\"schema\":2,\"updated_at\":\"2026-01-01T00:00:00.000000Z\","
+             "\"version\":%d}", cell, ep, v);
+    return buf;
 }
 
 static bool read_request(int fd, request *rq)
@@ -211,14 +269,38 @@ typedef struct fixture {
     char api[64];
 } fixture;
 
-static cr_store_rc open_store(fixture *f, long budget_ms, bool probe,
-                              cr_store_err *err)
+typedef struct progress_log {
+    int calls;
+    char last[512];
+    char all[4096];
+} progress_log;
+
+static void on_progress(void *ctx, const char *msg)
+{
+    progress_log *p = ctx;
+    p->calls++;
+    snprintf(p->last, sizeof p->last, "%s", msg);
+    size_t n = strlen(p->all);
+    snprintf(p->all + n, sizeof p->all - n, "%s\n", msg);
+}
+
+static cr_store_rc open_store_with(fixture *f, long budget_ms, bool probe,
+                                   int requests, progress_log *pl,
+                                   cr_store_err *err)
 {
     cr_cfkv_config c = {
         .account_id = ACCOUNT, .namespace_id = NS, .api_token = TOKEN,
         .api_url = f->api, .retry_budget_ms = budget_ms, .skip_probe = !probe,
+        .request_budget = requests, .progress = pl ? on_progress : NULL,
+        .progress_ctx = pl,
     };
     return cr_store_cfkv_open(&c, &f->s, err);
+}
+
+static cr_store_rc open_store(fixture *f, long budget_ms, bool probe,
+                              cr_store_err *err)
+{
+    return open_store_with(f, budget_ms, probe, 0, NULL, err);
 }
 
 static int setup(void **state)
@@ -268,14 +350,313 @@ static void assert_no_token(const char *s)
         fail_msg("part of the API token appears in: %s", s);
 }
 
-/* ---- tests ------------------------------------------------------------- */
+/* ---- reading -------------------------------------------------------------- */
 
+/* One bulk read answers a get: value and metadata together; a schema-2
+ * entry comes from its metadata, and its value must agree with it. */
+static void test_get(void **state)
+{
+    fixture *f = *state;
+    char md[512], v[1024];
+    cr_entry *e = NULL;
+    cr_store_err err;
+    snprintf(v, sizeof v, "\"acme\":{\"value\":\"https://c1.example.com\","
+             "\"metadata\":{\"cell_id\":\"cell-1\",\"endpoint\":"
+             "\"https://c1.example.com\",\"labels\":{\"a\":\"1\",\"b\":\"2\"},"
+             "\"schema\":2,\"standby_cell_id\":\"cell-2\",\"standby_endpoint\":"
+             "\"https://c2.example.com\",\"updated_at\":"
+             "\"2026-01-01T00:00:00.000000Z\",\"version\":7}}");
+    script_values(f->srv, v);
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_OK);
+    assert_non_null(e);
+    assert_string_equal(e->endpoint, "https://c1.example.com");
+    assert_string_equal(e->standby_cell_id, "cell-2");
+    assert_int_equal(e->version, 7);
+    assert_string_equal(cr_entry_label(e, "b"), "2");
+    assert_int_equal(f->srv->nreq, 1);
+    assert_string_equal(req(f, 0)->method, "POST");
+    assert_string_equal(req(f, 0)->path, NSPATH "/bulk/get");
+    assert_string_equal(req(f, 0)->body, "{\"keys\":[\"acme\"],\"type\":"
+                        "\"text\",\"withMetadata\":true}");
+    assert_string_equal(req(f, 0)->auth, "Bearer " TOKEN);
+    cr_entry_free(e);
+
+    /* Schema 1 (the first format): the endpoint is the value. */
+    script_values(f->srv, "\"old\":{\"value\":\"https://v.example.com\","
+                  "\"metadata\":{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":"
+                  "\"2026-01-01T00:00:00Z\",\"version\":2}}");
+    assert_int_equal(cr_store_get(f->s, "old", &e, &err), CR_STORE_OK);
+    assert_string_equal(e->endpoint, "https://v.example.com");
+    cr_entry_free(e);
+    e = NULL;
+
+    /* Absent: null in the answer, OK with no entry. */
+    script_values(f->srv, "\"ghost\":null");
+    assert_int_equal(cr_store_get(f->s, "ghost", &e, &err), CR_STORE_OK);
+    assert_null(e);
+
+    /* A value that says otherwise than the metadata was written by
+     * something else: the router would follow the value. */
+    snprintf(v, sizeof v, "\"acme\":{\"value\":\"https://other.example.com\","
+             "\"metadata\":%s}", md2(md, sizeof md, "cell-1",
+                                     "https://c1.example.com", 3));
+    script_values(f->srv, v);
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "differs from the endpoint"));
+    assert_non_null(strstr(err.msg, "cellctl set"));
+
+    /* A bad tenant id never reaches the API. */
+    size_t before = f->srv->nreq;
+    assert_int_equal(cr_store_get(f->s, "../x", &e, &err), CR_STORE_INVALID);
+    assert_int_equal(f->srv->nreq, before);
+}
+
+/* 250 tenants whose ids share "t": one listing page of that prefix, which
+ * also says which of them are absent. */
+static void test_get_many_listing(void **state)
+{
+    fixture *f = *state;
+    char *ids[250], md[512], item[700];
+    size_t cap = 250 * 700, used = 0;
+    char *items = calloc(1, cap);
+    for (int i = 0; i < 250; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%03d", i);
+        ids[i] = strdup(id);
+        if (i % 2)
+            continue;               /* odd ones are absent */
+        snprintf(item, sizeof item, "%s{\"name\":\"%s\",\"metadata\":%s}",
+                 used ? "," : "", id,
+                 i == 0 ? "{\"cell_id\":\"cell-1\",\"schema\":1,"
+                          "\"updated_at\":\"2026-01-01T00:00:00Z\","
+                          "\"version\":1}"
+                 : md2(md, sizeof md, "cell-1", "https://c.example.com/in", 1));
+        used += (size_t)snprintf(items + used, cap - used, "%s", item);
+        if (i == 10) {              /* a tombstone beside its tenant */
+            used += (size_t)snprintf(items + used, cap - used,
+                ",{\"name\":\"t010~retired\",\"metadata\":{\"tenant_id\":"
+                "\"t010\",\"version\":3}}");
+        }
+    }
+    script_page(f->srv, items, "");
+    /* t000 is in the first format: its value is read in bulk. */
+    script_values(f->srv, "\"t000\":{\"value\":\"https://old.example.com\","
+                  "\"metadata\":{\"cell_id\":\"cell-1\",\"schema\":1,"
+                  "\"updated_at\":\"2026-01-01T00:00:00Z\",\"version\":1}}");
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_get_many(f->s, (const char *const *)ids, 250,
+                                       &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 125);
+    assert_string_equal(l.items[0].tenant_id, "t000");   /* still in order */
+    assert_string_equal(l.items[0].endpoint, "https://old.example.com");
+    assert_string_equal(l.items[124].tenant_id, "t248");
+    assert_string_equal(l.items[5].endpoint, "https://c.example.com/in");
+    assert_int_equal(f->srv->nreq, 2);
+    assert_string_equal(req(f, 0)->method, "GET");
+    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=1000&prefix=t");
+    assert_string_equal(req(f, 1)->body, "{\"keys\":[\"t000\"],\"type\":"
+                        "\"text\",\"withMetadata\":true}");
+    cr_entry_list_free(&l);
+    free(items);
+
+    /* Up to 100 ids: one bulk read, whatever the namespace holds. */
+    script_values(f->srv, "\"t001\":null,\"t002\":null");
+    assert_int_equal(cr_store_get_many(f->s, (const char *const *)ids + 1, 2,
+                                       &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 0);
+    assert_string_equal(req(f, 2)->path, NSPATH "/bulk/get");
+    for (int i = 0; i < 250; i++)
+        free(ids[i]);
+}
+
+/* A listing that holds mostly other keys is abandoned once the pages spent
+ * equal what bulk reads of the keys not yet seen cost. */
+static void test_get_many_switches_to_bulk(void **state)
+{
+    fixture *f = *state;
+    char *ids[150];
+    for (int i = 0; i < 150; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "z%03d", i);
+        ids[i] = strdup(id);
+    }
+    /* ids share "z": the listing of "z" shows other keys first. */
+    script_page(f->srv, "{\"name\":\"z-other-1\",\"metadata\":null}", "c1");
+    script_page(f->srv, "{\"name\":\"z-other-2\",\"metadata\":null}", "c2");
+    char vals[150 * 16];
+    size_t u = 0;
+    for (int i = 0; i < 100; i++)
+        u += (size_t)snprintf(vals + u, sizeof vals - u, "%s\"%s\":null",
+                              i ? "," : "", ids[i]);
+    script_values(f->srv, vals);
+    u = 0;
+    for (int i = 100; i < 150; i++)
+        u += (size_t)snprintf(vals + u, sizeof vals - u, "%s\"%s\":null",
+                              i > 100 ? "," : "", ids[i]);
+    script_values(f->srv, vals);
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_get_many(f->s, (const char *const *)ids, 150,
+                                       &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 0);
+    assert_int_equal(f->srv->nreq, 4);
+    assert_string_equal(req(f, 1)->path, NSPATH "/keys?limit=1000&prefix=z&cursor=c1");
+    assert_string_equal(req(f, 2)->path, NSPATH "/bulk/get");
+    assert_string_equal(req(f, 3)->path, NSPATH "/bulk/get");
+    assert_int_equal(cr_store_cfkv_requests(f->s), 4);
+    for (int i = 0; i < 150; i++)
+        free(ids[i]);
+}
+
+/* A listing that passes ~1,000 of our keys a page is finished, not
+ * abandoned for bulk reads near its end (2,100 keys: 3 pages, where bulk
+ * reads would cost 21). */
+static void test_get_many_dense_listing(void **state)
+{
+    fixture *f = *state;
+    enum { N = 2100 };
+    char *ids[N], md[512];
+    size_t cap = 1000 * 200;
+    char *items = malloc(cap);
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%04d", i);
+        ids[i] = strdup(id);
+    }
+    md2(md, sizeof md, "cell-1", "https://c.example.com", 1);
+    for (int page = 0; page < 3; page++) {
+        size_t used = 0;
+        int to = page == 2 ? N : (page + 1) * 1000;
+        for (int i = page * 1000; i < to; i++)
+            used += (size_t)snprintf(items + used, cap - used,
+                                     "%s{\"name\":\"%s\",\"metadata\":%s}",
+                                     used ? "," : "", ids[i], md);
+        script_page(f->srv, items, page == 2 ? "" : page ? "c2" : "c1");
+    }
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_get_many(f->s, (const char *const *)ids, N, &l,
+                                       &err), CR_STORE_OK);
+    assert_int_equal(l.len, N);
+    assert_int_equal(f->srv->nreq, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(req(f, i)->method, "GET");
+    cr_entry_list_free(&l);
+    free(items);
+    for (int i = 0; i < N; i++)
+        free(ids[i]);
+}
+
+/* cellctl list: pages of the prefix; tombstones of both formats skipped;
+ * schema-1 entries read again in bulk for their values; the cursor goes
+ * back percent-encoded; a server repeating a cursor is caught. */
+static void test_list_paging(void **state)
+{
+    fixture *f = *state;
+    char md[512], items[2048];
+    snprintf(items, sizeof items,
+             "{\"name\":\"t-b\",\"metadata\":%s},"
+             "{\"name\":\"t-b~retired\",\"metadata\":{\"tenant_id\":\"t-b\","
+             "\"version\":1}},"
+             "{\"name\":\"t-a\",\"metadata\":{\"cell_id\":\"cell-1\","
+             "\"schema\":1,\"updated_at\":\"2026-01-01T00:00:00Z\","
+             "\"version\":1}}",
+             md2(md, sizeof md, "cell-1", "https://b.example.com", 2));
+    script_page(f->srv, items, "next+page/1");
+    snprintf(items, sizeof items, "{\"name\":\"t-c\",\"metadata\":%s}",
+             md2(md, sizeof md, "cell-1", "https://c.example.com", 1));
+    script_page(f->srv, items, "");
+    script_values(f->srv, "\"t-a\":{\"value\":\"https://a.example.com\","
+                  "\"metadata\":{\"cell_id\":\"cell-1\",\"schema\":1,"
+                  "\"updated_at\":\"2026-01-01T00:00:00Z\",\"version\":1}}");
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_list(f->s, "t-", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 3);
+    assert_string_equal(l.items[0].tenant_id, "t-a");
+    assert_string_equal(l.items[0].endpoint, "https://a.example.com");
+    assert_string_equal(l.items[1].endpoint, "https://b.example.com");
+    assert_string_equal(l.items[2].tenant_id, "t-c");
+    assert_int_equal(f->srv->nreq, 3);
+    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=1000&prefix=t-");
+    assert_string_equal(req(f, 1)->path,
+                        NSPATH "/keys?limit=1000&prefix=t-&cursor=next%2Bpage%2F1");
+    assert_string_equal(req(f, 2)->body, "{\"keys\":[\"t-a\"],\"type\":"
+                        "\"text\",\"withMetadata\":true}");
+    cr_entry_list_free(&l);
+
+    script_page(f->srv, "", "same");
+    script_page(f->srv, "", "same");
+    assert_int_equal(cr_store_list(f->s, NULL, &l, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "same list cursor"));
+    assert_int_equal(l.len, 0);
+
+    /* A key that is no tenant id is damage, named. */
+    script_page(f->srv, "{\"name\":\"not a tenant\",\"metadata\":null}", "");
+    assert_int_equal(cr_store_list(f->s, NULL, &l, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "\"not a tenant\""));
+}
+
+static void test_invalid_entries(void **state)
+{
+    fixture *f = *state;
+    char v[1024], md[512];
+    cr_entry *e = NULL;
+    cr_store_err err;
+    /* A pair written by someone else, without cellrouter's metadata. */
+    script_values(f->srv, "\"acme\":{\"value\":\"https://h\",\"metadata\":null}");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "\"acme\""));
+    assert_non_null(strstr(err.msg, "not written by cellrouter"));
+    /* A bad field; a time that is not a time; a schema from the future. */
+    script_values(f->srv, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+                  "{\"cell_id\":7,\"endpoint\":\"https://h\",\"schema\":2,"
+                  "\"updated_at\":\"2026-01-01T00:00:00Z\",\"version\":1}}");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "cell_id"));
+    script_values(f->srv, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+                  "{\"cell_id\":\"c\",\"endpoint\":\"https://h\",\"schema\":2,"
+                  "\"updated_at\":\"yesterday\",\"version\":1}}");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "RFC 3339"));
+    snprintf(v, sizeof v, "\"acme\":{\"value\":\"https://h\",\"metadata\":%s}",
+             md2(md, sizeof md, "c", "https://h", 1));
+    char *s3 = strstr(v, "\"schema\":2");
+    s3[9] = '3';
+    script_values(f->srv, v);
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "upgrade cellrouter"));
+    /* Answers that are not the API's. */
+    script(f->srv, 200, NULL, "<html>proxy</html>");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "not a JSON object"));
+    script(f->srv, 200, NULL, "{\"success\":false}");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
+    script_ok(f->srv, "{\"values\":{}}");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "without a text value or null"));
+    /* A 404 on a bulk read never means "absent": the URL is wrong. */
+    script_error(f->srv, 404, 10013, "namespace not found");
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "namespace_id " NS));
+    assert_non_null(strstr(err.msg, "account " ACCOUNT));
+    assert_null(e);
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* A create: one bulk read of the key, its tombstone and its first-format
+ * tombstone, then one bulk write. No key ever goes into a URL path. */
 static void test_create_request_shape(void **state)
 {
     fixture *f = *state;
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);       /* metadata: absent */
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);       /* no tombstone */
-    script(f->srv, 200, NULL, OK_EMPTY);            /* PUT */
+    char legacy[CFKV_KEYBUF], vals[4096];
+    cfkv_legacy_key("acme:eu", legacy);
+    snprintf(vals, sizeof vals, "\"acme:eu\":null,\"acme:eu~retired\":null,"
+             "\"%s\":null", legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
     cr_entry *e = mk("acme:eu", "cell-1", "https://cell-1.example.com/in");
     e->standby_cell_id = strdup("cell-2");
     e->standby_endpoint = strdup("https://cell-2.example.com");
@@ -286,21 +667,20 @@ static void test_create_request_shape(void **state)
                      CR_STORE_OK);
     assert_int_equal(w->version, 1);
     assert_non_null(w->updated_at);
-    assert_int_equal(f->srv->nreq, 3);
-    assert_string_equal(req(f, 0)->method, "GET");
-    /* ':' is percent-encoded in the key. */
-    assert_string_equal(req(f, 0)->path, NSPATH "/metadata/acme%3Aeu");
-    assert_string_equal(req(f, 0)->auth, "Bearer " TOKEN);
-    assert_non_null(strstr(req(f, 1)->path, "/metadata/_cellrouter-retired."));
-    const request *put = req(f, 2);
+    assert_int_equal(f->srv->nreq, 2);
+    char want[4096];
+    snprintf(want, sizeof want, "{\"keys\":[\"acme:eu\",\"acme:eu~retired\","
+             "\"%s\"],\"type\":\"text\",\"withMetadata\":true}", legacy);
+    assert_string_equal(req(f, 0)->body, want);
+    const request *put = req(f, 1);
     assert_string_equal(put->method, "PUT");
-    assert_string_equal(put->path, NSPATH "/values/acme%3Aeu");
-    assert_non_null(strstr(put->body, "name=\"value\""));
-    assert_non_null(strstr(put->body, "https://cell-1.example.com/in"));
-    assert_non_null(strstr(put->body, "name=\"metadata\""));
+    assert_string_equal(put->path, NSPATH "/bulk");
+    assert_non_null(strstr(put->body, "\"key\":\"acme:eu\""));
+    assert_non_null(strstr(put->body, "\"value\":\"https://cell-1.example.com/in\""));
+    assert_non_null(strstr(put->body, "\"endpoint\":\"https://cell-1.example.com/in\""));
     assert_non_null(strstr(put->body, "\"cell_id\":\"cell-1\""));
     assert_non_null(strstr(put->body, "\"labels\":{\"tier\":\"gold\"}"));
-    assert_non_null(strstr(put->body, "\"schema\":1"));
+    assert_non_null(strstr(put->body, "\"schema\":2"));
     assert_non_null(strstr(put->body, "\"standby_cell_id\":\"cell-2\""));
     assert_non_null(strstr(put->body, "\"version\":1"));
     assert_no_token(put->body);
@@ -308,99 +688,84 @@ static void test_create_request_shape(void **state)
     cr_entry_free(e);
 }
 
-static void test_get(void **state)
-{
-    fixture *f = *state;
-    script_md(f->srv, "{\"cell_id\":\"cell-1\",\"labels\":{\"a\":\"1\","
-              "\"b\":\"2\"},\"schema\":1,\"updated_at\":"
-              "\"2026-01-01T00:00:00.000000Z\",\"version\":7}");
-    script(f->srv, 200, NULL, "https://cell-1.example.com");
-    cr_entry *e = NULL;
-    cr_store_err err;
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_OK);
-    assert_non_null(e);
-    assert_string_equal(e->tenant_id, "acme");
-    assert_string_equal(e->cell_id, "cell-1");
-    assert_string_equal(e->endpoint, "https://cell-1.example.com");
-    assert_null(e->standby_cell_id);
-    assert_int_equal(e->version, 7);
-    assert_true(e->has_labels);
-    assert_int_equal(e->nlabels, 2);
-    assert_string_equal(cr_entry_label(e, "b"), "2");
-    assert_string_equal(req(f, 1)->path, NSPATH "/values/acme");
-    cr_entry_free(e);
-
-    /* Absent: OK with no entry. Deleted between the two reads: the same. */
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
-    assert_int_equal(cr_store_get(f->s, "ghost", &e, &err), CR_STORE_OK);
-    assert_null(e);
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":1}");
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
-    assert_int_equal(cr_store_get(f->s, "gone", &e, &err), CR_STORE_OK);
-    assert_null(e);
-    /* A bad tenant id never reaches the API. */
-    size_t before = f->srv->nreq;
-    assert_int_equal(cr_store_get(f->s, "../x", &e, &err), CR_STORE_INVALID);
-    assert_int_equal(f->srv->nreq, before);
-}
-
 static void test_conditional(void **state)
 {
     fixture *f = *state;
-    const char *v5 = "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-                     "\"version\":5}";
+    char md[512], v5[700];
+    snprintf(v5, sizeof v5, "\"acme\":{\"value\":\"https://h\",\"metadata\":%s}",
+             md2(md, sizeof md, "c", "https://h", 5));
     cr_entry *e = mk("acme", "cell-1", "https://h");
     cr_store_err err;
+    char legacy[CFKV_KEYBUF], absent[4096];
+    cfkv_legacy_key("acme", legacy);
 
-    script_md(f->srv, v5);
+    script_values(f->srv, v5);
     assert_int_equal(cr_store_put(f->s, e, 3, NULL, &err), CR_STORE_CONFLICT);
     assert_int_equal(err.actual_version, 5);
-    script_md(f->srv, v5);
+    assert_non_null(strstr(err.msg, "expected version 3, found 5"));
+    snprintf(absent, sizeof absent, "%s,\"acme~retired\":null,\"%s\":null", v5,
+             legacy);
+    script_values(f->srv, absent);
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, NULL, &err),
                      CR_STORE_EXISTS);
     assert_int_equal(err.actual_version, 5);
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
+    script_values(f->srv, "\"acme\":null");
     assert_int_equal(cr_store_put(f->s, e, 5, NULL, &err), CR_STORE_CONFLICT);
     assert_int_equal(err.actual_version, 0);
-    /* Nothing was written by any of them: only metadata reads went out. */
+    assert_non_null(strstr(err.msg, "deleted by someone else"));
+    /* Nothing was written by any of them: one bulk read each. */
     assert_int_equal(f->srv->nreq, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_string_equal(req(f, i)->method, "GET");
+        assert_string_equal(req(f, i)->path, NSPATH "/bulk/get");
 
-    /* The expected version: written as version + 1. */
+    /* The expected version: written as version + 1, in schema 2. */
     cr_entry *w = NULL;
-    script_md(f->srv, v5);
-    script(f->srv, 200, NULL, OK_EMPTY);
+    script_values(f->srv, v5);
+    script(f->srv, 200, NULL, BULK_OK);
     assert_int_equal(cr_store_put(f->s, e, 5, &w, &err), CR_STORE_OK);
     assert_int_equal(w->version, 6);
     assert_non_null(strstr(req(f, 4)->body, "\"version\":6"));
     cr_entry_free(w);
+
+    /* A schema-1 entry is read with its value and rewritten as schema 2. */
+    script_values(f->srv, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+                  "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":"
+                  "\"2026-01-01T00:00:00Z\",\"version\":6}}");
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_put(f->s, e, 6, NULL, &err), CR_STORE_OK);
+    assert_non_null(strstr(req(f, 6)->body, "\"schema\":2"));
+    assert_non_null(strstr(req(f, 6)->body, "\"endpoint\":\"https://h\""));
     cr_entry_free(e);
 }
 
 static void test_delete_and_recreate(void **state)
 {
     fixture *f = *state;
+    char md[512], vals[4096], legacy[CFKV_KEYBUF];
     cr_store_err err;
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":3}");
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);      /* no tombstone yet */
-    script(f->srv, 200, NULL, OK_EMPTY);           /* tombstone PUT */
-    script(f->srv, 200, NULL, "{\"success\":true,\"errors\":[],"
-           "\"messages\":[],\"result\":null}");    /* DELETE */
+    cfkv_legacy_key("acme", legacy);
+    snprintf(vals, sizeof vals, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+             "%s},\"acme~retired\":null,\"%s\":null",
+             md2(md, sizeof md, "c", "https://h", 3), legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);             /* the tombstone */
+    script(f->srv, 200, NULL, BULK_OK);             /* the delete */
     assert_int_equal(cr_store_delete(f->s, "acme", 3, &err), CR_STORE_OK);
-    assert_int_equal(f->srv->nreq, 4);
-    assert_string_equal(req(f, 2)->method, "PUT");
-    assert_non_null(strstr(req(f, 2)->path, "/values/_cellrouter-retired."));
-    assert_non_null(strstr(req(f, 2)->body, "\"version\":3"));
-    assert_string_equal(req(f, 3)->method, "DELETE");
-    assert_string_equal(req(f, 3)->path, NSPATH "/values/acme");
+    assert_int_equal(f->srv->nreq, 3);
+    assert_string_equal(req(f, 1)->method, "PUT");
+    assert_string_equal(req(f, 1)->body, "[{\"key\":\"acme~retired\",\"value\":"
+                        "\"retired\",\"metadata\":{\"version\":3,"
+                        "\"tenant_id\":\"acme\"}}]");
+    assert_string_equal(req(f, 2)->method, "POST");
+    assert_string_equal(req(f, 2)->path, NSPATH "/bulk/delete");
+    assert_string_equal(req(f, 2)->body, "[\"acme\"]");
 
     /* Re-created: continues after the tombstone's version. */
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
-    script_md(f->srv, "{\"tenant_id\":\"acme\",\"version\":3}");
-    script(f->srv, 200, NULL, OK_EMPTY);
+    snprintf(vals, sizeof vals, "\"acme\":null,\"acme~retired\":{\"value\":"
+             "\"retired\",\"metadata\":{\"tenant_id\":\"acme\",\"version\":3}},"
+             "\"%s\":null", legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
     cr_entry *e = mk("acme", "cell-1", "https://h"), *w = NULL;
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, &w, &err),
                      CR_STORE_OK);
@@ -408,100 +773,255 @@ static void test_delete_and_recreate(void **state)
     cr_entry_free(w);
     cr_entry_free(e);
 
-    /* Nothing to delete; a stale version is a conflict, nothing sent. */
+    /* Nothing to delete: NOT_FOUND after one read, nothing sent. */
     size_t before = f->srv->nreq;
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
+    script_values(f->srv, absent(vals, sizeof vals, "ghost"));
     assert_int_equal(cr_store_delete(f->s, "ghost", CR_VERSION_ANY, &err),
                      CR_STORE_NOT_FOUND);
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":9}");
+    assert_int_equal(f->srv->nreq, before + 1);
+    /* Absent, but Terraform saw version 4: the read may be stale, so the
+     * key is deleted anyway and the tombstone keeps version 4. */
+    script_values(f->srv, absent(vals, sizeof vals, "gone"));
+    script(f->srv, 200, NULL, BULK_OK);
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_delete(f->s, "gone", 4, &err),
+                     CR_STORE_NOT_FOUND);
+    assert_non_null(strstr(req(f, before + 2)->body, "\"key\":\"gone~retired\""));
+    assert_non_null(strstr(req(f, before + 2)->body, "\"version\":4"));
+    assert_string_equal(req(f, before + 3)->body, "[\"gone\"]");
+    /* A stale version is a conflict, nothing sent. */
+    before = f->srv->nreq;
+    snprintf(vals, sizeof vals, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+             "%s},\"acme~retired\":null,\"%s\":null",
+             md2(md, sizeof md, "c", "https://h", 9), legacy);
+    script_values(f->srv, vals);
     assert_int_equal(cr_store_delete(f->s, "acme", 4, &err),
                      CR_STORE_CONFLICT);
     assert_int_equal(err.actual_version, 9);
-    assert_int_equal(f->srv->nreq, before + 2);
+    assert_int_equal(f->srv->nreq, before + 1);
     assert_int_equal(cr_store_delete(f->s, "acme", CR_VERSION_ABSENT, &err),
                      CR_STORE_INVALID);
+    assert_int_equal(f->srv->nreq, before + 1);
 }
 
-static void test_list_paging(void **state)
+/* Tombstones of the first format still count, and a new tombstone
+ * replaces them. */
+static void test_legacy_tombstones(void **state)
 {
     fixture *f = *state;
-    const char *md = "{\"cell_id\":\"cell-1\",\"schema\":1,\"updated_at\":"
-                     "\"x\",\"version\":1}";
-    char page[2048];
-    snprintf(page, sizeof page, "{\"success\":true,\"errors\":[],"
-             "\"messages\":[],\"result\":[{\"name\":\"t-b\",\"metadata\":%s},"
-             "{\"name\":\"_cellrouter-retired.00\",\"metadata\":{}},"
-             "{\"name\":\"t-a\",\"metadata\":%s}],\"result_info\":{\"count\":3,"
-             "\"cursor\":\"next+page/1\"}}", md, md);
-    script(f->srv, 200, NULL, page);
-    script(f->srv, 200, NULL, "https://b.example.com");
-    script(f->srv, 200, NULL, "https://a.example.com");
-    snprintf(page, sizeof page, "{\"success\":true,\"errors\":[],"
-             "\"messages\":[],\"result\":[{\"name\":\"t-c\",\"metadata\":%s}],"
-             "\"result_info\":{\"count\":1,\"cursor\":\"\"}}", md);
-    script(f->srv, 200, NULL, page);
-    script(f->srv, 200, NULL, "https://c.example.com");
+    char legacy[CFKV_KEYBUF], vals[4096];
+    cr_store_err err;
+    cfkv_legacy_key("acme", legacy);
+    snprintf(vals, sizeof vals, "\"acme\":null,\"acme~retired\":null,"
+             "\"%s\":{\"value\":\"retired\",\"metadata\":{\"tenant_id\":"
+             "\"acme\",\"version\":7}}", legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    cr_entry *e = mk("acme", "cell-1", "https://h"), *w = NULL;
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, &w, &err),
+                     CR_STORE_OK);
+    assert_int_equal(w->version, 8);
+    cr_entry_free(w);
+    cr_entry_free(e);
+
+    char md[512];
+    snprintf(vals, sizeof vals, "\"acme\":{\"value\":\"https://h\","
+             "\"metadata\":%s},\"acme~retired\":null,\"%s\":{\"value\":"
+             "\"retired\",\"metadata\":{\"tenant_id\":\"acme\",\"version\":7}}",
+             md2(md, sizeof md, "c", "https://h", 8), legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_delete(f->s, "acme", 8, &err), CR_STORE_OK);
+    assert_non_null(strstr(req(f, 3)->body, "\"version\":8"));
+    char want[4096];
+    snprintf(want, sizeof want, "[\"acme\",\"%s\"]", legacy);
+    assert_string_equal(req(f, 4)->body, want);
+
+    /* Ids too long for the suffix keep the first format's key. */
+    char id[CR_TENANT_ID_MAX + 1], tomb[CFKV_KEYBUF];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    cfkv_tomb_key(id, tomb);
+    cfkv_legacy_key(id, legacy);
+    assert_string_equal(tomb, legacy);
+    cfkv_tomb_key("acme", tomb);
+    assert_string_equal(tomb, "acme~retired");
+}
+
+/* A batch: versions and tombstones in one bulk read, then one bulk write
+ * (entries and the tombstone), then one bulk delete: 3 requests. */
+static void test_batch_bulk(void **state)
+{
+    fixture *f = *state;
+    char la[CFKV_KEYBUF], lc[CFKV_KEYBUF], vals[4096], m1[512], m2[512];
+    cr_store_err err;
+    cfkv_legacy_key("a", la);
+    cfkv_legacy_key("c", lc);
+    snprintf(vals, sizeof vals,
+             "\"a\":null,\"a~retired\":{\"value\":\"retired\",\"metadata\":"
+             "{\"tenant_id\":\"a\",\"version\":7}},"
+             "\"b\":{\"value\":\"https://b\",\"metadata\":%s},"
+             "\"c\":{\"value\":\"https://c\",\"metadata\":%s},"
+             "\"c~retired\":null,\"%s\":null,\"%s\":null",
+             md2(m1, sizeof m1, "c", "https://b", 3),
+             md2(m2, sizeof m2, "c", "https://c", 5), la, lc);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    script(f->srv, 200, NULL, BULK_OK);
+    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
+             *b = mk("b", "cell-2", "https://two.example.com/in");
+    cr_batch_op ops[3] = {
+        { .kind = CR_BATCH_PUT, .entry = a, .expect = CR_VERSION_ABSENT },
+        { .kind = CR_BATCH_PUT, .entry = b, .expect = 3 },
+        { .kind = CR_BATCH_DELETE, .tenant_id = "c", .expect = 5 },
+    };
+    assert_int_equal(cr_store_batch(f->s, ops, 3, &err), CR_STORE_OK);
+    for (int i = 0; i < 3; i++)
+        assert_true(ops[i].applied);
+    assert_int_equal(ops[0].version, 8);        /* after the tombstone */
+    assert_int_equal(ops[1].version, 4);
+    assert_int_equal(f->srv->nreq, 3);
+    const request *put = req(f, 1);
+    assert_string_equal(put->path, NSPATH "/bulk");
+    assert_non_null(strstr(put->body, "\"key\":\"a\""));
+    assert_non_null(strstr(put->body, "\"version\":8"));
+    assert_non_null(strstr(put->body, "\"key\":\"c~retired\""));
+    assert_non_null(strstr(put->body, "\"version\":5"));
+    assert_no_token(put->body);
+    assert_string_equal(req(f, 2)->path, NSPATH "/bulk/delete");
+    assert_string_equal(req(f, 2)->body, "[\"c\"]");
+    assert_int_equal(cr_store_batch_max(f->s), CR_CFKV_BATCH_MAX);
+    cr_entry_free(a);
+    cr_entry_free(b);
+}
+
+/* 200 creates: versions from one listing of their common prefix and the
+ * first-format tombstones from one listing of theirs (read once per
+ * store), then one bulk write. */
+static void test_batch_listing(void **state)
+{
+    fixture *f = *state;
+    cr_entry *es[200];
+    cr_batch_op ops[200];
+    memset(ops, 0, sizeof ops);
+    for (int i = 0; i < 200; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%03d", i);
+        es[i] = mk(id, "cell-1", "https://h.example.com");
+        ops[i] = (cr_batch_op){ .kind = CR_BATCH_PUT, .entry = es[i],
+                                .expect = CR_VERSION_ABSENT };
+    }
+    script_page(f->srv, "{\"name\":\"t007~retired\",\"metadata\":{\"tenant_id\":"
+                "\"t007\",\"version\":41}}", "");
+    script_page(f->srv, "", "");
+    script(f->srv, 200, NULL, BULK_OK);
+    cr_store_err err;
+    assert_int_equal(cr_store_batch(f->s, ops, 200, &err), CR_STORE_OK);
+    assert_int_equal(f->srv->nreq, 3);
+    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=1000&prefix=t");
+    assert_string_equal(req(f, 1)->path,
+                        NSPATH "/keys?limit=1000&prefix=_cellrouter-retired.");
+    assert_string_equal(req(f, 2)->path, NSPATH "/bulk");
+    assert_int_equal(ops[7].version, 42);
+    assert_int_equal(ops[8].version, 1);
+
+    /* The next batch lists its versions again, but not the old
+     * tombstones. */
+    for (int i = 0; i < 200; i++)
+        ops[i].expect = 1;
+    ops[7].expect = 42;
+    script_page(f->srv, "", "");
+    cr_store_batch(f->s, ops, 200, &err);
+    assert_int_equal(err.rc, CR_STORE_CONFLICT);    /* all absent now */
+    assert_int_equal(f->srv->nreq, 4);
+    for (int i = 0; i < 200; i++)
+        cr_entry_free(es[i]);
+}
+
+/* A refused condition sends no write; keys Workers KV reports as not
+ * written are not applied, the others are. */
+static void test_batch_conflict_and_partial(void **state)
+{
+    fixture *f = *state;
+    char m1[512], m2[512], vals[4096];
+    cr_store_err err;
+    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
+             *b = mk("b", "cell-2", "https://two.example.com/in");
+    snprintf(vals, sizeof vals, "\"a\":{\"value\":\"https://x\",\"metadata\":%s},"
+             "\"b\":{\"value\":\"https://x\",\"metadata\":%s}",
+             md2(m1, sizeof m1, "c", "https://x", 4),
+             md2(m2, sizeof m2, "c", "https://x", 2));
+    script_values(f->srv, vals);
+    cr_batch_op ops[2] = {
+        { .kind = CR_BATCH_PUT, .entry = a, .expect = 3 },
+        { .kind = CR_BATCH_PUT, .entry = b, .expect = 2 },
+    };
+    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_CONFLICT);
+    assert_int_equal(ops[0].rc, CR_STORE_CONFLICT);
+    assert_int_equal(ops[0].actual_version, 4);
+    assert_false(ops[0].applied);
+    assert_false(ops[1].applied);
+    assert_int_equal(f->srv->nreq, 1);          /* the read only */
+
+    snprintf(vals, sizeof vals, "\"a\":{\"value\":\"https://x\",\"metadata\":%s},"
+             "\"b\":{\"value\":\"https://x\",\"metadata\":%s}",
+             md2(m1, sizeof m1, "c", "https://x", 3),
+             md2(m2, sizeof m2, "c", "https://x", 2));
+    script_values(f->srv, vals);
+    script_ok(f->srv, "{\"successful_key_count\":1,\"unsuccessful_keys\":[\"b\"]}");
+    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_IO);
+    assert_true(ops[0].applied);
+    assert_int_equal(ops[0].version, 4);
+    assert_false(ops[1].applied);
+    assert_int_equal(ops[1].rc, CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "1 of 2 keys"));
+    assert_non_null(strstr(err.msg, "tenant b"));
+    assert_no_token(err.msg);
+    cr_entry_free(a);
+    cr_entry_free(b);
+}
+
+/* A namespace with supports_url_encoding = false: keys an earlier version
+ * wrote percent-encoded there are skipped by listings and deleted by the
+ * next write of the tenant. */
+static void test_url_encoding_false(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    cr_store_close(f->s);
+    f->s = NULL;
+    script_ok(f->srv, "{\"id\":\"" NS "\",\"title\":\"map\","
+              "\"supports_url_encoding\":false}");
+    assert_int_equal(open_store(f, 5000, true, &err), CR_STORE_OK);
+    assert_string_equal(req(f, 0)->path, NSPATH);
+    char legacy[CFKV_KEYBUF], vals[4096], md[512], items[1400];
+    cfkv_legacy_key("acme:eu", legacy);
+    snprintf(vals, sizeof vals, "\"acme:eu\":null,\"acme:eu~retired\":null,"
+             "\"%s\":null", legacy);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    script(f->srv, 200, NULL, BULK_OK);
+    cr_entry *e = mk("acme:eu", "cell-1", "https://h");
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ABSENT, NULL, &err),
+                     CR_STORE_OK);
+    assert_string_equal(req(f, 3)->path, NSPATH "/bulk/delete");
+    assert_string_equal(req(f, 3)->body, "[\"acme%3Aeu\"]");
+    cr_entry_free(e);
+
+    snprintf(items, sizeof items, "{\"name\":\"acme%%3Aeu\",\"metadata\":%s},"
+             "{\"name\":\"acme:eu\",\"metadata\":%s}",
+             md2(md, sizeof md, "cell-1", "https://h", 1),
+             md2(md, sizeof md, "cell-1", "https://h", 1));
+    script_page(f->srv, items, "");
     cr_entry_list l;
-    cr_store_err err;
-    assert_int_equal(cr_store_list(f->s, "t-", &l, &err), CR_STORE_OK);
-    assert_int_equal(l.len, 3);
-    assert_string_equal(l.items[0].tenant_id, "t-a");
-    assert_string_equal(l.items[0].endpoint, "https://a.example.com");
-    assert_string_equal(l.items[2].tenant_id, "t-c");
-    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=1000&prefix=t-");
-    /* The cursor goes back percent-encoded. */
-    assert_string_equal(req(f, 3)->path,
-                        NSPATH "/keys?limit=1000&prefix=t-&cursor=next%2Bpage%2F1");
+    assert_int_equal(cr_store_list(f->s, "", &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    assert_string_equal(l.items[0].tenant_id, "acme:eu");
     cr_entry_list_free(&l);
-
-    /* A server that returns the same cursor forever is caught. */
-    snprintf(page, sizeof page, "{\"success\":true,\"errors\":[],"
-             "\"messages\":[],\"result\":[],\"result_info\":{\"count\":0,"
-             "\"cursor\":\"same\"}}");
-    script(f->srv, 200, NULL, page);
-    script(f->srv, 200, NULL, page);
-    assert_int_equal(cr_store_list(f->s, NULL, &l, &err), CR_STORE_IO);
-    assert_non_null(strstr(err.msg, "same list cursor"));
-    assert_int_equal(l.len, 0);
 }
 
-static void test_invalid_entries(void **state)
-{
-    fixture *f = *state;
-    cr_entry *e = NULL;
-    cr_store_err err;
-    /* A pair written by someone else, without cellrouter's metadata. */
-    script_md(f->srv, "null");
-    script(f->srv, 200, NULL, "https://h");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
-    assert_non_null(strstr(err.msg, "\"acme\""));
-    assert_non_null(strstr(err.msg, "not written by cellrouter"));
-    /* Metadata with a bad field, then a value that is not a URL. */
-    script_md(f->srv, "{\"cell_id\":7,\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":1}");
-    script(f->srv, 200, NULL, "https://h");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
-    assert_non_null(strstr(err.msg, "cell_id"));
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":1}");
-    script(f->srv, 200, NULL, "ftp://h");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_INVALID);
-    assert_non_null(strstr(err.msg, "endpoint"));
-    /* Answers that are not the API's. */
-    script(f->srv, 200, NULL, "<html>proxy</html>");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
-    assert_non_null(strstr(err.msg, "not a JSON object"));
-    script(f->srv, 200, NULL, "{\"success\":false}");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
-    /* A 404 that is not "key not found": the URL is wrong. */
-    script(f->srv, 404, NULL, "{\"success\":false,\"errors\":[{\"code\":"
-           "10013,\"message\":\"namespace not found\"}]}");
-    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
-    assert_non_null(strstr(err.msg, "namespace_id " NS));
-    assert_non_null(strstr(err.msg, "account " ACCOUNT));
-    assert_null(e);
-}
+/* ---- failures ------------------------------------------------------------- */
 
 static double now_s(void)
 {
@@ -513,24 +1033,57 @@ static double now_s(void)
 static void test_retries(void **state)
 {
     fixture *f = *state;
+    char md[512], vals[700];
     cr_store_err err;
     cr_entry *e = mk("acme", "cell-1", "https://h"), *w = NULL;
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,\"updated_at\":\"x\","
-              "\"version\":1}");
+    snprintf(vals, sizeof vals, "\"acme\":{\"value\":\"https://h\","
+             "\"metadata\":%s}", md2(md, sizeof md, "c", "https://h", 1));
+    script_values(f->srv, vals);
     script(f->srv, 429, "Retry-After: 1\r\n", "{\"success\":false,"
-           "\"errors\":[{\"code\":10048,\"message\":\"too many\"}]}");
+           "\"errors\":[{\"code\":10000,\"message\":\"Rate limited\"}]}");
     script(f->srv, 503, NULL, "busy");
-    script(f->srv, 200, NULL, OK_EMPTY);
+    script(f->srv, 200, NULL, BULK_OK);
     double t0 = now_s();
     assert_int_equal(cr_store_put(f->s, e, 1, &w, &err), CR_STORE_OK);
     /* Retry-After was honoured (a lower bound: never earlier). */
-    assert_true(now_s() - t0 >= 1.0);
+    assert_true(now_s() - t0 >= 0.99);   /* ms clock */
     assert_int_equal(w->version, 2);
     assert_int_equal(f->srv->nreq, 4);
     for (size_t i = 1; i < 4; i++)
-        assert_string_equal(req(f, i)->method, "PUT");
+        assert_string_equal(req(f, i)->path, NSPATH "/bulk");
     cr_entry_free(w);
     cr_entry_free(e);
+}
+
+/* A 429 is waited out as long as Cloudflare asks (up to its lockout),
+ * beyond the retry budget, and the wait is reported, not silent. */
+static void test_lockout_with_progress(void **state)
+{
+    fixture *f = *state;
+    progress_log pl = {0};
+    cr_store_err err;
+    cr_store_close(f->s);
+    assert_int_equal(open_store_with(f, 1000, false, 0, &pl, &err),
+                     CR_STORE_OK);
+    script(f->srv, 429, "Retry-After: 3\r\n", "{\"success\":false,"
+           "\"errors\":[{\"code\":10000,\"message\":\"Rate limited\"}]}");
+    script_values(f->srv, "\"acme\":null");
+    double t0 = now_s();
+    cr_entry *e = NULL;
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_OK);
+    assert_true(now_s() - t0 >= 2.99);   /* ms clock */
+    assert_true(pl.calls >= 2);
+    assert_non_null(strstr(pl.all, "waiting 3 s before reading tenant acme"));
+    assert_non_null(strstr(pl.all, "asked to wait 3 s"));
+    assert_non_null(strstr(pl.last, "waited 3 s"));
+
+    /* Longer than the whole lockout and the retry budget: one attempt. */
+    script(f->srv, 429, "Retry-After: 400\r\n", "{\"success\":false}");
+    size_t before = f->srv->nreq;
+    assert_int_equal(cr_store_get(f->s, "acme", &e, &err), CR_STORE_IO);
+    assert_int_equal(f->srv->nreq, before + 1);
+    assert_non_null(strstr(err.msg, "rate limited"));
+    assert_non_null(strstr(err.msg, "wait 400 s"));
 }
 
 static void test_retry_budget(void **state)
@@ -541,8 +1094,7 @@ static void test_retry_budget(void **state)
     assert_int_equal(open_store(f, 1000, false, &err), CR_STORE_OK);
     /* Always 503: gives up within the budget, nothing written. */
     for (int i = 0; i < 20; i++)
-        script(f->srv, 503, NULL, "{\"success\":false,\"errors\":[{\"code\":"
-               "10001,\"message\":\"service unavailable\"}]}");
+        script_error(f->srv, 503, 10001, "service unavailable");
     cr_entry *e = mk("acme", "cell-1", "https://h");
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
                      CR_STORE_IO);
@@ -551,17 +1103,7 @@ static void test_retry_budget(void **state)
     assert_non_null(strstr(err.msg, "retry budget 1 s"));
     assert_true(f->srv->nreq >= 2 && f->srv->nreq < 20);
     for (size_t i = 0; i < f->srv->nreq; i++)
-        assert_string_equal(req(f, i)->method, "GET");
-
-    /* Retry-After beyond the budget: one attempt, and it says so. */
-    f->srv->qi = f->srv->nq;
-    size_t before = f->srv->nreq;
-    script(f->srv, 429, "Retry-After: 120\r\n", "{\"success\":false}");
-    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
-                     CR_STORE_IO);
-    assert_int_equal(f->srv->nreq, before + 1);
-    assert_non_null(strstr(err.msg, "rate limited"));
-    assert_non_null(strstr(err.msg, "wait 120 s"));
+        assert_string_equal(req(f, i)->path, NSPATH "/bulk/get");
     cr_entry_free(e);
 
     /* Nobody listening: the network error is retried, then reported. */
@@ -576,32 +1118,83 @@ static void test_retry_budget(void **state)
     assert_non_null(strstr(err.msg, "api_url"));
 }
 
+/* An operation that needs more requests than one window of the budget
+ * fails before it writes, naming the count. */
+static void test_request_budget(void **state)
+{
+    fixture *f = *state;
+    char md[512], vals[4096], legacy[CFKV_KEYBUF];
+    cr_store_err err;
+    cr_store_close(f->s);
+    assert_int_equal(open_store_with(f, 1000, false, 1, NULL, &err),
+                     CR_STORE_OK);
+    cfkv_legacy_key("acme", legacy);
+    snprintf(vals, sizeof vals, "\"acme\":{\"value\":\"https://h\",\"metadata\":"
+             "%s},\"acme~retired\":null,\"%s\":null",
+             md2(md, sizeof md, "c", "https://h", 3), legacy);
+    script_values(f->srv, vals);
+    /* A delete needs a write (the tombstone) and a delete after its read:
+     * two more than a budget of one request per 5 minutes. */
+    assert_int_equal(cr_store_delete(f->s, "acme", 3, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "needs 2 Workers KV API requests"));
+    assert_non_null(strstr(err.msg, "the 1 this client makes in 5 minutes"));
+    assert_non_null(strstr(err.msg, "Nothing was written"));
+    assert_int_equal(f->srv->nreq, 1);
+    assert_int_equal(cr_store_cfkv_requests(f->s), 1);
+}
+
 static void test_auth_and_probe(void **state)
 {
     fixture *f = *state;
     cr_store_err err;
     cr_store_close(f->s);
     f->s = NULL;
-    script(f->srv, 403, NULL, "{\"success\":false,\"errors\":[{\"code\":10000,"
-           "\"message\":\"Authentication error\"}]}");
+    script_error(f->srv, 403, 10000, "Authentication error");
     assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_AUTH);
     assert_null(f->s);
     assert_non_null(strstr(err.msg, "Workers KV Storage:Edit"));
     assert_non_null(strstr(err.msg, "account " ACCOUNT));
     assert_non_null(strstr(err.msg, "code 10000: Authentication error"));
     assert_no_token(err.msg);
-    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=10");
+    assert_string_equal(req(f, 0)->method, "GET");
+    assert_string_equal(req(f, 0)->path, NSPATH);
 
-    script(f->srv, 401, NULL, "");
+    script_error(f->srv, 401, 10000, "Authentication error");
     assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_AUTH);
+    assert_non_null(strstr(err.msg, "not a valid token"));
+    script_error(f->srv, 400, 9106, "Missing X-Auth-Key, X-Auth-Email or "
+                 "Authorization headers");
+    assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_AUTH);
+    assert_non_null(strstr(err.msg, "received no API token"));
+    script(f->srv, 400, NULL, "{\"success\":false,\"errors\":[{\"code\":6003,"
+           "\"message\":\"Invalid request headers\",\"error_chain\":[{\"code\":"
+           "6111,\"message\":\"Invalid format for Authorization header\"}]}]}");
+    assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_AUTH);
+    assert_non_null(strstr(err.msg, "not in the form of a Cloudflare API token"));
+    assert_non_null(strstr(err.msg, "Invalid format for Authorization header"));
     script(f->srv, 404, NULL, "{\"success\":false,\"errors\":[{\"code\":7003,"
-           "\"message\":\"Could not route\"}]}");
+           "\"message\":\"Could not route\"},{\"code\":7000,\"message\":"
+           "\"No route for that URI\"}]}");
     assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_IO);
-    assert_non_null(strstr(err.msg, "check that namespace_id"));
-    script(f->srv, 200, NULL, "{\"success\":true,\"errors\":[],\"result\":[],"
-           "\"result_info\":{\"count\":0,\"cursor\":\"\"}}");
+    assert_non_null(strstr(err.msg, "check that account_id " ACCOUNT));
+    script_error(f->srv, 404, 10013, "namespace not found");
+    assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_IO);
+    assert_non_null(strstr(err.msg, "check that namespace_id " NS));
+    script_ok(f->srv, "{\"id\":\"0000\",\"title\":\"x\"}");
+    assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_IO);
+    script_ok(f->srv, "{\"id\":\"" NS "\",\"title\":\"x\"}");
     assert_int_equal(open_store(f, 1000, true, &err), CR_STORE_OK);
     assert_non_null(f->s);
+
+    /* A token that may read but not write. */
+    char vals[4096];
+    script_values(f->srv, absent(vals, sizeof vals, "acme"));
+    script_error(f->srv, 403, 10000, "Authentication error");
+    cr_entry *e = mk("acme", "cell-1", "https://h");
+    assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_AUTH);
+    assert_non_null(strstr(err.msg, "may read namespace " NS " but not write"));
+    cr_entry_free(e);
 }
 
 static void test_token_never_leaks(void **state)
@@ -615,21 +1208,18 @@ static void test_token_never_leaks(void **state)
     cr_entry *e = mk("acme", "cell-1", "https://h"), *g = NULL;
 
     /* A server that echoes the token back in its error messages. */
-    script(f->srv, 400, NULL, "{\"success\":false,\"errors\":[{\"code\":1,"
-           "\"message\":\"bad token " TOKEN "\"}]}");
-    assert_int_equal(cr_store_get(f->s, "acme", &g, &err), CR_STORE_IO);
+    script_error(f->srv, 400, 1, "bad token " TOKEN);
+    assert_int_equal(cr_store_get(f->s, "acme", &g, &err), CR_STORE_INVALID);
     assert_non_null(strstr(err.msg, "[redacted]"));
     assert_no_token(err.msg);
-    script(f->srv, 403, NULL, "{\"success\":false,\"errors\":[{\"code\":1,"
-           "\"message\":\"" TOKEN "\"}]}");
+    script_error(f->srv, 403, 1, TOKEN);
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
                      CR_STORE_AUTH);
     assert_no_token(err.msg);
-    script(f->srv, 503, NULL, "{\"success\":false,\"errors\":[{\"code\":1,"
-           "\"message\":\"" TOKEN "\"}]}");
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);
-    script(f->srv, 200, NULL, OK_EMPTY);
+    script_error(f->srv, 503, 1, TOKEN);
+    char vals[4096];
+    script_values(f->srv, absent(vals, sizeof vals, "acme"));
+    script(f->srv, 200, NULL, BULK_OK);
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
                      CR_STORE_OK);
     /* Settings errors name the rule, not the value. */
@@ -653,22 +1243,48 @@ static void test_token_never_leaks(void **state)
     cr_entry_free(e);
 }
 
+/* The metadata limit as Cloudflare measures it (the UTF-8 length of the
+ * JSON text), with 64 of the 1,024 bytes kept free: an entry may use 960. */
 static void test_metadata_limit(void **state)
 {
     fixture *f = *state;
-    cr_entry *e = mk("acme", "cell-1", "https://h");
-    char buf[400], key[16], val[200];
+    cr_entry *e = mk("acme", "cell-1", "https://h.example.com");
+    char buf[600], val[CR_LABEL_VALUE_MAX + 1];
+    const char *msg = NULL;
     /* Small entries fit. */
     assert_null(cr_store_entry_fits(f->s, e, buf, sizeof buf));
-    memset(val, 'v', sizeof val - 1);
-    val[sizeof val - 1] = '\0';
-    for (int i = 0; i < 6; i++) {
-        snprintf(key, sizeof key, "k%d", i);
-        cr_entry_set_label(e, key, val);
+    /* Grow labels one byte at a time until the entry no longer fits: the
+     * first size refused is 961 bytes. */
+    for (int i = 0; i < 8 && !msg; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        for (int len = 0; len <= CR_LABEL_VALUE_MAX && !msg; len++) {
+            memset(val, 'v', (size_t)len);
+            val[len] = '\0';
+            cr_entry_set_label(e, k, val);
+            msg = cr_store_entry_fits(f->s, e, buf, sizeof buf);
+        }
     }
-    const char *msg = cr_store_entry_fits(f->s, e, buf, sizeof buf);
     assert_non_null(msg);
+    assert_non_null(strstr(msg, "up to 961 bytes"));
     assert_non_null(strstr(msg, "at most 1024"));
+    assert_non_null(strstr(msg, "may use 960"));
+    cr_entry_free(e);
+
+    /* '<', '>' and '&' count at the length of an escape (6 bytes). */
+    e = mk("acme", "cell-1", "https://h.example.com");
+    memset(val, 'v', 200);
+    val[200] = '\0';
+    cr_entry_set_label(e, "a", val);
+    cr_entry_set_label(e, "b", val);
+    cr_entry_set_label(e, "c", val);
+    assert_null(cr_store_entry_fits(f->s, e, buf, sizeof buf));
+    memset(val, '<', 100);
+    val[100] = '\0';
+    cr_entry_set_label(e, "d", val);
+    msg = cr_store_entry_fits(f->s, e, buf, sizeof buf);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "escaped length"));
     cr_store_err err;
     assert_int_equal(cr_store_put(f->s, e, CR_VERSION_ANY, NULL, &err),
                      CR_STORE_INVALID);
@@ -708,120 +1324,47 @@ static void test_settings(void **state)
     c.api_url = "http://10.0.0.1/client/v4";
     assert_int_equal(cr_store_cfkv_open(&c, &s, &err), CR_STORE_INVALID);
     assert_non_null(strstr(err.msg, "https://"));
+    c.api_url = NULL;
+    c.request_budget = 1201;
+    assert_int_equal(cr_store_cfkv_open(&c, &s, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "request budget"));
     assert_null(s);
-}
 
-/* ---- batches: the bulk endpoints --------------------------------------- */
-
-static const char BULK_OK[] =
-    "{\"success\":true,\"errors\":[],\"messages\":[],\"result\":"
-    "{\"successful_key_count\":3,\"unsuccessful_keys\":[]}}";
-
-/* Versions read and checked first, then one bulk write (entries and the
- * tombstone) and one bulk delete: 2 writes for 3 operations. */
-static void test_batch_bulk(void **state)
-{
-    fixture *f = *state;
-    cr_store_err err;
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);               /* a: absent */
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":3}");       /* b: v3 */
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":5}");       /* c: v5 */
-    script_md(f->srv, "{\"tenant_id\":\"a\",\"version\":7}"); /* a's tomb */
-    script(f->srv, 404, NULL, KEY_NOT_FOUND);               /* c: no tomb */
-    script(f->srv, 200, NULL, BULK_OK);                     /* PUT bulk */
-    script(f->srv, 200, NULL, BULK_OK);                     /* DELETE bulk */
-    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
-             *b = mk("b", "cell-2", "https://two.example.com/in");
-    cr_batch_op ops[3] = {
-        { .kind = CR_BATCH_PUT, .entry = a, .expect = CR_VERSION_ABSENT },
-        { .kind = CR_BATCH_PUT, .entry = b, .expect = 3 },
-        { .kind = CR_BATCH_DELETE, .tenant_id = "c", .expect = 5 },
-    };
-    assert_int_equal(cr_store_batch(f->s, ops, 3, &err), CR_STORE_OK);
-    for (int i = 0; i < 3; i++)
-        assert_true(ops[i].applied);
-    assert_int_equal(ops[0].version, 8);        /* after the tombstone */
-    assert_int_equal(ops[1].version, 4);
-    assert_int_equal(f->srv->nreq, 7);
-    const request *put = req(f, 5);
-    assert_string_equal(put->method, "PUT");
-    assert_string_equal(put->path, NSPATH "/bulk");
-    assert_non_null(strstr(put->body, "\"key\":\"a\""));
-    assert_non_null(strstr(put->body, "\"value\":\"https://one.example.com/in\""));
-    assert_non_null(strstr(put->body, "\"version\":8"));
-    assert_non_null(strstr(put->body, "\"key\":\"_cellrouter-retired."));
-    assert_non_null(strstr(put->body, "\"version\":5"));
-    assert_no_token(put->body);
-    const request *del = req(f, 6);
-    assert_string_equal(del->method, "DELETE");
-    assert_string_equal(del->path, NSPATH "/bulk");
-    assert_string_equal(del->body, "[\"c\"]");
-    cr_entry_free(a);
-    cr_entry_free(b);
-}
-
-/* A refused condition sends no write; keys Workers KV reports as not
- * written are not applied, the others are. */
-static void test_batch_conflict_and_partial(void **state)
-{
-    fixture *f = *state;
-    cr_store_err err;
-    cr_entry *a = mk("a", "cell-1", "https://one.example.com/in"),
-             *b = mk("b", "cell-2", "https://two.example.com/in");
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":4}");
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":2}");
-    cr_batch_op ops[2] = {
-        { .kind = CR_BATCH_PUT, .entry = a, .expect = 3 },
-        { .kind = CR_BATCH_PUT, .entry = b, .expect = 2 },
-    };
-    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_CONFLICT);
-    assert_int_equal(ops[0].rc, CR_STORE_CONFLICT);
-    assert_int_equal(ops[0].actual_version, 4);
-    assert_false(ops[0].applied);
-    assert_false(ops[1].applied);
-    assert_int_equal(f->srv->nreq, 2);          /* reads only */
-
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":3}");
-    script_md(f->srv, "{\"cell_id\":\"c\",\"schema\":1,"
-              "\"updated_at\":\"x\",\"version\":2}");
-    script(f->srv, 200, NULL, "{\"success\":true,\"errors\":[],"
-           "\"messages\":[],\"result\":{\"successful_key_count\":1,"
-           "\"unsuccessful_keys\":[\"b\"]}}");
-    assert_int_equal(cr_store_batch(f->s, ops, 2, &err), CR_STORE_IO);
-    assert_true(ops[0].applied);
-    assert_int_equal(ops[0].version, 4);
-    assert_false(ops[1].applied);
-    assert_int_equal(ops[1].rc, CR_STORE_IO);
-    assert_non_null(strstr(err.msg, "1 of 2 keys"));
-    assert_non_null(strstr(err.msg, "tenant b"));
-    assert_no_token(err.msg);
-    cr_entry_free(a);
-    cr_entry_free(b);
+    setenv("CELLROUTER_KV_REQUEST_BUDGET", "200", 1);
+    cr_cfkv_config_from_env(&c);
+    assert_int_equal(c.request_budget, 200);
+    setenv("CELLROUTER_KV_REQUEST_BUDGET", "5000", 1);
+    cr_cfkv_config_from_env(&c);
+    assert_int_equal(c.request_budget, -1);     /* refused by open */
+    unsetenv("CELLROUTER_KV_REQUEST_BUDGET");
 }
 
 int main(void)
 {
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_request_shape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_and_recreate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_entries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_auth_and_probe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_token_never_leaks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metadata_limit, setup, teardown),
+        T(test_get),
+        T(test_get_many_listing),
+        T(test_get_many_switches_to_bulk),
+        T(test_get_many_dense_listing),
+        T(test_list_paging),
+        T(test_invalid_entries),
+        T(test_create_request_shape),
+        T(test_conditional),
+        T(test_delete_and_recreate),
+        T(test_legacy_tombstones),
+        T(test_batch_bulk),
+        T(test_batch_listing),
+        T(test_batch_conflict_and_partial),
+        T(test_url_encoding_false),
+        T(test_retries),
+        T(test_lockout_with_progress),
+        T(test_retry_budget),
+        T(test_request_budget),
+        T(test_auth_and_probe),
+        T(test_token_never_leaks),
+        T(test_metadata_limit),
         cmocka_unit_test(test_settings),
-        cmocka_unit_test_setup_teardown(test_batch_bulk, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_conflict_and_partial,
-                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
