@@ -43,17 +43,7 @@ provider_installation {
 }
 EOF
 
-fail() { echo "ASSERTION FAILED: $*"; exit 1; }
-run() {
-  "$@" >"$T/out" 2>"$T/err"
-  RC=$?
-  echo "\$ $* -> exit $RC"
-  sed 's/^/  | /' "$T/out"
-  sed 's/^/  ! /' "$T/err"
-}
-expect_rc() { [ "$RC" -eq "$1" ] || fail "exit status $RC, want $1"; }
-out_has()   { grep -qF -- "$1" "$T/out" || fail "stdout lacks: $1"; }
-err_has()   { grep -qF -- "$1" "$T/err" || fail "stderr lacks: $1"; }
+. "$ROOT/tests/release/lib.sh"
 have_terraform() { [ -x "$TERRAFORM" ]; }
 tf_real() { TF_CLI_CONFIG_FILE=$WORK/dev.tfrc run "$TERRAFORM" -chdir="$1" "${@:2}"; }
 
