@@ -94,7 +94,7 @@ clean:
 	rm -rf build build-asan
 
 # (Not from the release's third-party trees: release/release.mk.)
--include $(shell find $(BUILD) \( -name cache -o -name 'sysroot-*' \) -prune -o -name '*.d' -print 2>/dev/null)
+-include $(shell find $(BUILD) \( -name cache -o -name 'sysroot-*' \) -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # The README's main command: everything, end to end, step by step.
 demo: deps
