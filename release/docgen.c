@@ -3,6 +3,7 @@
  * provider itself.
  *
  *   docgen -provider NAME -examples DIR -o OUTDIR [-schema FILE]
+ *   docgen -dump-schema FILE
  *
  * Asks the provider for its schema exactly as Terraform does (the
  * GetProviderSchema handler of rpc/, run in process; or, with -schema, a
@@ -825,7 +826,8 @@ static void write_outputs(const char *outdir, outputs *outs)
 
 static int usage(FILE *f, int status)
 {
-    fputs("usage: docgen -provider NAME -examples DIR -o OUTDIR [-schema FILE]\n", f);
+    fputs("usage: docgen -provider NAME -examples DIR -o OUTDIR [-schema FILE]\n"
+          "       docgen -dump-schema FILE   (the response, protobuf binary)\n", f);
     return status;
 }
 
@@ -852,11 +854,18 @@ static Tfplugin6__GetProviderSchema__Response *schema_from_file(const char *path
     return r;
 }
 
+static int dump_schema(const char *path, const Tfplugin6__GetProviderSchema__Response *r);
+static int write_docs(const char *provider, const char *examples, const char *outdir,
+                      const Tfplugin6__GetProviderSchema__Response *r);
+
 int main(int argc, char **argv)
 {
     const char *provider = NULL, *examples = NULL, *outdir = NULL, *schema = NULL;
+    const char *dump = NULL;
     for (int i = 1; i < argc; i++) {
-        if (i + 1 < argc && !strcmp(argv[i], "-schema"))
+        if (i + 1 < argc && !strcmp(argv[i], "-dump-schema"))
+            dump = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "-schema"))
             schema = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "-provider"))
             provider = argv[++i];
@@ -869,7 +878,7 @@ int main(int argc, char **argv)
         else
             return usage(stderr, 2);
     }
-    if (!provider || !examples || !outdir)
+    if (!dump && (!provider || !examples || !outdir))
         return usage(stderr, 2);
 
     /* GetProviderSchema, as the server would run it (or from the file). */
@@ -897,6 +906,34 @@ int main(int argc, char **argv)
         if (r->diagnostics[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR)
             die("GetProviderSchema: %s: %s", r->diagnostics[i]->summary,
                 r->diagnostics[i]->detail);
+    int status = dump ? dump_schema(dump, r) : write_docs(provider, examples, outdir, r);
+    if (call)
+        cr_call_free_detached(call);
+    cr_rpc_provider_free(p);
+    if (from_file)
+        protobuf_c_message_free_unpacked(&from_file->base, NULL);
+    return status;
+}
+
+/* The bytes the server would send (bench/startup.mk serves them from a Go
+ * provider). */
+static int dump_schema(const char *path, const Tfplugin6__GetProviderSchema__Response *r)
+{
+    size_t n = protobuf_c_message_get_packed_size(&r->base);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        die("out of memory");
+    protobuf_c_message_pack(&r->base, buf);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0)
+        die("%s: cannot write", path);
+    free(buf);
+    return 0;
+}
+
+static int write_docs(const char *provider, const char *examples, const char *outdir,
+                      const Tfplugin6__GetProviderSchema__Response *r)
+{
     if (r->n_action_schemas || r->n_state_store_schemas)
         die("the provider serves actions or state stores: the Registry's page "
             "layout for them is not written here yet (release/docgen.c)");
@@ -942,10 +979,5 @@ int main(int argc, char **argv)
     }
     free(outs.v);
     free(res); free(ds); free(eph); free(lst);
-    if (call)
-        cr_call_free_detached(call);
-    cr_rpc_provider_free(p);
-    if (from_file)
-        protobuf_c_message_free_unpacked(&from_file->base, NULL);
     return status;
 }

@@ -92,6 +92,9 @@ CURL_AMD64   := $(CURDIR)/$(BUILD)/curl-amd64
 SYSROOT_ARM64 := $(CURDIR)/$(BUILD)/sysroot-arm64/root
 ARM64_PC     := $(SYSROOT_ARM64)/usr/local/lib/pkgconfig:$(SYSROOT_ARM64)/usr/lib/aarch64-linux-gnu/pkgconfig:$(SYSROOT_ARM64)/usr/share/pkgconfig
 ARM64_BUILD  := $(BUILD)/arm64
+# The arm64 tree is a whole second compile: two jobs when make was given
+# no -j of its own (CI runs make test serially on two cores).
+REL_JOBS     := $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 REL_BIN_linux_amd64 := $(STATIC_DIR)
 REL_BIN_linux_arm64 := $(ARM64_BUILD)/static
 
@@ -105,7 +108,7 @@ static-linux_arm64: | $(DEPS_STAMP)
 	@CC=aarch64-linux-gnu-gcc bash scripts/build-curl.sh arm64 \
 	  $(SYSROOT_ARM64)/usr/local $(REL_CACHE) $(SYSROOT_ARM64)
 	@PKG_CONFIG_LIBDIR=$(ARM64_PC) PKG_CONFIG_SYSROOT_DIR=$(SYSROOT_ARM64) \
-	  $(MAKE) --no-print-directory BUILD=$(ARM64_BUILD) \
+	  $(MAKE) --no-print-directory $(REL_JOBS) BUILD=$(ARM64_BUILD) \
 	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
 	  EXTRA_CFLAGS=-I$(SYSROOT_ARM64)/usr/include/aarch64-linux-gnu static-bins
 .PHONY: static-linux_amd64 static-linux_arm64
