@@ -581,6 +581,64 @@ static void add_output(outputs *outs, char *path, char *text, size_t len)
     outs->v[outs->n++] = (output){path, text, len};
 }
 
+/* One page being written: its example folder, the name problems are
+ * reported under, and the Markdown so far. */
+typedef struct page {
+    char *folder;
+    char *where;
+    char *text;
+    size_t len;
+    FILE *o;
+} page;
+
+/* Starts a page: front matter, heading, the description, the folder's
+ * notes.md and its example (EXAMPLE, required, in code fence LANG).
+ * DESCRIPTION "" is a problem; the page is still written to the end so
+ * every problem of it is reported. Takes ownership of folder and where. */
+static void page_begin(page *pg, char *folder, char *where, const char *example,
+                       const char *lang, const char *title, const char *heading,
+                       const char *description)
+{
+    pg->folder = folder;
+    pg->where = where;
+    pg->text = NULL;
+    pg->len = 0;
+    pg->o = open_memstream(&pg->text, &pg->len);
+    if (!pg->o)
+        die("out of memory");
+    if (!description[0])
+        problem("%s: the schema has no description", where);
+    char *expath = path_join(folder, example, NULL);
+    char *ex = read_file(expath);
+    if (!ex)
+        problem("%s: no example: write %s", where, expath);
+    put_front_matter(pg->o, title, "", description);
+    fprintf(pg->o, "# %s\n\n", heading);
+    if (description[0]) {
+        put_description(pg->o, description);
+        fputs("\n\n", pg->o);
+    }
+    put_notes(pg->o, folder);
+    if (ex) {
+        fputs("## Example Usage\n\n", pg->o);
+        put_code(pg->o, lang, ex);
+    }
+    free(ex);
+    free(expath);
+}
+
+/* Ends the page with one newline and hands it to OUTS as PATH (owned). */
+static void page_end(page *pg, outputs *outs, char *path)
+{
+    if (fclose(pg->o) != 0)
+        die("out of memory");
+    while (pg->len > 1 && pg->text[pg->len - 1] == '\n' && pg->text[pg->len - 2] == '\n')
+        pg->text[--pg->len] = '\0';
+    add_output(outs, path, pg->text, pg->len);
+    free(pg->folder);
+    free(pg->where);
+}
+
 static void page_type(outputs *outs, const char *provider, const char *examples,
                       const kind *k, const named_schema *ns)
 {
@@ -589,66 +647,36 @@ static void page_type(outputs *outs, const char *provider, const char *examples,
     const char *shortname = strncmp(name, provider, plen) == 0 && name[plen] == '_'
                             ? name + plen + 1 : name;
     const Tfplugin6__Schema__Block *b = ns->schema ? ns->schema->block : NULL;
-    char *where = dup_printf("%s %s", name, k->title);
     if (!b) {
-        problem("%s: no schema block", where);
-        free(where);
+        problem("%s %s: no schema block", name, k->title);
         return;
     }
-    char *folder = path_join(examples, k->dir, name);
-    char *expath = path_join(folder, k->example, NULL);
-    char *example = read_file(expath);
-    if (!example)
-        problem("%s: no example: write %s", where, expath);
-    if (!b->description[0])
-        problem("%s: the schema has no description", where);
-
-    char *text = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&text, &len);
-    if (!o)
-        die("out of memory");
     char *title = dup_printf("%s %s - %s", name, k->title, provider);
-    put_front_matter(o, title, "", b->description);
-    fprintf(o, "# %s (%s)\n\n", name, k->title);
-    if (b->description[0]) {
-        put_description(o, b->description);
-        fputs("\n\n", o);
-    }
-    put_notes(o, folder);
-    if (example) {
-        fputs("## Example Usage\n\n", o);
-        put_code(o, k->lang, example);
-    }
-    put_schema(o, b, where);
+    char *heading = dup_printf("%s (%s)", name, k->title);
+    page pg;
+    page_begin(&pg, path_join(examples, k->dir, name), dup_printf("%s %s", name, k->title),
+               k->example, k->lang, title, heading, b->description);
+    put_schema(pg.o, b, pg.where);
     if (k->importable) {
-        char *sh_path = path_join(folder, "import.sh", NULL);
-        char *tf_path = path_join(folder, "import.tf", NULL);
+        char *sh_path = path_join(pg.folder, "import.sh", NULL);
+        char *tf_path = path_join(pg.folder, "import.tf", NULL);
         char *sh = read_file(sh_path), *tf = read_file(tf_path);
         if (sh || tf)
-            fputs("## Import\n\n", o);
+            fputs("## Import\n\n", pg.o);
         if (tf) {
-            fputs("In Terraform v1.5.0 and later, use an `import` block:\n\n", o);
-            put_code(o, "terraform", tf);
+            fputs("In Terraform v1.5.0 and later, use an `import` block:\n\n", pg.o);
+            put_code(pg.o, "terraform", tf);
         }
         if (sh) {
             fputs(tf ? "The `terraform import` command works too:\n\n"
-                     : "Import is supported using the following syntax:\n\n", o);
-            put_code(o, "shell", sh);
+                     : "Import is supported using the following syntax:\n\n", pg.o);
+            put_code(pg.o, "shell", sh);
         }
         free(sh); free(tf); free(sh_path); free(tf_path);
     }
-    if (fclose(o) != 0)
-        die("out of memory");
-    /* One blank line at the end, none more. */
-    while (len > 1 && text[len - 1] == '\n' && text[len - 2] == '\n')
-        text[--len] = '\0';
-    add_output(outs, dup_printf("%s/%s.md", k->dir, shortname), text, len);
+    page_end(&pg, outs, dup_printf("%s/%s.md", k->dir, shortname));
     free(title);
-    free(example);
-    free(expath);
-    free(folder);
-    free(where);
+    free(heading);
 }
 
 static void page_provider(outputs *outs, const char *provider, const char *examples,
@@ -657,72 +685,29 @@ static void page_provider(outputs *outs, const char *provider, const char *examp
     const Tfplugin6__Schema__Block *b = s ? s->block : NULL;
     if (!b)
         die("the provider has no schema block");
-    char *folder = path_join(examples, "provider", NULL);
-    char *expath = path_join(folder, "provider.tf", NULL);
-    char *example = read_file(expath);
-    char *where = dup_printf("%s provider", provider);
-    if (!example)
-        problem("%s: no example: write %s", where, expath);
-    if (!b->description[0])
-        problem("%s: the schema has no description", where);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&text, &len);
-    if (!o)
-        die("out of memory");
     char *title = dup_printf("%s Provider", provider);
-    put_front_matter(o, title, "", b->description);
-    fprintf(o, "# %s Provider\n\n", provider);
-    put_description(o, b->description);
-    fputs("\n\n", o);
-    put_notes(o, folder);
-    if (example) {
-        fputs("## Example Usage\n\n", o);
-        put_code(o, "terraform", example);
-    }
-    put_schema(o, b, where);
-    if (fclose(o) != 0)
-        die("out of memory");
-    while (len > 1 && text[len - 1] == '\n' && text[len - 2] == '\n')
-        text[--len] = '\0';
-    add_output(outs, strdup("index.md"), text, len);
+    page pg;
+    page_begin(&pg, path_join(examples, "provider", NULL), dup_printf("%s provider", provider),
+               "provider.tf", "terraform", title, title, b->description);
+    put_schema(pg.o, b, pg.where);
+    page_end(&pg, outs, dup_printf("index.md"));
     free(title);
-    free(example);
-    free(expath);
-    free(folder);
-    free(where);
 }
 
 static void page_function(outputs *outs, const char *provider, const char *examples,
                           const char *name, const Tfplugin6__Function *f)
 {
-    char *where = dup_printf("function %s", name);
-    char *folder = path_join(examples, "functions", name);
-    char *expath = path_join(folder, "function.tf", NULL);
-    char *example = read_file(expath);
-    if (!example)
-        problem("%s: no example: write %s", where, expath);
-    if (!f->summary[0] && !f->description[0])
-        problem("%s: no summary or description", where);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *o = open_memstream(&text, &len);
-    if (!o)
-        die("out of memory");
     char *title = dup_printf("%s function - %s", name, provider);
-    put_front_matter(o, title, "", f->summary[0] ? f->summary : f->description);
-    fprintf(o, "# function: %s\n\n", name);
-    put_description(o, f->description[0] ? f->description : f->summary);
-    fputs("\n\n", o);
-    put_notes(o, folder);
-    if (example) {
-        fputs("## Example Usage\n\n", o);
-        put_code(o, "terraform", example);
-    }
+    char *heading = dup_printf("function: %s", name);
+    page pg;
+    page_begin(&pg, path_join(examples, "functions", name), dup_printf("function %s", name),
+               "function.tf", "terraform", title, heading,
+               f->description[0] ? f->description : f->summary);
+    FILE *o = pg.o;
     fputs("## Signature\n\n```text\n", o);
     fprintf(o, "%s(", name);
     for (size_t i = 0; i < f->n_parameters; i++) {
-        json_t *t = parse_type(f->parameters[i]->type, where);
+        json_t *t = parse_type(f->parameters[i]->type, pg.where);
         fprintf(o, "%s%s ", i ? ", " : "", f->parameters[i]->name);
         type_words(o, t);
         json_decref(t);
@@ -731,7 +716,7 @@ static void page_function(outputs *outs, const char *provider, const char *examp
         fprintf(o, "%s%s ...", f->n_parameters ? ", " : "", f->variadic_parameter->name);
     fputs(")", o);
     if (f->return_) {
-        json_t *t = parse_type(f->return_->type, where);
+        json_t *t = parse_type(f->return_->type, pg.where);
         fputs(" ", o);
         type_words(o, t);
         json_decref(t);
@@ -742,7 +727,7 @@ static void page_function(outputs *outs, const char *provider, const char *examp
             i < f->n_parameters ? f->parameters[i] : f->variadic_parameter;
         if (!p)
             continue;
-        json_t *t = parse_type(p->type, where);
+        json_t *t = parse_type(p->type, pg.where);
         fprintf(o, "%zu. `%s` (", i + 1, p->name);
         type_words(o, t);
         json_decref(t);
@@ -750,17 +735,12 @@ static void page_function(outputs *outs, const char *provider, const char *examp
         if (p->description[0])
             put_description(o, p->description);
         else
-            problem("%s: parameter %s has no description", where, p->name);
+            problem("%s: parameter %s has no description", pg.where, p->name);
         fputc('\n', o);
     }
-    if (fclose(o) != 0)
-        die("out of memory");
-    add_output(outs, dup_printf("functions/%s.md", name), text, len);
+    page_end(&pg, outs, dup_printf("functions/%s.md", name));
     free(title);
-    free(example);
-    free(expath);
-    free(folder);
-    free(where);
+    free(heading);
 }
 
 /* Every example folder must name something the provider serves: a folder
