@@ -56,26 +56,30 @@
 
 static int nproblems;
 
+static void report(const char *fmt, va_list ap)
+{
+    fputs("docgen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void problem(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("docgen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report(fmt, ap);
     va_end(ap);
     nproblems++;
 }
 
+/* For what stops docgen at once: usage, I/O, memory (exit status 2). */
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("docgen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report(fmt, ap);
     va_end(ap);
     exit(2);
 }

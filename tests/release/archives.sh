@@ -26,18 +26,12 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-DIST=${DIST:-dist}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-case $DIST in /*) D=$DIST ;; *) D=$ROOT/$DIST ;; esac
+. "$ROOT/tests/release/lib.sh"
 MAKE=${MAKE:-make}
 TOOL=$B/crrelease
-TERRAFORM=${TERRAFORM:-/usr/local/bin/terraform}
-VERSION=$(cat "$ROOT/VERSION")
 NAME=terraform-provider-cellrouter
 ADDR=registry.terraform.io/cellrouter/cellrouter
 PLATFORMS="linux_amd64 linux_arm64"
-. "$ROOT/tests/release/lib.sh"
 
 for f in "$TOOL" "$D/${NAME}_${VERSION}_SHA256SUMS"; do
   [ -e "$f" ] || { echo "archives: $f is missing (make release first)"; exit 1; }
@@ -48,7 +42,6 @@ export CHECKPOINT_DISABLE=1
 unset TF_CLI_CONFIG_FILE TF_PLUGIN_CACHE_DIR TF_LOG SSL_CERT_FILE SSL_CERT_DIR CELLROUTER_DB
 
 mk() { ${MAKE} --no-print-directory -C "$ROOT" BUILD="$BUILD" "$@"; }
-have_terraform() { [ -x "$TERRAFORM" ]; }
 # h1_of_dir DIR: Terraform's h1: of a directory's files, with coreutils only
 # (dirhash Hash1: "<sha256 hex>  <name>\n" per file, sorted by name, then
 # the base64 SHA-256 of that summary).
@@ -214,6 +207,17 @@ our_hashes() {  # MIRROR [h1|all]
     [ "${2:-all}" = h1 ] || zh_of "$z"
   done | sort | tr '\n' ' '
 }
+# init_from_filesystem_mirror DIR: terraform init of tf_config from DIR.
+init_from_filesystem_mirror() {
+  tf_config
+  cli_config "  filesystem_mirror {
+    path    = \"$1\"
+    include = [\"$ADDR\"]
+  }"
+  tf init -no-color
+  expect_rc 0
+  out_has "Installing cellrouter/cellrouter v$VERSION..."
+}
 apply_with_installed() {
   tf apply -auto-approve -no-color
   expect_rc 0
@@ -227,14 +231,7 @@ apply_with_installed() {
 t_terraform_filesystem_mirror() {
   need_terraform
   mk DIST="$DIST" MIRROR="$T/m" mirror >/dev/null || fail "make mirror"
-  tf_config
-  cli_config "  filesystem_mirror {
-    path    = \"$T/m\"
-    include = [\"$ADDR\"]
-  }"
-  tf init -no-color
-  expect_rc 0
-  out_has "Installing cellrouter/cellrouter v$VERSION..."
+  init_from_filesystem_mirror "$T/m"
   apply_with_installed
   rm "$T/cfg/.terraform.lock.hcl"
   tf providers lock -no-color -fs-mirror="$T/m" -platform=linux_amd64 -platform=linux_arm64
@@ -292,14 +289,7 @@ t_make_install() {
   run "$bin" -version
   eq "$(cat "$T/out")" "$NAME $VERSION" "installed version"
   have_terraform || { echo "(no terraform: layout checked only)"; return 0; }
-  tf_config
-  cli_config "  filesystem_mirror {
-    path    = \"$T/plugins\"
-    include = [\"$ADDR\"]
-  }"
-  tf init -no-color
-  expect_rc 0
-  out_has "Installing cellrouter/cellrouter v$VERSION..."
+  init_from_filesystem_mirror "$T/plugins"
   tf apply -auto-approve -no-color
   expect_rc 0
   out_has "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."

@@ -25,15 +25,10 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-DIST=${DIST:-dist}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-case $DIST in /*) D=$DIST ;; *) D=$ROOT/$DIST ;; esac
+. "$ROOT/tests/release/lib.sh"
 TFCORE=$B/tfcore
-VERSION=$(cat "$ROOT/VERSION")
 ARCHES=${ARCHES:-amd64 arm64}
 QEMU=${QEMU:-/usr/bin/qemu-aarch64-static}
-. "$ROOT/tests/release/lib.sh"
 
 [ -x "$TFCORE" ] || { echo "chroot: $TFCORE is missing"; exit 1; }
 if [ "$(id -u)" -eq 0 ]; then

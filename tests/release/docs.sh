@@ -19,13 +19,11 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+. "$ROOT/tests/release/lib.sh"
 TFCORE=$B/tfcore
 PROVIDER=$B/terraform-provider-cellrouter
 CELLCTL=$B/cellctl
 DOCGEN=$B/docgen
-TERRAFORM=${TERRAFORM:-/usr/local/bin/terraform}
 for f in "$TFCORE" "$PROVIDER" "$CELLCTL" "$DOCGEN"; do
   [ -x "$f" ] || { echo "docs: $f is missing (make $BUILD/tfcore $BUILD/docgen and the provider first)"; exit 1; }
 done
@@ -43,8 +41,6 @@ provider_installation {
 }
 EOF
 
-. "$ROOT/tests/release/lib.sh"
-have_terraform() { [ -x "$TERRAFORM" ]; }
 tf_real() { TF_CLI_CONFIG_FILE=$WORK/dev.tfrc run "$TERRAFORM" -chdir="$1" "${@:2}"; }
 
 # example_dir FOLDER: a configuration of the example in FOLDER with the

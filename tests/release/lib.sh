@@ -1,6 +1,14 @@
 # tests/release/lib.sh — helpers shared by the release test suites (source
-# it): the assertion helpers of the end-to-end suites, a throw-away CA, and
-# the HTTPS/DNS helper (https.mjs) started in the background.
+# it after setting ROOT): the build and dist trees as absolute paths (B, D),
+# the assertion helpers of the end-to-end suites, a throw-away CA, and the
+# HTTPS/DNS helper (https.mjs) started in the background.
+
+BUILD=${BUILD:-build}
+DIST=${DIST:-dist}
+case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+case $DIST in /*) D=$DIST ;; *) D=$ROOT/$DIST ;; esac
+VERSION=$(cat "$ROOT/VERSION")
+TERRAFORM=${TERRAFORM:-/usr/local/bin/terraform}
 
 fail() { echo "ASSERTION FAILED: $*"; exit 1; }
 # run CMD...: stdout in $T/out, stderr in $T/err, status in RC; all logged.
@@ -53,3 +61,6 @@ start_https() {
   [ -s "$dir/ready.json" ] || { cat "$dir/https.log"; echo "https.mjs did not start"; return 1; }
   HTTPS_PORT=$(jq -r .port "$dir/ready.json")
 }
+
+# A real Terraform on this machine? (Some checks run only against it.)
+have_terraform() { [ -x "$TERRAFORM" ]; }
