@@ -17,6 +17,9 @@ SAN     ?=
 CC      ?= cc
 GO      ?= go
 PKGS    := grpc libprotobuf-c msgpack yaml-0.1 jansson yajl openssl sqlite3 libcurl
+# The release version is written in one place, the VERSION file; the
+# programs report it (release/release.mk passes it to them).
+PROVIDER_VERSION ?= $(strip $(file <VERSION))
 
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 \
                  -fno-strict-aliasing -MMD -MP
@@ -67,6 +70,8 @@ include gen/gen.mk
 include tests/tests.mk
 # bench/*.mk: benchmark fragments (each appends to BENCH_STEPS).
 include $(wildcard bench/*.mk)
+# Static executables, release archives, mirrors, registry docs.
+include release/release.mk
 
 build-all: $(BINS)
 
@@ -88,7 +93,8 @@ bench: deps
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (Not from the release's third-party trees: release/release.mk.)
+-include $(shell find $(BUILD) \( -name cache -o -name 'sysroot-*' \) -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # The README's main command: everything, end to end, step by step.
 demo: deps

@@ -40,7 +40,8 @@ static void usage(FILE *f)
             "                     repository's top: the pipeline repeats its paths\n"
             "  --check            write nothing; exit 1 with a unified diff if any\n"
             "                     generated file differs from the disk or is missing\n"
-            "  --stats            print generation time and peak memory on stderr\n");
+            "  --stats            print generation time and peak memory on stderr\n"
+            "  --version          print cellgen's version and exit\n");
 }
 
 /* Reads a whole file. Returns 0, -1 with errno set, or -2 when it is
@@ -163,6 +164,9 @@ int main(int argc, char **argv)
             stats = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {   /* CR_RELEASE_VERSION: the VERSION file */
+            printf("cellgen %s\n", CR_RELEASE_VERSION);
             return 0;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "cellgen: unknown option %s\n", a);

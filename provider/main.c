@@ -20,8 +20,9 @@
 #include "plugin/serve.h"
 #include "rpc/rpc.h"
 
-#ifndef CR_PROVIDER_VERSION
-#define CR_PROVIDER_VERSION "0.1.0"
+/* The VERSION file, passed by the Makefile (release/release.mk). */
+#ifndef CR_RELEASE_VERSION
+#error "CR_RELEASE_VERSION is not defined: build with make (it reads VERSION)"
 #endif
 
 #define PROGRAM "terraform-provider-cellrouter"
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
         if (is_flag(argv[i], "debug")) {
             mode = CR_SERVE_DEBUG;
         } else if (is_flag(argv[i], "version")) {
-            printf(PROGRAM " %s\n", CR_PROVIDER_VERSION);
+            printf(PROGRAM " %s\n", CR_RELEASE_VERSION);
             return 0;
         } else if (is_flag(argv[i], "help") || is_flag(argv[i], "h")) {
             return usage(stdout, 0);
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
     OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 
     cr_log_init();
+    cr_log_kv(CR_LOG_INFO, "provider", "starting", "version", CR_RELEASE_VERSION, NULL);
     cr_rpc_provider *provider = cr_rpc_provider_new();
     if (provider == NULL) {
         fprintf(stderr, PROGRAM ": out of memory\n");

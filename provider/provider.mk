@@ -67,7 +67,6 @@ $(patsubst %,%.o,$(UNIT_BINS)): $(PROTO_H)
 
 # `make install`: the provider in a filesystem mirror laid out as Terraform
 # expects (see README). PREFIX defaults to ~/.terraform.d/plugins.
-PROVIDER_VERSION ?= 0.1.0
 MIRROR ?= $(HOME)/.terraform.d/plugins
 OS_ARCH := $(shell go env GOOS 2>/dev/null || echo linux)_$(shell go env GOARCH 2>/dev/null || echo amd64)
 install: deps

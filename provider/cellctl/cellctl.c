@@ -63,6 +63,7 @@ static const char USAGE[] =
 "                        CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN)\n"
 "  --expect-version N    write only if the entry's version is N\n"
 "                        (0: only if there is no entry)\n"
+"  --version             print cellctl's version and exit\n"
 "\n"
 "exit status: 0 ok, 1 error, 2 usage or invalid input, 3 conflict\n"
 "(entry exists or changed), 4 no such entry\n";
@@ -165,6 +166,10 @@ static int parse(int argc, char **argv, opts *o)
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(USAGE, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {   /* CR_RELEASE_VERSION: the VERSION file */
+            printf("cellctl %s\n", CR_RELEASE_VERSION);
             return EXIT_OK;
         }
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }

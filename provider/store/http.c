@@ -12,6 +12,7 @@
  * and following one would send the bearer token to another host.
  */
 #include "store/http.h"
+#include "store/tls_roots.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -210,6 +211,11 @@ int cr_http_do(cr_http_pool *p, const cr_http_req *req, cr_http_resp *resp)
     if (strcmp(req->method, "GET") == 0)
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    const cr_tls_roots *roots = cr_tls_roots_get();   /* the host's CAs */
+    if (roots->file[0] || roots->dir[0]) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, roots->file[0] ? roots->file : NULL);
+        curl_easy_setopt(h, CURLOPT_CAPATH, roots->dir[0] ? roots->dir : NULL);
+    }
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0

@@ -555,6 +555,28 @@ func procStatusKB(pid int, key string) int {
 	return -1
 }
 
+// privateKB: the process's private memory from /proc/PID/smaps_rollup:
+// clean (pages of files only it maps, e.g. its executable's code) and dirty
+// (what it wrote: heap, stacks, data).
+func privateKB(pid int) (clean, dirty int) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return -1, -1
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 {
+			v, _ := strconv.Atoi(f[1])
+			switch f[0] {
+			case "Private_Clean:":
+				clean = v
+			case "Private_Dirty:":
+				dirty = v
+			}
+		}
+	}
+	return clean, dirty
+}
+
 func benchSchema(args []string) int {
 	fs := flag.NewFlagSet("bench-schema", flag.ContinueOnError)
 	n := fs.Int("n", 1000, "GetProviderSchema calls")
@@ -591,6 +613,7 @@ func benchSchema(args []string) int {
 		return 1
 	}
 	rssAfter := rssKB(rp.cmd.Process.Pid)
+	privClean, privDirty := privateKB(rp.cmd.Process.Pid)
 	lat := make([]time.Duration, 0, *n)
 	for i := 0; i < *n; i++ {
 		t := time.Now()
@@ -606,6 +629,7 @@ func benchSchema(args []string) int {
 		float64(percentile(startup, 0.5).Microseconds())/1000, float64(startup[0].Microseconds())/1000,
 		float64(startup[len(startup)-1].Microseconds())/1000, len(startup))
 	fmt.Printf("rss_kb  after_handshake=%d after_GetProviderSchema=%d\n", rssBefore, rssAfter)
+	fmt.Printf("private_kb  after_GetProviderSchema=%d clean=%d dirty=%d\n", privClean+privDirty, privClean, privDirty)
 	fmt.Printf("GetProviderSchema_roundtrip_us  p50=%s p99=%s max=%s (n=%d, one TLS connection)\n",
 		us(percentile(lat, 0.5)), us(percentile(lat, 0.99)), us(lat[len(lat)-1]), len(lat))
 	return 0

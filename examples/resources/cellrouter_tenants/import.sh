@@ -1,0 +1,4 @@
+# Entries already in the routing map are imported by a list of tenant ids or
+# by a prefix, after the resource's name and a slash.
+terraform import cellrouter_tenants.fleet 'fleet-eu/acme,globex'
+terraform import cellrouter_tenants.fleet 'fleet-eu/prefix:eu-'

@@ -1,0 +1,16 @@
+resource "cellrouter_tenants" "fleet" {
+  name = "fleet-eu"
+  tenants = {
+    acme = {
+      cell_id          = "aws-alpha"
+      endpoint         = "https://alpha.cells.example.com/ingest"
+      standby_cell_id  = "azure-beta"
+      standby_endpoint = "https://beta.cells.example.com/api/ingest"
+    }
+    globex = {
+      cell_id  = "azure-beta"
+      endpoint = "https://beta.cells.example.com/api/ingest"
+      labels   = { tier = "gold" }
+    }
+  }
+}
