@@ -38,23 +38,6 @@ static const cr_resource_type *find_type(const char *rpc,
     return rt;
 }
 
-/* Copies opaque private bytes into the call, so that the response does
- * not point into the request. */
-static int echo_bytes(cr_call *call, const ProtobufCBinaryData *in,
-                      ProtobufCBinaryData *out)
-{
-    out->len = 0;
-    out->data = NULL;
-    if (in->len == 0)
-        return 0;
-    out->data = cr_call_alloc(call, in->len);
-    if (out->data == NULL)
-        return -1;
-    memcpy(out->data, in->data, in->len);
-    out->len = in->len;
-    return 0;
-}
-
 /* A value the resource hands back as state must be a known object of the
  * schema's type: anything else would be stored by Terraform as garbage. */
 static bool state_ok(const cr_value *v, const cr_type *t, const char *summary,
@@ -395,7 +378,7 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
     if (r == NULL)
         return cr_rpc_oom(message);
     /* An empty private in the response erases it: always echo. */
-    if (echo_bytes(call, &req->private_, &r->private_) != 0)
+    if (cr_rpc_bytes_copy(call, &req->private_, &r->private_) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
@@ -506,7 +489,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     if (r == NULL)
         return cr_rpc_oom(message);
     /* Nothing private changes while planning. */
-    if (echo_bytes(call, &req->prior_private, &r->planned_private) != 0)
+    if (cr_rpc_bytes_copy(call, &req->prior_private, &r->planned_private) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
@@ -606,7 +589,7 @@ int cr_rpc_apply_resource_change(cr_call *call,
         call, &tfplugin6__apply_resource_change__response__descriptor);
     if (r == NULL)
         return cr_rpc_oom(message);
-    if (echo_bytes(call, &req->planned_private, &r->private_) != 0)
+    if (cr_rpc_bytes_copy(call, &req->planned_private, &r->private_) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
