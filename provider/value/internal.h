@@ -1,10 +1,23 @@
 /*
- * value/internal.h — helpers shared by the files of the value module only.
+ * value/internal.h — helpers shared by the files of the value module only
+ * (and by tests that check its limits).
  *
- * Nothing outside provider/value/ includes this header. It gathers the
- * pieces that two codecs need: exact decimal numbers, reference counting of
- * run-time types, the ordering used to keep sets and maps canonical, and
- * the decoding steps both codecs take alike (decode.c).
+ * It gathers the pieces that two codecs need: exact decimal numbers,
+ * reference counting of run-time types, the text writer both JSON writers
+ * use, the value constructors decoders build with, and the decoding steps
+ * both codecs take alike.
+ *
+ * The files of value/, each calling only those below it (no file calls
+ * one above it or beside it in a circle):
+ *   json.c, msgpack.c   the two codecs (call decode.c and everything below)
+ *   decode.c            what both decoders share (cr_vdec_*)
+ *   number.c            exact decimal numbers (cr_num_*, cr_value_int/number)
+ *   value.c             values in memory: constructors, containers,
+ *                       equality, copy, free
+ *   type.c              cty types, their JSON syntax
+ *   text.c              JSON text: the growable buffer, Go's quoting
+ * value/ may include: value/, common/ (diag.h, utf8.h), jansson and
+ * msgpack-c. Nothing above it (resource/, rpc/).
  */
 #ifndef CR_VALUE_INTERNAL_H
 #define CR_VALUE_INTERNAL_H
@@ -139,7 +152,7 @@ cr_value *cr_num_infinity(bool negative);
 #define CR_NUM_NEG_INF "-Inf"
 bool cr_num_is_inf(const cr_value *v);
 
-/* ---- types (type.c) ---------------------------------------------------------- */
+/* ---- types (type.c) and JSON text (text.c) ------------------------------------ */
 
 /* Run-time types are reference counted so values (and their copies) can
  * keep the concrete type of a dynamic attribute alive. cr_type_ref is public
@@ -176,7 +189,8 @@ cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
 cr_value *cr_value_object_slots(const cr_type *t);
 /* cr_value_object_block, cr_value_map_block, cr_value_map_seal and the
  * embedded leaves are public: value.h, "Values built in one block". */
-/* A NUMBER whose canonical text text[0..n) is copied into its block. */
+/* A NUMBER whose canonical text text[0..n) is copied into its block
+ * (number.c). */
 cr_value *cr_num_inline(const char *text, size_t n);
 /* A total order consistent with cr_value_equal, used to sort sets. */
 int cr_value_cmp(const cr_value *a, const cr_value *b);
