@@ -55,21 +55,6 @@ extern const cr_type cr_ev_map_of_string;
 extern const char *const cr_ev_user_attrs[];
 #define CR_EV_NUSER_ATTRS 5
 
-/* Small value helpers. */
-const cr_value *cr_ev_attr(const cr_value *obj, const char *name);
-bool cr_ev_is_null(const cr_value *v);
-/* A known string without NUL bytes, else NULL. */
-const char *cr_ev_cstr(const cr_value *v);
-bool cr_ev_has_nul(const cr_value *v);
-/* Sets an attribute; NULL `v` (failed allocation) is -1. obj owns v. */
-int cr_ev_set(cr_value *obj, const char *name, cr_value *v);
-int cr_ev_set_str(cr_value *obj, const char *name, const char *s);
-
-/* An error at `at` (may be NULL) + attribute `name` (may be NULL) + map
- * key `key` (may be NULL). */
-void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
-                 const char *key, const char *summary, const char *detail);
-
 /* The labels value of an entry, without the owner tag: a map, or null when
  * the entry has no user labels and `hint` (the labels Terraform holds, or
  * NULL) says null. NULL on allocation failure. */
@@ -96,10 +81,8 @@ typedef struct cr_ev_slots {
 } cr_ev_slots;
 void cr_ev_slots_init(cr_ev_slots *s, const cr_type *t);
 /* Attribute k of obj: by index when obj is of s's type, else by name (as
- * cr_ev_attr). */
+ * cr_res_attr). */
 const cr_value *cr_ev_slot(const cr_ev_slots *s, const cr_value *obj, int k);
-/* cr_ev_set for attribute k. */
-int cr_ev_slot_set(const cr_ev_slots *s, cr_value *obj, int k, cr_value *v);
 
 /* A new object of s's type with every attribute null, then filled by
  * cr_ev_fill: the same value (NULL where cr_ev_fill fails or on ENOMEM),
@@ -131,12 +114,5 @@ typedef struct cr_ev_cache {
  * NULL. */
 void cr_ev_validate(const cr_value *obj, const cr_path *at,
                     cr_ev_cache *cache, cr_diags *d);
-
-/* Whether two entry objects differ in anything the user sets. An unknown
- * in `b` counts as a change. */
-bool cr_ev_user_changed(const cr_value *a, const cr_value *b);
-/* The same, for objects usually of s's type. */
-bool cr_ev_user_changed_slots(const cr_ev_slots *s, const cr_value *a,
-                              const cr_value *b);
 
 #endif

@@ -15,7 +15,9 @@
  * it is built once per schema and cached for the life of the process. The
  * schemas are static tables, so the cache is keyed by their address. Types
  * in the cache are never freed: they are as long-lived as the schemas they
- * describe, and values decoded against them borrow them.
+ * describe, and values decoded against them borrow them. With each type
+ * the cache keeps where every attribute sits in it (cr_schema_slots), for
+ * code that reaches attributes of many objects by index.
  *
  * Ownership: the cache holds one reference to each type it keeps. Type
  * constructors adopt the reference they are given (value.h), so a nested
@@ -30,12 +32,15 @@
 
 #include "resource/resource.h"
 
-/* One cached type. The cache is a short list (one entry per schema and
- * nested schema: a handful), so a linked list is the right structure. */
+/* One cached type, with where each of the schema's attributes and blocks
+ * sits in it (cr_schema_slots). The cache is a short list (one entry per
+ * schema and nested schema: a handful), so a linked list is the right
+ * structure. */
 typedef struct schema_type_cache {
     const cr_schema *schema;
     const cr_type *type;
     struct schema_type_cache *next;
+    size_t slots[];             /* nattrs + nblocks */
 } schema_type_cache;
 
 /* A single mutex guards the whole cache. Building is recursive (nested
@@ -46,11 +51,11 @@ static schema_type_cache *cache_head;
 
 static const cr_type *type_locked(const cr_schema *s);
 
-static const cr_type *cache_find_locked(const cr_schema *s)
+static schema_type_cache *cache_find_locked(const cr_schema *s)
 {
     for (schema_type_cache *c = cache_head; c; c = c->next)
         if (c->schema == s)
-            return c->type;
+            return c;
     return NULL;
 }
 
@@ -146,24 +151,37 @@ out:
     return obj;
 }
 
-static const cr_type *type_locked(const cr_schema *s)
+static schema_type_cache *entry_locked(const cr_schema *s)
 {
-    const cr_type *t = cache_find_locked(s);
-    if (t)
-        return t;
-    t = build_locked(s);
+    schema_type_cache *c = cache_find_locked(s);
+    if (c)
+        return c;
+    const cr_type *t = build_locked(s);
     if (!t)
         return NULL;
-    schema_type_cache *c = malloc(sizeof *c);
+    size_t n = s->nattrs + s->nblocks;
+    c = malloc(sizeof *c + n * sizeof c->slots[0]);
     if (!c) {
         cr_type_free((cr_type *)t);
         return NULL;
     }
+    /* Every name is in the type: it was built from them, and a duplicate
+     * would have failed the build. */
+    for (size_t i = 0; i < n; i++)
+        c->slots[i] = (size_t)cr_type_attr_index(
+            t, i < s->nattrs ? s->attrs[i].name
+                             : s->blocks[i - s->nattrs].type_name);
     c->schema = s;
     c->type = t;
     c->next = cache_head;
     cache_head = c;
-    return t;
+    return c;
+}
+
+static const cr_type *type_locked(const cr_schema *s)
+{
+    schema_type_cache *c = entry_locked(s);
+    return c ? c->type : NULL;
 }
 
 const cr_type *cr_schema_type(const cr_schema *s)
@@ -174,6 +192,16 @@ const cr_type *cr_schema_type(const cr_schema *s)
     const cr_type *t = type_locked(s);
     pthread_mutex_unlock(&cache_lock);
     return t;
+}
+
+const size_t *cr_schema_slots(const cr_schema *s)
+{
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&cache_lock);
+    schema_type_cache *c = entry_locked(s);
+    pthread_mutex_unlock(&cache_lock);
+    return c ? c->slots : NULL;
 }
 
 const cr_attr_schema *cr_schema_attr(const cr_schema *s, const char *name)

@@ -75,14 +75,15 @@ static const cr_block_schema fake_blocks[] = {
     { .type_name = "site", .nesting = CR_NEST_MAP, .block = &site_schema },
 };
 static const cr_attr_schema fake_attrs[] = {
-    { .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
-      .description = "Id." },
+    { .name = "id", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED | CR_ATTR_USE_STATE, .description = "Id." },
     { .name = "name", .type = &cr_type_string,
       .flags = CR_ATTR_REQUIRED | CR_ATTR_FORCE_NEW, .description = "Name." },
     { .name = "opt", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL,
       .description = "Opt." },
     { .name = "oc", .type = &cr_type_string,
-      .flags = CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED, .description = "Oc." },
+      .flags = CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED | CR_ATTR_USE_STATE,
+      .description = "Oc." },
     { .name = "secret", .type = &cr_type_string,
       .flags = CR_ATTR_OPTIONAL | CR_ATTR_SENSITIVE,
       .description = "Secret." },
@@ -127,6 +128,9 @@ static void fake_validate(const cr_value *config, cr_diags *diags)
     (void)diags;
 }
 
+/* The framework's default plan already has id and oc unknown on create and
+ * kept on update (both CR_ATTR_USE_STATE); this adds the nested computed
+ * attribute, then breaks the plan as `mode` says. */
 static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
                       cr_plan_resp *resp)
 {
@@ -136,14 +140,13 @@ static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
         cr_diags_attr_error(&resp->diags, "name", "Bad name", "%s", "no");
         return;
     }
-    if (g_mode == M_PLAN_NULL)
-        return;
-    cr_value *pl = cr_value_copy(req->proposed);
+    cr_value *pl = resp->planned;
+    resp->planned = NULL;
     assert_non_null(pl);
-    if (is_null(req->prior))
-        set(pl, "id", cr_value_unknown(&cr_type_string));
-    if (is_null(cr_value_get(req->config, "oc")) && is_null(req->prior))
-        set(pl, "oc", cr_value_unknown(&cr_type_string));
+    if (g_mode == M_PLAN_NULL) {
+        cr_value_free(pl);
+        return;
+    }
     const cr_value *nc = cr_value_get(req->config, "nested");
     if (!is_null(nc)) {
         cr_value *n = cr_value_copy(nc);
@@ -174,13 +177,17 @@ static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
         set(pl, "site", m);
         break;
     }
-    case M_PLAN_EXTRA_REPLACE:
-        resp->requires_replace = calloc(1, sizeof *resp->requires_replace);
-        assert_non_null(resp->requires_replace);
-        assert_int_equal(cr_path_push_attr(&resp->requires_replace[0], "opt"),
-                         0);
-        resp->nrequires_replace = 1;
+    case M_PLAN_EXTRA_REPLACE: {
+        /* Added to the force-new paths the framework listed. */
+        size_t n = resp->nrequires_replace;
+        cr_path *rr = realloc(resp->requires_replace, (n + 1) * sizeof *rr);
+        assert_non_null(rr);
+        memset(&rr[n], 0, sizeof rr[n]);
+        assert_int_equal(cr_path_push_attr(&rr[n], "opt"), 0);
+        resp->requires_replace = rr;
+        resp->nrequires_replace = n + 1;
         break;
+    }
     default:
         break;
     }
@@ -205,6 +212,7 @@ static cr_value *filled(const cr_value *planned)
     return s;
 }
 
+/* Create, update and delete alike. */
 static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
                        cr_apply_resp *resp)
 {
@@ -213,7 +221,7 @@ static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
         cr_diags_error(&resp->diags, NULL, "Store failed", "%s", "boom");
         return;                             /* new_state left NULL */
     }
-    if (is_null(req->planned)) {
+    if (!req->planned) {
         if (g_mode == M_APPLY_NOT_DELETED)
             resp->new_state = cr_value_copy(req->prior);
         return;
@@ -229,47 +237,46 @@ static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
         set(resp->new_state, "name", cr_value_string("normalised"));
 }
 
-static void fake_read(cr_provider_state *p, const cr_value *state,
-                      cr_value **new_state, cr_diags *diags)
+static void fake_read(cr_provider_state *p, const cr_read_req *req,
+                      cr_read_resp *resp)
 {
     (void)p;
-    (void)diags;
-    if (g_mode == M_READ_GONE) {
-        *new_state = NULL;
+    if (g_mode == M_READ_GONE)
         return;
-    }
-    *new_state = cr_value_copy(state);
+    resp->new_state = cr_value_copy(req->state);
     if (g_mode == M_READ_UNKNOWN)
-        set(*new_state, "oc", cr_value_unknown(&cr_type_string));
+        set(resp->new_state, "oc", cr_value_unknown(&cr_type_string));
     if (g_mode == M_READ_WRONG_TYPE)
-        set(*new_state, "name", cr_value_bool(true));
+        set(resp->new_state, "name", cr_value_bool(true));
 }
 
-static void fake_import(cr_provider_state *p, const char *id,
-                        cr_value **state, cr_diags *diags)
+static void fake_import(cr_provider_state *p, const cr_import_req *req,
+                        cr_import_resp *resp)
 {
     (void)p;
-    (void)diags;
-    *state = NULL;
     if (g_mode == M_IMPORT_NULL)
         return;
-    *state = cr_value_object(T());
-    assert_non_null(*state);
-    set(*state, "id", cr_value_string(id));
-    set(*state, "rule", cr_value_collection(attr_type(T(), "rule")));
-    set(*state, "site", cr_value_collection(attr_type(T(), "site")));
+    resp->state = cr_value_object(T());
+    assert_non_null(resp->state);
+    set(resp->state, "id", cr_value_string(req->id));
+    set(resp->state, "rule", cr_value_collection(attr_type(T(), "rule")));
+    set(resp->state, "site", cr_value_collection(attr_type(T(), "site")));
     if (g_mode == M_IMPORT_UNKNOWN)
-        set(*state, "name", cr_value_unknown(&cr_type_string));
+        set(resp->state, "name", cr_value_unknown(&cr_type_string));
 }
 
+/* The provider here is never configured: the fake needs no store. */
 static const cr_resource_type fake_resource = {
     .type_name = "cellrouter_fake",
     .schema = &fake_schema,
-    .validate = fake_validate,
-    .plan = fake_plan,
-    .apply = fake_apply,
+    .flags = CR_RESOURCE_NO_STORE,
+    .validate_config = fake_validate,
+    .modify_plan = fake_plan,
+    .create = fake_apply,
+    .update = fake_apply,
+    .delete = fake_apply,
     .read = fake_read,
-    .import = fake_import,
+    .import_state = fake_import,
 };
 
 /* A resource whose schema Terraform would refuse. */
@@ -283,8 +290,9 @@ static const cr_schema broken_schema = {
 };
 static const cr_resource_type broken_resource = {
     .type_name = "cellrouter_broken", .schema = &broken_schema,
-    .validate = fake_validate, .plan = fake_plan, .apply = fake_apply,
-    .read = fake_read, .import = fake_import,
+    .flags = CR_RESOURCE_NO_STORE, .validate_config = fake_validate,
+    .modify_plan = fake_plan, .create = fake_apply, .update = fake_apply,
+    .delete = fake_apply, .read = fake_read, .import_state = fake_import,
 };
 
 static const cr_resource_type *const good_list[] = { &fake_resource };

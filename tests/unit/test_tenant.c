@@ -157,7 +157,7 @@ static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
     cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
     cr_plan_req req = { prior, prop, cfg, NULL };
     memset(resp, 0, sizeof *resp);
-    R->plan(&fx->p, &req, resp);
+    cr_resource_plan(R, &fx->p, &req, resp);
     cr_value_free(prop);
 }
 
@@ -187,7 +187,7 @@ static cr_value *apply(fixture *fx, const cr_value *prior,
     cr_apply_req req = { prior, planned, cfg };
     cr_apply_resp resp;
     memset(&resp, 0, sizeof resp);
-    R->apply(&fx->p, &req, &resp);
+    cr_resource_apply(R, &fx->p, &req, &resp);
     cr_diags_move(diags, &resp.diags);
     return resp.new_state;
 }
@@ -301,7 +301,7 @@ static void map_set_cell(fixture *fx, const char *tid, const char *cell)
 static void validate(const cr_value *cfg, cr_diags *d)
 {
     memset(d, 0, sizeof *d);
-    R->validate(cfg, d);
+    cr_resource_validate(R, cfg, d);
 }
 
 static void test_validate_ok(void **state)
@@ -647,8 +647,8 @@ static void test_apply_keeps_labels_representation(void **state)
     /* And refresh keeps them, so the next plan is empty. */
     cr_value *r1 = NULL, *r2 = NULL;
     cr_diags d = CR_DIAGS_INIT;
-    R->read(&fx->p, s1, &r1, &d);
-    R->read(&fx->p, s2, &r2, &d);
+    cr_test_read(R, &fx->p, s1, &r1, &d);
+    cr_test_read(R, &fx->p, s2, &r2, &d);
     assert_int_equal(d.len, 0);
     assert_true(cr_value_equal(r1, s1));
     assert_true(cr_value_equal(r2, s2));
@@ -791,9 +791,9 @@ static void test_owned_by_tenants_resource(void **state)
     cr_entry_free(e);
 
     cr_value *st = NULL, *fresh = NULL;
-    R->import(&fx->p, "acme", &st, &d);
+    cr_test_import(R, &fx->p, "acme", &st, &d);
     assert_int_equal(d.len, 0);
-    R->read(&fx->p, st, &fresh, &d);
+    cr_test_read(R, &fx->p, st, &fresh, &d);
     assert_int_equal(count_errors(&d), 1);
     assert_string_equal(d.items[0].summary,
                         "Tenant managed by another resource");
@@ -926,7 +926,7 @@ static void test_apply_not_configured(void **state)
     cr_apply_req req = { NULL, pr.planned, c };
     cr_apply_resp resp;
     memset(&resp, 0, sizeof resp);
-    R->apply(&none, &req, &resp);
+    cr_resource_apply(R, &none, &req, &resp);
     assert_null(resp.new_state);
     assert_int_equal(count_errors(&resp.diags), 1);
     assert_string_equal(resp.diags.items[0].summary,
@@ -936,7 +936,7 @@ static void test_apply_not_configured(void **state)
     cr_value *ns = NULL;
     cr_diags d = CR_DIAGS_INIT;
     cr_value *st = converge(fx, NULL, c);
-    R->read(&none, st, &ns, &d);
+    cr_test_read(R, &none, st, &ns, &d);
     assert_int_equal(count_errors(&d), 1);
     assert_true(cr_value_equal(ns, st));    /* state kept, not dropped */
     cr_value_free(ns);
@@ -957,7 +957,7 @@ static void test_read_drift_and_deletion(void **state)
     cr_diags d = CR_DIAGS_INIT;
 
     /* Nothing changed: the same state. */
-    R->read(&fx->p, st, &ns, &d);
+    cr_test_read(R, &fx->p, st, &ns, &d);
     assert_int_equal(d.len, 0);
     assert_true(cr_value_equal(ns, st));
     cr_value_free(ns);
@@ -965,7 +965,7 @@ static void test_read_drift_and_deletion(void **state)
     /* Changed by hand: the live values, so the plan shows drift and an
      * update back to the configuration, conditional on the new version. */
     map_set_cell(fx, "acme", "beta");
-    R->read(&fx->p, st, &ns, &d);
+    cr_test_read(R, &fx->p, st, &ns, &d);
     assert_int_equal(d.len, 0);
     assert_true(cr_value_is_wholly_known(ns));
     assert_string_equal(get_str(ns, "cell_id"), "beta");
@@ -986,7 +986,7 @@ static void test_read_drift_and_deletion(void **state)
     assert_int_equal(cr_store_delete(fx->oob, "acme", CR_VERSION_ANY, &err),
                      CR_STORE_OK);
     ns = (cr_value *)&d;                /* must be overwritten with NULL */
-    R->read(&fx->p, st, &ns, &d);
+    cr_test_read(R, &fx->p, st, &ns, &d);
     assert_int_equal(d.len, 0);
     assert_null(ns);
 
@@ -1004,7 +1004,7 @@ static void test_import(void **state)
     cr_value *imp = NULL, *ns = NULL;
     cr_diags d = CR_DIAGS_INIT;
 
-    R->import(&fx->p, "acme", &imp, &d);
+    cr_test_import(R, &fx->p, "acme", &imp, &d);
     assert_int_equal(d.len, 0);
     assert_non_null(imp);
     assert_true(cr_value_is_wholly_known(imp));
@@ -1015,7 +1015,7 @@ static void test_import(void **state)
 
     /* ReadResource after import fills it in; then the configuration plans
      * no change. */
-    R->read(&fx->p, imp, &ns, &d);
+    cr_test_read(R, &fx->p, imp, &ns, &d);
     assert_int_equal(d.len, 0);
     assert_true(cr_value_equal(ns, st));
     cr_plan_resp pr;
@@ -1026,22 +1026,22 @@ static void test_import(void **state)
 
     /* Bad ids are diagnostics. */
     cr_value *bad = NULL;
-    R->import(&fx->p, "not a tenant", &bad, &d);
+    cr_test_import(R, &fx->p, "not a tenant", &bad, &d);
     assert_null(bad);
     assert_int_equal(count_errors(&d), 1);
     assert_contains(d.items[0].detail, "not a tenant");
     cr_diags_free(&d);
-    R->import(&fx->p, "", &bad, &d);
+    cr_test_import(R, &fx->p, "", &bad, &d);
     assert_null(bad);
     assert_int_equal(count_errors(&d), 1);
     cr_diags_free(&d);
 
     /* Importing a tenant the map does not hold: the read says null. */
     cr_value *ghost = NULL;
-    R->import(&fx->p, "ghost", &ghost, &d);
+    cr_test_import(R, &fx->p, "ghost", &ghost, &d);
     assert_non_null(ghost);
     cr_value *ns2 = (cr_value *)&d;     /* must be overwritten with NULL */
-    R->read(&fx->p, ghost, &ns2, &d);
+    cr_test_read(R, &fx->p, ghost, &ns2, &d);
     assert_null(ns2);
     assert_int_equal(d.len, 0);
 

@@ -272,7 +272,7 @@ static void plan(fixture *fx, const cr_value *prior, const cr_value *cfg,
     cr_value *null_prior = prior ? NULL : cr_value_null(T());
     cr_plan_req req = { prior ? prior : null_prior, prop, cfg, NULL };
     memset(resp, 0, sizeof *resp);
-    R->plan(&fx->p, &req, resp);
+    cr_resource_plan(R, &fx->p, &req, resp);
     if (resp->planned && !count_errors(&resp->diags))
         cr_rpc_check_plan(R->schema, prior, cfg, resp->planned,
                           &resp->diags);
@@ -287,7 +287,7 @@ static cr_value *apply(fixture *fx, const cr_value *prior,
     cr_apply_req req = { prior, planned, cfg };
     cr_apply_resp resp;
     memset(&resp, 0, sizeof resp);
-    R->apply(&fx->p, &req, &resp);
+    cr_resource_apply(R, &fx->p, &req, &resp);
     cr_diags_move(diags, &resp.diags);
     return resp.new_state;
 }
@@ -322,7 +322,7 @@ static cr_value *converge(fixture *fx, const cr_value *prior,
 static cr_value *read_state(fixture *fx, const cr_value *st, cr_diags *d)
 {
     cr_value *ns = NULL;
-    R->read(&fx->p, st, &ns, d);
+    cr_test_read(R, &fx->p, st, &ns, d);
     return ns;
 }
 
@@ -436,7 +436,7 @@ static void test_validate(void **state)
     cr_diags d = CR_DIAGS_INIT;
     cr_value *c = config("fleet");
     fill(c, 3);
-    R->validate(c, &d);
+    cr_resource_validate(R, c, &d);
     assert_int_equal(d.len, 0);
     cr_value_free(c);
 
@@ -456,7 +456,7 @@ static void test_validate(void **state)
     set(e4, "cell_id", cr_value_unknown(&cr_type_string));
     set(e4, "standby_cell_id", cr_value_unknown(&cr_type_string));
     put(c, "x4", e4);
-    R->validate(c, &d);
+    cr_resource_validate(R, c, &d);
     assert_true(diag_at(&d, "name"));
     assert_true(diag_at(&d, "tenants[\"-nope\"]"));
     assert_true(diag_at(&d, "tenants[\"x1\"].cell_id"));
@@ -536,7 +536,7 @@ static void test_plan_adopts_proposed(void **state)
     cr_plan_req req = { st, prop, c2, &owner };
     cr_plan_resp adopted;
     memset(&adopted, 0, sizeof adopted);
-    R->plan(&fx->p, &req, &adopted);
+    cr_resource_plan(R, &fx->p, &req, &adopted);
     assert_int_equal(count_errors(&adopted.diags), 0);
     assert_null(owner);
     assert_ptr_equal(adopted.planned, prop);
@@ -840,7 +840,7 @@ static void test_rename_retags(void **state)
 static cr_value *import(fixture *fx, const char *id, cr_diags *d)
 {
     cr_value *st = NULL;
-    R->import(&fx->p, id, &st, d);
+    cr_test_import(R, &fx->p, id, &st, d);
     return st;
 }
 
@@ -1044,7 +1044,7 @@ static void check_entry_object(const cr_type *t, const cr_entry *e,
         assert_true(cr_value_equal(c, slow));
         cr_value_free(c);
         /* Replacing an attribute of the one-block object. */
-        assert_int_equal(cr_ev_set_str(fast, "cell_id", "other"), 0);
+        assert_int_equal(cr_res_set_str(fast, "cell_id", "other"), 0);
         assert_false(cr_value_equal(slow, fast));
     }
     cr_value_free(slow);

@@ -136,3 +136,23 @@ void cr_test_rfx_free(cr_test_rfx *fx)
     cr_test_dir_remove(&fx->tmp);
     free(fx);
 }
+
+void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
+                  const cr_value *state, cr_value **new_state, cr_diags *d)
+{
+    cr_read_req req = { state };
+    cr_read_resp resp = { NULL, CR_DIAGS_INIT };
+    cr_resource_read(rt, p, &req, &resp);
+    *new_state = resp.new_state;
+    cr_diags_move(d, &resp.diags);
+}
+
+void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
+                    const char *id, cr_value **state, cr_diags *d)
+{
+    cr_import_req req = { id };
+    cr_import_resp resp = { NULL, CR_DIAGS_INIT };
+    cr_resource_import(rt, p, &req, &resp);
+    *state = resp.state;
+    cr_diags_move(d, &resp.diags);
+}

@@ -70,4 +70,12 @@ typedef struct cr_test_rfx {
 cr_test_rfx *cr_test_rfx_new(const char *tag, const char *type_name);
 void cr_test_rfx_free(cr_test_rfx *fx);
 
+/* The framework's read and import (resource/resource.h) with the state
+ * and its diagnostics as plain arguments: *new_state / *state receive
+ * the result (NULL: gone, or nothing), diagnostics are added to `d`. */
+void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
+                  const cr_value *state, cr_value **new_state, cr_diags *d);
+void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
+                    const char *id, cr_value **state, cr_diags *d);
+
 #endif
