@@ -229,6 +229,16 @@ static bool plan_needs_changed(const cr_schema *s)
     return false;
 }
 
+void cr_plan_resp_free(cr_plan_resp *r)
+{
+    cr_value_free(r->planned);
+    for (size_t i = 0; i < r->nrequires_replace; i++)
+        cr_path_free(&r->requires_replace[i]);
+    free(r->requires_replace);
+    cr_diags_free(&r->diags);
+    memset(r, 0, sizeof *r);
+}
+
 /* On an update, every force-new attribute's path, as the replacement
  * paths the plan starts with (the rpc layer keeps those that change). */
 static int force_new_paths(const cr_schema *s, cr_plan_resp *resp)

@@ -133,6 +133,9 @@ typedef struct cr_plan_resp {
     cr_diags diags;
 } cr_plan_resp;
 
+/* Frees what a plan response holds (not the struct) and zeroes it. */
+void cr_plan_resp_free(cr_plan_resp *r);
+
 typedef struct cr_apply_req {
     const cr_value *prior;          /* NULL on create */
     const cr_value *planned;        /* NULL on delete */

@@ -465,15 +465,6 @@ static void change_vals_free(change_vals *cv)
 
 /* ---- PlanResourceChange -------------------------------------------------- */
 
-static void plan_resp_free(cr_plan_resp *pr)
-{
-    cr_value_free(pr->planned);
-    for (size_t i = 0; i < pr->nrequires_replace; i++)
-        cr_path_free(&pr->requires_replace[i]);
-    free(pr->requires_replace);
-    cr_diags_free(&pr->diags);
-}
-
 int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
                                 ProtobufCMessage **response,
                                 const char **message)
@@ -566,7 +557,7 @@ oom:
     nomem = true;
 out:
     change_vals_free(&cv);
-    plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);

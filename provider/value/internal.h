@@ -15,13 +15,14 @@
  *   value.c             values in memory: constructors, containers,
  *                       equality, copy, free
  *   type.c              cty types, their JSON syntax
- *   text.c              JSON text: the growable buffer, Go's quoting
+ *   text.c              JSON strings: Go's quoting
  * value/ may include: value/, common/ (diag.h, utf8.h), jansson and
  * msgpack-c. Nothing above it (resource/, rpc/).
  */
 #ifndef CR_VALUE_INTERNAL_H
 #define CR_VALUE_INTERNAL_H
 
+#include "common/tbuf.h"         /* cr_tbuf */
 #include "common/utf8.h"         /* cr_utf8_valid */
 #include "value/value.h"
 
@@ -159,16 +160,7 @@ bool cr_num_is_inf(const cr_value *v);
  * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
  * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
-/* A growable NUL-terminated text buffer, for the JSON writers. After a
- * failed allocation every put is a no-op and `failed` stays set, so
- * writers check once at the end. */
-typedef struct cr_tbuf {
-    char *s;            /* malloc'd; NULL until the first put */
-    size_t len, cap;
-    bool failed;
-} cr_tbuf;
-void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n);
-void cr_tbuf_puts(cr_tbuf *b, const char *s);
+/* JSON text goes into a common/tbuf.h buffer (cr_tbuf). */
 
 /* s[0..n) as a JSON string literal with Go's escaping; malloc'd. */
 char *cr_json_quote(const char *s, size_t n);

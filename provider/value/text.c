@@ -1,7 +1,7 @@
 /*
- * value/text.c — JSON text as go-cty writes it: a growable text buffer and
- * Go's string quoting, for the type syntax (type.c) and the JSON codec
- * (json.c).
+ * value/text.c — JSON strings as go-cty writes them (Go's quoting), for
+ * the type syntax (type.c) and the JSON codec (json.c), which write into a
+ * common/tbuf.h buffer.
  *
  * The bottom of value/: calls nothing else in it.
  * May include: value/internal.h.
@@ -10,32 +10,6 @@
 #include <string.h>
 
 #include "value/internal.h"
-
-void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->failed = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void cr_tbuf_puts(cr_tbuf *b, const char *s)
-{
-    cr_tbuf_put(b, s, strlen(s));
-}
 
 /* Strings are escaped the way Go's encoding/json (hence go-cty) does: the
  * short forms for \n \r \t, \u00XX for other control bytes, and the

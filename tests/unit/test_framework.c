@@ -216,7 +216,7 @@ static void test_plan_create(void **state)
     assert_true(same(r.planned, c, "name"));
     assert_true(same(r.planned, c, "size"));
     assert_int_equal(r.nrequires_replace, 0);     /* a create replaces nothing */
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
     cr_value_free(c);
 }
 
@@ -235,7 +235,7 @@ static void test_plan_no_change(void **state)
     char *p = cr_path_format(&r.requires_replace[0]);
     assert_string_equal(p, "name");
     free(p);
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
     cr_value_free(st);
     cr_value_free(c);
 }
@@ -254,7 +254,7 @@ static void test_plan_change(void **state)
     assert_true(unknown(r.planned, "mode"));        /* optional+computed */
     assert_true(same(r.planned, st, "id"));
     assert_true(same(r.planned, st, "serving"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* An optional+computed attribute the configuration sets is the
      * user's: planned as configured, and its change is a change. */
@@ -262,20 +262,20 @@ static void test_plan_change(void **state)
     r = plan(st, c3);
     assert_string_equal(cr_value_get_str(r.planned, "mode"), "manual");
     assert_true(unknown(r.planned, "generation"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* USE_STATE keeps only a value: a null prior becomes unknown. */
     cr_value *st_null = state_of(c, NULL);
     r = plan(st_null, c2);
     assert_true(unknown(r.planned, "serving"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* An unknown in the configuration is a change. */
     cr_value *c4 = config("a", 1, NULL);
     cr_test_set(c4, "size", cr_value_unknown(&cr_type_number));
     r = plan(st, c4);
     assert_true(unknown(r.planned, "generation"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     cr_value_free(c4);
     cr_value_free(st_null);
@@ -297,7 +297,7 @@ static void test_plan_adopts_and_destroys(void **state)
     cr_resource_plan(&thing, &unconfigured, &req, &r);
     assert_null(owner);                         /* adopted, not copied */
     assert_ptr_equal(r.planned, prop);
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* A destroy plans null without asking the resource. */
     cr_value *st = state_of(c, "up");
@@ -388,11 +388,11 @@ static void test_apply_split(void **state)
     assert_int_equal(g.creates + g.updates + g.deletes, 3);
     resp_free(&r);
 
-    cr_test_plan_resp_free(&pr2);
+    cr_plan_resp_free(&pr2);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(null_obj);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c);
 }
 
@@ -445,7 +445,7 @@ static void test_apply_failures(void **state)
     assert_int_equal(r.diags.len, 0);
     resp_free(&r);
 
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);

@@ -330,14 +330,14 @@ static void test_plan_create(void **state)
     assert_true(is_unknown(r.planned, "updated_at"));
     assert_true(is_null_attr(r.planned, "labels"));
     assert_true(is_null_attr(r.planned, "standby_cell_id"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* tenant_id unknown: id unknown too. */
     set_unknown(c, "tenant_id");
     cr_test_plan(fx, NULL, c, &r);
     assert_true(is_unknown(r.planned, "id"));
     assert_true(is_unknown(r.planned, "tenant_id"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
     cr_value_free(c);
 }
 
@@ -354,7 +354,7 @@ static void test_plan_update_noop_replace_destroy(void **state)
     cr_test_plan(fx, st, c, &r);
     assert_int_equal(r.diags.len, 0);
     assert_true(cr_value_equal(r.planned, st));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* Failover, an in-place update: computed values unknown, id kept,
      * tenant_id listed as the replacement path. */
@@ -370,7 +370,7 @@ static void test_plan_update_noop_replace_destroy(void **state)
     assert_int_equal(r.requires_replace[0].len, 1);
     assert_int_equal(r.requires_replace[0].steps[0].kind, CR_STEP_ATTR);
     assert_string_equal(r.requires_replace[0].steps[0].name, "tenant_id");
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* labels {} instead of null is a change the user wrote: planned as
      * written, not normalised. */
@@ -381,7 +381,7 @@ static void test_plan_update_noop_replace_destroy(void **state)
     assert_int_equal(pl->kind, CR_MAP);
     assert_int_equal(pl->u.coll.len, 0);
     assert_true(is_unknown(r.planned, "version"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* Renaming the tenant: id follows, computed values unknown. */
     cr_value *n = config("acme-2", "alpha", EP_A, "beta", EP_B);
@@ -390,7 +390,7 @@ static void test_plan_update_noop_replace_destroy(void **state)
     assert_string_equal(get_str(r.planned, "id"), "acme-2");
     assert_true(is_unknown(r.planned, "version"));
     assert_int_equal(r.nrequires_replace, 1);
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* A value unknown at plan time is a change. */
     cr_value *u = cr_value_copy(c);
@@ -398,13 +398,13 @@ static void test_plan_update_noop_replace_destroy(void **state)
     cr_test_plan(fx, st, u, &r);
     assert_true(is_unknown(r.planned, "endpoint"));
     assert_true(is_unknown(r.planned, "version"));
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* Destroy plans null. */
     cr_test_plan(fx, st, NULL, &r);
     assert_int_equal(r.diags.len, 0);
     assert_null(r.planned);
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     /* The user's spelling is kept: no case or slash normalisation. */
     cr_value *sp = config("acme", "alpha", "HTTPS://Alpha.Cells.Example.com",
@@ -413,7 +413,7 @@ static void test_plan_update_noop_replace_destroy(void **state)
     cr_test_plan(fx, st, sp, &r);
     assert_string_equal(get_str(r.planned, "endpoint"),
                         "HTTPS://Alpha.Cells.Example.com");
-    cr_test_plan_resp_free(&r);
+    cr_plan_resp_free(&r);
 
     cr_value_free(sp);
     cr_value_free(u);
@@ -497,7 +497,7 @@ static void test_apply_keeps_labels_representation(void **state)
     cr_plan_resp pr;
     cr_test_plan(fx, r2, empty, &pr);
     assert_true(cr_value_equal(pr.planned, r2));
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
 
     cr_value_free(r1);
     cr_value_free(r2);
@@ -534,7 +534,7 @@ static void test_apply_create_over_existing(void **state)
     cr_entry_free(e);
 
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);
@@ -572,7 +572,7 @@ static void test_apply_update_conflict(void **state)
 
     cr_value_free(ns);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);
@@ -610,7 +610,7 @@ static void test_apply_update_deleted_outside(void **state)
 
     cr_value_free(ns);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);
@@ -653,7 +653,7 @@ static void test_owned_by_tenants_resource(void **state)
     cr_test_assert_contains(d.items[0].detail, "managed by cellrouter_tenants "
                             "\"fleet\"");
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c);
 }
 
@@ -712,7 +712,7 @@ static void test_apply_store_failure(void **state)
     cr_entry *e = cr_test_map_get(fx->oob, "acme");
     assert_null(e);                             /* nothing written */
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c);
 
     /* The same on update: the prior state comes back unchanged. */
@@ -730,7 +730,7 @@ static void test_apply_store_failure(void **state)
     cr_entry_free(e);
     cr_value_free(ns);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(bad);
     cr_value_free(st);
     cr_value_free(c);
@@ -784,7 +784,7 @@ static void test_apply_not_configured(void **state)
     cr_value_free(ns);
     cr_diags_free(&d);
     cr_value_free(st);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c);
 }
 
@@ -819,7 +819,7 @@ static void test_read_drift_and_deletion(void **state)
     cr_value *fixed = cr_test_apply(fx, ns, pr.planned, c, &d);
     assert_int_equal(cr_test_errors(&d), 0);
     assert_int_equal(get_version(fixed), 3);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(fixed);
     cr_value_free(ns);
 
@@ -863,7 +863,7 @@ static void test_import(void **state)
     cr_plan_resp pr;
     cr_test_plan(fx, ns, c, &pr);
     assert_true(cr_value_equal(pr.planned, ns));
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(ns);
 
     /* Bad ids are diagnostics. */

@@ -296,7 +296,7 @@ static void test_create_and_noop_plan(void **state)
     assert_int_equal(cr_test_errors(&pr.diags), 0);
     assert_int_equal(count_changed(pr.planned), 2500);
     assert_string_equal(cr_value_get_str(pr.planned, "id"), "fleet");
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
 
     cr_value *st = cr_test_converge(fx, NULL, c);
     assert_int_equal(map_len(st), 2500);
@@ -319,7 +319,7 @@ static void test_create_and_noop_plan(void **state)
     cr_test_plan(fx, fresh, c, &pr);
     assert_int_equal(cr_test_errors(&pr.diags), 0);
     assert_true(cr_value_equal(pr.planned, st));
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
 
     cr_value_free(fresh);
     cr_value_free(st);
@@ -356,8 +356,8 @@ static void test_plan_adopts_proposed(void **state)
     assert_true(cr_value_equal(adopted.planned, copied.planned));
     assert_int_equal(count_changed(adopted.planned), 1);
 
-    cr_test_plan_resp_free(&adopted);
-    cr_test_plan_resp_free(&copied);
+    cr_plan_resp_free(&adopted);
+    cr_plan_resp_free(&copied);
     cr_value_free(st);
     cr_value_free(c2);
     cr_value_free(c);
@@ -388,7 +388,7 @@ static void test_update_writes_only_changes(void **state)
     assert_true(version_unknown(pr.planned, "t00100"));
     assert_true(cr_value_equal(entry_of(pr.planned, "t00004"),
                                entry_of(st, "t00004")));
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
 
     /* Remove one as well. */
     cr_value *m = tenants_of(c2);
@@ -463,7 +463,7 @@ static void test_read_drift(void **state)
     cr_test_plan(fx, fresh, c, &pr);
     assert_int_equal(cr_test_errors(&pr.diags), 0);
     assert_int_equal(count_changed(pr.planned), 3);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value *st2 = cr_test_converge(fx, fresh, c);
     assert_string_equal(cr_value_get_str(entry_of(st2, "t00005"), "cell_id"),
                         "beta");
@@ -512,7 +512,7 @@ static void test_conflict_names_keys(void **state)
 
     cr_value_free(ns);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);
@@ -545,7 +545,7 @@ static void test_existing_and_foreign_keys(void **state)
                                        "'fleet/t00001'");
     cr_test_assert_contains(pr2.diags.items[1].detail,
                             "managed by cellrouter_tenants \"other-fleet\"");
-    cr_test_plan_resp_free(&pr2);
+    cr_plan_resp_free(&pr2);
 
     /* The plan made before they appeared: refused at apply. */
     cr_diags d = CR_DIAGS_INIT;
@@ -566,7 +566,7 @@ static void test_existing_and_foreign_keys(void **state)
     cr_entry_free(e);
 
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(c);
 }
 
@@ -595,14 +595,14 @@ static void test_partial_failure(void **state)
     assert_int_equal(version_of(st, "t00999"), 1);
     assert_null(entry_of(st, "t01000"));
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
 
     /* Next run: the plan writes exactly the 1,500 left, and succeeds. */
     cr_value *fresh = read_state(fx, st, &d);
     assert_true(cr_value_equal(fresh, st));
     cr_test_plan(fx, fresh, c, &pr);
     assert_int_equal(count_changed(pr.planned), 1500);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value *st2 = cr_test_converge(fx, fresh, c);
     assert_int_equal(map_len(st2), 2500);
     assert_int_equal(map_count(fx), 2500);
@@ -623,7 +623,7 @@ static void test_partial_failure(void **state)
     cr_value_free(st3);
     cr_value_free(c3);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     cr_value_free(st2);
     cr_value_free(fresh);
     cr_value_free(st);
@@ -687,7 +687,7 @@ static void test_import(void **state)
     cr_test_plan(fx, fresh, c, &pr);
     assert_int_equal(cr_test_errors(&pr.diags), 0);
     assert_true(cr_value_equal(pr.planned, fresh));
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     put(c, "us-1", elem("gamma", EP_A, NULL, NULL));
     cr_value *st2 = cr_test_converge(fx, fresh, c);
     cr_entry *e = cr_test_map_get(fx->oob, "us-1");

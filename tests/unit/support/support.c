@@ -387,16 +387,6 @@ void cr_test_plan(cr_test_rfx *fx, const cr_value *prior, const cr_value *cfg,
     cr_value_free(prop);
 }
 
-void cr_test_plan_resp_free(cr_plan_resp *r)
-{
-    cr_value_free(r->planned);
-    for (size_t i = 0; i < r->nrequires_replace; i++)
-        cr_path_free(&r->requires_replace[i]);
-    free(r->requires_replace);
-    cr_diags_free(&r->diags);
-    memset(r, 0, sizeof *r);
-}
-
 cr_value *cr_test_apply(cr_test_rfx *fx, const cr_value *prior,
                         const cr_value *planned, const cr_value *cfg,
                         cr_diags *d)
@@ -427,7 +417,7 @@ cr_value *cr_test_converge(cr_test_rfx *fx, const cr_value *prior,
         cr_test_print_diags(&d);
     assert_int_equal(cr_test_errors(&d), 0);
     cr_diags_free(&d);
-    cr_test_plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     return st;
 }
 

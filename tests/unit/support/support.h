@@ -128,10 +128,9 @@ void cr_test_rfx_free(cr_test_rfx *fx);
 /* Plans cfg over prior (NULL on create) from the proposed new state
  * cr_test_proposed builds, then, when the resource reported no error,
  * checks Terraform's plan rules as the rpc layer does (cr_rpc_check_plan)
- * into resp->diags. Free with cr_test_plan_resp_free. */
+ * into resp->diags. Free with cr_plan_resp_free. */
 void cr_test_plan(cr_test_rfx *fx, const cr_value *prior, const cr_value *cfg,
                   cr_plan_resp *resp);
-void cr_test_plan_resp_free(cr_plan_resp *r);
 /* Applies; returns the new state (NULL: null), diagnostics into d. */
 cr_value *cr_test_apply(cr_test_rfx *fx, const cr_value *prior,
                         const cr_value *planned, const cr_value *cfg,
