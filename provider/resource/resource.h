@@ -127,9 +127,10 @@ typedef struct cr_plan_req {
 
 typedef struct cr_plan_resp {
     cr_value *planned;              /* owned; NULL: destroy */
-    /* Replacement paths (owned array of owned paths). Rarely needed:
-     * attributes flagged CR_ATTR_FORCE_NEW are added by the rpc layer
-     * whenever they change. */
+    /* Replacement paths (owned array of owned paths). On an update the
+     * framework starts it with every CR_ATTR_FORCE_NEW attribute; a
+     * modify_plan adds paths inside values. The rpc layer keeps those
+     * whose value changes. */
     cr_path *requires_replace;
     size_t nrequires_replace;
     cr_diags diags;
