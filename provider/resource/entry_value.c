@@ -318,6 +318,32 @@ nomem:
     return -1;
 }
 
+void cr_ev_check_fits(cr_store *s, const cr_value *obj, const char *tenant_id,
+                      const char *owner, const cr_path *at, cr_diags *d)
+{
+    cr_diags local = CR_DIAGS_INIT;
+    cr_entry e;
+    char buf[512];
+
+    if (!s || !s->ops->fits || !tenant_id)
+        return;
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const cr_value *v = cr_res_attr(obj, cr_ev_user_attrs[i]);
+        if (v && !cr_value_is_wholly_known(v))
+            return;
+    }
+    if (cr_ev_to_entry(obj, tenant_id, &e, NULL, &local) == 0) {
+        const char *msg = NULL;
+        if (!owner || cr_entry_set_label(&e, CR_OWNER_LABEL, owner) == 0)
+            msg = cr_store_entry_fits(s, &e, buf, sizeof buf);
+        if (msg)
+            cr_diags_error(d, at, "Entry too large for the routing map",
+                           "Tenant %s: %s", tenant_id, msg);
+        cr_entry_clear(&e);
+    }
+    cr_diags_free(&local);              /* validation reports those */
+}
+
 /* ---- validation --------------------------------------------------------- */
 
 static bool cache_has(const cr_ev_cache *c, const char *s)

@@ -97,6 +97,16 @@ cr_value *cr_ev_entry_object(const cr_ev_slots *s, const cr_entry *e,
 int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
                    const cr_path *at, cr_diags *d);
 
+/* The store's own limits (Workers KV's 1024 bytes of metadata), checked
+ * at plan time so that an entry that cannot be written fails the plan
+ * rather than the apply: an error at `at` (may be NULL) when the entry
+ * object, written for `tenant_id` with the owner tag `owner` (NULL: none),
+ * would not fit `s`. Says nothing when s is NULL or has no limits, when a
+ * user attribute or the tenant id is not known yet, or when the object is
+ * invalid (validation reports that). */
+void cr_ev_check_fits(cr_store *s, const cr_value *obj, const char *tenant_id,
+                      const char *owner, const cr_path *at, cr_diags *d);
+
 /* Values already found valid while validating many entries: a fleet has
  * a handful of distinct endpoints and cells, and parsing a URL is the
  * costliest check. Strings are borrowed from the value being validated:

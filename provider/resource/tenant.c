@@ -130,13 +130,6 @@ static const cr_state_upgrader tenant_upgraders[] = {
 _Static_assert(TENANT_NUPGRADERS == TENANT_SCHEMA_VERSION,
                "one upgrader per earlier schema version");
 
-/* The attributes the user sets. A change to any of them is a write. */
-static const char *const user_attrs[] = {
-    "tenant_id", "cell_id", "endpoint", "standby_cell_id",
-    "standby_endpoint", "labels",
-};
-#define NUSER_ATTRS (sizeof user_attrs / sizeof user_attrs[0])
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static const cr_type *tenant_type(void)
@@ -223,33 +216,6 @@ static void tenant_validate(const cr_value *config, cr_diags *d)
 
 /* ---- plan --------------------------------------------------------------- */
 
-/* The store's own limits (Workers KV's 1024 bytes of metadata), checked
- * at plan time when every value is known, so an entry that cannot be
- * written fails the plan rather than the apply. */
-static void check_fits(cr_provider_state *p, const cr_value *planned,
-                       cr_diags *d)
-{
-    cr_diags local = CR_DIAGS_INIT;
-    cr_entry e;
-    char buf[512];
-
-    if (!p || !p->store || !p->store->ops->fits)
-        return;
-    for (size_t i = 0; i < NUSER_ATTRS; i++) {
-        const cr_value *v = cr_res_attr(planned, user_attrs[i]);
-        if (v && !cr_value_is_wholly_known(v))
-            return;
-    }
-    if (entry_from_value(planned, &e, &local) == 0) {
-        const char *msg = cr_store_entry_fits(p->store, &e, buf, sizeof buf);
-        if (msg)
-            cr_diags_error(d, NULL, "Entry too large for the routing map",
-                           "Tenant %s: %s", e.tenant_id, msg);
-        cr_entry_clear(&e);
-    }
-    cr_diags_free(&local);              /* validation reports those */
-}
-
 /* The framework planned version and updated_at (unknown when a user
  * attribute changes, kept otherwise) and keeps id; tenant_id is
  * force-new, so a change to it plans a replacement. */
@@ -258,9 +224,10 @@ static void tenant_modify_plan(cr_provider_state *p, const cr_plan_req *req,
 {
     cr_value *planned = resp->planned;
 
-    check_fits(p, planned, &resp->diags);
     /* id is tenant_id, known as soon as tenant_id is. */
     const cr_value *tid = cr_res_attr(planned, "tenant_id");
+    cr_ev_check_fits(p ? p->store : NULL, planned, cr_res_cstr(tid), NULL,
+                     NULL, &resp->diags);
     cr_value *id = tid && !cr_value_is_null(tid)
                        ? cr_value_copy(tid) : cr_value_unknown(&cr_type_string);
     /* A state whose id is not its tenant_id (edited by hand) is written

@@ -296,39 +296,19 @@ static void tenants_validate(const cr_value *config, cr_diags *d)
 
 /* ---- plan --------------------------------------------------------------- */
 
-/* The store's own limits (Workers KV's metadata size), checked at plan
- * time for a new or changed entry whose values are all known. */
+/* A new or changed entry that the store could not hold (its limits, with
+ * the owner tag the write adds), named at tenants["key"]. */
 static void check_fits(cr_provider_state *p, const char *key,
                        const cr_value *elem, const char *owner, cr_diags *d)
 {
-    cr_diags local = CR_DIAGS_INIT;
-    cr_entry e;
-    char buf[512];
+    cr_path at = {0, 0, NULL};
 
     if (!p || !p->store || !p->store->ops->fits || !owner)
         return;
-    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
-        const cr_value *v = cr_res_attr(elem, cr_ev_user_attrs[i]);
-        if (v && !cr_value_is_wholly_known(v))
-            return;
-    }
-    if (cr_ev_to_entry(elem, key, &e, NULL, &local) == 0) {
-        if (cr_entry_set_label(&e, CR_OWNER_LABEL, owner) == 0) {
-            const char *msg = cr_store_entry_fits(p->store, &e, buf,
-                                                  sizeof buf);
-            if (msg) {
-                cr_path at = {0, 0, NULL};
-                if (cr_path_push_attr(&at, "tenants") == 0 &&
-                    cr_path_push_key(&at, key) == 0)
-                    cr_diags_error(d, &at,
-                                   "Entry too large for the routing map",
-                                   "Tenant %s: %s", key, msg);
-                cr_path_free(&at);
-            }
-        }
-        cr_entry_clear(&e);
-    }
-    cr_diags_free(&local);              /* validation reports those */
+    if (cr_path_push_attr(&at, "tenants") == 0 &&
+        cr_path_push_key(&at, key) == 0)
+        cr_ev_check_fits(p->store, elem, key, owner, &at, d);
+    cr_path_free(&at);
 }
 
 /* Keys new to this resource that already have an entry are refused at

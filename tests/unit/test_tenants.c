@@ -92,6 +92,27 @@ static const cr_store_ops faulty_ops = {
     .get_many = f_get_many,
 };
 
+/* A store limit like Workers KV's metadata size: an entry whose labels
+ * hold more than 64 bytes in all (the owner tag counted) does not fit. */
+static const char *f_fits(cr_store *s, const cr_entry *e, char *buf,
+                          size_t bufsz)
+{
+    (void)s;
+    size_t n = 0;
+    for (size_t i = 0; i < e->nlabels; i++)
+        n += strlen(e->labels[i].key) + strlen(e->labels[i].value);
+    if (n <= 64)
+        return NULL;
+    snprintf(buf, bufsz, "labels take %zu bytes, at most 64", n);
+    return buf;
+}
+
+static const cr_store_ops limited_ops = {
+    .name = "limited", .get = f_get, .put = f_put, .del = f_del,
+    .list = f_list, .close = f_close, .batch = f_batch,
+    .get_many = f_get_many, .fits = f_fits,
+};
+
 /* Wraps the fixture's store so that batch number `fail_at` fails. */
 static faulty *make_faulty(fixture *fx, int fail_at)
 {
@@ -322,6 +343,43 @@ static void test_create_and_noop_plan(void **state)
     cr_plan_resp_free(&pr);
 
     cr_value_free(fresh);
+    cr_value_free(st);
+    cr_value_free(c);
+}
+
+/* An entry the store cannot hold fails the plan, named at its key, with
+ * the owner tag the write would add counted; entries that do not change
+ * are not checked again. */
+static void test_plan_refuses_what_does_not_fit(void **state)
+{
+    fixture *fx = *state;
+    faulty *f = make_faulty(fx, 0);
+    f->base.ops = &limited_ops;
+    cr_value *c = config("fleet");
+    fill(c, 3);
+    cr_value *st = cr_test_converge(fx, NULL, c);
+
+    /* 60 bytes of labels: fits alone, not with the tag "cellrouter.owner"
+     * = "fleet". */
+    cr_value *c2 = cr_value_copy(c);
+    assert_non_null(c2);
+    cr_value *labels = cr_value_collection(&cr_ev_map_of_string);
+    assert_int_equal(cr_value_map_put(labels, "k",
+                                      cr_value_string("0123456789012345678901"
+                                                      "2345678901234567890123"
+                                                      "456789012345678")), 0);
+    cr_test_set((cr_value *)cr_value_get(tenants_of(c2), "t00001"), "labels",
+                labels);
+    cr_plan_resp pr;
+    cr_test_plan(fx, st, c2, &pr);
+    assert_int_equal(cr_test_errors(&pr.diags), 1);
+    assert_true(cr_test_diag_at(&pr.diags, "tenants[\"t00001\"]"));
+    const cr_diag *g =
+        cr_test_find_diag(&pr.diags, "Entry too large for the routing map");
+    cr_test_assert_contains(g->detail, "Tenant t00001: labels take 81 bytes");
+    cr_plan_resp_free(&pr);
+
+    cr_value_free(c2);
     cr_value_free(st);
     cr_value_free(c);
 }
@@ -918,6 +976,8 @@ int main(void)
         cmocka_unit_test(test_entry_object),
         cmocka_unit_test_setup_teardown(test_create_and_noop_plan, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_plan_refuses_what_does_not_fit,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_adopts_proposed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_update_writes_only_changes,
