@@ -8,6 +8,7 @@
  * that is already reporting an error has no better recovery to offer.
  */
 #include "common/diag.h"
+#include "common/tbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -102,83 +103,52 @@ void cr_path_free(cr_path *p)
     *p = (cr_path){0};
 }
 
-/* A growable string for cr_path_format; `failed` latches allocation failure
- * so the formatting code stays linear. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->failed = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
 /* Map keys are rendered as HCL string literals so a key containing quotes,
  * backslashes or control bytes cannot make the rendering ambiguous. */
-static void sb_put_quoted(sbuf *b, const char *s)
+static void sb_put_quoted(cr_tbuf *b, const char *s)
 {
-    sb_putn(b, "\"", 1);
+    cr_tbuf_put(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         switch (*p) {
-        case '"':  sb_puts(b, "\\\""); break;
-        case '\\': sb_puts(b, "\\\\"); break;
-        case '\n': sb_puts(b, "\\n"); break;
-        case '\r': sb_puts(b, "\\r"); break;
-        case '\t': sb_puts(b, "\\t"); break;
+        case '"':  cr_tbuf_puts(b, "\\\""); break;
+        case '\\': cr_tbuf_puts(b, "\\\\"); break;
+        case '\n': cr_tbuf_puts(b, "\\n"); break;
+        case '\r': cr_tbuf_puts(b, "\\r"); break;
+        case '\t': cr_tbuf_puts(b, "\\t"); break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
                 snprintf(esc, sizeof esc, "\\u%04x", *p);
-                sb_puts(b, esc);
+                cr_tbuf_puts(b, esc);
             } else {
-                sb_putn(b, (const char *)p, 1);
+                cr_tbuf_put(b, (const char *)p, 1);
             }
         }
     }
-    sb_putn(b, "\"", 1);
+    cr_tbuf_put(b, "\"", 1);
 }
 
 char *cr_path_format(const cr_path *p)
 {
-    sbuf b = {0};
-    sb_putn(&b, "", 0);
+    cr_tbuf b = {0};
+    cr_tbuf_put(&b, "", 0);
     for (size_t i = 0; p && i < p->len; i++) {
         const cr_path_step *s = &p->steps[i];
         char num[32];
         switch (s->kind) {
         case CR_STEP_ATTR:
             if (i)
-                sb_putn(&b, ".", 1);
-            sb_puts(&b, s->name ? s->name : "");
+                cr_tbuf_put(&b, ".", 1);
+            cr_tbuf_puts(&b, s->name ? s->name : "");
             break;
         case CR_STEP_KEY:
-            sb_putn(&b, "[", 1);
+            cr_tbuf_put(&b, "[", 1);
             sb_put_quoted(&b, s->name ? s->name : "");
-            sb_putn(&b, "]", 1);
+            cr_tbuf_put(&b, "]", 1);
             break;
         case CR_STEP_INDEX:
             snprintf(num, sizeof num, "[%" PRId64 "]", s->index);
-            sb_puts(&b, num);
+            cr_tbuf_puts(&b, num);
             break;
         }
     }

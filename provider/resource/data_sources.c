@@ -2,8 +2,9 @@
  * resource/data_sources.c — every data source type the provider serves.
  *
  * The rpc layer answers GetMetadata, GetProviderSchema and the data-source
- * RPCs through this list, so a new data source is one file implementing a
- * cr_data_source_type plus one line here.
+ * RPCs through this list (running each through the framework), so a new
+ * data source is one file filling in a cr_data_source_type plus one line
+ * here.
  */
 #include <string.h>
 

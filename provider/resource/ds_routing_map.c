@@ -58,54 +58,44 @@ static const cr_schema rm_schema = {
 
 static void rm_validate(const cr_value *config, cr_diags *d)
 {
-    const cr_value *cell = cr_ev_attr(config, "cell_id");
-    const cr_value *prefix = cr_ev_attr(config, "tenant_id_prefix");
+    const cr_value *cell = cr_res_attr(config, "cell_id");
+    const cr_value *prefix = cr_res_attr(config, "tenant_id_prefix");
     const char *s;
 
-    if (cr_ev_has_nul(cell))
-        cr_ev_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                    "The value contains a NUL character.");
-    else if ((s = cr_ev_cstr(cell)) && cr_cell_id_check(s))
-        cr_ev_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                    cr_cell_id_check(s));
-    if (cr_ev_has_nul(prefix))
-        cr_ev_error(d, NULL, "tenant_id_prefix", NULL,
-                    "Invalid tenant_id_prefix",
-                    "The value contains a NUL character.");
-    else if ((s = cr_ev_cstr(prefix)) && *s && cr_tenant_id_check(s))
-        cr_ev_error(d, NULL, "tenant_id_prefix", NULL,
-                    "Invalid tenant_id_prefix",
-                    "No tenant id can start with this prefix: tenant ids "
-                    "are letters, digits and . _ : @ -, starting with a "
-                    "letter or a digit.");
+    if (cr_res_has_nul(cell))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(cell)) && cr_cell_id_check(s))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     cr_cell_id_check(s));
+    if (cr_res_has_nul(prefix))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(prefix)) && *s && cr_tenant_id_check(s))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "No tenant id can start with this prefix: tenant ids "
+                     "are letters, digits and . _ : @ -, starting with a "
+                     "letter or a digit.");
 }
 
 static void rm_read(cr_provider_state *p, const cr_value *config,
                     cr_value **state, cr_diags *d)
 {
-    const cr_value *cv = cr_ev_attr(config, "cell_id");
-    const cr_value *pv = cr_ev_attr(config, "tenant_id_prefix");
-    const char *cell = cr_ev_cstr(cv), *prefix = cr_ev_cstr(pv);
+    const cr_value *cv = cr_res_attr(config, "cell_id");
+    const cr_value *pv = cr_res_attr(config, "tenant_id_prefix");
+    const char *cell = cr_res_cstr(cv), *prefix = cr_res_cstr(pv);
     cr_entry_list all = {0};
-    cr_store_err err;
+    cr_store_err err = {0};
 
+    /* Validated by the framework: no NUL in either filter. */
     *state = NULL;
-    if (cr_ev_has_nul(cv) || cr_ev_has_nul(pv)) {
-        rm_validate(config, d);
-        return;
-    }
-    if (!p || !p->store) {
-        cr_diags_error(d, NULL, "Provider not configured", "%s",
-                       "The cellrouter provider has no routing map store "
-                       "to read.");
-        return;
-    }
-    memset(&err, 0, sizeof err);
     cr_store_rc rc = cr_store_list(p->store, prefix ? prefix : "", &all,
                                    &err);
     if (rc != CR_STORE_OK) {
-        cr_diags_error(d, NULL, "Could not read the routing map", "%s",
-                       err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        cr_res_store_error(d, rc, &err, "Could not read the routing map",
+                           NULL);
         return;
     }
 
@@ -140,8 +130,8 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
                                : "",
              prefix && *prefix ? prefix : "");
     cr_value *v = m ? cr_value_copy(config) : NULL;
-    if (!v || cr_ev_set(v, "tenants", m) ||
-        cr_ev_set_str(v, "id", id[0] ? id : "*")) {
+    if (!v || cr_res_set(v, "tenants", m) ||
+        cr_res_set_str(v, "id", id[0] ? id : "*")) {
         if (!v)
             cr_value_free(m);
         cr_value_free(v);
@@ -156,6 +146,6 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
 const cr_data_source_type cr_routing_map_data_source = {
     .type_name = "cellrouter_routing_map",
     .schema = &rm_schema,
-    .validate = rm_validate,
+    .validate_config = rm_validate,
     .read = rm_read,
 };

@@ -30,46 +30,36 @@ static const cr_schema ds_tenant_schema = {
 
 static void ds_tenant_validate(const cr_value *config, cr_diags *d)
 {
-    const cr_value *tid = cr_ev_attr(config, "tenant_id");
-    const char *s = cr_ev_cstr(tid);
-    const char *msg = cr_ev_has_nul(tid) ? "tenant_id contains a NUL "
+    const cr_value *tid = cr_res_attr(config, "tenant_id");
+    const char *s = cr_res_cstr(tid);
+    const char *msg = cr_res_has_nul(tid) ? "tenant_id contains a NUL "
                                            "character"
                       : s ? cr_tenant_id_check(s) : NULL;
-    if (cr_ev_is_null(tid) && !cr_value_is_unknown(tid))
+    if (cr_res_is_null(tid) && !cr_value_is_unknown(tid))
         msg = "This argument is required.";
     if (msg)
-        cr_ev_error(d, NULL, "tenant_id", NULL, "Invalid tenant_id", msg);
+        cr_res_error(d, NULL, "tenant_id", NULL, "Invalid tenant_id", msg);
 }
 
 static void ds_tenant_read(cr_provider_state *p, const cr_value *config,
                            cr_value **state, cr_diags *d)
 {
-    const char *tid = cr_ev_cstr(cr_ev_attr(config, "tenant_id"));
+    /* Validated by the framework: a known, valid tenant id. */
+    const char *tid = cr_res_cstr(cr_res_attr(config, "tenant_id"));
     cr_entry *e = NULL;
-    cr_store_err err;
+    cr_store_err err = {0};
 
     *state = NULL;
-    if (!tid || cr_tenant_id_check(tid)) {
-        ds_tenant_validate(config, d);
-        return;
-    }
-    if (!p || !p->store) {
-        cr_diags_error(d, NULL, "Provider not configured", "%s",
-                       "The cellrouter provider has no routing map store "
-                       "to read tenant entries from.");
-        return;
-    }
-    memset(&err, 0, sizeof err);
     cr_store_rc rc = cr_store_get(p->store, tid, &e, &err);
     if (rc != CR_STORE_OK) {
-        cr_diags_error(d, NULL, "Could not read tenant",
-                       "Reading tenant %s from the routing map failed: %s",
-                       tid, err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        cr_res_store_error(d, rc, &err, "Could not read tenant",
+                           "Reading tenant %s from the routing map failed",
+                           tid);
         return;
     }
     if (!e) {
-        cr_ev_error(d, NULL, "tenant_id", NULL, "Tenant not found",
-                    "The routing map has no entry for this tenant.");
+        cr_res_error(d, NULL, "tenant_id", NULL, "Tenant not found",
+                     "The routing map has no entry for this tenant.");
         return;
     }
     cr_value *empty = cr_value_collection(&cr_ev_map_of_string);
@@ -88,6 +78,6 @@ static void ds_tenant_read(cr_provider_state *p, const cr_value *config,
 const cr_data_source_type cr_tenant_data_source = {
     .type_name = "cellrouter_tenant",
     .schema = &ds_tenant_schema,
-    .validate = ds_tenant_validate,
+    .validate_config = ds_tenant_validate,
     .read = ds_tenant_read,
 };

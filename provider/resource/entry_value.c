@@ -27,54 +27,6 @@ const char *const cr_ev_user_attrs[CR_EV_NUSER_ATTRS] = {
     "cell_id", "endpoint", "standby_cell_id", "standby_endpoint", "labels",
 };
 
-/* ---- small helpers ------------------------------------------------------ */
-
-const cr_value *cr_ev_attr(const cr_value *obj, const char *name)
-{
-    return obj && obj->kind == CR_OBJECT ? cr_value_get(obj, name) : NULL;
-}
-
-bool cr_ev_is_null(const cr_value *v)
-{
-    return !v || cr_value_is_null(v);
-}
-
-const char *cr_ev_cstr(const cr_value *v)
-{
-    if (!v || v->kind != CR_STRING || strlen(v->u.str.ptr) != v->u.str.len)
-        return NULL;
-    return v->u.str.ptr;
-}
-
-bool cr_ev_has_nul(const cr_value *v)
-{
-    return v && v->kind == CR_STRING && strlen(v->u.str.ptr) != v->u.str.len;
-}
-
-int cr_ev_set(cr_value *obj, const char *name, cr_value *v)
-{
-    return v ? cr_value_object_set(obj, name, v) : -1;
-}
-
-int cr_ev_set_str(cr_value *obj, const char *name, const char *s)
-{
-    return cr_ev_set(obj, name, s ? cr_value_string(s)
-                                  : cr_value_null(&cr_type_string));
-}
-
-void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
-                 const char *key, const char *summary, const char *detail)
-{
-    cr_path p = {0, 0, NULL};
-    int rc = at ? cr_path_copy(&p, at) : 0;
-    if (rc == 0 && name)
-        rc = cr_path_push_attr(&p, name);
-    if (rc == 0 && key)
-        rc = cr_path_push_key(&p, key);
-    cr_diags_error(d, p.len ? &p : NULL, summary, "%s", detail);
-    cr_path_free(&p);
-}
-
 /* ---- entries to values -------------------------------------------------- */
 
 /* Labels made one put at a time: the slow path, for a label list that is
@@ -155,16 +107,16 @@ int cr_ev_fill(cr_value *obj, const cr_entry *e, const cr_value *labels_hint)
 {
     if (!obj || obj->kind != CR_OBJECT)
         return -1;
-    if ((has(obj, "id") && cr_ev_set_str(obj, "id", e->tenant_id)) ||
+    if ((has(obj, "id") && cr_res_set_str(obj, "id", e->tenant_id)) ||
         (has(obj, "tenant_id") &&
-         cr_ev_set_str(obj, "tenant_id", e->tenant_id)) ||
-        cr_ev_set_str(obj, "cell_id", e->cell_id) ||
-        cr_ev_set_str(obj, "endpoint", e->endpoint) ||
-        cr_ev_set_str(obj, "standby_cell_id", e->standby_cell_id) ||
-        cr_ev_set_str(obj, "standby_endpoint", e->standby_endpoint) ||
-        cr_ev_set_str(obj, "updated_at", e->updated_at) ||
-        cr_ev_set(obj, "labels", cr_ev_labels(e, labels_hint)) ||
-        cr_ev_set(obj, "version", cr_value_int(e->version)))
+         cr_res_set_str(obj, "tenant_id", e->tenant_id)) ||
+        cr_res_set_str(obj, "cell_id", e->cell_id) ||
+        cr_res_set_str(obj, "endpoint", e->endpoint) ||
+        cr_res_set_str(obj, "standby_cell_id", e->standby_cell_id) ||
+        cr_res_set_str(obj, "standby_endpoint", e->standby_endpoint) ||
+        cr_res_set_str(obj, "updated_at", e->updated_at) ||
+        cr_res_set(obj, "labels", cr_ev_labels(e, labels_hint)) ||
+        cr_res_set(obj, "version", cr_value_int(e->version)))
         return -1;
     return 0;
 }
@@ -188,18 +140,7 @@ const cr_value *cr_ev_slot(const cr_ev_slots *s, const cr_value *obj, int k)
     if (obj && obj->kind == CR_OBJECT && obj->type == s->type
         && s->at[k] >= 0 && (size_t)s->at[k] < obj->u.coll.len)
         return obj->u.coll.items[s->at[k]];
-    return cr_ev_attr(obj, slot_names[k]);
-}
-
-int cr_ev_slot_set(const cr_ev_slots *s, cr_value *obj, int k, cr_value *v)
-{
-    if (v && obj && obj->kind == CR_OBJECT && obj->type == s->type
-        && s->at[k] >= 0 && (size_t)s->at[k] < obj->u.coll.len) {
-        cr_value_free(obj->u.coll.items[s->at[k]]);
-        obj->u.coll.items[s->at[k]] = v;
-        return 0;
-    }
-    return cr_ev_set(obj, slot_names[k], v);
+    return cr_res_attr(obj, slot_names[k]);
 }
 
 /* The slow path: an object of nulls, then filled. */
@@ -313,52 +254,52 @@ static int dup_field(char **dst, const char *src)
 int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
                    const cr_path *at, cr_diags *d)
 {
-    const cr_value *labels = cr_ev_attr(obj, "labels");
+    const cr_value *labels = cr_res_attr(obj, "labels");
 
     memset(e, 0, sizeof *e);
     for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
-        const cr_value *v = cr_ev_attr(obj, cr_ev_user_attrs[i]);
+        const cr_value *v = cr_res_attr(obj, cr_ev_user_attrs[i]);
         if (!v || !cr_value_is_wholly_known(v)) {
             char detail[200];
             snprintf(detail, sizeof detail,
                      "`%s` is still unknown when the entry is written; "
                      "Terraform should have resolved it. This is a bug in "
                      "the provider or in Terraform.", cr_ev_user_attrs[i]);
-            cr_ev_error(d, at, cr_ev_user_attrs[i], NULL,
-                        "Unknown value at apply", detail);
+            cr_res_error(d, at, cr_ev_user_attrs[i], NULL,
+                         "Unknown value at apply", detail);
             return -1;
         }
-        if (cr_ev_has_nul(v)) {
-            cr_ev_error(d, at, cr_ev_user_attrs[i], NULL, "Invalid value",
-                        "The value contains a NUL character.");
+        if (cr_res_has_nul(v)) {
+            cr_res_error(d, at, cr_ev_user_attrs[i], NULL, "Invalid value",
+                         "The value contains a NUL character.");
             return -1;
         }
     }
     if (dup_field(&e->tenant_id, tenant_id) ||
-        dup_field(&e->cell_id, cr_ev_cstr(cr_ev_attr(obj, "cell_id"))) ||
-        dup_field(&e->endpoint, cr_ev_cstr(cr_ev_attr(obj, "endpoint"))) ||
+        dup_field(&e->cell_id, cr_res_cstr(cr_res_attr(obj, "cell_id"))) ||
+        dup_field(&e->endpoint, cr_res_cstr(cr_res_attr(obj, "endpoint"))) ||
         dup_field(&e->standby_cell_id,
-                  cr_ev_cstr(cr_ev_attr(obj, "standby_cell_id"))) ||
+                  cr_res_cstr(cr_res_attr(obj, "standby_cell_id"))) ||
         dup_field(&e->standby_endpoint,
-                  cr_ev_cstr(cr_ev_attr(obj, "standby_endpoint"))))
+                  cr_res_cstr(cr_res_attr(obj, "standby_endpoint"))))
         goto nomem;
     if (!e->tenant_id || !e->cell_id || !e->endpoint) {
-        cr_ev_error(d, at, NULL, NULL, "Missing required argument",
-                    "`tenant_id`, `cell_id` and `endpoint` must be set.");
+        cr_res_error(d, at, NULL, NULL, "Missing required argument",
+                     "`tenant_id`, `cell_id` and `endpoint` must be set.");
         cr_entry_clear(e);
         return -1;
     }
-    e->has_labels = !cr_ev_is_null(labels);
+    e->has_labels = !cr_res_is_null(labels);
     if (e->has_labels) {
         for (size_t i = 0; i < labels->u.coll.len; i++) {
             const char *k = labels->u.coll.keys[i];
             const cr_value *lv = labels->u.coll.items[i];
-            const char *s = cr_ev_cstr(lv);
+            const char *s = cr_res_cstr(lv);
             if (!s || strcmp(k, CR_OWNER_LABEL) == 0) {
-                cr_ev_error(d, at, "labels", k, "Invalid label",
-                            !s && cr_ev_is_null(lv)
+                cr_res_error(d, at, "labels", k, "Invalid label",
+                             !s && cr_res_is_null(lv)
                                 ? "A label's value must not be null."
-                            : !s ? "The label's value contains a NUL "
+                             : !s ? "The label's value contains a NUL "
                                    "character."
                                  : "The label " CR_OWNER_LABEL " is "
                                    "reserved for the provider.");
@@ -372,9 +313,35 @@ int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
     return 0;
 nomem:
     cr_entry_clear(e);
-    cr_ev_error(d, at, NULL, NULL, "Out of memory",
-                "The provider ran out of memory building the entry.");
+    cr_res_error(d, at, NULL, NULL, "Out of memory",
+                 "The provider ran out of memory building the entry.");
     return -1;
+}
+
+void cr_ev_check_fits(cr_store *s, const cr_value *obj, const char *tenant_id,
+                      const char *owner, const cr_path *at, cr_diags *d)
+{
+    cr_diags local = CR_DIAGS_INIT;
+    cr_entry e;
+    char buf[512];
+
+    if (!s || !s->ops->fits || !tenant_id)
+        return;
+    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
+        const cr_value *v = cr_res_attr(obj, cr_ev_user_attrs[i]);
+        if (v && !cr_value_is_wholly_known(v))
+            return;
+    }
+    if (cr_ev_to_entry(obj, tenant_id, &e, NULL, &local) == 0) {
+        const char *msg = NULL;
+        if (!owner || cr_entry_set_label(&e, CR_OWNER_LABEL, owner) == 0)
+            msg = cr_store_entry_fits(s, &e, buf, sizeof buf);
+        if (msg)
+            cr_diags_error(d, at, "Entry too large for the routing map",
+                           "Tenant %s: %s", tenant_id, msg);
+        cr_entry_clear(&e);
+    }
+    cr_diags_free(&local);              /* validation reports those */
 }
 
 /* ---- validation --------------------------------------------------------- */
@@ -391,7 +358,7 @@ static void check_value(const cr_value *obj, const char *name,
                         const char *(*check)(const char *),
                         const cr_path *at, cr_ev_cache *cache, cr_diags *d)
 {
-    const char *s = cr_ev_cstr(cr_ev_attr(obj, name));
+    const char *s = cr_res_cstr(cr_res_attr(obj, name));
     if (!s || cache_has(cache, s))
         return;
     const char *msg = check(s);
@@ -402,7 +369,7 @@ static void check_value(const cr_value *obj, const char *name,
     if (msg) {
         char summary[64];
         snprintf(summary, sizeof summary, "Invalid %s", name);
-        cr_ev_error(d, at, name, NULL, summary, msg);
+        cr_res_error(d, at, name, NULL, summary, msg);
     }
 }
 
@@ -420,22 +387,22 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
         return;                         /* null or unknown as a whole */
     for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
         const char *name = cr_ev_user_attrs[i];
-        const cr_value *v = cr_ev_attr(obj, name);
+        const cr_value *v = cr_res_attr(obj, name);
         bool required = i < 2;          /* cell_id, endpoint */
-        if (required && cr_ev_is_null(v) && !cr_value_is_unknown(v))
-            cr_ev_error(d, at, name, NULL, "Missing required argument",
-                        "This argument is required.");
-        else if (cr_ev_has_nul(v))
-            cr_ev_error(d, at, name, NULL, "Invalid value",
-                        "The value contains a NUL character, which the "
-                        "routing map cannot hold.");
+        if (required && cr_res_is_null(v) && !cr_value_is_unknown(v))
+            cr_res_error(d, at, name, NULL, "Missing required argument",
+                         "This argument is required.");
+        else if (cr_res_has_nul(v))
+            cr_res_error(d, at, name, NULL, "Invalid value",
+                         "The value contains a NUL character, which the "
+                         "routing map cannot hold.");
     }
     check_value(obj, "cell_id", cr_cell_id_check, at, cache, d);
     check_value(obj, "endpoint", cr_endpoint_check, at, cache, d);
     check_value(obj, "standby_cell_id", cr_cell_id_check, at, cache, d);
     check_value(obj, "standby_endpoint", cr_endpoint_check, at, cache, d);
 
-    const cr_value *labels = cr_ev_attr(obj, "labels");
+    const cr_value *labels = cr_res_attr(obj, "labels");
     if (labels && labels->kind == CR_MAP) {
         for (size_t i = 0; i < labels->u.coll.len; i++) {
             const char *k = labels->u.coll.keys[i];
@@ -447,14 +414,14 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
                       "resource manages the entry.";
             else if (cr_value_is_unknown(lv))
                 msg = cr_label_check(k, "");    /* the key alone */
-            else if (cr_ev_is_null(lv))
+            else if (cr_res_is_null(lv))
                 msg = "A label's value must not be null.";
-            else if (cr_ev_has_nul(lv))
+            else if (cr_res_has_nul(lv))
                 msg = "The label's value contains a NUL character.";
             else
-                msg = cr_label_check(k, cr_ev_cstr(lv));
+                msg = cr_label_check(k, cr_res_cstr(lv));
             if (msg)
-                cr_ev_error(d, at, "labels", k, "Invalid label", msg);
+                cr_res_error(d, at, "labels", k, "Invalid label", msg);
         }
     }
     if (d->len != errors_before)
@@ -464,10 +431,10 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
      * the primary), by the map's whole-entry check. An unknown value is
      * replaced by one that satisfies the rules given the known values, so
      * it never makes a rule fail; labels were checked above. */
-    const cr_value *vc = cr_ev_attr(obj, "standby_cell_id");
-    const cr_value *ve = cr_ev_attr(obj, "standby_endpoint");
-    const char *cell = cr_ev_cstr(cr_ev_attr(obj, "cell_id"));
-    const char *sb_cell = cr_ev_cstr(vc), *sb_ep = cr_ev_cstr(ve);
+    const cr_value *vc = cr_res_attr(obj, "standby_cell_id");
+    const cr_value *ve = cr_res_attr(obj, "standby_endpoint");
+    const char *cell = cr_res_cstr(cr_res_attr(obj, "cell_id"));
+    const char *sb_cell = cr_res_cstr(vc), *sb_ep = cr_res_cstr(ve);
     bool vc_unknown = vc && cr_value_is_unknown(vc);
     bool ve_unknown = ve && cr_value_is_unknown(ve);
     cr_entry e;
@@ -497,32 +464,8 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
         char summary[64];
         snprintf(summary, sizeof summary, "Invalid %s",
                  field ? field : "tenant");
-        cr_ev_error(d, at, field && strcmp(field, "tenant_id") != 0 ? field
+        cr_res_error(d, at, field && strcmp(field, "tenant_id") != 0 ? field
                                                                     : NULL,
-                    NULL, summary, msg);
+                     NULL, summary, msg);
     }
-}
-
-bool cr_ev_user_changed(const cr_value *a, const cr_value *b)
-{
-    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
-        const cr_value *x = cr_ev_attr(a, cr_ev_user_attrs[i]);
-        const cr_value *y = cr_ev_attr(b, cr_ev_user_attrs[i]);
-        /* Unknown equals unknown for cr_value_equal; a prior state is
-         * wholly known, so any unknown here is a change. */
-        if (!x || !y || !cr_value_is_wholly_known(y) || !cr_value_equal(x, y))
-            return true;
-    }
-    return false;
-}
-
-bool cr_ev_user_changed_slots(const cr_ev_slots *s, const cr_value *a,
-                              const cr_value *b)
-{
-    for (int k = 0; k < CR_EV_NUSER_ATTRS; k++) {
-        const cr_value *x = cr_ev_slot(s, a, k), *y = cr_ev_slot(s, b, k);
-        if (!x || !y || !cr_value_is_wholly_known(y) || !cr_value_equal(x, y))
-            return true;
-    }
-    return false;
 }

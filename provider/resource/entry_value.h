@@ -55,21 +55,6 @@ extern const cr_type cr_ev_map_of_string;
 extern const char *const cr_ev_user_attrs[];
 #define CR_EV_NUSER_ATTRS 5
 
-/* Small value helpers. */
-const cr_value *cr_ev_attr(const cr_value *obj, const char *name);
-bool cr_ev_is_null(const cr_value *v);
-/* A known string without NUL bytes, else NULL. */
-const char *cr_ev_cstr(const cr_value *v);
-bool cr_ev_has_nul(const cr_value *v);
-/* Sets an attribute; NULL `v` (failed allocation) is -1. obj owns v. */
-int cr_ev_set(cr_value *obj, const char *name, cr_value *v);
-int cr_ev_set_str(cr_value *obj, const char *name, const char *s);
-
-/* An error at `at` (may be NULL) + attribute `name` (may be NULL) + map
- * key `key` (may be NULL). */
-void cr_ev_error(cr_diags *d, const cr_path *at, const char *name,
-                 const char *key, const char *summary, const char *detail);
-
 /* The labels value of an entry, without the owner tag: a map, or null when
  * the entry has no user labels and `hint` (the labels Terraform holds, or
  * NULL) says null. NULL on allocation failure. */
@@ -96,10 +81,8 @@ typedef struct cr_ev_slots {
 } cr_ev_slots;
 void cr_ev_slots_init(cr_ev_slots *s, const cr_type *t);
 /* Attribute k of obj: by index when obj is of s's type, else by name (as
- * cr_ev_attr). */
+ * cr_res_attr). */
 const cr_value *cr_ev_slot(const cr_ev_slots *s, const cr_value *obj, int k);
-/* cr_ev_set for attribute k. */
-int cr_ev_slot_set(const cr_ev_slots *s, cr_value *obj, int k, cr_value *v);
 
 /* A new object of s's type with every attribute null, then filled by
  * cr_ev_fill: the same value (NULL where cr_ev_fill fails or on ENOMEM),
@@ -113,6 +96,16 @@ cr_value *cr_ev_entry_object(const cr_ev_slots *s, const cr_entry *e,
  * `at` + attribute. 0, or -1 with a diagnostic (e cleared). */
 int cr_ev_to_entry(const cr_value *obj, const char *tenant_id, cr_entry *e,
                    const cr_path *at, cr_diags *d);
+
+/* The store's own limits (Workers KV's 1024 bytes of metadata), checked
+ * at plan time so that an entry that cannot be written fails the plan
+ * rather than the apply: an error at `at` (may be NULL) when the entry
+ * object, written for `tenant_id` with the owner tag `owner` (NULL: none),
+ * would not fit `s`. Says nothing when s is NULL or has no limits, when a
+ * user attribute or the tenant id is not known yet, or when the object is
+ * invalid (validation reports that). */
+void cr_ev_check_fits(cr_store *s, const cr_value *obj, const char *tenant_id,
+                      const char *owner, const cr_path *at, cr_diags *d);
 
 /* Values already found valid while validating many entries: a fleet has
  * a handful of distinct endpoints and cells, and parsing a URL is the
@@ -131,12 +124,5 @@ typedef struct cr_ev_cache {
  * NULL. */
 void cr_ev_validate(const cr_value *obj, const cr_path *at,
                     cr_ev_cache *cache, cr_diags *d);
-
-/* Whether two entry objects differ in anything the user sets. An unknown
- * in `b` counts as a change. */
-bool cr_ev_user_changed(const cr_value *a, const cr_value *b);
-/* The same, for objects usually of s's type. */
-bool cr_ev_user_changed_slots(const cr_ev_slots *s, const cr_value *a,
-                              const cr_value *b);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * resource/registry.c — every resource type the provider serves.
  *
- * The rpc layer answers GetProviderSchema and routes every resource call
- * through this list, so a new resource type is one file implementing a
- * cr_resource_type plus one line here. Data sources are listed in
- * resource/data_sources.c (a separate file, so a test can replace either
- * list alone).
+ * The rpc layer answers GetMetadata and GetProviderSchema from this list
+ * and finds here the type of every resource call, which it runs through
+ * the framework (resource/framework.c). A new resource type is one file
+ * filling in a cr_resource_type (resource/README.md) plus one line here.
+ * Data sources are listed in resource/data_sources.c (a separate file, so
+ * a test can replace either list alone).
  */
 #include <string.h>
 

@@ -15,7 +15,9 @@
  * it is built once per schema and cached for the life of the process. The
  * schemas are static tables, so the cache is keyed by their address. Types
  * in the cache are never freed: they are as long-lived as the schemas they
- * describe, and values decoded against them borrow them.
+ * describe, and values decoded against them borrow them. With each type
+ * the cache keeps where every attribute sits in it (cr_schema_slots), for
+ * code that reaches attributes of many objects by index.
  *
  * Ownership: the cache holds one reference to each type it keeps. Type
  * constructors adopt the reference they are given (value.h), so a nested
@@ -24,33 +26,44 @@
  * took and never a type the cache still points at.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "resource/resource.h"
 
-/* One cached type. The cache is a short list (one entry per schema and
- * nested schema: a handful), so a linked list is the right structure. */
+/* One cached type, with where each of the schema's attributes and blocks
+ * sits in it (cr_schema_slots). The cache is a short list (one entry per
+ * schema and nested schema: a handful), so a linked list is the right
+ * structure. */
 typedef struct schema_type_cache {
     const cr_schema *schema;
     const cr_type *type;
     struct schema_type_cache *next;
+    size_t slots[];             /* nattrs + nblocks */
 } schema_type_cache;
 
-/* A single mutex guards the whole cache. Building is recursive (nested
- * schemas are cached too), so the builder runs with the lock held and calls
- * only the unlocked helpers below; it never waits on anything else. */
+/* A single mutex guards building and adding entries. Building is
+ * recursive (nested schemas are cached too), so the builder runs with the
+ * lock held and calls only the unlocked helpers below; it never waits on
+ * anything else. Finding an entry takes no lock: entries are complete and
+ * never change once published at the head (release/acquire), and are
+ * never removed, so a reader walks a consistent list; code that asks for
+ * the same schema for each of 100,000 fleet entries pays a few pointer
+ * compares, not a mutex. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static schema_type_cache *cache_head;
+static _Atomic(schema_type_cache *) cache_head;
 
 static const cr_type *type_locked(const cr_schema *s);
 
-static const cr_type *cache_find_locked(const cr_schema *s)
+static schema_type_cache *cache_find(const cr_schema *s)
 {
-    for (schema_type_cache *c = cache_head; c; c = c->next)
+    for (schema_type_cache *c = atomic_load_explicit(&cache_head,
+                                                     memory_order_acquire);
+         c; c = c->next)
         if (c->schema == s)
-            return c->type;
+            return c;
     return NULL;
 }
 
@@ -146,34 +159,65 @@ out:
     return obj;
 }
 
-static const cr_type *type_locked(const cr_schema *s)
+static schema_type_cache *entry_locked(const cr_schema *s)
 {
-    const cr_type *t = cache_find_locked(s);
-    if (t)
-        return t;
-    t = build_locked(s);
+    schema_type_cache *c = cache_find(s);
+    if (c)
+        return c;
+    const cr_type *t = build_locked(s);
     if (!t)
         return NULL;
-    schema_type_cache *c = malloc(sizeof *c);
+    size_t n = s->nattrs + s->nblocks;
+    c = malloc(sizeof *c + n * sizeof c->slots[0]);
     if (!c) {
         cr_type_free((cr_type *)t);
         return NULL;
     }
+    /* Every name is in the type: it was built from them, and a duplicate
+     * would have failed the build. */
+    for (size_t i = 0; i < n; i++)
+        c->slots[i] = (size_t)cr_type_attr_index(
+            t, i < s->nattrs ? s->attrs[i].name
+                             : s->blocks[i - s->nattrs].type_name);
     c->schema = s;
     c->type = t;
-    c->next = cache_head;
-    cache_head = c;
-    return t;
+    c->next = atomic_load_explicit(&cache_head, memory_order_relaxed);
+    atomic_store_explicit(&cache_head, c, memory_order_release);
+    return c;
+}
+
+static const cr_type *type_locked(const cr_schema *s)
+{
+    schema_type_cache *c = entry_locked(s);
+    return c ? c->type : NULL;
+}
+
+/* The cache entry of s: found without a lock, else built under it. */
+static schema_type_cache *entry_of(const cr_schema *s)
+{
+    if (!s)
+        return NULL;
+    schema_type_cache *c = cache_find(s);
+    if (c)
+        return c;
+    pthread_mutex_lock(&cache_lock);
+    c = entry_locked(s);
+    pthread_mutex_unlock(&cache_lock);
+    return c;
 }
 
 const cr_type *cr_schema_type(const cr_schema *s)
 {
-    if (!s)
-        return NULL;
-    pthread_mutex_lock(&cache_lock);
-    const cr_type *t = type_locked(s);
-    pthread_mutex_unlock(&cache_lock);
-    return t;
+    schema_type_cache *c = entry_of(s);
+    return c ? c->type : NULL;
+}
+
+const size_t *cr_schema_slots(const cr_schema *s, const cr_type **type)
+{
+    schema_type_cache *c = entry_of(s);
+    if (type)
+        *type = c ? c->type : NULL;
+    return c ? c->slots : NULL;
 }
 
 const cr_attr_schema *cr_schema_attr(const cr_schema *s, const char *name)

@@ -35,7 +35,8 @@
 
 static const cr_attr_schema tenant_attrs[] = {
     {
-        .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+        .name = "id", .type = &cr_type_string,
+        .flags = CR_ATTR_COMPUTED | CR_ATTR_USE_STATE,
         .description = "Same as `tenant_id`.",
     },
     {
@@ -129,13 +130,6 @@ static const cr_state_upgrader tenant_upgraders[] = {
 _Static_assert(TENANT_NUPGRADERS == TENANT_SCHEMA_VERSION,
                "one upgrader per earlier schema version");
 
-/* The attributes the user sets. A change to any of them is a write. */
-static const char *const user_attrs[] = {
-    "tenant_id", "cell_id", "endpoint", "standby_cell_id",
-    "standby_endpoint", "labels",
-};
-#define NUSER_ATTRS (sizeof user_attrs / sizeof user_attrs[0])
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static const cr_type *tenant_type(void)
@@ -143,66 +137,16 @@ static const cr_type *tenant_type(void)
     return cr_schema_type(&tenant_schema);
 }
 
-static const cr_value *attr(const cr_value *obj, const char *name)
-{
-    return obj && obj->kind == CR_OBJECT ? cr_value_get(obj, name) : NULL;
-}
-
-static bool is_null(const cr_value *v)
-{
-    return !v || cr_value_is_null(v);
-}
-
-/* A known string value as a C string; NULL when null, unknown or holding
- * a NUL byte (which validation reports). */
-static const char *cstr(const cr_value *v)
-{
-    if (!v || v->kind != CR_STRING || strlen(v->u.str.ptr) != v->u.str.len)
-        return NULL;
-    return v->u.str.ptr;
-}
-
-static bool has_nul(const cr_value *v)
-{
-    return v && v->kind == CR_STRING && strlen(v->u.str.ptr) != v->u.str.len;
-}
-
-/* An error about one attribute, or one key of a map attribute. */
-static void attr_error(cr_diags *d, const char *name, const char *key,
-                       const char *summary, const char *detail)
-{
-    cr_path p = {0, 0, NULL};
-    if (cr_path_push_attr(&p, name) == 0 && key)
-        (void)cr_path_push_key(&p, key);
-    cr_diags_error(d, p.len ? &p : NULL, summary, "%s", detail);
-    cr_path_free(&p);
-}
-
-static void not_configured(cr_diags *d)
-{
-    cr_diags_error(d, NULL, "Provider not configured",
-                   "The cellrouter provider has no routing map store. Its "
-                   "configuration was not known when Terraform configured it "
-                   "(it depends on a value only known after apply), or it "
-                   "failed to open the store. Make the provider's `path` "
-                   "known at plan time and run terraform again.");
-}
-
 /* The version a state recorded, or CR_VERSION_ANY when it has none (a
  * state written outside Terraform's refresh cycle): writes then cannot be
  * conditional, which the log says. */
 static int64_t state_version(const cr_value *state)
 {
-    const cr_value *v = attr(state, "version");
+    const cr_value *v = cr_res_attr(state, "version");
     if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
         return v->u.num.i;
     cr_log_warn(LOG, "state has no usable version: writing unconditionally");
     return CR_VERSION_ANY;
-}
-
-static const char *store_cause(const cr_store_err *err)
-{
-    return err->msg[0] ? err->msg : cr_store_rc_name(err->rc);
 }
 
 /* ---- entries and values ------------------------------------------------- */
@@ -214,7 +158,7 @@ static const char *store_cause(const cr_store_err *err)
  * Returns 0, or -1 with a diagnostic. `e` is cleared on failure. */
 static int entry_from_value(const cr_value *obj, cr_entry *e, cr_diags *d)
 {
-    const cr_value *tid = attr(obj, "tenant_id");
+    const cr_value *tid = cr_res_attr(obj, "tenant_id");
     if (!tid || !cr_value_is_wholly_known(tid)) {
         memset(e, 0, sizeof *e);
         cr_diags_error(d, NULL, "Unknown value at apply", "%s",
@@ -223,23 +167,13 @@ static int entry_from_value(const cr_value *obj, cr_entry *e, cr_diags *d)
                        "a bug in the provider or in Terraform.");
         return -1;
     }
-    if (has_nul(tid)) {
+    if (cr_res_has_nul(tid)) {
         memset(e, 0, sizeof *e);
-        attr_error(d, "tenant_id", NULL, "Invalid value",
-                   "The value contains a NUL character.");
+        cr_res_error(d, NULL, "tenant_id", NULL, "Invalid value",
+                     "The value contains a NUL character.");
         return -1;
     }
-    return cr_ev_to_entry(obj, cstr(tid), e, NULL, d);
-}
-
-static int set_attr(cr_value *obj, const char *name, cr_value *v)
-{
-    return cr_ev_set(obj, name, v);
-}
-
-static int set_str(cr_value *obj, const char *name, const char *s)
-{
-    return cr_ev_set_str(obj, name, s);
+    return cr_ev_to_entry(obj, cr_res_cstr(tid), e, NULL, d);
 }
 
 /* The full state for an entry as the routing map holds it. `labels_hint`
@@ -264,122 +198,50 @@ static cr_value *value_from_entry(const cr_entry *e,
 
 static void tenant_validate(const cr_value *config, cr_diags *d)
 {
-    if (!config || config->kind != CR_OBJECT)
-        return;                         /* null or unknown as a whole */
-
-    const cr_value *tid = attr(config, "tenant_id");
-    const char *s = cstr(tid);
-    if (is_null(tid) && !cr_value_is_unknown(tid))
-        attr_error(d, "tenant_id", NULL, "Missing required argument",
-                   "This argument is required.");
-    else if (has_nul(tid))
-        attr_error(d, "tenant_id", NULL, "Invalid value",
-                   "The value contains a NUL character, which the "
-                   "routing map cannot hold.");
+    const cr_value *tid = cr_res_attr(config, "tenant_id");
+    const char *s = cr_res_cstr(tid);
+    if (cr_res_is_null(tid) && !cr_value_is_unknown(tid))
+        cr_res_error(d, NULL, "tenant_id", NULL, "Missing required argument",
+                     "This argument is required.");
+    else if (cr_res_has_nul(tid))
+        cr_res_error(d, NULL, "tenant_id", NULL, "Invalid value",
+                     "The value contains a NUL character, which the "
+                     "routing map cannot hold.");
     else if (s && cr_tenant_id_check(s))
-        attr_error(d, "tenant_id", NULL, "Invalid tenant_id",
-                   cr_tenant_id_check(s));
+        cr_res_error(d, NULL, "tenant_id", NULL, "Invalid tenant_id",
+                     cr_tenant_id_check(s));
     /* Everything else is an entry's, checked as for every entry. */
     cr_ev_validate(config, NULL, NULL, d);
 }
 
 /* ---- plan --------------------------------------------------------------- */
 
-/* The store's own limits (Workers KV's 1024 bytes of metadata), checked
- * at plan time when every value is known, so an entry that cannot be
- * written fails the plan rather than the apply. */
-static void check_fits(cr_provider_state *p, const cr_value *proposed,
-                       cr_diags *d)
+/* The framework planned version and updated_at (unknown when a user
+ * attribute changes, kept otherwise) and keeps id; tenant_id is
+ * force-new, so a change to it plans a replacement. */
+static void tenant_modify_plan(cr_provider_state *p, const cr_plan_req *req,
+                               cr_plan_resp *resp)
 {
-    cr_diags local = CR_DIAGS_INIT;
-    cr_entry e;
-    char buf[512];
-
-    if (!p || !p->store || !p->store->ops->fits)
-        return;
-    for (size_t i = 0; i < NUSER_ATTRS; i++) {
-        const cr_value *v = attr(proposed, user_attrs[i]);
-        if (v && !cr_value_is_wholly_known(v))
-            return;
-    }
-    if (entry_from_value(proposed, &e, &local) == 0) {
-        const char *msg = cr_store_entry_fits(p->store, &e, buf, sizeof buf);
-        if (msg)
-            cr_diags_error(d, NULL, "Entry too large for the routing map",
-                           "Tenant %s: %s", e.tenant_id, msg);
-        cr_entry_clear(&e);
-    }
-    cr_diags_free(&local);              /* validation reports those */
-}
-
-static void tenant_plan(cr_provider_state *p, const cr_plan_req *req,
-                        cr_plan_resp *resp)
-{
-    const cr_value *proposed = req->proposed;
-
-    if (is_null(proposed)) {            /* destroy */
-        resp->planned = NULL;
-        return;
-    }
-    check_fits(p, proposed, &resp->diags);
-    cr_value *planned = cr_value_copy(proposed);
-    if (!planned)
-        goto nomem;
+    cr_value *planned = resp->planned;
 
     /* id is tenant_id, known as soon as tenant_id is. */
-    const cr_value *tid = attr(proposed, "tenant_id");
+    const cr_value *tid = cr_res_attr(planned, "tenant_id");
+    cr_ev_check_fits(p ? p->store : NULL, planned, cr_res_cstr(tid), NULL,
+                     NULL, &resp->diags);
     cr_value *id = tid && !cr_value_is_null(tid)
                        ? cr_value_copy(tid) : cr_value_unknown(&cr_type_string);
-    if (set_attr(planned, "id", id) != 0)
-        goto nomem_planned;
-
-    bool changed = is_null(req->prior);
-    if (!changed) {
-        for (size_t i = 0; i < NUSER_ATTRS && !changed; i++) {
-            const cr_value *a = attr(req->prior, user_attrs[i]);
-            const cr_value *b = attr(proposed, user_attrs[i]);
-            /* Unknown equals unknown for cr_value_equal; a prior state is
-             * wholly known, so any unknown here is a change. */
-            changed = !b || !cr_value_is_wholly_known(b) || !a ||
-                      !cr_value_equal(a, b);
-        }
-        if (!changed)
-            changed = !cr_value_equal(attr(req->prior, "id"),
-                                      attr(planned, "id"));
+    /* A state whose id is not its tenant_id (edited by hand) is written
+     * again, like any change. */
+    if (id && req->prior &&
+        !cr_value_equal(cr_res_attr(req->prior, "id"), id) &&
+        cr_res_plan_computed(&tenant_schema, req->prior, planned, req->config,
+                             true) != 0) {
+        cr_value_free(id);
+        id = NULL;
     }
-    if (changed) {
-        if (set_attr(planned, "version", cr_value_unknown(&cr_type_number)) ||
-            set_attr(planned, "updated_at", cr_value_unknown(&cr_type_string)))
-            goto nomem_planned;
-    } else {
-        /* Nothing the user sets changed: keep the computed values, so the
-         * plan shows no change. */
-        if (set_attr(planned, "version",
-                     cr_value_copy(attr(req->prior, "version"))) ||
-            set_attr(planned, "updated_at",
-                     cr_value_copy(attr(req->prior, "updated_at"))))
-            goto nomem_planned;
-    }
-
-    if (!is_null(req->prior)) {
-        cr_path *rr = calloc(1, sizeof *rr);
-        if (!rr || cr_path_push_attr(rr, "tenant_id") != 0) {
-            if (rr)
-                cr_path_free(rr);
-            free(rr);
-            goto nomem_planned;
-        }
-        resp->requires_replace = rr;
-        resp->nrequires_replace = 1;
-    }
-    resp->planned = planned;
-    return;
-
-nomem_planned:
-    cr_value_free(planned);
-nomem:
-    cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
-                   "The provider ran out of memory while planning.");
+    if (cr_res_set(planned, "id", id) != 0)
+        cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
+                       "The provider ran out of memory while planning.");
 }
 
 /* ---- apply -------------------------------------------------------------- */
@@ -392,13 +254,14 @@ static cr_value *state_after_write(const cr_value *planned,
     cr_value *s = cr_value_copy(planned);
     if (!s)
         return NULL;
-    const cr_value *id = attr(planned, "id");
-    if (set_attr(s, "version", cr_value_int(written->version)) ||
-        set_str(s, "updated_at", written->updated_at ? written->updated_at
-                                                     : ""))
+    const cr_value *id = cr_res_attr(planned, "id");
+    if (cr_res_set(s, "version", cr_value_int(written->version)) ||
+        cr_res_set_str(s, "updated_at", written->updated_at
+                                            ? written->updated_at : ""))
         goto fail;
     if (!id || !cr_value_is_wholly_known(id) || cr_value_is_null(id)) {
-        if (set_attr(s, "id", cr_value_copy(attr(planned, "tenant_id"))))
+        if (cr_res_set(s, "id", cr_value_copy(cr_res_attr(planned,
+                                                          "tenant_id"))))
             goto fail;
     }
     return s;
@@ -407,21 +270,18 @@ fail:
     return NULL;
 }
 
-static void apply_delete(cr_provider_state *p, const cr_apply_req *req,
-                         cr_apply_resp *resp)
+static void tenant_delete(cr_provider_state *p, const cr_apply_req *req,
+                          cr_apply_resp *resp)
 {
-    const char *tid = cstr(attr(req->prior, "tenant_id"));
-    cr_store_err err;
+    const char *tid = cr_res_cstr(cr_res_attr(req->prior, "tenant_id"));
+    cr_store_err err = {0};
 
-    resp->new_state = NULL;
     if (!tid) {
         cr_diags_error(&resp->diags, NULL, "Invalid state", "%s",
                        "The state to destroy has no tenant_id.");
-        resp->new_state = cr_value_copy(req->prior);
         return;
     }
     int64_t expect = state_version(req->prior);
-    memset(&err, 0, sizeof err);
     cr_store_rc rc = cr_store_delete(p->store, tid, expect, &err);
     /* A conflict with nothing (version 0) is an entry deleted out of band,
      * which is what a delete wants: the same as NOT_FOUND. */
@@ -430,14 +290,14 @@ static void apply_delete(cr_provider_state *p, const cr_apply_req *req,
     switch (rc) {
     case CR_STORE_OK:
         cr_log_info(LOG, "deleted tenant %s", tid);
-        return;
+        break;
     case CR_STORE_NOT_FOUND:
         cr_diags_add(&resp->diags, CR_DIAG_WARNING, NULL,
                      "Tenant already removed",
                      "Tenant %s was no longer in the routing map: someone "
                      "removed it outside of Terraform. Nothing was deleted.",
                      tid);
-        return;
+        break;
     case CR_STORE_CONFLICT:
         cr_diags_error(&resp->diags, NULL, "Routing map entry changed",
                        "Tenant %s was not deleted: its entry changed outside "
@@ -447,22 +307,20 @@ static void apply_delete(cr_provider_state *p, const cr_apply_req *req,
                        (long long)expect, (long long)err.actual_version);
         break;
     default:
-        cr_diags_error(&resp->diags, NULL, "Could not delete tenant",
-                       "Deleting tenant %s from the routing map failed: %s",
-                       tid, store_cause(&err));
+        cr_res_store_error(&resp->diags, rc, &err, "Could not delete tenant",
+                           "Deleting tenant %s from the routing map failed",
+                           tid);
         break;
     }
-    resp->new_state = cr_value_copy(req->prior);
 }
 
 static void report_exists(cr_provider_state *p, const char *tid,
                           cr_diags *d)
 {
     cr_entry *cur = NULL;
-    cr_store_err err;
+    cr_store_err err = {0};
     char where[700] = "";
 
-    memset(&err, 0, sizeof err);
     if (cr_store_get(p->store, tid, &cur, &err) == CR_STORE_OK && cur) {
         const char *owner = cr_entry_label(cur, CR_OWNER_LABEL);
         snprintf(where, sizeof where, "The entry is on cell %s (%s), "
@@ -483,21 +341,18 @@ static void report_exists(cr_provider_state *p, const char *tid,
                    where, tid, tid);
 }
 
-static void apply_write(cr_provider_state *p, const cr_apply_req *req,
-                        cr_apply_resp *resp)
+/* Create and update: one conditional put (absent on create, the version
+ * Terraform last read on update). */
+static void tenant_write(cr_provider_state *p, const cr_apply_req *req,
+                         cr_apply_resp *resp)
 {
-    bool create = is_null(req->prior);
+    bool create = !req->prior;
     cr_entry e, *written = NULL;
-    cr_store_err err;
+    cr_store_err err = {0};
     int64_t expect = create ? CR_VERSION_ABSENT : state_version(req->prior);
 
-    resp->new_state = NULL;
-    if (entry_from_value(req->planned, &e, &resp->diags) != 0) {
-        if (!create)
-            resp->new_state = cr_value_copy(req->prior);
+    if (entry_from_value(req->planned, &e, &resp->diags) != 0)
         return;
-    }
-    memset(&err, 0, sizeof err);
     cr_store_rc rc = cr_store_put(p->store, &e, expect, &written, &err);
     switch (rc) {
     case CR_STORE_OK:
@@ -544,70 +399,40 @@ static void apply_write(cr_provider_state *p, const cr_apply_req *req,
                        "plan again to create it anew.", e.tenant_id);
         break;
     default:
-        cr_diags_error(&resp->diags, NULL,
-                       create ? "Could not create tenant"
-                              : "Could not update tenant",
-                       "Writing tenant %s to the routing map failed: %s",
-                       e.tenant_id, store_cause(&err));
+        cr_res_store_error(&resp->diags, rc, &err,
+                           create ? "Could not create tenant"
+                                  : "Could not update tenant",
+                           "Writing tenant %s to the routing map failed",
+                           e.tenant_id);
         break;
     }
-    if (rc != CR_STORE_OK && !create)
-        resp->new_state = cr_value_copy(req->prior);
     cr_entry_free(written);
     cr_entry_clear(&e);
 }
 
-static void tenant_apply(cr_provider_state *p, const cr_apply_req *req,
-                         cr_apply_resp *resp)
-{
-    if (is_null(req->planned) && is_null(req->prior)) {
-        resp->new_state = NULL;
-        return;
-    }
-    if (!p || !p->store) {
-        not_configured(&resp->diags);
-        resp->new_state = is_null(req->prior) ? NULL
-                                              : cr_value_copy(req->prior);
-        return;
-    }
-    if (is_null(req->planned))
-        apply_delete(p, req, resp);
-    else
-        apply_write(p, req, resp);
-}
-
 /* ---- read and import ---------------------------------------------------- */
 
-static void tenant_read(cr_provider_state *p, const cr_value *state,
-                        cr_value **new_state, cr_diags *d)
+static void tenant_read(cr_provider_state *p, const cr_read_req *req,
+                        cr_read_resp *resp)
 {
+    const cr_value *state = req->state;
     cr_entry *e = NULL;
-    cr_store_err err;
+    cr_store_err err = {0};
 
-    *new_state = NULL;
-    if (is_null(state))
-        return;
-    const char *tid = cstr(attr(state, "tenant_id"));
+    const char *tid = cr_res_cstr(cr_res_attr(state, "tenant_id"));
     if (!tid)
-        tid = cstr(attr(state, "id"));
+        tid = cr_res_cstr(cr_res_attr(state, "id"));
     if (!tid) {
-        cr_diags_error(d, NULL, "Invalid state", "%s",
+        cr_diags_error(&resp->diags, NULL, "Invalid state", "%s",
                        "The state has neither tenant_id nor id, so the "
                        "entry cannot be looked up.");
-        *new_state = cr_value_copy(state);
         return;
     }
-    if (!p || !p->store) {
-        not_configured(d);
-        *new_state = cr_value_copy(state);
-        return;
-    }
-    memset(&err, 0, sizeof err);
-    if (cr_store_get(p->store, tid, &e, &err) != CR_STORE_OK) {
-        cr_diags_error(d, NULL, "Could not read tenant",
-                       "Reading tenant %s from the routing map failed: %s",
-                       tid, store_cause(&err));
-        *new_state = cr_value_copy(state);
+    cr_store_rc rc = cr_store_get(p->store, tid, &e, &err);
+    if (rc != CR_STORE_OK) {
+        cr_res_store_error(&resp->diags, rc, &err, "Could not read tenant",
+                           "Reading tenant %s from the routing map failed",
+                           tid);
         return;
     }
     if (!e) {
@@ -616,68 +441,69 @@ static void tenant_read(cr_provider_state *p, const cr_value *state,
     }
     /* An imported state has no version yet and nulls everywhere: the
      * map's own null-vs-empty labels choice applies then. */
-    const cr_value *hint = attr(state, "version");
-    bool imported = is_null(hint);
-    hint = imported ? NULL : attr(state, "labels");
+    const cr_value *hint = cr_res_attr(state, "version");
+    bool imported = cr_res_is_null(hint);
+    hint = imported ? NULL : cr_res_attr(state, "labels");
     /* An entry a cellrouter_tenants resource manages (its owner tag, see
      * entry_value.h) is not imported here too: one key, one resource. */
     const char *owner = cr_entry_label(e, CR_OWNER_LABEL);
     if (imported && owner) {
-        cr_diags_error(d, NULL, "Tenant managed by another resource",
+        cr_diags_error(&resp->diags, NULL,
+                       "Tenant managed by another resource",
                        "Tenant %s is managed by the cellrouter_tenants "
                        "resource \"%.64s\". A key can be managed by one "
                        "resource only: remove it from that resource first.",
                        tid, owner);
-        *new_state = cr_value_copy(state);
         cr_entry_free(e);
         return;
     }
-    *new_state = value_from_entry(e, hint);
-    if (!*new_state) {
-        cr_diags_error(d, NULL, "Out of memory", "%s",
+    resp->new_state = value_from_entry(e, hint);
+    if (!resp->new_state)
+        cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
                        "The provider ran out of memory reading an entry.");
-        *new_state = cr_value_copy(state);
-    }
     cr_entry_free(e);
 }
 
-static void tenant_import(cr_provider_state *p, const char *id,
-                          cr_value **state, cr_diags *d)
+static void tenant_import(cr_provider_state *p, const cr_import_req *req,
+                          cr_import_resp *resp)
 {
+    const char *id = req->id;
     (void)p;                /* ReadResource, called next, reads the map */
 
-    *state = NULL;
-    if (!id || !*id) {
-        cr_diags_error(d, NULL, "Invalid import ID", "%s",
+    if (!*id) {
+        cr_diags_error(&resp->diags, NULL, "Invalid import ID", "%s",
                        "Import a tenant by its tenant_id: terraform import "
                        "cellrouter_tenant.<name> <tenant_id>");
         return;
     }
     const char *msg = cr_tenant_id_check(id);
     if (msg) {
-        cr_diags_error(d, NULL, "Invalid import ID",
+        cr_diags_error(&resp->diags, NULL, "Invalid import ID",
                        "\"%.80s%s\" is not a valid tenant_id: %s", id,
                        strlen(id) > 80 ? "..." : "", msg);
         return;
     }
     cr_value *obj = cr_value_object(tenant_type());
-    if (!obj || set_str(obj, "tenant_id", id) || set_str(obj, "id", id)) {
+    if (!obj || cr_res_set_str(obj, "tenant_id", id) ||
+        cr_res_set_str(obj, "id", id)) {
         cr_value_free(obj);
-        cr_diags_error(d, NULL, "Out of memory", "%s",
+        cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
                        "The provider ran out of memory importing a tenant.");
         return;
     }
-    *state = obj;
+    resp->state = obj;
 }
 
 const cr_resource_type cr_tenant_resource = {
     .type_name = "cellrouter_tenant",
     .schema = &tenant_schema,
-    .validate = tenant_validate,
-    .plan = tenant_plan,
-    .apply = tenant_apply,
+    .validate_config = tenant_validate,
+    .modify_plan = tenant_modify_plan,
+    .create = tenant_write,
+    .update = tenant_write,
+    .delete = tenant_delete,
     .read = tenant_read,
-    .import = tenant_import,
+    .import_state = tenant_import,
     .upgraders = tenant_upgraders,
     .nupgraders = TENANT_NUPGRADERS,
 };

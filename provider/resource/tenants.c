@@ -96,7 +96,8 @@ static const cr_schema entry_schema = {
 
 static const cr_attr_schema tenants_attrs[] = {
     {
-        .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
+        .name = "id", .type = &cr_type_string,
+        .flags = CR_ATTR_COMPUTED | CR_ATTR_USE_STATE,
         .description = "Same as `name`.",
     },
     {
@@ -167,14 +168,14 @@ static cr_value *with_tenants(const cr_value *base, cr_value *m)
         const char *name = base->type->attrs[i].name;
         if (strcmp(name, "tenants") == 0 || strcmp(name, "id") == 0)
             continue;
-        if (cr_ev_set(st, name, cr_value_copy(cr_value_get(base, name)))) {
+        if (cr_res_set(st, name, cr_value_copy(cr_value_get(base, name)))) {
             cr_value_free(st);
             cr_value_free(m);
             return NULL;
         }
     }
-    if (cr_ev_set(st, "tenants", m) ||
-        cr_ev_set(st, "id", cr_value_copy(cr_value_get(st, "name")))) {
+    if (cr_res_set(st, "tenants", m) ||
+        cr_res_set(st, "id", cr_value_copy(cr_value_get(st, "name")))) {
         cr_value_free(st);
         return NULL;
     }
@@ -185,16 +186,6 @@ static void nomem(cr_diags *d)
 {
     cr_diags_error(d, NULL, "Out of memory", "%s",
                    "The provider ran out of memory.");
-}
-
-static void not_configured(cr_diags *d)
-{
-    cr_diags_error(d, NULL, "Provider not configured",
-                   "The cellrouter provider has no routing map store. Its "
-                   "configuration was not known when Terraform configured it "
-                   "(it depends on a value only known after apply), or it "
-                   "failed to open the store. Make the provider's `path` "
-                   "known at plan time and run terraform again.");
 }
 
 static const char *name_check(const char *name)
@@ -211,13 +202,13 @@ static const char *name_check(const char *name)
 /* The known map of `tenants`, else NULL. */
 static const cr_value *tenants_map(const cr_value *obj)
 {
-    const cr_value *m = cr_ev_attr(obj, "tenants");
+    const cr_value *m = cr_res_attr(obj, "tenants");
     return m && m->kind == CR_MAP ? m : NULL;
 }
 
 static int64_t elem_version(const cr_value *elem)
 {
-    const cr_value *v = cr_ev_attr(elem, "version");
+    const cr_value *v = cr_res_attr(elem, "version");
     if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
         return v->u.num.i;
     return CR_VERSION_ANY;
@@ -225,7 +216,7 @@ static int64_t elem_version(const cr_value *elem)
 
 static bool elem_changed(const cr_value *planned_elem)
 {
-    const cr_value *v = cr_ev_attr(planned_elem, "version");
+    const cr_value *v = cr_res_attr(planned_elem, "version");
     return !v || cr_value_is_unknown(v);
 }
 
@@ -256,24 +247,22 @@ static const char *keylist_more(const keylist *k, char buf[64])
 
 static void tenants_validate(const cr_value *config, cr_diags *d)
 {
-    if (!config || config->kind != CR_OBJECT)
-        return;
-    const cr_value *name = cr_ev_attr(config, "name");
-    const char *s = cr_ev_cstr(name);
-    if (cr_ev_is_null(name) && !cr_value_is_unknown(name))
-        cr_ev_error(d, NULL, "name", NULL, "Missing required argument",
-                    "This argument is required.");
-    else if (cr_ev_has_nul(name) || (s && name_check(s)))
-        cr_ev_error(d, NULL, "name", NULL, "Invalid name",
-                    cr_ev_has_nul(name) ? "The value contains a NUL "
+    const cr_value *name = cr_res_attr(config, "name");
+    const char *s = cr_res_cstr(name);
+    if (cr_res_is_null(name) && !cr_value_is_unknown(name))
+        cr_res_error(d, NULL, "name", NULL, "Missing required argument",
+                     "This argument is required.");
+    else if (cr_res_has_nul(name) || (s && name_check(s)))
+        cr_res_error(d, NULL, "name", NULL, "Invalid name",
+                     cr_res_has_nul(name) ? "The value contains a NUL "
                                           "character."
                                         : name_check(s));
 
-    const cr_value *tenants = cr_ev_attr(config, "tenants");
-    if (cr_ev_is_null(tenants) && !cr_value_is_unknown(tenants)) {
-        cr_ev_error(d, NULL, "tenants", NULL, "Missing required argument",
-                    "This argument is required (an empty map manages no "
-                    "entries).");
+    const cr_value *tenants = cr_res_attr(config, "tenants");
+    if (cr_res_is_null(tenants) && !cr_value_is_unknown(tenants)) {
+        cr_res_error(d, NULL, "tenants", NULL, "Missing required argument",
+                     "This argument is required (an empty map manages no "
+                     "entries).");
         return;
     }
     if (!tenants || tenants->kind != CR_MAP)
@@ -293,11 +282,11 @@ static void tenants_validate(const cr_value *config, cr_diags *d)
         }
         const char *msg = cr_tenant_id_check(key);
         if (msg)
-            cr_ev_error(d, &at, NULL, NULL, "Invalid tenant id", msg);
+            cr_res_error(d, &at, NULL, NULL, "Invalid tenant id", msg);
         const cr_value *elem = tenants->u.coll.items[i];
-        if (cr_ev_is_null(elem) && !cr_value_is_unknown(elem))
-            cr_ev_error(d, &at, NULL, NULL, "Invalid tenant",
-                        "A tenant's entry must not be null.");
+        if (cr_res_is_null(elem) && !cr_value_is_unknown(elem))
+            cr_res_error(d, &at, NULL, NULL, "Invalid tenant",
+                         "A tenant's entry must not be null.");
         else
             cr_ev_validate(elem, &at, &cache, d);
         cr_path_pop(&at);
@@ -307,39 +296,19 @@ static void tenants_validate(const cr_value *config, cr_diags *d)
 
 /* ---- plan --------------------------------------------------------------- */
 
-/* The store's own limits (Workers KV's metadata size), checked at plan
- * time for a new or changed entry whose values are all known. */
+/* A new or changed entry that the store could not hold (its limits, with
+ * the owner tag the write adds), named at tenants["key"]. */
 static void check_fits(cr_provider_state *p, const char *key,
                        const cr_value *elem, const char *owner, cr_diags *d)
 {
-    cr_diags local = CR_DIAGS_INIT;
-    cr_entry e;
-    char buf[512];
+    cr_path at = {0, 0, NULL};
 
     if (!p || !p->store || !p->store->ops->fits || !owner)
         return;
-    for (size_t i = 0; i < CR_EV_NUSER_ATTRS; i++) {
-        const cr_value *v = cr_ev_attr(elem, cr_ev_user_attrs[i]);
-        if (v && !cr_value_is_wholly_known(v))
-            return;
-    }
-    if (cr_ev_to_entry(elem, key, &e, NULL, &local) == 0) {
-        if (cr_entry_set_label(&e, CR_OWNER_LABEL, owner) == 0) {
-            const char *msg = cr_store_entry_fits(p->store, &e, buf,
-                                                  sizeof buf);
-            if (msg) {
-                cr_path at = {0, 0, NULL};
-                if (cr_path_push_attr(&at, "tenants") == 0 &&
-                    cr_path_push_key(&at, key) == 0)
-                    cr_diags_error(d, &at,
-                                   "Entry too large for the routing map",
-                                   "Tenant %s: %s", key, msg);
-                cr_path_free(&at);
-            }
-        }
-        cr_entry_clear(&e);
-    }
-    cr_diags_free(&local);              /* validation reports those */
+    if (cr_path_push_attr(&at, "tenants") == 0 &&
+        cr_path_push_key(&at, key) == 0)
+        cr_ev_check_fits(p->store, elem, key, owner, &at, d);
+    cr_path_free(&at);
 }
 
 /* Keys new to this resource that already have an entry are refused at
@@ -385,49 +354,38 @@ static void check_new_keys(cr_provider_state *p, const char *const *keys,
     cr_entry_list_free(&got);
 }
 
-static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
-                         cr_plan_resp *resp)
+/* The framework adopted the proposed state as the plan and kept id (the
+ * resource's only top-level computed attribute); this walks the entries,
+ * each planned by the framework's rule for one object, a rename counting
+ * as a change of every entry (each is re-tagged). */
+static void tenants_modify_plan(cr_provider_state *p, const cr_plan_req *req,
+                                cr_plan_resp *resp)
 {
-    const cr_value *proposed = req->proposed;
+    cr_value *planned = resp->planned;
     const char **new_keys = NULL;   /* borrowed from planned */
 
-    if (cr_ev_is_null(proposed)) {
-        resp->planned = NULL;
-        return;
-    }
-    /* The plan starts as the proposed state: adopted when the caller
-     * allows it (the rpc layer does), copied otherwise. */
-    cr_value *planned;
-    if (req->proposed_owner && *req->proposed_owner == proposed) {
-        planned = *req->proposed_owner;
-        *req->proposed_owner = NULL;
-    } else if (!(planned = cr_value_copy(proposed))) {
+    const cr_value *name = cr_res_attr(planned, "name");
+    if (cr_res_set(planned, "id", name && !cr_value_is_null(name)
+                                      ? cr_value_copy(name)
+                                      : cr_value_unknown(&cr_type_string)))
         goto oom;
-    }
-    proposed = planned;
-    const cr_value *name = cr_ev_attr(proposed, "name");
-    if (cr_ev_set(planned, "id", name && !cr_value_is_null(name)
-                                     ? cr_value_copy(name)
-                                     : cr_value_unknown(&cr_type_string)))
-        goto oom_planned;
 
     const cr_value *prior_map = tenants_map(req->prior);
-    bool renamed = !cr_ev_is_null(req->prior) &&
-                   !cr_value_equal(cr_ev_attr(req->prior, "name"), name);
-    const char *owner = cr_ev_cstr(name);
+    bool renamed = req->prior &&
+                   !cr_value_equal(cr_res_attr(req->prior, "name"), name);
+    const char *owner = cr_res_cstr(name);
     cr_value *m = (cr_value *)tenants_map(planned);
     size_t j = 0, nprior = prior_map ? prior_map->u.coll.len : 0;
     size_t nnew = 0;
     new_keys = m && m->u.coll.len ? malloc(m->u.coll.len * sizeof *new_keys)
                                   : NULL;
     if (m && m->u.coll.len && !new_keys)
-        goto oom_planned;
+        goto oom;
 
     /* Both maps are sorted by key: one merge walk pairs every planned
-     * entry with its prior counterpart. Entry attributes are found by
-     * index (slots), not by name, for each of 100,000 entries. */
-    cr_ev_slots slots;
-    cr_ev_slots_init(&slots, entry_type());
+     * entry with its prior counterpart. The framework's rule reaches
+     * entry attributes by index, not by name, for each of 100,000
+     * entries. */
     for (size_t i = 0; m && i < m->u.coll.len; i++) {
         const char *key = m->u.coll.keys[i];
         cr_value *pe = m->u.coll.items[i];
@@ -440,32 +398,19 @@ static void tenants_plan(cr_provider_state *p, const cr_plan_req *req,
             new_keys[nnew++] = key;
         if (!pe || pe->kind != CR_OBJECT)
             continue;                   /* wholly unknown: all of it is */
-        if (pr && !renamed && !cr_ev_user_changed_slots(&slots, pr, pe)) {
-            if (cr_ev_slot_set(&slots, pe, CR_EV_SLOT_VERSION,
-                               cr_value_copy(cr_ev_slot(&slots, pr,
-                                                        CR_EV_SLOT_VERSION))) ||
-                cr_ev_slot_set(&slots, pe, CR_EV_SLOT_UPDATED_AT,
-                               cr_value_copy(cr_ev_slot(
-                                   &slots, pr, CR_EV_SLOT_UPDATED_AT))))
-                goto oom_planned;
-            continue;
-        }
-        if (cr_ev_slot_set(&slots, pe, CR_EV_SLOT_VERSION,
-                           cr_value_unknown(&cr_type_number)) ||
-            cr_ev_slot_set(&slots, pe, CR_EV_SLOT_UPDATED_AT,
-                           cr_value_unknown(&cr_type_string)))
-            goto oom_planned;
-        check_fits(p, key, pe, owner, &resp->diags);
+        bool changed = renamed ||
+                       cr_res_plan_changed(&entry_schema, pr, pe, NULL);
+        if (cr_res_plan_computed(&entry_schema, pr, pe, NULL, changed))
+            goto oom;
+        if (changed)
+            check_fits(p, key, pe, owner, &resp->diags);
     }
     check_new_keys(p, new_keys, nnew, owner, &resp->diags);
     free(new_keys);
-    resp->planned = planned;
     return;
 
-oom_planned:
-    free(new_keys);
-    cr_value_free(planned);
 oom:
+    free(new_keys);
     cr_diags_error(&resp->diags, NULL, "Out of memory", "%s",
                    "The provider ran out of memory while planning.");
 }
@@ -666,10 +611,9 @@ static int run_batch(cr_provider_state *p, change *chs, size_t n,
         break;
     }
     default:
-        cr_diags_error(d, NULL, "Could not write the routing map",
-                       "Writing %zu entries (from tenant %s) failed: %s",
-                       n, chs[0].key,
-                       err.msg[0] ? err.msg : cr_store_rc_name(rc));
+        cr_res_store_error(d, rc, &err, "Could not write the routing map",
+                           "Writing %zu entries (from tenant %s) failed", n,
+                           chs[0].key);
         break;
     }
 out:
@@ -685,8 +629,8 @@ out:
 static cr_value *applied_elem(const change *ch)
 {
     cr_value *v = cr_value_copy(ch->planned);
-    if (!v || cr_ev_set(v, "version", cr_value_int(ch->version)) ||
-        cr_ev_set_str(v, "updated_at", ch->updated_at)) {
+    if (!v || cr_res_set(v, "version", cr_value_int(ch->version)) ||
+        cr_res_set_str(v, "updated_at", ch->updated_at)) {
         cr_value_free(v);
         return NULL;
     }
@@ -744,22 +688,14 @@ static cr_value *result_map(const cr_value *prior_map,
     return m;
 }
 
-static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
+/* Create, update and delete alike: the changes between the prior and the
+ * planned map, written in batches. */
+static void tenants_write(cr_provider_state *p, const cr_apply_req *req,
                           cr_apply_resp *resp)
 {
-    const cr_value *prior = cr_ev_is_null(req->prior) ? NULL : req->prior;
-    const cr_value *planned = cr_ev_is_null(req->planned) ? NULL
-                                                          : req->planned;
+    const cr_value *prior = req->prior, *planned = req->planned;
     change_set cs = {NULL, 0};
 
-    resp->new_state = NULL;
-    if (!prior && !planned)
-        return;
-    if (!p || !p->store) {
-        not_configured(&resp->diags);
-        resp->new_state = prior ? cr_value_copy(prior) : NULL;
-        return;
-    }
     const cr_value *prior_map = tenants_map(prior);
     const cr_value *planned_map = tenants_map(planned);
     if (planned && !planned_map) {
@@ -767,14 +703,12 @@ static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
                        "`tenants` is still unknown when the entries are "
                        "written; Terraform should have resolved it. This is "
                        "a bug in the provider or in Terraform.");
-        resp->new_state = prior ? cr_value_copy(prior) : NULL;
         return;
     }
-    const char *owner = cr_ev_cstr(cr_ev_attr(planned ? planned : prior,
-                                              "name"));
+    const char *owner = cr_res_cstr(cr_res_attr(planned ? planned : prior,
+                                                "name"));
     if (collect_changes(prior_map, planned_map, &cs) != 0) {
         nomem(&resp->diags);
-        resp->new_state = prior ? cr_value_copy(prior) : NULL;
         return;
     }
 
@@ -827,33 +761,23 @@ static void tenants_apply(cr_provider_state *p, const cr_apply_req *req,
     cr_value *m = map_type() ? result_map(prior_map, planned_map, &cs,
                                           map_type())
                              : NULL;
-    cr_value *st = with_tenants(base, m);
-    if (!st) {
+    resp->new_state = with_tenants(base, m);
+    if (!resp->new_state)
         nomem(&resp->diags);
-        resp->new_state = prior ? cr_value_copy(prior) : NULL;
-        goto out;
-    }
-    resp->new_state = st;
 out:
     free(cs.items);
 }
 
 /* ---- read --------------------------------------------------------------- */
 
-static void tenants_read(cr_provider_state *p, const cr_value *state,
-                         cr_value **new_state, cr_diags *d)
+static void tenants_read(cr_provider_state *p, const cr_read_req *req,
+                         cr_read_resp *resp)
 {
-    *new_state = NULL;
-    if (cr_ev_is_null(state))
-        return;
-    if (!p || !p->store) {
-        not_configured(d);
-        *new_state = cr_value_copy(state);
-        return;
-    }
+    const cr_value *state = req->state;
+    cr_diags *d = &resp->diags;
     const cr_value *sm = tenants_map(state);
     size_t n = sm ? sm->u.coll.len : 0;
-    const char *name = cr_ev_cstr(cr_ev_attr(state, "name"));
+    const char *name = cr_res_cstr(cr_res_attr(state, "name"));
     cr_entry_list got = {0};
     cr_store_err err;
     memset(&err, 0, sizeof err);
@@ -862,10 +786,9 @@ static void tenants_read(cr_provider_state *p, const cr_value *state,
                                                                 : NULL),
                                        n, &got, &err);
     if (rc != CR_STORE_OK) {
-        cr_diags_error(d, NULL, "Could not read tenants",
-                       "Reading %zu tenants from the routing map failed: %s",
-                       n, err.msg[0] ? err.msg : cr_store_rc_name(rc));
-        *new_state = cr_value_copy(state);
+        cr_res_store_error(d, rc, &err, "Could not read tenants",
+                           "Reading %zu tenants from the routing map failed",
+                           n);
         return;
     }
 
@@ -908,7 +831,7 @@ static void tenants_read(cr_provider_state *p, const cr_value *state,
         const char *key = sm->u.coll.keys[i];
         const cr_value *se = sm->u.coll.items[i];
         bool imported =
-            cr_ev_is_null(cr_ev_slot(&slots, se, CR_EV_SLOT_VERSION));
+            cr_res_is_null(cr_ev_slot(&slots, se, CR_EV_SLOT_VERSION));
         const cr_entry *e = match[i];
         if (!e) {
             if (imported)
@@ -976,26 +899,14 @@ static void tenants_read(cr_provider_state *p, const cr_value *state,
     cr_entry_list_free(&got);
 
     cr_value *st = with_tenants(state, m);
-    if (!st) {
-        nomem(d);
-        *new_state = cr_value_copy(state);
-        return;
-    }
-    if (!name && adopted && !disagree) {
-        if (cr_ev_set_str(st, "name", adopted)) {
-            cr_value_free(st);
-            nomem(d);
-            *new_state = cr_value_copy(state);
-            return;
-        }
-    }
-    if (cr_ev_set(st, "id", cr_value_copy(cr_ev_attr(st, "name")))) {
+    if (!st || (!name && adopted && !disagree &&
+                cr_res_set_str(st, "name", adopted)) ||
+        cr_res_set(st, "id", cr_value_copy(cr_res_attr(st, "name")))) {
         cr_value_free(st);
         nomem(d);
-        *new_state = cr_value_copy(state);
         return;
     }
-    *new_state = st;
+    resp->new_state = st;
 }
 
 /* ---- import ------------------------------------------------------------- */
@@ -1007,9 +918,11 @@ static int cmp_str(const void *a, const void *b)
 
 /* "[<name>/]<id>,<id>,..." or "[<name>/]prefix:<prefix>" (neither names
  * nor tenant ids can hold '/' or ','). */
-static void tenants_import(cr_provider_state *p, const char *id,
-                           cr_value **state, cr_diags *d)
+static void tenants_import(cr_provider_state *p, const cr_import_req *req,
+                           cr_import_resp *resp)
 {
+    const char *id = req->id;
+    cr_diags *d = &resp->diags;
     static const char usage[] =
         "Import tenants by a comma-separated list of tenant ids or by a "
         "prefix, optionally preceded by the resource's name and a slash:\n\n"
@@ -1020,9 +933,8 @@ static void tenants_import(cr_provider_state *p, const char *id,
     size_t nkeys = 0;
     cr_entry_list listed = {0};
 
-    *state = NULL;
-    if (!id || !*id || !(copy = strdup(id))) {
-        if (id && *id)
+    if (!*id || !(copy = strdup(id))) {
+        if (*id)
             nomem(d);
         else
             cr_diags_error(d, NULL, "Invalid import ID", "%s", usage);
@@ -1042,22 +954,21 @@ static void tenants_import(cr_provider_state *p, const char *id,
     }
     if (strncmp(spec, "prefix:", 7) == 0) {
         const char *prefix = spec + 7;
-        cr_store_err err;
-        if (!p || !p->store) {
-            not_configured(d);
+        cr_store_err err = {0};
+        cr_store *store = cr_res_store(p, d);
+        if (!store)
             goto out;
-        }
         if (*prefix && cr_tenant_id_check(prefix)) {
             cr_diags_error(d, NULL, "Invalid import ID",
                            "\"%.80s\" cannot begin a tenant id: %s", prefix,
                            cr_tenant_id_check(prefix));
             goto out;
         }
-        memset(&err, 0, sizeof err);
-        if (cr_store_list(p->store, prefix, &listed, &err) != CR_STORE_OK) {
-            cr_diags_error(d, NULL, "Could not list tenants",
-                           "Listing tenants with prefix \"%.80s\" failed: %s",
-                           prefix, err.msg);
+        cr_store_rc rc = cr_store_list(store, prefix, &listed, &err);
+        if (rc != CR_STORE_OK) {
+            cr_res_store_error(d, rc, &err, "Could not list tenants",
+                               "Listing tenants with prefix \"%.80s\" failed",
+                               prefix);
             goto out;
         }
         if (listed.len == 0) {
@@ -1118,15 +1029,15 @@ static void tenants_import(cr_provider_state *p, const char *id,
         cr_value *e = cr_value_object(entry_type());
         ok = e && cr_value_map_put(m, keys[i], e) == 0;
     }
-    if (!ok || cr_ev_set(obj, "tenants", m) ||
-        cr_ev_set_str(obj, "name", name) || cr_ev_set_str(obj, "id", name)) {
+    if (!ok || cr_res_set(obj, "tenants", m) ||
+        cr_res_set_str(obj, "name", name) || cr_res_set_str(obj, "id", name)) {
         if (!ok)
             cr_value_free(m);
         cr_value_free(obj);
         nomem(d);
         goto out;
     }
-    *state = obj;
+    resp->state = obj;
 out:
     free(keys);
     cr_entry_list_free(&listed);
@@ -1136,11 +1047,13 @@ out:
 const cr_resource_type cr_tenants_resource = {
     .type_name = "cellrouter_tenants",
     .schema = &tenants_schema,
-    .validate = tenants_validate,
-    .plan = tenants_plan,
-    .apply = tenants_apply,
+    .validate_config = tenants_validate,
+    .modify_plan = tenants_modify_plan,
+    .create = tenants_write,
+    .update = tenants_write,
+    .delete = tenants_write,
     .read = tenants_read,
-    .import = tenants_import,
+    .import_state = tenants_import,
     .upgraders = tenants_upgraders,
     .nupgraders = 0,
 };

@@ -1,7 +1,8 @@
 /*
  * rpc/data_source_rpc.c — the data-source RPCs of tfplugin6.Provider:
  * ValidateDataResourceConfig and ReadDataSource, around the data source
- * vtable (resource/resource.h), the way resource_rpc.c serves resources.
+ * framework (resource/resource.h: cr_data_source_read, ...), the way
+ * resource_rpc.c serves resources.
  *
  * Terraform reads a data source during plan when its configuration is
  * wholly known, and defers it to apply otherwise; a configuration with
@@ -10,6 +11,9 @@
  * wholly known object of the schema's type that keeps every configured
  * value (Terraform reports "Provider produced invalid object" otherwise):
  * both are checked here so a data source bug names the attribute.
+ *
+ * Calls handler.c, plan_check.c, the translators and the resource
+ * framework. May include: rpc/internal.h, common/log.h.
  */
 #include <string.h>
 
@@ -58,8 +62,8 @@ int cr_rpc_validate_data_resource_config(cr_call *call,
         cr_value *config = cr_rpc_dv_decode(req->config, t,
                                             "data source configuration",
                                             &diags);
-        if (config != NULL && config->kind == CR_OBJECT)
-            ds->validate(config, &diags);
+        if (config != NULL)
+            cr_data_source_validate(ds, config, &diags);
         cr_value_free(config);
     }
     return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
@@ -144,12 +148,9 @@ int cr_rpc_read_data_source(cr_call *call, const ProtobufCMessage *request,
             goto oom;
     } else {
         cr_diags local = CR_DIAGS_INIT;
-        ds->validate(config, &local);
-        if (!cr_diags_has_error(&local)) {
-            cr_rpc_state_enter(p);
-            ds->read(&p->state, config, &result, &local);
-            cr_rpc_state_leave(p);
-        }
+        cr_rpc_state_enter(p);
+        cr_data_source_read(ds, &p->state, config, &result, &local);
+        cr_rpc_state_leave(p);
         bool failed = cr_diags_has_error(&local);
         cr_diags_move(&diags, &local);
         if (failed) {

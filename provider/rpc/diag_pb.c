@@ -7,10 +7,12 @@
  * to attribute_name, map keys to element_key_string, list indexes to
  * element_key_int. Everything is copied into the call's arena because the
  * cr_diags are freed before the response is packed.
+ *
+ * Calls pb.c only. May include: rpc/pb.h.
  */
 #include <string.h>
 
-#include "rpc/internal.h"
+#include "rpc/pb.h"
 
 Tfplugin6__AttributePath *cr_rpc_path_to_pb(cr_call *call, const cr_path *p)
 {

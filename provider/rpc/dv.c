@@ -7,12 +7,14 @@
  * form Terraform prefers. The codecs themselves live in value/; this file
  * only picks the field, names the value in diagnostics and hands the
  * encoded buffer to the call.
+ *
+ * Calls pb.c only. May include: rpc/pb.h, common/log.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "rpc/internal.h"
+#include "rpc/pb.h"
 
 cr_value *cr_rpc_dv_decode(const Tfplugin6__DynamicValue *dv,
                            const cr_type *t, const char *what,

@@ -1,16 +1,27 @@
 /*
  * rpc/internal.h — what the files of rpc/ share with each other and with
- * nobody else: the provider instance, and the translators between protobuf-c
- * messages and the provider's own model.
+ * nobody else (but the unit tests and the benchmark): the provider
+ * instance, the handlers' shared helpers, Terraform's plan rules, and the
+ * handlers themselves. The translators at the bottom are in rpc/pb.h.
  *
- *   provider.c      the instance, the method table, the provider-level RPCs
- *   resource_rpc.c  the managed-resource RPCs around the resource vtable
+ * Files, each calling only those below it:
+ *   provider.c         the instance, the method table, the provider-level
+ *                      RPCs (calls every file below)
+ *   resource_rpc.c     the managed-resource RPCs around the resource
+ *                      framework (resource/resource.h)
  *   data_source_rpc.c  the data-source RPCs around the data source vtable
- *   schema_pb.c     cr_schema -> Tfplugin6__Schema, the cached schema reply
- *   dv.c            DynamicValue <-> cr_value
- *   diag_pb.c       cr_diags/cr_path -> Tfplugin6__Diagnostic/AttributePath
- *   plan_check.c    Terraform's rules on plans and apply results, checked on
- *                   our side so a resource bug is a clear diagnostic
+ *   handler.c          what every handler shares (request check, OOM, the
+ *                      common tail, the state lock)
+ *   schema_pb.c        cr_schema -> Tfplugin6__Schema, the schema reply
+ *   plan_check.c       Terraform's rules on plans and apply results,
+ *                      checked on our side so a resource bug is a clear
+ *                      diagnostic
+ *   dv.c, diag_pb.c, pb.c   the translators (rpc/pb.h)
+ *
+ * rpc/ may include: rpc/, resource/resource.h (the resource layer's API),
+ * value/, common/, plugin/server.h (cr_call, cr_method), the generated
+ * protobuf headers. Never store/ directly: the store is the resource
+ * layer's.
  *
  * Memory: everything that goes into a response comes from the call's arena
  * (cr_call_alloc) or is adopted by it; the one exception is the cached
@@ -22,11 +33,9 @@
 #include <pthread.h>
 #include <grpc/status.h>
 
-#include "tfplugin6.pb-c.h"
+#include "rpc/pb.h"
 #include "rpc/rpc.h"
 #include "resource/resource.h"
-
-#define CR_RPC_LOG "rpc"
 
 struct cr_rpc_provider {
     cr_provider_state state;
@@ -45,11 +54,7 @@ struct cr_rpc_provider {
     Tfplugin6__GetProviderSchema__Response *schema_resp;
 };
 
-/* ---- helpers shared by the handlers (provider.c) ------------------------ */
-
-/* A zeroed, initialised message of type `d` in the call's arena; NULL when
- * out of memory. */
-void *cr_rpc_msg_new(cr_call *call, const ProtobufCMessageDescriptor *d);
+/* ---- helpers shared by the handlers (handler.c) ------------------------- */
 
 /* True when the server handed us the request type the method expects; a
  * mismatch is a protocol fault (INVALID_ARGUMENT), not a diagnostic. */
@@ -83,30 +88,6 @@ int cr_rpc_finish(cr_call *call, const char *rpc, const char *type_name,
                   bool nomem, cr_diags *diags, Tfplugin6__Diagnostic ***field,
                   size_t *nfield, ProtobufCMessage *resp,
                   ProtobufCMessage **response, const char **message);
-
-/* ---- dv.c --------------------------------------------------------------- */
-
-/* Decodes a DynamicValue against `t`. A missing message or empty bytes is
- * null. `what` names the value in diagnostics ("config", "prior state").
- * On malformed bytes returns NULL with an error in `diags`. */
-cr_value *cr_rpc_dv_decode(const Tfplugin6__DynamicValue *dv,
-                           const cr_type *t, const char *what,
-                           cr_diags *diags);
-
-/* Encodes `v` (NULL = null) as msgpack into a DynamicValue in the call's
- * arena; the buffer is adopted by the call. NULL when out of memory. */
-Tfplugin6__DynamicValue *cr_rpc_dv_encode(cr_call *call, const cr_value *v);
-
-/* ---- diag_pb.c ---------------------------------------------------------- */
-
-/* NULL when out of memory; an empty path gives an AttributePath with no
- * steps, which callers usually replace by NULL (see cr_rpc_diags_to_pb). */
-Tfplugin6__AttributePath *cr_rpc_path_to_pb(cr_call *call, const cr_path *p);
-
-/* Translates every diagnostic into the call's arena. 0, or -1 when out of
- * memory. */
-int cr_rpc_diags_to_pb(cr_call *call, const cr_diags *d,
-                       Tfplugin6__Diagnostic ***out, size_t *n_out);
 
 /* ---- schema_pb.c -------------------------------------------------------- */
 

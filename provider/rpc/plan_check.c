@@ -17,6 +17,8 @@
  *    blocks are never null and keep the config's element count;
  *  - apply: every known planned value is in the result, unchanged.
  * Diagnostics name paths, never values: a value may be sensitive.
+ *
+ * Calls nothing else in rpc/. May include: rpc/internal.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,16 +3,20 @@
  * ValidateResourceConfig, UpgradeResourceState, ReadResource,
  * PlanResourceChange, ApplyResourceChange and ImportResourceState.
  *
- * Each handler does the protocol work around one function of the resource
- * vtable: find the resource type, decode the request's values against the
- * schema's type, call the resource, check the answer against Terraform's
- * rules (plan_check.c), encode it and translate the diagnostics. A resource
- * therefore only deals in cr_values; a bug in one becomes an error
- * diagnostic naming the attribute instead of Terraform's "Provider produced
- * invalid plan".
+ * Each handler does the protocol work around one step of the resource
+ * framework (resource/resource.h: cr_resource_plan, ...): find the resource
+ * type, decode the request's values against the schema's type, run the
+ * step, check the answer against Terraform's rules (plan_check.c), encode
+ * it and translate the diagnostics. A resource therefore only deals in
+ * cr_values; a bug in one becomes an error diagnostic naming the attribute
+ * instead of Terraform's "Provider produced invalid plan". Private state
+ * is passed through unchanged (no resource keeps any yet).
  *
  * Every failure is a diagnostic with status OK. Values are never logged
  * (they may be sensitive); type names and RPC names are.
+ *
+ * Calls handler.c, plan_check.c, the translators and the resource
+ * framework. May include: rpc/internal.h, common/log.h, jansson.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,23 +40,6 @@ static const cr_resource_type *find_type(const char *rpc,
                        "The cellrouter provider has no resource type \"%s\".",
                        type_name ? type_name : "");
     return rt;
-}
-
-/* Copies opaque private bytes into the call, so that the response does
- * not point into the request. */
-static int echo_bytes(cr_call *call, const ProtobufCBinaryData *in,
-                      ProtobufCBinaryData *out)
-{
-    out->len = 0;
-    out->data = NULL;
-    if (in->len == 0)
-        return 0;
-    out->data = cr_call_alloc(call, in->len);
-    if (out->data == NULL)
-        return -1;
-    memcpy(out->data, in->data, in->len);
-    out->len = in->len;
-    return 0;
 }
 
 /* A value the resource hands back as state must be a known object of the
@@ -135,8 +122,8 @@ int cr_rpc_validate_resource_config(cr_call *call,
         /* A wholly unknown config (e.g. from a module not yet applied) has
          * nothing to validate yet; unknowns inside are the resource's to
          * tolerate. */
-        if (config != NULL && config->kind == CR_OBJECT)
-            rt->validate(config, &diags);
+        if (config != NULL)
+            cr_resource_validate(rt, config, &diags);
         cr_value_free(config);
     }
     return cr_rpc_finish(call, rpc, req->type_name, false, &diags,
@@ -395,7 +382,7 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
     if (r == NULL)
         return cr_rpc_oom(message);
     /* An empty private in the response erases it: always echo. */
-    if (echo_bytes(call, &req->private_, &r->private_) != 0)
+    if (cr_rpc_bytes_copy(call, &req->private_, &r->private_) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
@@ -410,12 +397,14 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         goto out;
     cr_value *fresh = NULL;
     if (current->kind != CR_NULL) {
-        cr_diags local = CR_DIAGS_INIT;
+        cr_read_req rreq = { current };
+        cr_read_resp rresp = { NULL, CR_DIAGS_INIT };
         cr_rpc_state_enter(p);
-        rt->read(&p->state, current, &fresh, &local);
+        cr_resource_read(rt, &p->state, &rreq, &rresp);
         cr_rpc_state_leave(p);
-        bool failed = cr_diags_has_error(&local);
-        cr_diags_move(&diags, &local);
+        fresh = rresp.new_state;
+        bool failed = cr_diags_has_error(&rresp.diags);
+        cr_diags_move(&diags, &rresp.diags);
         if (!state_ok(fresh, t, "Provider returned an invalid state",
                       &diags) ||
             (failed && fresh == NULL)) {
@@ -476,15 +465,6 @@ static void change_vals_free(change_vals *cv)
 
 /* ---- PlanResourceChange -------------------------------------------------- */
 
-static void plan_resp_free(cr_plan_resp *pr)
-{
-    cr_value_free(pr->planned);
-    for (size_t i = 0; i < pr->nrequires_replace; i++)
-        cr_path_free(&pr->requires_replace[i]);
-    free(pr->requires_replace);
-    cr_diags_free(&pr->diags);
-}
-
 int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
                                 ProtobufCMessage **response,
                                 const char **message)
@@ -506,7 +486,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     if (r == NULL)
         return cr_rpc_oom(message);
     /* Nothing private changes while planning. */
-    if (echo_bytes(call, &req->prior_private, &r->planned_private) != 0)
+    if (cr_rpc_bytes_copy(call, &req->prior_private, &r->planned_private) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
@@ -532,7 +512,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     cr_plan_req preq = { .prior = prior, .proposed = cv.next,
                          .config = cv.config, .proposed_owner = &cv.next };
     cr_rpc_state_enter(p);
-    rt->plan(&p->state, &preq, &pr);
+    cr_resource_plan(rt, &p->state, &preq, &pr);
     cr_rpc_state_leave(p);
     bool failed = cr_diags_has_error(&pr.diags);
     cr_diags_move(&diags, &pr.diags);
@@ -577,7 +557,7 @@ oom:
     nomem = true;
 out:
     change_vals_free(&cv);
-    plan_resp_free(&pr);
+    cr_plan_resp_free(&pr);
     return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
@@ -606,7 +586,7 @@ int cr_rpc_apply_resource_change(cr_call *call,
         call, &tfplugin6__apply_resource_change__response__descriptor);
     if (r == NULL)
         return cr_rpc_oom(message);
-    if (echo_bytes(call, &req->planned_private, &r->private_) != 0)
+    if (cr_rpc_bytes_copy(call, &req->planned_private, &r->private_) != 0)
         return cr_rpc_oom(message);
 
     const cr_resource_type *rt = find_type(rpc, req->type_name, &diags);
@@ -624,7 +604,7 @@ int cr_rpc_apply_resource_change(cr_call *call,
     cr_apply_req areq = { .prior = prior, .planned = planned,
                           .config = cv.config };
     cr_rpc_state_enter(p);
-    rt->apply(&p->state, &areq, &ar);
+    cr_resource_apply(rt, &p->state, &areq, &ar);
     cr_rpc_state_leave(p);
     bool failed = cr_diags_has_error(&ar.diags);
     cr_diags_move(&diags, &ar.diags);
@@ -695,13 +675,14 @@ int cr_rpc_import_resource_state(cr_call *call,
         cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "importing", "tf_resource_type",
                   rt->type_name, "id", req->id, NULL);
 
-    cr_value *state = NULL;
-    cr_diags local = CR_DIAGS_INIT;
+    cr_import_req ireq = { req->id ? req->id : "" };
+    cr_import_resp iresp = { NULL, CR_DIAGS_INIT };
     cr_rpc_state_enter(p);
-    rt->import(&p->state, req->id ? req->id : "", &state, &local);
+    cr_resource_import(rt, &p->state, &ireq, &iresp);
     cr_rpc_state_leave(p);
-    bool failed = cr_diags_has_error(&local);
-    cr_diags_move(&diags, &local);
+    cr_value *state = iresp.state;
+    bool failed = cr_diags_has_error(&iresp.diags);
+    cr_diags_move(&diags, &iresp.diags);
     if (failed) {
         cr_value_free(state);
         goto out;

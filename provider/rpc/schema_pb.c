@@ -11,6 +11,9 @@
  * checks (configschema.InternalValidate): a mistake there makes Terraform
  * refuse the provider, or panic for a few of them, so a provider-side error
  * diagnostic naming the attribute is the friendlier failure.
+ *
+ * Calls nothing else in rpc/ (its messages are malloc'd, not the call's).
+ * May include: rpc/internal.h.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,14 +1,28 @@
 /*
- * value/internal.h — helpers shared by the files of the value module only.
+ * value/internal.h — helpers shared by the files of the value module only
+ * (and by tests that check its limits).
  *
- * Nothing outside provider/value/ includes this header. It gathers the
- * pieces that two codecs need: exact decimal numbers, reference counting of
- * run-time types, the ordering used to keep sets and maps canonical, and
- * the decoding steps both codecs take alike (decode.c).
+ * It gathers the pieces that two codecs need: exact decimal numbers,
+ * reference counting of run-time types, the text writer both JSON writers
+ * use, the value constructors decoders build with, and the decoding steps
+ * both codecs take alike.
+ *
+ * The files of value/, each calling only those below it (no file calls
+ * one above it or beside it in a circle):
+ *   json.c, msgpack.c   the two codecs (call decode.c and everything below)
+ *   decode.c            what both decoders share (cr_vdec_*)
+ *   number.c            exact decimal numbers (cr_num_*, cr_value_int/number)
+ *   value.c             values in memory: constructors, containers,
+ *                       equality, copy, free
+ *   type.c              cty types, their JSON syntax
+ *   text.c              JSON strings: Go's quoting
+ * value/ may include: value/, common/ (diag.h, utf8.h), jansson and
+ * msgpack-c. Nothing above it (resource/, rpc/).
  */
 #ifndef CR_VALUE_INTERNAL_H
 #define CR_VALUE_INTERNAL_H
 
+#include "common/tbuf.h"         /* cr_tbuf */
 #include "common/utf8.h"         /* cr_utf8_valid */
 #include "value/value.h"
 
@@ -139,23 +153,14 @@ cr_value *cr_num_infinity(bool negative);
 #define CR_NUM_NEG_INF "-Inf"
 bool cr_num_is_inf(const cr_value *v);
 
-/* ---- types (type.c) ---------------------------------------------------------- */
+/* ---- types (type.c) and JSON text (text.c) ------------------------------------ */
 
 /* Run-time types are reference counted so values (and their copies) can
  * keep the concrete type of a dynamic attribute alive. cr_type_ref is public
  * (value.h); cr_type_unref is cr_type_free for const pointers. Both are
  * no-ops on static types. */
 void cr_type_unref(const cr_type *t);
-/* A growable NUL-terminated text buffer, for the JSON writers. After a
- * failed allocation every put is a no-op and `failed` stays set, so
- * writers check once at the end. */
-typedef struct cr_tbuf {
-    char *s;            /* malloc'd; NULL until the first put */
-    size_t len, cap;
-    bool failed;
-} cr_tbuf;
-void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n);
-void cr_tbuf_puts(cr_tbuf *b, const char *s);
+/* JSON text goes into a common/tbuf.h buffer (cr_tbuf). */
 
 /* s[0..n) as a JSON string literal with Go's escaping; malloc'd. */
 char *cr_json_quote(const char *s, size_t n);
@@ -176,7 +181,8 @@ cr_value *cr_value_alloc_extra(cr_value_kind kind, const cr_type *t,
 cr_value *cr_value_object_slots(const cr_type *t);
 /* cr_value_object_block, cr_value_map_block, cr_value_map_seal and the
  * embedded leaves are public: value.h, "Values built in one block". */
-/* A NUMBER whose canonical text text[0..n) is copied into its block. */
+/* A NUMBER whose canonical text text[0..n) is copied into its block
+ * (number.c). */
 cr_value *cr_num_inline(const char *text, size_t n);
 /* A total order consistent with cr_value_equal, used to sort sets. */
 int cr_value_cmp(const cr_value *a, const cr_value *b);

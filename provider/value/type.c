@@ -7,6 +7,9 @@
  * one reference to each of its run-time children, so releasing the root
  * releases the tree; values hold a reference to their run-time type, which
  * is what lets a copy of a dynamic value outlive the original.
+ *
+ * Calls text.c only (never value.c: values call types, not the other way).
+ * May include: value/internal.h, jansson.
  */
 #include "value/internal.h"
 
@@ -201,33 +204,7 @@ long cr_type_attr_index(const cr_type *obj, const char *name)
 /* ---- JSON syntax ------------------------------------------------------------ */
 
 /* The writer mirrors go-cty's MarshalJSON byte for byte: no whitespace,
- * object attributes in byte order, Go's string escaping. */
-void cr_tbuf_put(cr_tbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->failed = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void cr_tbuf_puts(cr_tbuf *b, const char *s)
-{
-    cr_tbuf_put(b, s, strlen(s));
-}
-
+ * object attributes in byte order, Go's string escaping (text.c). */
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp((*(const cr_type_attr *const *)a)->name,

@@ -21,6 +21,7 @@ case $out in /*) abs=$out ;; *) abs=$PWD/$out ;; esac
     GO111MODULE=off go build -o "$abs/ctyref" .)
 cc -std=c17 -D_GNU_SOURCE -O1 -g -Iprovider $(pkg-config --cflags msgpack jansson yajl) \
     -o "$out/ctydiff" tests/fuzz/ctydiff.c provider/value/*.c provider/common/diag.c provider/common/utf8.c \
+    provider/common/tbuf.c \
     $(pkg-config --libs msgpack jansson yajl) -lm
 # 1. Random well-formed values from go-cty: all must agree.
 "$out/ctyref" gen 20000 "${SEED:-1}" > "$out/gen-req.txt"

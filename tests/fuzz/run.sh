@@ -14,7 +14,8 @@ mkdir -p "$out/corpus"
 CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iprovider $(pkg-config --cflags msgpack jansson yajl)"
 clang $CFLAGS -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -o "$out/fuzz_value" tests/fuzz/fuzz_value.c provider/value/*.c \
-    provider/common/diag.c provider/common/utf8.c $(pkg-config --libs msgpack jansson yajl)
+    provider/common/diag.c provider/common/utf8.c provider/common/tbuf.c \
+    $(pkg-config --libs msgpack jansson yajl)
 # Seeds: one per mode, from the protocol sheet's byte examples.
 seed() { printf "$2" > "$out/corpus/seed-$1"; }
 seed obj  '\x20\x85\xa1a\xa1x\xa1b\x80\xa1c\xa30.1\xa1d\x91\x92\xc4\x08"string"\xa2hi\xa1e\x92\xc3\x91\x01'

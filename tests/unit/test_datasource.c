@@ -20,10 +20,8 @@
 
 /* ---- fixture ------------------------------------------------------------- */
 
-typedef struct fixture {
-    cr_test_dir tmp;
-    cr_rpc_provider *p;
-} fixture;
+/* A provider and a temporary directory for its map (tests/unit/support). */
+typedef cr_test_pfx fixture;
 
 static void put_entry(cr_store *s, const char *tid, const char *cell,
                       const char *sb_cell, const char *label_team,
@@ -50,12 +48,8 @@ static void put_entry(cr_store *s, const char *tid, const char *cell,
 
 static int setup(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
+    fixture *fx = cr_test_pfx_new("ds");
     cr_store_err err;
-    assert_non_null(fx);
-    cr_test_dir_make(&fx->tmp, "ds");
-    fx->p = cr_rpc_provider_new();
-    assert_non_null(fx->p);
     assert_int_equal(cr_store_sqlite_open(fx->tmp.db, &fx->p->state.store, &err),
                      CR_STORE_OK);
     cr_store *s = fx->p->state.store;
@@ -69,27 +63,17 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *fx = *state;
-    cr_rpc_provider_free(fx->p);
-    cr_test_dir_remove(&fx->tmp);
-    free(fx);
+    cr_test_pfx_free(*state);
     return 0;
 }
 
 /* ---- calling the handlers ------------------------------------------------ */
 
-static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
-{
-    return cr_test_invoke(fx->p, name, req);
-}
-
 static const cr_type *ds_type(const char *name)
 {
     const cr_data_source_type *ds = cr_data_source_find(name);
     assert_non_null(ds);
-    const cr_type *t = cr_schema_type(ds->schema);
-    assert_non_null(t);
-    return t;
+    return cr_test_type(ds->schema);
 }
 
 /* A config of data source `name`: every attribute null but those given as
@@ -122,14 +106,10 @@ static result read_ds(fixture *fx, const char *name, const cr_value *config)
         TFPLUGIN6__READ_DATA_SOURCE__REQUEST__INIT;
     req.type_name = (char *)name;
     req.config = cr_test_dv(config);
-    result r = { NULL, invoke(fx, "ReadDataSource", &req.base) };
+    result r = { NULL, cr_test_invoke(fx->p, "ReadDataSource", &req.base) };
     cr_test_dv_free(req.config);
     if (r.resp->state) {
-        cr_diags diags = CR_DIAGS_INIT;
-        r.state = cr_value_decode_msgpack(r.resp->state->msgpack.data,
-                                          r.resp->state->msgpack.len,
-                                          ds_type(name), &diags);
-        assert_int_equal(diags.len, 0);
+        r.state = cr_test_undv(r.resp->state, ds_type(name));
         assert_non_null(r.state);
     }
     return r;
@@ -149,7 +129,7 @@ validate_ds(fixture *fx, const char *name, const cr_value *config)
     req.type_name = (char *)name;
     req.config = cr_test_dv(config);
     Tfplugin6__ValidateDataResourceConfig__Response *r =
-        invoke(fx, "ValidateDataResourceConfig", &req.base);
+        cr_test_invoke(fx->p, "ValidateDataResourceConfig", &req.base);
     cr_test_dv_free(req.config);
     return r;
 }

@@ -27,38 +27,22 @@
 
 /* ---- fixture --------------------------------------------------------------- */
 
-typedef struct fixture {
-    cr_test_dir tmp;
-    cr_rpc_provider *p;
-} fixture;
+/* A provider and a temporary directory for its map (tests/unit/support). */
+typedef cr_test_pfx fixture;
 
 static int setup(void **state)
 {
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    cr_test_dir_make(&fx->tmp, "rpc");
-    fx->p = cr_rpc_provider_new();
-    assert_non_null(fx->p);
-    *state = fx;
+    *state = cr_test_pfx_new("rpc");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture *fx = *state;
-    cr_rpc_provider_free(fx->p);
-    cr_test_dir_remove(&fx->tmp);
-    free(fx);
+    cr_test_pfx_free(*state);
     return 0;
 }
 
 /* ---- calling a method as the server does --------------------------------- */
-
-static void *invoke_status(fixture *fx, const char *name,
-                           const ProtobufCMessage *req, int *status)
-{
-    return cr_test_invoke_status(fx->p, name, req, status);
-}
 
 static void *invoke(fixture *fx, const char *name, const ProtobufCMessage *req)
 {
@@ -76,27 +60,7 @@ static const cr_type *T(void)
 {
     const cr_resource_type *rt = cr_resource_find("cellrouter_tenant");
     assert_non_null(rt);
-    const cr_type *t = cr_schema_type(rt->schema);
-    assert_non_null(t);
-    return t;
-}
-
-static const cr_type *attr_type(const char *name)
-{
-    long i = cr_type_attr_index(T(), name);
-    assert_true(i >= 0);
-    return T()->attrs[i].type;
-}
-
-static void set(cr_value *o, const char *name, cr_value *v)
-{
-    assert_non_null(v);
-    assert_int_equal(cr_value_object_set(o, name, v), 0);
-}
-
-static void set_s(cr_value *o, const char *name, const char *s)
-{
-    set(o, name, s ? cr_value_string(s) : cr_value_null(attr_type(name)));
+    return cr_test_type(rt->schema);
 }
 
 static cr_value *tenant_config(const char *tid, const char *cell,
@@ -104,21 +68,9 @@ static cr_value *tenant_config(const char *tid, const char *cell,
 {
     cr_value *o = cr_value_object(T());
     assert_non_null(o);
-    set_s(o, "tenant_id", tid);
-    set_s(o, "cell_id", cell);
-    set_s(o, "endpoint", ep);
-    return o;
-}
-
-/* Terraform's proposed new state: config, with computed attributes null in
- * config taken from prior. */
-static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
-{
-    static const char *const computed[] = { "id", "version", "updated_at" };
-    cr_value *o = cr_value_copy(cfg);
-    assert_non_null(o);
-    for (size_t i = 0; prior && i < 3; i++)
-        set(o, computed[i], cr_value_copy(cr_value_get(prior, computed[i])));
+    cr_test_set_str(o, "tenant_id", tid);
+    cr_test_set_str(o, "cell_id", cell);
+    cr_test_set_str(o, "endpoint", ep);
     return o;
 }
 
@@ -135,41 +87,11 @@ static Tfplugin6__DynamicValue *dv_raw(const void *bytes, size_t len)
     return d;
 }
 
-/* Decodes a response's DynamicValue against the tenant type. */
-static cr_value *undv(const Tfplugin6__DynamicValue *d)
-{
-    cr_diags diags = CR_DIAGS_INIT;
-    assert_non_null(d);
-    assert_true(d->msgpack.len > 0);
-    cr_value *v = cr_value_decode_msgpack(d->msgpack.data, d->msgpack.len,
-                                          T(), &diags);
-    assert_false(cr_diags_has_error(&diags));
-    cr_diags_free(&diags);
-    assert_non_null(v);
-    return v;
-}
-
-/* ---- diagnostics ----------------------------------------------------------- */
-
-static void print_pb_diags(Tfplugin6__Diagnostic **d, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "  diag %d: %s: %s\n", d[i]->severity, d[i]->summary,
-                d[i]->detail);
-}
-
-static size_t n_errors(Tfplugin6__Diagnostic **d, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += d[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR;
-    return k;
-}
-
 #define assert_no_errors(r) do { \
-        if (n_errors((r)->diagnostics, (r)->n_diagnostics)) \
-            print_pb_diags((r)->diagnostics, (r)->n_diagnostics); \
-        assert_int_equal(n_errors((r)->diagnostics, (r)->n_diagnostics), 0); \
+        if (cr_test_pb_errors((r)->diagnostics, (r)->n_diagnostics)) \
+            cr_test_print_pb_diags((r)->diagnostics, (r)->n_diagnostics); \
+        assert_int_equal(cr_test_pb_errors((r)->diagnostics, \
+                                           (r)->n_diagnostics), 0); \
     } while (0)
 
 /* The error whose summary or detail contains `text`, or NULL. */
@@ -382,7 +304,7 @@ static cr_value *provider_config(const char *path)
     cr_value *o = cr_value_object(t);
     assert_non_null(o);
     if (path)
-        set(o, "path", cr_value_string(path));
+        cr_test_set(o, "path", cr_value_string(path));
     return o;
 }
 
@@ -436,7 +358,7 @@ static void test_validate_provider_config(void **state)
     cr_value_free(cfg);
     req.config = NULL;
     r = invoke(fx, "ValidateProviderConfig", &req.base);
-    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 0);
+    assert_int_equal(cr_test_pb_errors(r->diagnostics, r->n_diagnostics), 0);
     resp_free(r);
 }
 
@@ -459,7 +381,7 @@ static void test_configure_provider(void **state)
      * provider is unconfigured: the store of an earlier command is not
      * used for this one. */
     cr_value *cfg = provider_config(NULL);
-    set(cfg, "path", cr_value_unknown(&cr_type_string));
+    cr_test_set(cfg, "path", cr_value_unknown(&cr_type_string));
     Tfplugin6__ConfigureProvider__Request req =
         TFPLUGIN6__CONFIGURE_PROVIDER__REQUEST__INIT;
     req.config = cr_test_dv(cfg);
@@ -481,7 +403,7 @@ static void test_configure_malformed(void **state)
     req.config = dv_raw(junk, sizeof junk);
     Tfplugin6__ConfigureProvider__Response *r =
         invoke(fx, "ConfigureProvider", &req.base);
-    assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+    assert_true(cr_test_pb_errors(r->diagnostics, r->n_diagnostics) >= 1);
     assert_null(fx->p->state.store);
     resp_free(r);
     cr_test_dv_free(req.config);
@@ -543,7 +465,7 @@ static void test_validate_resource_config(void **state)
     cfg = tenant_config("acme", "cell-a", "ftp:/nope");
     req.config = cr_test_dv(cfg);
     r = invoke(fx, "ValidateResourceConfig", &req.base);
-    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    assert_int_equal(cr_test_pb_errors(r->diagnostics, r->n_diagnostics), 1);
     assert_true(path_is_attr(r->diagnostics[0], "endpoint"));
     resp_free(r);
     cr_test_dv_free(req.config);
@@ -551,7 +473,7 @@ static void test_validate_resource_config(void **state)
 
     /* Unknowns are never an error at validation. */
     cfg = tenant_config("acme", "cell-a", NULL);
-    set(cfg, "endpoint", cr_value_unknown(&cr_type_string));
+    cr_test_set(cfg, "endpoint", cr_value_unknown(&cr_type_string));
     req.config = cr_test_dv(cfg);
     r = invoke(fx, "ValidateResourceConfig", &req.base);
     assert_no_errors(r);
@@ -587,7 +509,7 @@ static void test_malformed_dynamic_values(void **state)
         v.config = dv_raw(cases[i].b, cases[i].n);
         Tfplugin6__ValidateResourceConfig__Response *vr =
             invoke(fx, "ValidateResourceConfig", &v.base);
-        assert_true(n_errors(vr->diagnostics, vr->n_diagnostics) >= 1);
+        assert_true(cr_test_pb_errors(vr->diagnostics, vr->n_diagnostics) >= 1);
         resp_free(vr);
 
         Tfplugin6__PlanResourceChange__Request p =
@@ -597,7 +519,7 @@ static void test_malformed_dynamic_values(void **state)
         p.config = v.config;
         Tfplugin6__PlanResourceChange__Response *pr =
             invoke(fx, "PlanResourceChange", &p.base);
-        assert_true(n_errors(pr->diagnostics, pr->n_diagnostics) >= 1);
+        assert_true(cr_test_pb_errors(pr->diagnostics, pr->n_diagnostics) >= 1);
         assert_null(pr->planned_state);
         resp_free(pr);
 
@@ -607,7 +529,7 @@ static void test_malformed_dynamic_values(void **state)
         rd.current_state = v.config;
         Tfplugin6__ReadResource__Response *rr =
             invoke(fx, "ReadResource", &rd.base);
-        assert_true(n_errors(rr->diagnostics, rr->n_diagnostics) >= 1);
+        assert_true(cr_test_pb_errors(rr->diagnostics, rr->n_diagnostics) >= 1);
         resp_free(rr);
 
         Tfplugin6__ApplyResourceChange__Request a =
@@ -617,7 +539,7 @@ static void test_malformed_dynamic_values(void **state)
         a.config = v.config;
         Tfplugin6__ApplyResourceChange__Response *ar =
             invoke(fx, "ApplyResourceChange", &a.base);
-        assert_true(n_errors(ar->diagnostics, ar->n_diagnostics) >= 1);
+        assert_true(cr_test_pb_errors(ar->diagnostics, ar->n_diagnostics) >= 1);
         resp_free(ar);
         cr_test_dv_free(v.config);
     }
@@ -632,7 +554,7 @@ static void test_states_must_be_known(void **state)
     configure(fx, fx->tmp.db);
     cr_value *unk = cr_value_unknown(T());
     cr_value *partly = tenant_config("acme", "cell-a", "https://a.example.com");
-    set(partly, "version", cr_value_unknown(&cr_type_number));
+    cr_test_set(partly, "version", cr_value_unknown(&cr_type_number));
     cr_value *cfg = tenant_config("acme", "cell-b", "https://a.example.com");
     const cr_value *bad[] = { unk, partly };
 
@@ -701,29 +623,17 @@ typedef struct planned {
 static planned plan(fixture *fx, const cr_value *prior, const cr_value *cfg)
 {
     planned out = {0};
-    cr_value *prop = cfg ? proposed(cfg, prior) : NULL;
-    Tfplugin6__PlanResourceChange__Request req =
-        TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
     static uint8_t priv[] = "opaque";
-    req.type_name = "cellrouter_tenant";
-    req.prior_state = cr_test_dv(prior);
-    req.proposed_new_state = cr_test_dv(prop);
-    req.config = cr_test_dv(cfg);
-    req.prior_private.data = priv;
-    req.prior_private.len = sizeof priv;
+    ProtobufCBinaryData pd = { sizeof priv, priv };
     Tfplugin6__PlanResourceChange__Response *r =
-        invoke(fx, "PlanResourceChange", &req.base);
+        cr_test_rpc_plan(fx->p, "cellrouter_tenant", prior, cfg, &pd);
     assert_no_errors(r);
     assert_false(r->legacy_type_system);
     /* prior_private comes back as planned_private. */
     assert_int_equal(r->planned_private.len, sizeof priv);
     assert_memory_equal(r->planned_private.data, priv, sizeof priv);
     assert_non_null(r->planned_state);
-    cr_value *v = undv(r->planned_state);
-    if (v->kind == CR_NULL)
-        cr_value_free(v);
-    else
-        out.state = v;
+    out.state = cr_test_undv(r->planned_state, T());
     out.nreplace = r->n_requires_replace;
     if (r->n_requires_replace > 0) {
         assert_int_equal(r->requires_replace[0]->n_steps, 1);
@@ -731,10 +641,6 @@ static planned plan(fixture *fx, const cr_value *prior, const cr_value *cfg)
                  r->requires_replace[0]->steps[0]->attribute_name);
     }
     resp_free(r);
-    cr_test_dv_free(req.prior_state);
-    cr_test_dv_free(req.proposed_new_state);
-    cr_test_dv_free(req.config);
-    cr_value_free(prop);
     return out;
 }
 
@@ -744,27 +650,15 @@ static cr_value *apply_n(fixture *fx, const cr_value *prior,
                          const cr_value *plannedv, const cr_value *cfg,
                          size_t *errors)
 {
-    Tfplugin6__ApplyResourceChange__Request req =
-        TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
-    req.type_name = "cellrouter_tenant";
-    req.prior_state = cr_test_dv(prior);
-    req.planned_state = cr_test_dv(plannedv);
-    req.config = cr_test_dv(cfg);
     Tfplugin6__ApplyResourceChange__Response *r =
-        invoke(fx, "ApplyResourceChange", &req.base);
-    *errors = n_errors(r->diagnostics, r->n_diagnostics);
+        cr_test_rpc_apply(fx->p, "cellrouter_tenant", prior, plannedv, cfg);
+    *errors = cr_test_pb_errors(r->diagnostics, r->n_diagnostics);
     if (*errors && getenv("CR_TEST_VERBOSE"))
-        print_pb_diags(r->diagnostics, r->n_diagnostics);
+        cr_test_print_pb_diags(r->diagnostics, r->n_diagnostics);
     assert_false(r->legacy_type_system);
-    cr_value *v = undv(r->new_state);
-    if (v->kind == CR_NULL) {
-        cr_value_free(v);
-        v = NULL;
-    }
+    assert_non_null(r->new_state);
+    cr_value *v = cr_test_undv(r->new_state, T());
     resp_free(r);
-    cr_test_dv_free(req.prior_state);
-    cr_test_dv_free(req.planned_state);
-    cr_test_dv_free(req.config);
     return v;
 }
 
@@ -789,11 +683,8 @@ static cr_value *read_state(fixture *fx, const cr_value *current)
     assert_no_errors(r);
     assert_int_equal(r->private_.len, sizeof priv);
     assert_memory_equal(r->private_.data, priv, sizeof priv);
-    cr_value *v = undv(r->new_state);
-    if (v->kind == CR_NULL) {
-        cr_value_free(v);
-        v = NULL;
-    }
+    assert_non_null(r->new_state);
+    cr_value *v = cr_test_undv(r->new_state, T());
     resp_free(r);
     cr_test_dv_free(req.current_state);
     return v;
@@ -869,7 +760,8 @@ static void test_lifecycle(void **state)
     assert_int_equal(ir->n_imported_resources, 1);
     assert_string_equal(ir->imported_resources[0]->type_name,
                         "cellrouter_tenant");
-    cr_value *imp = undv(ir->imported_resources[0]->state);
+    cr_value *imp = cr_test_undv(ir->imported_resources[0]->state, T());
+    assert_non_null(imp);
     assert_int_equal(imp->kind, CR_OBJECT);
     assert_true(cr_value_is_wholly_known(imp));
     assert_string_equal(str(imp, "tenant_id"), "acme");
@@ -882,7 +774,7 @@ static void test_lifecycle(void **state)
     /* Importing an invalid id is a diagnostic, with no resource. */
     ireq.id = "";
     ir = invoke(fx, "ImportResourceState", &ireq.base);
-    assert_true(n_errors(ir->diagnostics, ir->n_diagnostics) >= 1);
+    assert_true(cr_test_pb_errors(ir->diagnostics, ir->n_diagnostics) >= 1);
     assert_int_equal(ir->n_imported_resources, 0);
     resp_free(ir);
 
@@ -966,7 +858,8 @@ static void test_upgrade_resource_state(void **state)
         "\"standby_endpoint\":null,\"labels\":{\"team\":\"a\"},"
         "\"version\":3,\"updated_at\":\"2026-01-01T00:00:00Z\"}", 0);
     assert_no_errors(r);
-    cr_value *v = undv(r->upgraded_state);
+    cr_value *v = cr_test_undv(r->upgraded_state, T());
+    assert_non_null(v);
     assert_true(cr_value_is_wholly_known(v));
     assert_string_equal(str(v, "cell_id"), "c1");
     assert_string_equal(str(cr_value_get(v, "labels"), "team"), "a");
@@ -978,7 +871,8 @@ static void test_upgrade_resource_state(void **state)
     r = upgrade(fx, "{\"tenant_id\":\"acme\",\"cell_id\":\"c1\","
                     "\"endpoint\":\"https://x.example\"}", 0);
     assert_no_errors(r);
-    v = undv(r->upgraded_state);
+    v = cr_test_undv(r->upgraded_state, T());
+    assert_non_null(v);
     assert_true(cr_value_is_null(cr_value_get(v, "labels")));
     assert_true(cr_value_is_null(cr_value_get(v, "version")));
     assert_string_equal(str(v, "tenant_id"), "acme");
@@ -989,7 +883,8 @@ static void test_upgrade_resource_state(void **state)
     r = upgrade(fx, "{\"tenant_id\":\"acme\",\"legacy\":{\"x\":[1]},"
                     "\"version\":12345678901234}", 0);
     assert_no_errors(r);
-    v = undv(r->upgraded_state);
+    v = cr_test_undv(r->upgraded_state, T());
+    assert_non_null(v);
     assert_string_equal(str(v, "tenant_id"), "acme");
     assert_int_equal(cr_value_get(v, "version")->u.num.i, 12345678901234);
     cr_value_free(v);
@@ -1002,9 +897,9 @@ static void test_upgrade_resource_state(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = upgrade(fx, bad[i], 0);
-        if (n_errors(r->diagnostics, r->n_diagnostics) == 0)
+        if (cr_test_pb_errors(r->diagnostics, r->n_diagnostics) == 0)
             fprintf(stderr, "accepted: %s\n", bad[i]);
-        assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+        assert_true(cr_test_pb_errors(r->diagnostics, r->n_diagnostics) >= 1);
         assert_null(r->upgraded_state);
         resp_free(r);
     }
@@ -1014,7 +909,7 @@ static void test_upgrade_resource_state(void **state)
     assert_null(r->upgraded_state);
     resp_free(r);
     r = upgrade(fx, "{\"tenant_id\":\"acme\"}", -1);
-    assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
+    assert_true(cr_test_pb_errors(r->diagnostics, r->n_diagnostics) >= 1);
     resp_free(r);
 
     /* Pre-0.12 flatmap state. */
@@ -1064,7 +959,7 @@ static cr_value *obj(const char *comp, const char *oc, const char *opt,
                       : strcmp(vals[i], "?") == 0
                           ? cr_value_unknown(&cr_type_string)
                           : cr_value_string(vals[i]);
-        set(o, rule_attrs[i].name, v);
+        cr_test_set(o, rule_attrs[i].name, v);
     }
     return o;
 }
@@ -1197,7 +1092,7 @@ static void test_conformance(void **state)
     cr_rpc_check_conforms(o, t, &p, "x", &d);
     assert_false(cr_diags_has_error(&d));
     /* A number where a string belongs is found, with its path. */
-    set(o, "opt", cr_value_int(5));
+    cr_test_set(o, "opt", cr_value_int(5));
     cr_rpc_check_conforms(o, t, &p, "x", &d);
     assert_true(cr_diags_has_error(&d));
     assert_int_equal(d.items[0].path.len, 1);
@@ -1225,9 +1120,9 @@ static void test_mutated_dynamic_values(void **state)
     fixture *fx = *state;
     configure(fx, fx->tmp.db);
     cr_value *cfg = tenant_config("acme", "cell-a", "https://a.example.com");
-    cr_value *lab = cr_value_collection(attr_type("labels"));
+    cr_value *lab = cr_value_collection(cr_test_attr_type(T(), "labels"));
     assert_int_equal(cr_value_map_put(lab, "team", cr_value_string("x")), 0);
-    set(cfg, "labels", lab);
+    cr_test_set(cfg, "labels", lab);
     void *good = NULL;
     size_t good_len = 0;
     assert_int_equal(cr_value_encode_msgpack(cfg, &good, &good_len), 0);
@@ -1274,9 +1169,9 @@ static void test_mutated_dynamic_values(void **state)
         Tfplugin6__PlanResourceChange__Response *pr =
             invoke(fx, "PlanResourceChange", &p.base);
         /* Either refused, or a plan that decodes against the type. */
-        if (n_errors(pr->diagnostics, pr->n_diagnostics) == 0 &&
+        if (cr_test_pb_errors(pr->diagnostics, pr->n_diagnostics) == 0 &&
             pr->planned_state != NULL) {
-            cr_value *pv = undv(pr->planned_state);
+            cr_value *pv = cr_test_undv(pr->planned_state, T());
             cr_value_free(pv);
         }
         resp_free(pr);
@@ -1287,9 +1182,9 @@ static void test_mutated_dynamic_values(void **state)
         rd.current_state = d;
         Tfplugin6__ReadResource__Response *rr =
             invoke(fx, "ReadResource", &rd.base);
-        if (n_errors(rr->diagnostics, rr->n_diagnostics) == 0 &&
+        if (cr_test_pb_errors(rr->diagnostics, rr->n_diagnostics) == 0 &&
             rr->new_state != NULL) {
-            cr_value *rv = undv(rr->new_state);
+            cr_value *rv = cr_test_undv(rr->new_state, T());
             cr_value_free(rv);
         }
         resp_free(rr);
@@ -1425,7 +1320,7 @@ static void test_json_dynamic_value(void **state)
     Tfplugin6__ValidateResourceConfig__Response *r =
         invoke(fx, "ValidateResourceConfig", &req.base);
     /* Decoded (missing attributes null), then validated. */
-    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    assert_int_equal(cr_test_pb_errors(r->diagnostics, r->n_diagnostics), 1);
     assert_true(path_is_attr(r->diagnostics[0], "endpoint"));
     resp_free(r);
 }
@@ -1449,7 +1344,8 @@ static void *work(void *arg)
             TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
         int st = -1;
         Tfplugin6__GetProviderSchema__Response *sr =
-            invoke_status(w->fx, "GetProviderSchema", &sreq.base, &st);
+            cr_test_invoke_status(w->fx->p, "GetProviderSchema", &sreq.base,
+                                  &st);
         if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 2)
             w->failures++;
         resp_free(sr);

@@ -75,14 +75,15 @@ static const cr_block_schema fake_blocks[] = {
     { .type_name = "site", .nesting = CR_NEST_MAP, .block = &site_schema },
 };
 static const cr_attr_schema fake_attrs[] = {
-    { .name = "id", .type = &cr_type_string, .flags = CR_ATTR_COMPUTED,
-      .description = "Id." },
+    { .name = "id", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED | CR_ATTR_USE_STATE, .description = "Id." },
     { .name = "name", .type = &cr_type_string,
       .flags = CR_ATTR_REQUIRED | CR_ATTR_FORCE_NEW, .description = "Name." },
     { .name = "opt", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL,
       .description = "Opt." },
     { .name = "oc", .type = &cr_type_string,
-      .flags = CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED, .description = "Oc." },
+      .flags = CR_ATTR_OPTIONAL | CR_ATTR_COMPUTED | CR_ATTR_USE_STATE,
+      .description = "Oc." },
     { .name = "secret", .type = &cr_type_string,
       .flags = CR_ATTR_OPTIONAL | CR_ATTR_SENSITIVE,
       .description = "Secret." },
@@ -98,22 +99,7 @@ static const cr_schema fake_schema = {
 
 static const cr_type *T(void)
 {
-    const cr_type *t = cr_schema_type(&fake_schema);
-    assert_non_null(t);
-    return t;
-}
-
-static const cr_type *attr_type(const cr_type *obj, const char *name)
-{
-    long i = cr_type_attr_index(obj, name);
-    assert_true(i >= 0);
-    return obj->attrs[i].type;
-}
-
-static void set(cr_value *o, const char *name, cr_value *v)
-{
-    assert_non_null(v);
-    assert_int_equal(cr_value_object_set(o, name, v), 0);
+    return cr_test_type(&fake_schema);
 }
 
 static bool is_null(const cr_value *v)
@@ -127,6 +113,9 @@ static void fake_validate(const cr_value *config, cr_diags *diags)
     (void)diags;
 }
 
+/* The framework's default plan already has id and oc unknown on create and
+ * kept on update (both CR_ATTR_USE_STATE); this adds the nested computed
+ * attribute, then breaks the plan as `mode` says. */
 static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
                       cr_plan_resp *resp)
 {
@@ -136,51 +125,54 @@ static void fake_plan(cr_provider_state *p, const cr_plan_req *req,
         cr_diags_attr_error(&resp->diags, "name", "Bad name", "%s", "no");
         return;
     }
-    if (g_mode == M_PLAN_NULL)
-        return;
-    cr_value *pl = cr_value_copy(req->proposed);
+    cr_value *pl = resp->planned;
+    resp->planned = NULL;
     assert_non_null(pl);
-    if (is_null(req->prior))
-        set(pl, "id", cr_value_unknown(&cr_type_string));
-    if (is_null(cr_value_get(req->config, "oc")) && is_null(req->prior))
-        set(pl, "oc", cr_value_unknown(&cr_type_string));
+    if (g_mode == M_PLAN_NULL) {
+        cr_value_free(pl);
+        return;
+    }
     const cr_value *nc = cr_value_get(req->config, "nested");
     if (!is_null(nc)) {
         cr_value *n = cr_value_copy(nc);
-        set(n, "b", cr_value_unknown(&cr_type_string));
+        cr_test_set(n, "b", cr_value_unknown(&cr_type_string));
         if (g_mode == M_PLAN_NESTED_CHANGE)
-            set(n, "a", cr_value_string("changed"));
-        set(pl, "nested", n);
+            cr_test_set(n, "a", cr_value_string("changed"));
+        cr_test_set(pl, "nested", n);
     }
     switch (g_mode) {
     case M_PLAN_CHANGE_REQUIRED:
-        set(pl, "name", cr_value_string("not-the-config"));
+        cr_test_set(pl, "name", cr_value_string("not-the-config"));
         break;
     case M_PLAN_SET_OPTIONAL:
-        set(pl, "opt", cr_value_string("a default"));
+        cr_test_set(pl, "opt", cr_value_string("a default"));
         break;
     case M_PLAN_WRONG_TYPE:
-        set(pl, "opt", cr_value_int(7));
+        cr_test_set(pl, "opt", cr_value_int(7));
         break;
     case M_PLAN_BLOCK_NULL:
-        set(pl, "rule", cr_value_null(attr_type(T(), "rule")));
+        cr_test_set(pl, "rule", cr_value_null(cr_test_attr_type(T(), "rule")));
         break;
     case M_PLAN_RELABEL: {
-        cr_value *m = cr_value_collection(attr_type(T(), "site"));
-        cr_value *blk = cr_value_object(attr_type(T(), "site")->elem);
+        cr_value *m = cr_value_collection(cr_test_attr_type(T(), "site"));
+        cr_value *blk = cr_value_object(cr_test_attr_type(T(), "site")->elem);
         assert_non_null(m);
         assert_non_null(blk);
         assert_int_equal(cr_value_map_put(m, "elsewhere", blk), 0);
-        set(pl, "site", m);
+        cr_test_set(pl, "site", m);
         break;
     }
-    case M_PLAN_EXTRA_REPLACE:
-        resp->requires_replace = calloc(1, sizeof *resp->requires_replace);
-        assert_non_null(resp->requires_replace);
-        assert_int_equal(cr_path_push_attr(&resp->requires_replace[0], "opt"),
-                         0);
-        resp->nrequires_replace = 1;
+    case M_PLAN_EXTRA_REPLACE: {
+        /* Added to the force-new paths the framework listed. */
+        size_t n = resp->nrequires_replace;
+        cr_path *rr = realloc(resp->requires_replace, (n + 1) * sizeof *rr);
+        assert_non_null(rr);
+        memset(&rr[n], 0, sizeof rr[n]);
+        assert_int_equal(cr_path_push_attr(&rr[n], "opt"), 0);
+        resp->requires_replace = rr;
+        resp->nrequires_replace = n + 1;
         break;
+    }
     default:
         break;
     }
@@ -193,18 +185,19 @@ static cr_value *filled(const cr_value *planned)
     cr_value *s = cr_value_copy(planned);
     assert_non_null(s);
     if (cr_value_is_unknown(cr_value_get(s, "id")))
-        set(s, "id", cr_value_string("fake-1"));
+        cr_test_set(s, "id", cr_value_string("fake-1"));
     if (cr_value_is_unknown(cr_value_get(s, "oc")))
-        set(s, "oc", cr_value_string("default"));
+        cr_test_set(s, "oc", cr_value_string("default"));
     const cr_value *n = cr_value_get(s, "nested");
     if (!is_null(n)) {
         cr_value *nn = cr_value_copy(n);
-        set(nn, "b", cr_value_string("bee"));
-        set(s, "nested", nn);
+        cr_test_set(nn, "b", cr_value_string("bee"));
+        cr_test_set(s, "nested", nn);
     }
     return s;
 }
 
+/* Create, update and delete alike. */
 static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
                        cr_apply_resp *resp)
 {
@@ -213,7 +206,7 @@ static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
         cr_diags_error(&resp->diags, NULL, "Store failed", "%s", "boom");
         return;                             /* new_state left NULL */
     }
-    if (is_null(req->planned)) {
+    if (!req->planned) {
         if (g_mode == M_APPLY_NOT_DELETED)
             resp->new_state = cr_value_copy(req->prior);
         return;
@@ -226,50 +219,51 @@ static void fake_apply(cr_provider_state *p, const cr_apply_req *req,
     }
     resp->new_state = filled(req->planned);
     if (g_mode == M_APPLY_CHANGE_KNOWN)
-        set(resp->new_state, "name", cr_value_string("normalised"));
+        cr_test_set(resp->new_state, "name", cr_value_string("normalised"));
 }
 
-static void fake_read(cr_provider_state *p, const cr_value *state,
-                      cr_value **new_state, cr_diags *diags)
+static void fake_read(cr_provider_state *p, const cr_read_req *req,
+                      cr_read_resp *resp)
 {
     (void)p;
-    (void)diags;
-    if (g_mode == M_READ_GONE) {
-        *new_state = NULL;
+    if (g_mode == M_READ_GONE)
         return;
-    }
-    *new_state = cr_value_copy(state);
+    resp->new_state = cr_value_copy(req->state);
     if (g_mode == M_READ_UNKNOWN)
-        set(*new_state, "oc", cr_value_unknown(&cr_type_string));
+        cr_test_set(resp->new_state, "oc", cr_value_unknown(&cr_type_string));
     if (g_mode == M_READ_WRONG_TYPE)
-        set(*new_state, "name", cr_value_bool(true));
+        cr_test_set(resp->new_state, "name", cr_value_bool(true));
 }
 
-static void fake_import(cr_provider_state *p, const char *id,
-                        cr_value **state, cr_diags *diags)
+static void fake_import(cr_provider_state *p, const cr_import_req *req,
+                        cr_import_resp *resp)
 {
     (void)p;
-    (void)diags;
-    *state = NULL;
     if (g_mode == M_IMPORT_NULL)
         return;
-    *state = cr_value_object(T());
-    assert_non_null(*state);
-    set(*state, "id", cr_value_string(id));
-    set(*state, "rule", cr_value_collection(attr_type(T(), "rule")));
-    set(*state, "site", cr_value_collection(attr_type(T(), "site")));
+    resp->state = cr_value_object(T());
+    assert_non_null(resp->state);
+    cr_test_set(resp->state, "id", cr_value_string(req->id));
+    cr_test_set(resp->state, "rule",
+                cr_value_collection(cr_test_attr_type(T(), "rule")));
+    cr_test_set(resp->state, "site",
+                cr_value_collection(cr_test_attr_type(T(), "site")));
     if (g_mode == M_IMPORT_UNKNOWN)
-        set(*state, "name", cr_value_unknown(&cr_type_string));
+        cr_test_set(resp->state, "name", cr_value_unknown(&cr_type_string));
 }
 
+/* The provider here is never configured: the fake needs no store. */
 static const cr_resource_type fake_resource = {
     .type_name = "cellrouter_fake",
     .schema = &fake_schema,
-    .validate = fake_validate,
-    .plan = fake_plan,
-    .apply = fake_apply,
+    .flags = CR_RESOURCE_NO_STORE,
+    .validate_config = fake_validate,
+    .modify_plan = fake_plan,
+    .create = fake_apply,
+    .update = fake_apply,
+    .delete = fake_apply,
     .read = fake_read,
-    .import = fake_import,
+    .import_state = fake_import,
 };
 
 /* A resource whose schema Terraform would refuse. */
@@ -283,8 +277,9 @@ static const cr_schema broken_schema = {
 };
 static const cr_resource_type broken_resource = {
     .type_name = "cellrouter_broken", .schema = &broken_schema,
-    .validate = fake_validate, .plan = fake_plan, .apply = fake_apply,
-    .read = fake_read, .import = fake_import,
+    .flags = CR_RESOURCE_NO_STORE, .validate_config = fake_validate,
+    .modify_plan = fake_plan, .create = fake_apply, .update = fake_apply,
+    .delete = fake_apply, .read = fake_read, .import_state = fake_import,
 };
 
 static const cr_resource_type *const good_list[] = { &fake_resource };
@@ -326,60 +321,29 @@ static int teardown(void **state)
     return 0;
 }
 
-static void *invoke(cr_rpc_provider *p, const char *name,
-                    const ProtobufCMessage *req)
-{
-    return cr_test_invoke(p, name, req);
-}
-
-/* NULL for a null value or a missing message. */
-static cr_value *undv(const Tfplugin6__DynamicValue *d)
-{
-    if (d == NULL)
-        return NULL;
-    cr_diags diags = CR_DIAGS_INIT;
-    cr_value *v = cr_value_decode_msgpack(d->msgpack.data, d->msgpack.len,
-                                          T(), &diags);
-    assert_false(cr_diags_has_error(&diags));
-    assert_non_null(v);
-    if (v->kind == CR_NULL) {
-        cr_value_free(v);
-        return NULL;
-    }
-    return v;
-}
-
 /* The config { name, opt, nested = { a } or null, rule = [] }. */
 static cr_value *config(const char *name, const char *opt, const char *nested_a)
 {
     cr_value *o = cr_value_object(T());
     assert_non_null(o);
-    set(o, "name", cr_value_string(name));
+    cr_test_set(o, "name", cr_value_string(name));
     if (opt)
-        set(o, "opt", cr_value_string(opt));
+        cr_test_set(o, "opt", cr_value_string(opt));
     if (nested_a) {
-        cr_value *n = cr_value_object(attr_type(T(), "nested"));
+        cr_value *n = cr_value_object(cr_test_attr_type(T(), "nested"));
         assert_non_null(n);
-        set(n, "a", cr_value_string(nested_a));
-        set(o, "nested", n);
+        cr_test_set(n, "a", cr_value_string(nested_a));
+        cr_test_set(o, "nested", n);
     }
-    set(o, "rule", cr_value_collection(attr_type(T(), "rule")));
-    cr_value *sites = cr_value_collection(attr_type(T(), "site"));
-    cr_value *home = cr_value_object(attr_type(T(), "site")->elem);
+    cr_test_set(o, "rule", cr_value_collection(cr_test_attr_type(T(), "rule")));
+    cr_value *sites = cr_value_collection(cr_test_attr_type(T(), "site"));
+    cr_value *home = cr_value_object(cr_test_attr_type(T(), "site")->elem);
     assert_non_null(sites);
     assert_non_null(home);
-    set(home, "url", cr_value_string("https://home.example"));
+    cr_test_set(home, "url", cr_value_string("https://home.example"));
     assert_int_equal(cr_value_map_put(sites, "home", home), 0);
-    set(o, "site", sites);
+    cr_test_set(o, "site", sites);
     return o;
-}
-
-static size_t n_errors(Tfplugin6__Diagnostic **d, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += d[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR;
-    return k;
 }
 
 /* Asserts exactly one error, whose path is the attribute names given
@@ -387,10 +351,10 @@ static size_t n_errors(Tfplugin6__Diagnostic **d, size_t n)
 static void expect_error(Tfplugin6__Diagnostic **d, size_t n,
                          const char *summary, ...)
 {
-    if (n_errors(d, n) != 1)
+    if (cr_test_pb_errors(d, n) != 1)
         for (size_t i = 0; i < n; i++)
             fprintf(stderr, "  diag: %s: %s\n", d[i]->summary, d[i]->detail);
-    assert_int_equal(n_errors(d, n), 1);
+    assert_int_equal(cr_test_pb_errors(d, n), 1);
     assert_non_null(strstr(d[0]->summary, summary));
     va_list ap;
     va_start(ap, summary);
@@ -408,52 +372,19 @@ static void expect_error(Tfplugin6__Diagnostic **d, size_t n,
         assert_int_equal(d[0]->attribute->n_steps, steps);
 }
 
-/* PlanResourceChange with Terraform's proposed new state (config, with
- * computed attributes that are null in it taken from prior). */
+/* PlanResourceChange and ApplyResourceChange of the fake, requests built
+ * as Terraform builds them (tests/unit/support). */
 static Tfplugin6__PlanResourceChange__Response *
 plan(cr_rpc_provider *p, const cr_value *prior, const cr_value *cfg)
 {
-    cr_value *prop = NULL;
-    if (cfg) {
-        prop = cr_value_copy(cfg);
-        assert_non_null(prop);
-        if (prior) {
-            set(prop, "id", cr_value_copy(cr_value_get(prior, "id")));
-            if (is_null(cr_value_get(cfg, "oc")))
-                set(prop, "oc", cr_value_copy(cr_value_get(prior, "oc")));
-        }
-    }
-    Tfplugin6__PlanResourceChange__Request req =
-        TFPLUGIN6__PLAN_RESOURCE_CHANGE__REQUEST__INIT;
-    req.type_name = "cellrouter_fake";
-    req.prior_state = cr_test_dv(prior);
-    req.proposed_new_state = cr_test_dv(prop);
-    req.config = cr_test_dv(cfg);
-    Tfplugin6__PlanResourceChange__Response *r =
-        invoke(p, "PlanResourceChange", &req.base);
-    cr_test_dv_free(req.prior_state);
-    cr_test_dv_free(req.proposed_new_state);
-    cr_test_dv_free(req.config);
-    cr_value_free(prop);
-    return r;
+    return cr_test_rpc_plan(p, "cellrouter_fake", prior, cfg, NULL);
 }
 
 static Tfplugin6__ApplyResourceChange__Response *
 apply(cr_rpc_provider *p, const cr_value *prior, const cr_value *planned,
       const cr_value *cfg)
 {
-    Tfplugin6__ApplyResourceChange__Request req =
-        TFPLUGIN6__APPLY_RESOURCE_CHANGE__REQUEST__INIT;
-    req.type_name = "cellrouter_fake";
-    req.prior_state = cr_test_dv(prior);
-    req.planned_state = cr_test_dv(planned);
-    req.config = cr_test_dv(cfg);
-    Tfplugin6__ApplyResourceChange__Response *r =
-        invoke(p, "ApplyResourceChange", &req.base);
-    cr_test_dv_free(req.prior_state);
-    cr_test_dv_free(req.planned_state);
-    cr_test_dv_free(req.config);
-    return r;
+    return cr_test_rpc_apply(p, "cellrouter_fake", prior, planned, cfg);
 }
 
 /* A created object: planned and applied in M_OK. */
@@ -463,11 +394,11 @@ static cr_value *created(cr_rpc_provider *p, const cr_value *cfg)
     g_mode = M_OK;
     Tfplugin6__PlanResourceChange__Response *pr = plan(p, NULL, cfg);
     assert_int_equal(pr->n_diagnostics, 0);
-    cr_value *planned = undv(pr->planned_state);
+    cr_value *planned = cr_test_undv(pr->planned_state, T());
     Tfplugin6__ApplyResourceChange__Response *ar = apply(p, NULL, planned,
                                                          cfg);
     assert_int_equal(ar->n_diagnostics, 0);
-    cr_value *s = undv(ar->new_state);
+    cr_value *s = cr_test_undv(ar->new_state, T());
     assert_non_null(s);
     protobuf_c_message_free_unpacked(&pr->base, NULL);
     protobuf_c_message_free_unpacked(&ar->base, NULL);
@@ -483,7 +414,7 @@ static void test_schema_nested(void **state)
     Tfplugin6__GetProviderSchema__Request req =
         TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
     Tfplugin6__GetProviderSchema__Response *r =
-        invoke(*state, "GetProviderSchema", &req.base);
+        cr_test_invoke(*state, "GetProviderSchema", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     assert_int_equal(r->n_resource_schemas, 1);
     const Tfplugin6__Schema *s = r->resource_schemas[0]->value;
@@ -531,9 +462,10 @@ static void test_schema_refused(void **state)
         Tfplugin6__GetProviderSchema__Request req =
             TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
         Tfplugin6__GetProviderSchema__Response *r =
-            invoke(*state, "GetProviderSchema", &req.base);
+            cr_test_invoke(*state, "GetProviderSchema", &req.base);
         /* Errors for each mistake, no schema Terraform could trip on. */
-        assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 3);
+        assert_int_equal(
+            cr_test_pb_errors(r->diagnostics, r->n_diagnostics), 3);
         for (size_t i = 0; i < r->n_diagnostics; i++) {
             assert_string_equal(r->diagnostics[i]->summary,
                                 "Invalid provider schema");
@@ -549,7 +481,7 @@ static void test_schema_refused(void **state)
     Tfplugin6__GetProviderSchema__Request req =
         TFPLUGIN6__GET_PROVIDER_SCHEMA__REQUEST__INIT;
     Tfplugin6__GetProviderSchema__Response *r =
-        invoke(*state, "GetProviderSchema", &req.base);
+        cr_test_invoke(*state, "GetProviderSchema", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     assert_non_null(r->provider);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -562,7 +494,7 @@ static void test_plan_ok_and_nested(void **state)
     cr_value *cfg = config("n", NULL, "alpha");
     Tfplugin6__PlanResourceChange__Response *r = plan(*state, NULL, cfg);
     assert_int_equal(r->n_diagnostics, 0);
-    cr_value *pl = undv(r->planned_state);
+    cr_value *pl = cr_test_undv(r->planned_state, T());
     assert_non_null(pl);
     assert_true(cr_value_is_unknown(cr_value_get(pl, "id")));
     const cr_value *n = cr_value_get(pl, "nested");
@@ -609,7 +541,7 @@ static void test_plan_map_block_labels(void **state)
     cr_value *cfg = config("n", NULL, NULL);
     g_mode = M_PLAN_RELABEL;
     Tfplugin6__PlanResourceChange__Response *r = plan(*state, NULL, cfg);
-    assert_int_equal(n_errors(r->diagnostics, r->n_diagnostics), 1);
+    assert_int_equal(cr_test_pb_errors(r->diagnostics, r->n_diagnostics), 1);
     const Tfplugin6__AttributePath *ap = r->diagnostics[0]->attribute;
     assert_non_null(ap);
     assert_int_equal(ap->n_steps, 2);
@@ -633,7 +565,7 @@ static void test_plan_destroy_and_replace(void **state)
     Tfplugin6__PlanResourceChange__Response *r = plan(*state, s, NULL);
     assert_int_equal(r->n_diagnostics, 0);
     assert_non_null(r->planned_state);
-    assert_null(undv(r->planned_state));
+    assert_null(cr_test_undv(r->planned_state, T()));
     assert_int_equal(g_plan_calls, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
@@ -666,7 +598,7 @@ static void test_apply_violations(void **state)
 {
     cr_value *cfg = config("n", NULL, "alpha");
     Tfplugin6__PlanResourceChange__Response *pr = plan(*state, NULL, cfg);
-    cr_value *planned = undv(pr->planned_state);
+    cr_value *planned = cr_test_undv(pr->planned_state, T());
     assert_non_null(planned);
     protobuf_c_message_free_unpacked(&pr->base, NULL);
 
@@ -677,7 +609,7 @@ static void test_apply_violations(void **state)
                                                         cfg);
     expect_error(r->diagnostics, r->n_diagnostics, "inconsistent result",
                  "name", NULL);
-    cr_value *s = undv(r->new_state);
+    cr_value *s = cr_test_undv(r->new_state, T());
     assert_non_null(s);
     assert_string_equal(cr_value_get_str(s, "name"), "normalised");
     cr_value_free(s);
@@ -686,8 +618,8 @@ static void test_apply_violations(void **state)
     /* Unknowns left in the result: never stored; null on a create. */
     g_mode = M_APPLY_LEAVE_UNKNOWN;
     r = apply(*state, NULL, planned, cfg);
-    assert_true(n_errors(r->diagnostics, r->n_diagnostics) >= 1);
-    assert_null(undv(r->new_state));
+    assert_true(cr_test_pb_errors(r->diagnostics, r->n_diagnostics) >= 1);
+    assert_null(cr_test_undv(r->new_state, T()));
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* Null after a create. */
@@ -700,7 +632,7 @@ static void test_apply_violations(void **state)
     g_mode = M_OK;
     r = apply(*state, NULL, planned, cfg);
     assert_int_equal(r->n_diagnostics, 0);
-    cr_value *made = undv(r->new_state);
+    cr_value *made = cr_test_undv(r->new_state, T());
     assert_true(cr_value_is_wholly_known(made));
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
@@ -716,7 +648,7 @@ static void test_apply_violations(void **state)
     g_mode = M_APPLY_FAIL;
     r = apply(*state, made, planned, cfg);
     expect_error(r->diagnostics, r->n_diagnostics, "Store failed", NULL);
-    s = undv(r->new_state);
+    s = cr_test_undv(r->new_state, T());
     assert_non_null(s);
     assert_true(cr_value_equal(s, made));
     cr_value_free(s);
@@ -735,7 +667,8 @@ static Tfplugin6__ReadResource__Response *read_(cr_rpc_provider *p,
     Tfplugin6__ReadResource__Request req = TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
     req.type_name = "cellrouter_fake";
     req.current_state = cr_test_dv(cur);
-    Tfplugin6__ReadResource__Response *r = invoke(p, "ReadResource", &req.base);
+    Tfplugin6__ReadResource__Response *r =
+        cr_test_invoke(p, "ReadResource", &req.base);
     cr_test_dv_free(req.current_state);
     return r;
 }
@@ -748,7 +681,7 @@ static void test_read_rules(void **state)
     g_mode = M_READ_UNKNOWN;
     Tfplugin6__ReadResource__Response *r = read_(*state, s);
     expect_error(r->diagnostics, r->n_diagnostics, "invalid state", NULL);
-    cr_value *v = undv(r->new_state);
+    cr_value *v = cr_test_undv(r->new_state, T());
     assert_true(cr_value_equal(v, s));       /* kept what Terraform had */
     cr_value_free(v);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -757,7 +690,7 @@ static void test_read_rules(void **state)
     r = read_(*state, s);
     expect_error(r->diagnostics, r->n_diagnostics, "invalid state", "name",
                  NULL);
-    v = undv(r->new_state);
+    v = cr_test_undv(r->new_state, T());
     assert_true(cr_value_equal(v, s));
     cr_value_free(v);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -766,7 +699,7 @@ static void test_read_rules(void **state)
     r = read_(*state, s);
     assert_int_equal(r->n_diagnostics, 0);
     assert_non_null(r->new_state);
-    assert_null(undv(r->new_state));
+    assert_null(cr_test_undv(r->new_state, T()));
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     cr_value_free(s);
@@ -781,25 +714,25 @@ static void test_import_rules(void **state)
     req.id = "x1";
 
     Tfplugin6__ImportResourceState__Response *r =
-        invoke(*state, "ImportResourceState", &req.base);
+        cr_test_invoke(*state, "ImportResourceState", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     assert_int_equal(r->n_imported_resources, 1);
     assert_string_equal(r->imported_resources[0]->type_name,
                         "cellrouter_fake");
-    cr_value *v = undv(r->imported_resources[0]->state);
+    cr_value *v = cr_test_undv(r->imported_resources[0]->state, T());
     assert_string_equal(cr_value_get_str(v, "id"), "x1");
     cr_value_free(v);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     g_mode = M_IMPORT_NULL;
-    r = invoke(*state, "ImportResourceState", &req.base);
+    r = cr_test_invoke(*state, "ImportResourceState", &req.base);
     expect_error(r->diagnostics, r->n_diagnostics,
                  "Import returned no resources", NULL);
     assert_int_equal(r->n_imported_resources, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     g_mode = M_IMPORT_UNKNOWN;
-    r = invoke(*state, "ImportResourceState", &req.base);
+    r = cr_test_invoke(*state, "ImportResourceState", &req.base);
     expect_error(r->diagnostics, r->n_diagnostics, "invalid imported state",
                  NULL);
     assert_int_equal(r->n_imported_resources, 0);
@@ -808,7 +741,7 @@ static void test_import_rules(void **state)
     /* Another type name: an error diagnostic, not a status. */
     g_mode = M_OK;
     req.type_name = "cellrouter_other";
-    r = invoke(*state, "ImportResourceState", &req.base);
+    r = cr_test_invoke(*state, "ImportResourceState", &req.base);
     expect_error(r->diagnostics, r->n_diagnostics, "Unknown resource type",
                  NULL);
     protobuf_c_message_free_unpacked(&r->base, NULL);

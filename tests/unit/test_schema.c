@@ -240,11 +240,13 @@ static void test_registry(void **state)
         const cr_resource_type *r = all[i];
         assert_int_equal(strncmp(r->type_name, "cellrouter_", 11), 0);
         assert_non_null(r->schema);
-        assert_non_null(r->validate);
-        assert_non_null(r->plan);
-        assert_non_null(r->apply);
+        assert_non_null(r->validate_config);
+        assert_non_null(r->modify_plan);
+        assert_non_null(r->create);
+        assert_non_null(r->update);
+        assert_non_null(r->delete);
         assert_non_null(r->read);
-        assert_non_null(r->import);
+        assert_non_null(r->import_state);
         assert_int_equal((int64_t)r->nupgraders, r->schema->version);
         for (size_t k = 0; k < r->nupgraders; k++)
             assert_int_equal(r->upgraders[k].from_version, (int64_t)k);

@@ -1,0 +1,383 @@
+/*
+ * resource/framework.c — the resource framework: the steps every resource
+ * and data source would otherwise write again, around the vtables of
+ * resource/resource.h.
+ *
+ *   - the provider-configured check before the steps that need the store;
+ *   - the default plan (computed attributes unknown on change, kept
+ *     otherwise), which a resource's modify_plan then adjusts;
+ *   - the create/update/delete split of an apply, and the prior state
+ *     answered when a step fails without a new state;
+ *   - store errors and small value helpers for resource code.
+ *
+ * Terraform's own rules on plans and results are not checked here: the
+ * rpc layer checks them on whatever the resource answers (rpc/plan_check.c),
+ * so a resource bug still becomes a clear diagnostic.
+ *
+ * Calls the vtables, schema.c and store/store.h (only its API).
+ * May include: resource/resource.h, common/, value/value.h, store/store.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource/resource.h"
+
+/* ---- small value helpers ------------------------------------------------- */
+
+int cr_res_set(cr_value *obj, const char *name, cr_value *v)
+{
+    return v ? cr_value_object_set(obj, name, v) : -1;
+}
+
+int cr_res_set_str(cr_value *obj, const char *name, const char *s)
+{
+    return cr_res_set(obj, name, s ? cr_value_string(s)
+                                   : cr_value_null(&cr_type_string));
+}
+
+void cr_res_error(cr_diags *d, const cr_path *at, const char *name,
+                  const char *key, const char *summary, const char *detail)
+{
+    cr_path p = {0, 0, NULL};
+    int rc = at ? cr_path_copy(&p, at) : 0;
+    if (rc == 0 && name)
+        rc = cr_path_push_attr(&p, name);
+    if (rc == 0 && key)
+        rc = cr_path_push_key(&p, key);
+    cr_diags_error(d, p.len ? &p : NULL, summary, "%s", detail);
+    cr_path_free(&p);
+}
+
+/* NULL for a null value, so resources only ever test pointers. */
+static const cr_value *present(const cr_value *v)
+{
+    return cr_res_is_null(v) ? NULL : v;
+}
+
+/* ---- the store ------------------------------------------------------------ */
+
+static void not_configured(cr_diags *d)
+{
+    cr_diags_error(d, NULL, "Provider not configured",
+                   "The cellrouter provider has no routing map store. Its "
+                   "configuration was not known when Terraform configured it "
+                   "(it depends on a value only known after apply), or it "
+                   "failed to open the store. Make the provider's `path` "
+                   "known at plan time and run terraform again.");
+}
+
+cr_store *cr_res_store(cr_provider_state *p, cr_diags *diags)
+{
+    if (p && p->store)
+        return p->store;
+    not_configured(diags);
+    return NULL;
+}
+
+/* The configured check of the steps that need the store. */
+static bool store_ready(unsigned flags, cr_provider_state *p, cr_diags *d)
+{
+    return (flags & CR_RESOURCE_NO_STORE) || cr_res_store(p, d) != NULL;
+}
+
+void cr_res_store_error(cr_diags *diags, cr_store_rc rc,
+                        const cr_store_err *err, const char *summary,
+                        const char *fmt, ...)
+{
+    const char *cause = err && err->msg[0] ? err->msg : cr_store_rc_name(rc);
+    char what[1024] = "";
+
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        cr_diags_error(diags, NULL, summary, "%s: %s", what, cause);
+    } else {
+        cr_diags_error(diags, NULL, summary, "%s", cause);
+    }
+}
+
+/* ---- the plan rule -------------------------------------------------------- */
+
+/* Attribute k of schema s (an attribute, then the blocks) in obj: by index
+ * when obj is of the schema's type, else by name. */
+static inline cr_value *slot(const cr_schema *s, const cr_type *t,
+                             const size_t *slots, const cr_value *obj,
+                             size_t k)
+{
+    if (!obj || obj->kind != CR_OBJECT)
+        return NULL;
+    if (obj->type == t && slots && slots[k] < obj->u.coll.len)
+        return obj->u.coll.items[slots[k]];
+    return (cr_value *)cr_value_get(obj, k < s->nattrs
+                                             ? s->attrs[k].name
+                                             : s->blocks[k - s->nattrs].type_name);
+}
+
+/* Replaces attribute k of obj by v (adopted; NULL is -1). */
+static int slot_set(const cr_schema *s, const cr_type *t, const size_t *slots,
+                    cr_value *obj, size_t k, cr_value *v)
+{
+    if (!v)
+        return -1;
+    if (obj->type == t && slots && slots[k] < obj->u.coll.len) {
+        cr_value_free(obj->u.coll.items[slots[k]]);
+        obj->u.coll.items[slots[k]] = v;
+        return 0;
+    }
+    return cr_value_object_set(obj, s->attrs[k].name, v);
+}
+
+/* Whether attribute i is one the user sets in this plan. */
+static inline bool user_set(const cr_schema *s, const cr_type *t,
+                            const size_t *slots, size_t i,
+                            const cr_value *config)
+{
+    unsigned f = s->attrs[i].flags;
+    if (!(f & CR_ATTR_COMPUTED))
+        return true;
+    if (!(f & CR_ATTR_OPTIONAL))
+        return false;
+    /* Optional and computed: the user's when the configuration sets it. */
+    return !config || !cr_res_is_null(slot(s, t, slots, config, i));
+}
+
+bool cr_res_plan_changed(const cr_schema *s, const cr_value *prior,
+                         const cr_value *planned, const cr_value *config)
+{
+    if (cr_res_is_null(prior))
+        return true;
+    const cr_type *t;
+    const size_t *slots = cr_schema_slots(s, &t);
+    for (size_t k = 0; k < s->nattrs + s->nblocks; k++) {
+        if (k < s->nattrs && !user_set(s, t, slots, k, config))
+            continue;
+        const cr_value *a = slot(s, t, slots, prior, k);
+        const cr_value *b = slot(s, t, slots, planned, k);
+        /* Unknown equals unknown for cr_value_equal; a prior state is
+         * wholly known, so any unknown here is a change. */
+        if (!a || !b || !cr_value_is_wholly_known(b) || !cr_value_equal(a, b))
+            return true;
+    }
+    return false;
+}
+
+int cr_res_plan_computed(const cr_schema *s, const cr_value *prior,
+                         cr_value *planned, const cr_value *config,
+                         bool changed)
+{
+    const cr_type *t;
+    const size_t *slots = cr_schema_slots(s, &t);
+
+    prior = present(prior);
+    if (!planned || planned->kind != CR_OBJECT)
+        return 0;                   /* wholly unknown: all of it is */
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const cr_attr_schema *a = &s->attrs[i];
+        if (!(a->flags & CR_ATTR_COMPUTED) || user_set(s, t, slots, i, config))
+            continue;
+        const cr_value *was = slot(s, t, slots, prior, i);
+        /* A nested attribute's type is the one the schema implies. */
+        const cr_type *at = a->type ? a->type
+                          : t && slots ? t->attrs[slots[i]].type : NULL;
+        bool keep = was && (!changed || ((a->flags & CR_ATTR_USE_STATE) &&
+                                         !cr_value_is_null(was)));
+        /* Kept and already the prior value (Terraform's proposed state
+         * carries it): nothing to replace, at 100,000 entries a copy and
+         * a free each saved. */
+        if (keep && cr_value_equal(slot(s, t, slots, planned, i), was))
+            continue;
+        cr_value *v = keep ? cr_value_copy(was)
+                           : at ? cr_value_unknown(at) : NULL;
+        if (slot_set(s, t, slots, planned, i, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether the default plan needs to know if the object changed: only when
+ * a computed attribute would follow it (one not kept by USE_STATE). A
+ * resource whose only computed attribute is its id then never compares
+ * its (possibly huge) values here. */
+static bool plan_needs_changed(const cr_schema *s)
+{
+    for (size_t i = 0; i < s->nattrs; i++)
+        if ((s->attrs[i].flags & CR_ATTR_COMPUTED) &&
+            !(s->attrs[i].flags & CR_ATTR_USE_STATE))
+            return true;
+    return false;
+}
+
+void cr_plan_resp_free(cr_plan_resp *r)
+{
+    cr_value_free(r->planned);
+    for (size_t i = 0; i < r->nrequires_replace; i++)
+        cr_path_free(&r->requires_replace[i]);
+    free(r->requires_replace);
+    cr_diags_free(&r->diags);
+    memset(r, 0, sizeof *r);
+}
+
+/* On an update, every force-new attribute's path, as the replacement
+ * paths the plan starts with (the rpc layer keeps those that change). */
+static int force_new_paths(const cr_schema *s, cr_plan_resp *resp)
+{
+    for (size_t i = 0; i < s->nattrs; i++) {
+        if (!(s->attrs[i].flags & CR_ATTR_FORCE_NEW))
+            continue;
+        cr_path *grown = realloc(resp->requires_replace,
+                                 (resp->nrequires_replace + 1)
+                                 * sizeof *grown);
+        if (!grown)
+            return -1;
+        resp->requires_replace = grown;
+        cr_path *p = &grown[resp->nrequires_replace];
+        memset(p, 0, sizeof *p);
+        if (cr_path_push_attr(p, s->attrs[i].name) != 0) {
+            cr_path_free(p);
+            return -1;
+        }
+        resp->nrequires_replace++;
+    }
+    return 0;
+}
+
+/* ---- resource drivers ------------------------------------------------------ */
+
+static void oom(cr_diags *d, const char *detail)
+{
+    cr_diags_error(d, NULL, "Out of memory", "%s", detail);
+}
+
+void cr_resource_validate(const cr_resource_type *rt, const cr_value *config,
+                          cr_diags *diags)
+{
+    if (rt->validate_config && config && config->kind == CR_OBJECT)
+        rt->validate_config(config, diags);
+}
+
+void cr_resource_plan(const cr_resource_type *rt, cr_provider_state *p,
+                      const cr_plan_req *req, cr_plan_resp *resp)
+{
+    const cr_value *prior = present(req->prior);
+    const cr_value *config = present(req->config);
+    cr_value *planned;
+    bool adopted = false;
+
+    resp->planned = NULL;
+    if (cr_res_is_null(req->proposed))
+        return;                         /* destroy: the plan is null */
+    if (req->proposed_owner && *req->proposed_owner == req->proposed) {
+        planned = *req->proposed_owner;
+        *req->proposed_owner = NULL;
+        adopted = true;
+    } else if (!(planned = cr_value_copy(req->proposed))) {
+        goto nomem;
+    }
+    bool changed = !prior || (plan_needs_changed(rt->schema) &&
+                              cr_res_plan_changed(rt->schema, prior, planned,
+                                                  config));
+    resp->planned = planned;
+    if (cr_res_plan_computed(rt->schema, prior, planned, config, changed) ||
+        (prior && force_new_paths(rt->schema, resp)))
+        goto nomem;
+    if (rt->modify_plan) {
+        cr_plan_req hreq = { prior, adopted ? planned : req->proposed,
+                             config, NULL };
+        rt->modify_plan(p, &hreq, resp);
+    }
+    return;
+nomem:
+    cr_value_free(resp->planned);
+    resp->planned = NULL;
+    oom(&resp->diags, "The provider ran out of memory while planning.");
+}
+
+void cr_resource_apply(const cr_resource_type *rt, cr_provider_state *p,
+                       const cr_apply_req *req, cr_apply_resp *resp)
+{
+    cr_apply_req hreq = { present(req->prior), present(req->planned),
+                          present(req->config) };
+
+    resp->new_state = NULL;
+    if (!hreq.prior && !hreq.planned)
+        return;
+    if (!store_ready(rt->flags, p, &resp->diags)) {
+        resp->new_state = hreq.prior ? cr_value_copy(hreq.prior) : NULL;
+        return;
+    }
+    if (!hreq.planned)
+        rt->delete(p, &hreq, resp);
+    else if (!hreq.prior)
+        rt->create(p, &hreq, resp);
+    else
+        rt->update(p, &hreq, resp);
+    /* A failed update or delete that says nothing of the object: it is
+     * still what it was. */
+    if (!resp->new_state && hreq.prior && cr_diags_has_error(&resp->diags))
+        resp->new_state = cr_value_copy(hreq.prior);
+}
+
+void cr_resource_read(const cr_resource_type *rt, cr_provider_state *p,
+                      const cr_read_req *req, cr_read_resp *resp)
+{
+    resp->new_state = NULL;
+    if (cr_res_is_null(req->state))
+        return;
+    if (store_ready(rt->flags, p, &resp->diags))
+        rt->read(p, req, resp);
+    /* Keep what Terraform had rather than dropping the object. */
+    if (!resp->new_state && cr_diags_has_error(&resp->diags))
+        resp->new_state = cr_value_copy(req->state);
+}
+
+void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
+                        const cr_import_req *req, cr_import_resp *resp)
+{
+    resp->state = NULL;
+    if (!rt->import_state) {
+        cr_diags_error(&resp->diags, NULL, "Resource Import Not Implemented",
+                       "The %s resource cannot be imported.", rt->type_name);
+        return;
+    }
+    cr_import_req hreq = { req->id ? req->id : "" };
+    rt->import_state(p, &hreq, resp);
+}
+
+/* ---- data source drivers --------------------------------------------------- */
+
+void cr_data_source_validate(const cr_data_source_type *ds,
+                             const cr_value *config, cr_diags *diags)
+{
+    if (ds->validate_config && config && config->kind == CR_OBJECT)
+        ds->validate_config(config, diags);
+}
+
+void cr_data_source_read(const cr_data_source_type *ds, cr_provider_state *p,
+                         const cr_value *config, cr_value **state,
+                         cr_diags *diags)
+{
+    cr_diags local = CR_DIAGS_INIT;
+
+    *state = NULL;
+    if (!config || config->kind != CR_OBJECT ||
+        !cr_value_is_wholly_known(config)) {
+        /* The rpc layer answers an unknown configuration itself. */
+        cr_diags_error(diags, NULL, "Invalid data source configuration",
+                       "The %s data source was read with a configuration "
+                       "that is not known yet. This is a bug in the "
+                       "provider; please report it.", ds->type_name);
+        return;
+    }
+    cr_data_source_validate(ds, config, &local);
+    if (!cr_diags_has_error(&local) && store_ready(ds->flags, p, &local))
+        ds->read(p, config, state, &local);
+    if (cr_diags_has_error(&local)) {
+        cr_value_free(*state);
+        *state = NULL;
+    }
+    cr_diags_move(diags, &local);
+}
