@@ -338,18 +338,21 @@ c_kv_dns() {
 }
 
 c_cellgen() {
-  local src=/data/$ARCH-gen
-  rm -rf "$R$src"
-  mkdir -p "$R$src/examples"
-  cp -r "$ROOT/modules" "$R$src/modules"
-  cp -r "$ROOT/examples/multicloud" "$R$src/examples/multicloud"
-  cp "$ROOT/examples/cellspec.yaml" "$R$src/examples/"
-  run in_root cellgen --check -o $src/examples/multicloud --modules-dir $src/modules $src/examples/cellspec.yaml
+  # The generated pipeline repeats cellgen's paths relative to the working
+  # directory (the repository's top, where CI runs it), and chroot starts in
+  # the root: so the example goes at the root, and the paths are relative.
+  rm -rf "$R/examples" "$R/modules"
+  mkdir -p "$R/examples"
+  cp -r "$ROOT/modules" "$R/modules"
+  cp -r "$ROOT/examples/multicloud" "$R/examples/multicloud"
+  cp "$ROOT/examples/cellspec.yaml" "$R/examples/"
+  run in_root cellgen --check -o examples/multicloud --modules-dir modules examples/cellspec.yaml
   expect_rc 0
-  echo "# stale" >>"$R$src/modules/aws_event_cell/variables.tf"
-  run in_root cellgen --check -o $src/examples/multicloud --modules-dir $src/modules $src/examples/cellspec.yaml
+  echo "# stale" >>"$R/modules/aws_event_cell/variables.tf"
+  run in_root cellgen --check -o examples/multicloud --modules-dir modules examples/cellspec.yaml
   expect_rc 1
-  out_has "+++ $src/modules/aws_event_cell/variables.tf"
+  out_has "+++ b/modules/aws_event_cell/variables.tf"
+  rm -rf "$R/examples" "$R/modules"
 }
 
 CASES="versions mtls apply cellctl_sqlite cellctl_kv kv_https provider_kv kv_dns cellgen"
