@@ -240,6 +240,20 @@ static char *cert_field_to_pem(const char *b64)
     return pem;
 }
 
+/* The first four ops of a client's call: metadata, the one request
+ * message, half-close, and the server's metadata into im. */
+static void request_ops(grpc_op ops[4], grpc_byte_buffer *send,
+                        grpc_metadata_array *im)
+{
+    memset(ops, 0, 4 * sizeof *ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = im;
+}
+
 /* A unary call with a health request; returns the gRPC status. */
 static grpc_status_code call(grpc_channel *ch, const char *method,
                              const ProtobufCMessage *req)
@@ -263,12 +277,7 @@ static grpc_status_code call(grpc_channel *ch, const char *method,
     grpc_slice details;
     grpc_op ops[6];
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &im;
+    request_ops(ops, send, &im);
     ops[4].op = GRPC_OP_RECV_MESSAGE;
     ops[4].data.recv_message.recv_message = &recv;
     ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
@@ -319,13 +328,7 @@ static void hold_stdio(grpc_channel *ch, held *h)
     grpc_slice empty = grpc_empty_slice();      /* google.protobuf.Empty */
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&empty, 1);
     grpc_op ops[4];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &h->im;
+    request_ops(ops, send, &h->im);
     assert_int_equal(grpc_call_start_batch(h->call, ops, 4, (void *)2, NULL),
                      GRPC_CALL_OK);
     gpr_timespec dl = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
