@@ -16,11 +16,11 @@ test-e2e-tfcore: test-e2e
 
 test-e2e-terraform: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@if [ "$(SAN)" = 1 ]; then \
-	  echo "e2e (terraform): skipped under SAN=1 (the plain build runs it; tfcore runs the suite here)"; \
+	  echo "e2e (terraform): skipped under SAN=1 (the plain build runs it; test-e2e runs the suite under tfcore here)"; \
 	elif tf=$${TERRAFORM:-$$(command -v terraform)} && [ -n "$$tf" ] && [ -x "$$tf" ]; then \
 	  BUILD=$(BUILD) SAN=$(SAN) TF_DRIVER=terraform TERRAFORM=$$tf bash tests/e2e/run.sh; \
 	else \
-	  echo "e2e (terraform): SKIPPED: no terraform on PATH (set TERRAFORM=/path/to/terraform); tfcore ran the suite"; \
+	  echo "e2e (terraform): SKIPPED: no terraform on PATH (set TERRAFORM=/path/to/terraform); test-e2e runs the suite under tfcore"; \
 	fi
 
 TEST_STEPS += test-e2e-terraform
