@@ -1,13 +1,24 @@
-# bench/fleet.mk — fleet benchmarks through tfcore (bench/fleet.sh): one
-# cellrouter_tenants resource of 10,000 and 100,000 tenants against 10,000
-# cellrouter_tenant resources, on SQLite and on the local Cloudflare KV API;
-# apply, no-change plan and a 1% change, with wall time, CPU time and peak
-# memory of tfcore and of the provider apart. Figures in
-# $(BUILD)/bench/fleet.txt. Sizes: BENCH_FLEET_SIZES, BENCH_FLEET_SINGLES,
-# BENCH_FLEET_KV_SIZES (see the script).
+# bench/fleet.mk — fleets at scale (make bench-fleet, part of make bench).
+#
+#   bench/fleet.sh       under the real Terraform when there is one: 100,000
+#                        tenants in terraform_data (the baseline) and in
+#                        cellrouter_tenants at 2,500 / 5,000 / 10,000 side by
+#                        side; the exit after Shutdown over 20 plans and 20
+#                        applies under TF_LOG=debug ("failed to exit
+#                        gracefully" lines counted); the tfcore figures with
+#                        the provider's CPU apart. $(BUILD)/bench/fleet.txt.
+#   the fleet test       tests/e2e/fleet.sh `fleet` at BENCH_FLEET_TEST_N
+#                        (100,000) tenants: out of make test, which runs it
+#                        at 2,000, since it takes minutes.
+#
+# Sizes and parts: see bench/fleet.sh (BENCH_FLEET_PARTS, BENCH_FLEET_*).
 
-bench-fleet: $(TFCORE_BIN) $(PROVIDER_BIN)
+BENCH_FLEET_TEST_N ?= 100000
+
+bench-fleet: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@BUILD=$(BUILD) bash bench/fleet.sh
+	@echo "== the fleet test at $(BENCH_FLEET_TEST_N) tenants (tests/e2e/fleet.sh fleet)"
+	@BUILD=$(BUILD) FLEET_N=$(BENCH_FLEET_TEST_N) bash tests/e2e/fleet.sh fleet
 
 BENCH_STEPS += bench-fleet
 .PHONY: bench-fleet

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "plugin/serve.h"
 #include "rpc/rpc.h"
+#include "tfplugin6.pb-c.h"
 
 /* The VERSION file, passed by the Makefile (release/release.mk). */
 #ifndef CR_RELEASE_VERSION
@@ -49,6 +50,26 @@ static bool is_flag(const char *arg, const char *name)
         return false;
     arg += arg[1] == '-' ? 2 : 1;
     return strcmp(arg, name) == 0;
+}
+
+/* Terraform is gone without a Shutdown (plugin/serve.h): do what its
+ * StopProvider would have done, through the same handler, so an apply in
+ * flight stops between two routing-map batches instead of writing on for
+ * nobody. */
+static void stop_provider(void *provider)
+{
+    const cr_method *m = cr_rpc_method("StopProvider");
+    cr_call *call = cr_call_new_detached(provider);
+    if (m == NULL || call == NULL) {
+        cr_call_free_detached(call);
+        return;
+    }
+    Tfplugin6__StopProvider__Request req =
+        TFPLUGIN6__STOP_PROVIDER__REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    const char *message = NULL;
+    m->handler(call, &req.base, &resp, &message);
+    cr_call_free_detached(call);
 }
 
 int main(int argc, char **argv)
@@ -96,8 +117,13 @@ int main(int argc, char **argv)
         .n_services = 1,
         .out = stdout,
         .err = stderr,
+        .stop = stop_provider,
+        .stop_ctx = provider,
     };
     int status = cr_plugin_serve(&opts);
+    /* Every call has ended: close the routing map (SQLite checkpoints its
+     * write-ahead log into the database and removes the -wal file). */
     cr_rpc_provider_free(provider);
+    cr_log_debug("plugin", "routing map closed; exit status %d", status);
     return status;
 }

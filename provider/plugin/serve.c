@@ -19,8 +19,47 @@
 #include "plugin/goplugin.h"
 #include "plugin/handshake.h"
 #include "plugin/mtls.h"
+#include "plugin/parent.h"
 
 #define MAX_SERVICES 8
+
+/* What the "Terraform is gone" paths (parent watch, client_gone) act on.
+ * The parent watch outlives cr_plugin_serve (it is never joined), so
+ * `server` is cleared under `mu` before the server goes, and a late
+ * notice finds nothing to act on. */
+typedef struct serve_state {
+    pthread_mutex_t mu;
+    const cr_serve_options *o;
+    cr_server *server;              /* while serving; NULL before and after */
+    bool gone;                      /* noticed once already */
+} serve_state;
+
+/* Terraform is gone without a Shutdown: stop what runs, then shut down as
+ * a Shutdown would (calls in flight finish: a routing-map write commits or
+ * rolls back whole, never half). Once, from whichever thread noticed. */
+static void terraform_gone(serve_state *st, const char *how)
+{
+    pthread_mutex_lock(&st->mu);
+    if (st->server != NULL && !st->gone) {
+        st->gone = true;
+        cr_log_info("plugin", "Terraform is gone (%s): stopping operations "
+                    "in flight and shutting down", how);
+        if (st->o->stop != NULL)
+            st->o->stop(st->o->stop_ctx);
+        cr_server_shutdown(st->server);
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void parent_gone(void *arg)
+{
+    terraform_gone(arg, "its process exited");
+}
+
+static void client_gone(void *arg)
+{
+    terraform_gone(arg, "it closed the connection");
+}
 
 static int startup_error(const cr_serve_options *o, const char *what)
 {
@@ -54,6 +93,15 @@ int cr_plugin_serve(const cr_serve_options *o)
     bool debug = o->mode == CR_SERVE_DEBUG;
     char err[512];
     int version = CR_HANDSHAKE_APP_VERSION;
+    /* First thing: whoever launched us. Read later, it might already be
+     * init, Terraform having died in between. */
+    pid_t parent = getppid();
+    /* Static: the parent watch may still look at it after we return. */
+    static serve_state st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    pthread_mutex_lock(&st.mu);
+    st.o = o;
+    st.gone = false;
+    pthread_mutex_unlock(&st.mu);
 
     if (!debug) {
         if (!cr_handshake_cookie_ok(getenv(CR_HANDSHAKE_COOKIE_KEY))) {
@@ -117,12 +165,22 @@ int cr_plugin_serve(const cr_serve_options *o)
         .client_ca_pem = tls ? client_cert : NULL,
         .services = services,
         .n_services = o->n_services + 1,
+        .client_gone = debug ? NULL : client_gone,
+        .client_gone_arg = &st,
     };
     cr_server *server = cr_server_new(&cfg, err, sizeof err);
     if (server == NULL) {
         cr_mtls_identity_free(&id);
         return startup_error(o, err);
     }
+    pthread_mutex_lock(&st.mu);
+    st.server = server;
+    pthread_mutex_unlock(&st.mu);
+    /* Plugin mode: a Terraform that dies never sends Shutdown. The watch
+     * starts before the handshake line, so no call can come first. */
+    if (!debug && cr_parent_watch(parent, parent_gone, &st) != 0)
+        cr_log_warn("plugin", "cannot watch the parent process: %s",
+                    strerror(errno));
     /* The key lives on inside gRPC's TLS context; our copy can go now. */
     char *cert_b64 = id.cert_b64;
     id.cert_b64 = NULL;
@@ -154,7 +212,10 @@ int cr_plugin_serve(const cr_serve_options *o)
         else if (why < 0)
             rc = 1;
     }
-    cr_server_free(server);
+    pthread_mutex_lock(&st.mu);
+    st.server = NULL;
+    pthread_mutex_unlock(&st.mu);
+    cr_server_free_at_exit(server);
     cr_log_debug("plugin", "exiting");
     return rc;
 }

@@ -17,7 +17,14 @@
  * Shutdown (cr_server_shutdown) stops admitting calls, lets calls in flight
  * finish, ends held streams with OK, and after a grace period cancels what
  * is left. cr_server_free then waits for the last call, destroys the server,
- * drains the queue, joins the workers and removes the unix socket.
+ * drains the queue, joins the workers and removes the unix socket;
+ * cr_server_free_at_exit does the same but leaves gRPC's library teardown
+ * (grpc_shutdown) to the process exit.
+ *
+ * Held streams also tell when the client has gone: go-plugin's client
+ * keeps them open for the life of its connection, so the last one ending
+ * from the client's side, outside a shutdown, is the connection closing
+ * (cr_server_config.client_gone).
  *
  * Locking: s->mu guards the shutdown state, the held-stream list and every
  * held stream's fields; unary calls are only ever touched by the one worker
@@ -102,6 +109,10 @@ struct cr_server {
     cr_stream *streams;         /* held streams */
     cr_tag shutdown_tag;
     int wake_fd;                /* eventfd: state changed, see cr_server_run */
+    size_t streams_opened;      /* held streams ever admitted */
+    bool client_gone_told;
+    void (*client_gone)(void *arg);
+    void *client_gone_arg;
 };
 
 /* ---- arena ------------------------------------------------------------- */
@@ -559,6 +570,19 @@ static void stream_free(cr_stream *st)
         grpc_byte_buffer_destroy(st->recv);
     grpc_call_unref(st->call);
     free(st);
+    /* The last held stream ended and not by our shutdown: the client has
+     * gone away (cr_server_config.client_gone). */
+    pthread_mutex_lock(&s->mu);
+    bool gone = s->client_gone != NULL && s->streams == NULL &&
+                s->streams_opened > 0 && !s->shutting_down &&
+                !s->client_gone_told;
+    if (gone)
+        s->client_gone_told = true;
+    pthread_mutex_unlock(&s->mu);
+    if (gone) {
+        cr_log_debug("server", "the client closed its last held stream");
+        s->client_gone(s->client_gone_arg);
+    }
     call_released(s);
 }
 
@@ -655,6 +679,7 @@ static void stream_start(cr_server *s, grpc_call *call, const cr_entry *e,
     if (s->streams != NULL)
         s->streams->prev = st;
     s->streams = st;
+    s->streams_opened++;
 
     grpc_op op;
     memset(&op, 0, sizeof op);
@@ -870,6 +895,8 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     if (s->max_message > INT_MAX)
         s->max_message = INT_MAX;
     s->n_threads = cfg->workers ? cfg->workers : CR_SERVER_DEFAULT_WORKERS;
+    s->client_gone = cfg->client_gone;
+    s->client_gone_arg = cfg->client_gone_arg;
 
     pthread_once(&grpc_log_once, grpc_log_setup);
     grpc_init();
@@ -1066,10 +1093,9 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
     return stopped_by;
 }
 
-void cr_server_free(cr_server *s)
+/* cr_server_free and cr_server_free_at_exit: all but grpc_shutdown(). */
+static void server_release(cr_server *s)
 {
-    if (s == NULL)
-        return;
     if (s->started) {
         cr_server_shutdown(s);
         if (s->n_threads > 0) {
@@ -1109,5 +1135,20 @@ void cr_server_free(cr_server *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
+}
+
+void cr_server_free(cr_server *s)
+{
+    if (s == NULL)
+        return;
+    server_release(s);
     grpc_shutdown();
+}
+
+void cr_server_free_at_exit(cr_server *s)
+{
+    if (s == NULL)
+        return;
+    server_release(s);
+    cr_log_debug("server", "stopped; gRPC's own teardown is left to the exit");
 }

@@ -111,6 +111,15 @@ typedef struct cr_server_config {
     size_t n_services;
     unsigned workers;          /* 0: CR_SERVER_DEFAULT_WORKERS */
     size_t max_message;        /* 0: CR_SERVER_DEFAULT_MAX_MESSAGE */
+    /* Optional: called once, from a worker thread, when the client has
+     * gone away: it had opened held streams and the last of them ended
+     * from the client's side while the server was not shutting down.
+     * go-plugin's client holds its stdio and broker streams for the life
+     * of its connection, so this is its connection closing (Terraform
+     * closed it without a Shutdown, or Terraform died). The server itself
+     * keeps serving; the callback decides (it may call cr_server_shutdown). */
+    void (*client_gone)(void *arg);
+    void *client_gone_arg;
 } cr_server_config;
 
 /* Builds, binds and starts the server (gRPC is initialised here). Method
@@ -133,6 +142,17 @@ int cr_server_run(cr_server *s, const sigset_t *signals);
 /* Shuts down (if not yet), waits, releases everything, removes the unix
  * socket file. NULL is fine. */
 void cr_server_free(cr_server *s);
+
+/* cr_server_free for a process about to exit: the same for everything
+ * outside (every call finished, the socket file removed, the server's own
+ * threads and memory released) but gRPC's library-wide state (its executor
+ * and timer threads, connection objects not yet released) is left to the
+ * exit instead of grpc_shutdown(). That teardown waits for gRPC's internal
+ * threads and for connection objects only a polling thread would release;
+ * on a loaded machine it was seen taking more than the 2 s go-plugin gives
+ * a plugin to exit after Shutdown. Exit soon after; call nothing of gRPC's
+ * again. NULL is fine. */
+void cr_server_free_at_exit(cr_server *s);
 
 /* The server serving a call (handlers that act on the server: Shutdown). */
 cr_server *cr_call_server(cr_call *call);

@@ -6,12 +6,15 @@
 # Each test runs in its own directory WORK/NAME with its output in
 # WORK/NAME/log. A test also fails when the provider's stderr (the suites
 # point TFCORE_PROVIDER_STDERR at it) holds a sanitizer report, or when the
-# suite defines cr_extra_check and it fails. The last line is
-# "LABEL: N passed, N failed" and the status is 0 only when none failed.
-# WORK is removed after a clean run unless KEEP=1.
+# suite defines cr_extra_check and it fails. A test that exits with status
+# CR_SKIP is skipped: its last "SKIP: reason" line is printed. The last
+# line is "LABEL: N passed, N failed[, N skipped]" and the status is 0 only
+# when none failed. WORK is removed after a clean run unless KEEP=1.
+
+CR_SKIP=77
 
 cr_run_tests() {
-  local label=$1 name st t0 passed=0 failed=0 failures=""
+  local label=$1 name st t0 passed=0 failed=0 skipped=0 failures=""
   for name in $TESTS; do
     T=$WORK/$name
     mkdir -p "$T"
@@ -19,6 +22,11 @@ cr_run_tests() {
     t0=$SECONDS
     ( cd "$T" && "t_$name" ) >"$T/log" 2>&1
     st=$?
+    if [ $st -eq $CR_SKIP ]; then
+      skipped=$((skipped + 1))
+      echo "SKIP  $name ($(grep '^SKIP: ' "$T/log" | tail -n 1 | cut -c7-))"
+      continue
+    fi
     if [ $st -eq 0 ] && [ -f "$T/provider.stderr" ] &&
        grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/provider.stderr"; then
       echo "ASSERTION FAILED: sanitizer report in the provider's stderr:" >>"$T/log"
@@ -39,6 +47,8 @@ cr_run_tests() {
     fi
   done
   [ $failed -eq 0 ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$WORK"
-  echo "$label: $passed passed, $failed failed${failures:+ (failed:$failures)}"
+  local skips=""
+  [ $skipped -gt 0 ] && skips=", $skipped skipped"
+  echo "$label: $passed passed, $failed failed$skips${failures:+ (failed:$failures)}"
   [ $failed -eq 0 ]
 }

@@ -7,6 +7,10 @@
  * from stdout, gRPC over the advertised socket (with AutoMTLS when
  * PLUGIN_CLIENT_CERT is given), signals, Shutdown, exit status.
  *
+ * Terraform gone without a Shutdown: "serve-middle" stands between the test
+ * and the plugin as its parent, to be killed (the parent watch), and the
+ * test holds go-plugin's stdio stream open to drop it (the client leaving).
+ *
  * Pipes are read with poll() and children waited for with a 30 s limit only
  * so that a broken server fails the test instead of hanging it.
  */
@@ -22,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +72,21 @@ static const cr_method child_methods[] = {
     {"/test.T/Echo", &grpc__health__v1__health_check_request__descriptor, h_echo},
 };
 
+/* The plugin's parent, in place of Terraform: starts "serve-child plugin"
+ * on the same stdout and stderr, says its pid on stderr, and waits to be
+ * killed. */
+static int serve_middle(void)
+{
+    pid_t pid;
+    char *argv[] = {"/proc/self/exe", "serve-child", "plugin", NULL};
+    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0)
+        return 1;
+    fprintf(stderr, "child %ld\n", (long)pid);
+    fflush(stderr);
+    for (;;)
+        pause();
+}
+
 static int serve_child(const char *mode)
 {
     cr_service svc = {child_methods, 1, NULL, 0, NULL};
@@ -94,7 +114,8 @@ typedef struct child {
 static char self[4096];
 static char sockdir[64];
 
-/* Spawns "<self> serve-child <mode>" with exactly the given environment. */
+/* Spawns "<self> serve-child <mode>" with exactly the given environment
+ * ("<self> serve-middle" for mode "middle"). */
 static void spawn(child *c, const char *mode, char *const env[])
 {
     int o[2], e[2];
@@ -105,6 +126,10 @@ static void spawn(child *c, const char *mode, char *const env[])
     posix_spawn_file_actions_adddup2(&fa, o[1], 1);
     posix_spawn_file_actions_adddup2(&fa, e[1], 2);
     char *argv[] = {self, "serve-child", (char *)mode, NULL};
+    if (strcmp(mode, "middle") == 0) {
+        argv[1] = "serve-middle";
+        argv[2] = NULL;
+    }
     assert_int_equal(posix_spawn(&c->pid, self, &fa, NULL, argv, env), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(o[1]);
@@ -215,6 +240,20 @@ static char *cert_field_to_pem(const char *b64)
     return pem;
 }
 
+/* The first four ops of a client's call: metadata, the one request
+ * message, half-close, and the server's metadata into im. */
+static void request_ops(grpc_op ops[4], grpc_byte_buffer *send,
+                        grpc_metadata_array *im)
+{
+    memset(ops, 0, 4 * sizeof *ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = im;
+}
+
 /* A unary call with a health request; returns the gRPC status. */
 static grpc_status_code call(grpc_channel *ch, const char *method,
                              const ProtobufCMessage *req)
@@ -238,12 +277,7 @@ static grpc_status_code call(grpc_channel *ch, const char *method,
     grpc_slice details;
     grpc_op ops[6];
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &im;
+    request_ops(ops, send, &im);
     ops[4].op = GRPC_OP_RECV_MESSAGE;
     ops[4].data.recv_message.recv_message = &recv;
     ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
@@ -272,6 +306,46 @@ static grpc_status_code health(grpc_channel *ch)
         GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = "plugin";
     return call(ch, "/grpc.health.v1.Health/Check", &req.base);
+}
+
+/* go-plugin's stdio stream, held open as go-plugin's client does for the
+ * life of its connection; hold_drop cancels it, as a closing connection
+ * does. */
+typedef struct held {
+    grpc_completion_queue *cq;
+    grpc_call *call;
+    grpc_metadata_array im;
+} held;
+
+static void hold_stdio(grpc_channel *ch, held *h)
+{
+    h->cq = grpc_completion_queue_create_for_pluck(NULL);
+    h->call = grpc_channel_create_call(
+        ch, NULL, GRPC_PROPAGATE_DEFAULTS, h->cq,
+        grpc_slice_from_static_string("/plugin.GRPCStdio/StreamStdio"), NULL,
+        gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    grpc_metadata_array_init(&h->im);
+    grpc_slice empty = grpc_empty_slice();      /* google.protobuf.Empty */
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&empty, 1);
+    grpc_op ops[4];
+    request_ops(ops, send, &h->im);
+    assert_int_equal(grpc_call_start_batch(h->call, ops, 4, (void *)2, NULL),
+                     GRPC_CALL_OK);
+    gpr_timespec dl = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                   gpr_time_from_millis(LIMIT_MS, GPR_TIMESPAN));
+    grpc_event ev = grpc_completion_queue_pluck(h->cq, (void *)2, dl, NULL);
+    assert_int_equal(ev.type, GRPC_OP_COMPLETE);
+    assert_true(ev.success);            /* the server holds it open */
+    grpc_byte_buffer_destroy(send);
+}
+
+static void hold_drop(held *h)
+{
+    grpc_call_cancel(h->call, NULL);
+    grpc_call_unref(h->call);
+    grpc_metadata_array_destroy(&h->im);
+    grpc_completion_queue_shutdown(h->cq);
+    grpc_completion_queue_destroy(h->cq);
 }
 
 static grpc_channel *connect_to(const char *path, const char *server_pem,
@@ -463,6 +537,14 @@ static void test_debug_mode(void **state)
 
     grpc_channel *ch = connect_to(path, NULL, NULL);  /* plaintext */
     assert_int_equal(health(ch), GRPC_STATUS_OK);
+    /* Debug mode serves one Terraform run after another: a client that
+     * leaves (its held stream dropped) does not stop it. */
+    held h;
+    hold_stdio(ch, &h);
+    hold_drop(&h);
+    grpc_channel_destroy(ch);
+    ch = connect_to(path, NULL, NULL);
+    assert_int_equal(health(ch), GRPC_STATUS_OK);
     /* in debug mode Ctrl-C stops the server */
     assert_int_equal(kill(c.pid, SIGINT), 0);
     assert_int_equal(wait_exit(&c), 0);
@@ -472,9 +554,85 @@ static void test_debug_mode(void **state)
     child_close(&c);
 }
 
+/* Starts a plaintext plugin (mode "plugin", or "middle": through
+ * serve-middle, whose stderr line gives the plugin's pid in *pid) and
+ * connects to it; the socket path goes to path. */
+static grpc_channel *start_plain(child *c, const char *mode, char *path,
+                                 size_t pathlen, pid_t *pid)
+{
+    static char tmpenv[128];
+    snprintf(tmpenv, sizeof tmpenv, "TMPDIR=%s", sockdir);
+    char *env[] = {"TF_PLUGIN_MAGIC_COOKIE=" COOKIE,
+                   "PLUGIN_PROTOCOL_VERSIONS=6", tmpenv, NULL};
+    spawn(c, mode, env);
+    c->outlen = read_until(c->out, c->outbuf, sizeof c->outbuf, 0, "\n");
+    char line[8192];
+    snprintf(line, sizeof line, "%s", c->outbuf);
+    char *f[6];
+    assert_int_equal(split_line(line, f), 6);
+    snprintf(path, pathlen, "%s", f[3]);
+    *pid = c->pid;
+    if (strcmp(mode, "middle") == 0) {
+        char err[256];
+        read_until(c->err, err, sizeof err, 0, "\n");
+        long p = 0;
+        assert_int_equal(sscanf(err, "child %ld", &p), 1);
+        *pid = (pid_t)p;
+    }
+    grpc_channel *ch = connect_to(path, NULL, NULL);
+    assert_int_equal(health(ch), GRPC_STATUS_OK);
+    return ch;
+}
+
+static void test_client_gone(void **state)
+{
+    (void)state;
+    child c;
+    char path[256];
+    pid_t pid;
+    grpc_channel *ch = start_plain(&c, "plugin", path, sizeof path, &pid);
+    held h;
+    hold_stdio(ch, &h);
+    assert_int_equal(health(ch), GRPC_STATUS_OK);
+    /* Terraform's connection closes without a Shutdown: the plugin is not
+     * killed, its parent (this test) lives on; it must end by itself. */
+    hold_drop(&h);
+    grpc_channel_destroy(ch);
+    assert_int_equal(wait_exit(&c), 0);
+    struct stat st;
+    assert_int_not_equal(lstat(path, &st), 0);      /* socket removed */
+    child_close(&c);
+}
+
+static void test_parent_gone(void **state)
+{
+    (void)state;
+    child middle;
+    char path[256];
+    pid_t pid;
+    grpc_channel *ch = start_plain(&middle, "middle", path, sizeof path, &pid);
+    held h;
+    hold_stdio(ch, &h);     /* the connection stays open throughout */
+    /* The plugin's parent dies (as Terraform under SIGKILL); this test is
+     * a subreaper, so the plugin becomes its child and is waited for. */
+    assert_int_equal(kill(middle.pid, SIGKILL), 0);
+    assert_int_equal(waitpid(middle.pid, NULL, 0), middle.pid);
+    child c = middle;
+    c.pid = pid;
+    assert_int_equal(wait_exit(&c), 0);
+    struct stat st;
+    assert_int_not_equal(lstat(path, &st), 0);
+    hold_drop(&h);
+    grpc_channel_destroy(ch);
+    child_close(&middle);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
+    /* Orphans of test_parent_gone become our children, to be waited for. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        return -1;
     snprintf(sockdir, sizeof sockdir, "/tmp/cr-serve-XXXXXX");
     if (mkdtemp(sockdir) == NULL)
         return -1;
@@ -494,6 +652,8 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "serve-child") == 0)
         return serve_child(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "serve-middle") == 0)
+        return serve_middle();
 
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
@@ -505,6 +665,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_automtls_sigint_shutdown),
         cmocka_unit_test(test_plaintext_sigterm),
         cmocka_unit_test(test_debug_mode),
+        cmocka_unit_test(test_client_gone),
+        cmocka_unit_test(test_parent_gone),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
