@@ -252,10 +252,91 @@ static void oom(cr_diags *d, const char *detail)
     cr_diags_error(d, NULL, "Out of memory", "%s", detail);
 }
 
+/* Terraform core does not refuse a value for an attribute that is computed
+ * and not optional: Terraform 1.11 accepts `version = 3` in a configuration
+ * and silently plans the provider's value instead. terraform-plugin-framework
+ * refuses it during validation (internal/fwschemadata, "Invalid
+ * Configuration for Read-Only Attribute"), and so do we, for every resource
+ * and data source, in nested attributes too, with the path of the value. */
+static void read_only_walk(const cr_schema *s, const cr_value *obj,
+                           cr_path *at, cr_diags *d);
+
+static void read_only_nested(const cr_attr_schema *a, const cr_value *v,
+                             cr_path *at, cr_diags *d)
+{
+    if (!v || v->kind == CR_NULL || v->kind == CR_UNKNOWN)
+        return;
+    switch (a->nested_mode) {
+    case CR_NEST_SINGLE:
+    case CR_NEST_GROUP:
+        read_only_walk(a->nested, v, at, d);
+        break;
+    case CR_NEST_MAP:
+        if (v->kind != CR_MAP)
+            return;
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            if (cr_path_push_key(at, v->u.coll.keys[i]) != 0)
+                return;
+            read_only_walk(a->nested, v->u.coll.items[i], at, d);
+            cr_path_pop(at);
+        }
+        break;
+    case CR_NEST_LIST:
+    case CR_NEST_SET:
+        if (v->kind != CR_LIST && v->kind != CR_SET)
+            return;
+        for (size_t i = 0; i < v->u.coll.len; i++) {
+            /* A set element cannot be addressed: stop at the set. */
+            bool indexed = v->kind == CR_LIST;
+            if (indexed && cr_path_push_index(at, (int64_t)i) != 0)
+                return;
+            read_only_walk(a->nested, v->u.coll.items[i], at, d);
+            if (indexed)
+                cr_path_pop(at);
+        }
+        break;
+    }
+}
+
+static void read_only_walk(const cr_schema *s, const cr_value *obj,
+                           cr_path *at, cr_diags *d)
+{
+    if (!s || !obj || obj->kind != CR_OBJECT)
+        return;
+    for (size_t i = 0; i < s->nattrs; i++) {
+        const cr_attr_schema *a = &s->attrs[i];
+        const cr_value *v = cr_value_get(obj, a->name);
+        if (!v || v->kind == CR_NULL)
+            continue;
+        if (cr_path_push_attr(at, a->name) != 0)
+            return;
+        if ((a->flags & CR_ATTR_COMPUTED) &&
+            !(a->flags & (CR_ATTR_OPTIONAL | CR_ATTR_REQUIRED)))
+            cr_diags_error(d, at, "Invalid Configuration for Read-Only Attribute",
+                           "Cannot set value for this attribute as the provider "
+                           "has marked it as read-only. Remove the configuration "
+                           "line setting the value.");
+        else if (a->nested)
+            read_only_nested(a, v, at, d);
+        cr_path_pop(at);
+    }
+}
+
+static void read_only_check(const cr_schema *s, const cr_value *config,
+                            cr_diags *diags)
+{
+    cr_path at = {0};
+    read_only_walk(s, config, &at, diags);
+    cr_path_free(&at);
+}
+
 void cr_resource_validate(const cr_resource_type *rt, const cr_value *config,
                           cr_diags *diags)
 {
-    if (rt->validate_config && config && config->kind == CR_OBJECT)
+    if (!config || config->kind != CR_OBJECT)
+        return;
+    read_only_check(rt->schema, config, diags);
+    if (rt->validate_config)
         rt->validate_config(config, diags);
 }
 
@@ -352,7 +433,10 @@ void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
 void cr_data_source_validate(const cr_data_source_type *ds,
                              const cr_value *config, cr_diags *diags)
 {
-    if (ds->validate_config && config && config->kind == CR_OBJECT)
+    if (!config || config->kind != CR_OBJECT)
+        return;
+    read_only_check(ds->schema, config, diags);
+    if (ds->validate_config)
         ds->validate_config(config, diags);
 }
 

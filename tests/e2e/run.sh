@@ -983,28 +983,12 @@ t_bad_inputs() {
   standby_cell_id = \"cell-2\"
 }" 'attribute path: standby' 'Error:'
   # A value for a computed-only attribute: Terraform core accepts it (in
-  # validate and plan alike) and leaves the refusal to the provider, as
-  # the Go SDKs do in ValidateResourceConfig; tfcore refuses it in core.
-  # The provider does not refuse it yet: under the real Terraform the
-  # value is silently ignored. Known gap, reported; until the provider
-  # refuses it, the real run says so here instead of failing.
-  if [ "$DRIVER" = terraform ]; then
-    config <<<"resource \"cellrouter_tenant\" \"a\" {
+  # validate and plan alike) and leaves the refusal to the provider, which
+  # refuses it in ValidateResourceConfig as terraform-plugin-framework does.
+  bad_input "computed attribute set" "resource \"cellrouter_tenant\" \"a\" {
   $ok
   version = 3
-}"
-    tf validate
-    if [ "$RC" -eq 0 ]; then
-      echo "KNOWN GAP: the provider accepts a value for the computed attribute version"
-    else
-      err_has 'Value for unconfigurable attribute'
-    fi
-  else
-    bad_input "computed attribute set" "resource \"cellrouter_tenant\" \"a\" {
-  $ok
-  version = 3
-}" 'Value for unconfigurable attribute' 'version += 3'
-  fi
+}" 'Invalid Configuration for Read-Only Attribute' 'version += 3'
   bad_input "unknown argument" "resource \"cellrouter_tenant\" \"a\" {
   $ok
   colour = \"blue\"

@@ -462,25 +462,13 @@ func (cfg *Config) evalContext(vars []string) Diags {
 
 // decodeBody decodes a block body against a schema block.
 //
-// It also refuses arguments for computed-only attributes. That is NOT a
-// rule of Terraform core, which compared against 1.11.4 accepts such an
-// argument at validate and plans the attribute from the provider
-// (objchange.ProposedNew keeps computed-only attributes from the prior
-// state); providers built on terraform-plugin-framework refuse it
-// themselves in ValidateResourceConfig ("Invalid Configuration for
-// Read-Only Attribute"). tfcore keeps the check because existing tests rely
-// on it; see "Differences" in the README.
+// Like Terraform core it accepts an argument for a computed-only attribute
+// (compared against 1.11.4: validate passes, and objchange.ProposedNew
+// plans the attribute from the prior state); the refusal is the
+// provider's, in ValidateResourceConfig, as terraform-plugin-framework does
+// it ("Invalid Configuration for Read-Only Attribute").
 func decodeBody(body hcl.Body, syntax *hclsyntax.Body, b *Block, ctx *hcl.EvalContext, addr string) (cty.Value, Diags) {
 	var diags Diags
-	if syntax != nil {
-		for _, name := range sortedKeys(syntax.Attributes) {
-			if a, ok := b.Attributes[name]; ok && a.Computed && !a.Optional {
-				diags = append(diags, &Diag{Severity: sevError, Summary: "Value for unconfigurable attribute", Address: addr,
-					Detail:  fmt.Sprintf("Can't configure a value for %q: its value will be decided automatically based on the result of applying this configuration.", name),
-					Subject: syntax.Attributes[name].SrcRange.Ptr()})
-			}
-		}
-	}
 	// Nested attributes are converted by decodeNestedAttrs (nested.go):
 	// go-cty's own conversion of a fleet-sized map is quadratic.
 	// Decoding errors are configuration errors: Terraform shows them

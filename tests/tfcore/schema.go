@@ -373,8 +373,8 @@ func (a *Attribute) specType() cty.Type {
 }
 
 // decoderSpec mirrors configschema's DecoderSpec: every attribute is an
-// argument (computed-only ones are rejected separately, with Terraform's
-// "unconfigurable attribute" message), every block type a block spec.
+// argument (computed-only ones too: core accepts them and the provider
+// refuses them), every block type a block spec.
 func decoderSpec(b *Block) hcldec.ObjectSpec {
 	spec := hcldec.ObjectSpec{}
 	for n, a := range b.Attributes {

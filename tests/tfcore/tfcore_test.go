@@ -311,7 +311,6 @@ func TestConfigErrors(t *testing.T) {
 		"missing required": {`resource "cellrouter_tenant" "a" { tenant_id = "a" }`, "Missing required argument"},
 		"wrong type":       {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = ["x"]` + "\n}", "Incorrect attribute value type"},
 		"unknown argument": {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = "x"` + "\n" + `nope = 1` + "\n}", "Unsupported argument"},
-		"computed set":     {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = "x"` + "\n" + `id = "y"` + "\n}", "Value for unconfigurable attribute"},
 		"for_each list":    {`resource "cellrouter_tenant" "a" {` + "\n" + `for_each = ["a"]` + "\n" + `tenant_id = "a"` + "\n" + `cell_id = "x"` + "\n}", "Invalid for_each argument"},
 		"unknown type":     {`resource "cellrouter_other" "a" {}`, "Invalid resource type"},
 		"resource ref":     {`resource "cellrouter_tenant" "a" {` + "\n" + `tenant_id = cellrouter_tenant.b.id` + "\n" + `cell_id = "x"` + "\n}", "Reference to undeclared resource"},

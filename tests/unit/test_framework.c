@@ -567,6 +567,31 @@ static const cr_data_source_type thing_ds = {
     .read = ds_read,
 };
 
+/* A value for a computed-only attribute is refused at validation, pointed
+ * at the attribute; optional+computed and unset computed ones are not. */
+static void test_read_only_refused(void **state)
+{
+    (void)state;
+    cr_value *cfg = config("a", 1, "manual");
+    cr_diags d = CR_DIAGS_INIT;
+    cr_resource_validate(&thing, cfg, &d);
+    assert_false(cr_diags_has_error(&d));
+
+    cr_test_set(cfg, "generation", cr_value_int(3));
+    cr_test_set(cfg, "serving", cr_value_unknown(&cr_type_string));
+    cr_resource_validate(&thing, cfg, &d);
+    assert_int_equal(d.len, 2);
+    for (size_t i = 0; i < d.len; i++) {
+        assert_string_equal(d.items[i].summary,
+                            "Invalid Configuration for Read-Only Attribute");
+        assert_int_equal(d.items[i].path.len, 1);
+    }
+    assert_string_equal(d.items[0].path.steps[0].name, "serving");
+    assert_string_equal(d.items[1].path.steps[0].name, "generation");
+    cr_diags_free(&d);
+    cr_value_free(cfg);
+}
+
 static void test_data_source(void **state)
 {
     (void)state;
@@ -625,6 +650,7 @@ int main(void)
         cmocka_unit_test_setup(test_read, setup),
         cmocka_unit_test_setup(test_import_not_implemented, setup),
         cmocka_unit_test_setup(test_store_error, setup),
+        cmocka_unit_test_setup(test_read_only_refused, setup),
         cmocka_unit_test_setup(test_data_source, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
