@@ -143,7 +143,11 @@ typedef struct backend {
     void (*validate)(const cr_value *config, cr_diags *diags);
     /* True when every setting the backend needs is known. */
     bool (*known)(const cr_value *config);
-    void (*open)(const cr_value *config, cr_store **out, cr_diags *diags);
+    /* Opens the store through cr_store_open_with (store/open.c, the one
+     * place a backend is chosen); `stop` ends the store's long waits
+     * (a Workers KV rate-limit lockout) when Terraform asks to stop. */
+    void (*open)(const cr_value *config, const volatile int *stop,
+                 cr_store **out, cr_diags *diags);
 } backend;
 
 /* A string attribute as a C string, or NULL when it is null or unknown.
@@ -206,8 +210,8 @@ static bool sqlite_known(const cr_value *config)
     return !attr_is_unknown(config, "path");
 }
 
-static void sqlite_open(const cr_value *config, cr_store **out,
-                        cr_diags *diags)
+static void sqlite_open(const cr_value *config, const volatile int *stop,
+                        cr_store **out, cr_diags *diags)
 {
     bool bad = false;
     const char *path = attr_cstr(config, "path", &bad);
@@ -215,12 +219,13 @@ static void sqlite_open(const cr_value *config, cr_store **out,
     cr_path at = {0, 0, NULL};
     cr_store_err err;
 
+    (void)stop;             /* SQLite never waits long */
     if (bad)
         return;         /* validation reported it */
     memset(&err, 0, sizeof err);
     cr_log_debug("provider", "opening the SQLite routing map %s",
                  path ? path : cr_store_sqlite_default_path());
-    if (cr_store_open(&cfg, out, &err) == CR_STORE_OK)
+    if (cr_store_open_with(&cfg, NULL, out, &err) == CR_STORE_OK)
         return;
     *out = NULL;
     if (path && cr_path_push_attr(&at, "path") != 0)
@@ -322,8 +327,8 @@ static bool cfkv_known(const cr_value *config)
     return blk && cr_value_is_wholly_known(blk);
 }
 
-static void cfkv_open(const cr_value *config, cr_store **out,
-                      cr_diags *diags)
+static void cfkv_open(const cr_value *config, const volatile int *stop,
+                      cr_store **out, cr_diags *diags)
 {
     const cr_value *blk = cr_value_get(config, "cloudflare_kv");
     const cr_value *r = blk ? cr_value_get(blk, "max_retry_seconds") : NULL;
@@ -340,10 +345,13 @@ static void cfkv_open(const cr_value *config, cr_store **out,
     cfg.api_url = attr_cstr(blk, "api_url", NULL);
     if (r && r->kind == CR_NUMBER && r->u.num.is_int)
         cfg.retry_budget_ms = (long)r->u.num.i * 1000;
+    cfg.stop = stop;
     cr_log_debug("provider", "opening the Workers KV routing map: namespace "
                  "%s of account %s", cfg.namespace_id ? cfg.namespace_id : "?",
                  cfg.account_id ? cfg.account_id : "?");
-    if (cr_store_cfkv_open(&cfg, out, &err) == CR_STORE_OK)
+    const cr_store_config which = { "cloudflare_kv", NULL };
+    const cr_store_open_opts opts = { &cfg, NULL, NULL };
+    if (cr_store_open_with(&which, &opts, out, &err) == CR_STORE_OK)
         return;
     *out = NULL;
     char detail[700];
@@ -452,7 +460,7 @@ void cr_provider_configure(cr_provider_state *p, const cr_value *config,
                      "not configured", b->name);
         return;
     }
-    b->open(config, &store, diags);
+    b->open(config, &p->stopping, &store, diags);
     if (!store)
         return;
     /* Terraform configures a provider once per process; a second
