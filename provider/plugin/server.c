@@ -14,6 +14,16 @@
  * served at the same time. All memory a call needs (its unpacked request,
  * its response) lives in the call's arena and goes when the call completes.
  *
+ * Workers are started on demand (worker_busy): one at start-up, and another
+ * whenever every started worker is inside a callback, up to `workers`. A
+ * worker waiting in grpc_completion_queue_next is also what reads the
+ * sockets (gRPC's pollers are the threads that wait on the queue), so one
+ * must always be left waiting while handlers block, or the next request,
+ * StopProvider among them, would not even be read. A provider answering
+ * one Terraform operation at a time so runs two workers; each worker not
+ * started is a thread stack, its TLS and a scheduler wake-up saved before
+ * the handshake line.
+ *
  * Shutdown (cr_server_shutdown) stops admitting calls, lets calls in flight
  * finish, ends held streams with OK, and after a grace period cancels what
  * is left. cr_server_free then waits for the last call, destroys the server,
@@ -90,8 +100,10 @@ typedef struct cr_stream cr_stream;
 struct cr_server {
     grpc_server *server;
     grpc_completion_queue *cq;
-    pthread_t *threads;
-    unsigned n_threads;
+    pthread_t *threads;         /* max_threads slots */
+    unsigned n_threads;         /* started; only grows (under mu) */
+    unsigned max_threads;
+    unsigned busy_threads;      /* inside a callback (under mu) */
     cr_entry *entries;
     size_t n_entries;
     size_t max_message;
@@ -782,6 +794,48 @@ static void accept_done(cr_tag *tag, bool ok)
 
 /* ---- workers, logging, lifecycle --------------------------------------- */
 
+static void *worker_main(void *arg);
+
+/* Under s->mu: starts one more worker. */
+static int worker_start(cr_server *s)
+{
+    int rc = pthread_create(&s->threads[s->n_threads], NULL, worker_main, s);
+    if (rc == 0)
+        s->n_threads++;
+    return rc;
+}
+
+/* A worker took an event off the queue and is about to run its callback,
+ * which may block for as long as a handler runs (a routing-map write, a
+ * rate-limit wait). If it was the last worker waiting on the queue, one
+ * more is started first, so that the sockets keep being read. Any callback
+ * counts, not only handlers: a callback added later that blocks (a stream
+ * sending its messages) is covered without knowing of this. */
+static void worker_busy(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->busy_threads++;
+    /* Not once shutting down: no call is admitted any more, and the set of
+     * workers server_release joins must stay fixed. */
+    if (s->busy_threads == s->n_threads && s->n_threads < s->max_threads &&
+        !s->shutting_down) {
+        int rc = worker_start(s);
+        if (rc != 0)
+            cr_log_warn("server", "cannot start another worker thread (%s): "
+                        "%u calls at a time", strerror(rc), s->n_threads);
+        else
+            cr_log_trace("server", "worker %u started", s->n_threads);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void worker_idle(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->busy_threads--;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *worker_main(void *arg)
 {
     cr_server *s = arg;
@@ -792,10 +846,20 @@ static void *worker_main(void *arg)
             break;
         if (ev.type == GRPC_OP_COMPLETE) {
             cr_tag *tag = ev.tag;
+            worker_busy(s);
             tag->done(tag, ev.success != 0);
+            worker_idle(s);
         }
     }
     return NULL;
+}
+
+unsigned cr_server_workers(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    unsigned n = s->n_threads;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 static void shutdown_done(cr_tag *tag, bool ok)
@@ -894,7 +958,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
                                       : CR_SERVER_DEFAULT_MAX_MESSAGE;
     if (s->max_message > INT_MAX)
         s->max_message = INT_MAX;
-    s->n_threads = cfg->workers ? cfg->workers : CR_SERVER_DEFAULT_WORKERS;
+    s->max_threads = cfg->workers ? cfg->workers : CR_SERVER_DEFAULT_WORKERS;
     s->client_gone = cfg->client_gone;
     s->client_gone_arg = cfg->client_gone_arg;
 
@@ -956,28 +1020,26 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     grpc_server_start(s->server);
     s->started = true;
 
-    s->threads = calloc(s->n_threads, sizeof *s->threads);
+    s->threads = calloc(s->max_threads, sizeof *s->threads);
     if (s->threads == NULL) {
         cr_errbuf_set(err, errlen, "out of memory");
-        s->n_threads = 0;
         cr_server_free(s);
         return NULL;
     }
-    for (unsigned i = 0; i < s->n_threads; i++) {
-        int rc = pthread_create(&s->threads[i], NULL, worker_main, s);
-        if (rc != 0) {
-            cr_errbuf_set(err, errlen, "cannot start worker threads: %s", strerror(rc));
-            s->n_threads = i;
-            cr_server_free(s);
-            return NULL;
-        }
+    pthread_mutex_lock(&s->mu);
+    int rc = worker_start(s);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0) {
+        cr_errbuf_set(err, errlen, "cannot start a worker thread: %s", strerror(rc));
+        cr_server_free(s);
+        return NULL;
     }
     for (size_t i = 0; i < ACCEPT_SLOTS; i++) {
         s->accepts[i].srv = s;
         accept_arm(&s->accepts[i]);
     }
-    cr_log_debug("server", "serving on %s (%s, %u workers)", cfg->address,
-                 tls ? "mTLS" : "plaintext", s->n_threads);
+    cr_log_debug("server", "serving on %s (%s, up to %u workers)", cfg->address,
+                 tls ? "mTLS" : "plaintext", s->max_threads);
     return s;
 
 fail_cq:
@@ -1096,9 +1158,15 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
 /* cr_server_free and cr_server_free_at_exit: all but grpc_shutdown(). */
 static void server_release(cr_server *s)
 {
-    if (s->started) {
+    /* Shutting down from here on: no worker is started any more (none
+     * ever was before grpc_server_start). */
+    if (s->started)
         cr_server_shutdown(s);
-        if (s->n_threads > 0) {
+    pthread_mutex_lock(&s->mu);
+    unsigned n_threads = s->n_threads;
+    pthread_mutex_unlock(&s->mu);
+    if (s->started) {
+        if (n_threads > 0) {
             cr_server_run(s, NULL);
         } else {
             /* Start-up failed before any worker ran and before any call was
@@ -1113,9 +1181,9 @@ static void server_release(cr_server *s)
         grpc_server_destroy(s->server);
     }
     grpc_completion_queue_shutdown(s->cq);
-    for (unsigned i = 0; i < s->n_threads; i++)
+    for (unsigned i = 0; i < n_threads; i++)
         pthread_join(s->threads[i], NULL);
-    if (s->n_threads == 0) {
+    if (n_threads == 0) {
         /* No worker drained the queue: do it here. */
         while (grpc_completion_queue_next(s->cq,
                    gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=

@@ -89,7 +89,9 @@ typedef struct cr_service {
 } cr_service;
 
 /* Worker threads: handlers run on them, so this many calls run at once
- * (Terraform runs up to 10 operations concurrently, plus StopProvider). */
+ * (Terraform runs up to 10 operations concurrently, plus StopProvider).
+ * One starts with the server; more start when calls need them (server.c),
+ * up to this many. */
 #define CR_SERVER_DEFAULT_WORKERS 16
 /* The largest request accepted. gRPC's own default (4 MiB) is too small for
  * big configurations and states; 256 MiB is terraform-plugin-go's bound and
@@ -109,7 +111,7 @@ typedef struct cr_server_config {
     const char *client_ca_pem;
     const cr_service *services;
     size_t n_services;
-    unsigned workers;          /* 0: CR_SERVER_DEFAULT_WORKERS */
+    unsigned workers;          /* at most; 0: CR_SERVER_DEFAULT_WORKERS */
     size_t max_message;        /* 0: CR_SERVER_DEFAULT_MAX_MESSAGE */
     /* Optional: called once, from a worker thread, when the client has
      * gone away: it had opened held streams and the last of them ended
@@ -125,6 +127,9 @@ typedef struct cr_server_config {
 /* Builds, binds and starts the server (gRPC is initialised here). Method
  * paths must be unique across services. NULL with a reason in err. */
 cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen);
+
+/* Worker threads started so far (they start on demand). */
+unsigned cr_server_workers(cr_server *s);
 
 /* Begins a graceful shutdown: no new calls; calls in flight finish (held
  * streams end with OK). Idempotent, callable from any thread, including a
