@@ -1084,9 +1084,27 @@ static bool finished(const cr_server *s)
     return s->shutdown_done && s->live_calls == 0;
 }
 
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t->tv_sec) * 1000L +
+           (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
 int cr_server_run(cr_server *s, const sigset_t *signals)
 {
+    return cr_server_run_watching(s, signals, NULL);
+}
+
+int cr_server_run_watching(cr_server *s, const sigset_t *signals,
+                           cr_server_watch *watch)
+{
     int sfd = -1, stopped_by = 0;
+    struct timespec checked;            /* the watch's last periodic check */
+    clock_gettime(CLOCK_MONOTONIC, &checked);
+    if (watch != NULL && watch->check(watch))   /* what happened before */
+        watch = NULL;
     if (signals != NULL) {
         sfd = signalfd(-1, signals, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
@@ -1104,11 +1122,18 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
             break;
 
         int timeout = -1;
+        if (watch != NULL && watch->period_ms > 0) {
+            long left = watch->period_ms - ms_since(&checked);
+            if (left <= 0) {
+                clock_gettime(CLOCK_MONOTONIC, &checked);
+                if (watch->check(watch))
+                    watch = NULL;
+                continue;
+            }
+            timeout = (int)left;
+        }
         if (stopping && !cancelled) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long elapsed = (now.tv_sec - at.tv_sec) * 1000L +
-                           (now.tv_nsec - at.tv_nsec) / 1000000L;
+            long elapsed = ms_since(&at);
             if (elapsed >= CR_SERVER_SHUTDOWN_GRACE_MS) {
                 cr_log_warn("server", "calls still open after %d ms: "
                             "cancelling them", CR_SERVER_SHUTDOWN_GRACE_MS);
@@ -1118,11 +1143,16 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
                 pthread_mutex_unlock(&s->mu);
                 continue;
             }
-            timeout = (int)(CR_SERVER_SHUTDOWN_GRACE_MS - elapsed);
+            long left = CR_SERVER_SHUTDOWN_GRACE_MS - elapsed;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
         }
 
-        struct pollfd fds[2] = {{s->wake_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-        int rc = poll(fds, sfd >= 0 ? 2 : 1, timeout);
+        /* poll() skips the negative descriptors. */
+        struct pollfd fds[3] = {
+            {s->wake_fd, POLLIN, 0}, {sfd, POLLIN, 0},
+            {watch != NULL ? watch->fd : -1, POLLIN, 0}};
+        int rc = poll(fds, 3, timeout);
         if (rc < 0 && errno != EINTR) {
             cr_log_error("server", "poll: %s", strerror(errno));
             stopped_by = -1;
@@ -1149,6 +1179,9 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
                 cr_server_shutdown(s);
             }
         }
+        if (rc > 0 && watch != NULL && fds[2].fd >= 0 && fds[2].revents != 0 &&
+            watch->check(watch))
+            watch = NULL;
     }
     if (sfd >= 0)
         close(sfd);

@@ -144,6 +144,22 @@ void cr_server_shutdown(cr_server *s);
  * something else did, -1 on a system error. */
 int cr_server_run(cr_server *s, const sigset_t *signals);
 
+/* Something else for the thread in cr_server_run to wait on, so that it
+ * needs no thread of its own (the parent watch, plugin/parent.h): check is
+ * called on that thread when `fd` turns readable (or reports an error),
+ * and every `period_ms` if that is not 0. It returns true when the watch
+ * is over (not called again); it may change fd and period_ms. */
+typedef struct cr_server_watch cr_server_watch;
+struct cr_server_watch {
+    int fd;                             /* -1: none */
+    int period_ms;                      /* 0: none */
+    bool (*check)(cr_server_watch *w);
+};
+
+/* cr_server_run that also serves `watch` (NULL: none) while it waits. */
+int cr_server_run_watching(cr_server *s, const sigset_t *signals,
+                           cr_server_watch *watch);
+
 /* Shuts down (if not yet), waits, releases everything, removes the unix
  * socket file. NULL is fine. */
 void cr_server_free(cr_server *s);
