@@ -15,7 +15,8 @@
  * its response) lives in the call's arena and goes when the call completes.
  *
  * Workers are started on demand (worker_busy): one at start-up, and another
- * whenever every started worker is inside a callback, up to `workers`. A
+ * whenever every started worker is inside a callback that may block (a
+ * handler; see cr_tag.quick), up to `workers`. A
  * worker waiting in grpc_completion_queue_next is also what reads the
  * sockets (gRPC's pollers are the threads that wait on the queue), so one
  * must always be left waiting while handlers block, or the next request,
@@ -77,7 +78,16 @@
 
 typedef struct cr_tag {
     void (*done)(struct cr_tag *tag, bool ok);
+    /* done never blocks (bookkeeping, no handler): the worker running it
+     * needs no spare one left on the queue (worker_busy). A tag not marked
+     * quick is taken to block, which is always safe. */
+    bool quick;
 } cr_tag;
+
+/* A callback that blocks only in part (unary_received: unpacking and the
+ * handler) has a quick tag and brackets that part itself. */
+static void worker_busy(cr_server *s);
+static void worker_idle(cr_server *s);
 
 typedef struct cr_entry {
     const char *path;
@@ -418,6 +428,7 @@ static void unary_respond(cr_call *c, int code, const char *message,
     n++;
 
     c->tag.done = unary_sent;
+    c->tag.quick = true;
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         cr_log_error("server", "cannot answer %s (call error %d)", c->path, e);
@@ -449,6 +460,11 @@ static void unary_received(cr_tag *tag, bool ok)
     grpc_byte_buffer_destroy(c->recv);
     c->recv = NULL;
 
+    /* Unpacking (a fleet's request is tens of MB) and the handler may take
+     * long: this worker counts as busy until the answer is ready, and no
+     * longer, so the next request of a caller that waits for this answer
+     * never finds it still busy (which would start a worker for nothing). */
+    worker_busy(c->srv);
     const cr_method *m = c->entry->method;
     ProtobufCAllocator alloc = {pb_arena_alloc, pb_arena_free, c};
     ProtobufCMessage *request = protobuf_c_message_unpack(
@@ -456,6 +472,7 @@ static void unary_received(cr_tag *tag, bool ok)
         GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
     if (request == NULL) {
+        worker_idle(c->srv);
         char msg[256];
         snprintf(msg, sizeof msg, "the request is not a valid %s message",
                  m->request_desc->name);
@@ -467,6 +484,7 @@ static void unary_received(cr_tag *tag, bool ok)
     ProtobufCMessage *response = NULL;
     const char *message = NULL;
     int code = m->handler(c, request, &response, &message);
+    worker_idle(c->srv);
     if (code < 0 || code > 16) {
         cr_log_error("server", "%s: handler returned status %d", c->path, code);
         code = GRPC_STATUS_INTERNAL;
@@ -501,6 +519,7 @@ static void unary_start(cr_call *c)
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &c->recv;
     c->tag.done = unary_received;
+    c->tag.quick = true;    /* it marks its own blocking part */
     grpc_call_error e = grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         cr_log_error("server", "cannot read %s (call error %d)", c->path, e);
@@ -683,6 +702,8 @@ static void stream_start(cr_server *s, grpc_call *call, const cr_entry *e,
     st->send_tag.done = stream_send_done;
     st->close_tag.done = stream_close_done;
     st->status_tag.done = stream_status_done;
+    st->recv_tag.quick = st->send_tag.quick = true;
+    st->close_tag.quick = st->status_tag.quick = true;
     snprintf(st->path, sizeof st->path, "%s", path);
     cr_log_trace("server", "stream %s opened", st->path);
 
@@ -733,6 +754,7 @@ static void accept_arm(cr_accept *a)
     grpc_call_details_init(&a->details);
     grpc_metadata_array_init(&a->metadata);
     a->tag.done = accept_done;
+    a->tag.quick = true;
     pthread_mutex_lock(&s->mu);
     grpc_call_error e = GRPC_CALL_OK;
     if (!s->shutting_down)
@@ -805,12 +827,12 @@ static int worker_start(cr_server *s)
     return rc;
 }
 
-/* A worker took an event off the queue and is about to run its callback,
- * which may block for as long as a handler runs (a routing-map write, a
- * rate-limit wait). If it was the last worker waiting on the queue, one
- * more is started first, so that the sockets keep being read. Any callback
- * counts, not only handlers: a callback added later that blocks (a stream
- * sending its messages) is covered without knowing of this. */
+/* A worker is about to run something that may block for as long as a
+ * handler runs (a routing-map write, a rate-limit wait). If it was the last
+ * worker waiting on the queue, one more is started first, so that the
+ * sockets keep being read. Bookkeeping callbacks (cr_tag.quick) are not
+ * counted: two short ones that happen to overlap on a loaded machine would
+ * start workers that the calls never need. */
 static void worker_busy(cr_server *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -846,9 +868,13 @@ static void *worker_main(void *arg)
             break;
         if (ev.type == GRPC_OP_COMPLETE) {
             cr_tag *tag = ev.tag;
-            worker_busy(s);
-            tag->done(tag, ev.success != 0);
-            worker_idle(s);
+            if (tag->quick) {
+                tag->done(tag, ev.success != 0);
+            } else {
+                worker_busy(s);
+                tag->done(tag, ev.success != 0);
+                worker_idle(s);
+            }
         }
     }
     return NULL;
@@ -954,6 +980,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->shutdown_tag.done = shutdown_done;
+    s->shutdown_tag.quick = true;
     s->max_message = cfg->max_message ? cfg->max_message
                                       : CR_SERVER_DEFAULT_MAX_MESSAGE;
     if (s->max_message > INT_MAX)
