@@ -49,10 +49,12 @@ ROUNDS=${ROUNDS:-3}
 STARTS=${STARTS:-10}
 CALLS=${CALLS:-1000}
 
+# BIN_DYNAMIC, BIN_STATIC, BIN_GO: other executables in their place (an
+# earlier build, to compare before and after in the same conditions).
 declare -A BIN=(
-  [dynamic]=$B/terraform-provider-cellrouter
-  [static]=$B/static/terraform-provider-cellrouter
-  [go]=$B/bench/terraform-provider-gominimal
+  [dynamic]=${BIN_DYNAMIC:-$B/terraform-provider-cellrouter}
+  [static]=${BIN_STATIC:-$B/static/terraform-provider-cellrouter}
+  [go]=${BIN_GO:-$B/bench/terraform-provider-gominimal}
 )
 ORDER="dynamic static go"
 # Freshly written executables have dirty page-cache pages, which smaps
