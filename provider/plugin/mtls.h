@@ -20,7 +20,8 @@
 
 typedef struct cr_mtls_identity {
     char *cert_pem;     /* X.509 v3, PEM; malloc'd */
-    char *key_pem;      /* PKCS#8 PEM of the ECDSA P-256 key; malloc'd */
+    char *key_pem;      /* SEC1 PEM ("EC PRIVATE KEY") of the ECDSA P-256
+                           key, as go-plugin writes its own; malloc'd */
     char *cert_b64;     /* DER, base64 std alphabet, no padding, one line */
 } cr_mtls_identity;
 

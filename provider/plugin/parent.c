@@ -2,14 +2,14 @@
  * plugin/parent.c — the parent watch (see parent.h).
  *
  * A pidfd of the parent (pidfd_open, Linux 5.3) turns readable when the
- * parent *process* exits, and a thread can simply wait on it. The classic
- * prctl(PR_SET_PDEATHSIG) is not used: it fires when the *thread* that
- * forked us exits, and Go's os/exec forks from whichever OS thread the
- * goroutine happens to run on, so a Go runtime thread ending would look
- * like Terraform dying. Where pidfd_open is refused (an older kernel, a
- * seccomp filter), the thread polls getppid() instead: once the parent is
- * gone we have been reparented (to init or a subreaper) and the value
- * changes.
+ * parent *process* exits, and the serving thread simply polls it along
+ * with its other descriptors. The classic prctl(PR_SET_PDEATHSIG) is not
+ * used: it fires when the *thread* that forked us exits, and Go's os/exec
+ * forks from whichever OS thread the goroutine happens to run on, so a Go
+ * runtime thread ending would look like Terraform dying. Where pidfd_open
+ * is refused (an older kernel, a seccomp filter), the watch asks getppid()
+ * periodically instead: once the parent is gone we have been reparented
+ * (to init or a subreaper) and the value changes.
  *
  * A pid can be reused once its process is gone, so the pidfd is only
  * trusted after getppid() confirms, *after* it was opened, that our parent
@@ -19,23 +19,11 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
-
-/* How often getppid() is asked when there is no pidfd. */
-#define PARENT_POLL_MS 250
-
-typedef struct parent_watch {
-    pid_t parent;
-    int pidfd;                  /* -1: poll getppid() */
-    cr_parent_gone_fn gone;
-    void *arg;
-} parent_watch;
 
 static int pidfd_of(pid_t pid)
 {
@@ -48,63 +36,60 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
-static void *watch_main(void *arg)
+static void ask_getppid(cr_parent_watch *w)
 {
-    parent_watch w = *(parent_watch *)arg;
-    free(arg);
-
-    if (w.pidfd >= 0) {
-        struct pollfd p = {w.pidfd, POLLIN, 0};
-        int rc;
-        while ((rc = poll(&p, 1, -1)) < 0 && errno == EINTR)
-            ;
-        close(w.pidfd);
-        if (rc < 0)     /* cannot wait on it after all: ask getppid() */
-            w.pidfd = -1;
-    }
-    if (w.pidfd < 0) {
-        struct timespec ts = {0, PARENT_POLL_MS * 1000000L};
-        while (getppid() == w.parent)
-            nanosleep(&ts, NULL);
-    }
-    cr_log_info("plugin", "parent process %ld has exited", (long)w.parent);
-    w.gone(w.arg);
-    return NULL;
+    if (w->watch.fd >= 0)
+        close(w->watch.fd);
+    w->watch.fd = -1;
+    w->watch.period_ms = CR_PARENT_POLL_MS;
 }
 
-int cr_parent_watch(pid_t parent, cr_parent_gone_fn gone, void *arg)
+/* cr_server_watch.check: the pidfd turned readable, or a period passed. */
+static bool check(cr_server_watch *sw)
 {
-    parent_watch *w = malloc(sizeof *w);
-    if (w == NULL)
-        return -1;
+    cr_parent_watch *w = (cr_parent_watch *)(void *)
+        ((char *)sw - offsetof(cr_parent_watch, watch));
+    if (w->watch.fd >= 0) {
+        struct pollfd p = {w->watch.fd, POLLIN, 0};
+        int rc = poll(&p, 1, 0);
+        if (rc == 0 || (rc < 0 && errno == EINTR))
+            return false;
+        if (rc < 0 || !(p.revents & POLLIN)) {
+            /* cannot wait on it after all: ask getppid() */
+            ask_getppid(w);
+            return false;
+        }
+    } else if (getppid() == w->parent) {
+        return false;
+    }
+    cr_log_info("plugin", "parent process %ld has exited", (long)w->parent);
+    w->gone(w->arg);
+    return true;
+}
+
+void cr_parent_watch_init(cr_parent_watch *w, pid_t parent,
+                          cr_parent_gone_fn gone, void *arg)
+{
     w->parent = parent;
     w->gone = gone;
     w->arg = arg;
-    w->pidfd = pidfd_of(parent);
-    if (w->pidfd >= 0 && getppid() != parent) {
+    w->watch.check = check;
+    w->watch.period_ms = 0;
+    w->watch.fd = pidfd_of(parent);
+    if (w->watch.fd >= 0 && getppid() != parent) {
         /* Already reparented: the pidfd may name an unrelated process that
-         * took the pid over. The thread reports at once (getppid differs). */
-        close(w->pidfd);
-        w->pidfd = -1;
-    } else if (w->pidfd < 0) {
+         * took the pid over. getppid() differs: the first check reports. */
+        ask_getppid(w);
+    } else if (w->watch.fd < 0) {
         cr_log_debug("plugin", "no pidfd for the parent process (errno %d): "
-                     "polling getppid() every %d ms", errno, PARENT_POLL_MS);
+                     "asking getppid() every %d ms", errno, CR_PARENT_POLL_MS);
+        ask_getppid(w);
     }
+}
 
-    pthread_attr_t attr;
-    pthread_t t;
-    int rc = pthread_attr_init(&attr);
-    if (rc == 0) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        rc = pthread_create(&t, &attr, watch_main, w);
-        pthread_attr_destroy(&attr);
-    }
-    if (rc != 0) {
-        if (w->pidfd >= 0)
-            close(w->pidfd);
-        free(w);
-        errno = rc;
-        return -1;
-    }
-    return 0;
+void cr_parent_watch_close(cr_parent_watch *w)
+{
+    if (w->watch.fd >= 0)
+        close(w->watch.fd);
+    w->watch.fd = -1;
 }

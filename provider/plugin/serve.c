@@ -8,11 +8,9 @@
  */
 #include "plugin/serve.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -24,9 +22,9 @@
 #define MAX_SERVICES 8
 
 /* What the "Terraform is gone" paths (parent watch, client_gone) act on.
- * The parent watch outlives cr_plugin_serve (it is never joined), so
- * `server` is cleared under `mu` before the server goes, and a late
- * notice finds nothing to act on. */
+ * client_gone comes from a worker thread, the parent watch from the main
+ * thread in cr_server_run_watching; `server` is cleared under `mu` before
+ * the server goes, so a late notice finds nothing to act on. */
 typedef struct serve_state {
     pthread_mutex_t mu;
     const cr_serve_options *o;
@@ -96,12 +94,10 @@ int cr_plugin_serve(const cr_serve_options *o)
     /* First thing: whoever launched us. Read later, it might already be
      * init, Terraform having died in between. */
     pid_t parent = getppid();
-    /* Static: the parent watch may still look at it after we return. */
-    static serve_state st = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    pthread_mutex_lock(&st.mu);
-    st.o = o;
-    st.gone = false;
-    pthread_mutex_unlock(&st.mu);
+    /* Nothing looks at it once we return: the server, whose workers call
+     * client_gone, is gone by then, and the parent watch is served by
+     * this thread. */
+    serve_state st = {.mu = PTHREAD_MUTEX_INITIALIZER, .o = o};
 
     if (!debug) {
         if (!cr_handshake_cookie_ok(getenv(CR_HANDSHAKE_COOKIE_KEY))) {
@@ -176,11 +172,13 @@ int cr_plugin_serve(const cr_serve_options *o)
     pthread_mutex_lock(&st.mu);
     st.server = server;
     pthread_mutex_unlock(&st.mu);
-    /* Plugin mode: a Terraform that dies never sends Shutdown. The watch
-     * starts before the handshake line, so no call can come first. */
-    if (!debug && cr_parent_watch(parent, parent_gone, &st) != 0)
-        cr_log_warn("plugin", "cannot watch the parent process: %s",
-                    strerror(errno));
+    /* Plugin mode: a Terraform that dies never sends Shutdown. The pidfd
+     * is opened before the handshake line, so a parent that dies from now
+     * on is noticed when cr_server_run_watching starts serving the watch
+     * (parent.h), whatever calls came in between. */
+    cr_parent_watch pw;
+    if (!debug)
+        cr_parent_watch_init(&pw, parent, parent_gone, &st);
     /* The key lives on inside gRPC's TLS context; our copy can go now. */
     char *cert_b64 = id.cert_b64;
     id.cert_b64 = NULL;
@@ -206,12 +204,15 @@ int cr_plugin_serve(const cr_serve_options *o)
     if (rc == 0) {
         cr_log_info("plugin", "serving protocol %d on %s%s", version, path,
                     tls ? " (mTLS)" : "");
-        int why = cr_server_run(server, &stop);
+        int why = cr_server_run_watching(server, &stop,
+                                         debug ? NULL : &pw.watch);
         if (why > 0)
             cr_log_info("plugin", "stopped by signal %d", why);
         else if (why < 0)
             rc = 1;
     }
+    if (!debug)
+        cr_parent_watch_close(&pw);
     pthread_mutex_lock(&st.mu);
     st.server = NULL;
     pthread_mutex_unlock(&st.mu);

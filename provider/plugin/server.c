@@ -14,6 +14,17 @@
  * served at the same time. All memory a call needs (its unpacked request,
  * its response) lives in the call's arena and goes when the call completes.
  *
+ * Workers are started on demand (worker_busy): one at start-up, and another
+ * whenever every started worker is inside a callback that may block (a
+ * handler; see cr_tag.quick), up to `workers`. A
+ * worker waiting in grpc_completion_queue_next is also what reads the
+ * sockets (gRPC's pollers are the threads that wait on the queue), so one
+ * must always be left waiting while handlers block, or the next request,
+ * StopProvider among them, would not even be read. A provider answering
+ * one Terraform operation at a time so runs two workers; each worker not
+ * started is a thread stack, its TLS and a scheduler wake-up saved before
+ * the handshake line.
+ *
  * Shutdown (cr_server_shutdown) stops admitting calls, lets calls in flight
  * finish, ends held streams with OK, and after a grace period cancels what
  * is left. cr_server_free then waits for the last call, destroys the server,
@@ -67,7 +78,16 @@
 
 typedef struct cr_tag {
     void (*done)(struct cr_tag *tag, bool ok);
+    /* done never blocks (bookkeeping, no handler): the worker running it
+     * needs no spare one left on the queue (worker_busy). A tag not marked
+     * quick is taken to block, which is always safe. */
+    bool quick;
 } cr_tag;
+
+/* A callback that blocks only in part (unary_received: unpacking and the
+ * handler) has a quick tag and brackets that part itself. */
+static void worker_busy(cr_server *s);
+static void worker_idle(cr_server *s);
 
 typedef struct cr_entry {
     const char *path;
@@ -90,8 +110,10 @@ typedef struct cr_stream cr_stream;
 struct cr_server {
     grpc_server *server;
     grpc_completion_queue *cq;
-    pthread_t *threads;
-    unsigned n_threads;
+    pthread_t *threads;         /* max_threads slots */
+    unsigned n_threads;         /* started; only grows (under mu) */
+    unsigned max_threads;
+    unsigned busy_threads;      /* inside a callback (under mu) */
     cr_entry *entries;
     size_t n_entries;
     size_t max_message;
@@ -406,6 +428,7 @@ static void unary_respond(cr_call *c, int code, const char *message,
     n++;
 
     c->tag.done = unary_sent;
+    c->tag.quick = true;
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         cr_log_error("server", "cannot answer %s (call error %d)", c->path, e);
@@ -437,6 +460,11 @@ static void unary_received(cr_tag *tag, bool ok)
     grpc_byte_buffer_destroy(c->recv);
     c->recv = NULL;
 
+    /* Unpacking (a fleet's request is tens of MB) and the handler may take
+     * long: this worker counts as busy until the answer is ready, and no
+     * longer, so the next request of a caller that waits for this answer
+     * never finds it still busy (which would start a worker for nothing). */
+    worker_busy(c->srv);
     const cr_method *m = c->entry->method;
     ProtobufCAllocator alloc = {pb_arena_alloc, pb_arena_free, c};
     ProtobufCMessage *request = protobuf_c_message_unpack(
@@ -444,6 +472,7 @@ static void unary_received(cr_tag *tag, bool ok)
         GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
     if (request == NULL) {
+        worker_idle(c->srv);
         char msg[256];
         snprintf(msg, sizeof msg, "the request is not a valid %s message",
                  m->request_desc->name);
@@ -455,6 +484,7 @@ static void unary_received(cr_tag *tag, bool ok)
     ProtobufCMessage *response = NULL;
     const char *message = NULL;
     int code = m->handler(c, request, &response, &message);
+    worker_idle(c->srv);
     if (code < 0 || code > 16) {
         cr_log_error("server", "%s: handler returned status %d", c->path, code);
         code = GRPC_STATUS_INTERNAL;
@@ -489,6 +519,7 @@ static void unary_start(cr_call *c)
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &c->recv;
     c->tag.done = unary_received;
+    c->tag.quick = true;    /* it marks its own blocking part */
     grpc_call_error e = grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL);
     if (e != GRPC_CALL_OK) {
         cr_log_error("server", "cannot read %s (call error %d)", c->path, e);
@@ -671,6 +702,8 @@ static void stream_start(cr_server *s, grpc_call *call, const cr_entry *e,
     st->send_tag.done = stream_send_done;
     st->close_tag.done = stream_close_done;
     st->status_tag.done = stream_status_done;
+    st->recv_tag.quick = st->send_tag.quick = true;
+    st->close_tag.quick = st->status_tag.quick = true;
     snprintf(st->path, sizeof st->path, "%s", path);
     cr_log_trace("server", "stream %s opened", st->path);
 
@@ -721,6 +754,7 @@ static void accept_arm(cr_accept *a)
     grpc_call_details_init(&a->details);
     grpc_metadata_array_init(&a->metadata);
     a->tag.done = accept_done;
+    a->tag.quick = true;
     pthread_mutex_lock(&s->mu);
     grpc_call_error e = GRPC_CALL_OK;
     if (!s->shutting_down)
@@ -782,6 +816,48 @@ static void accept_done(cr_tag *tag, bool ok)
 
 /* ---- workers, logging, lifecycle --------------------------------------- */
 
+static void *worker_main(void *arg);
+
+/* Under s->mu: starts one more worker. */
+static int worker_start(cr_server *s)
+{
+    int rc = pthread_create(&s->threads[s->n_threads], NULL, worker_main, s);
+    if (rc == 0)
+        s->n_threads++;
+    return rc;
+}
+
+/* A worker is about to run something that may block for as long as a
+ * handler runs (a routing-map write, a rate-limit wait). If it was the last
+ * worker waiting on the queue, one more is started first, so that the
+ * sockets keep being read. Bookkeeping callbacks (cr_tag.quick) are not
+ * counted: two short ones that happen to overlap on a loaded machine would
+ * start workers that the calls never need. */
+static void worker_busy(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->busy_threads++;
+    /* Not once shutting down: no call is admitted any more, and the set of
+     * workers server_release joins must stay fixed. */
+    if (s->busy_threads == s->n_threads && s->n_threads < s->max_threads &&
+        !s->shutting_down) {
+        int rc = worker_start(s);
+        if (rc != 0)
+            cr_log_warn("server", "cannot start another worker thread (%s): "
+                        "%u calls at a time", strerror(rc), s->n_threads);
+        else
+            cr_log_trace("server", "worker %u started", s->n_threads);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void worker_idle(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->busy_threads--;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *worker_main(void *arg)
 {
     cr_server *s = arg;
@@ -792,10 +868,24 @@ static void *worker_main(void *arg)
             break;
         if (ev.type == GRPC_OP_COMPLETE) {
             cr_tag *tag = ev.tag;
-            tag->done(tag, ev.success != 0);
+            if (tag->quick) {
+                tag->done(tag, ev.success != 0);
+            } else {
+                worker_busy(s);
+                tag->done(tag, ev.success != 0);
+                worker_idle(s);
+            }
         }
     }
     return NULL;
+}
+
+unsigned cr_server_workers(cr_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    unsigned n = s->n_threads;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 static void shutdown_done(cr_tag *tag, bool ok)
@@ -890,11 +980,12 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->shutdown_tag.done = shutdown_done;
+    s->shutdown_tag.quick = true;
     s->max_message = cfg->max_message ? cfg->max_message
                                       : CR_SERVER_DEFAULT_MAX_MESSAGE;
     if (s->max_message > INT_MAX)
         s->max_message = INT_MAX;
-    s->n_threads = cfg->workers ? cfg->workers : CR_SERVER_DEFAULT_WORKERS;
+    s->max_threads = cfg->workers ? cfg->workers : CR_SERVER_DEFAULT_WORKERS;
     s->client_gone = cfg->client_gone;
     s->client_gone_arg = cfg->client_gone_arg;
 
@@ -956,28 +1047,26 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     grpc_server_start(s->server);
     s->started = true;
 
-    s->threads = calloc(s->n_threads, sizeof *s->threads);
+    s->threads = calloc(s->max_threads, sizeof *s->threads);
     if (s->threads == NULL) {
         cr_errbuf_set(err, errlen, "out of memory");
-        s->n_threads = 0;
         cr_server_free(s);
         return NULL;
     }
-    for (unsigned i = 0; i < s->n_threads; i++) {
-        int rc = pthread_create(&s->threads[i], NULL, worker_main, s);
-        if (rc != 0) {
-            cr_errbuf_set(err, errlen, "cannot start worker threads: %s", strerror(rc));
-            s->n_threads = i;
-            cr_server_free(s);
-            return NULL;
-        }
+    pthread_mutex_lock(&s->mu);
+    int rc = worker_start(s);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0) {
+        cr_errbuf_set(err, errlen, "cannot start a worker thread: %s", strerror(rc));
+        cr_server_free(s);
+        return NULL;
     }
     for (size_t i = 0; i < ACCEPT_SLOTS; i++) {
         s->accepts[i].srv = s;
         accept_arm(&s->accepts[i]);
     }
-    cr_log_debug("server", "serving on %s (%s, %u workers)", cfg->address,
-                 tls ? "mTLS" : "plaintext", s->n_threads);
+    cr_log_debug("server", "serving on %s (%s, up to %u workers)", cfg->address,
+                 tls ? "mTLS" : "plaintext", s->max_threads);
     return s;
 
 fail_cq:
@@ -1022,9 +1111,27 @@ static bool finished(const cr_server *s)
     return s->shutdown_done && s->live_calls == 0;
 }
 
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t->tv_sec) * 1000L +
+           (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
 int cr_server_run(cr_server *s, const sigset_t *signals)
 {
+    return cr_server_run_watching(s, signals, NULL);
+}
+
+int cr_server_run_watching(cr_server *s, const sigset_t *signals,
+                           cr_server_watch *watch)
+{
     int sfd = -1, stopped_by = 0;
+    struct timespec checked;            /* the watch's last periodic check */
+    clock_gettime(CLOCK_MONOTONIC, &checked);
+    if (watch != NULL && watch->check(watch))   /* what happened before */
+        watch = NULL;
     if (signals != NULL) {
         sfd = signalfd(-1, signals, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
@@ -1042,11 +1149,18 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
             break;
 
         int timeout = -1;
+        if (watch != NULL && watch->period_ms > 0) {
+            long left = watch->period_ms - ms_since(&checked);
+            if (left <= 0) {
+                clock_gettime(CLOCK_MONOTONIC, &checked);
+                if (watch->check(watch))
+                    watch = NULL;
+                continue;
+            }
+            timeout = (int)left;
+        }
         if (stopping && !cancelled) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long elapsed = (now.tv_sec - at.tv_sec) * 1000L +
-                           (now.tv_nsec - at.tv_nsec) / 1000000L;
+            long elapsed = ms_since(&at);
             if (elapsed >= CR_SERVER_SHUTDOWN_GRACE_MS) {
                 cr_log_warn("server", "calls still open after %d ms: "
                             "cancelling them", CR_SERVER_SHUTDOWN_GRACE_MS);
@@ -1056,11 +1170,16 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
                 pthread_mutex_unlock(&s->mu);
                 continue;
             }
-            timeout = (int)(CR_SERVER_SHUTDOWN_GRACE_MS - elapsed);
+            long left = CR_SERVER_SHUTDOWN_GRACE_MS - elapsed;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
         }
 
-        struct pollfd fds[2] = {{s->wake_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-        int rc = poll(fds, sfd >= 0 ? 2 : 1, timeout);
+        /* poll() skips the negative descriptors. */
+        struct pollfd fds[3] = {
+            {s->wake_fd, POLLIN, 0}, {sfd, POLLIN, 0},
+            {watch != NULL ? watch->fd : -1, POLLIN, 0}};
+        int rc = poll(fds, 3, timeout);
         if (rc < 0 && errno != EINTR) {
             cr_log_error("server", "poll: %s", strerror(errno));
             stopped_by = -1;
@@ -1087,6 +1206,9 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
                 cr_server_shutdown(s);
             }
         }
+        if (rc > 0 && watch != NULL && fds[2].fd >= 0 && fds[2].revents != 0 &&
+            watch->check(watch))
+            watch = NULL;
     }
     if (sfd >= 0)
         close(sfd);
@@ -1096,9 +1218,15 @@ int cr_server_run(cr_server *s, const sigset_t *signals)
 /* cr_server_free and cr_server_free_at_exit: all but grpc_shutdown(). */
 static void server_release(cr_server *s)
 {
-    if (s->started) {
+    /* Shutting down from here on: no worker is started any more (none
+     * ever was before grpc_server_start). */
+    if (s->started)
         cr_server_shutdown(s);
-        if (s->n_threads > 0) {
+    pthread_mutex_lock(&s->mu);
+    unsigned n_threads = s->n_threads;
+    pthread_mutex_unlock(&s->mu);
+    if (s->started) {
+        if (n_threads > 0) {
             cr_server_run(s, NULL);
         } else {
             /* Start-up failed before any worker ran and before any call was
@@ -1113,9 +1241,9 @@ static void server_release(cr_server *s)
         grpc_server_destroy(s->server);
     }
     grpc_completion_queue_shutdown(s->cq);
-    for (unsigned i = 0; i < s->n_threads; i++)
+    for (unsigned i = 0; i < n_threads; i++)
         pthread_join(s->threads[i], NULL);
-    if (s->n_threads == 0) {
+    if (n_threads == 0) {
         /* No worker drained the queue: do it here. */
         while (grpc_completion_queue_next(s->cq,
                    gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=

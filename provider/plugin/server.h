@@ -89,7 +89,9 @@ typedef struct cr_service {
 } cr_service;
 
 /* Worker threads: handlers run on them, so this many calls run at once
- * (Terraform runs up to 10 operations concurrently, plus StopProvider). */
+ * (Terraform runs up to 10 operations concurrently, plus StopProvider).
+ * One starts with the server; more start when calls need them (server.c),
+ * up to this many. */
 #define CR_SERVER_DEFAULT_WORKERS 16
 /* The largest request accepted. gRPC's own default (4 MiB) is too small for
  * big configurations and states; 256 MiB is terraform-plugin-go's bound and
@@ -109,7 +111,7 @@ typedef struct cr_server_config {
     const char *client_ca_pem;
     const cr_service *services;
     size_t n_services;
-    unsigned workers;          /* 0: CR_SERVER_DEFAULT_WORKERS */
+    unsigned workers;          /* at most; 0: CR_SERVER_DEFAULT_WORKERS */
     size_t max_message;        /* 0: CR_SERVER_DEFAULT_MAX_MESSAGE */
     /* Optional: called once, from a worker thread, when the client has
      * gone away: it had opened held streams and the last of them ended
@@ -126,6 +128,9 @@ typedef struct cr_server_config {
  * paths must be unique across services. NULL with a reason in err. */
 cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen);
 
+/* Worker threads started so far (they start on demand). */
+unsigned cr_server_workers(cr_server *s);
+
 /* Begins a graceful shutdown: no new calls; calls in flight finish (held
  * streams end with OK). Idempotent, callable from any thread, including a
  * handler (its own response is still sent). */
@@ -138,6 +143,22 @@ void cr_server_shutdown(cr_server *s);
  * began are cancelled. Returns the signal that stopped the server, 0 when
  * something else did, -1 on a system error. */
 int cr_server_run(cr_server *s, const sigset_t *signals);
+
+/* Something else for the thread in cr_server_run to wait on, so that it
+ * needs no thread of its own (the parent watch, plugin/parent.h): check is
+ * called on that thread when `fd` turns readable (or reports an error),
+ * and every `period_ms` if that is not 0. It returns true when the watch
+ * is over (not called again); it may change fd and period_ms. */
+typedef struct cr_server_watch cr_server_watch;
+struct cr_server_watch {
+    int fd;                             /* -1: none */
+    int period_ms;                      /* 0: none */
+    bool (*check)(cr_server_watch *w);
+};
+
+/* cr_server_run that also serves `watch` (NULL: none) while it waits. */
+int cr_server_run_watching(cr_server *s, const sigset_t *signals,
+                           cr_server_watch *watch);
 
 /* Shuts down (if not yet), waits, releases everything, removes the unix
  * socket file. NULL is fine. */

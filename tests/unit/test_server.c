@@ -59,6 +59,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int inside;          /* handlers currently inside /test.T/Barrier */
 static int max_inside;
 static bool hold_entered, hold_release;
+static int hold_inside;     /* handlers currently inside /test.T/Hold */
 
 static Resp *new_resp(cr_call *call, int status)
 {
@@ -141,9 +142,11 @@ static int h_hold(cr_call *call, const ProtobufCMessage *request,
     (void)message;
     pthread_mutex_lock(&mu);
     hold_entered = true;
+    hold_inside++;
     pthread_cond_broadcast(&cv);
     while (!hold_release)
         pthread_cond_wait(&cv, &mu);
+    hold_inside--;
     pthread_mutex_unlock(&mu);
     Resp *r = new_resp(call, SERVING);
     *response = &r->base;
@@ -655,6 +658,62 @@ static void *hold_client(void *p)
     return NULL;
 }
 
+/* Workers start on demand: one with the server, and while all but one of
+ * the most it may have are blocked in handlers, the last one still serves
+ * another call (as StopProvider must get through while Terraform's
+ * operations run). */
+static void test_workers_on_demand(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(cr_server_workers(f->server), 1);
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    int serving;
+    assert_int_equal(call_health(ch, "/test.T/Echo", "ping", &serving, NULL, 0),
+                     GRPC_STATUS_OK);
+    /* one call: the worker that runs its handler left one more waiting on
+     * the queue (accepting it and sending the answer start none) */
+    assert_int_equal(cr_server_workers(f->server), 2);
+
+    enum { HELD = CR_SERVER_DEFAULT_WORKERS - 1 };
+    pthread_mutex_lock(&mu);
+    hold_release = false;
+    hold_inside = 0;
+    pthread_mutex_unlock(&mu);
+    pthread_t holders[HELD];
+    worker_arg ha[HELD];
+    for (int i = 0; i < HELD; i++) {
+        ha[i] = (worker_arg){ch, 0, 0};
+        assert_int_equal(pthread_create(&holders[i], NULL, hold_client, &ha[i]), 0);
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DEADLINE_S;
+    int rc = 0;
+    pthread_mutex_lock(&mu);
+    while (hold_inside < HELD && rc == 0)
+        rc = pthread_cond_timedwait(&cv, &mu, &until);
+    int held = hold_inside;
+    pthread_mutex_unlock(&mu);
+    assert_int_equal(held, HELD);
+
+    assert_int_equal(call_health(ch, "/test.T/Echo", "ping", &serving, NULL, 0),
+                     GRPC_STATUS_OK);
+    assert_int_equal(serving, SERVING);
+    assert_int_equal(cr_server_workers(f->server), CR_SERVER_DEFAULT_WORKERS);
+
+    pthread_mutex_lock(&mu);
+    hold_release = true;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < HELD; i++) {
+        pthread_join(holders[i], NULL);
+        assert_int_equal(ha[i].status, GRPC_STATUS_OK);
+    }
+    /* never more than the most */
+    assert_int_equal(cr_server_workers(f->server), CR_SERVER_DEFAULT_WORKERS);
+    grpc_channel_destroy(ch);
+}
+
 /* Shutdown through go-plugin's controller while a stdio stream is open and
  * a call is in flight: the Shutdown call is answered, the in-flight call
  * finishes normally, the stream ends with OK, the server stops. */
@@ -796,6 +855,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_health, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_broker_stream_ends_when_client_does,
                                         setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_workers_on_demand, setup_plain,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_graceful, setup_plain,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tls_right_client, setup_tls,
