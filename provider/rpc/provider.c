@@ -326,7 +326,9 @@ static int get_functions(cr_call *call, const ProtobufCMessage *request,
 
 /* ---- the method table ---------------------------------------------------- */
 
-#define M(name, desc, fn) { "/tfplugin6.Provider/" name, &(desc), (fn) }
+#define M(name, desc, fn) \
+    { .path = "/tfplugin6.Provider/" name, .request_desc = &(desc), \
+      .handler = (fn) }
 
 static const cr_method methods[] = {
     M("GetMetadata", tfplugin6__get_metadata__request__descriptor,
