@@ -125,4 +125,10 @@ typedef struct cr_ev_cache {
 void cr_ev_validate(const cr_value *obj, const cr_path *at,
                     cr_ev_cache *cache, cr_diags *d);
 
+/* The labels part of it: a map of labels (null, unknown or not a map:
+ * nothing to say), each key and value by the routing map's rules, the
+ * reserved owner tag refused. Diagnostics point at `at` + labels[key]. */
+void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
+                           cr_diags *d);
+
 #endif
