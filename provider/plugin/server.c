@@ -593,6 +593,42 @@ static void produce_closed(cr_tag *tag, bool ok)
         unary_free(c);
 }
 
+/* Starts `op` (a message or the status) on the call's tag, after the
+ * initial metadata the first time, and counts the batch; `last` marks the
+ * status, in the same step, so that the call cannot be freed in between.
+ * On failure the call is cancelled and nothing is counted; a failed status
+ * is the end, so the call is then freed unless RECV_CLOSE is still out (it
+ * frees it): the caller must not touch it again. */
+static grpc_call_error produce_send(cr_call *c, const grpc_op *op, bool last,
+                                    void (*done)(cr_tag *, bool))
+{
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    if (!c->metadata_sent) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        c->metadata_sent = true;
+    }
+    ops[n++] = *op;
+    c->tag.done = done;
+    pthread_mutex_lock(&c->srv->mu);
+    c->refs++;
+    c->finished = c->finished || last;
+    pthread_mutex_unlock(&c->srv->mu);
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
+    if (e != GRPC_CALL_OK) {
+        cr_log_error("server", "cannot %s %s (call error %d)",
+                     last ? "end stream" : "send on", c->path, e);
+        grpc_call_cancel(c->call, NULL);
+        pthread_mutex_lock(&c->srv->mu);
+        bool dead = --c->refs == 0 && c->finished;
+        pthread_mutex_unlock(&c->srv->mu);
+        if (dead)
+            unary_free(c);
+    }
+    return e;
+}
+
 /* Ends the stream: the producer's end, then the status. */
 static void produce_finish(cr_call *c, cr_stream_end why, int code,
                            const char *message)
@@ -613,29 +649,12 @@ static void produce_finish(cr_call *c, cr_stream_end why, int code,
     cr_log_kv(CR_LOG_TRACE, "server", "stream messages", "method", c->path,
               "sent", sent, NULL);
 
-    grpc_op ops[2];
-    memset(ops, 0, sizeof ops);
-    size_t n = 0;
-    if (!c->metadata_sent) {
-        ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
-        n++;
-    }
-    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[n].data.send_status_from_server.status = (grpc_status_code)code;
-    ops[n].data.send_status_from_server.status_details = &c->status_details;
-    n++;
-    c->tag.done = produce_status_sent;
-    pthread_mutex_lock(&c->srv->mu);
-    c->finished = true;
-    c->refs++;
-    pthread_mutex_unlock(&c->srv->mu);
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
-    if (e != GRPC_CALL_OK) {
-        cr_log_error("server", "cannot end stream %s (call error %d)",
-                     c->path, e);
-        grpc_call_cancel(c->call, NULL);
-        produce_done(c);
-    }
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op.data.send_status_from_server.status = (grpc_status_code)code;
+    op.data.send_status_from_server.status_details = &c->status_details;
+    produce_send(c, &op, true, produce_status_sent);
 }
 
 static void produce_sent(cr_tag *tag, bool ok);
@@ -672,26 +691,12 @@ static void produce_step(cr_call *c)
                        "a message could not be encoded");
         return;
     }
-    grpc_op ops[2];
-    memset(ops, 0, sizeof ops);
-    size_t n = 0;
-    if (!c->metadata_sent) {
-        ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
-        n++;
-        c->metadata_sent = true;
-    }
-    ops[n].op = GRPC_OP_SEND_MESSAGE;
-    ops[n].data.send_message.send_message = c->send;
-    n++;
-    c->tag.done = produce_sent;
-    pthread_mutex_lock(&c->srv->mu);
-    c->refs++;
-    pthread_mutex_unlock(&c->srv->mu);
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
-    if (e != GRPC_CALL_OK) {
-        cr_log_error("server", "cannot send on %s (call error %d)", c->path, e);
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = c->send;
+    if (produce_send(c, &op, false, produce_sent) != GRPC_CALL_OK) {
         pthread_mutex_lock(&c->srv->mu);
-        c->refs--;
         c->peer_gone = true;
         pthread_mutex_unlock(&c->srv->mu);
         grpc_byte_buffer_destroy(c->send);

@@ -399,6 +399,31 @@ void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
     }
 }
 
+void cr_ev_validate_filters(const cr_value *config, cr_diags *d)
+{
+    const cr_value *cell = cr_res_attr(config, "cell_id");
+    const cr_value *prefix = cr_res_attr(config, "tenant_id_prefix");
+    const char *s;
+
+    if (cr_res_has_nul(cell))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(cell)) && cr_cell_id_check(s))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     cr_cell_id_check(s));
+    if (cr_res_has_nul(prefix))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(prefix)) && *s && cr_tenant_id_check(s))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "No tenant id can start with this prefix: tenant ids "
+                     "are letters, digits and . _ : @ -, starting with a "
+                     "letter or a digit.");
+    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, d);
+}
+
 /* Probe values standing in for unknowns in the whole-entry check below;
  * valid by the map's rules, and chosen to differ from each other. */
 #define PROBE_TENANT   "probe"

@@ -571,31 +571,6 @@ static void tenant_import(cr_provider_state *p, const cr_import_req *req,
  * whatever the size of the map. */
 #define TENANT_LIST_PAGE 500
 
-static void tenant_validate_list(const cr_value *config, cr_diags *d)
-{
-    const cr_value *cell = cr_res_attr(config, "cell_id");
-    const cr_value *prefix = cr_res_attr(config, "tenant_id_prefix");
-    const char *s;
-
-    if (cr_res_has_nul(cell))
-        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                     "The value contains a NUL character.");
-    else if ((s = cr_res_cstr(cell)) && cr_cell_id_check(s))
-        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                     cr_cell_id_check(s));
-    if (cr_res_has_nul(prefix))
-        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
-                     "Invalid tenant_id_prefix",
-                     "The value contains a NUL character.");
-    else if ((s = cr_res_cstr(prefix)) && *s && cr_tenant_id_check(s))
-        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
-                     "Invalid tenant_id_prefix",
-                     "No tenant id can start with this prefix: tenant ids "
-                     "are letters, digits and . _ : @ -, starting with a "
-                     "letter or a digit.");
-    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, d);
-}
-
 typedef struct tenant_lister {
     char *cell;                 /* NULL: any */
     char *prefix;               /* "" for all */
@@ -724,7 +699,7 @@ const cr_resource_type cr_tenant_resource = {
     .nupgraders = TENANT_NUPGRADERS,
     .identity_schema = &tenant_identity_schema,
     .list_schema = &tenant_list_schema,
-    .validate_list = tenant_validate_list,
+    .validate_list = cr_ev_validate_filters,
     .list_open = tenant_list_open,
     .list_next = tenant_list_next,
     .list_close = tenant_list_close,

@@ -300,18 +300,25 @@ static void test_labels_null_vs_empty(void **state)
     cr_entry_free(e);
 }
 
-static void test_prefix_listing(void **state)
+/* Ids that are prefixes of each other, with the characters LIKE would
+ * take for wildcards. */
+static void put_prefix_ids(cr_store *s)
 {
-    fixture *f = *state;
-    cr_store_err err;
     static const char *const ids[] = {
         "a_1", "ab1", "a.1", "a-1", "a:1", "a@1", "b", "a", "A", "aa", "a_",
     };
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
         cr_entry *e = mk(ids[i], "c", "http://h");
-        put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+        put_ok(s, e, CR_VERSION_ABSENT, 1);
         cr_entry_free(e);
     }
+}
+
+static void test_prefix_listing(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    put_prefix_ids(f->s);
     static const struct { const char *prefix; const char *want; } cases[] = {
         {"", "A a a-1 a.1 a:1 a@1 a_ a_1 aa ab1 b"},
         {"a_", "a_ a_1"},           /* '_' is not a wildcard */
@@ -350,14 +357,7 @@ static void test_list_pages(void **state)
 {
     fixture *f = *state;
     cr_store_err err;
-    static const char *const ids[] = {
-        "a_1", "ab1", "a.1", "a-1", "a:1", "a@1", "b", "a", "A", "aa", "a_",
-    };
-    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
-        cr_entry *e = mk(ids[i], "c", "http://h");
-        put_ok(f->s, e, CR_VERSION_ABSENT, 1);
-        cr_entry_free(e);
-    }
+    put_prefix_ids(f->s);
     static const char *const prefixes[] = {
         "", "a_", "a", "a@", "%", "b", "c", "\xff", "a\xff\xff", "A",
     };
