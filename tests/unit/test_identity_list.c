@@ -653,11 +653,11 @@ static void seed(fixture *fx)
 
 /* Which of t0000..t1199 a filter finds, by the seed's rules. */
 static size_t expect_ids(const char *cell, const char *prefix, bool gold,
-                         char ids[][8])
+                         char ids[][16])
 {
     size_t n = 0;
     for (int i = 0; i < NMAP; i++) {
-        char tid[8], c[16];
+        char tid[16], c[16];
         snprintf(tid, sizeof tid, "t%04d", i);
         snprintf(c, sizeof c, "cell-%d", i % 4);
         if (i % 100 == 7)
@@ -679,7 +679,7 @@ static void test_list_filters(void **state)
     fixture *fx = *state;
     configure(fx);
     seed(fx);
-    static char want[NMAP][8];
+    static char want[NMAP][16];
     static const struct { const char *cell, *prefix; bool gold; } cases[] = {
         {NULL, NULL, false},            /* every entry but the fleet's */
         {"cell-1", NULL, false},        /* primary */
