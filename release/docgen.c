@@ -6,9 +6,11 @@
  *   docgen -dump-schema FILE
  *
  * Asks the provider for its schema exactly as Terraform does (the
- * GetProviderSchema handler of rpc/, run in process; or, with -schema, a
+ * GetProviderSchema and GetResourceIdentitySchemas handlers of rpc/, run
+ * in process; or, with -schema, a
  * GetProviderSchema.Response in protobuf's binary form, which is how
- * tests/release/docs.sh feeds it broken schemas) and writes one
+ * tests/release/docs.sh feeds it broken schemas; no identities then) and
+ * writes one
  * Markdown page per provider, resource, data source, ephemeral resource,
  * list resource and function, in the layout the Terraform Registry renders
  * (docs/index.md, docs/resources/<type>.md, docs/data-sources/<type>.md,
@@ -22,6 +24,9 @@
  *   provider/provider.tf                               (required)
  *   resources/<type>/resource.tf                       (required)
  *   resources/<type>/import.sh, import.tf              (optional)
+ *   resources/<type>/import-by-identity.tf             (optional; only for a
+ *       resource with an identity, whose identity schema is then listed,
+ *       as tfplugindocs does)
  *   data-sources/<type>/data-source.tf                 (required)
  *   ephemeral-resources/<type>/ephemeral-resource.tf   (required)
  *   list-resources/<type>/list-resource.tfquery.hcl    (required)
@@ -643,6 +648,64 @@ static void page_end(page *pg, outputs *outs, char *path)
     free(pg->where);
 }
 
+/* GetResourceIdentitySchemas' answer (NULL: none asked for). */
+static const Tfplugin6__GetResourceIdentitySchemas__Response *identities;
+
+static const Tfplugin6__ResourceIdentitySchema *identity_of(const char *type)
+{
+    for (size_t i = 0; identities && i < identities->n_identity_schemas; i++)
+        if (!strcmp(identities->identity_schemas[i]->key, type))
+            return identities->identity_schemas[i]->value;
+    return NULL;
+}
+
+/* tfplugindocs' "Identity Schema" (internal/schemamd RenderIdentitySchema):
+ * the attributes required for import, then the optional ones, by name. */
+static void put_identity(FILE *o, const Tfplugin6__ResourceIdentitySchema *is,
+                         const char *where)
+{
+    fputs("### Identity Schema\n\n", o);
+    for (int pass = 0; pass < 2; pass++) {
+        const Tfplugin6__ResourceIdentitySchema__IdentityAttribute **v =
+            calloc(is->n_identity_attributes + 1, sizeof *v);
+        size_t n = 0;
+        if (!v)
+            die("out of memory");
+        for (size_t i = 0; i < is->n_identity_attributes; i++) {
+            const Tfplugin6__ResourceIdentitySchema__IdentityAttribute *a =
+                is->identity_attributes[i];
+            if (pass == 0 ? a->required_for_import : !a->required_for_import)
+                v[n++] = a;
+        }
+        for (size_t i = 1; i < n; i++)      /* by name; a handful at most */
+            for (size_t j = i; j > 0 && strcmp(v[j - 1]->name, v[j]->name) > 0; j--) {
+                const void *t = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = t;
+            }
+        if (n)
+            fprintf(o, "#### %s\n\n", pass == 0 ? "Required" : "Optional");
+        for (size_t i = 0; i < n; i++) {
+            json_t *t = parse_type(v[i]->type, where);
+            fprintf(o, "- `%s` (", v[i]->name);
+            type_words(o, t);
+            fputc(')', o);
+            json_decref(t);
+            if (v[i]->description[0]) {
+                fputc(' ', o);
+                put_description(o, v[i]->description);
+            } else {
+                problem("%s: identity attribute %s has no description", where,
+                        v[i]->name);
+            }
+            fputc('\n', o);
+        }
+        if (n)
+            fputc('\n', o);
+        free(v);
+    }
+}
+
 static void page_type(outputs *outs, const char *provider, const char *examples,
                       const kind *k, const named_schema *ns)
 {
@@ -664,9 +727,21 @@ static void page_type(outputs *outs, const char *provider, const char *examples,
     if (k->importable) {
         char *sh_path = path_join(pg.folder, "import.sh", NULL);
         char *tf_path = path_join(pg.folder, "import.tf", NULL);
+        char *id_path = path_join(pg.folder, "import-by-identity.tf", NULL);
         char *sh = read_file(sh_path), *tf = read_file(tf_path);
-        if (sh || tf)
+        char *idf = read_file(id_path);
+        const Tfplugin6__ResourceIdentitySchema *is = identity_of(name);
+        if (sh || tf || idf)
             fputs("## Import\n\n", pg.o);
+        if (idf && !is) {
+            problem("%s: import-by-identity.tf, but the resource has no "
+                    "identity", pg.where);
+        } else if (idf) {
+            fputs("In Terraform v1.12.0 and later, an `import` block can name "
+                  "the resource by its identity:\n\n", pg.o);
+            put_code(pg.o, "terraform", idf);
+            put_identity(pg.o, is, pg.where);
+        }
         if (tf) {
             fputs("In Terraform v1.5.0 and later, use an `import` block:\n\n", pg.o);
             put_code(pg.o, "terraform", tf);
@@ -676,7 +751,8 @@ static void page_type(outputs *outs, const char *provider, const char *examples,
                      : "Import is supported using the following syntax:\n\n", pg.o);
             put_code(pg.o, "shell", sh);
         }
-        free(sh); free(tf); free(sh_path); free(tf_path);
+        free(sh); free(tf); free(idf); free(sh_path); free(tf_path);
+        free(id_path);
     }
     page_end(&pg, outs, dup_printf("%s/%s.md", k->dir, shortname));
     free(title);
@@ -885,6 +961,21 @@ int main(int argc, char **argv)
         if (m->handler(call, &req.base, &out, &msg) != GRPC_STATUS_OK || !out)
             die("GetProviderSchema failed: %s", msg ? msg : "(no message)");
         r = (const Tfplugin6__GetProviderSchema__Response *)out;
+        /* Identities, as Terraform >= 1.12 asks for them right after. */
+        const cr_method *im = cr_rpc_method("GetResourceIdentitySchemas");
+        Tfplugin6__GetResourceIdentitySchemas__Request ireq =
+            TFPLUGIN6__GET_RESOURCE_IDENTITY_SCHEMAS__REQUEST__INIT;
+        ProtobufCMessage *iout = NULL;
+        if (!im || im->handler(call, &ireq.base, &iout, &msg) != GRPC_STATUS_OK ||
+            !iout)
+            die("GetResourceIdentitySchemas failed: %s", msg ? msg : "(no message)");
+        identities = (const Tfplugin6__GetResourceIdentitySchemas__Response *)iout;
+        for (size_t i = 0; i < identities->n_diagnostics; i++)
+            if (identities->diagnostics[i]->severity ==
+                TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR)
+                die("GetResourceIdentitySchemas: %s: %s",
+                    identities->diagnostics[i]->summary,
+                    identities->diagnostics[i]->detail);
     }
     for (size_t i = 0; i < r->n_diagnostics; i++)
         if (r->diagnostics[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR)

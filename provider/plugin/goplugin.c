@@ -58,9 +58,9 @@ static int controller_shutdown(cr_call *call, const ProtobufCMessage *request,
 
 static const cr_method goplugin_methods[] = {
     {"/grpc.health.v1.Health/Check",
-     &grpc__health__v1__health_check_request__descriptor, health_check},
+     &grpc__health__v1__health_check_request__descriptor, health_check, NULL},
     {"/plugin.GRPCController/Shutdown",
-     &plugin__empty__descriptor, controller_shutdown},
+     &plugin__empty__descriptor, controller_shutdown, NULL},
 };
 
 static const cr_stream_method goplugin_streams[] = {

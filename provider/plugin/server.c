@@ -7,7 +7,10 @@
  *
  *   accept ─► unary:  RECV_MESSAGE ─► handler (on that worker) ─► SEND
  *                     (initial metadata, message, status) + RECV_CLOSE ─► free
- *          ─► stream: held open with no worker (plugin/server.h, streams)
+ *          ─► server stream: RECV_MESSAGE ─► producer start; RECV_CLOSE;
+ *                     then next ─► SEND_MESSAGE ─► (sent) next ─► ... ─►
+ *                     SEND status ─► free (one send in flight at a time)
+ *          ─► held stream: open with no worker (plugin/server.h, streams)
  *          ─► unknown path: status UNIMPLEMENTED at once
  *
  * A handler blocks only the worker it runs on, so up to `workers` calls are
@@ -38,8 +41,9 @@
  * (cr_server_config.client_gone).
  *
  * Locking: s->mu guards the shutdown state, the held-stream list and every
- * held stream's fields; unary calls are only ever touched by the one worker
- * that owns their current step, so they need no lock.
+ * held stream's fields, and a server stream's batch count and end flags;
+ * unary calls (and a server stream's other fields) are only ever touched by
+ * the one worker that owns their current step, so they need no lock.
  */
 #include "plugin/server.h"
 #include "common/errbuf.h"
@@ -163,6 +167,21 @@ struct cr_call {
     struct timespec started;
     char path[PATH_LOG_MAX];
     void *detached_ctx;         /* cr_call_ctx of a detached call */
+
+    /* Server-streaming calls (produce_*). The arena above then holds the
+     * message being built; what start allocated is kept here. */
+    const cr_stream_producer *producer;
+    void *pstate;
+    arena_block *kept_arena;
+    void **kept_adopted;
+    size_t n_kept_adopted;
+    cr_tag close_tag;
+    unsigned long sent;         /* messages sent */
+    bool metadata_sent;
+    /* Under srv->mu: */
+    int refs;                   /* batches in flight */
+    bool peer_gone;             /* RECV_CLOSE came back, or a send failed */
+    bool finished;              /* the status batch is started */
 };
 
 void *cr_call_alloc(cr_call *call, size_t size)
@@ -230,17 +249,36 @@ void *cr_call_ctx(cr_call *call)
     return call->entry != NULL ? call->entry->ctx : call->detached_ctx;
 }
 
+static void arena_free(arena_block *b, void **adopted, size_t n_adopted)
+{
+    for (size_t i = 0; i < n_adopted; i++)
+        free(adopted[i]);
+    free(adopted);
+    while (b != NULL) {
+        arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* Frees what the call's arena holds now (a stream's message) and empties
+ * it. */
+static void call_memory_drop(cr_call *c)
+{
+    arena_free(c->arena, c->adopted, c->n_adopted);
+    c->arena = NULL;
+    c->adopted = NULL;
+    c->n_adopted = c->cap_adopted = 0;
+}
+
 /* Frees what the call's handler allocated or handed over. */
 static void call_memory_free(cr_call *c)
 {
-    for (size_t i = 0; i < c->n_adopted; i++)
-        free(c->adopted[i]);
-    free(c->adopted);
-    while (c->arena != NULL) {
-        arena_block *next = c->arena->next;
-        free(c->arena);
-        c->arena = next;
-    }
+    call_memory_drop(c);
+    arena_free(c->kept_arena, c->kept_adopted, c->n_kept_adopted);
+    c->kept_arena = NULL;
+    c->kept_adopted = NULL;
+    c->n_kept_adopted = 0;
 }
 
 cr_call *cr_call_new_detached(void *ctx)
@@ -376,22 +414,37 @@ static void unary_sent(cr_tag *tag, bool ok)
     unary_free(c);
 }
 
+/* A message packed into a gRPC byte buffer; NULL if it cannot be. */
+static grpc_byte_buffer *pack_message(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    grpc_slice slice = grpc_slice_malloc(n);
+    size_t w = protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(slice));
+    grpc_byte_buffer *b = w == n ? grpc_raw_byte_buffer_create(&slice, 1)
+                                 : NULL;
+    grpc_slice_unref(slice);
+    return b;
+}
+
+/* A handler's status code, checked: anything but a grpc_status_code is the
+ * handler's bug, answered INTERNAL. */
+static int checked_status(const cr_call *c, int code, const char **message)
+{
+    if (code >= 0 && code <= 16)
+        return code;
+    cr_log_error("server", "%s: handler returned status %d", c->path, code);
+    *message = "internal error: invalid status";
+    return GRPC_STATUS_INTERNAL;
+}
+
 /* Sends the response (on OK) and the status, then frees the call. */
 static void unary_respond(cr_call *c, int code, const char *message,
                           const ProtobufCMessage *response)
 {
-    if (code == GRPC_STATUS_OK && response != NULL) {
-        size_t n = protobuf_c_message_get_packed_size(response);
-        grpc_slice slice = grpc_slice_malloc(n);
-        size_t w = protobuf_c_message_pack(response, GRPC_SLICE_START_PTR(slice));
-        if (w != n) {
-            grpc_slice_unref(slice);
-            code = GRPC_STATUS_INTERNAL;
-            message = "response could not be encoded";
-        } else {
-            c->send = grpc_raw_byte_buffer_create(&slice, 1);
-            grpc_slice_unref(slice);
-        }
+    if (code == GRPC_STATUS_OK && response != NULL &&
+        (c->send = pack_message(response)) == NULL) {
+        code = GRPC_STATUS_INTERNAL;
+        message = "response could not be encoded";
     }
     c->status_details = grpc_slice_from_copied_string(
         message != NULL ? message : "");
@@ -435,6 +488,8 @@ static void unary_respond(cr_call *c, int code, const char *message,
         unary_free(c);
     }
 }
+
+static void produce_begin(cr_call *c, const ProtobufCMessage *request);
 
 static void unary_received(cr_tag *tag, bool ok)
 {
@@ -480,16 +535,23 @@ static void unary_received(cr_tag *tag, bool ok)
         unary_respond(c, GRPC_STATUS_INVALID_ARGUMENT, msg, NULL);
         return;
     }
+    if (m->producer != NULL) {
+        /* The stream's later steps ask the producer for a page of the
+         * store each, so their tag is not quick: the dispatcher counts
+         * them busy one by one (and this first one here). */
+        cr_server *s = c->srv;
+        c->tag.quick = false;
+        produce_begin(c, request);
+        worker_idle(s);
+        return;
+    }
 
     ProtobufCMessage *response = NULL;
     const char *message = NULL;
-    int code = m->handler(c, request, &response, &message);
+    int code = checked_status(c, m->handler(c, request, &response, &message),
+                              &message);
     worker_idle(c->srv);
-    if (code < 0 || code > 16) {
-        cr_log_error("server", "%s: handler returned status %d", c->path, code);
-        code = GRPC_STATUS_INTERNAL;
-        message = "internal error: invalid status";
-    } else if (code == GRPC_STATUS_OK && response == NULL) {
+    if (code == GRPC_STATUS_OK && response == NULL) {
         cr_log_error("server", "%s: handler returned no response", c->path);
         code = GRPC_STATUS_INTERNAL;
         message = "internal error: no response";
@@ -525,6 +587,214 @@ static void unary_start(cr_call *c)
         cr_log_error("server", "cannot read %s (call error %d)", c->path, e);
         unary_free(c);
     }
+}
+
+/* ---- server-streaming calls -------------------------------------------- *
+ *
+ * The call's batches: RECV_CLOSE_ON_SERVER for its whole life (it comes
+ * back when the client cancels, or once the status is out), and one at a
+ * time of SEND_MESSAGE (the next is asked for when it completes) and, at
+ * the end, SEND_STATUS. The call is freed when the last of them is back
+ * after the status was started (refs, under s->mu). */
+
+/* Under s->mu: drops one batch; true when the call is to be freed. */
+static bool produce_release(cr_call *c)
+{
+    return --c->refs == 0 && c->finished;
+}
+
+static void produce_done(cr_call *c)
+{
+    pthread_mutex_lock(&c->srv->mu);
+    bool dead = produce_release(c);
+    pthread_mutex_unlock(&c->srv->mu);
+    if (dead)
+        unary_free(c);
+}
+
+static void produce_status_sent(cr_tag *tag, bool ok)
+{
+    (void)ok;
+    produce_done(CONTAINER_OF(tag, cr_call, tag));
+}
+
+static void produce_closed(cr_tag *tag, bool ok)
+{
+    (void)ok;
+    cr_call *c = CONTAINER_OF(tag, cr_call, close_tag);
+    pthread_mutex_lock(&c->srv->mu);
+    c->peer_gone = true;        /* cancelled, or the status is out */
+    bool dead = produce_release(c);
+    pthread_mutex_unlock(&c->srv->mu);
+    if (dead)
+        unary_free(c);
+}
+
+/* Starts `op` (a message or the status) on the call's tag, after the
+ * initial metadata the first time, and counts the batch; `last` marks the
+ * status, in the same step, so that the call cannot be freed in between.
+ * On failure the call is cancelled and nothing is counted; a failed status
+ * is the end, so the call is then freed unless RECV_CLOSE is still out (it
+ * frees it): the caller must not touch it again. */
+static grpc_call_error produce_send(cr_call *c, const grpc_op *op, bool last,
+                                    void (*done)(cr_tag *, bool))
+{
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    if (!c->metadata_sent) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        c->metadata_sent = true;
+    }
+    ops[n++] = *op;
+    c->tag.done = done;
+    pthread_mutex_lock(&c->srv->mu);
+    c->refs++;
+    c->finished = c->finished || last;
+    pthread_mutex_unlock(&c->srv->mu);
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
+    if (e != GRPC_CALL_OK) {
+        cr_log_error("server", "cannot %s %s (call error %d)",
+                     last ? "end stream" : "send on", c->path, e);
+        grpc_call_cancel(c->call, NULL);
+        pthread_mutex_lock(&c->srv->mu);
+        bool dead = --c->refs == 0 && c->finished;
+        pthread_mutex_unlock(&c->srv->mu);
+        if (dead)
+            unary_free(c);
+    }
+    return e;
+}
+
+/* Ends the stream: the producer's end, then the status. */
+static void produce_finish(cr_call *c, cr_stream_end why, int code,
+                           const char *message)
+{
+    if (c->producer != NULL)
+        c->producer->end(c->pstate, why);
+    c->producer = NULL;
+    c->pstate = NULL;
+    call_memory_drop(c);
+    c->status_details = grpc_slice_from_copied_string(
+        message != NULL ? message : "");
+    cr_log_kv(CR_LOG_TRACE, "server", "stream served", "method", c->path,
+              "status", status_name(code), "reason",
+              why == CR_STREAM_DONE ? "done"
+              : why == CR_STREAM_CANCELLED ? "cancelled" : "shutdown", NULL);
+    char sent[32];
+    snprintf(sent, sizeof sent, "%lu", c->sent);
+    cr_log_kv(CR_LOG_TRACE, "server", "stream messages", "method", c->path,
+              "sent", sent, NULL);
+
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op.data.send_status_from_server.status = (grpc_status_code)code;
+    op.data.send_status_from_server.status_details = &c->status_details;
+    produce_send(c, &op, true, produce_status_sent);
+}
+
+static void produce_sent(cr_tag *tag, bool ok);
+
+/* Asks the producer for the next message and sends it, or ends the stream
+ * (the producer said so, the client is gone, the server is stopping). */
+static void produce_step(cr_call *c)
+{
+    pthread_mutex_lock(&c->srv->mu);
+    bool gone = c->peer_gone, stopping = c->srv->shutting_down;
+    pthread_mutex_unlock(&c->srv->mu);
+    if (gone) {
+        produce_finish(c, CR_STREAM_CANCELLED, GRPC_STATUS_CANCELLED,
+                       "the client went away");
+        return;
+    }
+    if (stopping) {
+        produce_finish(c, CR_STREAM_SHUTDOWN, GRPC_STATUS_UNAVAILABLE,
+                       "the server is shutting down");
+        return;
+    }
+    ProtobufCMessage *msg = NULL;
+    const char *message = NULL;
+    int code = checked_status(c, c->producer->next(c, c->pstate, &msg,
+                                                   &message), &message);
+    if (code != GRPC_STATUS_OK || msg == NULL) {
+        produce_finish(c, CR_STREAM_DONE, code, message);
+        return;
+    }
+    c->send = pack_message(msg);
+    call_memory_drop(c);        /* the message lives on in c->send */
+    if (c->send == NULL) {
+        produce_finish(c, CR_STREAM_DONE, GRPC_STATUS_INTERNAL,
+                       "a message could not be encoded");
+        return;
+    }
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = c->send;
+    if (produce_send(c, &op, false, produce_sent) != GRPC_CALL_OK) {
+        pthread_mutex_lock(&c->srv->mu);
+        c->peer_gone = true;
+        pthread_mutex_unlock(&c->srv->mu);
+        grpc_byte_buffer_destroy(c->send);
+        c->send = NULL;
+        produce_finish(c, CR_STREAM_CANCELLED, GRPC_STATUS_INTERNAL,
+                       "a message could not be sent");
+    }
+}
+
+static void produce_sent(cr_tag *tag, bool ok)
+{
+    cr_call *c = CONTAINER_OF(tag, cr_call, tag);
+    grpc_byte_buffer_destroy(c->send);
+    c->send = NULL;
+    pthread_mutex_lock(&c->srv->mu);
+    c->refs--;                  /* never the last: RECV_CLOSE is still out */
+    if (!ok)
+        c->peer_gone = true;
+    pthread_mutex_unlock(&c->srv->mu);
+    if (ok)
+        c->sent++;
+    produce_step(c);
+}
+
+static void produce_begin(cr_call *c, const ProtobufCMessage *request)
+{
+    const cr_stream_producer *p = c->entry->method->producer;
+    const char *message = NULL;
+    c->producer = p;
+    int code = checked_status(c, p->start(c, request, &c->pstate, &message),
+                              &message);
+    if (code != GRPC_STATUS_OK) {
+        p->end(c->pstate, CR_STREAM_DONE);
+        c->producer = NULL;
+        c->pstate = NULL;
+        unary_respond(c, code, message, NULL);
+        return;
+    }
+    /* The request and what start made stay for the call's life; the arena
+     * serves one message at a time from now on. */
+    c->kept_arena = c->arena;
+    c->kept_adopted = c->adopted;
+    c->n_kept_adopted = c->n_adopted;
+    c->arena = NULL;
+    c->adopted = NULL;
+    c->n_adopted = c->cap_adopted = 0;
+
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &c->cancelled;
+    c->close_tag.done = produce_closed;
+    c->refs = 1;
+    grpc_call_error e = grpc_call_start_batch(c->call, &op, 1, &c->close_tag,
+                                              NULL);
+    if (e != GRPC_CALL_OK) {
+        cr_log_error("server", "cannot watch %s (call error %d)", c->path, e);
+        c->refs = 0;
+        c->peer_gone = true;
+    }
+    produce_step(c);
 }
 
 /* ---- held streams ------------------------------------------------------ */
@@ -927,7 +1197,8 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
         const cr_service *sv = &cfg->services[i];
         for (size_t j = 0; j < sv->n_methods; j++) {
             const cr_method *m = &sv->methods[j];
-            if (m->path == NULL || m->path[0] != '/' || m->handler == NULL ||
+            if (m->path == NULL || m->path[0] != '/' ||
+                (m->handler == NULL) == (m->producer == NULL) ||
                 m->request_desc == NULL)
                 return cr_errbuf_set(err, errlen, "method %zu of service %zu is "
                             "incomplete", j, i);

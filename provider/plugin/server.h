@@ -1,11 +1,12 @@
 /*
  * plugin/server.h — the gRPC server on the gRPC C core, seen from outside.
  *
- * The server knows nothing about Terraform: it serves a table of unary
- * methods, each named by its full gRPC path and typed by the protobuf-c
- * descriptor of its request. It unpacks the request, calls the handler on a
- * worker thread (calls are served concurrently), packs the response and
- * finishes the call. Unknown paths answer UNIMPLEMENTED.
+ * The server knows nothing about Terraform: it serves a table of methods,
+ * each named by its full gRPC path and typed by the protobuf-c descriptor
+ * of its request. It unpacks the request, calls the handler on a worker
+ * thread (calls are served concurrently), packs the response and finishes
+ * the call; a server-streaming method's producer gives its messages one at
+ * a time (below). Unknown paths answer UNIMPLEMENTED.
  *
  * Memory: everything a handler builds for its response (the message, its
  * strings, repeated arrays, byte buffers) comes from the call's arena
@@ -50,10 +51,47 @@ typedef int (*cr_unary_handler)(cr_call *call, const ProtobufCMessage *request,
                                 ProtobufCMessage **response,
                                 const char **message);
 
+/* ---- server-streaming methods ------------------------------------------
+ *
+ * A method that answers its one request with a stream of messages
+ * (tfplugin6's ListResource). The server pulls them from a producer one at
+ * a time and asks for the next only once the one before has been sent (one
+ * GRPC_OP_SEND_MESSAGE in flight): a slow client slows the producer down,
+ * nothing piles up in memory, and no worker thread waits while a message
+ * travels. The callbacks of one call run one after the other, each on some
+ * worker thread. */
+
+/* Why a stream ended (cr_stream_producer.end). */
+typedef enum cr_stream_end {
+    CR_STREAM_DONE = 1,     /* next ended it (end of stream or its status) */
+    CR_STREAM_CANCELLED,    /* the client cancelled or went away */
+    CR_STREAM_SHUTDOWN      /* the server is shutting down */
+} cr_stream_end;
+
+typedef struct cr_stream_producer {
+    /* Once, with the unpacked request (in the call's arena, kept for the
+     * life of the call, as is what start allocates there). Sets *state to
+     * the producer's own state (may leave it NULL). A status other than OK
+     * ends the call at once with that status and `message`. */
+    int (*start)(cr_call *call, const ProtobufCMessage *request,
+                 void **state, const char **message);
+    /* The next message: OK with *msg set (built in the call's arena; what
+     * next allocates there is released once the message is packed), OK
+     * with *msg NULL to end the stream (status OK), or another status to
+     * end it with that status and `message`. Not called again once the
+     * client has gone or the server is shutting down. */
+    int (*next)(cr_call *call, void *state, ProtobufCMessage **msg,
+                const char **message);
+    /* Exactly once per start, whatever happened (also when start failed),
+     * after the last next: releases the state. */
+    void (*end)(void *state, cr_stream_end why);
+} cr_stream_producer;
+
 typedef struct cr_method {
     const char *path;                               /* "/pkg.Service/Method" */
     const ProtobufCMessageDescriptor *request_desc;
-    cr_unary_handler handler;
+    cr_unary_handler handler;                       /* unary methods, or */
+    const cr_stream_producer *producer;             /* server-streaming ones */
 } cr_method;
 
 /* ---- streams the server holds open ------------------------------------

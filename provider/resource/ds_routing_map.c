@@ -56,30 +56,6 @@ static const cr_schema rm_schema = {
     .attrs = rm_attrs,
 };
 
-static void rm_validate(const cr_value *config, cr_diags *d)
-{
-    const cr_value *cell = cr_res_attr(config, "cell_id");
-    const cr_value *prefix = cr_res_attr(config, "tenant_id_prefix");
-    const char *s;
-
-    if (cr_res_has_nul(cell))
-        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                     "The value contains a NUL character.");
-    else if ((s = cr_res_cstr(cell)) && cr_cell_id_check(s))
-        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
-                     cr_cell_id_check(s));
-    if (cr_res_has_nul(prefix))
-        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
-                     "Invalid tenant_id_prefix",
-                     "The value contains a NUL character.");
-    else if ((s = cr_res_cstr(prefix)) && *s && cr_tenant_id_check(s))
-        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
-                     "Invalid tenant_id_prefix",
-                     "No tenant id can start with this prefix: tenant ids "
-                     "are letters, digits and . _ : @ -, starting with a "
-                     "letter or a digit.");
-}
-
 static void rm_read(cr_provider_state *p, const cr_value *config,
                     cr_value **state, cr_diags *d)
 {
@@ -146,6 +122,6 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
 const cr_data_source_type cr_routing_map_data_source = {
     .type_name = "cellrouter_routing_map",
     .schema = &rm_schema,
-    .validate_config = rm_validate,
+    .validate_config = cr_ev_validate_filters,
     .read = rm_read,
 };

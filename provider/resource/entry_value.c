@@ -373,6 +373,57 @@ static void check_value(const cr_value *obj, const char *name,
     }
 }
 
+void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
+                           cr_diags *d)
+{
+    if (!labels || labels->kind != CR_MAP)
+        return;
+    for (size_t i = 0; i < labels->u.coll.len; i++) {
+        const char *k = labels->u.coll.keys[i];
+        const cr_value *lv = labels->u.coll.items[i];
+        const char *msg = NULL;
+        if (strcmp(k, CR_OWNER_LABEL) == 0)
+            msg = "The label " CR_OWNER_LABEL " is reserved: the "
+                  "provider records there which cellrouter_tenants "
+                  "resource manages the entry.";
+        else if (cr_value_is_unknown(lv))
+            msg = cr_label_check(k, "");    /* the key alone */
+        else if (cr_res_is_null(lv))
+            msg = "A label's value must not be null.";
+        else if (cr_res_has_nul(lv))
+            msg = "The label's value contains a NUL character.";
+        else
+            msg = cr_label_check(k, cr_res_cstr(lv));
+        if (msg)
+            cr_res_error(d, at, "labels", k, "Invalid label", msg);
+    }
+}
+
+void cr_ev_validate_filters(const cr_value *config, cr_diags *d)
+{
+    const cr_value *cell = cr_res_attr(config, "cell_id");
+    const cr_value *prefix = cr_res_attr(config, "tenant_id_prefix");
+    const char *s;
+
+    if (cr_res_has_nul(cell))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(cell)) && cr_cell_id_check(s))
+        cr_res_error(d, NULL, "cell_id", NULL, "Invalid cell_id",
+                     cr_cell_id_check(s));
+    if (cr_res_has_nul(prefix))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "The value contains a NUL character.");
+    else if ((s = cr_res_cstr(prefix)) && *s && cr_tenant_id_check(s))
+        cr_res_error(d, NULL, "tenant_id_prefix", NULL,
+                     "Invalid tenant_id_prefix",
+                     "No tenant id can start with this prefix: tenant ids "
+                     "are letters, digits and . _ : @ -, starting with a "
+                     "letter or a digit.");
+    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, d);
+}
+
 /* Probe values standing in for unknowns in the whole-entry check below;
  * valid by the map's rules, and chosen to differ from each other. */
 #define PROBE_TENANT   "probe"
@@ -402,28 +453,7 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
     check_value(obj, "standby_cell_id", cr_cell_id_check, at, cache, d);
     check_value(obj, "standby_endpoint", cr_endpoint_check, at, cache, d);
 
-    const cr_value *labels = cr_res_attr(obj, "labels");
-    if (labels && labels->kind == CR_MAP) {
-        for (size_t i = 0; i < labels->u.coll.len; i++) {
-            const char *k = labels->u.coll.keys[i];
-            const cr_value *lv = labels->u.coll.items[i];
-            const char *msg = NULL;
-            if (strcmp(k, CR_OWNER_LABEL) == 0)
-                msg = "The label " CR_OWNER_LABEL " is reserved: the "
-                      "provider records there which cellrouter_tenants "
-                      "resource manages the entry.";
-            else if (cr_value_is_unknown(lv))
-                msg = cr_label_check(k, "");    /* the key alone */
-            else if (cr_res_is_null(lv))
-                msg = "A label's value must not be null.";
-            else if (cr_res_has_nul(lv))
-                msg = "The label's value contains a NUL character.";
-            else
-                msg = cr_label_check(k, cr_res_cstr(lv));
-            if (msg)
-                cr_res_error(d, at, "labels", k, "Invalid label", msg);
-        }
-    }
+    cr_ev_validate_labels(cr_res_attr(obj, "labels"), at, d);
     if (d->len != errors_before)
         return;
 

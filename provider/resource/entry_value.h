@@ -125,4 +125,17 @@ typedef struct cr_ev_cache {
 void cr_ev_validate(const cr_value *obj, const cr_path *at,
                     cr_ev_cache *cache, cr_diags *d);
 
+/* The labels part of it: a map of labels (null, unknown or not a map:
+ * nothing to say), each key and value by the routing map's rules, the
+ * reserved owner tag refused. Diagnostics point at `at` + labels[key]. */
+void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
+                           cr_diags *d);
+
+/* The filters of a configuration that selects entries (the
+ * cellrouter_routing_map data source, the cellrouter_tenant list): its
+ * `cell_id` a cell id, its `tenant_id_prefix` the start of a tenant id,
+ * its `labels` labels (each checked only when the configuration has it and
+ * it is known). */
+void cr_ev_validate_filters(const cr_value *config, cr_diags *d);
+
 #endif

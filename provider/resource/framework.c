@@ -8,6 +8,8 @@
  *     otherwise), which a resource's modify_plan then adjusts;
  *   - the create/update/delete split of an apply, and the prior state
  *     answered when a step fails without a new state;
+ *   - identities taken from objects, the checks on import by identity;
+ *   - listings: the configured check, a stop between two objects;
  *   - store errors and small value helpers for resource code.
  *
  * Terraform's own rules on plans and results are not checked here: the
@@ -415,6 +417,39 @@ void cr_resource_read(const cr_resource_type *rt, cr_provider_state *p,
         resp->new_state = cr_value_copy(req->state);
 }
 
+/* An identity to import by: an object of rt's identity type whose
+ * required attributes are known and set. */
+static bool identity_usable(const cr_resource_type *rt, const cr_value *id,
+                            cr_diags *d)
+{
+    const cr_schema *is = rt->identity_schema;
+    if (!is) {
+        cr_diags_error(d, NULL, "Resource Identity Not Supported",
+                       "The %s resource has no identity: import it by ID.",
+                       rt->type_name);
+        return false;
+    }
+    if (id->kind != CR_OBJECT || !cr_type_equal(id->type, cr_schema_type(is)) ||
+        !cr_value_is_wholly_known(id)) {
+        cr_diags_error(d, NULL, "Invalid import identity",
+                       "The identity to import a %s by must be a known "
+                       "object of its identity schema.", rt->type_name);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < is->nattrs; i++) {
+        const cr_attr_schema *a = &is->attrs[i];
+        if ((a->flags & CR_ATTR_REQUIRED) &&
+            cr_res_is_null(cr_value_get(id, a->name))) {
+            cr_diags_error(d, NULL, "Missing identity attribute",
+                           "Importing a %s by identity needs `%s`.",
+                           rt->type_name, a->name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
                         const cr_import_req *req, cr_import_resp *resp)
 {
@@ -424,8 +459,101 @@ void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
                        "The %s resource cannot be imported.", rt->type_name);
         return;
     }
-    cr_import_req hreq = { req->id ? req->id : "" };
+    const cr_value *id = present(req->identity);
+    if (id && !identity_usable(rt, id, &resp->diags))
+        return;
+    cr_import_req hreq = { .id = req->id && !id ? req->id : "",
+                           .identity = id };
     rt->import_state(p, &hreq, resp);
+}
+
+int cr_resource_identity(const cr_resource_type *rt, const cr_value *object,
+                         cr_value **out)
+{
+    const cr_schema *is = rt->identity_schema;
+    *out = NULL;
+    if (!is || cr_res_is_null(object))
+        return 0;
+    const cr_type *t = cr_schema_type(is);
+    cr_value *v = t ? cr_value_object(t) : NULL;
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < is->nattrs; i++) {
+        const char *name = is->attrs[i].name;
+        const cr_value *a = object->kind == CR_OBJECT
+                                ? cr_value_get(object, name) : NULL;
+        /* A wholly unknown object (never from our resources) has an
+         * unknown identity. */
+        cr_value *c = a ? cr_value_copy(a) : cr_value_unknown(is->attrs[i].type);
+        if (cr_res_set(v, name, c) != 0) {
+            cr_value_free(v);
+            return -1;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- list drivers ---------------------------------------------------------- */
+
+void cr_list_item_clear(cr_list_item *item)
+{
+    cr_value_free(item->object);
+    free(item->display_name);
+    memset(item, 0, sizeof *item);
+}
+
+void cr_resource_list_validate(const cr_resource_type *rt,
+                               const cr_value *config, cr_diags *diags)
+{
+    if (!config || config->kind != CR_OBJECT || !rt->list_schema)
+        return;
+    read_only_check(rt->list_schema, config, diags);
+    if (rt->validate_list)
+        rt->validate_list(config, diags);
+}
+
+void *cr_resource_list_open(const cr_resource_type *rt, cr_provider_state *p,
+                            const cr_list_req *req, cr_diags *diags)
+{
+    if (!rt->list_schema || !rt->list_open) {
+        cr_diags_error(diags, NULL, "List Resource Not Implemented",
+                       "The %s resource cannot be listed.", rt->type_name);
+        return NULL;
+    }
+    if (!store_ready(rt->flags, p, diags))
+        return NULL;
+    void *cursor = rt->list_open(p, req, diags);
+    if (cursor && cr_diags_has_error(diags)) {
+        rt->list_close(cursor);
+        cursor = NULL;
+    } else if (!cursor && !cr_diags_has_error(diags)) {
+        oom(diags, "The provider ran out of memory starting a listing.");
+    }
+    return cursor;
+}
+
+int cr_resource_list_next(const cr_resource_type *rt, cr_provider_state *p,
+                          void *cursor, cr_list_item *item, cr_diags *diags)
+{
+    if (p && p->stopping) {
+        cr_diags_error(diags, NULL, "Listing stopped",
+                       "Terraform asked the provider to stop, so the %s "
+                       "listing ended before its last object.", rt->type_name);
+        return 0;
+    }
+    int more = rt->list_next(p, cursor, item, diags);
+    if (more != 1 || cr_diags_has_error(diags)) {
+        cr_list_item_clear(item);
+        return 0;
+    }
+    return 1;
+}
+
+void cr_resource_list_close(const cr_resource_type *rt, void *cursor)
+{
+    if (cursor && rt->list_close)
+        rt->list_close(cursor);
 }
 
 /* ---- data source drivers --------------------------------------------------- */

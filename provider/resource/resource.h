@@ -15,7 +15,11 @@
  *     unknown when the object changes and kept when it does not;
  *   - the create/update/delete split of ApplyResourceChange, and keeping
  *     the prior state when a step fails without saying what is left;
- *   - a store error as a diagnostic (cr_res_store_error).
+ *   - a store error as a diagnostic (cr_res_store_error);
+ *   - resource identity (Terraform 1.12+): an object's identity taken from
+ *     its own attributes, and import by identity;
+ *   - list resources (`terraform query`, Terraform 1.14+): a listing
+ *     opened once and read one object at a time.
  *
  * The rpc layer (rpc/resource_rpc.c) calls the framework's drivers
  * (cr_resource_plan, ...) and does the protocol work around them:
@@ -166,7 +170,12 @@ typedef struct cr_read_resp {
 } cr_read_resp;
 
 typedef struct cr_import_req {
-    const char *id;                 /* what the user gave, never NULL */
+    const char *id;                 /* what the user gave, never NULL ("" when
+                                     * importing by identity) */
+    /* Import by identity (Terraform 1.12+ `import { identity = {...} }`):
+     * an object of the identity schema's type, wholly known, every
+     * required attribute set (the framework checks); else NULL. */
+    const cr_value *identity;
 } cr_import_req;
 
 typedef struct cr_import_resp {
@@ -175,6 +184,24 @@ typedef struct cr_import_resp {
     cr_value *state;
     cr_diags diags;
 } cr_import_resp;
+
+/* A list resource's request (ListResource): `config` is a wholly known
+ * object of the list schema's type that validate_list accepted. */
+typedef struct cr_list_req {
+    const cr_value *config;
+    bool include_resource;          /* Terraform wants the whole objects */
+    int64_t limit;                  /* Terraform reads no more than this */
+} cr_list_req;
+
+/* One object a listing found. */
+typedef struct cr_list_item {
+    /* Owned: the object as read would answer it (wholly known, of the
+     * resource schema's type); its identity is taken from it. */
+    cr_value *object;
+    char *display_name;             /* owned; a name for people */
+} cr_list_item;
+
+void cr_list_item_clear(cr_list_item *item);
 
 /* Upgrades raw JSON state of `from_version` to from_version + 1, in place
  * (a jansson json_t *; void here to keep jansson out of this header). */
@@ -231,24 +258,42 @@ typedef struct cr_resource_type {
     const cr_state_upgrader *upgraders;
     size_t nupgraders;
 
-    /* Still to come, each an optional member a resource fills in and the
-     * rpc layer serves only for the resources that have it:
-     *
-     *  - resource identity (Terraform 1.12+: GetResourceIdentitySchemas,
-     *    UpgradeResourceIdentity): `const cr_schema *identity_schema`
-     *    (version = identity version; attributes flagged required or
-     *    optional for import), and identity values as new members of the
-     *    requests and responses above (prior/planned/new identity in plan,
-     *    apply and read, `identity` in import's request and response).
-     *    Resources without it keep answering as today.
-     *  - list resources (ListResource, ValidateListResourceConfig):
-     *    `const cr_schema *list_config_schema`, `validate_list_config`
-     *    (as validate_config), and `list(p, req, stream)` sending one
-     *    event per object (identity, display name, optional object).
-     *  - private state: `planned_private` in cr_plan_resp and `private`
-     *    in cr_apply_resp/cr_read_resp/cr_import_resp, with the prior
-     *    bytes in the requests. Until a resource sets them, the rpc layer
-     *    passes Terraform's bytes through unchanged, as it does now. */
+    /* Resource identity (Terraform 1.12+), optional: NULL for none (the
+     * type then has no identity schema, and Terraform stores none).
+     * version = the identity's version; each attribute is CR_ATTR_REQUIRED
+     * (required_for_import) or CR_ATTR_OPTIONAL (optional_for_import), of
+     * a primitive or list type, and is an attribute of the same name and
+     * type in `schema`: an object's identity is those attributes of the
+     * object (cr_resource_identity), so it is answered with every read,
+     * plan, apply and import without the resource doing anything, and is
+     * unknown only where they are (a create plan). An identity must never
+     * change for an existing object: only attributes that cannot change
+     * in place (CR_ATTR_FORCE_NEW) belong in it. Import by identity
+     * reaches import_state with req->identity set. */
+    const cr_schema *identity_schema;
+
+    /* List resource (`terraform query`, Terraform 1.14+), optional: NULL
+     * list_schema for none. Terraform requires identity_schema with it.
+     * list_schema: the configuration of a `list` block's `config`;
+     * validate_list: as validate_config, for it (optional); list_open
+     * starts a listing (p->store is set) and returns the resource's
+     * cursor, NULL with an error in diags; list_next fills one item and
+     * returns 1, or returns 0 at the end (an error in diags ends the
+     * listing too); list_close releases the cursor. Objects are read one
+     * at a time as Terraform takes them, so a listing of any size holds
+     * only what the cursor keeps (a page of entries). */
+    const cr_schema *list_schema;
+    void (*validate_list)(const cr_value *config, cr_diags *diags);
+    void *(*list_open)(cr_provider_state *p, const cr_list_req *req,
+                       cr_diags *diags);
+    int (*list_next)(cr_provider_state *p, void *cursor, cr_list_item *item,
+                     cr_diags *diags);
+    void (*list_close)(void *cursor);
+
+    /* Still to come: private state, `planned_private` in cr_plan_resp and
+     * `private` in cr_apply_resp/cr_read_resp/cr_import_resp, with the
+     * prior bytes in the requests. Until a resource sets them, the rpc
+     * layer passes Terraform's bytes through unchanged, as it does now. */
 } cr_resource_type;
 
 /* The resource types, one file each (listed in resource/registry.c). */
@@ -289,9 +334,33 @@ void cr_resource_apply(const cr_resource_type *rt, cr_provider_state *p,
 void cr_resource_read(const cr_resource_type *rt, cr_provider_state *p,
                       const cr_read_req *req, cr_read_resp *resp);
 
-/* import_state, or the error that the resource cannot be imported. */
+/* import_state, or the error that the resource cannot be imported. An
+ * identity must be one of rt's identity schema, with every required
+ * attribute known and set: otherwise an error, without import_state. */
 void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
                         const cr_import_req *req, cr_import_resp *resp);
+
+/* The identity of `object`: NULL (and 0) when rt has no identity schema or
+ * the object is NULL or null; else *out receives an object of the identity
+ * type holding the object's attributes of the same names (unknown where
+ * they are). 0, or -1 when out of memory. */
+int cr_resource_identity(const cr_resource_type *rt, const cr_value *object,
+                         cr_value **out);
+
+/* validate_list on an object config (unknowns allowed, as for
+ * validate_config). */
+void cr_resource_list_validate(const cr_resource_type *rt,
+                               const cr_value *config, cr_diags *diags);
+/* The configured check, then list_open; NULL with an error when either
+ * fails (or rt lists nothing). */
+void *cr_resource_list_open(const cr_resource_type *rt, cr_provider_state *p,
+                            const cr_list_req *req, cr_diags *diags);
+/* list_next: 1 with *item filled (start it zeroed), 0 at the end or after
+ * an error (in diags). A stop asked for (p->stopping) ends the listing with
+ * an error saying so. */
+int cr_resource_list_next(const cr_resource_type *rt, cr_provider_state *p,
+                          void *cursor, cr_list_item *item, cr_diags *diags);
+void cr_resource_list_close(const cr_resource_type *rt, void *cursor);
 
 /* ---- helpers for resources and data sources (framework.c) ----------------- */
 

@@ -5,7 +5,9 @@
  * This file owns the resource's schema and its behaviour in Terraform's
  * terms: validation with attribute paths, plans that never show a perpetual
  * diff, applies whose result is exactly the plan, refresh that reports drift,
- * and import by tenant id. Protocol work (decoding, Terraform's own plan and
+ * import by tenant id or by identity, and the list resource `terraform
+ * query` reads (the entries no cellrouter_tenants resource manages, as
+ * import wants them). Protocol work (decoding, Terraform's own plan and
  * result checks, encoding) is the rpc layer's; the routing map itself is the
  * store's. Every write is conditional on the entry's version as Terraform
  * last saw it, so an out-of-band change between refresh and apply is a
@@ -115,6 +117,58 @@ static const cr_schema tenant_schema = {
     .attrs = tenant_attrs,
     .nblocks = 0,
     .blocks = NULL,
+};
+
+/* The identity (Terraform 1.12+): the tenant id, which never changes for
+ * an existing object (changing it replaces the resource). The framework
+ * takes it from the object's own `tenant_id`. */
+static const cr_attr_schema tenant_identity_attrs[] = {
+    {
+        .name = "tenant_id", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description = "The tenant's identifier, the key of its routing map "
+                       "entry.",
+    },
+};
+
+static const cr_schema tenant_identity_schema = {
+    .version = 0,
+    .nattrs = sizeof tenant_identity_attrs / sizeof tenant_identity_attrs[0],
+    .attrs = tenant_identity_attrs,
+};
+
+/* The `config` of a `list "cellrouter_tenant"` block: the filters of the
+ * cellrouter_routing_map data source, with the cell matched as primary or
+ * standby (every entry a cell takes part in), and labels. */
+static const cr_attr_schema tenant_list_attrs[] = {
+    {
+        .name = "cell_id", .type = &cr_type_string, .flags = CR_ATTR_OPTIONAL,
+        .description = "Only tenants this cell serves or stands by for: "
+                       "`cell_id` or `standby_cell_id` is this cell.",
+    },
+    {
+        .name = "tenant_id_prefix", .type = &cr_type_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description = "Only tenants whose id starts with this prefix.",
+    },
+    {
+        .name = "labels", .type = &cr_ev_map_of_string,
+        .flags = CR_ATTR_OPTIONAL,
+        .description = "Only tenants that carry every one of these labels "
+                       "with these values.",
+    },
+};
+
+static const cr_schema tenant_list_schema = {
+    .version = 0,
+    .description =
+        "Finds routing-map entries to bring under Terraform as "
+        "`cellrouter_tenant` resources (`terraform query`, Terraform 1.14 "
+        "and later): every entry, or those matching all of the filters "
+        "given. Entries a `cellrouter_tenants` resource manages are left "
+        "out: they are in Terraform already.",
+    .nattrs = sizeof tenant_list_attrs / sizeof tenant_list_attrs[0],
+    .attrs = tenant_list_attrs,
 };
 
 /* Upgraders, one per earlier state version, in order: the entry for
@@ -464,21 +518,37 @@ static void tenant_read(cr_provider_state *p, const cr_read_req *req,
     cr_entry_free(e);
 }
 
+/* By the tenant id, given as the import ID or as the identity's
+ * tenant_id (the framework checked that it is set). */
 static void tenant_import(cr_provider_state *p, const cr_import_req *req,
                           cr_import_resp *resp)
 {
     const char *id = req->id;
     (void)p;                /* ReadResource, called next, reads the map */
 
+    if (req->identity) {
+        const cr_value *tid = cr_res_attr(req->identity, "tenant_id");
+        id = cr_res_cstr(tid);
+        if (!id) {
+            cr_res_error(&resp->diags, NULL, "tenant_id", NULL,
+                         "Invalid import identity",
+                         "The identity's tenant_id contains a NUL "
+                         "character.");
+            return;
+        }
+    }
     if (!*id) {
         cr_diags_error(&resp->diags, NULL, "Invalid import ID", "%s",
                        "Import a tenant by its tenant_id: terraform import "
-                       "cellrouter_tenant.<name> <tenant_id>");
+                       "cellrouter_tenant.<name> <tenant_id>, or an import "
+                       "block with id = \"<tenant_id>\" or identity = "
+                       "{ tenant_id = \"<tenant_id>\" }");
         return;
     }
     const char *msg = cr_tenant_id_check(id);
     if (msg) {
-        cr_diags_error(&resp->diags, NULL, "Invalid import ID",
+        cr_diags_error(&resp->diags, NULL, req->identity
+                           ? "Invalid import identity" : "Invalid import ID",
                        "\"%.80s%s\" is not a valid tenant_id: %s", id,
                        strlen(id) > 80 ? "..." : "", msg);
         return;
@@ -494,6 +564,127 @@ static void tenant_import(cr_provider_state *p, const cr_import_req *req,
     resp->state = obj;
 }
 
+/* ---- list (terraform query) --------------------------------------------- */
+
+/* Entries are read TENANT_LIST_PAGE at a time (one SQLite query, or one
+ * Workers KV listing page of up to 1,000 keys): a listing holds one page,
+ * whatever the size of the map. */
+#define TENANT_LIST_PAGE 500
+
+typedef struct tenant_lister {
+    char *cell;                 /* NULL: any */
+    char *prefix;               /* "" for all */
+    cr_value *labels;           /* NULL: any; else a map to match */
+    cr_entry_list page;
+    size_t at;                  /* next entry of the page */
+    char *next;                 /* the store's cursor of the next page */
+    bool last;                  /* the page held is the last one */
+} tenant_lister;
+
+static void tenant_list_close(void *cursor)
+{
+    tenant_lister *l = cursor;
+    free(l->cell);
+    free(l->prefix);
+    cr_value_free(l->labels);
+    cr_entry_list_free(&l->page);
+    free(l->next);
+    free(l);
+}
+
+static void *tenant_list_open(cr_provider_state *p, const cr_list_req *req,
+                              cr_diags *d)
+{
+    const char *cell = cr_res_cstr(cr_res_attr(req->config, "cell_id"));
+    const char *prefix =
+        cr_res_cstr(cr_res_attr(req->config, "tenant_id_prefix"));
+    const cr_value *labels = cr_res_attr(req->config, "labels");
+    tenant_lister *l = calloc(1, sizeof *l);
+    (void)p;
+    (void)d;                    /* NULL alone says out of memory */
+    if (!l)
+        return NULL;
+    l->cell = cell ? strdup(cell) : NULL;
+    l->prefix = strdup(prefix ? prefix : "");
+    l->labels = cr_res_is_null(labels) ? NULL : cr_value_copy(labels);
+    if ((cell && !l->cell) || !l->prefix ||
+        (!cr_res_is_null(labels) && !l->labels)) {
+        tenant_list_close(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* Whether an entry is one the listing finds. */
+static bool tenant_list_wants(const tenant_lister *l, const cr_entry *e)
+{
+    if (cr_entry_label(e, CR_OWNER_LABEL))
+        return false;           /* a cellrouter_tenants resource has it */
+    if (l->cell && strcmp(e->cell_id, l->cell) != 0 &&
+        !(e->standby_cell_id && strcmp(e->standby_cell_id, l->cell) == 0))
+        return false;
+    for (size_t i = 0; l->labels && i < l->labels->u.coll.len; i++) {
+        const char *v = cr_entry_label(e, l->labels->u.coll.keys[i]);
+        if (!v || strcmp(v, l->labels->u.coll.items[i]->u.str.ptr) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int tenant_list_next(cr_provider_state *p, void *cursor,
+                            cr_list_item *item, cr_diags *d)
+{
+    tenant_lister *l = cursor;
+    for (;;) {
+        while (l->at < l->page.len) {
+            const cr_entry *e = &l->page.items[l->at++];
+            if (!tenant_list_wants(l, e))
+                continue;
+            char name[700];
+            if (e->standby_cell_id)
+                snprintf(name, sizeof name, "%s (%s, standby %s)",
+                         e->tenant_id, e->cell_id, e->standby_cell_id);
+            else
+                snprintf(name, sizeof name, "%s (%s)", e->tenant_id,
+                         e->cell_id);
+            /* What ReadResource answers after an import. */
+            item->object = value_from_entry(e, NULL);
+            item->display_name = strdup(name);
+            if (!item->object || !item->display_name) {
+                cr_diags_error(d, NULL, "Out of memory", "%s",
+                               "The provider ran out of memory listing "
+                               "tenants.");
+                return 0;
+            }
+            return 1;
+        }
+        if (l->last)
+            return 0;
+        /* Long runs of entries the filters pass over are read here, page
+         * after page: a stop is heard between pages. */
+        if (p->stopping) {
+            cr_diags_error(d, NULL, "Listing stopped", "%s",
+                           "Terraform asked the provider to stop.");
+            return 0;
+        }
+        cr_entry_list_free(&l->page);
+        l->at = 0;
+        char *cur = l->next;
+        cr_store_err err = {0};
+        cr_store_rc rc = cr_store_list_page(p->store, l->prefix, cur,
+                                            TENANT_LIST_PAGE, &l->page,
+                                            &l->next, &err);
+        free(cur);
+        if (rc != CR_STORE_OK) {
+            l->next = NULL;
+            cr_res_store_error(d, rc, &err, "Could not list tenants",
+                               "Reading the routing map failed");
+            return 0;
+        }
+        l->last = l->next == NULL;
+    }
+}
+
 const cr_resource_type cr_tenant_resource = {
     .type_name = "cellrouter_tenant",
     .schema = &tenant_schema,
@@ -506,4 +697,10 @@ const cr_resource_type cr_tenant_resource = {
     .import_state = tenant_import,
     .upgraders = tenant_upgraders,
     .nupgraders = TENANT_NUPGRADERS,
+    .identity_schema = &tenant_identity_schema,
+    .list_schema = &tenant_list_schema,
+    .validate_list = cr_ev_validate_filters,
+    .list_open = tenant_list_open,
+    .list_next = tenant_list_next,
+    .list_close = tenant_list_close,
 };

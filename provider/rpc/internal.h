@@ -9,6 +9,9 @@
  *                      RPCs (calls every file below)
  *   resource_rpc.c     the managed-resource RPCs around the resource
  *                      framework (resource/resource.h)
+ *   list_rpc.c         the list-resource RPCs (`terraform query`): the
+ *                      ListResource stream, ValidateListResourceConfig
+ *   identity_rpc.c     resource identity: its RPCs, identities in answers
  *   data_source_rpc.c  the data-source RPCs around the data source vtable
  *   handler.c          what every handler shares (request check, OOM, the
  *                      common tail, the state lock)
@@ -99,6 +102,14 @@ Tfplugin6__GetProviderSchema__Response *cr_rpc_schema_response_new(
     cr_diags *diags);
 void cr_rpc_schema_response_free(Tfplugin6__GetProviderSchema__Response *r);
 
+/* Errors in `diags` where rt's identity schema breaks Terraform's rules
+ * (internal/schemarepo/loadschemas: each attribute required or optional
+ * for import, never both, of a type that is no map, set or object; version
+ * >= 0) or the framework's (each an attribute of the same type in the
+ * resource schema); nothing when rt has no identity. */
+void cr_rpc_identity_schema_check(const cr_resource_type *rt,
+                                  cr_diags *diags);
+
 /* ---- plan_check.c ------------------------------------------------------- */
 
 /* Adds an error for every place where v does not have type t. `path` is
@@ -151,6 +162,39 @@ int cr_rpc_apply_resource_change(cr_call *, const ProtobufCMessage *,
                                  ProtobufCMessage **, const char **);
 int cr_rpc_import_resource_state(cr_call *, const ProtobufCMessage *,
                                  ProtobufCMessage **, const char **);
+
+/* ---- identity_rpc.c ------------------------------------------------------ */
+
+/* Which answer an identity goes into (for the test-only faults). */
+typedef enum cr_rpc_identity_use {
+    CR_RPC_ID_READ, CR_RPC_ID_PLAN, CR_RPC_ID_APPLY, CR_RPC_ID_IMPORT,
+    CR_RPC_ID_LIST
+} cr_rpc_identity_use;
+
+/* rt's identity of `object` for an answer, in the call's arena: *out is
+ * NULL when rt has no identity or the object is NULL or null. 0, or -1
+ * when out of memory. */
+int cr_rpc_identity_to_pb(cr_call *call, const cr_resource_type *rt,
+                          const cr_value *object, cr_rpc_identity_use use,
+                          Tfplugin6__ResourceIdentityData **out);
+
+/* An identity Terraform sent for rt, decoded: NULL without a word when
+ * there is none, NULL with an error when it cannot be used. */
+cr_value *cr_rpc_identity_decode(const cr_resource_type *rt,
+                                 const Tfplugin6__ResourceIdentityData *d,
+                                 cr_diags *diags);
+
+int cr_rpc_get_resource_identity_schemas(cr_call *, const ProtobufCMessage *,
+                                         ProtobufCMessage **, const char **);
+int cr_rpc_upgrade_resource_identity(cr_call *, const ProtobufCMessage *,
+                                     ProtobufCMessage **, const char **);
+
+/* ---- list_rpc.c ---------------------------------------------------------- */
+
+int cr_rpc_validate_list_resource_config(cr_call *, const ProtobufCMessage *,
+                                         ProtobufCMessage **, const char **);
+/* ListResource, a server stream (plugin/server.h). */
+extern const cr_stream_producer cr_rpc_list_resource;
 
 /* ---- handlers (data_source_rpc.c) --------------------------------------- */
 

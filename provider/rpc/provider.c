@@ -7,8 +7,10 @@
  * status is kept for protocol faults (a request of the wrong type) and for
  * running out of memory. RPCs we do not serve are simply absent from the
  * table, and the server answers UNIMPLEMENTED: that is what Terraform expects
- * for optional RPCs such as GetResourceIdentitySchemas (an error diagnostic
- * there is fatal to Terraform 1.12.1) and MoveResourceState.
+ * for optional RPCs such as MoveResourceState (an error diagnostic for an
+ * RPC a provider does not serve can be fatal: Terraform 1.12.1 failed every
+ * command on one from GetResourceIdentitySchemas, which identity_rpc.c
+ * serves and never fails).
  *
  * The top of rpc/: calls the handler files, handler.c and the translators;
  * nothing in rpc/ calls back into it. May include: rpc/internal.h,
@@ -114,6 +116,21 @@ static int get_metadata(cr_call *call, const ProtobufCMessage *request,
         if (m->type_name == NULL)
             return cr_rpc_oom(message);
         r->data_sources[r->n_data_sources++] = m;
+    }
+    if (nres > 0) {
+        r->list_resources = cr_call_alloc(call, nres * sizeof *r->list_resources);
+        if (r->list_resources == NULL)
+            return cr_rpc_oom(message);
+    }
+    for (size_t i = 0; i < nres; i++) {
+        if (res[i]->list_schema == NULL)
+            continue;
+        Tfplugin6__GetMetadata__ListResourceMetadata *m = cr_rpc_msg_new(
+            call, &tfplugin6__get_metadata__list_resource_metadata__descriptor);
+        if (m == NULL ||
+            (m->type_name = cr_call_strdup(call, res[i]->type_name)) == NULL)
+            return cr_rpc_oom(message);
+        r->list_resources[r->n_list_resources++] = m;
     }
     *response = &r->base;
     return GRPC_STATUS_OK;
@@ -326,7 +343,9 @@ static int get_functions(cr_call *call, const ProtobufCMessage *request,
 
 /* ---- the method table ---------------------------------------------------- */
 
-#define M(name, desc, fn) { "/tfplugin6.Provider/" name, &(desc), (fn) }
+#define M(name, desc, fn) \
+    { .path = "/tfplugin6.Provider/" name, .request_desc = &(desc), \
+      .handler = (fn) }
 
 static const cr_method methods[] = {
     M("GetMetadata", tfplugin6__get_metadata__request__descriptor,
@@ -345,6 +364,12 @@ static const cr_method methods[] = {
     M("UpgradeResourceState",
       tfplugin6__upgrade_resource_state__request__descriptor,
       cr_rpc_upgrade_resource_state),
+    M("GetResourceIdentitySchemas",
+      tfplugin6__get_resource_identity_schemas__request__descriptor,
+      cr_rpc_get_resource_identity_schemas),
+    M("UpgradeResourceIdentity",
+      tfplugin6__upgrade_resource_identity__request__descriptor,
+      cr_rpc_upgrade_resource_identity),
     M("ConfigureProvider", tfplugin6__configure_provider__request__descriptor,
       configure_provider),
     M("ReadResource", tfplugin6__read_resource__request__descriptor,
@@ -360,6 +385,12 @@ static const cr_method methods[] = {
       cr_rpc_import_resource_state),
     M("ReadDataSource", tfplugin6__read_data_source__request__descriptor,
       cr_rpc_read_data_source),
+    M("ValidateListResourceConfig",
+      tfplugin6__validate_list_resource_config__request__descriptor,
+      cr_rpc_validate_list_resource_config),
+    { .path = "/tfplugin6.Provider/ListResource",
+      .request_desc = &tfplugin6__list_resource__request__descriptor,
+      .producer = &cr_rpc_list_resource },
     M("GetFunctions", tfplugin6__get_functions__request__descriptor,
       get_functions),
     M("StopProvider", tfplugin6__stop_provider__request__descriptor,

@@ -10,7 +10,8 @@
  * it and translate the diagnostics. A resource therefore only deals in
  * cr_values; a bug in one becomes an error diagnostic naming the attribute
  * instead of Terraform's "Provider produced invalid plan". Private state
- * is passed through unchanged (no resource keeps any yet).
+ * is passed through unchanged (no resource keeps any yet). Identities
+ * (Terraform 1.12+) are taken from the objects answered (identity_rpc.c).
  *
  * Every failure is a diagnostic with status OK. Values are never logged
  * (they may be sensitive); type names and RPC names are.
@@ -416,9 +417,11 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
     }
     /* fresh == NULL: the object is gone; Terraform plans to create it. */
     r->new_state = cr_rpc_dv_encode(call, fresh);
+    int idrc = cr_rpc_identity_to_pb(call, rt, fresh, CR_RPC_ID_READ,
+                                     &r->new_identity);
     cr_value_free(fresh);
     cr_value_free(current);
-    if (r->new_state == NULL) {
+    if (r->new_state == NULL || idrc != 0) {
         cr_diags_free(&diags);
         return cr_rpc_oom(message);
     }
@@ -502,7 +505,10 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     if (cv.next->kind == CR_NULL) {
         /* Destroy: the plan is null, whatever the resource would say. */
         r->planned_state = cr_rpc_dv_encode(call, NULL);
-        if (r->planned_state == NULL)
+        /* The object keeps its identity until it is gone. */
+        if (r->planned_state == NULL ||
+            cr_rpc_identity_to_pb(call, rt, prior, CR_RPC_ID_PLAN,
+                                  &r->planned_identity) != 0)
             goto oom;
         goto out;
     }
@@ -549,7 +555,9 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         }
     }
     r->planned_state = cr_rpc_dv_encode(call, pr.planned);
-    if (r->planned_state == NULL)
+    if (r->planned_state == NULL ||
+        cr_rpc_identity_to_pb(call, rt, pr.planned, CR_RPC_ID_PLAN,
+                              &r->planned_identity) != 0)
         goto oom;
     r->legacy_type_system = false;
     goto out;
@@ -629,8 +637,10 @@ int cr_rpc_apply_resource_change(cr_call *call,
             goto oom;
     }
     r->new_state = cr_rpc_dv_encode(call, result);
+    int idrc = cr_rpc_identity_to_pb(call, rt, result, CR_RPC_ID_APPLY,
+                                     &r->new_identity);
     cr_value_free(result);
-    if (r->new_state == NULL)
+    if (r->new_state == NULL || idrc != 0)
         goto oom;
     r->legacy_type_system = false;
     goto out;
@@ -671,15 +681,23 @@ int cr_rpc_import_resource_state(cr_call *call,
     const cr_type *t = cr_rpc_type_of(rt ? rt->schema : NULL, &diags);
     if (t == NULL)
         goto out;
-    if (req->id != NULL)
+    if (req->id != NULL && *req->id)
         cr_log_kv(CR_LOG_DEBUG, CR_RPC_LOG, "importing", "tf_resource_type",
                   rt->type_name, "id", req->id, NULL);
 
-    cr_import_req ireq = { req->id ? req->id : "" };
+    /* Terraform 1.12+ imports by identity with `id` empty. */
+    cr_value *identity = cr_rpc_identity_decode(rt, req->identity, &diags);
+    if (cr_diags_has_error(&diags)) {
+        cr_value_free(identity);
+        goto out;
+    }
+    cr_import_req ireq = { .id = req->id ? req->id : "",
+                           .identity = identity };
     cr_import_resp iresp = { NULL, CR_DIAGS_INIT };
     cr_rpc_state_enter(p);
     cr_resource_import(rt, &p->state, &ireq, &iresp);
     cr_rpc_state_leave(p);
+    cr_value_free(identity);
     cr_value *state = iresp.state;
     bool failed = cr_diags_has_error(&iresp.diags);
     cr_diags_move(&diags, &iresp.diags);
@@ -707,7 +725,9 @@ int cr_rpc_import_resource_state(cr_call *call,
     r->imported_resources = cr_call_alloc(call, sizeof *r->imported_resources);
     if (ir == NULL || r->imported_resources == NULL ||
         (ir->type_name = cr_call_strdup(call, rt->type_name)) == NULL ||
-        (ir->state = cr_rpc_dv_encode(call, state)) == NULL) {
+        (ir->state = cr_rpc_dv_encode(call, state)) == NULL ||
+        cr_rpc_identity_to_pb(call, rt, state, CR_RPC_ID_IMPORT,
+                              &ir->identity) != 0) {
         cr_value_free(state);
         cr_diags_free(&diags);
         return cr_rpc_oom(message);

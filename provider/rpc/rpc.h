@@ -22,9 +22,10 @@ cr_rpc_provider *cr_rpc_provider_new(void);
 void cr_rpc_provider_free(cr_rpc_provider *p);
 
 /* The tfplugin6.Provider methods; pass the provider as the server ctx.
- * Handlers may run concurrently on any threads. Methods not in the table
- * (GetResourceIdentitySchemas, MoveResourceState, the ephemeral, list,
- * state-store and action families, CallFunction) are left to the server's
+ * Handlers may run concurrently on any threads. ListResource is a server
+ * stream (its entry has a producer, no handler). Methods not in the table
+ * (MoveResourceState, GenerateResourceConfig, the ephemeral, state-store
+ * and action families, CallFunction) are left to the server's
  * UNIMPLEMENTED, which Terraform reads as "not supported". The table is
  * static: the returned pointer is valid for the life of the process. */
 const cr_method *cr_rpc_methods(size_t *count);

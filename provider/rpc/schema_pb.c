@@ -1,6 +1,8 @@
 /*
  * rpc/schema_pb.c — cr_schema -> tfplugin6.Schema, and the GetProviderSchema
- * response built from the provider block and every registered resource.
+ * response built from the provider block and every registered resource
+ * (with the list resources' schemas, and the checks on identity schemas,
+ * which GetResourceIdentitySchemas must never fail on).
  *
  * GetProviderSchema is the first RPC of every Terraform process, so the
  * response is built once per provider and answered from then on. It is
@@ -283,6 +285,44 @@ static Tfplugin6__Schema *schema_to_pb(const cr_schema *s, const char *where,
     return ps;
 }
 
+void cr_rpc_identity_schema_check(const cr_resource_type *rt,
+                                  cr_diags *diags)
+{
+    const cr_schema *is = rt->identity_schema;
+    const char *where = rt->type_name;
+
+    if (is == NULL) {
+        if (rt->list_schema != NULL)
+            schema_error(diags, where, "", "a list resource needs an "
+                         "identity schema (Terraform requires one)");
+        return;
+    }
+    if (is->version < 0)
+        schema_error(diags, where, "", "the identity version must be >= 0");
+    if (is->nattrs == 0 || is->nblocks > 0)
+        schema_error(diags, where, "", "an identity has attributes only, "
+                     "at least one");
+    for (size_t i = 0; i < is->nattrs; i++) {
+        const cr_attr_schema *a = &is->attrs[i];
+        unsigned f = a->flags & (CR_ATTR_REQUIRED | CR_ATTR_OPTIONAL);
+        const cr_attr_schema *in_state = cr_schema_attr(rt->schema, a->name);
+        if (!valid_name(a->name))
+            schema_error(diags, where, a->name,
+                         "identity attribute names must match ^[a-z0-9_]+$");
+        if (f != CR_ATTR_REQUIRED && f != CR_ATTR_OPTIONAL)
+            schema_error(diags, where, a->name, "an identity attribute is "
+                         "required or optional for import, not both");
+        if (a->type == NULL || a->type->kind == CR_TYPE_MAP ||
+            a->type->kind == CR_TYPE_SET || a->type->kind == CR_TYPE_OBJECT)
+            schema_error(diags, where, a->name, "an identity attribute is "
+                         "of a primitive or list type");
+        else if (in_state == NULL || in_state->type == NULL ||
+                 !cr_type_equal(in_state->type, a->type))
+            schema_error(diags, where, a->name, "an identity attribute is "
+                         "an attribute of the same type in the resource");
+    }
+}
+
 Tfplugin6__GetProviderSchema__Response *cr_rpc_schema_response_new(
     cr_diags *diags)
 {
@@ -328,6 +368,34 @@ Tfplugin6__GetProviderSchema__Response *cr_rpc_schema_response_new(
                          "resource type names are cellrouter_<name>, "
                          "lower case");
         e->value = schema_to_pb(res[i]->schema, res[i]->type_name, diags);
+        if (e->value == NULL)
+            goto oom;
+        cr_rpc_identity_schema_check(res[i], diags);
+    }
+    /* List resources (Terraform 1.14+; older clients skip the field):
+     * each is its resource type's name, with the schema of its `config`
+     * block, which Terraform wraps in a `list` block of its own
+     * (internal/plugin6/convert/schema.go ProtoToListSchema). */
+    if (nres > 0) {
+        r->list_resource_schemas =
+            calloc(nres, sizeof *r->list_resource_schemas);
+        if (r->list_resource_schemas == NULL)
+            goto oom;
+    }
+    for (size_t i = 0; i < nres; i++) {
+        if (res[i]->list_schema == NULL)
+            continue;
+        Tfplugin6__GetProviderSchema__Response__ListResourceSchemasEntry *e =
+            msg_malloc(
+              &tfplugin6__get_provider_schema__response__list_resource_schemas_entry__descriptor);
+        if (e == NULL)
+            goto oom;
+        r->list_resource_schemas[r->n_list_resource_schemas++] = e;
+        e->key = dup_or_empty(res[i]->type_name);
+        if (e->key == NULL)
+            goto oom;
+        e->value = schema_to_pb(res[i]->list_schema, res[i]->type_name,
+                                diags);
         if (e->value == NULL)
             goto oom;
     }

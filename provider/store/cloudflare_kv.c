@@ -442,86 +442,85 @@ static cr_store_rc cf_get_many(cr_store *base, const char *const *ids,
     return rc;
 }
 
-static cr_store_rc cf_list(cr_store *base, const char *prefix,
-                           cr_entry_list *out, cr_store_err *err)
-{
-    cfkv *s = (cfkv *)base;
-    item *old = NULL;           /* schema-1 entries: read again for values */
-    size_t nold = 0, capold = 0;
-    unsigned long before = cr_pacer_total(s->pacer);
-    cr_store_rc rc = CR_STORE_OK;
-    json_t *keys, *k;
+/* What a listing collects: the entries of its pages, and the keys of
+ * entries in the first format, whose values are read in bulk at the end. */
+typedef struct listing {
+    const char *prefix;
+    cr_entry_list *out;
+    item *old;
+    size_t nold, capold;
+} listing;
 
-    cr_store_err_clear(err);
-    memset(out, 0, sizeof *out);
-    if (!prefix)
-        prefix = "";
-    cfkv_lister l = { .prefix = prefix };
-    while (rc == CR_STORE_OK &&
-           (rc = cfkv_list_next(s, &l, "listing entries", &keys, err)) ==
-               CR_STORE_OK && keys) {
-        size_t i;
-        json_array_foreach(keys, i, k) {
-            const char *key = json_string_value(json_object_get(k, "name"));
-            char pb[CR_STORE_PRINTABLE];
-            if (strncmp(key, prefix, strlen(prefix)) != 0)
-                continue;           /* not asked for */
-            cfkv_key_kind kind = cfkv_key_kind_of(s, key);
-            if (kind == CFKV_KEY_TOMB || kind == CFKV_KEY_LEGACY_TOMB)
-                continue;
-            if (kind == CFKV_KEY_STRAY) {
-                cr_log_warn(LOG, "workers kv: skipping key \"%s\": an earlier "
-                            "cellrouter wrote it percent-encoded into a "
-                            "namespace that does not decode keys; the next "
-                            "write of the tenant removes it",
-                            cr_store_printable(key, pb));
-                continue;
-            }
-            if (kind == CFKV_KEY_OTHER) {
-                char where[160];
-                snprintf(where, sizeof where, "Workers KV namespace %s",
-                         s->namespace_id);
-                rc = cr_store_err_damaged(err, where, key, "the key is not a "
-                                          "tenant id");
-                break;
-            }
-            cr_entry *e = cr_entry_list_push(out);
-            bool need = false;
-            if (!e) {
-                rc = cr_store_err_nomem(err);
-                break;
-            }
-            rc = cfkv_decode(s, key, json_object_get(k, "metadata"), NULL, 0,
-                             e, &need, err);
-            if (rc != CR_STORE_OK || need)
-                out->len--;
-            if (rc == CR_STORE_OK && need) {
-                if (nold == capold) {
-                    size_t cap = capold ? capold * 2 : 64;
-                    item *g = realloc(old, cap * sizeof *g);
-                    if (!g) {
-                        rc = cr_store_err_nomem(err);
-                        break;
-                    }
-                    old = g;
-                    capold = cap;
-                }
-                memset(&old[nold], 0, sizeof *old);
-                if (!(old[nold].key = strdup(key))) {
-                    rc = cr_store_err_nomem(err);
-                    break;
-                }
-                nold++;
-            }
+/* Takes the entries of one page of keys (tombstones and stray keys left
+ * out, the first format's set aside in ls->old). */
+static cr_store_rc list_take(cfkv *s, listing *ls, json_t *keys,
+                             cr_store_err *err)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        const char *key = json_string_value(json_object_get(k, "name"));
+        char pb[CR_STORE_PRINTABLE];
+        if (strncmp(key, ls->prefix, strlen(ls->prefix)) != 0)
+            continue;           /* not asked for */
+        cfkv_key_kind kind = cfkv_key_kind_of(s, key);
+        if (kind == CFKV_KEY_TOMB || kind == CFKV_KEY_LEGACY_TOMB)
+            continue;
+        if (kind == CFKV_KEY_STRAY) {
+            cr_log_warn(LOG, "workers kv: skipping key \"%s\": an earlier "
+                        "cellrouter wrote it percent-encoded into a "
+                        "namespace that does not decode keys; the next "
+                        "write of the tenant removes it",
+                        cr_store_printable(key, pb));
+            continue;
         }
+        if (kind == CFKV_KEY_OTHER) {
+            char where[160];
+            snprintf(where, sizeof where, "Workers KV namespace %s",
+                     s->namespace_id);
+            return cr_store_err_damaged(err, where, key, "the key is not a "
+                                        "tenant id");
+        }
+        cr_entry *e = cr_entry_list_push(ls->out);
+        bool need = false;
+        if (!e)
+            return cr_store_err_nomem(err);
+        cr_store_rc rc = cfkv_decode(s, key, json_object_get(k, "metadata"),
+                                     NULL, 0, e, &need, err);
+        if (rc != CR_STORE_OK || need)
+            ls->out->len--;
+        if (rc != CR_STORE_OK)
+            return rc;
+        if (!need)
+            continue;
+        if (ls->nold == ls->capold) {
+            size_t cap = ls->capold ? ls->capold * 2 : 64;
+            item *g = realloc(ls->old, cap * sizeof *g);
+            if (!g)
+                return cr_store_err_nomem(err);
+            ls->old = g;
+            ls->capold = cap;
+        }
+        memset(&ls->old[ls->nold], 0, sizeof *ls->old);
+        if (!(ls->old[ls->nold].key = strdup(key)))
+            return cr_store_err_nomem(err);
+        ls->nold++;
     }
-    cfkv_lister_free(&l);
-    if (rc == CR_STORE_OK && nold) {
+    return CR_STORE_OK;
+}
+
+/* Reads the entries set aside (rc OK), sorts the result, and releases the
+ * listing; on failure ls->out is emptied. */
+static cr_store_rc list_finish(cfkv *s, listing *ls, cr_store_rc rc,
+                               cr_store_err *err)
+{
+    cr_entry_list *out = ls->out;
+    if (rc == CR_STORE_OK && ls->nold) {
         cr_entry_list more = {0};
-        rc = bulk_read(s, old, nold, "listing entries (values of entries in "
-                       "the first format)", err);
+        rc = bulk_read(s, ls->old, ls->nold, "listing entries (values of "
+                       "entries in the first format)", err);
         if (rc == CR_STORE_OK)
-            rc = collect(s, old, nold, "listing entries", &more, err);
+            rc = collect(s, ls->old, ls->nold, "listing entries", &more, err);
         for (size_t i = 0; rc == CR_STORE_OK && i < more.len; i++) {
             cr_entry *e = cr_entry_list_push(out);
             if (!e) {
@@ -533,9 +532,9 @@ static cr_store_rc cf_list(cr_store *base, const char *prefix,
         }
         cr_entry_list_free(&more);
     }
-    for (size_t i = 0; i < nold; i++)
-        free((char *)old[i].key);
-    items_free(old, nold);
+    for (size_t i = 0; i < ls->nold; i++)
+        free((char *)ls->old[i].key);
+    items_free(ls->old, ls->nold);
     if (rc == CR_STORE_OK) {
         const char *dup = cr_entry_list_sort(out);
         char pb[CR_STORE_PRINTABLE];
@@ -546,8 +545,63 @@ static cr_store_rc cf_list(cr_store *base, const char *prefix,
     }
     if (rc != CR_STORE_OK)
         cr_entry_list_free(out);
+    return rc;
+}
+
+static cr_store_rc cf_list(cr_store *base, const char *prefix,
+                           cr_entry_list *out, cr_store_err *err)
+{
+    cfkv *s = (cfkv *)base;
+    unsigned long before = cr_pacer_total(s->pacer);
+    cr_store_rc rc = CR_STORE_OK;
+    json_t *keys;
+
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof *out);
+    listing ls = { .prefix = prefix ? prefix : "", .out = out };
+    cfkv_lister l = { .prefix = ls.prefix };
+    while (rc == CR_STORE_OK &&
+           (rc = cfkv_list_next(s, &l, "listing entries", &keys, err)) ==
+               CR_STORE_OK && keys)
+        rc = list_take(s, &ls, keys, err);
+    cfkv_lister_free(&l);
+    rc = list_finish(s, &ls, rc, err);
     cr_log_debug(LOG, "workers kv: listing %zu entries: %lu requests",
                  out->len, cr_pacer_total(s->pacer) - before);
+    return rc;
+}
+
+/* One page of the key listing (at most 1,000 keys, Cloudflare's page):
+ * `max` is not needed to bound it. The cursor is Cloudflare's. */
+static cr_store_rc cf_list_page(cr_store *base, const char *prefix,
+                                const char *cursor, size_t max,
+                                cr_entry_list *out, char **next,
+                                cr_store_err *err)
+{
+    cfkv *s = (cfkv *)base;
+    json_t *keys = NULL;
+
+    (void)max;
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof *out);
+    *next = NULL;
+    listing ls = { .prefix = prefix ? prefix : "", .out = out };
+    cfkv_lister l = { .prefix = ls.prefix };
+    if (cursor && *cursor && !(l.cursor = strdup(cursor)))
+        return cr_store_err_nomem(err);
+    cr_store_rc rc = cfkv_list_next(s, &l, "listing entries", &keys, err);
+    if (rc == CR_STORE_OK && keys)
+        rc = list_take(s, &ls, keys, err);
+    if (rc == CR_STORE_OK && keys && !l.done) {
+        *next = l.cursor;       /* the cursor of the page after */
+        l.cursor = NULL;
+    }
+    cfkv_lister_free(&l);
+    rc = list_finish(s, &ls, rc, err);
+    if (rc != CR_STORE_OK) {
+        free(*next);
+        *next = NULL;
+    }
     return rc;
 }
 
@@ -968,6 +1022,7 @@ static const cr_store_ops CF_OPS = {
     .put = cf_put,
     .del = cf_del,
     .list = cf_list,
+    .list_page = cf_list_page,
     .close = cf_close,
     .fits = cf_fits,
     .batch = cf_batch,

@@ -83,6 +83,7 @@ enum {
     ST_GET, ST_VERSION, ST_UPSERT, ST_DELETE,
     ST_RETIRED_GET, ST_RETIRED_PUT, ST_RETIRED_DEL,
     ST_LIST_ALL, ST_LIST_FROM, ST_LIST_RANGE, ST_GET_MANY, ST_GET_SPAN,
+    ST_PAGE_FROM, ST_PAGE_RANGE,
     ST_COUNT
 };
 
@@ -129,6 +130,14 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_GET_SPAN]    = "SELECT " ENTRY_COLS " FROM entries "
                        "WHERE tenant_id >= ?1 AND tenant_id <= ?2 "
                        "ORDER BY tenant_id",
+    /* One page of a listing (sq_list_page): keyset pagination on the
+     * primary key, from an inclusive lower bound, so a page costs the same
+     * wherever it is in the map. */
+    [ST_PAGE_FROM]   = "SELECT " ENTRY_COLS " FROM entries "
+                       "WHERE tenant_id >= ?1 ORDER BY tenant_id LIMIT ?2",
+    [ST_PAGE_RANGE]  = "SELECT " ENTRY_COLS " FROM entries "
+                       "WHERE tenant_id >= ?1 AND tenant_id < ?2 "
+                       "ORDER BY tenant_id LIMIT ?3",
 };
 
 typedef struct sq_store {
@@ -937,6 +946,62 @@ static cr_store_rc sq_list(cr_store *base, const char *prefix,
     return rc;
 }
 
+static cr_store_rc read_rows(sq_store *s, sqlite3_stmt *st, cr_entry_list *out,
+                             cr_store_err *err);
+
+/* One page of a listing. The cursor is the last tenant id of the page
+ * before: the page starts at the smallest id after it, which is that id
+ * followed by a NUL byte (ids never hold one, and SQLite compares TEXT
+ * bytewise over its whole length), or at the prefix if that comes later.
+ * A full page hands its last id on as the next cursor. */
+static cr_store_rc sq_list_page(cr_store *base, const char *prefix,
+                                const char *cursor, size_t max,
+                                cr_entry_list *out, char **next,
+                                cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof(*out));
+    *next = NULL;
+    if (!prefix)
+        prefix = "";
+    if (max == 0 || max > INT32_MAX)
+        return cr_store_err_set(err, CR_STORE_INVALID, "a page holds 1 to "
+                                "%d entries", INT32_MAX);
+    bool nomem = false;
+    char *hi = prefix_upper_bound(prefix, &nomem);
+    if (nomem)
+        return cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    const char *lo = prefix;
+    int lolen = (int)strlen(prefix);
+    if (cursor && *cursor && strcmp(cursor, prefix) >= 0) {
+        lo = cursor;
+        lolen = (int)strlen(cursor) + 1;    /* with its NUL: just after */
+    }
+    if (hi && strcmp(lo, hi) >= 0) {
+        free(hi);
+        return CR_STORE_OK;                 /* past the prefix: done */
+    }
+
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->stmt[hi ? ST_PAGE_RANGE : ST_PAGE_FROM];
+    sqlite3_bind_text(st, 1, lo, lolen, SQLITE_STATIC);
+    if (hi)
+        sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, hi ? 3 : 2, (sqlite3_int64)max);
+    cr_store_rc rc = read_rows(s, st, out, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->mu);
+    free(hi);
+    if (rc == CR_STORE_OK && out->len == max &&
+        !(*next = strdup(out->items[out->len - 1].tenant_id)))
+        rc = cr_store_err_set(err, CR_STORE_NOMEM, "out of memory");
+    if (rc != CR_STORE_OK)
+        cr_entry_list_free(out);
+    return rc;
+}
+
 /* ---- batches ------------------------------------------------------------
  *
  * One BEGIN IMMEDIATE ... COMMIT per batch: every condition is checked
@@ -1312,6 +1377,7 @@ static const cr_store_ops SQ_OPS = {
     .put = sq_put,
     .del = sq_del,
     .list = sq_list,
+    .list_page = sq_list_page,
     .close = sq_close,
     .batch = sq_batch,
     .get_many = sq_get_many,

@@ -647,6 +647,25 @@ cr_store_rc cr_store_batch_refused(const cr_batch_op *ops, size_t n,
     return batch_refused(ops, n, err);
 }
 
+cr_store_rc cr_store_list_page(cr_store *s, const char *prefix,
+                               const char *cursor, size_t max,
+                               cr_entry_list *out, char **next,
+                               cr_store_err *err)
+{
+    cr_store_err_clear(err);
+    memset(out, 0, sizeof *out);
+    *next = NULL;
+    if (!s || max == 0)
+        return cr_store_err_set(err, CR_STORE_INVALID, "no store, or an "
+                                "empty page asked for");
+    if (s->ops->list_page)
+        return s->ops->list_page(s, prefix, cursor, max, out, next, err);
+    /* No paging: the whole list is the first and only page. */
+    if (cursor && *cursor)
+        return CR_STORE_OK;
+    return cr_store_list(s, prefix, out, err);
+}
+
 cr_store_rc cr_store_get_many(cr_store *s, const char *const *tenant_ids,
                               size_t n, cr_entry_list *out,
                               cr_store_err *err)

@@ -158,6 +158,13 @@ typedef struct cr_store_ops {
     cr_store_rc (*list)(cr_store *s, const char *prefix, cr_entry_list *out,
                         cr_store_err *err);
     void (*close)(cr_store *s);
+    /* Optional (NULL: cr_store_list_page answers the whole list at once):
+     * `list` one page at a time, for listings too large to hold (a
+     * `terraform query` over 100,000 tenants); see cr_store_list_page. */
+    cr_store_rc (*list_page)(cr_store *s, const char *prefix,
+                             const char *cursor, size_t max,
+                             cr_entry_list *out, char **next,
+                             cr_store_err *err);
     /* Optional (NULL: every entry that passes cr_entry_check fits).
      * Limits of the backend itself, such as Workers KV's 1024 bytes of
      * metadata: NULL when `e` fits, else a message in `buf` naming the
@@ -209,6 +216,21 @@ static inline const char *cr_store_entry_fits(cr_store *s, const cr_entry *e,
  * can leave it half-applied, which `applied` then shows. */
 cr_store_rc cr_store_batch(cr_store *s, cr_batch_op *ops, size_t n,
                            cr_store_err *err);
+
+/* One page of cr_store_list: entries whose tenant id starts with `prefix`
+ * ("" or NULL: all), in tenant id order, at most `max` of them, from where
+ * `cursor` says (NULL or "": the start). *next receives the cursor of the
+ * following page (malloc'd; the caller frees it), NULL after the last one.
+ * A page may be empty and still have a next one. Pages read at different
+ * times: an entry written meanwhile is seen as it is when its page is read.
+ * The cursor is the backend's own text (SQLite: the last tenant id of the
+ * page, for keyset pagination on the primary key; Workers KV: the API's
+ * listing cursor). An invalid stored entry in the page makes it INVALID,
+ * as for list. A backend without paging answers everything in one page. */
+cr_store_rc cr_store_list_page(cr_store *s, const char *prefix,
+                               const char *cursor, size_t max,
+                               cr_entry_list *out, char **next,
+                               cr_store_err *err);
 
 /* The entries of the given tenants (those that exist), sorted by tenant id,
  * in one query where the backend can (SQLite); otherwise one list of the

@@ -30,6 +30,8 @@ case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
 TFCORE=$B/tfcore
 PROVIDER=$B/terraform-provider-cellrouter
 CELLCTL=$B/cellctl
+SEEDMAP=$B/tests/seedmap
+BROKEN=$B/broken
 DRIVER=${TF_DRIVER:-tfcore}
 LABEL=e2e
 . "$ROOT/tests/lib/terraform.sh"
@@ -44,16 +46,26 @@ esac
 # a build tree. Removed when everything passed, kept for inspection if not.
 mkdir -p "$B/e2e"
 WORK=$(mktemp -d "$B/e2e/run.XXXXXX")
-for f in "$TFCORE" "$PROVIDER" "$CELLCTL"; do
-  [ -x "$f" ] || { echo "e2e: $f is missing (make $BUILD/tfcore and the provider first)"; exit 1; }
+# The suite's own helpers (tests/e2e/e2e.mk): the map seeder and the
+# providers broken on purpose.
+BROKEN_KINDS="identity no-alpn tls11"
+for f in "$TFCORE" "$PROVIDER" "$CELLCTL" "$SEEDMAP" \
+         $(for k in $BROKEN_KINDS; do echo "$BROKEN/$k/terraform-provider-cellrouter"; done); do
+  [ -x "$f" ] || { echo "e2e: $f is missing (make test-e2e builds it)"; exit 1; }
 done
 # Snapshot the binaries: others may relink them in the shared build tree
 # while this run is going on.
 mkdir -p "$WORK/bin"
-cp "$TFCORE" "$PROVIDER" "$CELLCTL" "$WORK/bin/" || { echo "e2e: cannot copy the binaries"; exit 1; }
+cp "$TFCORE" "$PROVIDER" "$CELLCTL" "$SEEDMAP" "$WORK/bin/" || { echo "e2e: cannot copy the binaries"; exit 1; }
+for k in $BROKEN_KINDS; do
+  mkdir -p "$WORK/broken/$k"
+  cp "$BROKEN/$k/terraform-provider-cellrouter" "$WORK/broken/$k/" || { echo "e2e: cannot copy the binaries"; exit 1; }
+done
 TFCORE=$WORK/bin/tfcore
 PROVIDER=$WORK/bin/terraform-provider-cellrouter
 CELLCTL=$WORK/bin/cellctl
+SEEDMAP=$WORK/bin/seedmap
+BROKEN=$WORK/broken
 export TFCORE_PROVIDER=$PROVIDER
 if [ "$DRIVER" = terraform ]; then
   cr_tf_setup "$WORK" "$WORK/bin"
@@ -1054,6 +1066,451 @@ t_hostile_files() {
   err_has "invalid action 99"
 }
 
+# ---- issue 14: resource identity, `terraform query`, the newest protocol ----
+# Identity and import by identity need Terraform 1.12, `query` 1.14: under
+# tfcore (emulating 1.15 unless TFCORE_EMULATE says otherwise) they run;
+# under an older Terraform (the real 1.11.4 here) they are skipped, saying
+# so. t_emulate_old drives the same provider as Terraform 1.4 and 1.11;
+# t_broken_tls and t_broken_identity show the harness's checks failing on
+# providers broken on purpose (tests/e2e/e2e.mk, build/broken/).
+
+# tf_version: the Terraform the driver is (tfcore: the one it emulates).
+tf_version() {
+  if [ "$DRIVER" = terraform ]; then
+    "$TERRAFORM" version -json | jq -r .terraform_version
+  else
+    echo "${TFCORE_EMULATE:-1.15}"
+  fi
+}
+# needs_tf MAJOR.MINOR WHAT: ends the test as skipped before that release.
+needs_tf() {
+  local have; have=$(tf_version)
+  if [ "$(printf '%s\n%s\n' "$1" "$have" | sort -V | head -n 1)" != "$1" ]; then
+    echo "SKIP: $2 needs Terraform $1 or later; the driver is Terraform $have"
+    exit "$CR_SKIP"
+  fi
+}
+# q_config: writes cfg/query.tfquery.hcl from stdin.
+q_config() {
+  mkdir -p "$T/cfg"
+  cat >"$T/cfg/query.tfquery.hcl"
+  echo "--- query.tfquery.hcl"; sed 's/^/  : /' "$T/cfg/query.tfquery.hcl"
+}
+# map_count JQ: entries of the map (cellctl's view) for which JQ holds.
+map_count() { "$CELLCTL" --db "$T/map.db" list --json | jq "[.[] | select($1)] | length"; }
+# listed NAME: result lines of list block NAME in the last query's output.
+listed() { grep -c "^list\.cellrouter_tenant\.$1 " "$T/out"; }
+# identity_of SELECT: the identity's tenant_id of the first instance of
+# the resource the jq filter SELECT picks in the state.
+identity_of() {
+  jq -r "[.resources[] | $1 | .instances[0].identity.tenant_id] | .[0]" "$T/terraform.tfstate"
+}
+
+t_identity() {
+  needs_tf 1.12 "resource identity"
+  config <<'EOF'
+resource "cellrouter_tenant" "t" {
+  for_each  = toset(["acme", "globex"])
+  tenant_id = each.key
+  cell_id   = "cell-1"
+  endpoint  = "https://cell-1.example.com"
+}
+
+resource "cellrouter_tenant" "single" {
+  tenant_id = "initech"
+  cell_id   = "cell-3"
+  endpoint  = "https://cell-3.example.com"
+}
+
+resource "cellrouter_tenants" "fleet" {
+  name    = "fleet"
+  tenants = {
+    hooli = { cell_id = "cell-2", endpoint = "https://cell-2.example.com" }
+  }
+}
+EOF
+  tf apply -auto-approve
+  expect_rc 0
+  local q='.resources[] | select(.type=="cellrouter_tenant") | .instances[]'
+  eq "$(jq -r "[$q | .identity.tenant_id] | sort | join(\",\")" "$T/terraform.tfstate")" \
+     "acme,globex,initech" "identities in state"
+  eq "$(jq -r "[$q | .identity_schema_version] | unique | join(\",\")" "$T/terraform.tfstate")" 0 \
+     "identity_schema_version"
+  eq "$(jq -r "[$q | select(.identity.tenant_id != .attributes.tenant_id)] | length" "$T/terraform.tfstate")" 0 \
+     "identity = tenant_id"
+  # cellrouter_tenants has no identity schema: none is stored.
+  eq "$(identity_of 'select(.type=="cellrouter_tenants")')" null "fleet identity"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  # Drift, an update and a refresh keep the identity (tfcore fails an
+  # existing object whose identity changes).
+  cellctl set acme --cell cell-7 --endpoint https://cell-7.example.com
+  expect_rc 0
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(jq -r "[$q | select(.attributes.tenant_id==\"acme\") | .identity.tenant_id] | .[0]" "$T/terraform.tfstate")" \
+     acme "acme's identity after the update"
+  tf refresh
+  expect_rc 0
+  # A replacement has the new object's identity.
+  sed -i 's/"initech"/"initech-eu"/' "$T/cfg/main.tf"
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 1 destroyed."
+  eq "$(identity_of 'select(.name=="single")')" initech-eu "replaced identity"
+  # `terraform import` by ID records the identity too.
+  cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com
+  cat >>"$T/cfg/main.tf" <<'EOF'
+
+resource "cellrouter_tenant" "u" {
+  tenant_id = "umbrella"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+}
+EOF
+  tf import cellrouter_tenant.u umbrella
+  expect_rc 0
+  eq "$(identity_of 'select(.name=="u")')" umbrella "imported identity"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_import_identity() {
+  needs_tf 1.12 "import blocks by identity"
+  cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com --label tier=silver
+  expect_rc 0
+  cellctl set wayne --cell cell-9 --endpoint https://cell-9.example.com
+  expect_rc 0
+  config <<'EOF'
+import {
+  to       = cellrouter_tenant.u
+  identity = { tenant_id = "umbrella" }
+}
+
+import {
+  to = cellrouter_tenant.w
+  id = "wayne"
+}
+
+resource "cellrouter_tenant" "u" {
+  tenant_id = "umbrella"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+  labels    = { tier = "silver" }
+}
+
+resource "cellrouter_tenant" "w" {
+  tenant_id = "wayne"
+  cell_id   = "cell-9"
+  endpoint  = "https://cell-9.example.com"
+}
+EOF
+  tf plan
+  expect_rc 0
+  out_has "cellrouter_tenant.u: Preparing import... [identity=tenant_id=umbrella]"
+  out_has "cellrouter_tenant.u will be imported"
+  out_has "Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed."
+  eq "$(identity_of 'select(.name=="u")')" umbrella "identity of u"
+  eq "$(identity_of 'select(.name=="w")')" wayne "identity of w (imported by ID)"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  # What cannot be imported: an entry that is not in the map, an identity
+  # that is no tenant id.
+  local bad
+  for bad in "ghost:Cannot import non-existent remote object" \
+             "-bad:Invalid import identity"; do
+    rm -f "$T/terraform.tfstate"
+    config <<EOF
+import {
+  to       = cellrouter_tenant.g
+  identity = { tenant_id = "${bad%%:*}" }
+}
+
+resource "cellrouter_tenant" "g" {
+  tenant_id = "ghost"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+}
+EOF
+    tf plan
+    expect_rc 1
+    err_has "${bad#*:}"
+  done
+}
+
+t_query_filters() {
+  needs_tf 1.14 "terraform query"
+  run "$SEEDMAP" "$T/map.db" 1000
+  expect_rc 0
+  # Entries a cellrouter_tenants resource owns are in Terraform already:
+  # the list leaves them out.
+  config <<'EOF'
+resource "cellrouter_tenants" "fleet" {
+  name    = "fleet"
+  tenants = {
+    f-1 = { cell_id = "cell-3", endpoint = "https://cell-3.example.com/ingest" }
+    f-2 = { cell_id = "cell-9", endpoint = "https://cell-9.example.com/ingest",
+            labels = { tier = "gold" } }
+  }
+}
+EOF
+  tf apply -auto-approve
+  expect_rc 0
+  q_config <<'EOF'
+list "cellrouter_tenant" "all" {
+  provider = cellrouter
+  limit    = 5000
+}
+
+list "cellrouter_tenant" "cell3" {
+  provider = cellrouter
+  limit    = 5000
+  config {
+    cell_id = "cell-3"
+  }
+}
+
+list "cellrouter_tenant" "cell9" {
+  provider = cellrouter
+  limit    = 5000
+  config {
+    cell_id = "cell-9"
+  }
+}
+
+list "cellrouter_tenant" "prefix" {
+  provider = cellrouter
+  limit    = 5000
+  config {
+    tenant_id_prefix = "t0005"
+  }
+}
+
+list "cellrouter_tenant" "gold" {
+  provider = cellrouter
+  limit    = 5000
+  config {
+    labels = { tier = "gold" }
+  }
+}
+
+list "cellrouter_tenant" "mixed" {
+  provider         = cellrouter
+  limit            = 5000
+  include_resource = true
+  config {
+    cell_id          = "cell-9"
+    tenant_id_prefix = "t0001"
+    labels           = { tier = "gold", team = "core" }
+  }
+}
+
+list "cellrouter_tenant" "first" {
+  provider = cellrouter
+}
+
+list "cellrouter_tenant" "none" {
+  provider = cellrouter
+  config {
+    cell_id = "cell-77"
+  }
+}
+EOF
+  tf query
+  expect_rc 0
+  local ours='(.tenant_id | startswith("t"))'
+  eq "$(listed all)" 1000 "all"
+  eq "$(listed cell3)" "$(map_count "$ours and (.cell_id == \"cell-3\" or .standby_cell_id == \"cell-3\")")" "cell3"
+  eq "$(listed cell9)" "$(map_count "$ours and (.cell_id == \"cell-9\" or .standby_cell_id == \"cell-9\")")" "cell9"
+  eq "$(listed prefix)" 100 "prefix"
+  eq "$(listed gold)" "$(map_count "$ours and .labels.tier == \"gold\"")" "gold"
+  eq "$(listed mixed)" "$(map_count "$ours and .standby_cell_id == \"cell-9\" and (.tenant_id | startswith(\"t0001\")) and .labels.tier == \"gold\" and .labels.team == \"core\"")" "mixed"
+  eq "$(listed first)" 100 "Terraform's default limit"
+  eq "$(listed none)" 0 "none"
+  out_has "list.cellrouter_tenant.all   tenant_id=t000000   t000000 (cell-0, standby cell-9)"
+  out_has "list.cellrouter_tenant.all   tenant_id=t000998   t000998 (cell-6)"
+  out_has "list.cellrouter_tenant.all   tenant_id=t000999   t000999 (cell-7, standby cell-9)"
+  out_has "Warning: list block(s) [list.cellrouter_tenant.none] returned 0 results."
+  out_lacks "tenant_id=f-"
+  # Filters are checked before anything is listed.
+  q_config <<'EOF'
+list "cellrouter_tenant" "bad" {
+  provider = cellrouter
+  config {
+    cell_id = "Cell_3"
+  }
+}
+EOF
+  tf query
+  expect_rc 1
+  err_has "Invalid cell_id"
+}
+
+t_query_generate() {
+  needs_tf 1.14 "terraform query -generate-config-out"
+  run "$SEEDMAP" "$T/map.db" 1000
+  expect_rc 0
+  config </dev/null
+  q_config <<'EOF'
+list "cellrouter_tenant" "map" {
+  provider = cellrouter
+  limit    = 1000
+}
+EOF
+  tf query -generate-config-out="$T/cfg/tenants.tf"
+  expect_rc 0
+  eq "$(grep -c '^resource "cellrouter_tenant"' "$T/cfg/tenants.tf")" 1000 "resource blocks"
+  eq "$(grep -c '^import {' "$T/cfg/tenants.tf")" 1000 "import blocks"
+  head -n 30 "$T/cfg/tenants.tf" | sed 's/^/  : /'
+  # The next plan imports every entry and changes nothing.
+  tf plan
+  expect_rc 0
+  out_has "Plan: 1000 to import, 0 to add, 0 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1000 imported, 0 added, 0 changed, 0 destroyed."
+  eq "$(count_state)" 1000 "instances in state"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  # Terraform writes generated configuration into a new file only.
+  tf query -generate-config-out="$T/cfg/tenants.tf"
+  expect_rc 1
+  err_has "Target generated file already exists"
+}
+
+t_emulate_old() {
+  tfcore_only "the whole suite runs under the real Terraform there"
+  local v
+  for v in 1.4 1.11; do
+    echo "=== Terraform $v"
+    rm -rf "$T/map.db"* "$T/terraform.tfstate"
+    export TFCORE_EMULATE=$v
+    applied_base
+    eq "$(jq '[.resources[].instances[] | select(has("identity"))] | length' "$T/terraform.tfstate")" 0 \
+       "identities written by Terraform $v"
+    eq "$(jq -r .terraform_version "$T/terraform.tfstate" | cut -d. -f1,2)" "$v" "terraform_version"
+    tf plan -detailed-exitcode
+    expect_rc 0
+    cellctl set acme --cell cell-7 --endpoint https://cell-7.example.com --label tier=gold --label team=core
+    tf apply -auto-approve
+    expect_rc 0
+    out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+    tf plan -detailed-exitcode
+    expect_rc 0
+  done
+  # The state Terraform 1.11 wrote carries on under 1.15: its first
+  # refresh records the identities, and nothing changes.
+  export TFCORE_EMULATE=1.15
+  tf refresh
+  expect_rc 0
+  eq "$(jq -r '[.resources[] | select(.type=="cellrouter_tenant") | .instances[].identity.tenant_id] | sort | join(",")' "$T/terraform.tfstate")" \
+     "acme,globex,hooli,initech" "identities after a 1.15 refresh"
+  tf plan -detailed-exitcode
+  expect_rc 0
+}
+
+t_broken_tls() {
+  base_config
+  if [ "$DRIVER" = terraform ]; then
+    # The real Terraform refuses both, as tfcore does.
+    local k
+    for k in no-alpn tls11; do
+      cr_tf_setup "$T/tf-$k" "$BROKEN/$k"
+      tf validate
+      expect_rc 1
+      err_has "Failed to load plugin schemas"
+    done
+    return
+  fi
+  # The real provider passes the TLS checks; each broken one fails its own
+  # (the newest Terraform's, whatever release the suite emulates).
+  export TFCORE_EMULATE=1.15
+  run "$TFCORE" check-tls
+  expect_rc 0
+  out_has 'ok: ALPN selected "h2"'
+  out_lacks "FAIL:"
+  TFCORE_PROVIDER=$BROKEN/no-alpn/terraform-provider-cellrouter run "$TFCORE" check-tls
+  expect_rc 1
+  out_has 'FAIL: ALPN selected "" (want "h2"'
+  TFCORE_PROVIDER=$BROKEN/no-alpn/terraform-provider-cellrouter tf validate
+  expect_rc 1
+  err_has "Failed to load plugin schemas"
+  err_has 'did not select ALPN "h2"'
+  TFCORE_PROVIDER=$BROKEN/tls11/terraform-provider-cellrouter run "$TFCORE" check-tls
+  expect_rc 1
+  out_has "FAIL: a client offering at most TLS 1.1 is refused"
+  TFCORE_PROVIDER=$BROKEN/tls11/terraform-provider-cellrouter tf validate
+  expect_rc 1
+  err_has "authentication handshake failed"
+  TFCORE_PROVIDER=$BROKEN/tls11/terraform-provider-cellrouter TFCORE_EMULATE=1.4 tf validate
+  expect_rc 1
+  err_has "authentication handshake failed"
+}
+
+t_broken_identity() {
+  tfcore_only "identity checks are Terraform 1.12's; the real Terraform here predates identities"
+  # The newest Terraform's checks, whatever release the suite emulates.
+  export TFCORE_PROVIDER=$BROKEN/identity/terraform-provider-cellrouter TFCORE_EMULATE=1.15
+  base_config
+  # Without a fault the test build is the provider.
+  tf apply -auto-approve
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 0
+  # An error diagnostic from GetResourceIdentitySchemas fails every
+  # command of Terraform 1.12 and later, none of 1.11's.
+  CR_TEST_BREAK_IDENTITY=schema-error tf plan
+  expect_rc 1
+  err_has "Failed to load plugin schemas"
+  err_has "Broken on purpose"
+  CR_TEST_BREAK_IDENTITY=schema-error TFCORE_EMULATE=1.11 tf plan -detailed-exitcode
+  expect_rc 0
+  # An existing object's identity must not change (a read answering
+  # another tenant's).
+  CR_TEST_BREAK_IDENTITY=changed tf plan
+  expect_rc 1
+  err_has "Provider produced different identity"
+  # An apply must answer a known identity.
+  base_config cell-5 https://cell-5.example.com
+  CR_TEST_BREAK_IDENTITY=unknown tf apply -auto-approve
+  expect_rc 1
+  err_has "Provider produced invalid identity"
+  # Import by identity needs an identity back.
+  rm -f "$T/terraform.tfstate"
+  cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com
+  config <<'EOF'
+import {
+  to       = cellrouter_tenant.u
+  identity = { tenant_id = "umbrella" }
+}
+
+resource "cellrouter_tenant" "u" {
+  tenant_id = "umbrella"
+  cell_id   = "cell-8"
+  endpoint  = "https://cell-8.example.com"
+}
+EOF
+  CR_TEST_BREAK_IDENTITY=no-import tf plan
+  expect_rc 1
+  err_has "import of cellrouter_tenant.u didn't return an identity"
+  # Every listed object needs an identity.
+  q_config <<'EOF'
+list "cellrouter_tenant" "all" {
+  provider = cellrouter
+}
+EOF
+  CR_TEST_BREAK_IDENTITY=list-none tf query
+  expect_rc 1
+  err_has "missing identity data in ListResource event for cellrouter_tenant"
+  tf query
+  expect_rc 0
+  out_has "tenant_id=umbrella"
+}
+
 # ---- the harness's own checks fire ------------------------------------------
 # tfcore fake-provider misbehaves on purpose (TFCORE_FAKE_FAULT); each fault
 # must be reported with Terraform's wording, or the checks that pass on the
@@ -1149,7 +1606,8 @@ EOF
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
 destroy create_over_existing conflict saved_plan references tenants_batch data_sources thousand interrupt
-lifecycle terraform_killed connection_closed bad_inputs hostile_files harness_checks"
+lifecycle terraform_killed connection_closed bad_inputs hostile_files harness_checks
+identity import_identity query_filters query_generate emulate_old broken_tls broken_identity"
 # The valgrind scenario runs by default on the plain build (valgrind cannot
 # run an ASan binary); TFCORE_VALGRIND=0 leaves it out.
 if [ "${SAN:-}" != 1 ] && [ "${TFCORE_VALGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then

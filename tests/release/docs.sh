@@ -7,8 +7,12 @@
 #   valid configuration, checked through the end-to-end harness (tfcore
 #   validate) and, when a real Terraform is on the machine
 #   (/usr/local/bin/terraform or TERRAFORM=...), by `terraform validate`;
-# - every command of an import.sh works: run against a routing map holding
-#   the tenants the examples name;
+#   (an import-by-identity.tf, Terraform 1.12 syntax, is left out for a
+#   real Terraform before 1.12);
+# - every command of an import.sh works, and every import-by-identity.tf
+#   imports (tfcore plan), run against a routing map holding the tenants
+#   the examples name; every list-resource example lists them (tfcore
+#   query);
 # - release/docgen.c refuses an undocumented attribute, block or type, a
 #   missing example and an example folder for a type that does not exist,
 #   and writes pages for every kind of type the protocol has (ephemeral and
@@ -43,6 +47,14 @@ EOF
 
 tf_real() { TF_CLI_CONFIG_FILE=$WORK/dev.tfrc run "$TERRAFORM" -chdir="$1" "${@:2}"; }
 
+# real_before_1_12: the real Terraform predates import by identity, so an
+# import-by-identity.tf is left out of what it is given.
+real_before_1_12() {
+  local v; v=$("$TERRAFORM" version -json | jq -r .terraform_version)
+  [ "$(printf '1.12\n%s\n' "$v" | sort -V | head -n 1)" != 1.12 ]
+}
+for_real() { if real_before_1_12; then rm -f "$1/import-by-identity.tf"; fi; }
+
 # example_dir FOLDER: a configuration of the example in FOLDER with the
 # provider example's terraform and provider blocks, in $T/cfg.
 example_dir() {
@@ -67,6 +79,7 @@ t_examples_validate() {
     run "$TFCORE" -chdir="$T/cfg" validate
     expect_rc 0
     if have_terraform; then
+      for_real "$T/cfg"
       tf_real "$T/cfg" validate -no-color
       expect_rc 0
       out_has "The configuration is valid"
@@ -82,7 +95,8 @@ seed_map() {
   local id
   for id in acme globex eu-1 eu-2; do
     "$CELLCTL" --db "$T/cfg/routing.db" set "$id" --cell aws-alpha \
-      --endpoint https://alpha.cells.example.com/ingest >/dev/null || fail "cellctl set $id"
+      --endpoint https://alpha.cells.example.com/ingest --label tier=gold \
+      >/dev/null || fail "cellctl set $id"
   done
 }
 
@@ -97,6 +111,7 @@ t_import_examples() {
       run "$TFCORE" -chdir="$T/cfg" import -state="$T/cfg/tfcore.tfstate" "$@"
       expect_rc 0
       if have_terraform; then
+        for_real "$T/cfg"
         tf_real "$T/cfg" import -no-color "$@"
         expect_rc 0
         out_has "Import successful!"
@@ -105,6 +120,25 @@ t_import_examples() {
     done <"$f"
   done
   [ $n -ge 3 ] || fail "only $n import commands"
+  # Import blocks by identity (Terraform 1.12+): the plan imports.
+  for f in "$ROOT"/examples/resources/*/import-by-identity.tf; do
+    example_dir "$(dirname "$f")"
+    seed_map
+    run "$TFCORE" -chdir="$T/cfg" plan -state="$T/cfg/tfcore.tfstate"
+    expect_rc 0
+    out_has "1 to import"
+    n=$((n + 1))
+  done
+  # List resources (Terraform 1.14+): the query finds the tenants.
+  for f in "$ROOT"/examples/list-resources/*/list-resource.tfquery.hcl; do
+    example_dir "$ROOT/examples/provider"
+    cp "$f" "$T/cfg/"
+    seed_map
+    run "$TFCORE" -chdir="$T/cfg" query
+    expect_rc 0
+    out_matches '^list\.[a-z_]+\.[a-z_]+ +tenant_id='
+    n=$((n + 1))
+  done
 }
 
 # ---- docgen's refusals ------------------------------------------------------
@@ -165,6 +199,12 @@ resource_schemas { key: \"x_thing\" value { block { description: \"A thing.\"
   expect_rc 1
   err_has "x_thing Resource: no example: write $T/ex/resources/x_thing/resource.tf"
   err_has "data-sources/x_gone: the provider has no data-sources named x_gone"
+  # An identity import example for a resource without an identity (as
+  # tfplugindocs refuses one).
+  fixture_examples resources/x_thing/resource.tf resources/x_thing/import-by-identity.tf
+  run "$DOCGEN" -provider x -examples "$T/ex" -o "$T/out-docs" -schema "$T/s.pb"
+  expect_rc 1
+  err_has "x_thing Resource: import-by-identity.tf, but the resource has no identity"
 }
 
 # Types added later (ephemeral and list resources, functions, more of

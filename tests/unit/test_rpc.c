@@ -125,6 +125,8 @@ static void test_method_table(void **state)
         "UpgradeResourceState", "ConfigureProvider", "ReadResource",
         "PlanResourceChange", "ApplyResourceChange", "ImportResourceState",
         "ReadDataSource", "GetFunctions", "StopProvider",
+        "GetResourceIdentitySchemas", "UpgradeResourceIdentity",
+        "ValidateListResourceConfig",
     };
     for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
         const cr_method *m = cr_rpc_method(served[i]);
@@ -137,11 +139,16 @@ static void test_method_table(void **state)
         snprintf(want, sizeof want, "tfplugin6.%s.Request", served[i]);
         assert_string_equal(m->request_desc->name, want);
     }
+    /* ListResource is a server stream: a producer, no handler. */
+    const cr_method *lr = cr_rpc_method("ListResource");
+    assert_non_null(lr);
+    assert_null(lr->handler);
+    assert_non_null(lr->producer);
+    assert_string_equal(lr->request_desc->name, "tfplugin6.ListResource.Request");
     /* Left to the server's UNIMPLEMENTED, which Terraform reads as "not
      * supported" (an error diagnostic would be fatal). */
-    assert_null(cr_rpc_method("GetResourceIdentitySchemas"));
     assert_null(cr_rpc_method("MoveResourceState"));
-    assert_null(cr_rpc_method("UpgradeResourceIdentity"));
+    assert_null(cr_rpc_method("GenerateResourceConfig"));
 }
 
 static void test_wrong_request_type(void **state)

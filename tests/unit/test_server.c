@@ -6,7 +6,8 @@
  * types); the go-plugin services are the real ones. Covered: dispatch and
  * the OK path, handler errors, UNIMPLEMENTED, undecodable requests, a
  * request above gRPC's 4 MiB default, ten calls served at once (each
- * handler waits until all ten are inside), held streams, Shutdown with a
+ * handler waits until all ten are inside), held streams, server streams
+ * (order, flow control, cancellation, errors, shutdown), Shutdown with a
  * call in flight, socket removal, and mutual TLS (the right client
  * certificate accepted; another one, or none, refused).
  *
@@ -163,14 +164,97 @@ static int h_null(cr_call *call, const ProtobufCMessage *request,
     return 0;   /* OK without a response: a handler bug the server catches */
 }
 
+/* A server-streaming method: the request says "N:SIZE:FAIL" (N messages
+ * of SIZE bytes, next failing at message FAIL, -1 for never), or "refuse"
+ * (start fails). Messages are health requests whose service is "msg-<i>"
+ * padded with 'x'. What start keeps in the call's arena must survive the
+ * per-message arena (kept_ok). */
+typedef struct pstate {
+    int n, size, fail_at, i;
+    char *kept;
+} pstate;
+
+static int produced, ended;
+static cr_stream_end end_why;
+static bool kept_ok;
+
+static int p_start(cr_call *call, const ProtobufCMessage *request,
+                   void **state, const char **message)
+{
+    const Req *req = (const Req *)request;
+    pthread_mutex_lock(&mu);
+    produced = ended = 0;
+    end_why = 0;
+    kept_ok = true;
+    pthread_mutex_unlock(&mu);
+    if (strcmp(req->service, "refuse") == 0) {
+        *message = "refused by start";
+        return 9;
+    }
+    pstate *ps = calloc(1, sizeof *ps);
+    if (ps == NULL || sscanf(req->service, "%d:%d:%d", &ps->n, &ps->size,
+                             &ps->fail_at) != 3) {
+        free(ps);
+        *message = "bad test request";
+        return 3;
+    }
+    ps->kept = cr_call_strdup(call, req->service);
+    *state = ps;
+    return 0;
+}
+
+static int p_next(cr_call *call, void *state, ProtobufCMessage **msg,
+                  const char **message)
+{
+    pstate *ps = state;
+    char want[64];
+    snprintf(want, sizeof want, "%d:%d:%d", ps->n, ps->size, ps->fail_at);
+    if (strcmp(ps->kept, want) != 0)
+        kept_ok = false;
+    if (ps->i == ps->fail_at) {
+        *message = "failed by next";
+        return 13;
+    }
+    if (ps->i == ps->n)
+        return 0;
+    Req *m = cr_call_alloc(call, sizeof *m);
+    char *text = cr_call_alloc(call, (size_t)ps->size + 16);
+    if (m == NULL || text == NULL)
+        return 8;
+    grpc__health__v1__health_check_request__init(m);
+    int w = snprintf(text, 16, "msg-%d", ps->i);
+    memset(text + w, 'x', (size_t)(ps->size > w ? ps->size - w : 0));
+    text[ps->size > w ? ps->size : w] = '\0';
+    m->service = text;
+    *msg = &m->base;
+    ps->i++;
+    pthread_mutex_lock(&mu);
+    produced++;
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+static void p_end(void *state, cr_stream_end why)
+{
+    free(state);
+    pthread_mutex_lock(&mu);
+    ended++;
+    end_why = why;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+static const cr_stream_producer test_producer = {p_start, p_next, p_end};
+
 #define REQ_DESC &grpc__health__v1__health_check_request__descriptor
 static const cr_method test_methods[] = {
-    {"/test.T/Echo", REQ_DESC, h_echo},
-    {"/test.T/Fail", REQ_DESC, h_fail},
-    {"/test.T/Size", REQ_DESC, h_size},
-    {"/test.T/Barrier", REQ_DESC, h_barrier},
-    {"/test.T/Hold", REQ_DESC, h_hold},
-    {"/test.T/Null", REQ_DESC, h_null},
+    {"/test.T/Stream", REQ_DESC, NULL, &test_producer},
+    {"/test.T/Echo", REQ_DESC, h_echo, NULL},
+    {"/test.T/Fail", REQ_DESC, h_fail, NULL},
+    {"/test.T/Size", REQ_DESC, h_size, NULL},
+    {"/test.T/Barrier", REQ_DESC, h_barrier, NULL},
+    {"/test.T/Hold", REQ_DESC, h_hold, NULL},
+    {"/test.T/Null", REQ_DESC, h_null, NULL},
 };
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -608,13 +692,18 @@ static void stream_half_close(open_stream *s)
                      gpr_inf_future(GPR_CLOCK_REALTIME), NULL).success, 1);
 }
 
-/* Waits for the stream's status and releases it. */
-static grpc_status_code stream_close(open_stream *s)
+/* Waits for the stream's status (its details copied into `details`, if
+ * not NULL) and releases it. */
+static grpc_status_code stream_status(open_stream *s, char *details,
+                                      size_t dlen)
 {
     grpc_event ev = grpc_completion_queue_pluck(
         s->cq, (void *)3, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     assert_int_equal(ev.type, GRPC_OP_COMPLETE);
     grpc_status_code st = s->status;
+    if (details != NULL)
+        snprintf(details, dlen, "%.*s", (int)GRPC_SLICE_LENGTH(s->details),
+                 (const char *)GRPC_SLICE_START_PTR(s->details));
     grpc_slice_unref(s->details);
     grpc_byte_buffer_destroy(s->send);
     grpc_metadata_array_destroy(&s->initial);
@@ -623,6 +712,225 @@ static grpc_status_code stream_close(open_stream *s)
     grpc_completion_queue_shutdown(s->cq);
     grpc_completion_queue_destroy(s->cq);
     return st;
+}
+
+static grpc_status_code stream_close(open_stream *s)
+{
+    return stream_status(s, NULL, 0);
+}
+
+static void *run_server(void *p)
+{
+    fixture *f = p;
+    cr_server_run(f->server, NULL);
+    return NULL;
+}
+
+/* The next message of a server stream: true with *text (malloc'd) set,
+ * false at its end. */
+static bool stream_read(open_stream *s, char **text)
+{
+    grpc_byte_buffer *recv = NULL;
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &recv;
+    assert_int_equal(grpc_call_start_batch(s->call, &op, 1, (void *)5, NULL),
+                     GRPC_CALL_OK);
+    grpc_event ev = grpc_completion_queue_pluck(
+        s->cq, (void *)5, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    assert_int_equal(ev.type, GRPC_OP_COMPLETE);
+    if (recv == NULL)
+        return false;
+    grpc_byte_buffer_reader rd;
+    assert_true(grpc_byte_buffer_reader_init(&rd, recv));
+    grpc_slice all = grpc_byte_buffer_reader_readall(&rd);
+    grpc_byte_buffer_reader_destroy(&rd);
+    grpc_byte_buffer_destroy(recv);
+    Req *m = grpc__health__v1__health_check_request__unpack(
+        NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+    grpc_slice_unref(all);
+    assert_non_null(m);
+    *text = strdup(m->service);
+    grpc__health__v1__health_check_request__free_unpacked(m, NULL);
+    return true;
+}
+
+static void stream_start_list(open_stream *s, grpc_channel *ch,
+                              const char *spec)
+{
+    Req req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)spec;
+    stream_open(s, ch, "/test.T/Stream", &req.base, true);
+}
+
+/* Reads until the end; the number of messages, each checked in order. */
+static int stream_drain(open_stream *s, int first)
+{
+    char *text;
+    int n = 0;
+    while (stream_read(s, &text)) {
+        char want[32];
+        snprintf(want, sizeof want, "msg-%d", first + n);
+        assert_memory_equal(text, want, strlen(want));
+        free(text);
+        n++;
+    }
+    return n;
+}
+
+static void wait_ended(void)
+{
+    pthread_mutex_lock(&mu);
+    while (ended == 0)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+}
+
+static int produced_now(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = produced;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
+/* Waits until the producer has made no progress for a while: a stream the
+ * client does not read stalls, one it cancelled stops. */
+static int produced_settled(void)
+{
+    int last = -1, n = produced_now();
+    for (int i = 0; i < 600 && n != last; i++) {
+        last = n;
+        usleep(100 * 1000);
+        n = produced_now();
+    }
+    return n;
+}
+
+/* A thousand messages in order, then OK; end told once, "done"; what start
+ * kept in the call survives every message's arena. An empty stream is
+ * headers and OK. */
+static void test_stream_all(void **state)
+{
+    fixture *f = *state;
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    open_stream s;
+    stream_start_list(&s, ch, "1000:100:-1");
+    assert_int_equal(stream_drain(&s, 0), 1000);
+    assert_int_equal(stream_close(&s), GRPC_STATUS_OK);
+    wait_ended();
+    assert_int_equal(ended, 1);
+    assert_int_equal(end_why, CR_STREAM_DONE);
+    assert_true(kept_ok);
+
+    stream_start_list(&s, ch, "0:1:-1");
+    assert_int_equal(stream_drain(&s, 0), 0);
+    assert_int_equal(stream_close(&s), GRPC_STATUS_OK);
+    wait_ended();
+    assert_int_equal(end_why, CR_STREAM_DONE);
+    grpc_channel_destroy(ch);
+}
+
+/* One message in flight at a time: while the client reads nothing, the
+ * producer is not asked for more than the transport's window holds
+ * (400 messages of 256 KiB would be 100 MiB); once it reads, all come. */
+static void test_stream_flow_control(void **state)
+{
+    fixture *f = *state;
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    open_stream s;
+    stream_start_list(&s, ch, "400:262144:-1");
+    char *text;
+    assert_true(stream_read(&s, &text));
+    free(text);
+    int stalled = produced_settled();
+    assert_true(stalled < 100);
+    assert_int_equal(ended, 0);
+    assert_int_equal(stream_drain(&s, 1), 399);
+    assert_int_equal(stream_close(&s), GRPC_STATUS_OK);
+    wait_ended();
+    assert_int_equal(end_why, CR_STREAM_DONE);
+    assert_int_equal(produced, 400);
+    grpc_channel_destroy(ch);
+}
+
+/* A client that cancels stops the producer: end is told "cancelled" and
+ * next is not called again. */
+static void test_stream_cancel(void **state)
+{
+    fixture *f = *state;
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    open_stream s;
+    stream_start_list(&s, ch, "1000000:1000:-1");
+    for (int i = 0; i < 5; i++) {
+        char *text;
+        assert_true(stream_read(&s, &text));
+        free(text);
+    }
+    grpc_call_cancel(s.call, NULL);
+    assert_int_equal(stream_close(&s), GRPC_STATUS_CANCELLED);
+    wait_ended();
+    assert_int_equal(end_why, CR_STREAM_CANCELLED);
+    int n = produced_settled();
+    assert_true(n < 1000000);
+    usleep(200 * 1000);
+    assert_int_equal(produced_now(), n);
+    assert_int_equal(ended, 1);
+    /* the server still serves */
+    int serving;
+    assert_int_equal(call_health(ch, "/test.T/Echo", "ping", &serving, NULL, 0),
+                     GRPC_STATUS_OK);
+    grpc_channel_destroy(ch);
+}
+
+/* A failing start answers its status at once; a failing next ends the
+ * stream after what was sent, with its status; end is told either way. */
+static void test_stream_errors(void **state)
+{
+    fixture *f = *state;
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    open_stream s;
+    char details[64];
+    stream_start_list(&s, ch, "refuse");
+    assert_int_equal(stream_drain(&s, 0), 0);
+    assert_int_equal(stream_status(&s, details, sizeof details),
+                     GRPC_STATUS_FAILED_PRECONDITION);
+    assert_string_equal(details, "refused by start");
+    wait_ended();
+    assert_int_equal(ended, 1);
+
+    stream_start_list(&s, ch, "10:10:5");
+    assert_int_equal(stream_drain(&s, 0), 5);
+    assert_int_equal(stream_status(&s, details, sizeof details),
+                     GRPC_STATUS_INTERNAL);
+    assert_string_equal(details, "failed by next");
+    wait_ended();
+    assert_int_equal(end_why, CR_STREAM_DONE);
+    grpc_channel_destroy(ch);
+}
+
+/* A server shutting down ends its streams (UNAVAILABLE) instead of
+ * producing on; end is told "shutdown". */
+static void test_stream_shutdown(void **state)
+{
+    fixture *f = *state;
+    grpc_channel *ch = channel(f, CLIENT_PLAIN);
+    pthread_t runner;
+    assert_int_equal(pthread_create(&runner, NULL, run_server, f), 0);
+    open_stream s;
+    stream_start_list(&s, ch, "1000000:1000:-1");
+    char *text;
+    assert_true(stream_read(&s, &text));
+    free(text);
+    cr_server_shutdown(f->server);
+    int n = stream_drain(&s, 1);
+    assert_true(n < 999999);
+    assert_int_equal(stream_close(&s), GRPC_STATUS_UNAVAILABLE);
+    wait_ended();
+    assert_int_equal(end_why, CR_STREAM_SHUTDOWN);
+    pthread_join(runner, NULL);
+    grpc_channel_destroy(ch);
 }
 
 static void test_broker_stream_ends_when_client_does(void **state)
@@ -642,13 +950,6 @@ static void test_broker_stream_ends_when_client_does(void **state)
     stream_half_close(&s);
     assert_int_equal(stream_close(&s), GRPC_STATUS_OK);
     grpc_channel_destroy(ch);
-}
-
-static void *run_server(void *p)
-{
-    fixture *f = p;
-    cr_server_run(f->server, NULL);
-    return NULL;
 }
 
 static void *hold_client(void *p)
@@ -805,8 +1106,8 @@ static void test_config_errors(void **state)
     (void)state;
     char err[256];
     cr_method dup[] = {
-        {"/a.B/C", REQ_DESC, h_echo},
-        {"/a.B/C", REQ_DESC, h_fail},
+        {"/a.B/C", REQ_DESC, h_echo, NULL},
+        {"/a.B/C", REQ_DESC, h_fail, NULL},
     };
     cr_service sv = {dup, 2, NULL, 0, NULL};
     cr_server_config cfg = {.address = "unix:/tmp/cr-never", .services = &sv,
@@ -858,6 +1159,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_workers_on_demand, setup_plain,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_graceful, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_all, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_flow_control, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_cancel, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_errors, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_shutdown, setup_plain,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tls_right_client, setup_tls,
                                         teardown),

@@ -300,18 +300,25 @@ static void test_labels_null_vs_empty(void **state)
     cr_entry_free(e);
 }
 
-static void test_prefix_listing(void **state)
+/* Ids that are prefixes of each other, with the characters LIKE would
+ * take for wildcards. */
+static void put_prefix_ids(cr_store *s)
 {
-    fixture *f = *state;
-    cr_store_err err;
     static const char *const ids[] = {
         "a_1", "ab1", "a.1", "a-1", "a:1", "a@1", "b", "a", "A", "aa", "a_",
     };
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
         cr_entry *e = mk(ids[i], "c", "http://h");
-        put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+        put_ok(s, e, CR_VERSION_ABSENT, 1);
         cr_entry_free(e);
     }
+}
+
+static void test_prefix_listing(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    put_prefix_ids(f->s);
     static const struct { const char *prefix; const char *want; } cases[] = {
         {"", "A a a-1 a.1 a:1 a@1 a_ a_1 aa ab1 b"},
         {"a_", "a_ a_1"},           /* '_' is not a wildcard */
@@ -339,6 +346,86 @@ static void test_prefix_listing(void **state)
                      cases[i].prefix, got, cases[i].want);
         cr_entry_list_free(&l);
     }
+}
+
+/* Pages of every size give the listing of every prefix in the same order
+ * (keyset pagination: each page starts just after the last id of the one
+ * before, also when ids are prefixes of each other); a full last page is
+ * followed by an empty one without a cursor; the map can change between
+ * pages; the cursor of another listing is only a lower bound. */
+static void test_list_pages(void **state)
+{
+    fixture *f = *state;
+    cr_store_err err;
+    put_prefix_ids(f->s);
+    static const char *const prefixes[] = {
+        "", "a_", "a", "a@", "%", "b", "c", "\xff", "a\xff\xff", "A",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        cr_entry_list all;
+        assert_int_equal(cr_store_list(f->s, prefixes[i], &all, &err),
+                         CR_STORE_OK);
+        for (size_t max = 1; max <= 12; max++) {
+            char *cursor = NULL;
+            size_t seen = 0, pages = 0;
+            do {
+                cr_entry_list l;
+                char *next;
+                assert_int_equal(cr_store_list_page(f->s, prefixes[i], cursor,
+                                                    max, &l, &next, &err),
+                                 CR_STORE_OK);
+                assert_true(l.len <= max);
+                for (size_t j = 0; j < l.len; j++, seen++) {
+                    assert_true(seen < all.len);
+                    assert_string_equal(l.items[j].tenant_id,
+                                        all.items[seen].tenant_id);
+                }
+                /* A page short of max is the last. */
+                if (l.len < max)
+                    assert_null(next);
+                cr_entry_list_free(&l);
+                free(cursor);
+                cursor = next;
+                assert_true(++pages <= all.len + 1);
+            } while (cursor);
+            assert_int_equal(seen, all.len);
+        }
+        cr_entry_list_free(&all);
+    }
+
+    /* Changes between pages: the next page starts after the cursor, so an
+     * entry deleted or added behind it is not seen again, one ahead is. */
+    cr_entry_list l;
+    char *next = NULL, *next2 = NULL;
+    assert_int_equal(cr_store_list_page(f->s, "a", NULL, 3, &l, &next, &err),
+                     CR_STORE_OK);
+    assert_string_equal(next, "a.1");
+    cr_entry_list_free(&l);
+    assert_int_equal(cr_store_delete(f->s, "a:1", CR_VERSION_ANY, &err),
+                     CR_STORE_OK);
+    cr_entry *e = mk("a.0", "c", "http://h");
+    put_ok(f->s, e, CR_VERSION_ABSENT, 1);
+    cr_entry_free(e);
+    assert_int_equal(cr_store_list_page(f->s, "a", next, 2, &l, &next2, &err),
+                     CR_STORE_OK);
+    assert_int_equal(l.len, 2);
+    assert_string_equal(l.items[0].tenant_id, "a@1");
+    assert_string_equal(l.items[1].tenant_id, "a_");
+    cr_entry_list_free(&l);
+    free(next);
+    free(next2);
+    /* A cursor before the prefix starts at the prefix; one past it ends. */
+    assert_int_equal(cr_store_list_page(f->s, "b", "a", 5, &l, &next, &err),
+                     CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    assert_null(next);
+    cr_entry_list_free(&l);
+    assert_int_equal(cr_store_list_page(f->s, "a", "az", 5, &l, &next, &err),
+                     CR_STORE_OK);
+    assert_int_equal(l.len, 0);
+    assert_null(next);
+    assert_int_equal(cr_store_list_page(f->s, "a", NULL, 0, &l, &next, &err),
+                     CR_STORE_INVALID);
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -1345,6 +1432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions_survive_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labels_null_vs_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_distinct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_same_tenant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),

@@ -365,7 +365,7 @@ void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
 void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
                     const char *id, cr_value **state, cr_diags *d)
 {
-    cr_import_req req = { id };
+    cr_import_req req = { .id = id };
     cr_import_resp resp = { NULL, CR_DIAGS_INIT };
     cr_resource_import(rt, p, &req, &resp);
     *state = resp.state;

@@ -1,0 +1,4 @@
+import {
+  to       = cellrouter_tenant.acme
+  identity = { tenant_id = "acme" }
+}
