@@ -486,7 +486,8 @@ static int on_end_map(void *ctx)
 
     if (p->depth == 3) {
         cr_entry *e = cur(p);
-        qsort(p->lab, p->nlab, sizeof *p->lab, cmp_label);
+        if (p->nlab > 1)
+            qsort(p->lab, p->nlab, sizeof *p->lab, cmp_label);
         for (size_t i = 1; i < p->nlab; i++)
             if (strcmp(p->lab[i - 1].key, p->lab[i].key) == 0)
                 return problem(p, true, TENANT_FMT "label \"%s\" is given "
@@ -899,6 +900,10 @@ int cr_tversions_decode(const unsigned char *data, size_t len,
     memset(out, 0, sizeof *out);
     if (!data || !len)
         return 0;
+    /* msgpack-c allocates from the counts the bytes claim: check them
+     * first (ids, versions, stamps and indexes: four values a tenant). */
+    if (!cr_msgpack_bounded(data, len, 4 * (size_t)CR_TDOC_MAX_TENANTS + 16))
+        return -1;
     msgpack_unpacked_init(&u);
     if (msgpack_unpack_next(&u, (const char *)data, len, &off) !=
             MSGPACK_UNPACK_SUCCESS || off != len ||

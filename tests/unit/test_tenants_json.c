@@ -448,6 +448,11 @@ static void test_versions_codec(void **state)
     }
     assert_int_equal(cr_tversions_decode((const unsigned char *)"{\"v\":1}",
                                          7, &v), -1);
+    /* Ten bytes claiming an array of four billion ids: refused before
+     * anything is allocated for it. */
+    static const unsigned char huge[] = { 0x81, 0xa3, 'i', 'd', 's', 0xdd,
+                                          0xff, 0xff, 0xff, 0xff };
+    assert_int_equal(cr_tversions_decode(huge, sizeof huge, &v), -1);
     free(bytes);
     /* Out of order ids are refused (lookups are binary searches). */
     const char *bad[] = { "b", "a" };
@@ -460,7 +465,7 @@ static void test_versions_codec(void **state)
     char **many = malloc(N * sizeof *many);
     int64_t *mv = malloc(N * sizeof *mv);
     const char **mt = malloc(N * sizeof *mt);
-    char stamps[100][32];
+    char stamps[100][48];
     for (int i = 0; i < 100; i++)
         snprintf(stamps[i], sizeof stamps[i], "2024-01-02T03:04:%02d.%06dZ",
                  i % 60, i);
