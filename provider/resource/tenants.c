@@ -272,6 +272,32 @@ const char *cr_tn_keylist_more(const cr_tn_keylist *k, char buf[64])
     return buf;
 }
 
+bool cr_tn_import_refusals(cr_diags *d, const cr_tn_keylist *missing,
+                           const cr_tn_keylist *foreign, bool disagree,
+                           const char *id_prefix)
+{
+    char more[64];
+    if (missing->n)
+        cr_diags_error(d, NULL, "Cannot import non-existent tenants",
+                       "%zu tenant(s) are not in the routing map: %s%s.",
+                       missing->n, missing->text,
+                       cr_tn_keylist_more(missing, more));
+    if (foreign->n)
+        cr_diags_error(d, NULL, "Tenants managed by another resource",
+                       "%zu tenant(s) are managed by another "
+                       "cellrouter_tenants resource: %s%s. A key can be "
+                       "managed by one resource only: remove it from the "
+                       "other resource first.", foreign->n, foreign->text,
+                       cr_tn_keylist_more(foreign, more));
+    if (disagree)
+        cr_diags_error(d, NULL, "Tenants managed by several resources",
+                       "The imported tenants are tagged with different "
+                       "cellrouter_tenants names; import each resource's "
+                       "tenants separately, naming it: "
+                       "'%s<name>/<id>,<id>'.", id_prefix);
+    return missing->n || foreign->n || disagree;
+}
+
 /* ---- validate ----------------------------------------------------------- */
 
 static void tenants_validate(const cr_value *config, cr_diags *d)
@@ -1050,23 +1076,7 @@ static void tenants_read(cr_provider_state *p, const cr_read_req *req,
     }
     free(match);
     char more[64];
-    if (missing.n)
-        cr_diags_error(d, NULL, "Cannot import non-existent tenants",
-                       "%zu tenant(s) are not in the routing map: %s%s.",
-                       missing.n, missing.text, cr_tn_keylist_more(&missing, more));
-    if (foreign.n)
-        cr_diags_error(d, NULL, "Tenants managed by another resource",
-                       "%zu tenant(s) are managed by another "
-                       "cellrouter_tenants resource: %s%s. A key can be "
-                       "managed by one resource only: remove it from the "
-                       "other resource first.", foreign.n, foreign.text,
-                       cr_tn_keylist_more(&foreign, more));
-    if (disagree)
-        cr_diags_error(d, NULL, "Tenants managed by several resources",
-                       "%s", "The imported tenants are tagged with different "
-                       "cellrouter_tenants names; import each resource's "
-                       "tenants separately, naming it: "
-                       "'<name>/<id>,<id>'.");
+    cr_tn_import_refusals(d, &missing, &foreign, disagree, "");
     if (retagged.n)
         cr_diags_add(d, CR_DIAG_WARNING, NULL,
                      "Tenants tagged by another resource",

@@ -70,6 +70,13 @@ void cr_tn_keylist_add(cr_tn_keylist *k, const char *key, const char *note);
 /* " and N more" when there were more keys than named; buf holds it. */
 const char *cr_tn_keylist_more(const cr_tn_keylist *k, char buf[64]);
 
+/* The refusals of an import, as errors: keys not in the map, keys tagged
+ * by another resource, tags that disagree (id_prefix: what the import ID
+ * starts with, "" or "tenants_json/"). True when there was any. */
+bool cr_tn_import_refusals(cr_diags *d, const cr_tn_keylist *missing,
+                           const cr_tn_keylist *foreign, bool disagree,
+                           const char *id_prefix);
+
 void cr_tn_nomem(cr_diags *d);
 
 /* ---- the document form (tenants_json.c) ------------------------------- */

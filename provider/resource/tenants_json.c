@@ -651,7 +651,6 @@ void cr_tnj_import(cr_provider_state *p, const cr_type *obj_type,
     cr_store_err err;
     cr_doc_writer *w = NULL;
     vlist vl = {0};
-    char more[64];
 
     if (!store)
         return;
@@ -674,13 +673,9 @@ void cr_tnj_import(cr_provider_state *p, const cr_type *obj_type,
             if (j >= got.len || strcmp(got.items[j].tenant_id, keys[i]) != 0)
                 cr_tn_keylist_add(&missing, keys[i], NULL);
         }
-        if (missing.n) {
-            cr_diags_error(d, NULL, "Cannot import non-existent tenants",
-                           "%zu tenant(s) are not in the routing map: %s%s.",
-                           missing.n, missing.text,
-                           cr_tn_keylist_more(&missing, more));
+        cr_tn_keylist none = {{0}, 0};
+        if (cr_tn_import_refusals(d, &missing, &none, false, "tenants_json/"))
             goto out;
-        }
     }
     /* Not another resource's; without a name, the one tag they agree on. */
     cr_tn_keylist foreign = {{0}, 0};
@@ -700,20 +695,8 @@ void cr_tnj_import(cr_provider_state *p, const cr_type *obj_type,
             adopted = tag;
         }
     }
-    if (foreign.n)
-        cr_diags_error(d, NULL, "Tenants managed by another resource",
-                       "%zu tenant(s) are managed by another "
-                       "cellrouter_tenants resource: %s%s. A key can be "
-                       "managed by one resource only: remove it from the "
-                       "other resource first.", foreign.n, foreign.text,
-                       cr_tn_keylist_more(&foreign, more));
-    if (disagree)
-        cr_diags_error(d, NULL, "Tenants managed by several resources",
-                       "%s", "The imported tenants are tagged with different "
-                       "cellrouter_tenants names; import each resource's "
-                       "tenants separately, naming it: "
-                       "'tenants_json/<name>/<id>,<id>'.");
-    if (foreign.n || disagree)
+    cr_tn_keylist none = {{0}, 0};
+    if (cr_tn_import_refusals(d, &none, &foreign, disagree, "tenants_json/"))
         goto out;
     if (!name)
         name = adopted;

@@ -138,6 +138,18 @@ EOF
   echo "--- fleet.tf: $(wc -l <"$T/cfg/fleet.tf") lines, $(wc -c <"$T/cfg/fleet.tf") bytes"
 }
 
+# drift3: out of band, tenant 7 moves to cell-9, tenant N/2 fails over,
+# the last tenant is deleted; k1, k2, k3 (the caller's locals) name them.
+drift3() {
+  k1=$(printf 't%06d' 7); k2=$(printf 't%06d' $((N / 2))); k3=$(printf 't%06d' $((N - 1)))
+  cellctl set "$k1" --cell cell-9 --endpoint https://cell-9.example.com/ingest
+  expect_rc 0
+  cellctl failover "$k2"
+  expect_rc 0
+  cellctl delete "$k3"
+  expect_rc 0
+}
+
 # ---- tests ------------------------------------------------------------------
 
 t_fleet() {
@@ -167,13 +179,7 @@ output "on_cell0" { value = length(data.cellrouter_routing_map.cell0.tenants) }'
   # Drift on exactly 3 keys (two edits, one deletion): the plan shows those
   # 3 keys, and only those, both as drift and as the change that undoes it.
   local k1 k2 k3
-  k1=$(printf 't%06d' 7); k2=$(printf 't%06d' $((N / 2))); k3=$(printf 't%06d' $((N - 1)))
-  cellctl set "$k1" --cell cell-9 --endpoint https://cell-9.example.com/ingest
-  expect_rc 0
-  cellctl failover "$k2"
-  expect_rc 0
-  cellctl delete "$k3"
-  expect_rc 0
+  drift3
   tf plan -detailed-exitcode
   expect_rc 2
   out_has "cellrouter_tenants.fleet has changed"
@@ -376,13 +382,7 @@ fleet_json() {
   # alone, and the real Terraform shows them alone.
   fj_config "$T/doc.json"
   local k1 k2 k3
-  k1=$(printf 't%06d' 7); k2=$(printf 't%06d' $((N / 2))); k3=$(printf 't%06d' $((N - 1)))
-  cellctl set "$k1" --cell cell-9 --endpoint https://cell-9.example.com/ingest
-  expect_rc 0
-  cellctl failover "$k2"
-  expect_rc 0
-  cellctl delete "$k3"
-  expect_rc 0
+  drift3
   tfj plan -detailed-exitcode
   expect_rc 2
   out_has "Plan: 0 to add, 1 to change, 0 to destroy."
