@@ -12,8 +12,14 @@
  * transport and Terraform core are not included (the harness's fleet
  * benchmark measures those end to end).
  *
+ * Both forms of the fleet are measured: the `tenants` map, and the
+ * `tenants_json` document, whose versions travel in the private state
+ * (carried from response to request as Terraform carries it; its size is
+ * printed, with what the same versions would take as JSON).
+ *
  * Usage: bench_tenants [N ...]   (default: 10000 100000). Prints one table
- * per N: wall time per call, message sizes, and the process's peak RSS.
+ * per N and form: wall time per call, message sizes, and the process's
+ * peak RSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +27,10 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "common/heap.h"
+#include "resource/tenants_doc.h"
 #include "rpc/internal.h"
 
 /* The benchmark cannot go on without what failed. */
@@ -127,6 +135,21 @@ static void check_no_errors(Tfplugin6__Diagnostic **d, size_t n,
 /* ---- values ------------------------------------------------------------ */
 
 static const cr_type *T;
+/* The form measured: the `tenants` map, or the `tenants_json` document. */
+static bool JSON_FORM;
+/* The private state Terraform holds for the object, and the plan's. */
+static ProtobufCBinaryData PRIV, PLANNED_PRIV;
+
+static void keep_bytes(ProtobufCBinaryData *dst, const ProtobufCBinaryData *src)
+{
+    free(dst->data);
+    dst->data = src->len ? malloc(src->len) : NULL;
+    if (src->len && !dst->data)
+        die("out of memory");
+    if (src->len)
+        memcpy(dst->data, src->data, src->len);
+    dst->len = src->len;
+}
 
 static const cr_type *attr_t(const cr_type *t, const char *name)
 {
@@ -142,10 +165,41 @@ static void set(cr_value *o, const char *name, cr_value *v)
         die("building a value");
 }
 
+/* The same fleet as the tenants_json document (one tenant a line, as
+ * cellctl export writes it). */
+static cr_value *config_json(size_t n, int moved)
+{
+    size_t cap = n * 260 + 16, len = 0;
+    char *doc = malloc(cap);
+    cr_value *o = cr_value_object(T);
+    if (!doc || !o)
+        die("out of memory");
+    len += (size_t)snprintf(doc, cap, "{");
+    for (size_t i = 0; i < n; i++) {
+        bool swap = moved && i % 100 == 0;
+        int cell = (int)(i % 3), c1 = swap ? (cell + 1) % 3 : cell,
+            c2 = swap ? cell : (cell + 1) % 3;
+        len += (size_t)snprintf(doc + len, cap - len,
+            "%s\n  \"tenant-%07zu\": {\"cell_id\": \"cell-%d\", \"endpoint\": "
+            "\"https://cell-%d.example.com/ingest\", \"standby_cell_id\": "
+            "\"cell-%d\", \"standby_endpoint\": "
+            "\"https://cell-%d.example.com/ingest\", \"labels\": {\"tier\": "
+            "\"%s\"}}", i ? "," : "", i, c1, c1, c2, c2,
+            i % 10 ? "std" : "gold");
+    }
+    snprintf(doc + len, cap - len, "\n}\n");
+    set(o, "name", cr_value_string("fleet"));
+    set(o, "tenants_json", cr_value_string(doc));
+    free(doc);
+    return o;
+}
+
 /* The configuration of N tenants; `moved` tenants (every 100th when 1)
  * have their primary and standby swapped: a failover. */
 static cr_value *config(size_t n, int moved)
 {
+    if (JSON_FORM)
+        return config_json(n, moved);
     const cr_type *mt = attr_t(T, "tenants");
     cr_value *o = cr_value_object(T);
     cr_value *m = cr_value_collection(mt);
@@ -190,6 +244,8 @@ static cr_value *proposed(const cr_value *cfg, const cr_value *prior)
     if (!prior)
         return o;
     set(o, "id", cr_value_copy(cr_value_get(prior, "id")));
+    if (JSON_FORM)
+        return o;
     const cr_value *pm = cr_value_get(prior, "tenants");
     cr_value *m = (cr_value *)cr_value_get(o, "tenants");
     for (size_t i = 0; i < m->u.coll.len; i++) {
@@ -298,9 +354,11 @@ static cr_value *refresh(const cr_value *st)
         TFPLUGIN6__READ_RESOURCE__REQUEST__INIT;
     req.type_name = "cellrouter_tenants";
     req.current_state = dv(st);
+    req.private_ = PRIV;
     Tfplugin6__ReadResource__Response *r = invoke("ReadResource", &req.base);
     check_no_errors(r->diagnostics, r->n_diagnostics, "read");
     record("ReadResource");
+    keep_bytes(&PRIV, &r->private_);
     cr_value *v = from_dv(r->new_state);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     dv_free(req.current_state);
@@ -317,14 +375,16 @@ static cr_value *plan(const cr_value *prior, const cr_value *cfg,
     req.prior_state = dv(prior);
     req.proposed_new_state = dv(prop);
     req.config = dv(cfg);
+    req.prior_private = PRIV;
     Tfplugin6__PlanResourceChange__Response *r =
         invoke("PlanResourceChange", &req.base);
     check_no_errors(r->diagnostics, r->n_diagnostics, "plan");
     record("PlanResourceChange");
+    keep_bytes(&PLANNED_PRIV, &r->planned_private);
     cr_value *v = from_dv(r->planned_state);
     const cr_value *m = cr_value_get(v, "tenants");
     *changed = 0;
-    for (size_t i = 0; i < m->u.coll.len; i++)
+    for (size_t i = 0; m && m->kind == CR_MAP && i < m->u.coll.len; i++)
         *changed += cr_value_is_unknown(
             cr_value_get(m->u.coll.items[i], "version"));
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -344,10 +404,12 @@ static cr_value *apply(const cr_value *prior, const cr_value *planned,
     req.prior_state = dv(prior);
     req.planned_state = dv(planned);
     req.config = dv(cfg);
+    req.planned_private = PLANNED_PRIV;
     Tfplugin6__ApplyResourceChange__Response *r =
         invoke("ApplyResourceChange", &req.base);
     check_no_errors(r->diagnostics, r->n_diagnostics, "apply");
     record("ApplyResourceChange");
+    keep_bytes(&PRIV, &r->private_);
     cr_value *v = from_dv(r->new_state);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     dv_free(req.prior_state);
@@ -373,6 +435,8 @@ static void print_phase(const char *phase, size_t from, size_t changed)
     printf("    %-24s %8.3f s %8.3f s\n", "provider total", cpu, total);
 }
 
+static void print_private(size_t n);
+
 static void run(size_t n)
 {
     char dir[] = "/tmp/cr-bench-tenants-XXXXXX", db[128];
@@ -384,8 +448,8 @@ static void run(size_t n)
     if (!P || cr_store_sqlite_open(db, &P->state.store, &err) != CR_STORE_OK)
         die("cannot open the routing map");
     nsteps = 0;
-    printf("cellrouter_tenants, %zu tenants (SQLite, in-process handlers)\n",
-           n);
+    printf("cellrouter_tenants, %zu tenants in %s (SQLite, in-process "
+           "handlers)\n", n, JSON_FORM ? "tenants_json" : "the tenants map");
 
     cr_value *cfg = config(n, 0);
     size_t changed = 0, from = nsteps;
@@ -393,7 +457,9 @@ static void run(size_t n)
     validate(cfg);
     cr_value *planned = plan(NULL, cfg, &changed);
     cr_value *st = apply(NULL, planned, cfg);
-    print_phase("apply (create)", from, changed);
+    print_phase("apply (create)", from, JSON_FORM ? n : changed);
+    if (JSON_FORM)
+        print_private(n);
     cr_value_free(planned);
 
     from = nsteps;
@@ -405,6 +471,26 @@ static void run(size_t n)
     if (changed != 0 || !cr_value_equal(planned, fresh))
         die("a no-change plan planned a change");
     print_phase("plan (no change)", from, changed);
+    /* The same document reformatted: still no change (semantic
+     * equality), the prior text planned. */
+    if (JSON_FORM) {
+        from = nsteps;
+        const char *text = cr_value_get_str(cfg, "tenants_json");
+        json_t *j = json_loads(text, 0, NULL);
+        char *compact = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        cr_value *cfgc = compact ? cr_value_copy(cfg) : NULL;
+        if (!cfgc)
+            die("reformatting the document");
+        set(cfgc, "tenants_json", cr_value_string(compact));
+        cr_value_free(planned);
+        planned = plan(fresh, cfgc, &changed);
+        if (!cr_value_equal(planned, fresh))
+            die("a reformatted document planned a change");
+        free(compact);
+        json_decref(j);
+        cr_value_free(cfgc);
+        print_phase("plan (reformatted, no change)", from, 0);
+    }
     cr_value_free(planned);
 
     cr_value *cfg2 = config(n, 1);
@@ -415,7 +501,7 @@ static void run(size_t n)
     cr_value_free(up);
     planned = plan(fresh2, cfg2, &changed);
     cr_value *st2 = apply(fresh2, planned, cfg2);
-    print_phase("apply (1% failover)", from, changed);
+    print_phase("apply (1% failover)", from, JSON_FORM ? (n + 99) / 100 : changed);
 
     printf("  peak RSS of this process so far: %ld MB\n\n", peak_rss_mb());
     fflush(stdout);
@@ -428,6 +514,9 @@ static void run(size_t n)
     cr_value_free(st);
     cr_value_free(cfg);
     cr_rpc_provider_free(P);
+    free(PRIV.data);
+    free(PLANNED_PRIV.data);
+    PRIV = PLANNED_PRIV = (ProtobufCBinaryData){0, NULL};
     static const char *const files[] = { "map.db", "map.db-wal",
                                          "map.db-shm" };
     for (size_t i = 0; i < 3; i++) {
@@ -438,6 +527,27 @@ static void run(size_t n)
     rmdir(dir);
 }
 
+/* The private state after the create: its size, and what the same
+ * versions and times would take as JSON ({"id": [version, "time"], ...}). */
+static void print_private(size_t n)
+{
+    cr_tversions v;
+    if (cr_tversions_decode(PRIV.data, PRIV.len, &v) != 0 || v.len != n)
+        die("the private state does not hold every tenant's version");
+    json_t *j = json_object();
+    for (size_t i = 0; j && i < v.len; i++)
+        json_object_set_new(j, v.ids[i], json_pack("[I,s?]",
+                                                   (json_int_t)v.version[i],
+                                                   v.at[i]));
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    printf("    private state: %.2f MB of MessagePack (%.1f bytes per "
+           "tenant); as JSON %.2f MB\n", PRIV.len / 1e6,
+           (double)PRIV.len / (double)n, text ? strlen(text) / 1e6 : 0.0);
+    free(text);
+    json_decref(j);
+    cr_tversions_free(&v);
+}
+
 int main(int argc, char **argv)
 {
     /* The provider's allocator policy (main.c does the same). */
@@ -445,15 +555,19 @@ int main(int argc, char **argv)
     const cr_resource_type *rt = cr_resource_find("cellrouter_tenants");
     if (!rt || !(T = cr_schema_type(rt->schema)))
         die("no cellrouter_tenants resource");
-    if (argc < 2) {
-        run(10000);
-        run(100000);
-    }
-    for (int i = 1; i < argc; i++) {
+    size_t sizes[16] = { 10000, 100000 }, nsizes = 2;
+    if (argc > 1)
+        nsizes = 0;
+    for (int i = 1; i < argc && nsizes < 16; i++) {
         long n = strtol(argv[i], NULL, 10);
         if (n <= 0 || n > 1000000)
             die("N must be 1 to 1,000,000");
-        run((size_t)n);
+        sizes[nsizes++] = (size_t)n;
+    }
+    for (int form = 0; form < 2; form++) {
+        JSON_FORM = form == 1;
+        for (size_t i = 0; i < nsizes; i++)
+            run(sizes[i]);
     }
     return 0;
 }

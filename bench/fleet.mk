@@ -1,9 +1,12 @@
 # bench/fleet.mk — fleets at scale (make bench-fleet, part of make bench).
 #
-#   bench/fleet.sh       under the real Terraform when there is one: 100,000
-#                        tenants in terraform_data (the baseline) and in
-#                        cellrouter_tenants at 2,500 / 5,000 / 10,000 side by
-#                        side; the exit after Shutdown over 20 plans and 20
+#   bench/fleet.sh       under the real Terraform when there is one: the
+#                        fleet in terraform_data (the baseline, 10,000 and
+#                        100,000), in cellrouter_tenants' tenants_json (10,000
+#                        and 100,000, with the ratios to the baseline) and
+#                        tenants map (2,500 / 5,000 / 10,000) side by side,
+#                        and 1,000,000 tenants sharded over 100 resources;
+#                        the exit after Shutdown over 20 plans and 20
 #                        applies under TF_LOG=debug ("failed to exit
 #                        gracefully" lines counted); the tfcore figures with
 #                        the provider's CPU apart. $(BUILD)/bench/fleet.txt.

@@ -14,17 +14,28 @@
 #               nested map; its cost grows with the square of the fleet in
 #               Terraform core (go-cty type unification), so it is measured
 #               at 2,500 / 5,000 / 10,000, not 100,000 (about 16 min)
+#     json      cellrouter_tenants { tenants_json = file(...) }: the fleet as
+#               one document, what a fleet of any size should use; at
+#               10,000 and 100,000, side by side with the baseline
+#     shards    the fleet split by tenant-id prefix into BENCH_FLEET_SHARDS
+#               (100) files, one cellrouter_tenants per file with for_each
+#               over fileset(): how a fleet beyond one resource (1,000,000
+#               tenants) is managed
 #   Steps per variant and size: apply (create everything), plan (no
 #   change, exit 0), plan1 (one tenant changed, exit 2; lines of plan
 #   output). Each: wall seconds, CPU seconds of Terraform and its provider
 #   processes together (GNU time: a process's CPU includes the children it
 #   reaped, and go-plugin reaps every provider), peak resident memory of
-#   the largest of them.
-#   Sizes: BENCH_FLEET_TF_SIZES_<variant> (baseline: "100000"; map:
-#   "2500 5000 10000"); BENCH_FLEET_TF_VARIANTS (default "baseline map").
+#   the largest of them. A summary then compares json with the baseline at
+#   the same size (the ratios issue 11 sets: no-change plan at most 1.5x,
+#   create-apply at most 2x, 10,000 -> 100,000 at most 11x).
+#   Sizes: BENCH_FLEET_TF_SIZES_<variant> (baseline: "10000 100000"; map:
+#   "2500 5000 10000"; json: "10000 100000"; shards: "1000000");
+#   BENCH_FLEET_TF_VARIANTS (default "baseline map json shards").
 #   A variant is one function, variant_<name> DIR, writing DIR/main.tf
-#   around DIR/tenants.json; adding one is that function, its sizes and its
-#   name in the list.
+#   around DIR/tenants.json (and, optionally, layout_<name> DIR, called
+#   whenever DIR/tenants.json is written, for files made from it); adding
+#   one is that function, its sizes and its name in the list.
 #
 # exit — go-plugin gives a provider 2 s to exit after GRPCController/
 #   Shutdown before "plugin failed to exit gracefully" and a SIGKILL. Under
@@ -58,9 +69,12 @@ PARTS=${BENCH_FLEET_PARTS-terraform exit tfcore}
 SIZES=${BENCH_FLEET_SIZES-10000 100000}
 SINGLES=${BENCH_FLEET_SINGLES-10000}
 KV_SIZES=${BENCH_FLEET_KV_SIZES-10000}
-TF_VARIANTS=${BENCH_FLEET_TF_VARIANTS-baseline map}
-BENCH_FLEET_TF_SIZES_baseline=${BENCH_FLEET_TF_SIZES_baseline-100000}
+TF_VARIANTS=${BENCH_FLEET_TF_VARIANTS-baseline map json shards}
+BENCH_FLEET_TF_SIZES_baseline=${BENCH_FLEET_TF_SIZES_baseline-10000 100000}
 BENCH_FLEET_TF_SIZES_map=${BENCH_FLEET_TF_SIZES_map-2500 5000 10000}
+BENCH_FLEET_TF_SIZES_json=${BENCH_FLEET_TF_SIZES_json-10000 100000}
+BENCH_FLEET_TF_SIZES_shards=${BENCH_FLEET_TF_SIZES_shards-1000000}
+SHARDS=${BENCH_FLEET_SHARDS:-100}
 EXIT_RUNS=${BENCH_FLEET_EXIT_RUNS:-20}
 EXIT_N=${BENCH_FLEET_EXIT_N:-2000}
 EXIT_LOAD=${BENCH_FLEET_EXIT_LOAD:-1}
@@ -133,7 +147,9 @@ resource "terraform_data" "fleet" {
 EOF
 }
 
-variant_map() {
+# fleet_main DIR ARGUMENT: DIR/main.tf with one cellrouter_tenants holding
+# DIR/tenants.json through ARGUMENT, on the map DIR/map.db.
+fleet_main() {
   cr_tf_versions "$1"
   cat >"$1/main.tf" <<EOF
 provider "cellrouter" {
@@ -141,10 +157,56 @@ provider "cellrouter" {
 }
 
 resource "cellrouter_tenants" "fleet" {
-  name    = "fleet"
-  tenants = jsondecode(file("\${path.module}/tenants.json"))
+  name = "fleet"
+  $2
 }
 EOF
+}
+
+variant_map() { fleet_main "$1" 'tenants = jsondecode(file("${path.module}/tenants.json"))'; }
+
+variant_json() { fleet_main "$1" 'tenants_json = file("${path.module}/tenants.json")'; }
+
+# Sharding: one resource per shard file, the shard named by its file.
+# Tenant ids t000000... are split by their first digits into $SHARDS files
+# (shards/t00.json ... shards/t99.json for 100), so that a tenant's shard
+# never changes and each resource stays well under the document limits.
+variant_shards() {
+  cr_tf_versions "$1"
+  cat >"$1/main.tf" <<EOF
+provider "cellrouter" {
+  path = "$1/map.db"
+}
+
+locals {
+  shards = { for f in fileset(path.module, "shards/*.json") :
+             trimsuffix(basename(f), ".json") => f }
+}
+
+resource "cellrouter_tenants" "shard" {
+  for_each     = local.shards
+  name         = "fleet-\${each.key}"
+  tenants_json = file("\${path.module}/\${each.value}")
+}
+EOF
+}
+
+# layout_shards DIR: DIR/shards/*.json from DIR/tenants.json (one tenant a
+# line, as tenants_json writes it), by the first digits of the tenant id
+# (two for 100 shards).
+layout_shards() {
+  local digits=$((${#SHARDS} - 1))
+  rm -rf "$1/shards"
+  mkdir -p "$1/shards"
+  awk -v dir="$1/shards" -v d="$digits" '
+    /^ *"t[0-9]/ {
+      line = $0; sub(/,$/, "", line)
+      match(line, /"t[0-9]+"/); k = substr(line, RSTART + 1, 1 + d)
+      f = dir "/" k ".json"
+      printf "%s\n%s", (f in seen ? "," : "{"), line > f
+      seen[f] = 1
+    }
+    END { for (f in seen) { print "\n}" > f; close(f) } }' "$1/tenants.json"
 }
 
 # tf_step ROW LABEL WANT_RC ARGS...: one Terraform run in $D, measured with
@@ -174,10 +236,12 @@ measure_tf() {
   mkdir -p "$D"
   cp "$W/tenants-$n.json" "$D/tenants.json"
   "variant_$v" "$D"
+  if declare -F "layout_$v" >/dev/null; then "layout_$v" "$D"; fi
   local row="$v $n"
   tf_step "$row" apply 0 apply -auto-approve -input=false
   tf_step "$row" plan 0 plan -detailed-exitcode -input=false
   tenants_json "$n" "$D/tenants.json" 7 cell-9
+  if declare -F "layout_$v" >/dev/null; then "layout_$v" "$D"; fi
   tf_step "$row" plan1 2 plan -detailed-exitcode -input=false
   rm -rf "$D"
 }
@@ -203,7 +267,31 @@ part_terraform() {
       measure_tf "$v" "$n"
     done
   done
+  tf_summary
 }
+# cpu ROW STEP: the cpu_s of a row of this run's table ("" when absent).
+cpu() { awk -v r="$1" -v s="$2" 'substr($0, 1, 24) ~ "^" r " *$" && $(NF - 4) == s { print $(NF - 2) }' "$TXT" | tail -n 1; }
+
+# The targets of issue 11, from the table just measured.
+tf_summary() {
+  local b p a j10 j100 r n step
+  say ""
+  say "# tenants_json against the baseline (terraform_data holding the same file), CPU s:"
+  for n in $BENCH_FLEET_TF_SIZES_json; do
+    b=$(cpu "baseline $n" plan); p=$(cpu "json $n" plan)
+    [ -n "$b" ] && [ -n "$p" ] && say "$(printf '  %-7s no-change plan %7s vs %7s: %5.2fx (target <= 1.5x)' "$n" "$p" "$b" "$(echo "$p / $b" | bc -l)")"
+    b=$(cpu "baseline $n" apply); a=$(cpu "json $n" apply)
+    [ -n "$b" ] && [ -n "$a" ] && say "$(printf '  %-7s create-apply   %7s vs %7s: %5.2fx (target <= 2x)' "$n" "$a" "$b" "$(echo "$a / $b" | bc -l)")"
+  done
+  for step in apply plan plan1; do
+    j10=$(cpu "json 10000" $step); j100=$(cpu "json 100000" $step)
+    [ -n "$j10" ] && [ -n "$j100" ] && say "$(printf '  json 10,000 -> 100,000 %-6s %7s -> %7s: %5.2fx (target <= 11x)' "$step" "$j10" "$j100" "$(echo "$j100 / $j10" | bc -l)")"
+  done
+  r=$(awk 'substr($0, 1, 24) ~ /^json 100000 *$/ && $(NF - 4) == "plan1" { print $NF }' "$TXT")
+  [ -n "$r" ] && say "  json 100000 plan1 (one tenant changed) printed $r lines of plan"
+  return 0
+}
+
 
 # ---- exit after Shutdown --------------------------------------------------
 

@@ -7,8 +7,10 @@
  * provider (store/store.h), so it sees and writes exactly what the provider
  * does, with the same validation and the same conditional-write rules.
  *
- * Output is for people (aligned tables) except --json and export, which
- * print every field as JSON for scripts. Exit status: 0 ok, 1 error,
+ * Output is for people (aligned tables) except --json, which prints every
+ * field as JSON for scripts, and export, which prints the tenants document
+ * (store/store.h): the `tenants_json` of a cellrouter_tenants resource, so
+ * `cellctl export > tenants.json` starts a configuration. Exit status: 0 ok, 1 error,
  * 2 usage or invalid input, 3 conflict (the entry exists or changed since
  * the expected version), 4 no such entry.
  */
@@ -51,8 +53,13 @@ static const char USAGE[] =
 "  failover TENANT [--expect-version N]\n"
 "        swaps the primary and standby cell and endpoint in one\n"
 "        conditional write (Terraform will report it as drift)\n"
-"  export [--prefix P]\n"
-"        every entry with every field as a JSON array\n"
+"  export [--prefix P] [--owner NAME] [--format object|array]\n"
+"        the entries as the tenants document: one JSON object keyed by\n"
+"        tenant id with the fields a configuration sets, what\n"
+"        cellrouter_tenants takes in tenants_json (export > tenants.json);\n"
+"        --owner: only the entries of the cellrouter_tenants resource NAME;\n"
+"        --format array: every field of every entry as a JSON array (what\n"
+"        export printed before tenants_json, the same as list --json)\n"
 "\n"
 "options:\n"
 "  --db PATH             the routing map (default: $CELLROUTER_DB, else\n"
@@ -78,6 +85,8 @@ typedef struct opts {
     const char *endpoint;
     const char *standby_cell;
     const char *standby_endpoint;
+    const char *format;
+    const char *owner;
     bool json;
     bool empty_labels;
     bool has_expect;
@@ -183,6 +192,8 @@ static int parse(int argc, char **argv, opts *o)
             {"--endpoint", offsetof(opts, endpoint)},
             {"--standby-cell", offsetof(opts, standby_cell)},
             {"--standby-endpoint", offsetof(opts, standby_endpoint)},
+            {"--format", offsetof(opts, format)},
+            {"--owner", offsetof(opts, owner)},
         };
         int r = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued && !r; k++) {
@@ -309,6 +320,27 @@ static int print_list_json(const cr_entry_list *l)
     return print_json(arr);
 }
 
+/* The tenants document (store/document.c), the owner tag left out. */
+static int print_doc(const cr_entry_list *l)
+{
+    cr_doc_writer *w = cr_doc_writer_new();
+    for (size_t i = 0; w && i < l->len; i++) {
+        if (cr_doc_writer_add(w, &l->items[i], 0) != 0) {
+            cr_doc_writer_free(w);
+            w = NULL;
+        }
+    }
+    size_t len = 0;
+    char *text = cr_doc_writer_finish(w, &len);
+    if (!text) {
+        fputs("cellctl: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    fwrite(text, 1, len, stdout);
+    free(text);
+    return EXIT_OK;
+}
+
 #define NCOLS 8
 static int print_table(const cr_entry_list *l)
 {
@@ -398,25 +430,32 @@ static int need_tenant(const opts *o)
     return EXIT_OK;
 }
 
-static int cmd_list(cr_store *s, const opts *o, bool as_json)
+typedef enum { OUT_TABLE, OUT_JSON, OUT_DOC } out_form;
+
+static int cmd_list(cr_store *s, const opts *o, out_form form)
 {
     cr_entry_list l;
     cr_store_err err;
     if (cr_store_list(s, o->prefix ? o->prefix : "", &l, &err) != CR_STORE_OK)
         return store_error(&err);
-    if (o->cell) {
+    if (o->cell || o->owner) {
         size_t k = 0;
         for (size_t i = 0; i < l.len; i++) {
             cr_entry *e = &l.items[i];
-            if (strcmp(e->cell_id, o->cell) == 0 ||
-                (e->standby_cell_id && strcmp(e->standby_cell_id, o->cell) == 0))
+            const char *tag = cr_entry_label(e, CR_OWNER_LABEL);
+            bool keep = (!o->cell || strcmp(e->cell_id, o->cell) == 0 ||
+                         (e->standby_cell_id &&
+                          strcmp(e->standby_cell_id, o->cell) == 0)) &&
+                        (!o->owner || (tag && strcmp(tag, o->owner) == 0));
+            if (keep)
                 l.items[k++] = *e;
             else
                 cr_entry_clear(e);
         }
         l.len = k;
     }
-    int rc = as_json ? print_list_json(&l) : print_table(&l);
+    int rc = form == OUT_DOC ? print_doc(&l)
+           : form == OUT_JSON ? print_list_json(&l) : print_table(&l);
     cr_entry_list_free(&l);
     return rc;
 }
@@ -551,13 +590,14 @@ static const struct {
     bool json;          /* --json */
     bool expect;        /* --expect-version */
     bool creates;       /* may create the routing map file */
+    bool doc;           /* --format, --owner */
 } COMMANDS[] = {
-    {"list",     LIST,     false, true,  false, true,  true,  false, false},
-    {"get",      GET,      true,  false, false, false, true,  false, false},
-    {"set",      SET,      true,  true,  true,  false, false, true,  true},
-    {"delete",   DELETE,   true,  false, false, false, false, true,  false},
-    {"failover", FAILOVER, true,  false, false, false, false, true,  false},
-    {"export",   EXPORT,   false, false, false, true,  true,  false, false},
+    {"list",     LIST,     false, true,  false, true,  true,  false, false, false},
+    {"get",      GET,      true,  false, false, false, true,  false, false, false},
+    {"set",      SET,      true,  true,  true,  false, false, true,  true,  false},
+    {"delete",   DELETE,   true,  false, false, false, false, true,  false, false},
+    {"failover", FAILOVER, true,  false, false, false, false, true,  false, false},
+    {"export",   EXPORT,   false, false, false, true,  true,  false, false, true},
 };
 
 int main(int argc, char **argv)
@@ -591,6 +631,13 @@ int main(int argc, char **argv)
         rc = usage_error("--json is not an option of %s", o.cmd);
     else if (!COMMANDS[k].expect && o.has_expect)
         rc = usage_error("--expect-version is not an option of %s", o.cmd);
+    else if (!COMMANDS[k].doc && (o.format || o.owner))
+        rc = usage_error(o.format ? "--format is not an option of %s"
+                                  : "--owner is not an option of %s", o.cmd);
+    else if (o.format && strcmp(o.format, "object") != 0 &&
+             strcmp(o.format, "array") != 0)
+        rc = usage_error("--format is object or array, not \"%s\"",
+                         o.format);
     else if (!COMMANDS[k].tenant && o.tenant)
         rc = usage_error("unexpected argument \"%s\"", o.tenant);
     else if (COMMANDS[k].tenant)
@@ -627,8 +674,11 @@ int main(int argc, char **argv)
         goto out;
     }
     switch (cmd) {
-    case LIST:     rc = cmd_list(s, &o, o.json); break;
-    case EXPORT:   rc = cmd_list(s, &o, true); break;
+    case LIST:     rc = cmd_list(s, &o, o.json ? OUT_JSON : OUT_TABLE); break;
+    case EXPORT:
+        rc = cmd_list(s, &o, o.format && strcmp(o.format, "array") == 0
+                                 ? OUT_JSON : OUT_DOC);
+        break;
     case GET:      rc = cmd_get(s, &o); break;
     case SET:      rc = cmd_set(s, &o); break;
     case DELETE:   rc = cmd_delete(s, &o); break;

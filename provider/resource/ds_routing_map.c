@@ -16,6 +16,11 @@
  *
  * The cell filter matches the primary cell (`cell_id`) only: the tenants a
  * failed cell was serving. Labels are always a map (empty when none).
+ *
+ * `tenants_json` is the same entries as the tenants document (store.h),
+ * what a cellrouter_tenants resource takes in `tenants_json` and `cellctl
+ * export` prints: the data source, the resource and the tool speak one
+ * document.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +50,14 @@ static const cr_attr_schema rm_attrs[] = {
     { .name = "tenants", .nested = &rm_entry_schema,
       .nested_mode = CR_NEST_MAP, .flags = CR_ATTR_COMPUTED,
       .description = "The matching entries, keyed by tenant id." },
+    { .name = "tenants_json", .type = &cr_type_string,
+      .flags = CR_ATTR_COMPUTED,
+      .description = "The matching entries as one JSON document: an object "
+                     "keyed by tenant id with the fields a configuration "
+                     "sets (`cell_id`, `endpoint`, `standby_cell_id`, "
+                     "`standby_endpoint`, `labels`), the form "
+                     "`cellrouter_tenants.tenants_json` takes and `cellctl "
+                     "export` prints." },
 };
 
 static const cr_schema rm_schema = {
@@ -81,13 +94,19 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
     cr_value *empty = cr_value_collection(&cr_ev_map_of_string);
     cr_value *m = ti >= 0 && empty ? cr_value_collection(t->attrs[ti].type)
                                    : NULL;
+    cr_doc_writer *w = cr_doc_writer_new();
+    if (!w) {
+        cr_value_free(m);
+        m = NULL;
+    }
     /* The list is sorted by tenant id, so every put appends. */
     for (size_t i = 0; m && i < all.len; i++) {
         const cr_entry *e = &all.items[i];
         if (cell && strcmp(e->cell_id, cell) != 0)
             continue;
         cr_value *v = cr_value_object(et);
-        if (!v || cr_ev_fill(v, e, empty) != 0) {
+        if (!v || cr_ev_fill(v, e, empty) != 0 ||
+            cr_doc_writer_add(w, e, 0) != 0) {
             cr_value_free(v);
             cr_value_free(m);
             m = NULL;
@@ -98,6 +117,16 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
     }
     cr_entry_list_free(&all);
     cr_value_free(empty);
+    size_t doc_len = 0;
+    char *doc = m ? cr_doc_writer_finish(w, &doc_len) : NULL;
+    if (!m)
+        cr_doc_writer_free(w);
+    cr_value *docv = doc ? cr_value_stringn(doc, doc_len) : NULL;
+    free(doc);
+    if (!docv) {
+        cr_value_free(m);
+        m = NULL;
+    }
 
     char id[256];
     snprintf(id, sizeof id, "%s%.63s%s%.150s",
@@ -106,10 +135,19 @@ static void rm_read(cr_provider_state *p, const cr_value *config,
                                : "",
              prefix && *prefix ? prefix : "");
     cr_value *v = m ? cr_value_copy(config) : NULL;
-    if (!v || cr_res_set(v, "tenants", m) ||
-        cr_res_set_str(v, "id", id[0] ? id : "*")) {
-        if (!v)
-            cr_value_free(m);
+    /* Each set adopts its value, even when it fails. */
+    bool bad = !v;
+    if (!bad) {
+        bad = cr_res_set(v, "tenants", m) != 0;
+        m = NULL;
+    }
+    if (!bad) {
+        bad = cr_res_set(v, "tenants_json", docv) != 0;
+        docv = NULL;
+    }
+    if (bad || cr_res_set_str(v, "id", id[0] ? id : "*")) {
+        cr_value_free(m);
+        cr_value_free(docv);
         cr_value_free(v);
         v = NULL;
         cr_diags_error(d, NULL, "Out of memory", "%s",

@@ -11,18 +11,17 @@
  * the object's type has and leave the others alone.
  *
  * The owner tag. A routing-map entry written by a `cellrouter_tenants`
- * resource carries the reserved label CR_OWNER_LABEL whose value is that
- * resource's name, so a second resource (or an import) can tell the key is
- * already managed. The label is the provider's own: it never appears in
- * any `labels` value Terraform sees, and users cannot set it.
+ * resource carries the reserved label CR_OWNER_LABEL (store/store.h) whose
+ * value is that resource's name, so a second resource (or an import) can
+ * tell the key is already managed. The label is the provider's own: it
+ * never appears in any `labels` value Terraform sees, and users cannot
+ * set it.
  */
 #ifndef CR_RESOURCE_ENTRY_VALUE_H
 #define CR_RESOURCE_ENTRY_VALUE_H
 
 #include <stdbool.h>
 #include "resource/resource.h"
-
-#define CR_OWNER_LABEL "cellrouter.owner"
 
 extern const cr_type cr_ev_map_of_string;
 

@@ -220,7 +220,26 @@ void cr_plan_resp_free(cr_plan_resp *r)
         cr_path_free(&r->requires_replace[i]);
     free(r->requires_replace);
     cr_diags_free(&r->diags);
+    cr_private_clear(&r->priv);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- private state ---------------------------------------------------------- */
+
+void cr_private_adopt(cr_private *p, unsigned char *data, size_t len)
+{
+    free(p->data);
+    p->data = len ? data : NULL;
+    p->len = len;
+    p->set = true;
+    if (!len)
+        free(data);
+}
+
+void cr_private_clear(cr_private *p)
+{
+    free(p->data);
+    memset(p, 0, sizeof *p);
 }
 
 /* On an update, every force-new attribute's path, as the replacement
@@ -369,7 +388,7 @@ void cr_resource_plan(const cr_resource_type *rt, cr_provider_state *p,
         goto nomem;
     if (rt->modify_plan) {
         cr_plan_req hreq = { prior, adopted ? planned : req->proposed,
-                             config, NULL };
+                             config, NULL, req->priv };
         rt->modify_plan(p, &hreq, resp);
     }
     return;
@@ -383,7 +402,7 @@ void cr_resource_apply(const cr_resource_type *rt, cr_provider_state *p,
                        const cr_apply_req *req, cr_apply_resp *resp)
 {
     cr_apply_req hreq = { present(req->prior), present(req->planned),
-                          present(req->config) };
+                          present(req->config), req->priv };
 
     resp->new_state = NULL;
     if (!hreq.prior && !hreq.planned)
@@ -399,9 +418,11 @@ void cr_resource_apply(const cr_resource_type *rt, cr_provider_state *p,
     else
         rt->update(p, &hreq, resp);
     /* A failed update or delete that says nothing of the object: it is
-     * still what it was. */
-    if (!resp->new_state && hreq.prior && cr_diags_has_error(&resp->diags))
+     * still what it was, private state included. */
+    if (!resp->new_state && hreq.prior && cr_diags_has_error(&resp->diags)) {
         resp->new_state = cr_value_copy(hreq.prior);
+        cr_private_clear(&resp->priv);
+    }
 }
 
 void cr_resource_read(const cr_resource_type *rt, cr_provider_state *p,
@@ -413,8 +434,10 @@ void cr_resource_read(const cr_resource_type *rt, cr_provider_state *p,
     if (store_ready(rt->flags, p, &resp->diags))
         rt->read(p, req, resp);
     /* Keep what Terraform had rather than dropping the object. */
-    if (!resp->new_state && cr_diags_has_error(&resp->diags))
+    if (!resp->new_state && cr_diags_has_error(&resp->diags)) {
         resp->new_state = cr_value_copy(req->state);
+        cr_private_clear(&resp->priv);
+    }
 }
 
 /* An identity to import by: an object of rt's identity type whose
@@ -465,6 +488,8 @@ void cr_resource_import(const cr_resource_type *rt, cr_provider_state *p,
     cr_import_req hreq = { .id = req->id && !id ? req->id : "",
                            .identity = id };
     rt->import_state(p, &hreq, resp);
+    if (!resp->state)
+        cr_private_clear(&resp->priv);
 }
 
 int cr_resource_identity(const cr_resource_type *rt, const cr_value *object,

@@ -113,9 +113,38 @@ typedef struct cr_provider_state {
  * What a resource's functions receive and fill in. In them a missing
  * object is a NULL pointer, never a null value: `prior` is NULL on create,
  * `planned` NULL on delete. Every response starts zeroed; the caller owns
- * and frees what it holds. New protocol fields (identity, private state)
- * become new members here, so resources that do not use them are
- * unaffected (see "Still to come" below). */
+ * and frees what it holds. New protocol fields (identity) become new
+ * members here, so resources that do not use them are unaffected (see
+ * "Still to come" below).
+ *
+ * Private state. Terraform keeps opaque bytes with each object for its
+ * provider alone (the state file's "private"): never shown in a plan,
+ * never compared, handed back with the next read, plan and apply. A
+ * resource keeps there what the user must not see change on every write
+ * (cellrouter_tenants: per-tenant versions and write times). Requests
+ * carry the bytes Terraform holds in `priv`: ReadResource's private,
+ * PlanResourceChange's prior_private, ApplyResourceChange's
+ * planned_private (len 0: none). A response's `priv` left unset keeps
+ * them as they are (the rpc layer echoes the request's bytes); set, it
+ * replaces them (len 0 erases them). */
+
+/* Bytes borrowed for the length of a call. */
+typedef struct cr_bytes {
+    const unsigned char *data;
+    size_t len;
+} cr_bytes;
+
+/* Private state in a response: owned (malloc'd) bytes, used when `set`. */
+typedef struct cr_private {
+    unsigned char *data;
+    size_t len;
+    bool set;
+} cr_private;
+
+/* Sets p to `data` (adopted; NULL with len 0 erases): always set. */
+void cr_private_adopt(cr_private *p, unsigned char *data, size_t len);
+/* Frees what p holds and zeroes it (unset). */
+void cr_private_clear(cr_private *p);
 
 typedef struct cr_plan_req {
     const cr_value *prior;          /* NULL on create */
@@ -127,6 +156,7 @@ typedef struct cr_plan_req {
      * and a free of the whole map. In modify_plan, `proposed` may then be
      * the very object resp->planned is. */
     cr_value **proposed_owner;
+    cr_bytes priv;                  /* prior_private */
 } cr_plan_req;
 
 typedef struct cr_plan_resp {
@@ -138,6 +168,7 @@ typedef struct cr_plan_resp {
     cr_path *requires_replace;
     size_t nrequires_replace;
     cr_diags diags;
+    cr_private priv;                /* planned_private; unset: the prior's */
 } cr_plan_resp;
 
 /* Frees what a plan response holds (not the struct) and zeroes it. */
@@ -147,6 +178,7 @@ typedef struct cr_apply_req {
     const cr_value *prior;          /* NULL on create */
     const cr_value *planned;        /* NULL on delete */
     const cr_value *config;         /* NULL on delete */
+    cr_bytes priv;                  /* planned_private */
 } cr_apply_req;
 
 typedef struct cr_apply_resp {
@@ -156,10 +188,12 @@ typedef struct cr_apply_resp {
      * returns that instead. */
     cr_value *new_state;
     cr_diags diags;
+    cr_private priv;                /* unset: the planned private kept */
 } cr_apply_resp;
 
 typedef struct cr_read_req {
     const cr_value *state;          /* the state to refresh, never NULL */
+    cr_bytes priv;                  /* its private state */
 } cr_read_req;
 
 typedef struct cr_read_resp {
@@ -167,6 +201,7 @@ typedef struct cr_read_resp {
      * After an error a NULL is replaced by the state read. */
     cr_value *new_state;
     cr_diags diags;
+    cr_private priv;                /* unset: kept as it was */
 } cr_read_resp;
 
 typedef struct cr_import_req {
@@ -183,6 +218,7 @@ typedef struct cr_import_resp {
      * rest (ReadResource follows every import). */
     cr_value *state;
     cr_diags diags;
+    cr_private priv;                /* handed to that ReadResource */
 } cr_import_resp;
 
 /* A list resource's request (ListResource): `config` is a wholly known
@@ -289,11 +325,6 @@ typedef struct cr_resource_type {
     int (*list_next)(cr_provider_state *p, void *cursor, cr_list_item *item,
                      cr_diags *diags);
     void (*list_close)(void *cursor);
-
-    /* Still to come: private state, `planned_private` in cr_plan_resp and
-     * `private` in cr_apply_resp/cr_read_resp/cr_import_resp, with the
-     * prior bytes in the requests. Until a resource sets them, the rpc
-     * layer passes Terraform's bytes through unchanged, as it does now. */
 } cr_resource_type;
 
 /* The resource types, one file each (listed in resource/registry.c). */

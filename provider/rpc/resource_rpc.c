@@ -10,8 +10,9 @@
  * it and translate the diagnostics. A resource therefore only deals in
  * cr_values; a bug in one becomes an error diagnostic naming the attribute
  * instead of Terraform's "Provider produced invalid plan". Private state
- * is passed through unchanged (no resource keeps any yet). Identities
- * (Terraform 1.12+) are taken from the objects answered (identity_rpc.c).
+ * is echoed unless the resource answers its own (cr_private `set`).
+ * Identities (Terraform 1.12+) are taken from the objects answered
+ * (identity_rpc.c).
  *
  * Every failure is a diagnostic with status OK. Values are never logged
  * (they may be sensitive); type names and RPC names are.
@@ -90,6 +91,28 @@ static void require_object(cr_value **v, const char *what, cr_diags *diags)
                    "The %s sent by Terraform is not an object.", what);
     cr_value_free(*v);
     *v = NULL;
+}
+
+/* A request's private bytes, as the resource framework reads them. */
+static cr_bytes private_in(const ProtobufCBinaryData *b)
+{
+    return (cr_bytes){ b->len ? b->data : NULL, b->len };
+}
+
+/* The resource's private state, when it set one, replaces the echoed
+ * request bytes in `out` (the call's arena adopts them). */
+static void private_out(cr_call *call, cr_private *priv,
+                        ProtobufCBinaryData *out)
+{
+    if (!priv->set)
+        return;
+    out->data = priv->len ? priv->data : NULL;
+    out->len = priv->len;
+    if (priv->data && priv->len)
+        cr_call_adopt(call, priv->data);
+    else
+        free(priv->data);
+    memset(priv, 0, sizeof *priv);
 }
 
 /* ---- ValidateResourceConfig ---------------------------------------------- */
@@ -398,8 +421,8 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         goto out;
     cr_value *fresh = NULL;
     if (current->kind != CR_NULL) {
-        cr_read_req rreq = { current };
-        cr_read_resp rresp = { NULL, CR_DIAGS_INIT };
+        cr_read_req rreq = { current, private_in(&req->private_) };
+        cr_read_resp rresp = { NULL, CR_DIAGS_INIT, {0} };
         cr_rpc_state_enter(p);
         cr_resource_read(rt, &p->state, &rreq, &rresp);
         cr_rpc_state_leave(p);
@@ -409,11 +432,15 @@ int cr_rpc_read_resource(cr_call *call, const ProtobufCMessage *request,
         if (!state_ok(fresh, t, "Provider returned an invalid state",
                       &diags) ||
             (failed && fresh == NULL)) {
-            /* Keep what Terraform had rather than dropping the object. */
+            /* Keep what Terraform had rather than dropping the object,
+             * and its private state with it. */
             cr_value_free(fresh);
             fresh = current;
             current = NULL;
+        } else {
+            private_out(call, &rresp.priv, &r->private_);
         }
+        cr_private_clear(&rresp.priv);
     }
     /* fresh == NULL: the object is gone; Terraform plans to create it. */
     r->new_state = cr_rpc_dv_encode(call, fresh);
@@ -488,7 +515,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         call, &tfplugin6__plan_resource_change__response__descriptor);
     if (r == NULL)
         return cr_rpc_oom(message);
-    /* Nothing private changes while planning. */
+    /* Private state is echoed unless the resource plans its own. */
     if (cr_rpc_bytes_copy(call, &req->prior_private, &r->planned_private) != 0)
         return cr_rpc_oom(message);
 
@@ -516,7 +543,8 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
     /* The resource may adopt the proposed state as its plan; it is not
      * used after this call. */
     cr_plan_req preq = { .prior = prior, .proposed = cv.next,
-                         .config = cv.config, .proposed_owner = &cv.next };
+                         .config = cv.config, .proposed_owner = &cv.next,
+                         .priv = private_in(&req->prior_private) };
     cr_rpc_state_enter(p);
     cr_resource_plan(rt, &p->state, &preq, &pr);
     cr_rpc_state_leave(p);
@@ -559,6 +587,7 @@ int cr_rpc_plan_resource_change(cr_call *call, const ProtobufCMessage *request,
         cr_rpc_identity_to_pb(call, rt, pr.planned, CR_RPC_ID_PLAN,
                               &r->planned_identity) != 0)
         goto oom;
+    private_out(call, &pr.priv, &r->planned_private);
     r->legacy_type_system = false;
     goto out;
 oom:
@@ -610,7 +639,8 @@ int cr_rpc_apply_resource_change(cr_call *call,
     const cr_value *prior = cv.prior, *planned = cv.next;
 
     cr_apply_req areq = { .prior = prior, .planned = planned,
-                          .config = cv.config };
+                          .config = cv.config,
+                          .priv = private_in(&req->planned_private) };
     cr_rpc_state_enter(p);
     cr_resource_apply(rt, &p->state, &areq, &ar);
     cr_rpc_state_leave(p);
@@ -635,6 +665,8 @@ int cr_rpc_apply_resource_change(cr_call *call,
         result = prior->kind != CR_NULL ? cr_value_copy(prior) : NULL;
         if (result == NULL && prior->kind != CR_NULL)
             goto oom;
+    } else {
+        private_out(call, &ar.priv, &r->private_);
     }
     r->new_state = cr_rpc_dv_encode(call, result);
     int idrc = cr_rpc_identity_to_pb(call, rt, result, CR_RPC_ID_APPLY,
@@ -650,6 +682,7 @@ out:
     change_vals_free(&cv);
     cr_value_free(ar.new_state);
     cr_diags_free(&ar.diags);
+    cr_private_clear(&ar.priv);
     return cr_rpc_finish(call, rpc, req->type_name, nomem, &diags,
                          &r->diagnostics, &r->n_diagnostics, &r->base,
                          response, message);
@@ -693,7 +726,7 @@ int cr_rpc_import_resource_state(cr_call *call,
     }
     cr_import_req ireq = { .id = req->id ? req->id : "",
                            .identity = identity };
-    cr_import_resp iresp = { NULL, CR_DIAGS_INIT };
+    cr_import_resp iresp = { NULL, CR_DIAGS_INIT, {0} };
     cr_rpc_state_enter(p);
     cr_resource_import(rt, &p->state, &ireq, &iresp);
     cr_rpc_state_leave(p);
@@ -703,6 +736,7 @@ int cr_rpc_import_resource_state(cr_call *call,
     cr_diags_move(&diags, &iresp.diags);
     if (failed) {
         cr_value_free(state);
+        cr_private_clear(&iresp.priv);
         goto out;
     }
     /* Terraform needs exactly one object, not null, without unknowns:
@@ -713,11 +747,13 @@ int cr_rpc_import_resource_state(cr_call *call,
                        "is a bug in the provider; please report it.",
                        req->id ? req->id : "");
         cr_value_free(state);
+        cr_private_clear(&iresp.priv);
         goto out;
     }
     if (!state_ok(state, t, "Provider returned an invalid imported state",
                   &diags)) {
         cr_value_free(state);
+        cr_private_clear(&iresp.priv);
         goto out;
     }
     Tfplugin6__ImportResourceState__ImportedResource *ir = cr_rpc_msg_new(
@@ -729,9 +765,11 @@ int cr_rpc_import_resource_state(cr_call *call,
         cr_rpc_identity_to_pb(call, rt, state, CR_RPC_ID_IMPORT,
                               &ir->identity) != 0) {
         cr_value_free(state);
+        cr_private_clear(&iresp.priv);
         cr_diags_free(&diags);
         return cr_rpc_oom(message);
     }
+    private_out(call, &iresp.priv, &ir->private_);
     cr_value_free(state);
     r->imported_resources[0] = ir;
     r->n_imported_resources = 1;

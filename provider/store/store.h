@@ -320,6 +320,53 @@ const char *cr_label_check(const char *key, const char *value);
 /* The value of label `key`, or NULL. Borrowed from the entry. */
 const char *cr_entry_label(const cr_entry *e, const char *key);
 
+/* The owner tag: the label a `cellrouter_tenants` resource puts on every
+ * entry it writes, naming the resource (its `name`), so that another
+ * resource or an import cannot take the key over. Reserved: users cannot
+ * set it, and it is never shown in `labels` nor written in the tenants
+ * document below. */
+#define CR_OWNER_LABEL "cellrouter.owner"
+
+/* ---- the tenants document --------------------------------------------------
+ *
+ * Entries as one JSON object keyed by tenant id, each value holding what a
+ * user sets on an entry: cell_id, endpoint, standby_cell_id,
+ * standby_endpoint, labels (never version, updated_at or the owner tag):
+ *
+ *   {
+ *     "acme": {"cell_id": "aws-alpha", "endpoint": "https://a.example.com/in"},
+ *     "globex": {"cell_id": "azure-beta", "endpoint": "...", "labels": {"tier": "gold"}}
+ *   }
+ *
+ * It is what `cellctl export` prints, what cellrouter_tenants reads in
+ * `tenants_json` and what the data source cellrouter_routing_map returns
+ * in `tenants_json`, so an export is a valid starting configuration. One
+ * entry per line, in the order given (callers give them sorted by tenant
+ * id, each once); strings are JSON-escaped, UTF-8 kept as it is.
+ *
+ * By default a field without a value is left out (no standby, no
+ * labels). A style (CR_DOC_*) writes it the way a document being written
+ * back had it, so that Terraform, which compares JSON strings by their
+ * structure when it shows a plan, sees no difference where there is none:
+ * `"standby_cell_id": null`, `"labels": null` or `"labels": {}`. */
+enum {
+    CR_DOC_NULL_STANDBY_CELL     = 1u << 0,
+    CR_DOC_NULL_STANDBY_ENDPOINT = 1u << 1,
+    CR_DOC_NULL_LABELS           = 1u << 2,
+    CR_DOC_EMPTY_LABELS          = 1u << 3,
+};
+typedef struct cr_doc_writer cr_doc_writer;
+/* A new document; NULL on ENOMEM. */
+cr_doc_writer *cr_doc_writer_new(void);
+/* Appends e (its tenant id, user fields and labels but the owner tag).
+ * 0, or -1 after a failed allocation (the writer is then only good for
+ * cr_doc_writer_free). */
+int cr_doc_writer_add(cr_doc_writer *w, const cr_entry *e, unsigned style);
+/* The document (malloc'd, NUL-terminated; *len its length), and frees
+ * the writer. NULL on ENOMEM. */
+char *cr_doc_writer_finish(cr_doc_writer *w, size_t *len);
+void cr_doc_writer_free(cr_doc_writer *w);
+
 /* Backend selection lives in one function (store/open.c): the provider's
  * configuration and cellctl's flags both end up there.
  * backend: NULL, "" or "sqlite" for the embedded SQLite file; path: the

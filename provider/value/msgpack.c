@@ -135,6 +135,14 @@ static int scan(const uint8_t *buf, size_t len, size_t *off, int depth,
     return 0;
 }
 
+bool cr_msgpack_bounded(const void *buf, size_t len, size_t max_values)
+{
+    size_t off = 0;
+    const char *why = NULL;
+    return len && scan(buf, len, &off, 1, &max_values, &why) == 0 &&
+           off == len;
+}
+
 /* ---- decoding ------------------------------------------------------------------ */
 
 /* The shared decoder state (decode.c); MessagePack needs nothing more. */

@@ -211,6 +211,13 @@ cr_value *cr_value_embed_int(void *mem, int64_t i);
  * (Terraform cannot address set elements by index). */
 cr_value *cr_value_decode_msgpack(const void *buf, size_t len,
                                   const cr_type *t, cr_diags *diags);
+/* Whether buf[0..len) is exactly one complete MessagePack object, nested
+ * at most 32 deep, of at most max_values values, none of whose containers
+ * claims more elements than bytes remain: what makes bytes from outside
+ * safe for msgpack-c's unpacker, which allocates from the claimed counts
+ * (the decoder above checks the same first). For MessagePack the provider
+ * reads that is not a cty value (a resource's private state). */
+bool cr_msgpack_bounded(const void *buf, size_t len, size_t max_values);
 /* Encodes v (of its type) in the form Terraform writes. *out is malloc'd.
  * Returns 0, or -1 on allocation failure. Unknowns are written as ext 0
  * (refinements are dropped, which Terraform allows). */

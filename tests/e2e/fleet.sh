@@ -19,6 +19,15 @@
 #              the state says exactly that, the next plan shows the rest
 #   partial    a store failure (an SQLite trigger refusing one key) in the
 #              4th batch of a create: same guarantees, then a clean retry
+#   fleet_json the same fleet in tenants_json (one JSON document): apply, a
+#              no-change plan, a reformatted document that plans no change,
+#              drift on 3 keys that changes those 3 alone in the refreshed
+#              document, a failover of a third of the fleet as a new
+#              document, import by prefix, destroy
+#   fleet_json_terraform
+#              the same through the real Terraform (file("tenants.json"),
+#              dev_overrides; the plan must show the 3 drifted tenants and
+#              hide the rest); skipped when there is no terraform
 #
 # FLEET_N sets the size of `fleet` (default 2000, what make test and make
 # test-asan run; the 100,000-tenant run takes minutes and is part of make
@@ -129,6 +138,18 @@ EOF
   echo "--- fleet.tf: $(wc -l <"$T/cfg/fleet.tf") lines, $(wc -c <"$T/cfg/fleet.tf") bytes"
 }
 
+# drift3: out of band, tenant 7 moves to cell-9, tenant N/2 fails over,
+# the last tenant is deleted; k1, k2, k3 (the caller's locals) name them.
+drift3() {
+  k1=$(printf 't%06d' 7); k2=$(printf 't%06d' $((N / 2))); k3=$(printf 't%06d' $((N - 1)))
+  cellctl set "$k1" --cell cell-9 --endpoint https://cell-9.example.com/ingest
+  expect_rc 0
+  cellctl failover "$k2"
+  expect_rc 0
+  cellctl delete "$k3"
+  expect_rc 0
+}
+
 # ---- tests ------------------------------------------------------------------
 
 t_fleet() {
@@ -158,13 +179,7 @@ output "on_cell0" { value = length(data.cellrouter_routing_map.cell0.tenants) }'
   # Drift on exactly 3 keys (two edits, one deletion): the plan shows those
   # 3 keys, and only those, both as drift and as the change that undoes it.
   local k1 k2 k3
-  k1=$(printf 't%06d' 7); k2=$(printf 't%06d' $((N / 2))); k3=$(printf 't%06d' $((N - 1)))
-  cellctl set "$k1" --cell cell-9 --endpoint https://cell-9.example.com/ingest
-  expect_rc 0
-  cellctl failover "$k2"
-  expect_rc 0
-  cellctl delete "$k3"
-  expect_rc 0
+  drift3
   tf plan -detailed-exitcode
   expect_rc 2
   out_has "cellrouter_tenants.fleet has changed"
@@ -288,9 +303,152 @@ t_partial() {
   expect_rc 0
 }
 
+# ---- the fleet as one JSON document (tenants_json) -----------------------
+
+# fj_doc N FILE [FILTER]: the fleet document of N tenants (the same fleet
+# as fleet_config), through the jq FILTER when given.
+fj_doc() {
+  awk -v n="$1" 'BEGIN { printf "{"
+    for (i = 0; i < n; i++) {
+      c = i % 3; s = (i + 1) % 3
+      printf "%s\n  \"t%06d\": {\"cell_id\": \"cell-%d\", \"endpoint\": \"https://cell-%d.example.com/ingest\", \"standby_cell_id\": \"cell-%d\", \"standby_endpoint\": \"https://cell-%d.example.com/ingest\"}", (i ? "," : ""), i, c, c, s, s
+    }
+    print "\n}" }' >"$2.tmp"
+  if [ -n "${3:-}" ]; then jq "$3" "$2.tmp" >"$2"; else mv "$2.tmp" "$2"; fi
+  rm -f "$2.tmp"
+}
+
+# fj_config DOC: cfg/ with the resource reading DOC: under the real
+# Terraform through file(), as users write it; tfcore has no file(), so
+# there the document is inlined as a heredoc.
+fj_config() {
+  mkdir -p "$T/cfg"
+  if [ "$FJ_DRIVER" = terraform ]; then
+    cp "$1" "$T/cfg/tenants.json"
+    cr_tf_versions "$T/cfg"
+    cat >"$T/cfg/main.tf" <<EOF
+provider "cellrouter" {
+  path = "$T/map.db"
+}
+
+resource "cellrouter_tenants" "fleet" {
+  name         = "fleet"
+  tenants_json = file("\${path.module}/tenants.json")
+}
+EOF
+  else
+    { printf 'provider "cellrouter" {\n  path = "%s"\n}\n\n' "$T/map.db"
+      printf 'resource "cellrouter_tenants" "fleet" {\n  name         = "fleet"\n  tenants_json = <<-JSON\n'
+      sed 's/^/    /' "$1"
+      printf '    JSON\n}\n'
+    } >"$T/cfg/main.tf"
+  fi
+}
+
+# tfj CMD ARGS...: Terraform's CMD through the test's driver.
+tfj() {
+  local c=$1; shift
+  if [ "$FJ_DRIVER" = terraform ]; then
+    run "$TERRAFORM" -chdir="$T/cfg" "$c" -no-color -input=false -state="$T/terraform.tfstate" "$@"
+  else
+    run "$TFCORE" -chdir="$T/cfg" "$c" -state="$T/terraform.tfstate" "$@"
+  fi
+}
+fj_state_doc() { jq -r '.resources[0].instances[0].attributes.tenants_json' "${1:-$T/terraform.tfstate}"; }
+
+fleet_json() {
+  local third=$(((N + 2) / 3))
+  fj_doc "$N" "$T/doc.json"
+  fj_config "$T/doc.json"
+  echo "--- tenants.json: $(wc -c <"$T/doc.json") bytes"
+  tfj apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+  eq "$(count_map)" "$N" "entries in the map"
+  eq "$(fj_state_doc | jq length)" "$N" "tenants in the state's document"
+  eq "$(count_cell cell-0)" "$third" "entries on cell-0"
+
+  tfj plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+  # Reformatted: compact and with its keys sorted, no change.
+  jq -c --sort-keys . "$T/doc.json" >"$T/doc2.json"
+  fj_config "$T/doc2.json"
+  tfj plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+
+  # Drift on exactly 3 keys: the refreshed document changes in those 3
+  # alone, and the real Terraform shows them alone.
+  fj_config "$T/doc.json"
+  local k1 k2 k3
+  drift3
+  tfj plan -detailed-exitcode
+  expect_rc 2
+  out_has "Plan: 0 to add, 1 to change, 0 to destroy."
+  if [ "$FJ_DRIVER" = terraform ]; then
+    eq "$(grep -oE '^ +[-+~] t[0-9]{6} += \{' "$T/out" | grep -oE 't[0-9]{6}' | sort -u | tr '\n' ' ')" "$k1 $k2 $k3 " "tenants shown in the plan"
+    out_has "# ($((N - 3)) unchanged attributes hidden)"
+    [ "$(wc -l <"$T/out")" -lt 100 ] || fail "the plan prints $(wc -l <"$T/out") lines"
+    tfj apply -refresh-only -auto-approve
+  else
+    tfj refresh
+  fi
+  expect_rc 0
+  fj_state_doc >"$T/refreshed.json"
+  eq "$(jq -rn --slurpfile a "$T/doc.json" --slurpfile b "$T/refreshed.json" \
+        '[$a[0] | to_entries[] | select(.value != $b[0][.key]) | .key] | join(" ")')" \
+     "$k1 $k2 $k3" "tenants changed in the refreshed document"
+  tfj apply -auto-approve
+  expect_rc 0
+  eq "$(field "$k1" .cell_id)" cell-1 "$k1 restored"
+  eq "$(count_map)" "$N" "entries after restoring the drift"
+
+  # Failover of cell-0 as one new document: a third of the tenants move.
+  local on_cell1
+  on_cell1=$(count_cell cell-1)
+  fj_doc "$N" "$T/failover.json" 'map_values(if .cell_id == "cell-0" then {cell_id: .standby_cell_id, endpoint: .standby_endpoint, standby_cell_id: .cell_id, standby_endpoint: .endpoint} else . end)'
+  fj_config "$T/failover.json"
+  tfj apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(count_cell cell-0)" 0 "entries left on cell-0"
+  eq "$(count_cell cell-1)" "$((on_cell1 + third))" "entries on cell-1 (its own and cell-0's)"
+  tfj plan -detailed-exitcode
+  expect_rc 0
+
+  # Import by prefix into the document form, in a fresh state.
+  local imp=$T/import.tfstate
+  rm -f "$imp"
+  if [ "$FJ_DRIVER" = terraform ]; then
+    run "$TERRAFORM" -chdir="$T/cfg" import -no-color -input=false -state="$imp" cellrouter_tenants.fleet 'tenants_json/fleet/prefix:t0001'
+  else
+    run "$TFCORE" -chdir="$T/cfg" import -state="$imp" cellrouter_tenants.fleet 'tenants_json/fleet/prefix:t0001'
+  fi
+  expect_rc 0
+  eq "$(fj_state_doc "$imp" | jq length)" 100 "tenants imported by prefix t0001"
+
+  tfj destroy -auto-approve
+  expect_rc 0
+  out_has "Destroy complete! Resources: 1 destroyed."
+  eq "$(count_map)" 0 "entries after destroy"
+}
+
+t_fleet_json() { FJ_DRIVER=tfcore fleet_json; }
+t_fleet_json_terraform() {
+  . "$ROOT/tests/lib/terraform.sh"
+  if ! cr_tf_find; then
+    echo "SKIP: no terraform on PATH (set TERRAFORM=/path/to/terraform)"
+    exit "$CR_SKIP"
+  fi
+  cr_tf_setup "$T" "$WORK/bin"
+  echo "driving $("$TERRAFORM" version | head -n 1)"
+  FJ_DRIVER=terraform fleet_json
+}
+
 # ---- runner -----------------------------------------------------------------
 
-TESTS="fleet conflict partial"
+TESTS="fleet fleet_json fleet_json_terraform conflict partial"
 [ $# -gt 0 ] && TESTS="$*"
 echo "fleet: FLEET_N=$N FLEET_SMALL=$SMALL"
 KEEP=${E2E_KEEP:-${KEEP:-0}}

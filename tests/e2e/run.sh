@@ -659,6 +659,153 @@ EOF
   eq "$(count_map)" 0 "entries after destroy"
 }
 
+# tj_config DOC [NAME]: cfg/main.tf with one cellrouter_tenants whose
+# tenants_json is the file DOC, inlined as a heredoc (tfcore has no file()).
+tj_config() {
+  local name=${2:-fleet}
+  config <<EOF
+resource "cellrouter_tenants" "fleet" {
+  name         = "$name"
+  tenants_json = <<-JSON
+$(sed 's/^/    /' "$1")
+    JSON
+}
+EOF
+}
+
+# tj_state_doc: the tenants_json document in the state, as jq reads it.
+tj_state_doc() { jq -r '.resources[0].instances[0].attributes.tenants_json' "$T/terraform.tfstate"; }
+
+# tj_refresh: the state refreshed and written, by either driver.
+tj_refresh() {
+  if [ "$DRIVER" = terraform ]; then tf apply -refresh-only -auto-approve; else tf refresh; fi
+}
+
+t_tenants_json() {
+  # cellrouter_tenants with its fleet as one JSON document: create, no
+  # change for a reformatted document, drift on 3 of 5 tenants shown alone,
+  # bad documents refused at plan with the tenant and field named, import,
+  # destroy. Versions live in the private state, never in an attribute.
+  cat >"$T/doc.json" <<'EOF'
+{
+  "acme":    {"cell_id": "cell-1", "endpoint": "https://cell-1.example.com/in", "standby_cell_id": "cell-2", "standby_endpoint": "https://cell-2.example.com/in"},
+  "globex":  {"cell_id": "cell-2", "endpoint": "https://cell-2.example.com/in", "labels": {"tier": "gold"}},
+  "hooli":   {"cell_id": "cell-2", "endpoint": "https://cell-2.example.com/in", "standby_cell_id": "cell-1", "standby_endpoint": "https://cell-1.example.com/in"},
+  "initech": {"cell_id": "cell-3", "endpoint": "https://cell-3.example.com/in"},
+  "umbrella": {"cell_id": "cell-3", "endpoint": "https://cell-3.example.com/in", "labels": {"team": "core"}}
+}
+EOF
+  tj_config "$T/doc.json"
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+  eq "$(count_map)" 5 "entries in the map"
+  eq "$(field globex .labels.tier)" gold "globex's label"
+  eq "$(tj_state_doc | jq -c 'keys')" '["acme","globex","hooli","initech","umbrella"]' "tenants in the state's document"
+  eq "$(jq -r '.resources[0].instances[0].attributes.tenants' "$T/terraform.tfstate")" null "the map form in state"
+  # The versions are in the private state, not in the document.
+  [ -n "$(jq -r '.resources[0].instances[0].private // empty' "$T/terraform.tfstate")" ] || fail "no private state"
+  tj_state_doc | grep -q version && fail "versions in the state's document"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+
+  # The same entries, compact, reordered, with defaults written out: no
+  # change, and the state keeps the text it had.
+  local before
+  before=$(tj_state_doc)
+  jq -c --sort-keys '.acme.labels = {} | .initech.standby_cell_id = null | .initech.labels = null' "$T/doc.json" >"$T/doc2.json"
+  tj_config "$T/doc2.json"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(tj_state_doc)" "$before" "the state's text after a reformatted apply"
+
+  # Drift on 3 of the 5 tenants: a move, a failover, a deletion. The
+  # refreshed document differs from the prior in those 3 alone; the real
+  # Terraform renders the plan tenant by tenant, the other 2 hidden.
+  tj_config "$T/doc.json"
+  cellctl set acme --cell cell-9 --endpoint https://cell-9.example.com/in
+  expect_rc 0
+  cellctl failover hooli
+  expect_rc 0
+  cellctl delete umbrella
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "Plan: 0 to add, 1 to change, 0 to destroy."
+  if [ "$DRIVER" = terraform ]; then
+    out_has "tenants_json = jsonencode("
+    out_matches '~ acme += \{'
+    out_matches '~ hooli += \{'
+    out_matches '\+ umbrella += \{'
+    out_matches '~ cell_id += "cell-9" -> "cell-1"'
+    out_has "# (2 unchanged attributes hidden)"
+    out_lacks 'globex'
+  fi
+  tj_refresh
+  expect_rc 0
+  tj_state_doc >"$T/refreshed.json"
+  eq "$(jq -rn --slurpfile a "$T/doc.json" --slurpfile b "$T/refreshed.json" \
+        '[$a[0] | to_entries[] | select(.value != $b[0][.key]) | .key] | join(",")')" \
+     "acme,hooli,umbrella" "tenants changed in the refreshed document"
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."
+  eq "$(field acme .cell_id)" cell-1 "acme restored"
+  eq "$(field hooli .cell_id)" cell-2 "hooli restored"
+  eq "$(field umbrella .labels.team)" core "umbrella re-created"
+  tf plan -detailed-exitcode
+  expect_rc 0
+
+  # Bad documents: refused at plan naming the tenant and field, nothing
+  # written.
+  local v
+  v=$(field globex .version)
+  jq '.globex.endpoint = "ftp://cell-2.example.com/in"' "$T/doc.json" >"$T/bad.json"
+  tj_config "$T/bad.json"
+  tf plan
+  expect_rc 1
+  err_has 'tenants_json: tenant "globex": endpoint must be an absolute URL'
+  err_attr tenants_json
+  printf '{"acme": {"cell_id": "cell-1", "endpoint": "https://cell-1.example.com/in"},\n "acme": {"cell_id": "cell-2", "endpoint": "https://cell-2.example.com/in"}}\n' >"$T/bad.json"
+  tj_config "$T/bad.json"
+  tf apply -auto-approve
+  expect_rc 1
+  err_has 'tenants_json: tenant "acme" is given twice'
+  printf '["acme"]\n' >"$T/bad.json"
+  tj_config "$T/bad.json"
+  tf plan
+  expect_rc 1
+  err_has 'tenants_json: the document must be a JSON object keyed by tenant id'
+  eq "$(field globex .version)" "$v" "globex untouched by the refused plans"
+  eq "$(count_map)" 5 "entries after the refused plans"
+
+  # Import into the document form: the next plan finds no change.
+  tj_config "$T/doc.json"
+  rm -f "$T/terraform.tfstate"
+  tf import cellrouter_tenants.fleet 'tenants_json/fleet/prefix:'
+  expect_rc 0
+  out_has "Import successful!"
+  eq "$(tj_state_doc | jq -c 'keys')" '["acme","globex","hooli","initech","umbrella"]' "imported tenants"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+
+  # What cellctl export prints is a valid configuration of the same fleet.
+  "$CELLCTL" --db "$T/map.db" export --owner fleet >"$T/export.json" || fail "cellctl export"
+  tj_config "$T/export.json"
+  tf plan -detailed-exitcode
+  expect_rc 0
+
+  tf destroy -auto-approve
+  expect_rc 0
+  out_has "Destroy complete! Resources: 1 destroyed."
+  eq "$(count_map)" 0 "entries after destroy"
+}
+
 t_data_sources() {
   cellctl set umbrella --cell cell-8 --endpoint https://cell-8.example.com --label tier=silver
   expect_rc 0
@@ -1605,7 +1752,7 @@ EOF
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
 create_and_noop drift_set drift_delete update_in_place failover replace import
-destroy create_over_existing conflict saved_plan references tenants_batch data_sources thousand interrupt
+destroy create_over_existing conflict saved_plan references tenants_batch tenants_json data_sources thousand interrupt
 lifecycle terraform_killed connection_closed bad_inputs hostile_files harness_checks
 identity import_identity query_filters query_generate emulate_old broken_tls broken_identity"
 # The valgrind scenario runs by default on the plain build (valgrind cannot

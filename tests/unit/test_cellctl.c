@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_cellctl.c — cellctl through the real binary: every
- * command, its output (table, get, JSON export with every field), exit
+ * command, its output (table, get, the tenants document, JSON with every
+ * field), exit
  * codes, refusals, and that what it writes is what the store API reads (the
  * drift tests rely on that). The binary is found next to this test's build
  * tree: <build>/tests/unit/test_cellctl -> <build>/cellctl.
@@ -153,7 +154,7 @@ static void test_set_and_export(void **state)
 {
     fixture *fx = *state;
     seed(fx);
-    result r = run(fx, "export");
+    result r = run(fx, "export", "--format", "array");
     assert_int_equal(r.status, 0);
     json_error_t jerr;
     json_t *arr = json_loads(r.out, 0, &jerr);
@@ -199,15 +200,64 @@ static void test_set_and_export(void **state)
     cr_entry_free(e);
     cr_store_close(s);
 
-    /* list --json and export with a prefix agree. */
+    /* list --json and export --format array with a prefix agree. */
     r = run(fx, "list", "--json", "--prefix", "b");
     assert_int_equal(r.status, 0);
-    result r2 = run(fx, "export", "--prefix", "b");
+    result r2 = run(fx, "export", "--prefix", "b", "--format=array");
     assert_string_equal(r.out, r2.out);
     assert_non_null(strstr(r.out, "beta.corp"));
     assert_null(strstr(r.out, "acme"));
     result_free(&r);
     result_free(&r2);
+}
+
+/* export prints the tenants document: an object keyed by tenant id with
+ * the fields a configuration sets (no version, no owner tag), exactly as
+ * the one writer (store/document.c) writes it; --owner filters by tag. */
+static void test_export_document(void **state)
+{
+    fixture *fx = *state;
+    seed(fx);
+    /* An entry of a cellrouter_tenants resource: its tag is not shown. */
+    expect_run(fx, 0, NULL, "set", "delta", "--cell", "cell-d",
+               "--endpoint", "https://d.example.com/", "--label",
+               CR_OWNER_LABEL "=fleet", "--label", "tier=gold");
+    result r = run(fx, "export");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out,
+        "{\n"
+        "  \"acme\": {\"cell_id\": \"cell-a\", \"endpoint\": "
+        "\"https://a.example.com/ingest\", \"standby_cell_id\": \"cell-b\", "
+        "\"standby_endpoint\": \"https://b.example.com/ingest\", \"labels\": "
+        "{\"env\": \"prod\", \"team\": \"payments\"}},\n"
+        "  \"beta.corp\": {\"cell_id\": \"cell-b\", \"endpoint\": "
+        "\"https://b.example.com/ingest\"},\n"
+        "  \"delta\": {\"cell_id\": \"cell-d\", \"endpoint\": "
+        "\"https://d.example.com/\", \"labels\": {\"tier\": \"gold\"}},\n"
+        "  \"gamma\": {\"cell_id\": \"cell-c\", \"endpoint\": "
+        "\"http://c.example.com:8080/\"}\n"
+        "}\n");
+    result_free(&r);
+
+    r = run(fx, "export", "--owner", "fleet", "--prefix", "d");
+    assert_int_equal(r.status, 0);
+    json_error_t jerr;
+    json_t *doc = json_loads(r.out, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        fail_msg("export is not JSON: %s\n%s", jerr.text, r.out);
+    assert_int_equal(json_object_size(doc), 1);
+    assert_non_null(json_object_get(doc, "delta"));
+    json_decref(doc);
+    result_free(&r);
+    r = run(fx, "export", "--owner", "other");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "{}\n");
+    result_free(&r);
+
+    expect_run(fx, 2, "--format is object or array", "export", "--format",
+               "yaml");
+    expect_run(fx, 2, "--owner is not an option of list", "list", "--owner",
+               "fleet");
 }
 
 static void test_list_table(void **state)
@@ -487,6 +537,7 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_set_and_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_and_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_failovers, setup, teardown),

@@ -182,7 +182,7 @@ static cr_plan_resp plan(const cr_value *prior, const cr_value *cfg)
 {
     cr_plan_resp r;
     cr_value *prop = cr_test_proposed(&thing_schema, cfg, prior);
-    cr_plan_req req = { prior, prop, cfg, NULL };
+    cr_plan_req req = { prior, prop, cfg, NULL, {NULL, 0} };
     memset(&r, 0, sizeof r);
     cr_resource_plan(&thing, &unconfigured, &req, &r);
     cr_value_free(prop);
@@ -291,7 +291,7 @@ static void test_plan_adopts_and_destroys(void **state)
     cr_value *c = config("a", 1, NULL);
     cr_value *prop = cr_test_proposed(&thing_schema, c, NULL);
     cr_value *owner = prop;
-    cr_plan_req req = { NULL, prop, c, &owner };
+    cr_plan_req req = { NULL, prop, c, &owner, {NULL, 0} };
     cr_plan_resp r;
     memset(&r, 0, sizeof r);
     cr_resource_plan(&thing, &unconfigured, &req, &r);
@@ -302,7 +302,7 @@ static void test_plan_adopts_and_destroys(void **state)
     /* A destroy plans null without asking the resource. */
     cr_value *st = state_of(c, "up");
     cr_value *null_obj = cr_value_null(T());
-    cr_plan_req dreq = { st, null_obj, null_obj, NULL };
+    cr_plan_req dreq = { st, null_obj, null_obj, NULL, {NULL, 0} };
     memset(&r, 0, sizeof r);
     g.plans = 0;
     cr_resource_plan(&thing, &unconfigured, &dreq, &r);
@@ -343,7 +343,7 @@ static void test_plan_rule_without_config(void **state)
 static cr_apply_resp apply(cr_provider_state *p, const cr_value *prior,
                            const cr_value *planned, const cr_value *cfg)
 {
-    cr_apply_req req = { prior, planned, cfg };
+    cr_apply_req req = { prior, planned, cfg, {NULL, 0} };
     cr_apply_resp r;
     memset(&r, 0, sizeof r);
     cr_resource_apply(&thing, p, &req, &r);
@@ -438,7 +438,7 @@ static void test_apply_failures(void **state)
     cr_resource_type nostore = thing;
     nostore.flags = CR_RESOURCE_NO_STORE;
     g.fail = false;
-    cr_apply_req req = { st, pr.planned, c2 };
+    cr_apply_req req = { st, pr.planned, c2, {NULL, 0} };
     memset(&r, 0, sizeof r);
     cr_resource_apply(&nostore, &unconfigured, &req, &r);
     assert_int_equal(g.updates, 3);

@@ -233,14 +233,22 @@ static void test_get_provider_schema(void **state)
     expect_attr(s, "version", "\"number\"", false, false, true);
     expect_attr(s, "updated_at", "\"string\"", false, false, true);
     /* cellrouter_tenants: `tenants` is a protocol-6 map nested
-     * attribute whose objects mix required and computed attributes. */
+     * attribute whose objects mix required and computed attributes;
+     * optional, as its other form `tenants_json` (a string) is. */
     const Tfplugin6__Schema *ts = r->resource_schemas[1]->value;
-    const Tfplugin6__Schema__Attribute *ta = NULL;
-    for (size_t i = 0; i < ts->block->n_attributes; i++)
+    const Tfplugin6__Schema__Attribute *ta = NULL, *tj = NULL;
+    for (size_t i = 0; i < ts->block->n_attributes; i++) {
         if (strcmp(ts->block->attributes[i]->name, "tenants") == 0)
             ta = ts->block->attributes[i];
+        if (strcmp(ts->block->attributes[i]->name, "tenants_json") == 0)
+            tj = ts->block->attributes[i];
+    }
     assert_non_null(ta);
-    assert_true(ta->required);
+    assert_true(ta->optional && !ta->required && !ta->computed);
+    assert_non_null(tj);
+    assert_true(tj->optional && !tj->required && !tj->computed);
+    assert_int_equal(tj->type.len, 8);
+    assert_memory_equal(tj->type.data, "\"string\"", 8);
     assert_int_equal(ta->type.len, 0);
     assert_non_null(ta->nested_type);
     assert_int_equal(ta->nested_type->nesting,

@@ -765,7 +765,7 @@ static void test_apply_not_configured(void **state)
     cr_test_plan(fx, NULL, c, &pr);         /* planning needs no store */
     assert_int_equal(pr.diags.len, 0);
 
-    cr_apply_req req = { NULL, pr.planned, c };
+    cr_apply_req req = { NULL, pr.planned, c, {NULL, 0} };
     cr_apply_resp resp;
     memset(&resp, 0, sizeof resp);
     cr_resource_apply(R, &none, &req, &resp);

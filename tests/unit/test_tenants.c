@@ -404,7 +404,7 @@ static void test_plan_adopts_proposed(void **state)
 
     cr_value *prop = cr_test_proposed(R->schema, c2, st);
     cr_value *owner = prop;
-    cr_plan_req req = { st, prop, c2, &owner };
+    cr_plan_req req = { st, prop, c2, &owner, {NULL, 0} };
     cr_plan_resp adopted;
     memset(&adopted, 0, sizeof adopted);
     cr_resource_plan(R, &fx->p, &req, &adopted);

@@ -352,24 +352,61 @@ void cr_test_rfx_free(cr_test_rfx *fx)
     free(fx);
 }
 
-void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
-                  const cr_value *state, cr_value **new_state, cr_diags *d)
+/* The bytes Terraform holds (NULL: none), as a request carries them. */
+static cr_bytes priv_in(const cr_private *priv)
 {
-    cr_read_req req = { state };
-    cr_read_resp resp = { NULL, CR_DIAGS_INIT };
+    return priv ? (cr_bytes){ priv->data, priv->len } : (cr_bytes){ NULL, 0 };
+}
+
+/* What Terraform keeps after a response: the resource's bytes when it set
+ * them, else what it had. */
+static void priv_keep(cr_private *priv, cr_private *answered)
+{
+    if (priv && answered->set) {
+        free(priv->data);
+        *priv = *answered;
+        priv->set = false;
+        memset(answered, 0, sizeof *answered);
+    }
+    cr_private_clear(answered);
+}
+
+void cr_test_read_p(const cr_resource_type *rt, cr_provider_state *p,
+                    const cr_value *state, cr_private *priv,
+                    cr_value **new_state, cr_diags *d)
+{
+    cr_read_req req = { state, priv_in(priv) };
+    cr_read_resp resp = { NULL, CR_DIAGS_INIT, {NULL, 0, false} };
     cr_resource_read(rt, p, &req, &resp);
     *new_state = resp.new_state;
     cr_diags_move(d, &resp.diags);
+    priv_keep(priv, &resp.priv);
+}
+
+void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
+                  const cr_value *state, cr_value **new_state, cr_diags *d)
+{
+    cr_test_read_p(rt, p, state, NULL, new_state, d);
+}
+
+void cr_test_import_p(const cr_resource_type *rt, cr_provider_state *p,
+                      const char *id, cr_private *priv, cr_value **state,
+                      cr_diags *d)
+{
+    cr_import_req req = { .id = id };
+    cr_import_resp resp = { NULL, CR_DIAGS_INIT, {NULL, 0, false} };
+    cr_resource_import(rt, p, &req, &resp);
+    *state = resp.state;
+    cr_diags_move(d, &resp.diags);
+    if (priv)
+        cr_private_clear(priv);
+    priv_keep(priv, &resp.priv);
 }
 
 void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
                     const char *id, cr_value **state, cr_diags *d)
 {
-    cr_import_req req = { .id = id };
-    cr_import_resp resp = { NULL, CR_DIAGS_INIT };
-    cr_resource_import(rt, p, &req, &resp);
-    *state = resp.state;
-    cr_diags_move(d, &resp.diags);
+    cr_test_import_p(rt, p, id, NULL, state, d);
 }
 
 /* ---- the framework's steps on a fixture ---------------------------------- */
@@ -377,9 +414,16 @@ void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
 void cr_test_plan(cr_test_rfx *fx, const cr_value *prior, const cr_value *cfg,
                   cr_plan_resp *resp)
 {
+    cr_test_plan_p(fx, prior, NULL, cfg, resp);
+}
+
+void cr_test_plan_p(cr_test_rfx *fx, const cr_value *prior,
+                    const cr_private *priv, const cr_value *cfg,
+                    cr_plan_resp *resp)
+{
     const cr_schema *s = fx->type->schema;
     cr_value *prop = cr_test_proposed(s, cfg, prior);
-    cr_plan_req req = { prior, prop, cfg, NULL };
+    cr_plan_req req = { prior, prop, cfg, NULL, priv_in(priv) };
     memset(resp, 0, sizeof *resp);
     cr_resource_plan(fx->type, &fx->p, &req, resp);
     if (resp->planned && !cr_test_errors(&resp->diags))
@@ -391,24 +435,49 @@ cr_value *cr_test_apply(cr_test_rfx *fx, const cr_value *prior,
                         const cr_value *planned, const cr_value *cfg,
                         cr_diags *d)
 {
-    cr_apply_req req = { prior, planned, cfg };
+    return cr_test_apply_p(fx, prior, planned, cfg, NULL, d);
+}
+
+cr_value *cr_test_apply_p(cr_test_rfx *fx, const cr_value *prior,
+                          const cr_value *planned, const cr_value *cfg,
+                          cr_private *priv, cr_diags *d)
+{
+    cr_apply_req req = { prior, planned, cfg, priv_in(priv) };
     cr_apply_resp resp;
     memset(&resp, 0, sizeof resp);
     cr_resource_apply(fx->type, &fx->p, &req, &resp);
     cr_diags_move(d, &resp.diags);
+    priv_keep(priv, &resp.priv);
     return resp.new_state;
 }
 
 cr_value *cr_test_converge(cr_test_rfx *fx, const cr_value *prior,
                            const cr_value *cfg)
 {
+    cr_private priv = {NULL, 0, false};
+    cr_value *st = cr_test_converge_p(fx, prior, &priv, cfg);
+    cr_private_clear(&priv);
+    return st;
+}
+
+cr_value *cr_test_converge_p(cr_test_rfx *fx, const cr_value *prior,
+                             cr_private *priv, const cr_value *cfg)
+{
     cr_plan_resp pr;
     cr_diags d = CR_DIAGS_INIT;
-    cr_test_plan(fx, prior, cfg, &pr);
+    cr_test_plan_p(fx, prior, priv, cfg, &pr);
     if (cr_test_errors(&pr.diags))
         cr_test_print_diags(&pr.diags);
     assert_int_equal(cr_test_errors(&pr.diags), 0);
-    cr_value *st = cr_test_apply(fx, prior, pr.planned, cfg, &d);
+    /* Apply gets the plan's private state: the resource's, or the prior's
+     * echoed. */
+    if (pr.priv.set) {
+        free(priv->data);
+        priv->data = pr.priv.data;
+        priv->len = pr.priv.len;
+        memset(&pr.priv, 0, sizeof pr.priv);
+    }
+    cr_value *st = cr_test_apply_p(fx, prior, pr.planned, cfg, priv, &d);
     if (pr.planned)
         cr_rpc_check_apply(pr.planned, st, &d);
     else

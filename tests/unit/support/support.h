@@ -140,6 +140,10 @@ cr_value *cr_test_apply(cr_test_rfx *fx, const cr_value *prior,
  * state (NULL after a destroy). */
 cr_value *cr_test_converge(cr_test_rfx *fx, const cr_value *prior,
                            const cr_value *cfg);
+/* The same carrying the private state (*priv: in, the prior's; out, the
+ * new state's), as cr_test_read_p. */
+cr_value *cr_test_converge_p(cr_test_rfx *fx, const cr_value *prior,
+                             cr_private *priv, const cr_value *cfg);
 
 /* Read and import of any resource type on any provider state, with the
  * state and its diagnostics as plain arguments: *new_state / *state
@@ -149,6 +153,24 @@ void cr_test_read(const cr_resource_type *rt, cr_provider_state *p,
                   const cr_value *state, cr_value **new_state, cr_diags *d);
 void cr_test_import(const cr_resource_type *rt, cr_provider_state *p,
                     const char *id, cr_value **state, cr_diags *d);
+
+/* The same steps with the private state as Terraform carries it: *priv
+ * holds the bytes Terraform keeps for the object (data malloc'd, `set`
+ * unused; zero: none), sent with the request and replaced by what the
+ * resource answers when it sets its own (import: replaced always). Free
+ * with cr_private_clear. The plan's planned_private is in resp->priv. */
+void cr_test_read_p(const cr_resource_type *rt, cr_provider_state *p,
+                    const cr_value *state, cr_private *priv,
+                    cr_value **new_state, cr_diags *d);
+void cr_test_import_p(const cr_resource_type *rt, cr_provider_state *p,
+                      const char *id, cr_private *priv, cr_value **state,
+                      cr_diags *d);
+void cr_test_plan_p(cr_test_rfx *fx, const cr_value *prior,
+                    const cr_private *priv, const cr_value *cfg,
+                    cr_plan_resp *resp);
+cr_value *cr_test_apply_p(cr_test_rfx *fx, const cr_value *prior,
+                          const cr_value *planned, const cr_value *cfg,
+                          cr_private *priv, cr_diags *d);
 
 /* The routing map as cellctl sees it (through a store handle such as the
  * fixture's oob): the entry of `tid` (NULL when none), and an
