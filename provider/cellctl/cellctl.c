@@ -782,11 +782,14 @@ static int cell_write(cr_store *s, const opts *o, cell_command cmd,
     bool same = in.state == was->state && in.pinned == was->pinned &&
                 strcmp(in.reason, was->reason ? was->reason : "") == 0;
     if (same) {
-        fprintf(stderr, "cellctl: cell %s is already %s%s; nothing written\n",
-                cur->cell_id, cr_cell_serving_name(was->state),
-                was->pinned ? " (pinned)" : cmd == CELL_UNPIN ? " (not pinned)"
-                                                              : "");
-        return o->json ? print_json(cell_json(cur)) : EXIT_OK;
+        if (o->json)
+            return print_json(cell_json(cur));
+        printf("%s: already %s%s%s%s; nothing written\n", cur->cell_id,
+               cr_cell_serving_name(was->state),
+               was->pinned ? " (pinned)" : cmd == CELL_UNPIN ? " (not pinned)"
+                                                             : "",
+               *in.reason ? ", reason: " : "", in.reason);
+        return EXIT_OK;
     }
     int rc = operator_of(o, by, sizeof by);
     if (rc != EXIT_OK)
