@@ -188,6 +188,12 @@ bool cfkv_stray_key(const char *tenant_id, char out[CFKV_KEYBUF]);
  * (*plain: without that; SIZE_MAX both on ENOMEM). */
 size_t cfkv_md_measure(json_t *md, size_t *plain);
 
+/* NULL when metadata `md` (made with the widest version and time the store
+ * could give) fits, else a message in buf: "The <what>'s metadata would
+ * take ... holds <holds> as JSON. <advice>." */
+const char *cfkv_md_fits(json_t *md, const char *what, const char *holds,
+                         const char *advice, char *buf, size_t cap);
+
 /* New JSON metadata for an entry (schema 2) and for a tombstone. */
 json_t *cfkv_entry_metadata(const cr_entry *e);
 json_t *cfkv_tomb_metadata(const char *tenant_id, int64_t version);

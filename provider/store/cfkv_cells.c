@@ -115,25 +115,12 @@ static const char *cf_cell_fits(cr_store *base, const cr_cell *c, char *buf,
     w.version = INT64_MAX;                              /* 19 digits */
     w.updated_at = (char *)"0000-00-00T00:00:00.000000Z";
     json_t *md = cell_metadata(&w);
-    size_t n, grown = cfkv_md_measure(md, &n);
+    const char *msg = cfkv_md_fits(md, "cell", "cell_id, endpoint, "
+                                   "health_url, labels, version and "
+                                   "updated_at", "Use fewer or shorter "
+                                   "labels, or shorter URLs", buf, cap);
     json_decref(md);
-    if (grown == SIZE_MAX) {
-        snprintf(buf, cap, "out of memory measuring the cell");
-        return buf;
-    }
-    const size_t room = CR_CFKV_METADATA_MAX - CFKV_METADATA_MARGIN;
-    if (grown <= room)
-        return NULL;
-    snprintf(buf, cap,
-             "The cell's metadata would take up to %zu bytes in Workers KV%s; "
-             "Cloudflare allows at most %d, and cellrouter keeps %d of them "
-             "free, so a cell may use %zu. The metadata holds cell_id, "
-             "endpoint, health_url, labels, version and updated_at as JSON. "
-             "Use fewer or shorter labels, or shorter URLs.", grown,
-             grown > n ? " (counting '<', '>' and '&' at their escaped "
-                         "length)" : "",
-             CR_CFKV_METADATA_MAX, CFKV_METADATA_MARGIN, room);
-    return buf;
+    return msg;
 }
 
 /* Decodes a definition pair (`value` NULL when only the metadata is at

@@ -210,32 +210,41 @@ size_t cfkv_md_measure(json_t *md, size_t *plain)
     return grown;
 }
 
-const char *cfkv_fits(const cr_entry *e, char *buf, size_t cap)
+const char *cfkv_md_fits(json_t *md, const char *what, const char *holds,
+                         const char *advice, char *buf, size_t cap)
 {
-    cr_entry w = *e;
-    w.version = INT64_MAX;                              /* 19 digits */
-    w.updated_at = (char *)"0000-00-00T00:00:00.000000Z";
-    json_t *md = cfkv_entry_metadata(&w);
     size_t n, grown = cfkv_md_measure(md, &n);
-    json_decref(md);
     if (grown == SIZE_MAX) {
-        snprintf(buf, cap, "out of memory measuring the entry");
+        snprintf(buf, cap, "out of memory measuring the %s", what);
         return buf;
     }
     const size_t room = CR_CFKV_METADATA_MAX - CFKV_METADATA_MARGIN;
     if (grown <= room)
         return NULL;
     snprintf(buf, cap,
-             "The entry's metadata would take up to %zu bytes in Workers KV%s; "
+             "The %s's metadata would take up to %zu bytes in Workers KV%s; "
              "Cloudflare allows at most %d, and cellrouter keeps %d of them "
-             "free, so an entry may use %zu. The metadata holds cell_id, "
-             "endpoint, the standby cell and endpoint, labels, version and "
-             "updated_at as JSON. Use fewer or shorter labels, or shorter "
-             "endpoints.", grown,
+             "free, so one may use %zu. The metadata holds %s as JSON. %s.",
+             what, grown,
              grown > n ? " (counting '<', '>' and '&' at their escaped "
                          "length)" : "",
-             CR_CFKV_METADATA_MAX, CFKV_METADATA_MARGIN, room);
+             CR_CFKV_METADATA_MAX, CFKV_METADATA_MARGIN, room, holds, advice);
     return buf;
+}
+
+const char *cfkv_fits(const cr_entry *e, char *buf, size_t cap)
+{
+    cr_entry w = *e;
+    w.version = INT64_MAX;                              /* 19 digits */
+    w.updated_at = (char *)"0000-00-00T00:00:00.000000Z";
+    json_t *md = cfkv_entry_metadata(&w);
+    const char *msg = cfkv_md_fits(md, "entry", "cell_id, endpoint, the "
+                                   "standby cell and endpoint, labels, "
+                                   "version and updated_at", "Use fewer or "
+                                   "shorter labels, or shorter endpoints",
+                                   buf, cap);
+    json_decref(md);
+    return msg;
 }
 
 /* ---- decoding ------------------------------------------------------------- */

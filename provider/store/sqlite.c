@@ -887,6 +887,36 @@ done:
     return CR_STORE_OK;
 }
 
+/* The start of every delete, in its transaction: BEGIN, the current
+ * version (`cell`: of a cell's definition, else of a tenant's entry),
+ * NOT_FOUND when there is none, CONFLICT when it is not `expect`. An
+ * unreadable version can still be deleted unconditionally: that is how an
+ * operator clears a damaged row. Caller holds the mutex, and rolls back
+ * on failure. */
+static cr_store_rc begin_delete(sq_store *s, const char *id, bool cell,
+                                int64_t expect, int64_t *cur,
+                                cr_store_err *err)
+{
+    int src = step_done(s->stmt[ST_BEGIN]);
+    if (src != SQLITE_OK)
+        return sq_fail(s, err, src, "starting a delete");
+    cr_store_rc rc = current_version(s, id, cell ? ST_CELL_VERSION
+                                                 : ST_VERSION, cur, err);
+    if (rc == CR_STORE_INVALID && *cur == -1 && expect == CR_VERSION_ANY) {
+        cr_store_err_clear(err);
+        rc = CR_STORE_OK;
+    }
+    if (rc != CR_STORE_OK)
+        return rc;
+    if (*cur == 0)
+        return cell ? cr_store_err_no_cell(err, id)
+                    : cr_store_err_no_entry(err, id);
+    if (expect > 0 && *cur != expect)
+        return cell ? cr_store_err_cell_changed(err, id, false, expect, *cur)
+                    : cr_store_err_changed(err, id, expect, *cur);
+    return CR_STORE_OK;
+}
+
 static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
                           int64_t expect, cr_store_err *err)
 {
@@ -901,28 +931,9 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
 
     pthread_mutex_lock(&s->mu);
     int64_t cur = 0;
-    int src = step_done(s->stmt[ST_BEGIN]);
-    if (src != SQLITE_OK) {
-        rc = sq_fail(s, err, src, "starting a delete");
+    int src;
+    if ((rc = begin_delete(s, tenant_id, false, expect, &cur, err)))
         goto done;
-    }
-    rc = current_version(s, tenant_id, ST_VERSION, &cur, err);
-    /* An unreadable version can still be deleted unconditionally: that is
-     * how an operator clears a damaged row. */
-    if (rc == CR_STORE_INVALID && cur == -1 && expect == CR_VERSION_ANY) {
-        cr_store_err_clear(err);
-        rc = CR_STORE_OK;
-    }
-    if (rc != CR_STORE_OK)
-        goto done;
-    if (cur == 0) {
-        rc = cr_store_err_no_entry(err, tenant_id);
-        goto done;
-    }
-    if (expect > 0 && cur != expect) {
-        rc = cr_store_err_changed(err, tenant_id, expect, cur);
-        goto done;
-    }
     sqlite3_bind_text(s->stmt[ST_DELETE], 1, tenant_id, -1, SQLITE_STATIC);
     if ((src = step_done(s->stmt[ST_DELETE])) != SQLITE_OK) {
         rc = sq_fail(s, err, src, "deleting an entry");
@@ -1710,26 +1721,10 @@ static cr_store_rc sq_cell_del(cr_store *base, const char *cell_id,
     int64_t cur = 0;
 
     pthread_mutex_lock(&s->mu);
-    int src = step_done(s->stmt[ST_BEGIN]);
-    cr_store_rc rc = src == SQLITE_OK ? CR_STORE_OK
-                     : sq_fail(s, err, src, "starting a delete");
-    if (rc == CR_STORE_OK)
-        rc = current_version(s, cell_id, ST_CELL_VERSION, &cur, err);
-    /* As for a tenant: an unconditional delete clears a damaged row. */
-    if (rc == CR_STORE_INVALID && cur == -1 && expect == CR_VERSION_ANY) {
-        cr_store_err_clear(err);
-        rc = CR_STORE_OK;
-    }
+    int src;
+    cr_store_rc rc = begin_delete(s, cell_id, true, expect, &cur, err);
     if (rc != CR_STORE_OK)
         goto done;
-    if (cur == 0) {
-        rc = cr_store_err_no_cell(err, cell_id);
-        goto done;
-    }
-    if (expect > 0 && cur != expect) {
-        rc = cr_store_err_cell_changed(err, cell_id, false, expect, cur);
-        goto done;
-    }
     if ((rc = cell_tenants(s, cell_id, tenants, names, &nnames, err)))
         goto done;
     if (*tenants > 0) {

@@ -277,6 +277,55 @@ static void test_get_and_failover(void **state)
     expect_run(fx, 4, "no entry", "get", "nobody");
 }
 
+/* Runs cellctl `n` times at once, each in its own process on the
+ * fixture's map, process i with the arguments args(i, buf) fills in
+ * (NULL-terminated; buf: 32 bytes for an argument of its own), and counts
+ * those that exit 0 and 3 (a conflict); any other outcome fails. */
+static void concurrently(fixture *fx, int n,
+                         void (*args)(int i, const char *argv[8], char *buf),
+                         int *ok, int *conflicts)
+{
+    pid_t pids[16];
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char buf[32];
+            const char *argv[8] = {cellctl};
+            args(i, argv, buf);
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+                _exit(127);
+            setenv("CELLROUTER_DB", fx->db, 1);
+            execv(cellctl, (char *const *)argv);
+            _exit(127);
+        }
+    }
+    *ok = *conflicts = 0;
+    for (int i = 0; i < n; i++) {
+        int st;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (code == 0)
+            ++*ok;
+        else if (code == 3)
+            ++*conflicts;
+        else
+            fail_msg("cellctl process %d: exit %d", i, code);
+    }
+    assert_true(*ok >= 1);
+    assert_int_equal(*ok + *conflicts, n);
+}
+
+static void failover_args(int i, const char *argv[8], char *buf)
+{
+    (void)i;
+    (void)buf;
+    argv[1] = "failover";
+    argv[2] = "acme";
+}
+
 /* Eight on-call engineers fail the same tenant over at once, each from
  * its own process: every failover either lands (exit 0) or is refused as
  * a conflict (exit 3); none is lost or applied twice. */
@@ -284,35 +333,8 @@ static void test_concurrent_failovers(void **state)
 {
     fixture *fx = *state;
     seed(fx);
-    enum { N = 8 };
-    pid_t pids[N];
-    for (int i = 0; i < N; i++) {
-        pids[i] = fork();
-        assert_true(pids[i] >= 0);
-        if (pids[i] == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
-                _exit(127);
-            setenv("CELLROUTER_DB", fx->db, 1);
-            execl(cellctl, cellctl, "failover", "acme", (char *)NULL);
-            _exit(127);
-        }
-    }
-    int ok = 0, conflicts = 0, other = 0;
-    for (int i = 0; i < N; i++) {
-        int st;
-        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (code == 0)
-            ok++;
-        else if (code == 3)
-            conflicts++;
-        else
-            other++;
-    }
-    assert_int_equal(other, 0);
-    assert_true(ok >= 1);
-    assert_int_equal(ok + conflicts, N);
+    int ok, conflicts;
+    concurrently(fx, 8, failover_args, &ok, &conflicts);
 
     result r = run(fx, "get", "acme", "--json");
     assert_int_equal(r.status, 0);
@@ -613,6 +635,15 @@ static void test_cell_errors(void **state)
     assert_int_not_equal(stat(missing, &st), 0);
 }
 
+static void cell_fail_args(int i, const char *argv[8], char *buf)
+{
+    snprintf(buf, 32, "r%d", i);
+    static const char *const a[] = {"cell", "fail", "cell-a", "--reason"};
+    memcpy(argv + 1, a, sizeof a);
+    argv[5] = buf;
+    argv[6] = "--by=oncall";
+}
+
 /* Eight operators fail the same cell at once (each with its own reason):
  * every write lands (exit 0) or is refused as a conflict (exit 3), none is
  * lost: the serving state's version counts the writes that landed. */
@@ -620,38 +651,8 @@ static void test_concurrent_cell_writes(void **state)
 {
     fixture *fx = *state;
     seed_cells(fx);
-    enum { N = 8 };
-    pid_t pids[N];
-    for (int i = 0; i < N; i++) {
-        pids[i] = fork();
-        assert_true(pids[i] >= 0);
-        if (pids[i] == 0) {
-            char reason[16];
-            snprintf(reason, sizeof reason, "r%d", i);
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
-                _exit(127);
-            setenv("CELLROUTER_DB", fx->db, 1);
-            execl(cellctl, cellctl, "cell", "fail", "cell-a", "--reason",
-                  reason, "--by", "oncall", (char *)NULL);
-            _exit(127);
-        }
-    }
-    int ok = 0, conflicts = 0, other = 0;
-    for (int i = 0; i < N; i++) {
-        int st;
-        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (code == 0)
-            ok++;
-        else if (code == 3)
-            conflicts++;
-        else
-            other++;
-    }
-    assert_int_equal(other, 0);
-    assert_true(ok >= 1);
-    assert_int_equal(ok + conflicts, N);
+    int ok, conflicts;
+    concurrently(fx, 8, cell_fail_args, &ok, &conflicts);
     json_t *j = cell_json_of(fx, "cell-a");
     assert_int_equal(json_integer_value(json_object_get(j, "state_version")),
                      ok);
