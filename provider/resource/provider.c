@@ -429,7 +429,7 @@ void cr_provider_validate(const cr_value *config, cr_diags *diags)
 }
 
 void cr_provider_configure(cr_provider_state *p, const cr_value *config,
-                           cr_diags *diags)
+                           const volatile int *stop, cr_diags *diags)
 {
     cr_diags local = CR_DIAGS_INIT;
     const backend *b;
@@ -460,7 +460,7 @@ void cr_provider_configure(cr_provider_state *p, const cr_value *config,
                      "not configured", b->name);
         return;
     }
-    b->open(config, &p->stopping, &store, diags);
+    b->open(config, stop, &store, diags);
     if (!store)
         return;
     /* Terraform configures a provider once per process; a second

@@ -407,10 +407,14 @@ void cr_data_source_read(const cr_data_source_type *ds, cr_provider_state *p,
 
 const cr_schema *cr_provider_schema(void);
 void cr_provider_validate(const cr_value *config, cr_diags *diags);
-/* Opens the store the configuration names. Unknown values in config (only
- * possible in a plan) leave the provider unconfigured without error. */
+/* Opens the store the configuration names into p->store. Unknown values in
+ * config (only possible in a plan) leave the provider unconfigured without
+ * error. `stop` (may be NULL) is the flag that ends the store's long waits
+ * (a Workers KV rate-limit lockout) when Terraform asks to stop: it must
+ * outlive the store, so it is passed apart from p, which the caller may
+ * fill on its stack before publishing the store. */
 void cr_provider_configure(cr_provider_state *p, const cr_value *config,
-                           cr_diags *diags);
+                           const volatile int *stop, cr_diags *diags);
 void cr_provider_close(cr_provider_state *p);
 
 #endif

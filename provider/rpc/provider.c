@@ -256,7 +256,7 @@ static int configure_provider(cr_call *call, const ProtobufCMessage *request,
          * if they need the store. */
         cr_provider_state tmp = {0};
         pthread_mutex_lock(&p->configure_mu);
-        cr_provider_configure(&tmp, config, &diags);
+        cr_provider_configure(&tmp, config, &p->state.stopping, &diags);
         cr_value_free(config);
 
         cr_provider_state old = {0};

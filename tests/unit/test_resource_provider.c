@@ -162,7 +162,7 @@ static void test_configure_path(void **state)
     setenv("CELLROUTER_DB", p, 1);
     snprintf(p, sizeof p, "%s/named.db", fx->dir);
     cr_value *c = config_path(cr_value_string(p));
-    cr_provider_configure(&ps, c, &d);
+    cr_provider_configure(&ps, c, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_non_null(ps.store);
     assert_store_works(ps.store);
@@ -184,7 +184,7 @@ static void test_configure_env_and_default(void **state)
 
     snprintf(p, sizeof p, "%s/env.db", fx->dir);
     setenv("CELLROUTER_DB", p, 1);
-    cr_provider_configure(&ps, c, &d);
+    cr_provider_configure(&ps, c, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_non_null(ps.store);
     assert_true(exists(fx->dir, "env.db"));
@@ -193,7 +193,7 @@ static void test_configure_env_and_default(void **state)
     /* Neither: cellrouter.db in the working directory. */
     unsetenv("CELLROUTER_DB");
     assert_int_equal(chdir(fx->dir), 0);
-    cr_provider_configure(&ps, NULL, &d);       /* no provider block */
+    cr_provider_configure(&ps, NULL, NULL, &d);       /* no provider block */
     assert_int_equal(d.len, 0);
     assert_non_null(ps.store);
     assert_store_works(ps.store);
@@ -202,7 +202,7 @@ static void test_configure_env_and_default(void **state)
 
     /* A null configuration object (an empty provider block) too. */
     cr_value *n = cr_value_null(cr_schema_type(cr_provider_schema()));
-    cr_provider_configure(&ps, n, &d);
+    cr_provider_configure(&ps, n, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_non_null(ps.store);
     cr_provider_close(&ps);
@@ -216,13 +216,13 @@ static void test_configure_unknown(void **state)
     cr_provider_state ps = { NULL, 0 };
     cr_diags d = CR_DIAGS_INIT;
     cr_value *c = config_path(cr_value_unknown(&cr_type_string));
-    cr_provider_configure(&ps, c, &d);
+    cr_provider_configure(&ps, c, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_null(ps.store);
     cr_value_free(c);
 
     cr_value *u = cr_value_unknown(cr_schema_type(cr_provider_schema()));
-    cr_provider_configure(&ps, u, &d);
+    cr_provider_configure(&ps, u, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_null(ps.store);
     cr_value_free(u);
@@ -238,7 +238,7 @@ static void test_configure_errors(void **state)
     /* A directory that does not exist: an error at `path` naming it. */
     snprintf(p, sizeof p, "%s/no/such/dir/map.db", fx->dir);
     cr_value *c = config_path(cr_value_string(p));
-    cr_provider_configure(&ps, c, &d);
+    cr_provider_configure(&ps, c, NULL, &d);
     assert_null(ps.store);
     assert_int_equal(d.len, 1);
     assert_int_equal(d.items[0].severity, CR_DIAG_ERROR);
@@ -250,7 +250,7 @@ static void test_configure_errors(void **state)
     /* The same from the environment: no attribute to point at, and the
      * detail says where the path came from. */
     setenv("CELLROUTER_DB", p, 1);
-    cr_provider_configure(&ps, NULL, &d);
+    cr_provider_configure(&ps, NULL, NULL, &d);
     assert_null(ps.store);
     assert_int_equal(d.len, 1);
     assert_true(path_is(&d.items[0], NULL));
@@ -259,7 +259,7 @@ static void test_configure_errors(void **state)
 
     /* An empty path is refused before anything is opened. */
     c = config_path(cr_value_string(""));
-    cr_provider_configure(&ps, c, &d);
+    cr_provider_configure(&ps, c, NULL, &d);
     assert_null(ps.store);
     assert_int_equal(d.len, 1);
     assert_true(path_is(&d.items[0], "path"));

@@ -149,7 +149,7 @@ static void test_unknown_until_apply(void **state)
                                          cr_value_unknown(&cr_type_string)), 0);
     cr_diags d = CR_DIAGS_INIT;
     cr_provider_state p = {0};
-    cr_provider_configure(&p, c, &d);
+    cr_provider_configure(&p, c, NULL, &d);
     assert_int_equal(d.len, 0);
     assert_null(p.store);
     cr_value_free(c);
@@ -195,7 +195,7 @@ static void test_configure_refused(void **state)
     cr_value *c = config(NULL, ACCOUNT, ACCOUNT, TOKEN, url, NULL);
     cr_diags d = CR_DIAGS_INIT;
     cr_provider_state p = {0};
-    cr_provider_configure(&p, c, &d);
+    cr_provider_configure(&p, c, NULL, &d);
     pthread_join(th, NULL);
     close(lfd);
     assert_null(p.store);
