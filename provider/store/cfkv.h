@@ -67,12 +67,13 @@ typedef struct cfkv {
     pthread_mutex_t mu;
     bool legacy_loaded;
     json_t *legacy;                 /* key -> version */
-    /* The cells as last read (cfkv_cells.c): every read of a cell within
-     * CFKV_CELLS_FRESH_MS shares one listing and one document read;
-     * every cell write through this handle drops it. */
+    /* The cells as last read (cfkv_cells.c): reads of cells within a few
+     * seconds share one listing and one document read; every cell write
+     * through this handle drops them. */
     pthread_mutex_t cells_mu;
-    cr_cell_list cells;
-    bool cells_valid;
+    json_t *cells_defs;             /* key -> metadata; NULL: not read */
+    json_t *cells_doc;              /* the document; NULL: damaged */
+    cr_store_err cells_doc_err;     /* why, when damaged */
     long cells_read_at;             /* cr_pacer_now() */
 } cfkv;
 

@@ -415,37 +415,35 @@ static json_t *val_md(json_t *values, const char *key)
     return json_object_get(json_object_get(values, key), "metadata");
 }
 
-/* Every definition (listing), with its record from the document, into
- * s->cells, unless what is there is fresh. Caller holds cells_mu. */
+/* What the namespace holds for cells, as read: every definition's
+ * metadata by key (one listing page per 1,000 cells) and the serving-state
+ * document (one read), kept in s->cells_* unless what is there is fresh.
+ * Kept raw: a get decodes only its own cell, so one damaged definition
+ * does not hide the others (a list reports it). Caller holds cells_mu. */
 static cr_store_rc cells_load(cfkv *s, cr_store_err *err)
 {
     long now = cr_pacer_now(s->pacer);
-    if (s->cells_valid && now - s->cells_read_at < CELLS_FRESH_MS)
+    if (s->cells_defs && now - s->cells_read_at < CELLS_FRESH_MS)
         return CR_STORE_OK;
-    cr_cell_list_free(&s->cells);
-    s->cells_valid = false;
+    json_decref(s->cells_defs);
+    json_decref(s->cells_doc);
+    s->cells_defs = s->cells_doc = NULL;
 
     unsigned long before = cr_pacer_total(s->pacer);
     const char *what = "reading the cells";
     cfkv_lister l = { .prefix = CELL_PREFIX };
-    json_t *keys, *k, *values = NULL, *root = NULL, *cells = NULL;
-    cr_store_rc rc = CR_STORE_OK;
+    json_t *keys, *k, *values = NULL, *defs = json_object(), *cells;
+    cr_store_rc rc = defs ? CR_STORE_OK : cr_store_err_nomem(err);
     while (rc == CR_STORE_OK &&
            (rc = cfkv_list_next(s, &l, what, &keys, err)) == CR_STORE_OK &&
            keys) {
         size_t i;
         json_array_foreach(keys, i, k) {
             const char *key = json_string_value(json_object_get(k, "name"));
-            if (strncmp(key, CELL_PREFIX, sizeof CELL_PREFIX - 1) != 0)
-                continue;
-            cr_cell *c = cr_cell_list_push(&s->cells);
-            if (!c) {
+            json_t *md = json_object_get(k, "metadata");
+            if (strncmp(key, CELL_PREFIX, sizeof CELL_PREFIX - 1) == 0 &&
+                json_object_set(defs, key, md ? md : json_null()) != 0) {
                 rc = cr_store_err_nomem(err);
-                break;
-            }
-            if ((rc = cell_decode(s, key, json_object_get(k, "metadata"),
-                                  NULL, 0, c, err)) != CR_STORE_OK) {
-                s->cells.len--;
                 break;
             }
         }
@@ -454,28 +452,26 @@ static cr_store_rc cells_load(cfkv *s, cr_store_err *err)
     const char *doc_key = STATES_KEY;
     if (rc == CR_STORE_OK)
         rc = read_keys(s, &doc_key, 1, what, &values, err);
-    size_t vlen = 0;
-    const char *text = rc == CR_STORE_OK ? val_text(values, STATES_KEY, &vlen)
-                                         : NULL;
-    if (rc == CR_STORE_OK)
-        rc = doc_parse(s, text, vlen, &root, &cells, err);
-    for (size_t i = 0; rc == CR_STORE_OK && i < s->cells.len; i++)
-        rc = doc_state(s, cells, s->cells.items[i].cell_id,
-                       &s->cells.items[i].serving, err);
+    if (rc == CR_STORE_OK) {
+        size_t vlen = 0;
+        const char *text = val_text(values, STATES_KEY, &vlen);
+        /* A damaged document is kept as its error: every cell's state
+         * then reads as that error. */
+        if (doc_parse(s, text, vlen, &s->cells_doc, &cells,
+                      &s->cells_doc_err) == CR_STORE_NOMEM)
+            rc = cr_store_err_nomem(err);
+    }
     json_decref(values);
-    json_decref(root);
-    const char *dup = rc == CR_STORE_OK ? cr_cell_list_sort(&s->cells) : NULL;
-    if (dup)
-        rc = cfkv_fail(s, err, CR_STORE_IO, "Workers KV API at %s listed "
-                       "cell \"%s\" twice", s->api_url, dup);
     if (rc != CR_STORE_OK) {
-        cr_cell_list_free(&s->cells);
+        json_decref(defs);
+        json_decref(s->cells_doc);
+        s->cells_doc = NULL;
         return rc;
     }
-    s->cells_valid = true;
+    s->cells_defs = defs;
     s->cells_read_at = now;
     cr_log_debug(LOG, "workers kv: %s (%zu): %lu requests", what,
-                 s->cells.len, cr_pacer_total(s->pacer) - before);
+                 json_object_size(defs), cr_pacer_total(s->pacer) - before);
     return CR_STORE_OK;
 }
 
@@ -483,28 +479,50 @@ static cr_store_rc cells_load(cfkv *s, cr_store_err *err)
 static void cells_forget(cfkv *s)
 {
     pthread_mutex_lock(&s->cells_mu);
-    cr_cell_list_free(&s->cells);
-    s->cells_valid = false;
+    json_decref(s->cells_defs);
+    json_decref(s->cells_doc);
+    s->cells_defs = s->cells_doc = NULL;
     pthread_mutex_unlock(&s->cells_mu);
+}
+
+/* One cell of what cells_load read, decoded with its serving record.
+ * Caller holds cells_mu. */
+static cr_store_rc cell_from_load(cfkv *s, const char *key, json_t *md,
+                                  cr_cell *c, cr_store_err *err)
+{
+    cr_store_rc rc = cell_decode(s, key, md, NULL, 0, c, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    if (!s->cells_doc) {
+        if (err)
+            *err = s->cells_doc_err;
+        rc = s->cells_doc_err.rc;
+    } else {
+        rc = doc_state(s, json_object_get(s->cells_doc, "cells"),
+                       c->cell_id, &c->serving, err);
+    }
+    if (rc != CR_STORE_OK)
+        cr_cell_clear(c);
+    return rc;
 }
 
 static cr_store_rc cf_cell_get(cr_store *base, const char *cell_id,
                                cr_cell **out, cr_store_err *err)
 {
     cfkv *s = (cfkv *)base;
+    char key[CFKV_KEYBUF];
+    cell_key(CELL_PREFIX, cell_id, key);
     pthread_mutex_lock(&s->cells_mu);
     cr_store_rc rc = cells_load(s, err);
-    for (size_t i = 0; rc == CR_STORE_OK && i < s->cells.len; i++) {
-        if (strcmp(s->cells.items[i].cell_id, cell_id) != 0)
-            continue;
+    json_t *md = rc == CR_STORE_OK ? json_object_get(s->cells_defs, key)
+                                   : NULL;
+    if (md) {
         cr_cell *c = cr_cell_new();
-        if (!c || cr_cell_copy(c, &s->cells.items[i]) != 0) {
-            free(c);
-            rc = cr_store_err_nomem(err);
-        } else {
+        rc = c ? cell_from_load(s, key, md, c, err) : cr_store_err_nomem(err);
+        if (rc == CR_STORE_OK)
             *out = c;
-        }
-        break;
+        else
+            free(c);
     }
     pthread_mutex_unlock(&s->cells_mu);
     return rc;
@@ -514,17 +532,26 @@ static cr_store_rc cf_cell_list(cr_store *base, cr_cell_list *out,
                                 cr_store_err *err)
 {
     cfkv *s = (cfkv *)base;
+    const char *key;
+    json_t *md;
     pthread_mutex_lock(&s->cells_mu);
     cr_store_rc rc = cells_load(s, err);
-    for (size_t i = 0; rc == CR_STORE_OK && i < s->cells.len; i++) {
-        cr_cell *c = cr_cell_list_push(out);
-        if (!c || cr_cell_copy(c, &s->cells.items[i]) != 0) {
-            if (c)
+    if (rc == CR_STORE_OK) {
+        json_object_foreach(s->cells_defs, key, md) {
+            cr_cell *c = cr_cell_list_push(out);
+            if (!c) {
+                rc = cr_store_err_nomem(err);
+                break;
+            }
+            if ((rc = cell_from_load(s, key, md, c, err)) != CR_STORE_OK) {
                 out->len--;
-            rc = cr_store_err_nomem(err);
+                break;
+            }
         }
     }
     pthread_mutex_unlock(&s->cells_mu);
+    if (rc == CR_STORE_OK)
+        cr_cell_list_sort(out);
     return rc;
 }
 
@@ -885,6 +912,7 @@ void cfkv_cells_init(cfkv *s)
 
 void cfkv_cells_free(cfkv *s)
 {
-    cr_cell_list_free(&s->cells);
+    json_decref(s->cells_defs);
+    json_decref(s->cells_doc);
     pthread_mutex_destroy(&s->cells_mu);
 }

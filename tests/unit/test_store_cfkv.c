@@ -1728,21 +1728,41 @@ static void test_cells_damaged(void **state)
          "\"version\":1,\"updated_at\":\"2026-01-01T00:00:00Z\","
          "\"labels\":{\"k\":1}}", "not a string"},
     };
-    char items[1024];
+    char items[2048], m1[512];
     cr_cell_list l;
+    cr_cell *c = NULL;
     cr_store_err err;
+    cell_md(m1, sizeof m1, "c2", "https://b", 1);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        /* A fresh handle each time: reads share what they read. */
+        cr_store_close(f->s);
+        assert_int_equal(open_store(f, 5000, false, &err), CR_STORE_OK);
         snprintf(items, sizeof items, "{\"name\":\"" CELLKEY("c1") "\","
-                 "\"metadata\":%s}", cases[i].md);
+                 "\"metadata\":%s},{\"name\":\"" CELLKEY("c2") "\","
+                 "\"metadata\":%s}", cases[i].md, m1);
         script_page(f->srv, items, "");
+        script_values(f->srv, "\"" STATES "\":null");
         cr_store_rc rc = cr_store_cell_list(f->s, &l, &err);
         if (rc != CR_STORE_INVALID || !strstr(err.msg, cases[i].needle) ||
             !strstr(err.msg, "\"c1\""))
             fail_msg("case %zu: %s: %s", i, cr_store_rc_name(rc), err.msg);
         assert_int_equal(l.len, 0);
+        /* The damage is c1's: c2 still reads, without a request. */
+        size_t before = f->srv->nreq;
+        assert_int_equal(cr_store_cell_get(f->s, "c2", &c, &err),
+                         CR_STORE_OK);
+        assert_string_equal(c->endpoint, "https://b");
+        cr_cell_free(c);
+        c = NULL;
+        assert_int_equal(cr_store_cell_get(f->s, "c1", &c, &err),
+                         CR_STORE_INVALID);
+        assert_null(c);
+        assert_int_equal(f->srv->nreq, before);
     }
-    /* A document that is not one: the reads say so. */
-    char m1[512], dv[512], vals[1024];
+    /* A document that is not one: every read of a state says so. */
+    char dv[512], vals[1024];
+    cr_store_close(f->s);
+    assert_int_equal(open_store(f, 5000, false, &err), CR_STORE_OK);
     snprintf(items, sizeof items, "{\"name\":\"" CELLKEY("c1") "\","
              "\"metadata\":%s}", cell_md(m1, sizeof m1, "c1", "https://a", 1));
     script_page(f->srv, items, "");
@@ -1751,6 +1771,9 @@ static void test_cells_damaged(void **state)
     script_values(f->srv, vals);
     assert_int_equal(cr_store_cell_list(f->s, &l, &err), CR_STORE_INVALID);
     assert_non_null(strstr(err.msg, "is not a JSON object"));
+    assert_int_equal(cr_store_cell_get(f->s, "c1", &c, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "serving-state document"));
 }
 
 int main(void)
