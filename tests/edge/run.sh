@@ -669,8 +669,10 @@ EOF
 # operator's write; tenant listings skip the cells' keys; a cell a tenant
 # names is not destroyed.
 cells_kv_config() {
-  local with_b=${1:-yes} b=''
-  [ "$with_b" = yes ] && b="resource \"cellrouter_cell\" \"b\" {
+  local with_b=${1:-yes} b='' standby='"cell-b"'
+  # The tenant refers to its standby cell when it is configured, so that
+  # Terraform destroys the tenant first.
+  [ "$with_b" = yes ] && standby=cellrouter_cell.b.cell_id && b="resource \"cellrouter_cell\" \"b\" {
   cell_id  = \"cell-b\"
   endpoint = \"$CELL_cell_b/ingest\"
 }"
@@ -688,7 +690,7 @@ resource "cellrouter_tenant" "acme" {
   tenant_id        = "acme"
   cell_id          = cellrouter_cell.a.cell_id
   endpoint         = cellrouter_cell.a.endpoint
-  standby_cell_id  = "cell-b"
+  standby_cell_id  = $standby
   standby_endpoint = "$CELL_cell_b/ingest"
 }
 EOF2
