@@ -10,7 +10,9 @@
  * Output is for people (aligned tables) except --json, which prints every
  * field as JSON for scripts, and export, which prints the tenants document
  * (store/store.h): the `tenants_json` of a cellrouter_tenants resource, so
- * `cellctl export > tenants.json` starts a configuration. Exit status: 0 ok, 1 error,
+ * `cellctl export > tenants.json` starts a configuration. `cellctl cell ...`
+ * works on the cells' serving state (the "cells" section below).
+ * Exit status: 0 ok, 1 error,
  * 2 usage or invalid input, 3 conflict (the entry exists or changed since
  * the expected version), 4 no such entry.
  */
@@ -61,6 +63,20 @@ static const char USAGE[] =
 "        --format array: every field of every entry as a JSON array (what\n"
 "        export printed before tenants_json, the same as list --json)\n"
 "\n"
+"  cell list [--json]     every cell: definition and serving state\n"
+"  cell get CELL [--json]\n"
+"  cell fail CELL --reason R [--by NAME] [--json]\n"
+"        marks the cell failed: the edge router sends its tenants to their\n"
+"        standby cells\n"
+"  cell restore CELL [--reason R] [--by NAME] [--json]\n"
+"        marks the cell serving again\n"
+"  cell pin CELL [--reason R] [--by NAME] [--json]\n"
+"  cell unpin CELL [--by NAME] [--json]\n"
+"        a pinned cell's serving state is left alone by the edge's health\n"
+"        prober; operators may still fail or restore it\n"
+"        (Terraform never changes a serving state: a cell fail is not\n"
+"        drift, and no apply reverts it)\n"
+"\n"
 "options:\n"
 "  --db PATH             the routing map (default: $CELLROUTER_DB, else\n"
 "                        cellrouter.db); only set creates it\n"
@@ -70,10 +86,12 @@ static const char USAGE[] =
 "                        CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN)\n"
 "  --expect-version N    write only if the entry's version is N\n"
 "                        (0: only if there is no entry)\n"
+"  --by NAME             who changes a cell's serving state, recorded as\n"
+"                        operator:NAME (default: $USER)\n"
 "  --version             print cellctl's version and exit\n"
 "\n"
 "exit status: 0 ok, 1 error, 2 usage or invalid input, 3 conflict\n"
-"(entry exists or changed), 4 no such entry\n";
+"(entry exists or changed), 4 no such entry (or cell)\n";
 
 typedef struct opts {
     const char *db;
@@ -87,6 +105,10 @@ typedef struct opts {
     const char *standby_endpoint;
     const char *format;
     const char *owner;
+    const char *sub;        /* cell: list, get, fail, restore, pin, unpin */
+    const char *target;     /* cell: the CELL argument */
+    const char *reason;     /* cell: --reason */
+    const char *by;         /* cell: --by */
     bool json;
     bool empty_labels;
     bool has_expect;
@@ -158,13 +180,14 @@ static int take_value(int argc, char **argv, int *i, const char *name,
 
 static int parse(int argc, char **argv, opts *o)
 {
-    const char *positional[2] = {NULL, NULL};
+    const char *positional[3] = {NULL, NULL, NULL};
     int npos = 0;
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (only_positional || a[0] != '-' || a[1] == '\0') {
-            if (npos == 2)
+            /* "cell SUB CELL" takes three; every other command two. */
+            if (npos == 3 || (npos == 2 && strcmp(positional[0], "cell")))
                 return usage_error("unexpected argument \"%s\"", a);
             positional[npos++] = a;
             continue;
@@ -194,6 +217,8 @@ static int parse(int argc, char **argv, opts *o)
             {"--standby-endpoint", offsetof(opts, standby_endpoint)},
             {"--format", offsetof(opts, format)},
             {"--owner", offsetof(opts, owner)},
+            {"--reason", offsetof(opts, reason)},
+            {"--by", offsetof(opts, by)},
         };
         int r = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued && !r; k++) {
@@ -238,7 +263,12 @@ static int parse(int argc, char **argv, opts *o)
     if (npos == 0)
         return usage_error("%s", "no command given");
     o->cmd = positional[0];
-    o->tenant = positional[1];
+    if (strcmp(o->cmd, "cell") == 0) {
+        o->sub = positional[1];
+        o->target = positional[2];
+    } else {
+        o->tenant = positional[1];
+    }
     return -1;
 }
 
@@ -577,9 +607,298 @@ static int cmd_failover(cr_store *s, const opts *o)
     return EXIT_OK;
 }
 
+/* ---- cells ----------------------------------------------------------------
+ *
+ * `cellctl cell ...`: the cells' serving state, which operators own (with
+ * the edge's health prober; Terraform owns only the definitions). A write
+ * reads the cell, then writes its serving record conditional on the
+ * record's version just read, so an operator and the prober (or two
+ * operators) never overwrite each other unseen: the loser gets exit 3 and
+ * runs the command again. A pin stops the prober only: an operator may
+ * still fail or restore a pinned cell, and the pin stays.
+ */
+
+typedef enum { CELL_LIST, CELL_GET, CELL_FAIL, CELL_RESTORE, CELL_PIN,
+               CELL_UNPIN } cell_command;
+static const struct {
+    const char *name;
+    cell_command cmd;
+    bool target;        /* takes CELL */
+    bool writes;        /* --by */
+    int reason;         /* --reason: 0 no, 1 optional, 2 required */
+} CELL_COMMANDS[] = {
+    {"list",    CELL_LIST,    false, false, 0},
+    {"get",     CELL_GET,     true,  false, 0},
+    {"fail",    CELL_FAIL,    true,  true,  2},
+    {"restore", CELL_RESTORE, true,  true,  1},
+    {"pin",     CELL_PIN,     true,  true,  1},
+    {"unpin",   CELL_UNPIN,   true,  true,  0},
+};
+#define NCELL_COMMANDS (sizeof CELL_COMMANDS / sizeof *CELL_COMMANDS)
+
+/* The arguments of `cell SUB [CELL]`, checked before the store opens; the
+ * index of SUB in CELL_COMMANDS in *which. */
+static int cell_args(const opts *o, size_t *which)
+{
+    if (!o->sub)
+        return usage_error("%s", "cell needs a command: list, get, fail, "
+                           "restore, pin or unpin");
+    size_t k = 0;
+    while (k < NCELL_COMMANDS && strcmp(CELL_COMMANDS[k].name, o->sub) != 0)
+        k++;
+    if (k == NCELL_COMMANDS)
+        return usage_error("unknown cell command \"%s\" (list, get, fail, "
+                           "restore, pin, unpin)", o->sub);
+    *which = k;
+    if (CELL_COMMANDS[k].target && !o->target)
+        return usage_error("cell %s needs a cell id", o->sub);
+    if (!CELL_COMMANDS[k].target && o->target)
+        return usage_error("unexpected argument \"%s\"", o->target);
+    const char *bad;
+    if (o->target && (bad = cr_cell_id_check(o->target)))
+        return usage_error("%s", bad);
+    if (!CELL_COMMANDS[k].writes && o->by)
+        return usage_error("--by is not an option of cell %s", o->sub);
+    if (CELL_COMMANDS[k].reason == 0 && o->reason)
+        return usage_error("--reason is not an option of cell %s", o->sub);
+    if (CELL_COMMANDS[k].reason == 2 && (!o->reason || !*o->reason))
+        return usage_error("cell %s needs --reason (what is wrong with the "
+                           "cell)", o->sub);
+    if (o->reason && (bad = cr_cell_reason_check(o->reason)))
+        return usage_error("--reason: %s", bad);
+    return EXIT_OK;
+}
+
+/* "operator:<name>" from --by, else $USER, else $LOGNAME. */
+static int operator_of(const opts *o, char *out, size_t cap)
+{
+    const char *name = o->by;
+    if (!name || !*name)
+        name = getenv("USER");
+    if (!name || !*name)
+        name = getenv("LOGNAME");
+    if (!name || !*name)
+        return usage_error("%s", "who is changing the cell? Give --by NAME "
+                           "(USER is not set)");
+    snprintf(out, cap, "%s%.*s", CR_CELL_BY_OPERATOR,
+             CR_CELL_OPERATOR_MAX + 1, name);
+    const char *bad = cr_cell_changed_by_check(out);
+    if (bad)
+        return usage_error("--by: %s (letters, digits and . _ @ -, up to 64)",
+                           bad);
+    return EXIT_OK;
+}
+
+static json_t *cell_json(const cr_cell *c)
+{
+    json_t *labels = json_null();
+    if (c->has_labels) {
+        labels = json_object();
+        for (size_t i = 0; labels && i < c->nlabels; i++)
+            json_object_set_new(labels, c->labels[i].key,
+                                json_string(c->labels[i].value));
+    }
+    const cr_cell_state *st = &c->serving;
+    json_error_t jerr;
+    json_t *probe = st->probe ? json_loads(st->probe, 0, &jerr) : NULL;
+#define OPT_STR(s) ((s) ? json_string(s) : json_null())
+    return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:s, s:s, s:o, s:o, "
+                     "s:b, s:I, s:o}",
+                     "cell_id", c->cell_id,
+                     "endpoint", c->endpoint,
+                     "health_url", OPT_STR(c->health_url),
+                     "labels", labels,
+                     "version", (json_int_t)c->version,
+                     "updated_at", c->updated_at,
+                     "serving_state", cr_cell_serving_name(st->state),
+                     "state_reason", st->reason ? st->reason : "",
+                     "state_changed_at", OPT_STR(st->changed_at),
+                     "state_changed_by", OPT_STR(st->changed_by),
+                     "pinned", st->pinned,
+                     "state_version", (json_int_t)st->version,
+                     "probe", probe ? probe : json_null());
+#undef OPT_STR
+}
+
+static int print_cell(const cr_cell *c)
+{
+    const cr_cell_state *st = &c->serving;
+    printf("cell_id           %s\n", c->cell_id);
+    printf("endpoint          %s\n", c->endpoint);
+    printf("health_url        %s\n", c->health_url ? c->health_url : "-");
+    printf("labels            ");
+    if (!c->has_labels)
+        printf("-");
+    for (size_t i = 0; i < c->nlabels; i++)
+        printf("%s%s=%s", i ? ", " : "", c->labels[i].key, c->labels[i].value);
+    printf("%s\n", c->has_labels && !c->nlabels ? "{}" : "");
+    printf("version           %lld\n", (long long)c->version);
+    printf("updated_at        %s\n", c->updated_at);
+    printf("serving_state     %s%s\n", cr_cell_serving_name(st->state),
+           st->pinned ? " (pinned)" : "");
+    printf("state_reason      %s\n", st->reason && *st->reason ? st->reason
+                                                               : "-");
+    printf("state_changed_at  %s\n", st->changed_at ? st->changed_at : "-");
+    printf("state_changed_by  %s\n", st->changed_by ? st->changed_by : "-");
+    printf("state_version     %lld\n", (long long)st->version);
+    if (st->probe)
+        printf("probe             %s\n", st->probe);
+    return EXIT_OK;
+}
+
+static const char *state_text(const cr_cell *c, char buf[24])
+{
+    snprintf(buf, 24, "%s%s", cr_cell_serving_name(c->serving.state),
+             c->serving.pinned ? " (pinned)" : "");
+    return buf;
+}
+
+#define CELL_NCOLS 6
+static int print_cell_table(const cr_cell_list *l)
+{
+    static const char *const head[CELL_NCOLS] = {
+        "CELL", "STATE", "CHANGED", "BY", "ENDPOINT", "REASON"
+    };
+    size_t w[CELL_NCOLS];
+    char sb[24];
+    for (int k = 0; k < CELL_NCOLS; k++)
+        w[k] = strlen(head[k]);
+    /* Two passes over the same columns: widths, then the rows. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (int k = 0; k < CELL_NCOLS - 1; k++)
+                printf("%-*s  ", (int)w[k], head[k]);
+            printf("%s\n", head[CELL_NCOLS - 1]);
+        }
+        for (size_t i = 0; i < l->len; i++) {
+            const cr_cell *c = &l->items[i];
+            const char *v[CELL_NCOLS] = {
+                c->cell_id, state_text(c, sb),
+                c->serving.changed_at ? c->serving.changed_at : "-",
+                c->serving.changed_by ? c->serving.changed_by : "-",
+                c->endpoint,
+                c->serving.reason && *c->serving.reason ? c->serving.reason
+                                                        : "-",
+            };
+            for (int k = 0; k < CELL_NCOLS - 1; k++) {
+                if (pass == 0 && width(v[k]) > w[k])
+                    w[k] = width(v[k]);
+                if (pass == 1)
+                    printf("%s%*s  ", v[k], (int)(w[k] - width(v[k])), "");
+            }
+            if (pass == 1)
+                printf("%s\n", v[CELL_NCOLS - 1]);
+        }
+    }
+    return EXIT_OK;
+}
+
+static int cell_not_found(const char *id)
+{
+    fprintf(stderr, "cellctl: cell \"%s\" is not defined in the routing map "
+            "(cells are defined with Terraform's cellrouter_cell)\n", id);
+    return EXIT_NOTFOUND;
+}
+
+/* fail, restore, pin, unpin: the cell's serving record as it is, changed
+ * as asked, written conditional on the version just read. Nothing is
+ * written when nothing would change. */
+static int cell_write(cr_store *s, const opts *o, cell_command cmd,
+                      const cr_cell *cur)
+{
+    char by[sizeof CR_CELL_BY_OPERATOR + CR_CELL_OPERATOR_MAX + 2];
+    const cr_cell_state *was = &cur->serving;
+    cr_cell_state in = *was;
+    in.reason = was->reason ? was->reason : (char *)"";
+    switch (cmd) {
+    case CELL_FAIL:    in.state = CR_CELL_FAILED; break;
+    case CELL_RESTORE: in.state = CR_CELL_SERVING; in.reason = (char *)""; break;
+    case CELL_PIN:     in.pinned = true; break;
+    case CELL_UNPIN:   in.pinned = false; break;
+    default:           return EXIT_ERR;
+    }
+    if (o->reason)
+        in.reason = (char *)o->reason;
+    bool same = in.state == was->state && in.pinned == was->pinned &&
+                strcmp(in.reason, was->reason ? was->reason : "") == 0;
+    if (same) {
+        if (o->json)
+            return print_json(cell_json(cur));
+        printf("%s: already %s%s%s%s; nothing written\n", cur->cell_id,
+               cr_cell_serving_name(was->state),
+               was->pinned ? " (pinned)" : cmd == CELL_UNPIN ? " (not pinned)"
+                                                             : "",
+               *in.reason ? ", reason: " : "", in.reason);
+        return EXIT_OK;
+    }
+    int rc = operator_of(o, by, sizeof by);
+    if (rc != EXIT_OK)
+        return rc;
+    in.changed_by = by;
+    cr_cell *w = NULL;
+    cr_store_err err;
+    if (cr_store_cell_set_state(s, cur->cell_id, &in, was->version, &w,
+                                &err) != CR_STORE_OK) {
+        if (err.rc == CR_STORE_CONFLICT)
+            fprintf(stderr, "cellctl: the serving state of cell %s changed "
+                    "while this command ran (by the health prober or "
+                    "another operator); look again with cellctl cell get "
+                    "%s\n", cur->cell_id, cur->cell_id);
+        return store_error(&err);
+    }
+    if (o->json) {
+        rc = print_json(cell_json(w));
+    } else {
+        printf("%s: %s%s by %s", w->cell_id,
+               cr_cell_serving_name(w->serving.state),
+               w->serving.pinned ? " (pinned)" : "", w->serving.changed_by);
+        if (w->serving.reason && *w->serving.reason)
+            printf(" (reason: %s)", w->serving.reason);
+        printf(", serving state version %lld\n",
+               (long long)w->serving.version);
+    }
+    cr_cell_free(w);
+    return rc;
+}
+
+static int cmd_cell(cr_store *s, const opts *o, size_t which)
+{
+    cr_store_err err;
+    cell_command cmd = CELL_COMMANDS[which].cmd;
+    if (cmd == CELL_LIST) {
+        cr_cell_list l;
+        if (cr_store_cell_list(s, &l, &err) != CR_STORE_OK)
+            return store_error(&err);
+        int rc;
+        if (o->json) {
+            json_t *arr = json_array();
+            for (size_t i = 0; arr && i < l.len; i++)
+                if (json_array_append_new(arr, cell_json(&l.items[i]))) {
+                    json_decref(arr);
+                    arr = NULL;
+                }
+            rc = print_json(arr);
+        } else {
+            rc = print_cell_table(&l);
+        }
+        cr_cell_list_free(&l);
+        return rc;
+    }
+    cr_cell *c = NULL;
+    if (cr_store_cell_get(s, o->target, &c, &err) != CR_STORE_OK)
+        return store_error(&err);
+    if (!c)
+        return cell_not_found(o->target);
+    int rc = cmd == CELL_GET ? (o->json ? print_json(cell_json(c))
+                                        : print_cell(c))
+                             : cell_write(s, o, cmd, c);
+    cr_cell_free(c);
+    return rc;
+}
+
 /* What each command accepts; one row per command keeps the checks in one
  * place so "cellctl get x --cell y" is an error, never silently ignored. */
-typedef enum { LIST, GET, SET, DELETE, FAILOVER, EXPORT } command;
+typedef enum { LIST, GET, SET, DELETE, FAILOVER, EXPORT, CELL } command;
 static const struct {
     const char *name;
     command cmd;
@@ -598,6 +917,7 @@ static const struct {
     {"delete",   DELETE,   true,  false, false, false, false, true,  false, false},
     {"failover", FAILOVER, true,  false, false, false, false, true,  false, false},
     {"export",   EXPORT,   false, false, false, true,  true,  false, false, true},
+    {"cell",     CELL,     false, false, false, false, true,  false, false, false},
 };
 
 int main(int argc, char **argv)
@@ -619,6 +939,7 @@ int main(int argc, char **argv)
         goto out;
     }
     const command cmd = COMMANDS[k].cmd;
+    size_t cell_which = 0;
     if (!COMMANDS[k].cell && o.cell)
         rc = usage_error("--cell is not an option of %s", o.cmd);
     else if (!COMMANDS[k].fields &&
@@ -640,6 +961,11 @@ int main(int argc, char **argv)
                          o.format);
     else if (!COMMANDS[k].tenant && o.tenant)
         rc = usage_error("unexpected argument \"%s\"", o.tenant);
+    else if (cmd != CELL && (o.reason || o.by))
+        rc = usage_error("%s", "--reason and --by are options of the cell "
+                         "commands");
+    else if (cmd == CELL)
+        rc = cell_args(&o, &cell_which);
     else if (COMMANDS[k].tenant)
         rc = need_tenant(&o);
     else
@@ -683,6 +1009,7 @@ int main(int argc, char **argv)
     case SET:      rc = cmd_set(s, &o); break;
     case DELETE:   rc = cmd_delete(s, &o); break;
     case FAILOVER: rc = cmd_failover(s, &o); break;
+    case CELL:     rc = cmd_cell(s, &o, cell_which); break;
     }
     cr_store_close(s);
     if (fflush(stdout) != 0 && rc == EXIT_OK) {

@@ -13,6 +13,7 @@
 static const cr_data_source_type *const data_source_types[] = {
     &cr_tenant_data_source,
     &cr_routing_map_data_source,
+    &cr_cells_data_source,
 };
 
 const cr_data_source_type *const *cr_data_sources(size_t *count)

@@ -15,6 +15,7 @@
 static const cr_resource_type *const resource_types[] = {
     &cr_tenant_resource,
     &cr_tenants_resource,
+    &cr_cell_resource,
 };
 
 const cr_resource_type *const *cr_resources(size_t *count)

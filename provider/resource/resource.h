@@ -330,6 +330,7 @@ typedef struct cr_resource_type {
 /* The resource types, one file each (listed in resource/registry.c). */
 extern const cr_resource_type cr_tenant_resource;      /* tenant.c */
 extern const cr_resource_type cr_tenants_resource;     /* tenants.c */
+extern const cr_resource_type cr_cell_resource;        /* cell.c */
 
 /* resource/registry.c: every resource type the provider serves. */
 const cr_resource_type *const *cr_resources(size_t *count);
@@ -487,6 +488,7 @@ typedef struct cr_data_source_type {
 
 extern const cr_data_source_type cr_tenant_data_source;      /* ds_tenant.c */
 extern const cr_data_source_type cr_routing_map_data_source; /* ds_routing_map.c */
+extern const cr_data_source_type cr_cells_data_source;       /* ds_cells.c */
 
 /* resource/data_sources.c: every data source type the provider serves. */
 const cr_data_source_type *const *cr_data_sources(size_t *count);

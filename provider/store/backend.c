@@ -68,6 +68,72 @@ cr_store_rc cr_store_err_damaged(cr_store_err *err, const char *where,
         cr_store_printable(tenant_id, pb), what);
 }
 
+cr_store_rc cr_store_err_cell_exists(cr_store_err *err, const char *cell_id,
+                                     int64_t cur)
+{
+    char pb[CR_STORE_PRINTABLE];
+    if (err)
+        err->actual_version = cur;
+    return cr_store_err_set(err, CR_STORE_EXISTS,
+        "cell \"%s\" is already defined in the routing map (version %lld)",
+        cr_store_printable(cell_id, pb), (long long)cur);
+}
+
+cr_store_rc cr_store_err_cell_changed(cr_store_err *err, const char *cell_id,
+                                      bool record, int64_t expect,
+                                      int64_t cur)
+{
+    char pb[CR_STORE_PRINTABLE];
+    const char *what = record ? "serving state" : "definition";
+    if (err)
+        err->actual_version = cur;
+    if (cur == 0)
+        return cr_store_err_set(err, CR_STORE_CONFLICT,
+            "the %s of cell \"%s\" was removed by someone else (expected "
+            "version %lld)", what, cr_store_printable(cell_id, pb),
+            (long long)expect);
+    return cr_store_err_set(err, CR_STORE_CONFLICT,
+        "the %s of cell \"%s\" was changed by someone else: expected "
+        "version %lld, found %lld", what, cr_store_printable(cell_id, pb),
+        (long long)expect, (long long)cur);
+}
+
+cr_store_rc cr_store_err_no_cell(cr_store_err *err, const char *cell_id)
+{
+    char pb[CR_STORE_PRINTABLE];
+    return cr_store_err_set(err, CR_STORE_NOT_FOUND,
+                            "cell \"%s\" is not defined in the routing map",
+                            cr_store_printable(cell_id, pb));
+}
+
+cr_store_rc cr_store_err_cell_damaged(cr_store_err *err, const char *where,
+                                      const char *cell_id, const char *what)
+{
+    char pb[CR_STORE_PRINTABLE];
+    return cr_store_err_set(err, CR_STORE_INVALID,
+        "%s holds an invalid record for cell \"%s\": %s", where,
+        cr_store_printable(cell_id, pb), what);
+}
+
+cr_store_rc cr_store_err_cell_in_use(cr_store_err *err, const char *cell_id,
+                                     size_t n, const char *const *some,
+                                     size_t nsome)
+{
+    char pb[CR_STORE_PRINTABLE], names[3 * (CR_STORE_PRINTABLE + 4)] = "";
+    size_t used = 0;
+    for (size_t i = 0; some && i < nsome && i < 3; i++) {
+        int w = snprintf(names + used, sizeof names - used, "%s\"%s\"",
+                         i ? ", " : "", cr_store_printable(some[i], pb));
+        if (w < 0 || (size_t)w >= sizeof names - used)
+            break;
+        used += (size_t)w;
+    }
+    return cr_store_err_set(err, CR_STORE_IN_USE,
+        "cell \"%s\" still has %zu tenant%s (as primary or standby cell)%s%s%s",
+        cr_store_printable(cell_id, pb), n, n == 1 ? "" : "s",
+        used ? ": " : "", names, n > nsome && used ? ", ..." : "");
+}
+
 /* ---- arguments ------------------------------------------------------------ */
 
 /* Only what every backend needs to look an id up: a damaged entry whose
@@ -231,5 +297,35 @@ const char *cr_entry_list_sort(cr_entry_list *l)
     for (size_t i = 1; i < l->len; i++)
         if (strcmp(l->items[i - 1].tenant_id, l->items[i].tenant_id) == 0)
             return l->items[i].tenant_id;
+    return NULL;
+}
+
+cr_cell *cr_cell_list_push(cr_cell_list *l)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        cr_cell *items = realloc(l->items, cap * sizeof(cr_cell));
+        if (!items)
+            return NULL;
+        l->items = items;
+        l->cap = cap;
+    }
+    cr_cell *c = &l->items[l->len++];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static int cmp_cell(const void *a, const void *b)
+{
+    return strcmp(((const cr_cell *)a)->cell_id, ((const cr_cell *)b)->cell_id);
+}
+
+const char *cr_cell_list_sort(cr_cell_list *l)
+{
+    if (l->len > 1)
+        qsort(l->items, l->len, sizeof *l->items, cmp_cell);
+    for (size_t i = 1; i < l->len; i++)
+        if (strcmp(l->items[i - 1].cell_id, l->items[i].cell_id) == 0)
+            return l->items[i].cell_id;
     return NULL;
 }

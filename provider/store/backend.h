@@ -2,9 +2,9 @@
  * store/backend.h — the store toolkit: what every routing-map backend needs
  * and would otherwise write again (not for callers of the store: they use
  * store/store.h only). Implemented in store/backend.c, except
- * cr_store_err_set/clear and the batch helpers, which live with the error
- * type and cr_store_batch in store/store.c (so that store.c never calls
- * into backend.c).
+ * cr_store_err_set/clear, cr_store_text_ok and the batch helpers, which
+ * live with the error type, the entry rules and cr_store_batch in
+ * store/store.c (so that store.c never calls into backend.c).
  *
  *   errors     cr_store_err_set and the words for the outcomes every backend
  *              reports the same way (exists, changed, deleted, no entry,
@@ -46,6 +46,22 @@ cr_store_rc cr_store_err_no_entry(cr_store_err *err, const char *tenant_id);
 cr_store_rc cr_store_err_damaged(cr_store_err *err, const char *where,
                                  const char *tenant_id, const char *what);
 
+/* The same words for cells (store.h, "cells"). `record`: the serving
+ * record rather than the definition. */
+cr_store_rc cr_store_err_cell_exists(cr_store_err *err, const char *cell_id,
+                                     int64_t cur);
+cr_store_rc cr_store_err_cell_changed(cr_store_err *err, const char *cell_id,
+                                      bool record, int64_t expect,
+                                      int64_t cur);
+cr_store_rc cr_store_err_no_cell(cr_store_err *err, const char *cell_id);
+cr_store_rc cr_store_err_cell_damaged(cr_store_err *err, const char *where,
+                                      const char *cell_id, const char *what);
+/* Tenants still name the cell: `n` of them, `some` (up to 3, may be
+ * fewer or NULL) named. */
+cr_store_rc cr_store_err_cell_in_use(cr_store_err *err, const char *cell_id,
+                                     size_t n, const char *const *some,
+                                     size_t nsome);
+
 /* ---- arguments ------------------------------------------------------------ */
 
 /* A tenant id argument of get/del: INVALID when empty or longer than a
@@ -69,6 +85,10 @@ static inline const char *cr_store_printable(const char *s,
                                              char buf[CR_STORE_PRINTABLE])
 { return cr_store_printable_n(s, buf, 64); }
 
+/* Strict UTF-8 without control characters (C0, C1, DEL): what labels and
+ * a cell's reason may hold (store/store.c). */
+bool cr_store_text_ok(const char *s);
+
 /* ---- time ----------------------------------------------------------------- */
 
 /* The time a write records: RFC 3339 in UTC with microseconds,
@@ -90,6 +110,28 @@ json_t *cr_store_labels_to_json(const cr_entry *e, bool *nomem);
  * ENOMEM. */
 const char *cr_store_labels_from_json(json_t *o, cr_entry *e, bool *nomem);
 
+/* A cell's labels are an entry's (store/cell.c): the helpers above work on
+ * this view of them, an entry whose only fields are the cell's label
+ * fields (borrowed), and cr_cell_take_labels moves what a helper decoded
+ * into a view (or any entry) onto the cell, which must have none. */
+static inline cr_entry cr_cell_labels_view(const cr_cell *c)
+{
+    cr_entry v = {0};
+    v.labels = c->labels;
+    v.nlabels = c->nlabels;
+    v.has_labels = c->has_labels;
+    return v;
+}
+static inline void cr_cell_take_labels(cr_cell *c, cr_entry *from)
+{
+    c->labels = from->labels;
+    c->nlabels = from->nlabels;
+    c->has_labels = from->has_labels;
+    from->labels = NULL;
+    from->nlabels = 0;
+    from->has_labels = false;
+}
+
 /* ---- lists ---------------------------------------------------------------- */
 
 /* Appends a zeroed entry to the list; NULL on allocation failure. */
@@ -97,6 +139,11 @@ cr_entry *cr_entry_list_push(cr_entry_list *l);
 /* Sorts by tenant id (byte order); returns the first tenant id that occurs
  * twice, or NULL. */
 const char *cr_entry_list_sort(cr_entry_list *l);
+
+/* The same for cells: a zeroed cell appended (NULL on allocation failure);
+ * sorting by cell id, returning a cell id that occurs twice, or NULL. */
+cr_cell *cr_cell_list_push(cr_cell_list *l);
+const char *cr_cell_list_sort(cr_cell_list *l);
 
 /* ---- batches (store/store.c) ---------------------------------------------- */
 

@@ -11,6 +11,8 @@
  *                    as Cloudflare measures it
  *   cloudflare_kv.c  the store operations, and how each finds what the
  *                    namespace holds for fewest requests
+ *   cfkv_cells.c     the cells (store.h, "cells"): definitions, the one
+ *                    serving-state document, their operations
  */
 #ifndef CR_STORE_CFKV_H
 #define CR_STORE_CFKV_H
@@ -65,6 +67,14 @@ typedef struct cfkv {
     pthread_mutex_t mu;
     bool legacy_loaded;
     json_t *legacy;                 /* key -> version */
+    /* The cells as last read (cfkv_cells.c): reads of cells within a few
+     * seconds share one listing and one document read; every cell write
+     * through this handle drops them. */
+    pthread_mutex_t cells_mu;
+    json_t *cells_defs;             /* key -> metadata; NULL: not read */
+    json_t *cells_doc;              /* the document; NULL: damaged */
+    cr_store_err cells_doc_err;     /* why, when damaged */
+    long cells_read_at;             /* cr_pacer_now() */
 } cfkv;
 
 /* ---- cfkv_api.c ----------------------------------------------------------- */
@@ -156,6 +166,7 @@ typedef enum cfkv_key_kind {
     CFKV_KEY_TOMB,          /* <id>~retired */
     CFKV_KEY_LEGACY_TOMB,   /* _cellrouter-retired.<sha256> */
     CFKV_KEY_STRAY,         /* an id written percent-encoded (see there) */
+    CFKV_KEY_RESERVED,      /* CFKV_RESERVED_PREFIX...: cells, never tenants */
     CFKV_KEY_OTHER
 } cfkv_key_kind;
 
@@ -167,6 +178,22 @@ void cfkv_legacy_key(const char *tenant_id, char out[CFKV_KEYBUF]);
  * it on the URL of a namespace that does not decode URLs (':' and '@'
  * percent-encoded); false when the id needs no encoding. */
 bool cfkv_stray_key(const char *tenant_id, char out[CFKV_KEYBUF]);
+
+/* Keys starting with this are cellrouter's own (cells), never tenants: a
+ * tenant id starts with a letter or a digit. Every tenant listing skips
+ * them. */
+#define CFKV_RESERVED_PREFIX  "_cellrouter."
+
+/* The metadata's size as cfkv_fits counts it: the UTF-8 length of its
+ * JSON text with '<', '>', '&', U+2028 and U+2029 at their escaped length
+ * (*plain: without that; SIZE_MAX both on ENOMEM). */
+size_t cfkv_md_measure(json_t *md, size_t *plain);
+
+/* NULL when metadata `md` (made with the widest version and time the store
+ * could give) fits, else a message in buf: "The <what>'s metadata would
+ * take ... holds <holds> as JSON. <advice>." */
+const char *cfkv_md_fits(json_t *md, const char *what, const char *holds,
+                         const char *advice, char *buf, size_t cap);
 
 /* New JSON metadata for an entry (schema 2) and for a tombstone. */
 json_t *cfkv_entry_metadata(const cr_entry *e);
@@ -180,6 +207,10 @@ const char *cfkv_fits(const cr_entry *e, char *buf, size_t cap);
  * JSON text (JSON.stringify in Cloudflare's runtime). */
 size_t cfkv_metadata_size(json_t *md);
 
+/* Metadata field k as a new string: NULL when fine (*out NULL when absent
+ * or null and `optional`), else what is wrong ("is not a string"). */
+const char *cfkv_md_str(json_t *md, const char *k, bool optional, char **out);
+
 /* Decodes a pair into *e (zeroed here). `value` is NULL when only the
  * metadata is at hand (a listing): a schema-1 entry then needs its value,
  * which *need_value says (OK returned, *e empty). A schema-2 entry whose
@@ -188,5 +219,12 @@ size_t cfkv_metadata_size(json_t *md);
 cr_store_rc cfkv_decode(cfkv *s, const char *key, json_t *md,
                         const char *value, size_t vlen, cr_entry *e,
                         bool *need_value, cr_store_err *err);
+
+/* ---- cfkv_cells.c ---------------------------------------------------------- */
+
+extern const cr_store_cell_ops cfkv_cell_ops;
+/* Opening and closing a store: the cells' lock and what they cache. */
+void cfkv_cells_init(cfkv *s);
+void cfkv_cells_free(cfkv *s);
 
 #endif

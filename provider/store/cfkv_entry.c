@@ -117,6 +117,8 @@ static bool percent_decode(const char *key, char out[CFKV_KEYBUF])
 cfkv_key_kind cfkv_key_kind_of(const cfkv *s, const char *key)
 {
     size_t n = strlen(key);
+    if (strncmp(key, CFKV_RESERVED_PREFIX, sizeof CFKV_RESERVED_PREFIX - 1) == 0)
+        return CFKV_KEY_RESERVED;
     if (strncmp(key, CFKV_LEGACY_PREFIX, sizeof CFKV_LEGACY_PREFIX - 1) == 0)
         return CFKV_KEY_LEGACY_TOMB;
     if (n > SUFFIX_LEN && strcmp(key + n - SUFFIX_LEN, CFKV_TOMB_SUFFIX) == 0)
@@ -195,40 +197,60 @@ size_t cfkv_metadata_size(json_t *md)
     return n;
 }
 
+size_t cfkv_md_measure(json_t *md, size_t *plain)
+{
+    char *t = md ? json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!t) {
+        *plain = SIZE_MAX;
+        return SIZE_MAX;
+    }
+    *plain = strlen(t);
+    size_t grown = *plain + escape_growth(t);
+    free(t);
+    return grown;
+}
+
+const char *cfkv_md_fits(json_t *md, const char *what, const char *holds,
+                         const char *advice, char *buf, size_t cap)
+{
+    size_t n, grown = cfkv_md_measure(md, &n);
+    if (grown == SIZE_MAX) {
+        snprintf(buf, cap, "out of memory measuring the %s", what);
+        return buf;
+    }
+    const size_t room = CR_CFKV_METADATA_MAX - CFKV_METADATA_MARGIN;
+    if (grown <= room)
+        return NULL;
+    snprintf(buf, cap,
+             "The %s's metadata would take up to %zu bytes in Workers KV%s; "
+             "Cloudflare allows at most %d, and cellrouter keeps %d of them "
+             "free, so one may use %zu. The metadata holds %s as JSON. %s.",
+             what, grown,
+             grown > n ? " (counting '<', '>' and '&' at their escaped "
+                         "length)" : "",
+             CR_CFKV_METADATA_MAX, CFKV_METADATA_MARGIN, room, holds, advice);
+    return buf;
+}
+
 const char *cfkv_fits(const cr_entry *e, char *buf, size_t cap)
 {
     cr_entry w = *e;
     w.version = INT64_MAX;                              /* 19 digits */
     w.updated_at = (char *)"0000-00-00T00:00:00.000000Z";
     json_t *md = cfkv_entry_metadata(&w);
-    char *t = md ? json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *msg = cfkv_md_fits(md, "entry", "cell_id, endpoint, the "
+                                   "standby cell and endpoint, labels, "
+                                   "version and updated_at", "Use fewer or "
+                                   "shorter labels, or shorter endpoints",
+                                   buf, cap);
     json_decref(md);
-    if (!t) {
-        snprintf(buf, cap, "out of memory measuring the entry");
-        return buf;
-    }
-    size_t n = strlen(t), grown = n + escape_growth(t);
-    free(t);
-    const size_t room = CR_CFKV_METADATA_MAX - CFKV_METADATA_MARGIN;
-    if (grown <= room)
-        return NULL;
-    snprintf(buf, cap,
-             "The entry's metadata would take up to %zu bytes in Workers KV%s; "
-             "Cloudflare allows at most %d, and cellrouter keeps %d of them "
-             "free, so an entry may use %zu. The metadata holds cell_id, "
-             "endpoint, the standby cell and endpoint, labels, version and "
-             "updated_at as JSON. Use fewer or shorter labels, or shorter "
-             "endpoints.", grown,
-             grown > n ? " (counting '<', '>' and '&' at their escaped "
-                         "length)" : "",
-             CR_CFKV_METADATA_MAX, CFKV_METADATA_MARGIN, room);
-    return buf;
+    return msg;
 }
 
 /* ---- decoding ------------------------------------------------------------- */
 
-static const char *md_str(json_t *md, const char *k, bool optional,
-                          char **out)
+const char *cfkv_md_str(json_t *md, const char *k, bool optional,
+                        char **out)
 {
     json_t *v = json_object_get(md, k);
     *out = NULL;
@@ -283,7 +305,7 @@ cr_store_rc cfkv_decode(cfkv *s, const char *key, json_t *md,
             goto nomem;
     } else {
         field = "endpoint";
-        if ((bad = md_str(md, "endpoint", false, &e->endpoint)))
+        if ((bad = cfkv_md_str(md, "endpoint", false, &e->endpoint)))
             goto invalid;
         /* The router routes by the value: a value that says otherwise was
          * written by something other than cellrouter. */
@@ -303,7 +325,7 @@ cr_store_rc cfkv_decode(cfkv *s, const char *key, json_t *md,
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         field = strs[i].k;
-        if ((bad = md_str(md, strs[i].k, strs[i].opt,
+        if ((bad = cfkv_md_str(md, strs[i].k, strs[i].opt,
                           (char **)((char *)e + strs[i].off))))
             goto invalid;
     }

@@ -464,8 +464,9 @@ static cr_store_rc list_take(cfkv *s, listing *ls, json_t *keys,
         if (strncmp(key, ls->prefix, strlen(ls->prefix)) != 0)
             continue;           /* not asked for */
         cfkv_key_kind kind = cfkv_key_kind_of(s, key);
-        if (kind == CFKV_KEY_TOMB || kind == CFKV_KEY_LEGACY_TOMB)
-            continue;
+        if (kind == CFKV_KEY_TOMB || kind == CFKV_KEY_LEGACY_TOMB ||
+            kind == CFKV_KEY_RESERVED)
+            continue;           /* tombstones; cells (cfkv_cells.c) */
         if (kind == CFKV_KEY_STRAY) {
             cr_log_warn(LOG, "workers kv: skipping key \"%s\": an earlier "
                         "cellrouter wrote it percent-encoded into a "
@@ -1013,6 +1014,7 @@ static void cf_close(cr_store *base)
     }
     json_decref(s->legacy);
     pthread_mutex_destroy(&s->mu);
+    cfkv_cells_free(s);
     free(s);
 }
 
@@ -1028,6 +1030,7 @@ static const cr_store_ops CF_OPS = {
     .batch = cf_batch,
     .get_many = cf_get_many,
     .batch_max = CR_CFKV_BATCH_MAX,
+    .cells = &cfkv_cell_ops,
 };
 
 unsigned long cr_store_cfkv_requests(const cr_store *s)
@@ -1085,6 +1088,7 @@ cr_store_rc cr_store_cfkv_open(const cr_cfkv_config *cfg, cr_store **out,
     if (!s)
         return cr_store_err_nomem(err);
     pthread_mutex_init(&s->mu, NULL);
+    cfkv_cells_init(s);
     s->base.ops = &CF_OPS;
     s->url_decoding = -1;
     s->retry_budget_ms = cfg->retry_budget_ms ? cfg->retry_budget_ms

@@ -49,7 +49,7 @@
 #include <time.h>
 #include <yajl/yajl_parse.h>
 
-#define CR_SQLITE_SCHEMA_VERSION 1
+#define CR_SQLITE_SCHEMA_VERSION 2
 #define CR_SQLITE_BUSY_MS        5000
 
 /* The entries table as this code creates it. SQLite keeps this text in
@@ -75,6 +75,35 @@ static const char SCHEMA_V1[] =
     ") STRICT, WITHOUT ROWID;"
     "PRAGMA user_version = 1;";
 
+/* Schema 2 (issue 13) adds the cells: their definitions (Terraform's),
+ * their serving records (operators' and automation's), and the last
+ * version of each deleted definition, as retired_versions does for
+ * tenants. A map at schema 1 is migrated by running this alone. */
+static const char SCHEMA_V2[] =
+    "CREATE TABLE cells ("
+    "  cell_id    TEXT NOT NULL PRIMARY KEY,"
+    "  endpoint   TEXT NOT NULL,"
+    "  health_url TEXT,"
+    "  labels     TEXT,"            /* JSON object of strings; NULL: null */
+    "  version    INTEGER NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE cell_states ("
+    "  cell_id    TEXT NOT NULL PRIMARY KEY,"
+    "  state      TEXT NOT NULL,"   /* serving | failed */
+    "  reason     TEXT NOT NULL,"
+    "  changed_at TEXT NOT NULL,"
+    "  changed_by TEXT NOT NULL,"   /* automation | operator:<name> */
+    "  pinned     INTEGER NOT NULL,"
+    "  version    INTEGER NOT NULL,"
+    "  probe      TEXT"             /* the prober's memory, JSON; kept */
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE retired_cell_versions ("
+    "  cell_id TEXT NOT NULL PRIMARY KEY,"
+    "  version INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "PRAGMA user_version = 2;";
+
 #define ENTRY_COLS "tenant_id, cell_id, endpoint, standby_cell_id, " \
                    "standby_endpoint, labels, version, updated_at"
 
@@ -84,8 +113,20 @@ enum {
     ST_RETIRED_GET, ST_RETIRED_PUT, ST_RETIRED_DEL,
     ST_LIST_ALL, ST_LIST_FROM, ST_LIST_RANGE, ST_GET_MANY, ST_GET_SPAN,
     ST_PAGE_FROM, ST_PAGE_RANGE,
+    /* cells */
+    ST_CELL_GET, ST_CELL_LIST, ST_CELL_VERSION, ST_CELL_UPSERT,
+    ST_CELL_DELETE, ST_CELL_RETIRED_GET, ST_CELL_RETIRED_PUT,
+    ST_CELL_RETIRED_DEL, ST_STATE_VERSION, ST_STATE_UPSERT, ST_STATE_DELETE,
+    ST_CELL_TENANTS, ST_CELL_TENANTS_SOME,
     ST_COUNT
 };
+
+/* A cell's definition with its serving record (NULLs when none). */
+#define CELL_SELECT                                                         \
+    "SELECT c.cell_id, c.endpoint, c.health_url, c.labels, c.version, "     \
+    "c.updated_at, s.state, s.reason, s.changed_at, s.changed_by, "         \
+    "s.pinned, s.version, s.probe FROM cells AS c "                         \
+    "LEFT JOIN cell_states AS s ON s.cell_id = c.cell_id "
 
 static const char *const STMT_SQL[ST_COUNT] = {
     [ST_BEGIN]       = "BEGIN IMMEDIATE",
@@ -138,6 +179,46 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_PAGE_RANGE]  = "SELECT " ENTRY_COLS " FROM entries "
                        "WHERE tenant_id >= ?1 AND tenant_id < ?2 "
                        "ORDER BY tenant_id LIMIT ?3",
+    [ST_CELL_GET]    = CELL_SELECT "WHERE c.cell_id = ?1",
+    [ST_CELL_LIST]   = CELL_SELECT "ORDER BY c.cell_id",
+    [ST_CELL_VERSION] = "SELECT version FROM cells WHERE cell_id = ?1",
+    [ST_CELL_UPSERT] = "INSERT INTO cells (cell_id, endpoint, health_url, "
+                       "labels, version, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                       "ON CONFLICT (cell_id) DO UPDATE SET "
+                       "endpoint = excluded.endpoint, "
+                       "health_url = excluded.health_url, "
+                       "labels = excluded.labels, "
+                       "version = excluded.version, "
+                       "updated_at = excluded.updated_at",
+    [ST_CELL_DELETE] = "DELETE FROM cells WHERE cell_id = ?1",
+    [ST_CELL_RETIRED_GET] = "SELECT version FROM retired_cell_versions "
+                            "WHERE cell_id = ?1",
+    [ST_CELL_RETIRED_PUT] = "INSERT INTO retired_cell_versions (cell_id, "
+                            "version) VALUES (?1, ?2) ON CONFLICT (cell_id) "
+                            "DO UPDATE SET version = "
+                            "max(version, excluded.version)",
+    [ST_CELL_RETIRED_DEL] = "DELETE FROM retired_cell_versions "
+                            "WHERE cell_id = ?1",
+    [ST_STATE_VERSION] = "SELECT version FROM cell_states WHERE cell_id = ?1",
+    /* The probe column is the prober's: never in the update list. */
+    [ST_STATE_UPSERT] = "INSERT INTO cell_states (cell_id, state, reason, "
+                        "changed_at, changed_by, pinned, version) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                        "ON CONFLICT (cell_id) DO UPDATE SET "
+                        "state = excluded.state, reason = excluded.reason, "
+                        "changed_at = excluded.changed_at, "
+                        "changed_by = excluded.changed_by, "
+                        "pinned = excluded.pinned, "
+                        "version = excluded.version",
+    [ST_STATE_DELETE] = "DELETE FROM cell_states WHERE cell_id = ?1",
+    /* A scan of the map: only a cell's delete asks, and an index on both
+     * columns would cost every tenant write. */
+    [ST_CELL_TENANTS] = "SELECT count(*) FROM entries "
+                        "WHERE cell_id = ?1 OR standby_cell_id = ?1",
+    [ST_CELL_TENANTS_SOME] = "SELECT tenant_id FROM entries "
+                             "WHERE cell_id = ?1 OR standby_cell_id = ?1 "
+                             "ORDER BY tenant_id LIMIT 3",
 };
 
 typedef struct sq_store {
@@ -645,15 +726,16 @@ static cr_store_rc sq_get(cr_store *base, const char *tenant_id,
     return rc;
 }
 
-/* Reads the current version of `tenant_id` inside the write transaction:
- * 0 when absent, -1 (with *err set) when the stored value is not a version. */
-static cr_store_rc current_version(sq_store *s, const char *tenant_id,
-                                   int ver_stmt, int64_t *out,
-                                   cr_store_err *err)
+/* Reads the current version of `id` (ver_stmt: a tenant's, a cell's or a
+ * serving record's; `what` names it in messages) inside the write
+ * transaction: 0 when absent, -1 (with *err set) when the stored value is
+ * not a version. */
+static cr_store_rc current_version(sq_store *s, const char *id, int ver_stmt,
+                                   int64_t *out, cr_store_err *err)
 {
     char buf[CR_STORE_PRINTABLE];
     sqlite3_stmt *st = s->stmt[ver_stmt];
-    sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int src = sqlite3_step(st);
     cr_store_rc rc = CR_STORE_OK;
     *out = 0;
@@ -662,9 +744,13 @@ static cr_store_rc current_version(sq_store *s, const char *tenant_id,
             (*out = sqlite3_column_int64(st, 0)) < 1) {
             *out = -1;
             rc = cr_store_err_set(err, CR_STORE_INVALID,
-                "routing map %s holds an invalid version for tenant \"%s\" "
-                "(repair it with cellctl delete)", s->path,
-                cr_store_printable(tenant_id, buf));
+                "routing map %s holds an invalid version for %s \"%s\"%s",
+                s->path, ver_stmt == ST_VERSION ? "tenant"
+                         : ver_stmt == ST_CELL_VERSION ? "cell"
+                         : "the serving state of cell",
+                cr_store_printable(id, buf),
+                ver_stmt == ST_VERSION ? " (repair it with cellctl delete)"
+                                       : "");
         }
     } else if (src != SQLITE_DONE) {
         rc = sq_fail(s, err, src, "reading a version");
@@ -810,6 +896,36 @@ done:
     return CR_STORE_OK;
 }
 
+/* The start of every delete, in its transaction: BEGIN, the current
+ * version (`cell`: of a cell's definition, else of a tenant's entry),
+ * NOT_FOUND when there is none, CONFLICT when it is not `expect`. An
+ * unreadable version can still be deleted unconditionally: that is how an
+ * operator clears a damaged row. Caller holds the mutex, and rolls back
+ * on failure. */
+static cr_store_rc begin_delete(sq_store *s, const char *id, bool cell,
+                                int64_t expect, int64_t *cur,
+                                cr_store_err *err)
+{
+    int src = step_done(s->stmt[ST_BEGIN]);
+    if (src != SQLITE_OK)
+        return sq_fail(s, err, src, "starting a delete");
+    cr_store_rc rc = current_version(s, id, cell ? ST_CELL_VERSION
+                                                 : ST_VERSION, cur, err);
+    if (rc == CR_STORE_INVALID && *cur == -1 && expect == CR_VERSION_ANY) {
+        cr_store_err_clear(err);
+        rc = CR_STORE_OK;
+    }
+    if (rc != CR_STORE_OK)
+        return rc;
+    if (*cur == 0)
+        return cell ? cr_store_err_no_cell(err, id)
+                    : cr_store_err_no_entry(err, id);
+    if (expect > 0 && *cur != expect)
+        return cell ? cr_store_err_cell_changed(err, id, false, expect, *cur)
+                    : cr_store_err_changed(err, id, expect, *cur);
+    return CR_STORE_OK;
+}
+
 static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
                           int64_t expect, cr_store_err *err)
 {
@@ -824,28 +940,9 @@ static cr_store_rc sq_del(cr_store *base, const char *tenant_id,
 
     pthread_mutex_lock(&s->mu);
     int64_t cur = 0;
-    int src = step_done(s->stmt[ST_BEGIN]);
-    if (src != SQLITE_OK) {
-        rc = sq_fail(s, err, src, "starting a delete");
+    int src;
+    if ((rc = begin_delete(s, tenant_id, false, expect, &cur, err)))
         goto done;
-    }
-    rc = current_version(s, tenant_id, ST_VERSION, &cur, err);
-    /* An unreadable version can still be deleted unconditionally: that is
-     * how an operator clears a damaged row. */
-    if (rc == CR_STORE_INVALID && cur == -1 && expect == CR_VERSION_ANY) {
-        cr_store_err_clear(err);
-        rc = CR_STORE_OK;
-    }
-    if (rc != CR_STORE_OK)
-        goto done;
-    if (cur == 0) {
-        rc = cr_store_err_no_entry(err, tenant_id);
-        goto done;
-    }
-    if (expect > 0 && cur != expect) {
-        rc = cr_store_err_changed(err, tenant_id, expect, cur);
-        goto done;
-    }
     sqlite3_bind_text(s->stmt[ST_DELETE], 1, tenant_id, -1, SQLITE_STATIC);
     if ((src = step_done(s->stmt[ST_DELETE])) != SQLITE_OK) {
         rc = sq_fail(s, err, src, "deleting an entry");
@@ -1011,12 +1108,13 @@ static cr_store_rc sq_list_page(cr_store *base, const char *prefix,
  * rolls the whole batch back.
  */
 
-/* The version a (re-)created entry continues from. */
-static cr_store_rc retired_version(sq_store *s, const char *tenant_id,
+/* The version a (re-)created entry (ST_RETIRED_GET) or cell definition
+ * (ST_CELL_RETIRED_GET) continues from. */
+static cr_store_rc retired_version(sq_store *s, int stmt, const char *id,
                                    int64_t *out, cr_store_err *err)
 {
-    sqlite3_stmt *st = s->stmt[ST_RETIRED_GET];
-    sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = s->stmt[stmt];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int src = sqlite3_step(st);
     *out = 0;
     if (src == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
@@ -1055,7 +1153,8 @@ static cr_store_rc batch_write(sq_store *s, cr_batch_op *op, int64_t cur,
     }
     const cr_entry *in = op->entry;
     if (cur == 0) {
-        cr_store_rc rc = retired_version(s, in->tenant_id, &cur, err);
+        cr_store_rc rc = retired_version(s, ST_RETIRED_GET, in->tenant_id,
+                                         &cur, err);
         if (rc != CR_STORE_OK)
             return rc;
     }
@@ -1361,6 +1460,424 @@ static cr_store_rc sq_get_many(cr_store *base, const char *const *ids,
     return rc;
 }
 
+/* ---- cells ----------------------------------------------------------------
+ *
+ * A cell's definition in `cells`, its serving record in `cell_states`, the
+ * last version of a deleted definition in `retired_cell_versions`. Every
+ * write is one BEGIN IMMEDIATE transaction, as for tenants: a definition
+ * write never touches the serving record (nor a serving-record write the
+ * definition), and a delete checks the tenants that name the cell, removes
+ * the definition and drops the record in the same transaction, so no
+ * tenant can start naming the cell in between.
+ */
+
+/* Moves what labels_from_json decoded into an entry onto the cell. */
+static const char *cell_labels_from_json(const char *text, size_t len,
+                                         cr_cell *c, bool *nomem)
+{
+    cr_entry tmp;
+    memset(&tmp, 0, sizeof tmp);
+    const char *bad = labels_from_json(text, len, &tmp, nomem);
+    cr_cell_take_labels(c, &tmp);
+    return bad;
+}
+
+static char *cell_labels_to_json(const cr_cell *c)
+{
+    cr_entry view = cr_cell_labels_view(c);
+    return labels_to_json(&view);
+}
+
+/* The serving record in columns 6.. of a CELL_SELECT row: all NULL when
+ * the cell has none. */
+static const char *row_to_state(sqlite3_stmt *st, cr_cell_state *r,
+                                const char **col, bool *nomem)
+{
+    const char *bad, *v;
+    size_t n;
+    memset(r, 0, sizeof *r);
+    if (sqlite3_column_type(st, 6) == SQLITE_NULL &&
+        sqlite3_column_type(st, 11) == SQLITE_NULL)
+        return NULL;                        /* no record: serving */
+    *col = "state";
+    if ((bad = col_view(st, 6, false, &v, &n, nomem)))
+        return bad;
+    if (cr_cell_serving_parse(v, &r->state) != 0)
+        return "is neither serving nor failed";
+    *col = "reason";
+    if ((bad = col_text(st, 7, false, &r->reason, nomem)))
+        return bad;
+    if ((bad = cr_cell_reason_check(r->reason)))
+        return bad;
+    *col = "changed_at";
+    if ((bad = col_text(st, 8, false, &r->changed_at, nomem)))
+        return bad;
+    if (!cr_store_time_ok(r->changed_at))
+        return "is not an RFC 3339 time";
+    *col = "changed_by";
+    if ((bad = col_text(st, 9, false, &r->changed_by, nomem)))
+        return bad;
+    if ((bad = cr_cell_changed_by_check(r->changed_by)))
+        return bad;
+    *col = "pinned";
+    if (sqlite3_column_type(st, 10) != SQLITE_INTEGER ||
+        (sqlite3_column_int64(st, 10) != 0 &&
+         sqlite3_column_int64(st, 10) != 1))
+        return "is not 0 or 1";
+    r->pinned = sqlite3_column_int64(st, 10) == 1;
+    *col = "version";
+    if (sqlite3_column_type(st, 11) != SQLITE_INTEGER ||
+        (r->version = sqlite3_column_int64(st, 11)) < 1)
+        return "is not a positive integer";
+    *col = "probe";
+    if ((bad = col_text(st, 12, true, &r->probe, nomem)))
+        return bad;
+    if (r->probe) {
+        json_error_t jerr;
+        json_t *p = json_loads(r->probe, JSON_REJECT_DUPLICATES, &jerr);
+        bool ok = json_is_object(p);
+        json_decref(p);
+        if (!ok)
+            return "is not a JSON object";
+    }
+    *col = NULL;
+    return NULL;
+}
+
+/* A damaged cell row: INVALID naming the cell by its raw id; c cleared. */
+static cr_store_rc cell_damaged(sq_store *s, sqlite3_stmt *st, cr_cell *c,
+                                const char *what, cr_store_err *err)
+{
+    const unsigned char *raw = sqlite3_column_type(st, 0) == SQLITE_TEXT
+                                   ? sqlite3_column_text(st, 0) : NULL;
+    char where[300];
+    snprintf(where, sizeof where, "routing map %s", s->path);
+    cr_store_err_cell_damaged(err, where, (const char *)raw, what);
+    cr_cell_clear(c);
+    return CR_STORE_INVALID;
+}
+
+/* Decodes the current row of a CELL_SELECT into *c (zeroed here). */
+static cr_store_rc row_to_cell(sq_store *s, sqlite3_stmt *st, cr_cell *c,
+                               cr_store_err *err)
+{
+    bool nomem = false;
+    const char *bad = NULL, *col = NULL, *labels = NULL, *field = NULL;
+    const char *prefix = "";
+    size_t labels_len = 0;
+    char what[300];
+    memset(c, 0, sizeof *c);
+
+    if ((bad = col_text(st, 0, false, &c->cell_id, &nomem))) { col = "cell_id"; goto fail; }
+    if ((bad = col_text(st, 1, false, &c->endpoint, &nomem))) { col = "endpoint"; goto fail; }
+    if ((bad = col_text(st, 2, true, &c->health_url, &nomem))) { col = "health_url"; goto fail; }
+    if ((bad = col_view(st, 3, true, &labels, &labels_len, &nomem))) { col = "labels"; goto fail; }
+    if (labels && (bad = cell_labels_from_json(labels, labels_len, c, &nomem))) { col = NULL; goto fail; }
+    col = "version";
+    if (sqlite3_column_type(st, 4) != SQLITE_INTEGER) { bad = "is not an integer"; goto fail; }
+    if ((c->version = sqlite3_column_int64(st, 4)) < 1) { bad = "is not a positive integer"; goto fail; }
+    col = "updated_at";
+    if ((bad = col_text(st, 5, false, &c->updated_at, &nomem))) goto fail;
+    if (!cr_store_time_ok(c->updated_at)) { bad = "is not an RFC 3339 time"; goto fail; }
+    col = NULL;
+    if ((bad = cr_cell_check(c, &field)))
+        goto fail;
+    prefix = "serving state: ";
+    if ((bad = row_to_state(st, &c->serving, &col, &nomem)))
+        goto fail;
+    return CR_STORE_OK;
+fail:
+    if (nomem) {
+        cr_cell_clear(c);
+        return cr_store_err_set(err, CR_STORE_NOMEM,
+                                "out of memory reading the routing map");
+    }
+    snprintf(what, sizeof what, "%s%s%s%s", prefix, col ? col : "",
+             col ? " " : "", bad);
+    return cell_damaged(s, st, c, what, err);
+}
+
+/* Runs a CELL_SELECT (bound) and decodes its one row into a new cell;
+ * *out NULL when there is none. Caller holds the mutex. */
+static cr_store_rc cell_read(sq_store *s, const char *cell_id, cr_cell **out,
+                             cr_store_err *err)
+{
+    cr_cell *c = cr_cell_new();
+    *out = NULL;
+    if (!c)
+        return cr_store_err_nomem(err);
+    sqlite3_stmt *st = s->stmt[ST_CELL_GET];
+    sqlite3_bind_text(st, 1, cell_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    cr_store_rc rc = CR_STORE_OK;
+    if (src == SQLITE_ROW)
+        rc = row_to_cell(s, st, c, err);
+    else if (src != SQLITE_DONE)
+        rc = sq_fail(s, err, src, "reading a cell");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == CR_STORE_OK && src == SQLITE_ROW)
+        *out = c;
+    else
+        cr_cell_free(c);
+    return rc;
+}
+
+static cr_store_rc sq_cell_get(cr_store *base, const char *cell_id,
+                               cr_cell **out, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    pthread_mutex_lock(&s->mu);
+    cr_store_rc rc = cell_read(s, cell_id, out, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static cr_store_rc sq_cell_list(cr_store *base, cr_cell_list *out,
+                                cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    cr_store_rc rc = CR_STORE_OK;
+    int src;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->stmt[ST_CELL_LIST];
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        cr_cell *c = cr_cell_list_push(out);
+        if (!c) {
+            rc = cr_store_err_nomem(err);
+            break;
+        }
+        if ((rc = row_to_cell(s, st, c, err)) != CR_STORE_OK) {
+            out->len--;
+            break;
+        }
+    }
+    if (rc == CR_STORE_OK && src != SQLITE_DONE)
+        rc = sq_fail(s, err, src, "listing cells");
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Commits, or rolls back after a failure; logs refusals as the tenant
+ * writes do. Caller holds the mutex. */
+static cr_store_rc cell_finish(sq_store *s, cr_store_rc rc, const char *what,
+                               const char *cell_id, cr_store_err *err)
+{
+    if (rc == CR_STORE_OK) {
+        int src = step_done(s->stmt[ST_COMMIT]);
+        if (src != SQLITE_OK)
+            rc = sq_fail(s, err, src, "committing a cell write");
+    }
+    if (rc != CR_STORE_OK) {
+        rollback(s);
+        cr_log(rc == CR_STORE_IO || rc == CR_STORE_NOMEM ? CR_LOG_WARN
+                                                         : CR_LOG_DEBUG,
+               "store", "%s of cell %s refused: %s", what, cell_id,
+               err ? err->msg : cr_store_rc_name(rc));
+    } else {
+        cr_log_debug("store", "%s of cell %s written", what, cell_id);
+    }
+    return rc;
+}
+
+static cr_store_rc sq_cell_put(cr_store *base, const cr_cell *in,
+                               int64_t expect, cr_cell **written,
+                               cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    char stamp[CR_STORE_TIME_LEN];
+    char *labels = cell_labels_to_json(in);
+    if (in->has_labels && !labels)
+        return cr_store_err_nomem(err);
+    cr_store_now(stamp);
+
+    pthread_mutex_lock(&s->mu);
+    int64_t cur = 0;
+    int src = step_done(s->stmt[ST_BEGIN]);
+    cr_store_rc rc = src == SQLITE_OK ? CR_STORE_OK
+                     : sq_fail(s, err, src, "starting a write");
+    if (rc == CR_STORE_OK)
+        rc = current_version(s, in->cell_id, ST_CELL_VERSION, &cur, err);
+    if (rc != CR_STORE_OK)
+        goto done;
+    if (expect == CR_VERSION_ABSENT && cur > 0) {
+        rc = cr_store_err_cell_exists(err, in->cell_id, cur);
+        goto done;
+    }
+    if (expect > 0 && cur != expect) {
+        rc = cr_store_err_cell_changed(err, in->cell_id, false, expect, cur);
+        goto done;
+    }
+    if (cur == 0 &&
+        (rc = retired_version(s, ST_CELL_RETIRED_GET, in->cell_id, &cur,
+                              err)) != CR_STORE_OK)
+        goto done;
+    if (cur == INT64_MAX) {
+        rc = cr_store_err_set(err, CR_STORE_INVALID, "cell \"%s\" has "
+                              "exhausted its versions", in->cell_id);
+        goto done;
+    }
+    sqlite3_stmt *up = s->stmt[ST_CELL_UPSERT];
+    bind_text(up, 1, in->cell_id);
+    bind_text(up, 2, in->endpoint);
+    bind_text(up, 3, in->health_url);
+    bind_text(up, 4, labels);
+    sqlite3_bind_int64(up, 5, cur + 1);
+    bind_text(up, 6, stamp);
+    sqlite3_stmt *rd = s->stmt[ST_CELL_RETIRED_DEL];
+    if ((src = step_done(up)) != SQLITE_OK ||
+        (sqlite3_bind_text(rd, 1, in->cell_id, -1, SQLITE_STATIC),
+         (src = step_done(rd)) != SQLITE_OK)) {
+        rc = sq_fail(s, err, src, "writing a cell");
+        goto done;
+    }
+    /* Read back inside the transaction: the definition as stored, with
+     * the serving record it keeps. */
+    if (written)
+        rc = cell_read(s, in->cell_id, written, err);
+done:
+    rc = cell_finish(s, rc, "definition", in->cell_id, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != CR_STORE_OK && written) {
+        cr_cell_free(*written);
+        *written = NULL;
+    }
+    free(labels);
+    return rc;
+}
+
+/* The tenants that name the cell: their number, and the first few ids
+ * (copied into names, for the message). Caller holds the mutex. */
+static cr_store_rc cell_tenants(sq_store *s, const char *cell_id, size_t *n,
+                                char names[3][CR_STORE_PRINTABLE],
+                                size_t *nnames, cr_store_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_CELL_TENANTS];
+    sqlite3_bind_text(st, 1, cell_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    *n = src == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    *nnames = 0;
+    if (src != SQLITE_ROW)
+        return sq_fail(s, err, src, "counting a cell's tenants");
+    if (*n == 0)
+        return CR_STORE_OK;
+    st = s->stmt[ST_CELL_TENANTS_SOME];
+    sqlite3_bind_text(st, 1, cell_id, -1, SQLITE_STATIC);
+    while (*nnames < 3 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        cr_store_printable(t ? (const char *)t : "?", names[(*nnames)++]);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return CR_STORE_OK;
+}
+
+static cr_store_rc sq_cell_del(cr_store *base, const char *cell_id,
+                               int64_t expect, size_t *tenants,
+                               cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    char names[3][CR_STORE_PRINTABLE];
+    const char *some[3] = {names[0], names[1], names[2]};
+    size_t nnames = 0;
+    int64_t cur = 0;
+
+    pthread_mutex_lock(&s->mu);
+    int src;
+    cr_store_rc rc = begin_delete(s, cell_id, true, expect, &cur, err);
+    if (rc != CR_STORE_OK)
+        goto done;
+    if ((rc = cell_tenants(s, cell_id, tenants, names, &nnames, err)))
+        goto done;
+    if (*tenants > 0) {
+        rc = cr_store_err_cell_in_use(err, cell_id, *tenants, some, nnames);
+        goto done;
+    }
+    sqlite3_stmt *del = s->stmt[ST_CELL_DELETE];
+    sqlite3_stmt *ret = s->stmt[ST_CELL_RETIRED_PUT];
+    sqlite3_stmt *sdel = s->stmt[ST_STATE_DELETE];
+    sqlite3_bind_text(del, 1, cell_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ret, 1, cell_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ret, 2, cur > 0 ? cur : 1);
+    sqlite3_bind_text(sdel, 1, cell_id, -1, SQLITE_STATIC);
+    if ((src = step_done(del)) != SQLITE_OK ||
+        (src = step_done(ret)) != SQLITE_OK ||
+        (src = step_done(sdel)) != SQLITE_OK)
+        rc = sq_fail(s, err, src, "deleting a cell");
+done:
+    rc = cell_finish(s, rc, "delete", cell_id, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static cr_store_rc sq_cell_set_state(cr_store *base, const char *cell_id,
+                                     const cr_cell_state *in, int64_t expect,
+                                     cr_cell **written, cr_store_err *err)
+{
+    sq_store *s = (sq_store *)base;
+    char stamp[CR_STORE_TIME_LEN];
+    int64_t def = 0, cur = 0;
+    cr_store_now(stamp);
+
+    pthread_mutex_lock(&s->mu);
+    int src = step_done(s->stmt[ST_BEGIN]);
+    cr_store_rc rc = src == SQLITE_OK ? CR_STORE_OK
+                     : sq_fail(s, err, src, "starting a write");
+    if (rc == CR_STORE_OK)
+        rc = current_version(s, cell_id, ST_CELL_VERSION, &def, err);
+    if (rc == CR_STORE_OK)
+        rc = current_version(s, cell_id, ST_STATE_VERSION, &cur, err);
+    if (rc != CR_STORE_OK)
+        goto done;
+    if (def == 0) {
+        rc = cr_store_err_no_cell(err, cell_id);
+        goto done;
+    }
+    if (expect != CR_VERSION_ANY && cur != expect) {
+        rc = cr_store_err_cell_changed(err, cell_id, true, expect, cur);
+        goto done;
+    }
+    if (cur == INT64_MAX) {
+        rc = cr_store_err_set(err, CR_STORE_INVALID, "the serving state of "
+                              "cell \"%s\" has exhausted its versions",
+                              cell_id);
+        goto done;
+    }
+    sqlite3_stmt *up = s->stmt[ST_STATE_UPSERT];
+    bind_text(up, 1, cell_id);
+    bind_text(up, 2, cr_cell_serving_name(in->state));
+    bind_text(up, 3, in->reason ? in->reason : "");
+    bind_text(up, 4, stamp);
+    bind_text(up, 5, in->changed_by);
+    sqlite3_bind_int64(up, 6, in->pinned ? 1 : 0);
+    sqlite3_bind_int64(up, 7, cur + 1);
+    if ((src = step_done(up)) != SQLITE_OK) {
+        rc = sq_fail(s, err, src, "writing a cell's serving state");
+        goto done;
+    }
+    if (written)
+        rc = cell_read(s, cell_id, written, err);
+done:
+    rc = cell_finish(s, rc, "serving state", cell_id, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != CR_STORE_OK && written) {
+        cr_cell_free(*written);
+        *written = NULL;
+    }
+    return rc;
+}
+
+static const cr_store_cell_ops SQ_CELL_OPS = {
+    .get = sq_cell_get,
+    .list = sq_cell_list,
+    .put = sq_cell_put,
+    .del = sq_cell_del,
+    .set_state = sq_cell_set_state,
+};
+
 static void sq_close(cr_store *base)
 {
     sq_store *s = (sq_store *)base;
@@ -1381,6 +1898,7 @@ static const cr_store_ops SQ_OPS = {
     .close = sq_close,
     .batch = sq_batch,
     .get_many = sq_get_many,
+    .cells = &SQ_CELL_OPS,
 };
 
 /* ---- opening ----------------------------------------------------------- */
@@ -1455,10 +1973,21 @@ static cr_store_rc migrate(sq_store *s, cr_store_err *err)
                 "(it has tables and no routing-map schema version)", s->path);
             goto fail;
         }
-        if ((rc = sqlite3_exec(s->db, SCHEMA_V1, NULL, NULL, NULL))) {
+        if ((rc = sqlite3_exec(s->db, SCHEMA_V1, NULL, NULL, NULL)) ||
+            (rc = sqlite3_exec(s->db, SCHEMA_V2, NULL, NULL, NULL))) {
             sq_fail(s, err, rc, "creating the schema");
             goto fail;
         }
+    } else if (uv == 1) {
+        /* Schema 1 (before cells): the cell tables are added, nothing
+         * else changes; an older cellrouter then refuses the file with
+         * "upgrade cellrouter" rather than ignoring the cells. */
+        if ((rc = sqlite3_exec(s->db, SCHEMA_V2, NULL, NULL, NULL))) {
+            sq_fail(s, err, rc, "upgrading the schema from version 1 to 2");
+            goto fail;
+        }
+        cr_log_info("store", "routing map %s: schema upgraded from version "
+                    "1 to 2 (cells)", s->path);
     } else if (uv > CR_SQLITE_SCHEMA_VERSION || uv < 0) {
         cr_store_err_set(err, CR_STORE_INVALID,
             "routing map %s has schema version %lld; this cellrouter "

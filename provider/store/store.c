@@ -196,6 +196,7 @@ const char *cr_store_rc_name(cr_store_rc rc)
     case CR_STORE_IO:        return "I/O error";
     case CR_STORE_AUTH:      return "access denied";
     case CR_STORE_NOMEM:     return "out of memory";
+    case CR_STORE_IN_USE:    return "in use";
     }
     return "unknown error";
 }
@@ -354,8 +355,9 @@ out:
     return bad;
 }
 
-/* Strict UTF-8 (cr_utf8_char) and no C0/C1 control characters or DEL. */
-static bool printable_utf8(const char *s)
+/* Strict UTF-8 (cr_utf8_char) and no C0/C1 control characters or DEL
+ * (backend.h: labels here, a cell's reason in store/cell.c). */
+bool cr_store_text_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
@@ -384,13 +386,13 @@ const char *cr_label_check(const char *key, const char *value)
         return "label keys must not be empty";
     if (strlen(key) > CR_LABEL_KEY_MAX)
         return "label key is longer than 63 bytes";
-    if (!printable_utf8(key))
+    if (!cr_store_text_ok(key))
         return "label key must be UTF-8 text without control characters";
     if (!value)
         return "label value must not be null";
     if (strlen(value) > CR_LABEL_VALUE_MAX)
         return "label value is longer than 256 bytes";
-    if (!printable_utf8(value))
+    if (!cr_store_text_ok(value))
         return "label value must be UTF-8 text without control characters";
     return NULL;
 }

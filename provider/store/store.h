@@ -57,7 +57,8 @@ typedef enum cr_store_rc {
     CR_STORE_INVALID,       /* bad argument or bad data in the store */
     CR_STORE_IO,            /* the backend failed: file, network, API */
     CR_STORE_AUTH,          /* credentials refused (401/403) */
-    CR_STORE_NOMEM
+    CR_STORE_NOMEM,
+    CR_STORE_IN_USE         /* a cell that tenants still name (cells) */
 } cr_store_rc;
 
 /* What went wrong, in words fit for a Terraform diagnostic detail. Fixed
@@ -75,6 +76,7 @@ const char *cr_store_rc_name(cr_store_rc rc);
 #define CR_VERSION_ABSENT  0     /* put: the entry must not exist */
 
 typedef struct cr_store cr_store;
+typedef struct cr_store_cell_ops cr_store_cell_ops;    /* cells, below */
 
 /* ---- batches ------------------------------------------------------------
  *
@@ -182,6 +184,9 @@ typedef struct cr_store_ops {
      * CR_STORE_BATCH_MAX). Workers KV takes 10,000, its bulk write limit,
      * so that a fleet costs a tenth of the requests. */
     size_t batch_max;
+    /* The cells of the map (see "cells" below); NULL: the backend keeps
+     * none, and every cell call is INVALID. */
+    const cr_store_cell_ops *cells;
 } cr_store_ops;
 
 /* Every backend embeds this as its first member. */
@@ -390,5 +395,147 @@ typedef struct cr_store_open_opts {
 cr_store_rc cr_store_open_with(const cr_store_config *cfg,
                                const cr_store_open_opts *opts,
                                cr_store **out, cr_store_err *err);
+
+/* ---- cells (issue 13) -------------------------------------------------------
+ *
+ * The cells of the fleet, next to the tenants that name them. Two owners,
+ * two records per cell, never written by each other's writers:
+ *
+ *   the definition (cr_cell): what a cell is, its id, ingest endpoint,
+ *     health URL and labels. Terraform owns it (cellrouter_cell); writes
+ *     are conditional on its version, exactly as for tenants (versions
+ *     never repeat, even across delete and re-create).
+ *   the serving record (cr_cell_state): whether the cell is serving or
+ *     failed, why, when, by whom, and the operator's pin. Operators
+ *     (cellctl) and automation (the edge's health prober) own it; writes
+ *     are conditional on the record's own version. Terraform never writes
+ *     it, except that destroying a cell drops its record.
+ *
+ * A cell with a definition and no serving record is serving (never probed,
+ * never changed). Writing one record keeps the other as it is; a serving
+ * record's `probe` (the prober's memory) and anything else a newer writer
+ * keeps in it are kept as they are by every write here. How each backend
+ * lays the two out is in store/README.md ("Cells").
+ */
+
+typedef enum cr_cell_serving {
+    CR_CELL_SERVING = 0,
+    CR_CELL_FAILED = 1,
+} cr_cell_serving;
+
+typedef struct cr_cell_state {
+    cr_cell_serving state;
+    bool pinned;            /* automation may not change `state` */
+    char *reason;           /* "" when none; NULL when there is no record */
+    char *changed_at;       /* RFC 3339, set by the store; NULL: no record */
+    char *changed_by;       /* "automation" or "operator:<name>"; NULL: no
+                               record */
+    int64_t version;        /* the record's; 0: no record */
+    char *probe;            /* the prober's memory as compact JSON, NULL
+                               when none; read-only here */
+} cr_cell_state;
+
+typedef struct cr_cell {
+    char *cell_id;
+    char *endpoint;
+    char *health_url;           /* NULL when none */
+    size_t nlabels;
+    cr_label *labels;           /* sorted by key, keys unique */
+    bool has_labels;            /* false: labels are null, not an empty map */
+    int64_t version;            /* the definition's; set by the store */
+    char *updated_at;           /* the definition's; set by the store */
+    cr_cell_state serving;      /* read with the definition; put ignores it */
+} cr_cell;
+
+typedef struct cr_cell_list {
+    size_t len, cap;
+    cr_cell *items;             /* sorted by cell_id */
+} cr_cell_list;
+
+cr_cell *cr_cell_new(void);
+int  cr_cell_copy(cr_cell *dst, const cr_cell *src);     /* dst uninitialised */
+void cr_cell_clear(cr_cell *c);
+void cr_cell_free(cr_cell *c);
+int  cr_cell_set_label(cr_cell *c, const char *key, const char *value);
+const char *cr_cell_label(const cr_cell *c, const char *key);
+void cr_cell_list_free(cr_cell_list *l);
+void cr_cell_state_clear(cr_cell_state *st);
+int  cr_cell_state_copy(cr_cell_state *dst, const cr_cell_state *src);
+
+/* "serving" / "failed", and back (-1: neither). */
+const char *cr_cell_serving_name(cr_cell_serving s);
+int cr_cell_serving_parse(const char *name, cr_cell_serving *out);
+
+/* The rules (store/cell.c), NULL when valid, else a static message (the
+ * health URL's: valid until the next call on the thread). cr_cell_check
+ * checks a definition (cell id, endpoint, health URL, labels) and names
+ * the field at fault in *field ("cell_id", "endpoint", "health_url",
+ * "labels"). A reason is at most CR_CELL_REASON_MAX bytes of UTF-8
+ * without control characters; changed_by is "automation" or
+ * "operator:<name>", the name 1 to CR_CELL_OPERATOR_MAX bytes of letters,
+ * digits and . _ @ -. */
+#define CR_CELL_REASON_MAX    512
+#define CR_CELL_OPERATOR_MAX  64
+#define CR_CELL_BY_AUTOMATION "automation"
+#define CR_CELL_BY_OPERATOR   "operator:"
+const char *cr_cell_check(const cr_cell *c, const char **field);
+const char *cr_health_url_check(const char *url);
+const char *cr_cell_reason_check(const char *reason);
+const char *cr_cell_changed_by_check(const char *changed_by);
+
+/* What a backend implements for cells (cr_store_ops.cells). Each call's
+ * arguments are checked by the cr_store_cell_* functions below first. */
+struct cr_store_cell_ops {
+    /* *out NULL (OK) when the cell has no definition. */
+    cr_store_rc (*get)(cr_store *s, const char *cell_id, cr_cell **out,
+                       cr_store_err *err);
+    cr_store_rc (*list)(cr_store *s, cr_cell_list *out, cr_store_err *err);
+    cr_store_rc (*put)(cr_store *s, const cr_cell *in, int64_t expect,
+                       cr_cell **written, cr_store_err *err);
+    cr_store_rc (*del)(cr_store *s, const char *cell_id, int64_t expect,
+                       size_t *tenants, cr_store_err *err);
+    cr_store_rc (*set_state)(cr_store *s, const char *cell_id,
+                             const cr_cell_state *in, int64_t expect,
+                             cr_cell **written, cr_store_err *err);
+    /* Optional, as cr_store_ops.fits. */
+    const char *(*fits)(cr_store *s, const cr_cell *c, char *buf,
+                        size_t bufsz);
+};
+
+/* The cell's definition and serving record; *out NULL when the cell has
+ * no definition (a serving record without one is not a cell). */
+cr_store_rc cr_store_cell_get(cr_store *s, const char *cell_id, cr_cell **out,
+                              cr_store_err *err);
+/* Every cell with its serving record, sorted by cell id. A stored cell or
+ * record that is invalid makes the call INVALID, naming the cell. */
+cr_store_rc cr_store_cell_list(cr_store *s, cr_cell_list *out,
+                               cr_store_err *err);
+/* Writes the definition `in` (serving, version, updated_at ignored) if its
+ * version is `expect`, with the outcomes of a tenant's put (EXISTS,
+ * CONFLICT; versions never repeat for a cell). The serving record is kept;
+ * *written (if not NULL) receives the cell as stored, with its record. */
+cr_store_rc cr_store_cell_put(cr_store *s, const cr_cell *in, int64_t expect,
+                              cr_cell **written, cr_store_err *err);
+/* Deletes the definition and drops the serving record, if the definition's
+ * version is `expect` (or CR_VERSION_ANY), as a tenant's delete; refused
+ * with IN_USE while tenants name the cell as primary or standby, their
+ * number in *tenants (if not NULL; 0 otherwise) and a message naming a few. */
+cr_store_rc cr_store_cell_delete(cr_store *s, const char *cell_id,
+                                 int64_t expect, size_t *tenants,
+                                 cr_store_err *err);
+/* Writes the serving record of a defined cell: state, pinned, reason (NULL:
+ * "") and changed_by from `in`; the store sets changed_at to now and the
+ * version to the record's + 1, and keeps the rest of the record (probe).
+ * Conditional on the record's version: CR_VERSION_ABSENT (no record yet),
+ * N (the record is at N, else CONFLICT with actual_version), or
+ * CR_VERSION_ANY. NOT_FOUND when the cell has no definition. *written (if
+ * not NULL) receives the whole cell as written. */
+cr_store_rc cr_store_cell_set_state(cr_store *s, const char *cell_id,
+                                    const cr_cell_state *in, int64_t expect,
+                                    cr_cell **written, cr_store_err *err);
+/* NULL when the definition fits the backend's own limits (Workers KV's
+ * metadata), else a message in buf. */
+const char *cr_store_cell_fits(cr_store *s, const cr_cell *c, char *buf,
+                               size_t bufsz);
 
 #endif

@@ -1748,6 +1748,170 @@ EOF
   done
 }
 
+# ---- issue 13: cells, their serving state, and operators' failovers --------
+
+# Two cells and a tenant on them (by reference, so Terraform orders the
+# writes). $1: alpha's endpoint; $2: "nobeta" leaves cell beta out (the
+# tenant still names it).
+cells_config() {
+  local alpha_ep=${1:-https://alpha.example.com/ingest} beta
+  beta='resource "cellrouter_cell" "beta" {
+  cell_id  = "azure-beta"
+  endpoint = "https://beta.example.com/ingest"
+  labels   = { cloud = "azure" }
+}'
+  # The tenant refers to its standby cell too, so Terraform destroys it
+  # first; without beta in the configuration it can only name it.
+  local standby="cellrouter_cell.beta.cell_id"
+  [ "${2:-}" = nobeta ] && { beta=''; standby='"azure-beta"'; }
+  config <<EOT
+resource "cellrouter_cell" "alpha" {
+  cell_id    = "aws-alpha"
+  endpoint   = "$alpha_ep"
+  health_url = "https://alpha.example.com/healthz"
+  labels     = { cloud = "aws" }
+}
+
+$beta
+
+resource "cellrouter_tenant" "acme" {
+  tenant_id        = "acme"
+  cell_id          = cellrouter_cell.alpha.cell_id
+  endpoint         = cellrouter_cell.alpha.endpoint
+  standby_cell_id  = $standby
+  standby_endpoint = "https://beta.example.com/ingest"
+}
+EOT
+}
+cell_field() { "$CELLCTL" --db "$T/map.db" cell get "$1" --json | jq -r "$2"; }
+state_attr() { jq -r ".resources[] | select(.type==\"cellrouter_cell\" and .name==\"$1\") | .instances[0].attributes.$2" "$T/terraform.tfstate"; }
+
+t_cells() {
+  cells_config
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+  eq "$(cell_field aws-alpha .serving_state)" serving "a new cell serves"
+  eq "$(cell_field aws-alpha .health_url)" https://alpha.example.com/healthz health_url
+  eq "$(state_attr alpha serving_state)" serving "serving_state in state"
+  eq "$(state_attr alpha pinned)" false "pinned in state"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+
+  # An operator fails the cell over: not drift, not reverted by apply.
+  cellctl cell fail aws-alpha --reason "ingest answers 503" --by oncall
+  expect_rc 0
+  out_has "aws-alpha: failed by operator:oncall (reason: ingest answers 503)"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+  out_lacks "will be updated"
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."
+  eq "$(cell_field aws-alpha .serving_state)" failed "still failed after apply"
+  eq "$(cell_field aws-alpha .state_changed_by)" operator:oncall "changed_by"
+  eq "$(state_attr alpha serving_state)" failed "the refreshed state"
+  eq "$(state_attr alpha state_reason)" "ingest answers 503" "state_reason"
+
+  # A change of the definition plans the definition only; the serving
+  # state stays as the operator left it.
+  cellctl cell pin aws-alpha --by oncall
+  expect_rc 0
+  cells_config https://alpha-2.example.com/ingest
+  tf plan -detailed-exitcode
+  expect_rc 2
+  out_has "cellrouter_cell.alpha will be updated in-place"
+  out_matches 'endpoint += "https://alpha.example.com/ingest" -> "https://alpha-2.example.com/ingest"'
+  sed -n '/cellrouter_cell.alpha will be updated/,/^    }/p' "$T/out" >"$T/alpha-plan"
+  ! grep -qE 'serving_state|state_reason|state_changed|pinned' "$T/alpha-plan" || { cat "$T/alpha-plan"; fail "the plan shows the serving state"; }
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(cell_field aws-alpha .endpoint)" https://alpha-2.example.com/ingest "endpoint"
+  eq "$(cell_field aws-alpha .serving_state)" failed "failed after the update"
+  eq "$(cell_field aws-alpha .pinned)" true "pinned after the update"
+  eq "$(cell_field aws-alpha .version)" 2 "definition version"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  cellctl cell restore aws-alpha --by oncall
+  expect_rc 0
+  tf plan -detailed-exitcode
+  expect_rc 0
+
+  # Destroying a cell that a tenant still names (as standby) is refused.
+  cells_config https://alpha-2.example.com/ingest nobeta
+  tf apply -auto-approve
+  expect_rc 1
+  err_has "Cell still has tenants"
+  err_has "1 tenant still names it"
+  err_has '"acme"'
+  eq "$(cell_field azure-beta .cell_id)" azure-beta "beta still defined"
+  cells_config https://alpha-2.example.com/ingest
+  tf plan -detailed-exitcode
+  expect_rc 0
+
+  # Import: the same cell under a fresh state.
+  mv "$T/terraform.tfstate" "$T/kept.tfstate"
+  config <<'EOT'
+resource "cellrouter_cell" "a" {
+  cell_id    = "aws-alpha"
+  endpoint   = "https://alpha-2.example.com/ingest"
+  health_url = "https://alpha.example.com/healthz"
+  labels     = { cloud = "aws" }
+}
+EOT
+  tf import cellrouter_cell.a aws-alpha
+  expect_rc 0
+  out_has "Import successful!"
+  eq "$(jq -r '.resources[0].instances[0].attributes.serving_state' "$T/terraform.tfstate")" serving "imported serving_state"
+  tf plan -detailed-exitcode
+  expect_rc 0
+  cat >>"$T/cfg/main.tf" <<'EOT'
+
+resource "cellrouter_cell" "b" {
+  cell_id  = "nope"
+  endpoint = "https://nope.example.com"
+}
+EOT
+  tf import cellrouter_cell.b nope
+  expect_rc 1
+  err_matches "Cannot import non-existent remote object|nope"
+  # The data source: the cells with the label, with their serving state.
+  config <<'EOT'
+resource "cellrouter_cell" "a" {
+  cell_id    = "aws-alpha"
+  endpoint   = "https://alpha-2.example.com/ingest"
+  health_url = "https://alpha.example.com/healthz"
+  labels     = { cloud = "aws" }
+}
+
+data "cellrouter_cells" "aws" {
+  labels = { cloud = "aws" }
+}
+
+output "aws_cells" {
+  value = { for id, c in data.cellrouter_cells.aws.cells : id => "${c.serving_state}/${c.pinned}/${c.state_changed_by}" }
+}
+EOT
+  tf apply -auto-approve
+  expect_rc 0
+  out_matches '"?aws-alpha"? += "serving/true/operator:oncall"'
+  out_lacks "azure-beta"
+  rm -f "$T/terraform.tfstate"
+  mv "$T/kept.tfstate" "$T/terraform.tfstate"
+
+  # Destroy: the tenant first (it refers to the cells), then the cells,
+  # whose serving records go with them.
+  cells_config https://alpha-2.example.com/ingest
+  tf destroy -auto-approve
+  expect_rc 0
+  out_has "Destroy complete! Resources: 3 destroyed."
+  run "$CELLCTL" --db "$T/map.db" cell list --json
+  expect_rc 0
+  eq "$(jq length "$T/out")" 0 "cells left"
+}
+
 # ---- runner -----------------------------------------------------------------
 
 TESTS="launch_schema mtls cookie concurrent shutdown reattach
@@ -1755,6 +1919,7 @@ create_and_noop drift_set drift_delete update_in_place failover replace import
 destroy create_over_existing conflict saved_plan references tenants_batch tenants_json data_sources thousand interrupt
 lifecycle terraform_killed connection_closed bad_inputs hostile_files harness_checks
 identity import_identity query_filters query_generate emulate_old broken_tls broken_identity"
+TESTS="$TESTS cells"     # issue 13
 # The valgrind scenario runs by default on the plain build (valgrind cannot
 # run an ASan binary); TFCORE_VALGRIND=0 leaves it out.
 if [ "${SAN:-}" != 1 ] && [ "${TFCORE_VALGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then

@@ -662,9 +662,138 @@ EOF
   eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(kv_ns)/metadata/_cellrouter-retired.$sha")" 404 "old tombstone replaced"
 }
 
+# Cells on Workers KV (issue 13, the provider/cellctl side): the definitions
+# and the serving-state document in the contract's layout, written by the
+# provider and by cellctl, read back by both; an operator's failover is no
+# planned change; the prober's memory and unknown keys survive an
+# operator's write; tenant listings skip the cells' keys; a cell a tenant
+# names is not destroyed.
+cells_kv_config() {
+  local with_b=${1:-yes} b='' standby='"cell-b"'
+  # The tenant refers to its standby cell when it is configured, so that
+  # Terraform destroys the tenant first.
+  [ "$with_b" = yes ] && standby=cellrouter_cell.b.cell_id && b="resource \"cellrouter_cell\" \"b\" {
+  cell_id  = \"cell-b\"
+  endpoint = \"$CELL_cell_b/ingest\"
+}"
+  config <<EOF2
+resource "cellrouter_cell" "a" {
+  cell_id    = "cell-a"
+  endpoint   = "$CELL_cell_a/ingest"
+  health_url = "$CELL_cell_a/healthz"
+  labels     = { cloud = "aws" }
+}
+
+$b
+
+resource "cellrouter_tenant" "acme" {
+  tenant_id        = "acme"
+  cell_id          = cellrouter_cell.a.cell_id
+  endpoint         = cellrouter_cell.a.endpoint
+  standby_cell_id  = $standby
+  standby_endpoint = "$CELL_cell_b/ingest"
+}
+EOF2
+}
+# doc JQ: a field of the serving-state document as the router reads it.
+doc() { kv_value _cellrouter.cells | jq -r "$1"; }
+
+t_cells_kv() {
+  start_edge cell-a cell-b
+  cells_kv_config
+  tf apply -auto-approve
+  expect_rc 0
+  out_has "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."
+  # The definitions where the prober lists them.
+  eq "$(kv_value _cellrouter.cell.cell-a)" "$CELL_cell_a/ingest" "definition value"
+  local md; md=$(kv_metadata _cellrouter.cell.cell-a)
+  eq "$(jq -r .result.schema <<<"$md")" 1 "definition schema"
+  eq "$(jq -r .result.cell_id <<<"$md")" cell-a "definition cell_id"
+  eq "$(jq -r .result.health_url <<<"$md")" "$CELL_cell_a/healthz" "definition health_url"
+  eq "$(jq -r .result.labels.cloud <<<"$md")" aws "definition labels"
+  eq "$(jq -r .result.version <<<"$md")" 1 "definition version"
+  # Tenant listings skip the cells' keys.
+  cellctl list --json
+  expect_rc 0
+  eq "$(jq -r 'map(.tenant_id) | join(",")' "$T/out")" acme "tenants"
+  cellctl cell list --json
+  expect_rc 0
+  eq "$(jq -r 'map(.cell_id + "=" + .serving_state) | join(",")' "$T/out")" "cell-a=serving,cell-b=serving" "cells"
+
+  # An operator fails cell-a: one document, in the contract's format.
+  reset_stats
+  cellctl cell fail cell-a --reason "ingest answers 503" --by oncall
+  expect_rc 0
+  out_has "cell-a: failed by operator:oncall"
+  eq "$(stats bulk_writes)" 1 "one write"
+  [ "$(stats requests)" -le 5 ] || fail "cell fail took $(stats requests) requests"
+  eq "$(doc .schema)" 1 "document schema"
+  eq "$(doc '.cells["cell-a"].state')" failed state
+  eq "$(doc '.cells["cell-a"].reason')" "ingest answers 503" reason
+  eq "$(doc '.cells["cell-a"].changed_by')" operator:oncall changed_by
+  eq "$(doc '.cells["cell-a"].pinned')" false pinned
+  eq "$(doc '.cells["cell-a"].version')" 1 version
+  doc '.cells["cell-a"].changed_at' | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' || fail "changed_at"
+  doc .updated_at | grep -qE '^[0-9]{4}-' || fail "document updated_at"
+  eq "$(doc '.cells["cell-b"]')" null "cell-b has no record"
+
+  # Not drift, not reverted.
+  tf plan -detailed-exitcode
+  expect_rc 0
+  out_has "No changes."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(doc '.cells["cell-a"].state')" failed "still failed after apply"
+
+  # The prober's memory, and keys a newer writer added, survive an
+  # operator's write; the record's version goes on from the prober's.
+  kv_value _cellrouter.cells | jq -c '.future = {"x": 1}
+    | .cells["cell-a"].probe = {"failures": 3, "successes": 0, "last_error": "HTTP 503"}
+    | .cells["cell-a"].version = 4
+    | .cells["cell-b"] = {"state": "serving", "reason": "", "changed_at": "2026-01-01T00:00:00Z",
+                          "changed_by": "automation", "pinned": false, "version": 2,
+                          "probe": {"failures": 1, "successes": 0}}' >"$T/doc.json"
+  curl -sS -X PUT -H "Authorization: Bearer $TOKEN" --data-binary @"$T/doc.json" \
+    "$(kv_ns)/values/_cellrouter.cells" | jq -e .success >/dev/null || fail "writing the document"
+  cellctl cell pin cell-a --by oncall
+  expect_rc 0
+  eq "$(doc '.cells["cell-a"].pinned')" true pinned
+  eq "$(doc '.cells["cell-a"].version')" 5 "version after the prober's"
+  eq "$(doc '.cells["cell-a"].probe.failures')" 3 "probe kept"
+  eq "$(doc '.future.x')" 1 "unknown key kept"
+  eq "$(doc '.cells["cell-b"].probe.failures')" 1 "other record kept"
+  cellctl cell get cell-a --json
+  expect_rc 0
+  eq "$(jq -r .probe.last_error "$T/out")" "HTTP 503" "probe shown"
+  cellctl cell restore cell-a --by oncall
+  expect_rc 0
+  eq "$(doc '.cells["cell-a"].state')" serving restored
+  eq "$(doc '.cells["cell-a"].pinned')" true "the pin stays"
+
+  # A cell the tenant still names (as standby) is not destroyed.
+  cells_kv_config no
+  tf apply -auto-approve
+  expect_rc 1
+  err_has "Cell still has tenants"
+  eq "$(kv_value _cellrouter.cell.cell-b)" "$CELL_cell_b/ingest" "cell-b still defined"
+  # Everything destroyed: the tenant first, then the cells, their records
+  # dropped from the document.
+  cells_kv_config
+  tf destroy -auto-approve
+  expect_rc 0
+  out_has "Destroy complete! Resources: 3 destroyed."
+  eq "$(doc '.cells | keys | join(",")')" "" "no records left"
+  eq "$(doc '.future.x')" 1 "unknown key kept by the delete"
+  eq "$(kv_metadata _cellrouter.cell-retired.cell-a | jq -r .result.version)" 1 "tombstone"
+  cellctl cell list --json
+  eq "$(jq length "$T/out")" 0 "no cells"
+  no_token_anywhere
+}
+
 # ---- runner -------------------------------------------------------------------
 
 TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy request_counts rate_limit url_encoding partial_bulk migration"
+TESTS="$TESTS cells_kv"     # issue 13: cells on Workers KV (provider, cellctl)
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"
 

@@ -90,7 +90,8 @@ t_examples_validate() {
   have_terraform || echo "(no terraform at $TERRAFORM: validated with tfcore only)"
 }
 
-# The tenants the import examples name, in the example's routing map.
+# The tenants and cells the import examples name, in the example's routing
+# map (cells through the provider: cellctl only changes their serving state).
 seed_map() {
   local id
   for id in acme globex eu-1 eu-2; do
@@ -98,6 +99,11 @@ seed_map() {
       --endpoint https://alpha.cells.example.com/ingest --label tier=gold \
       >/dev/null || fail "cellctl set $id"
   done
+  rm -rf "$T/seed"
+  mkdir -p "$T/seed"
+  printf 'provider "cellrouter" {\n  path = "%s"\n}\n\nresource "cellrouter_cell" "alpha" {\n  cell_id  = "aws-alpha"\n  endpoint = "https://alpha.cells.example.com/ingest"\n}\n' \
+    "$T/cfg/routing.db" >"$T/seed/main.tf"
+  "$TFCORE" -chdir="$T/seed" apply -auto-approve -state="$T/seed/tfstate" >/dev/null || fail "seeding cell aws-alpha"
 }
 
 t_import_examples() {
@@ -119,7 +125,7 @@ t_import_examples() {
       n=$((n + 1))
     done <"$f"
   done
-  [ $n -ge 3 ] || fail "only $n import commands"
+  [ $n -ge 4 ] || fail "only $n import commands"
   # Import blocks by identity (Terraform 1.12+): the plan imports.
   for f in "$ROOT"/examples/resources/*/import-by-identity.tf; do
     example_dir "$(dirname "$f")"

@@ -1157,10 +1157,65 @@ func (s *Session) apply(ctx context.Context, out io.Writer, st *State, changes [
 		}
 		stats.counts.Import++
 	}
-	run(deletes)
+	// Deletions go dependents first, as Terraform destroys in reverse
+	// dependency order (a tenant that refers to a cell is destroyed before
+	// the cell; terraform/graph_builder_apply.go, DestroyEdgeTransformer).
+	// Blocks no longer in the configuration have no dependencies known
+	// here (Terraform records them in the state) and go first. A block
+	// that a block whose deletion failed depends on is not destroyed.
+	delByBlock := map[string][]*Change{}
+	for _, c := range deletes {
+		delByBlock[c.Type+"."+c.Name] = append(delByBlock[c.Type+"."+c.Name], c)
+	}
+	inConfig := map[string]bool{}
+	for _, rc := range s.order {
+		inConfig[rc.Addr()] = true
+	}
+	var orphans []*Change
+	for _, c := range deletes {
+		if !inConfig[c.Type+"."+c.Name] {
+			orphans = append(orphans, c)
+		}
+	}
+	run(orphans)
+	delFailed := map[string]bool{}
+	for i := len(s.order) - 1; i >= 0; i-- {
+		addr := s.order[i].Addr()
+		if len(delByBlock[addr]) == 0 {
+			continue
+		}
+		for _, other := range s.order {
+			for _, dep := range s.cfg.refs(other, s.schema) {
+				if dep == addr && delFailed[other.Addr()] {
+					delFailed[addr] = true
+				}
+			}
+		}
+		if !delFailed[addr] && !run(delByBlock[addr]) {
+			delFailed[addr] = true
+		}
+	}
+	// A block this apply destroyed whole (terraform destroy) is not
+	// evaluated again: its references may point at destroyed objects.
+	gone := func(addr string) bool {
+		if len(delByBlock[addr]) == 0 || len(byBlock[addr]) > 0 {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, si := range st.Instances {
+			if si.Type+"."+si.Name == addr {
+				return false
+			}
+		}
+		return true
+	}
 	vals := map[string]cty.Value{}
 	failed := map[string]bool{}
 	for _, rc := range s.order {
+		if gone(rc.Addr()) {
+			continue
+		}
 		skip := false
 		for _, dep := range s.cfg.refs(rc, s.schema) {
 			skip = skip || failed[dep]

@@ -420,3 +420,24 @@ func TestQueryErrors(t *testing.T) {
 	os.Remove(filepath.Join(g.dir, "q.tfquery.hcl"))
 	g.must(1, args("query"), "No resources to query")
 }
+
+// ---- destroy order ----------------------------------------------------------------
+
+// Terraform destroys an object's dependents before the object (a tenant
+// that refers to a cell goes first), and does not evaluate the
+// configuration of what it destroyed again.
+func TestDestroyDependentsFirst(t *testing.T) {
+	f := newFake(t, "", map[string]string{"main.tf": fakeMain + `
+resource "cellrouter_fake" "y" {
+  name  = "a2"
+  value = cellrouter_fake.x.id
+}
+`})
+	f.must(0, args("apply", "-auto-approve"), "Apply complete! Resources: 2 added")
+	out := f.must(0, args("destroy", "-auto-approve"), "Destroy complete! Resources: 2 destroyed.")
+	done := strings.Index(out, "cellrouter_fake.y: Destruction complete")
+	start := strings.Index(out, "cellrouter_fake.x: Destroying...")
+	if done < 0 || start < 0 || done > start {
+		t.Fatalf("x was destroyed before its dependent y was gone:\n%s", out)
+	}
+}

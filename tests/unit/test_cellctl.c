@@ -327,6 +327,55 @@ static void test_get_and_failover(void **state)
     expect_run(fx, 4, "no entry", "get", "nobody");
 }
 
+/* Runs cellctl `n` times at once, each in its own process on the
+ * fixture's map, process i with the arguments args(i, buf) fills in
+ * (NULL-terminated; buf: 32 bytes for an argument of its own), and counts
+ * those that exit 0 and 3 (a conflict); any other outcome fails. */
+static void concurrently(fixture *fx, int n,
+                         void (*args)(int i, const char *argv[8], char *buf),
+                         int *ok, int *conflicts)
+{
+    pid_t pids[16];
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char buf[32];
+            const char *argv[8] = {cellctl};
+            args(i, argv, buf);
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+                _exit(127);
+            setenv("CELLROUTER_DB", fx->db, 1);
+            execv(cellctl, (char *const *)argv);
+            _exit(127);
+        }
+    }
+    *ok = *conflicts = 0;
+    for (int i = 0; i < n; i++) {
+        int st;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (code == 0)
+            ++*ok;
+        else if (code == 3)
+            ++*conflicts;
+        else
+            fail_msg("cellctl process %d: exit %d", i, code);
+    }
+    assert_true(*ok >= 1);
+    assert_int_equal(*ok + *conflicts, n);
+}
+
+static void failover_args(int i, const char *argv[8], char *buf)
+{
+    (void)i;
+    (void)buf;
+    argv[1] = "failover";
+    argv[2] = "acme";
+}
+
 /* Eight on-call engineers fail the same tenant over at once, each from
  * its own process: every failover either lands (exit 0) or is refused as
  * a conflict (exit 3); none is lost or applied twice. */
@@ -334,35 +383,8 @@ static void test_concurrent_failovers(void **state)
 {
     fixture *fx = *state;
     seed(fx);
-    enum { N = 8 };
-    pid_t pids[N];
-    for (int i = 0; i < N; i++) {
-        pids[i] = fork();
-        assert_true(pids[i] >= 0);
-        if (pids[i] == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
-                _exit(127);
-            setenv("CELLROUTER_DB", fx->db, 1);
-            execl(cellctl, cellctl, "failover", "acme", (char *)NULL);
-            _exit(127);
-        }
-    }
-    int ok = 0, conflicts = 0, other = 0;
-    for (int i = 0; i < N; i++) {
-        int st;
-        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (code == 0)
-            ok++;
-        else if (code == 3)
-            conflicts++;
-        else
-            other++;
-    }
-    assert_int_equal(other, 0);
-    assert_true(ok >= 1);
-    assert_int_equal(ok + conflicts, N);
+    int ok, conflicts;
+    concurrently(fx, 8, failover_args, &ok, &conflicts);
 
     result r = run(fx, "get", "acme", "--json");
     assert_int_equal(r.status, 0);
@@ -514,6 +536,179 @@ static void test_damaged_map(void **state)
     expect_run(fx, 1, "not a SQLite database", "list");
 }
 
+/* ---- cells ------------------------------------------------------------------ */
+
+/* Two cells defined as Terraform defines them (cellctl only changes their
+ * serving state), and a tenant. */
+static void seed_cells(fixture *fx)
+{
+    seed(fx);
+    cr_store *s = NULL;
+    cr_store_err err;
+    assert_int_equal(cr_store_sqlite_open(fx->db, &s, &err), CR_STORE_OK);
+    cr_cell c = {0};
+    c.cell_id = (char *)"cell-a";
+    c.endpoint = (char *)"https://a.example.com/ingest";
+    c.health_url = (char *)"https://a.example.com/healthz";
+    assert_int_equal(cr_store_cell_put(s, &c, CR_VERSION_ABSENT, NULL, &err),
+                     CR_STORE_OK);
+    c.cell_id = (char *)"cell-b";
+    c.endpoint = (char *)"https://b.example.com/ingest";
+    c.health_url = NULL;
+    assert_int_equal(cr_cell_set_label(&c, "cloud", "azure"), 0);
+    assert_int_equal(cr_store_cell_put(s, &c, CR_VERSION_ABSENT, NULL, &err),
+                     CR_STORE_OK);
+    c.cell_id = c.endpoint = NULL;
+    cr_cell_clear(&c);
+    cr_store_close(s);
+}
+
+static json_t *cell_json_of(fixture *fx, const char *id)
+{
+    result r = run(fx, "cell", "get", id, "--json");
+    assert_int_equal(r.status, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    result_free(&r);
+    return j;
+}
+
+static void test_cell_commands(void **state)
+{
+    fixture *fx = *state;
+    seed_cells(fx);
+    expect_run(fx, 0, "cell-a  serving", "cell", "list");
+    expect_run(fx, 0, "serving_state     serving", "cell", "get", "cell-a");
+
+    expect_run(fx, 0, "cell-a: failed by operator:alice (reason: ingest "
+               "answers 503), serving state version 1", "cell", "fail",
+               "cell-a", "--reason", "ingest answers 503", "--by", "alice");
+    json_t *j = cell_json_of(fx, "cell-a");
+    assert_string_equal(json_string_value(json_object_get(j, "serving_state")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(j, "state_reason")),
+                        "ingest answers 503");
+    assert_string_equal(json_string_value(json_object_get(j,
+                        "state_changed_by")), "operator:alice");
+    assert_true(json_is_string(json_object_get(j, "state_changed_at")));
+    assert_int_equal(json_integer_value(json_object_get(j, "state_version")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "health_url")),
+                        "https://a.example.com/healthz");
+    json_decref(j);
+    /* The same again: nothing to write. */
+    expect_run(fx, 0, "already failed, reason: ingest answers 503; nothing "
+               "written", "cell", "fail", "cell-a", "--reason",
+               "ingest answers 503", "--by", "bob");
+
+    /* A pin stops the prober, not operators: restore works, pin stays. */
+    expect_run(fx, 0, "failed (pinned) by operator:bob", "cell", "pin",
+               "cell-a", "--by", "bob");
+    expect_run(fx, 0, "cell-a: serving (pinned) by operator:bob", "cell",
+               "restore", "cell-a", "--by", "bob");
+    j = cell_json_of(fx, "cell-a");
+    assert_true(json_is_true(json_object_get(j, "pinned")));
+    assert_string_equal(json_string_value(json_object_get(j, "state_reason")),
+                        "");
+    assert_int_equal(json_integer_value(json_object_get(j, "state_version")),
+                     3);
+    json_decref(j);
+    expect_run(fx, 0, "cell-a: serving by operator:carol", "cell", "unpin",
+               "cell-a", "--by=carol");
+    expect_run(fx, 0, "already serving (not pinned)", "cell", "unpin",
+               "cell-a", "--by", "carol");
+
+    /* --json on a write: the cell as written. */
+    result r = run(fx, "cell", "fail", "cell-b", "--reason", "drain",
+                   "--by", "dave", "--json");
+    assert_int_equal(r.status, 0);
+    j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "serving_state")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(
+                        json_object_get(j, "labels"), "cloud")), "azure");
+    json_decref(j);
+    result_free(&r);
+
+    r = run(fx, "cell", "list", "--json");
+    assert_int_equal(r.status, 0);
+    j = json_loads(r.out, 0, NULL);
+    assert_int_equal(json_array_size(j), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                        json_array_get(j, 1), "serving_state")), "failed");
+    json_decref(j);
+    result_free(&r);
+    expect_run(fx, 0, "failed   ", "cell", "list");
+
+    /* Tenants are not touched by any of it. */
+    expect_run(fx, 0, "cell_id           cell-a", "get", "acme");
+}
+
+static void test_cell_errors(void **state)
+{
+    fixture *fx = *state;
+    seed_cells(fx);
+    expect_run(fx, 4, "cell \"ghost\" is not defined", "cell", "fail",
+               "ghost", "--reason", "x", "--by", "alice");
+    expect_run(fx, 4, "not defined", "cell", "get", "ghost");
+    expect_run(fx, 2, "needs --reason", "cell", "fail", "cell-a", "--by", "a");
+    expect_run(fx, 2, "cell get needs a cell id", "cell", "get");
+    expect_run(fx, 2, "cell needs a command", "cell");
+    expect_run(fx, 2, "unknown cell command \"drain\"", "cell", "drain",
+               "cell-a");
+    expect_run(fx, 2, "cell id must start", "cell", "get", "Cell_A");
+    expect_run(fx, 2, "unexpected argument \"cell-a\"", "cell", "list",
+               "cell-a");
+    expect_run(fx, 2, "--reason is not an option of cell get", "cell", "get",
+               "cell-a", "--reason", "x");
+    expect_run(fx, 2, "--by is not an option of cell list", "cell", "list",
+               "--by", "x");
+    expect_run(fx, 2, "--by: the operator's name may only contain", "cell",
+               "pin", "cell-a", "--by", "bob smith");
+    expect_run(fx, 2, "--reason: reason must be UTF-8 text", "cell", "fail",
+               "cell-a", "--reason", "a\tb", "--by", "x");
+    expect_run(fx, 2, "options of the cell commands", "get", "acme",
+               "--by", "x");
+    expect_run(fx, 2, "unexpected argument", "get", "acme", "extra");
+    /* Nothing was written by any of them. */
+    json_t *j = cell_json_of(fx, "cell-a");
+    assert_int_equal(json_integer_value(json_object_get(j, "state_version")),
+                     0);
+    json_decref(j);
+    /* No map file: an error, and none is created. */
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/none.db", fx->dir);
+    expect_run(fx, 1, "no routing map", "--db", missing, "cell", "list");
+    struct stat st;
+    assert_int_not_equal(stat(missing, &st), 0);
+}
+
+static void cell_fail_args(int i, const char *argv[8], char *buf)
+{
+    snprintf(buf, 32, "r%d", i);
+    static const char *const a[] = {"cell", "fail", "cell-a", "--reason"};
+    memcpy(argv + 1, a, sizeof a);
+    argv[5] = buf;
+    argv[6] = "--by=oncall";
+}
+
+/* Eight operators fail the same cell at once (each with its own reason):
+ * every write lands (exit 0) or is refused as a conflict (exit 3), none is
+ * lost: the serving state's version counts the writes that landed. */
+static void test_concurrent_cell_writes(void **state)
+{
+    fixture *fx = *state;
+    seed_cells(fx);
+    int ok, conflicts;
+    concurrently(fx, 8, cell_fail_args, &ok, &conflicts);
+    json_t *j = cell_json_of(fx, "cell-a");
+    assert_int_equal(json_integer_value(json_object_get(j, "state_version")),
+                     ok);
+    json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -545,6 +740,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_selection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_map, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cell_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cell_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_cell_writes, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_datasource.c — the data sources cellrouter_tenant and
- * cellrouter_routing_map, through the tfplugin6 handlers
+ * tests/unit/test_datasource.c — the data sources cellrouter_tenant,
+ * cellrouter_routing_map and cellrouter_cells, through the tfplugin6 handlers
  * (ValidateDataResourceConfig, ReadDataSource) as Terraform calls them,
  * against a real SQLite routing map written the way cellctl writes it.
  */
@@ -311,6 +311,104 @@ static void test_not_configured(void **state)
     fx->p->state.store = s;
 }
 
+/* ---- cellrouter_cells ------------------------------------------------------ */
+
+static void put_cell(cr_store *s, const char *id, const char *cloud)
+{
+    cr_cell c = {0};
+    cr_store_err err;
+    c.cell_id = (char *)id;
+    c.endpoint = (char *)"https://cell.example.com/ingest";
+    if (cloud)
+        assert_int_equal(cr_cell_set_label(&c, "cloud", cloud), 0);
+    assert_int_equal(cr_store_cell_put(s, &c, CR_VERSION_ABSENT, NULL, &err),
+                     CR_STORE_OK);
+    c.cell_id = c.endpoint = NULL;
+    cr_cell_clear(&c);
+}
+
+/* A map of the labels given as key/value pairs (NULL-terminated). */
+static cr_value *labels_map(const char *k, ...)
+{
+    cr_value *m = cr_value_collection(&cr_ev_map_of_string);
+    va_list ap;
+    va_start(ap, k);
+    for (; k; k = va_arg(ap, const char *)) {
+        const char *v = va_arg(ap, const char *);
+        assert_int_equal(cr_value_map_put(m, k, strcmp(v, "?") == 0
+                                          ? cr_value_unknown(&cr_type_string)
+                                          : cr_value_string(v)), 0);
+    }
+    va_end(ap);
+    return m;
+}
+
+static void test_cells(void **state)
+{
+    fixture *fx = *state;
+    cr_store *s = fx->p->state.store;
+    cr_store_err err;
+    put_cell(s, "aws-alpha", "aws");
+    put_cell(s, "aws-gamma", "aws");
+    put_cell(s, "azure-beta", NULL);
+    cr_cell_state failed = { .state = CR_CELL_FAILED, .pinned = true,
+                             .reason = (char *)"HTTP 503",
+                             .changed_by = (char *)"automation" };
+    assert_int_equal(cr_store_cell_set_state(s, "aws-gamma", &failed, 0, NULL,
+                                             &err), CR_STORE_OK);
+
+    /* Every cell, with its serving state; labels always a map. */
+    cr_value *c = ds_config("cellrouter_cells", NULL);
+    result r = read_ds(fx, "cellrouter_cells", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_string_equal(cr_value_get_str(r.state, "id"), "*");
+    const cr_value *cells = cr_value_get(r.state, "cells");
+    assert_int_equal(cells->u.coll.len, 3);
+    const cr_value *b = cr_value_get(cells, "azure-beta");
+    assert_string_equal(cr_value_get_str(b, "serving_state"), "serving");
+    assert_int_equal(cr_value_get(b, "labels")->kind, CR_MAP);
+    assert_int_equal(cr_value_get(b, "labels")->u.coll.len, 0);
+    assert_true(cr_value_is_null(cr_value_get(b, "state_changed_by")));
+    const cr_value *g = cr_value_get(cells, "aws-gamma");
+    assert_string_equal(cr_value_get_str(g, "serving_state"), "failed");
+    assert_string_equal(cr_value_get_str(g, "state_reason"), "HTTP 503");
+    assert_string_equal(cr_value_get_str(g, "state_changed_by"),
+                        "automation");
+    assert_true(cr_value_get(g, "pinned")->u.b);
+    assert_int_equal(cr_value_get(g, "version")->u.num.i, 1);
+    result_free(&r);
+
+    /* Only the cells with every label of the filter. */
+    cr_value_object_set(c, "labels", labels_map("cloud", "aws", NULL));
+    r = read_ds(fx, "cellrouter_cells", c);
+    assert_int_equal(r.resp->n_diagnostics, 0);
+    assert_string_equal(cr_value_get_str(r.state, "id"), "cloud=aws");
+    cells = cr_value_get(r.state, "cells");
+    assert_int_equal(cells->u.coll.len, 2);
+    assert_non_null(cr_value_get(cells, "aws-alpha"));
+    assert_null(cr_value_get(cells, "azure-beta"));
+    result_free(&r);
+    cr_value_object_set(c, "labels", labels_map("cloud", "aws", "tier",
+                                                "gold", NULL));
+    r = read_ds(fx, "cellrouter_cells", c);
+    assert_int_equal(cr_value_get(r.state, "cells")->u.coll.len, 0);
+    result_free(&r);
+
+    /* A bad filter label: refused by validation, at its path; an unknown
+     * value is no error. */
+    cr_value_object_set(c, "labels", labels_map("cloud", "a\nb", NULL));
+    Tfplugin6__ValidateDataResourceConfig__Response *v =
+        validate_ds(fx, "cellrouter_cells", c);
+    assert_int_equal(v->n_diagnostics, 1);
+    assert_string_equal(v->diagnostics[0]->summary, "Invalid label");
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    cr_value_object_set(c, "labels", labels_map("cloud", "?", NULL));
+    v = validate_ds(fx, "cellrouter_cells", c);
+    assert_int_equal(v->n_diagnostics, 0);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+    cr_value_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_routing_map_validation_and_unknowns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_configured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,9 +215,10 @@ static void test_get_provider_schema(void **state)
                      TFPLUGIN6__STRING_KIND__MARKDOWN);
     expect_attr(r->provider, "path", "\"string\"", false, true, false);
 
-    assert_int_equal(r->n_resource_schemas, 2);
+    assert_int_equal(r->n_resource_schemas, 3);
     assert_string_equal(r->resource_schemas[0]->key, "cellrouter_tenant");
     assert_string_equal(r->resource_schemas[1]->key, "cellrouter_tenants");
+    assert_string_equal(r->resource_schemas[2]->key, "cellrouter_cell");
     const Tfplugin6__Schema *s = r->resource_schemas[0]->value;
     assert_non_null(s);
     assert_int_equal(s->version, 0);
@@ -254,10 +255,11 @@ static void test_get_provider_schema(void **state)
     assert_int_equal(ta->nested_type->nesting,
                      TFPLUGIN6__SCHEMA__OBJECT__NESTING_MODE__MAP);
     assert_int_equal(ta->nested_type->n_attributes, 7);
-    assert_int_equal(r->n_data_source_schemas, 2);
+    assert_int_equal(r->n_data_source_schemas, 3);
     assert_string_equal(r->data_source_schemas[0]->key, "cellrouter_tenant");
     assert_string_equal(r->data_source_schemas[1]->key,
                         "cellrouter_routing_map");
+    assert_string_equal(r->data_source_schemas[2]->key, "cellrouter_cells");
     assert_int_equal(r->n_functions, 0);
     resp_free(r);
 }
@@ -292,13 +294,15 @@ static void test_get_metadata(void **state)
     Tfplugin6__GetMetadata__Response *r = invoke(fx, "GetMetadata", &req.base);
     assert_non_null(r->server_capabilities);
     assert_true(r->server_capabilities->plan_destroy);
-    assert_int_equal(r->n_resources, 2);
+    assert_int_equal(r->n_resources, 3);
     assert_string_equal(r->resources[0]->type_name, "cellrouter_tenant");
     assert_string_equal(r->resources[1]->type_name, "cellrouter_tenants");
-    assert_int_equal(r->n_data_sources, 2);
+    assert_string_equal(r->resources[2]->type_name, "cellrouter_cell");
+    assert_int_equal(r->n_data_sources, 3);
     assert_string_equal(r->data_sources[0]->type_name, "cellrouter_tenant");
     assert_string_equal(r->data_sources[1]->type_name,
                         "cellrouter_routing_map");
+    assert_string_equal(r->data_sources[2]->type_name, "cellrouter_cells");
     resp_free(r);
 
     Tfplugin6__GetFunctions__Request freq =
@@ -1361,7 +1365,7 @@ static void *work(void *arg)
         Tfplugin6__GetProviderSchema__Response *sr =
             cr_test_invoke_status(w->fx->p, "GetProviderSchema", &sreq.base,
                                   &st);
-        if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 2)
+        if (st != GRPC_STATUS_OK || sr->n_resource_schemas != 3)
             w->failures++;
         resp_free(sr);
 

@@ -226,12 +226,14 @@ static void test_registry(void **state)
     (void)state;
     size_t n = 0;
     const cr_resource_type *const *all = cr_resources(&n);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_string_equal(all[0]->type_name, "cellrouter_tenant");
     assert_ptr_equal(cr_resource_find("cellrouter_tenant"), all[0]);
     assert_string_equal(all[1]->type_name, "cellrouter_tenants");
     assert_ptr_equal(cr_resource_find("cellrouter_tenants"), all[1]);
-    assert_null(cr_resource_find("cellrouter_cell"));
+    assert_string_equal(all[2]->type_name, "cellrouter_cell");
+    assert_ptr_equal(cr_resource_find("cellrouter_cell"), all[2]);
+    assert_null(cr_resource_find("cellrouter_region"));
     assert_null(cr_resource_find(""));
     assert_null(cr_resource_find(NULL));
 

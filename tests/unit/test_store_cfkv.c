@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1404,6 +1405,442 @@ static void test_settings(void **state)
     unsetenv("CELLROUTER_KV_REQUEST_BUDGET");
 }
 
+/* ---- cells (issue 13) ----------------------------------------------------- */
+
+#define CELLKEY(id) "_cellrouter.cell." id
+#define STATES      "_cellrouter.cells"
+#define TOMBKEY(id) "_cellrouter.cell-retired." id
+
+/* A cell definition's metadata (schema 1), version v. */
+static const char *cell_md(char *buf, size_t cap, const char *id,
+                           const char *ep, int v)
+{
+    snprintf(buf, cap, "{\"schema\":1,\"cell_id\":\"%s\",\"endpoint\":\"%s\","
+             "\"health_url\":\"%s/healthz\",\"labels\":{\"cloud\":\"aws\"},"
+             "\"version\":%d,\"updated_at\":\"2026-12-03T10:00:00Z\"}", id, ep,
+             ep, v);
+    return buf;
+}
+
+/* The serving-state document as a bulk read's value (JSON in a string). */
+static const char *doc_value(char *buf, size_t cap, const char *doc)
+{
+    json_t *s = json_string(doc);
+    char *q = json_dumps(s, JSON_ENCODE_ANY);
+    snprintf(buf, cap, "{\"value\":%s,\"metadata\":null}", q);
+    free(q);
+    json_decref(s);
+    return buf;
+}
+
+static const char DOC[] =
+    "{\"schema\":1,\"updated_at\":\"2026-12-03T10:00:00Z\",\"future\":[1],"
+    "\"cells\":{"
+    "\"aws-alpha\":{\"state\":\"serving\",\"reason\":\"\",\"changed_at\":"
+    "\"2026-12-03T09:00:00Z\",\"changed_by\":\"automation\",\"pinned\":false,"
+    "\"version\":2,\"probe\":{\"failures\":1,\"successes\":0,"
+    "\"last_error\":\"HTTP 503\"},\"note\":\"kept\"},"
+    "\"azure-beta\":{\"state\":\"failed\",\"reason\":\"drain\",\"changed_at\":"
+    "\"2026-12-03T09:30:00Z\",\"changed_by\":\"operator:alice\",\"pinned\":"
+    "true,\"version\":7}}}";
+
+/* Every cell in one listing page of the definitions' prefix and one read
+ * of the document; reads that follow within a few seconds share them. */
+static void test_cells_read(void **state)
+{
+    fixture *f = *state;
+    char items[2048], m1[512], m2[512], dv[2048], vals[2300];
+    snprintf(items, sizeof items, "{\"name\":\"" CELLKEY("aws-alpha") "\","
+             "\"metadata\":%s},{\"name\":\"" CELLKEY("azure-beta") "\","
+             "\"metadata\":%s}",
+             cell_md(m1, sizeof m1, "aws-alpha", "https://a.example.com", 3),
+             cell_md(m2, sizeof m2, "azure-beta", "https://b.example.com", 1));
+    script_page(f->srv, items, "");
+    snprintf(vals, sizeof vals, "\"" STATES "\":%s",
+             doc_value(dv, sizeof dv, DOC));
+    script_values(f->srv, vals);
+    cr_cell_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_cell_list(f->s, &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 2);
+    assert_string_equal(l.items[0].cell_id, "aws-alpha");
+    assert_string_equal(l.items[0].health_url,
+                        "https://a.example.com/healthz");
+    assert_string_equal(cr_cell_label(&l.items[0], "cloud"), "aws");
+    assert_int_equal(l.items[0].version, 3);
+    assert_int_equal(l.items[0].serving.version, 2);
+    assert_string_equal(l.items[0].serving.probe, "{\"failures\":1,"
+                        "\"successes\":0,\"last_error\":\"HTTP 503\"}");
+    assert_int_equal(l.items[1].serving.state, CR_CELL_FAILED);
+    assert_true(l.items[1].serving.pinned);
+    assert_string_equal(l.items[1].serving.changed_by, "operator:alice");
+    cr_cell_list_free(&l);
+    assert_int_equal(f->srv->nreq, 2);
+    assert_string_equal(req(f, 0)->path, NSPATH "/keys?limit=1000&prefix="
+                        "_cellrouter.cell.");
+    assert_string_equal(req(f, 1)->body, "{\"keys\":[\"" STATES "\"],"
+                        "\"type\":\"text\",\"withMetadata\":true}");
+
+    /* A refresh of each cell right after: no request at all. */
+    cr_cell *c = NULL;
+    assert_int_equal(cr_store_cell_get(f->s, "azure-beta", &c, &err),
+                     CR_STORE_OK);
+    assert_string_equal(c->serving.reason, "drain");
+    cr_cell_free(c);
+    assert_int_equal(cr_store_cell_get(f->s, "ghost", &c, &err), CR_STORE_OK);
+    assert_null(c);
+    assert_int_equal(f->srv->nreq, 2);
+}
+
+/* Tenant listings skip every _cellrouter. key: the cells live in the same
+ * namespace, and no tenant id starts with '_'. */
+static void test_cells_not_tenants(void **state)
+{
+    fixture *f = *state;
+    char items[2048], m1[512], md[512];
+    snprintf(items, sizeof items,
+             "{\"name\":\"" CELLKEY("aws-alpha") "\",\"metadata\":%s},"
+             "{\"name\":\"" STATES "\"},"
+             "{\"name\":\"" TOMBKEY("old") "\",\"metadata\":{\"cell_id\":"
+             "\"old\",\"version\":2}},"
+             "{\"name\":\"acme\",\"metadata\":%s}",
+             cell_md(m1, sizeof m1, "aws-alpha", "https://a.example.com", 3),
+             md2(md, sizeof md, "aws-alpha", "https://a.example.com", 1));
+    script_page(f->srv, items, "");
+    cr_entry_list l;
+    cr_store_err err;
+    assert_int_equal(cr_store_list(f->s, NULL, &l, &err), CR_STORE_OK);
+    assert_int_equal(l.len, 1);
+    assert_string_equal(l.items[0].tenant_id, "acme");
+    cr_entry_list_free(&l);
+}
+
+/* A create: one bulk read (definition, document, tombstone), one bulk
+ * write of the definition; the serving record already there is kept. */
+static void test_cells_put(void **state)
+{
+    fixture *f = *state;
+    char dv[2048], vals[3000], m1[512];
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":null,\"" STATES
+             "\":%s,\"" TOMBKEY("aws-alpha") "\":{\"value\":\"retired\","
+             "\"metadata\":{\"cell_id\":\"aws-alpha\",\"version\":4}}",
+             doc_value(dv, sizeof dv, DOC));
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    cr_cell in = {0}, *w = NULL;
+    in.cell_id = (char *)"aws-alpha";
+    in.endpoint = (char *)"https://a.example.com/ingest";
+    in.has_labels = true;
+    cr_store_err err;
+    assert_int_equal(cr_store_cell_put(f->s, &in, CR_VERSION_ABSENT, &w,
+                                       &err), CR_STORE_OK);
+    assert_int_equal(w->version, 5);            /* after the tombstone */
+    assert_int_equal(w->serving.version, 2);
+    cr_cell_free(w);
+    assert_int_equal(f->srv->nreq, 2);
+    assert_string_equal(req(f, 0)->body, "{\"keys\":[\"" CELLKEY("aws-alpha")
+                        "\",\"" STATES "\",\"" TOMBKEY("aws-alpha") "\"],"
+                        "\"type\":\"text\",\"withMetadata\":true}");
+    const request *put = req(f, 1);
+    assert_string_equal(put->path, NSPATH "/bulk");
+    assert_non_null(strstr(put->body, "[{\"key\":\"" CELLKEY("aws-alpha")
+                           "\",\"value\":\"https://a.example.com/ingest\","
+                           "\"metadata\":{\"schema\":1,\"cell_id\":"
+                           "\"aws-alpha\",\"endpoint\":"
+                           "\"https://a.example.com/ingest\",\"labels\":{},"
+                           "\"version\":5,\"updated_at\":\""));
+    assert_null(strstr(put->body, STATES));     /* the document untouched */
+
+    /* Stale versions: refused after the read, nothing written. */
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com/ingest\",\"metadata\":%s},\"" STATES
+             "\":null,\"" TOMBKEY("aws-alpha") "\":null",
+             cell_md(m1, sizeof m1, "aws-alpha",
+                     "https://a.example.com/ingest", 5));
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_put(f->s, &in, 4, NULL, &err),
+                     CR_STORE_CONFLICT);
+    assert_int_equal(err.actual_version, 5);
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_put(f->s, &in, CR_VERSION_ABSENT, NULL,
+                                       &err), CR_STORE_EXISTS);
+    assert_int_equal(f->srv->nreq, 4);
+
+    /* Metadata too large for Workers KV: refused before any request. */
+    char big[300];
+    memset(big, 'v', 250);
+    big[250] = '\0';
+    for (int i = 0; i < 4; i++) {
+        char k[4] = {(char)('a' + i), 0};
+        cr_cell_set_label(&in, k, big);
+    }
+    assert_int_equal(cr_store_cell_put(f->s, &in, CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "Cloudflare allows at most 1024"));
+    assert_non_null(cr_store_cell_fits(f->s, &in, big, sizeof big));
+    assert_int_equal(f->srv->nreq, 4);
+    cr_cell_clear(&(cr_cell){ .labels = in.labels, .nlabels = in.nlabels });
+}
+
+/* A serving-state write: the document read right before, the one record
+ * changed (its probe and unknown keys kept), every other cell's record and
+ * the document's unknown keys as they were; one write. */
+static void test_cells_set_state(void **state)
+{
+    fixture *f = *state;
+    char dv[2048], vals[3000], m1[512];
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":%s",
+             cell_md(m1, sizeof m1, "aws-alpha", "https://a.example.com", 3),
+             doc_value(dv, sizeof dv, DOC));
+    cr_cell_state in = { .state = CR_CELL_FAILED, .reason = (char *)"outage",
+                         .changed_by = (char *)"operator:bob" };
+    cr_cell *w = NULL;
+    cr_store_err err;
+
+    /* The record moved on since the caller read it: nothing written. */
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in, 1, NULL,
+                                             &err), CR_STORE_CONFLICT);
+    assert_int_equal(err.actual_version, 2);
+    assert_int_equal(f->srv->nreq, 1);
+
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in, 2, &w,
+                                             &err), CR_STORE_OK);
+    assert_int_equal(w->serving.version, 3);
+    assert_int_equal(w->serving.state, CR_CELL_FAILED);
+    assert_string_equal(w->serving.changed_by, "operator:bob");
+    assert_int_equal(w->version, 3);
+    cr_cell_free(w);
+    assert_int_equal(f->srv->nreq, 3);
+    assert_string_equal(req(f, 1)->body, "{\"keys\":[\"" CELLKEY("aws-alpha")
+                        "\",\"" STATES "\"],\"type\":\"text\","
+                        "\"withMetadata\":true}");
+    json_error_t jerr;
+    json_t *pairs = json_loads(req(f, 2)->body, 0, &jerr);
+    assert_int_equal(json_array_size(pairs), 1);
+    json_t *p = json_array_get(pairs, 0);
+    assert_string_equal(json_string_value(json_object_get(p, "key")), STATES);
+    assert_null(json_object_get(p, "metadata"));
+    json_t *doc = json_loads(json_string_value(json_object_get(p, "value")),
+                             0, &jerr);
+    assert_non_null(doc);
+    assert_non_null(json_object_get(doc, "future"));
+    json_t *a = json_object_get(json_object_get(doc, "cells"), "aws-alpha");
+    assert_string_equal(json_string_value(json_object_get(a, "state")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(a, "reason")),
+                        "outage");
+    assert_int_equal(json_integer_value(json_object_get(a, "version")), 3);
+    assert_false(json_is_true(json_object_get(a, "pinned")));
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(a, "probe"), "failures")), 1);
+    assert_string_equal(json_string_value(json_object_get(a, "note")), "kept");
+    json_t *b = json_object_get(json_object_get(doc, "cells"), "azure-beta");
+    assert_int_equal(json_integer_value(json_object_get(b, "version")), 7);
+    assert_string_equal(json_string_value(json_object_get(b, "reason")),
+                        "drain");
+    assert_string_not_equal(json_string_value(json_object_get(doc,
+                            "updated_at")), "2026-12-03T10:00:00Z");
+    json_decref(doc);
+    json_decref(pairs);
+
+    /* No document yet: the first record is version 1. */
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":null",
+             m1);
+    script_values(f->srv, vals);
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in,
+                                             CR_VERSION_ABSENT, &w, &err),
+                     CR_STORE_OK);
+    assert_int_equal(w->serving.version, 1);
+    cr_cell_free(w);
+    assert_non_null(strstr(req(f, 4)->body, "\\\"schema\\\":1"));
+
+    /* No definition: NOT_FOUND; a damaged document is never overwritten. */
+    size_t before = f->srv->nreq;
+    script_values(f->srv, "\"" CELLKEY("ghost") "\":null,\"" STATES "\":null");
+    assert_int_equal(cr_store_cell_set_state(f->s, "ghost", &in,
+                                             CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_NOT_FOUND);
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":"
+             "{\"value\":\"{not json\",\"metadata\":null}", m1);
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in,
+                                             CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "is not JSON"));
+    assert_non_null(strstr(err.msg, "never overwritten"));
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":%s",
+             m1, doc_value(dv, sizeof dv, "{\"schema\":2,\"cells\":{}}"));
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in,
+                                             CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "upgrade cellrouter"));
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":%s",
+             m1, doc_value(dv, sizeof dv, "{\"schema\":1,\"cells\":"
+                           "{\"aws-alpha\":{\"state\":\"down\","
+                           "\"version\":1}}}"));
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_set_state(f->s, "aws-alpha", &in,
+                                             CR_VERSION_ANY, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "state is neither serving nor failed"));
+    assert_int_equal(f->srv->nreq, before + 4);  /* reads only */
+}
+
+/* A delete: refused while tenants name the cell (one listing of the
+ * namespace counts them); then the tombstone and the document without the
+ * cell's record in one write, and the definition removed. */
+static void test_cells_delete(void **state)
+{
+    fixture *f = *state;
+    char dv[2048], vals[3000], m1[512], md[512], items[2048];
+    snprintf(vals, sizeof vals, "\"" CELLKEY("aws-alpha") "\":{\"value\":"
+             "\"https://a.example.com\",\"metadata\":%s},\"" STATES "\":%s,\""
+             TOMBKEY("aws-alpha") "\":null",
+             cell_md(m1, sizeof m1, "aws-alpha", "https://a.example.com", 3),
+             doc_value(dv, sizeof dv, DOC));
+    char md3[512];
+    snprintf(md3, sizeof md3, "{\"cell_id\":\"azure-beta\",\"endpoint\":"
+             "\"https://b\",\"schema\":2,\"standby_cell_id\":\"aws-alpha\","
+             "\"standby_endpoint\":\"https://a\",\"updated_at\":"
+             "\"2026-01-01T00:00:00Z\",\"version\":1}");
+    snprintf(items, sizeof items,
+             "{\"name\":\"" CELLKEY("aws-alpha") "\",\"metadata\":%s},"
+             "{\"name\":\"acme\",\"metadata\":%s},"
+             "{\"name\":\"acme~retired\",\"metadata\":{\"tenant_id\":\"acme\","
+             "\"version\":1,\"cell_id\":\"aws-alpha\"}},"
+             "{\"name\":\"globex\",\"metadata\":%s},"
+             "{\"name\":\"hooli\",\"metadata\":{\"cell_id\":\"other\"}}",
+             m1, md2(md, sizeof md, "aws-alpha", "https://a", 1), md3);
+    script_values(f->srv, vals);
+    script_page(f->srv, items, "");
+    size_t n = 0;
+    cr_store_err err;
+    assert_int_equal(cr_store_cell_delete(f->s, "aws-alpha", 3, &n, &err),
+                     CR_STORE_IN_USE);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(err.msg, "\"acme\", \"globex\""));
+    assert_int_equal(f->srv->nreq, 2);
+    assert_string_equal(req(f, 1)->path, NSPATH "/keys?limit=1000");
+
+    script_values(f->srv, vals);
+    script_page(f->srv, "{\"name\":\"hooli\",\"metadata\":{\"cell_id\":"
+                "\"other\"}}", "");
+    script(f->srv, 200, NULL, BULK_OK);
+    script(f->srv, 200, NULL, BULK_OK);
+    assert_int_equal(cr_store_cell_delete(f->s, "aws-alpha", 3, &n, &err),
+                     CR_STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(f->srv->nreq, 6);
+    json_error_t jerr;
+    json_t *pairs = json_loads(req(f, 4)->body, 0, &jerr);
+    assert_int_equal(json_array_size(pairs), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(pairs, 0), "key")),
+                        TOMBKEY("aws-alpha"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(
+                         json_array_get(pairs, 0), "metadata"), "version")),
+                     3);
+    json_t *doc = json_loads(json_string_value(json_object_get(
+                                 json_array_get(pairs, 1), "value")), 0,
+                             &jerr);
+    assert_null(json_object_get(json_object_get(doc, "cells"), "aws-alpha"));
+    assert_non_null(json_object_get(json_object_get(doc, "cells"),
+                                    "azure-beta"));
+    json_decref(doc);
+    json_decref(pairs);
+    assert_string_equal(req(f, 5)->path, NSPATH "/bulk/delete");
+    assert_string_equal(req(f, 5)->body, "[\"" CELLKEY("aws-alpha") "\"]");
+
+    /* A stale version, or nothing to delete: one read, nothing sent. */
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_delete(f->s, "aws-alpha", 2, &n, &err),
+                     CR_STORE_CONFLICT);
+    script_values(f->srv, "\"" CELLKEY("ghost") "\":null,\"" STATES "\":null,"
+                  "\"" TOMBKEY("ghost") "\":null");
+    assert_int_equal(cr_store_cell_delete(f->s, "ghost", CR_VERSION_ANY, &n,
+                                          &err), CR_STORE_NOT_FOUND);
+    assert_int_equal(f->srv->nreq, 8);
+}
+
+/* Definitions and documents written by something else: INVALID naming the
+ * cell, never a crash. */
+static void test_cells_damaged(void **state)
+{
+    fixture *f = *state;
+    static const struct { const char *md, *needle; } cases[] = {
+        {"null", "metadata is missing"},
+        {"{\"schema\":9}", "upgrade cellrouter"},
+        {"{\"schema\":1,\"cell_id\":\"other\",\"endpoint\":\"https://a\","
+         "\"version\":1,\"updated_at\":\"2026-01-01T00:00:00Z\"}",
+         "differs from the cell its key names"},
+        {"{\"schema\":1,\"cell_id\":\"c1\",\"endpoint\":\"ftp://a\","
+         "\"version\":1,\"updated_at\":\"2026-01-01T00:00:00Z\"}",
+         "endpoint must be"},
+        {"{\"schema\":1,\"cell_id\":\"c1\",\"endpoint\":\"https://a\","
+         "\"version\":0,\"updated_at\":\"2026-01-01T00:00:00Z\"}",
+         "version is not a positive integer"},
+        {"{\"schema\":1,\"cell_id\":\"c1\",\"endpoint\":\"https://a\","
+         "\"version\":1,\"updated_at\":\"2026-01-01T00:00:00Z\","
+         "\"labels\":{\"k\":1}}", "not a string"},
+    };
+    char items[2048], m1[512];
+    cr_cell_list l;
+    cr_cell *c = NULL;
+    cr_store_err err;
+    cell_md(m1, sizeof m1, "c2", "https://b", 1);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        /* A fresh handle each time: reads share what they read. */
+        cr_store_close(f->s);
+        assert_int_equal(open_store(f, 5000, false, &err), CR_STORE_OK);
+        snprintf(items, sizeof items, "{\"name\":\"" CELLKEY("c1") "\","
+                 "\"metadata\":%s},{\"name\":\"" CELLKEY("c2") "\","
+                 "\"metadata\":%s}", cases[i].md, m1);
+        script_page(f->srv, items, "");
+        script_values(f->srv, "\"" STATES "\":null");
+        cr_store_rc rc = cr_store_cell_list(f->s, &l, &err);
+        if (rc != CR_STORE_INVALID || !strstr(err.msg, cases[i].needle) ||
+            !strstr(err.msg, "\"c1\""))
+            fail_msg("case %zu: %s: %s", i, cr_store_rc_name(rc), err.msg);
+        assert_int_equal(l.len, 0);
+        /* The damage is c1's: c2 still reads, without a request. */
+        size_t before = f->srv->nreq;
+        assert_int_equal(cr_store_cell_get(f->s, "c2", &c, &err),
+                         CR_STORE_OK);
+        assert_string_equal(c->endpoint, "https://b");
+        cr_cell_free(c);
+        c = NULL;
+        assert_int_equal(cr_store_cell_get(f->s, "c1", &c, &err),
+                         CR_STORE_INVALID);
+        assert_null(c);
+        assert_int_equal(f->srv->nreq, before);
+    }
+    /* A document that is not one: every read of a state says so. */
+    char dv[512], vals[1024];
+    cr_store_close(f->s);
+    assert_int_equal(open_store(f, 5000, false, &err), CR_STORE_OK);
+    snprintf(items, sizeof items, "{\"name\":\"" CELLKEY("c1") "\","
+             "\"metadata\":%s}", cell_md(m1, sizeof m1, "c1", "https://a", 1));
+    script_page(f->srv, items, "");
+    snprintf(vals, sizeof vals, "\"" STATES "\":%s",
+             doc_value(dv, sizeof dv, "[]"));
+    script_values(f->srv, vals);
+    assert_int_equal(cr_store_cell_list(f->s, &l, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "is not a JSON object"));
+    assert_int_equal(cr_store_cell_get(f->s, "c1", &c, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "serving-state document"));
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -1430,6 +1867,12 @@ int main(void)
         T(test_auth_and_probe),
         T(test_token_never_leaks),
         T(test_metadata_limit),
+        T(test_cells_read),
+        T(test_cells_not_tenants),
+        T(test_cells_put),
+        T(test_cells_set_state),
+        T(test_cells_delete),
+        T(test_cells_damaged),
         cmocka_unit_test(test_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
