@@ -5,11 +5,14 @@
 //
 //   node harness.mjs --router PATH/worker.js --cells cell-a,cell-b,... \
 //        --ready FILE [--account ID --namespace ID --token TOKEN]
-//        [--vars JSON] [--watch-pid PID]
+//        [--vars JSON] [--baseline PATH/worker.js] [--watch-pid PID]
 //
 // --vars: the router's plain-text bindings, as a JSON object of strings
 // (what edge.tf's plain_text_binding blocks and wrangler.toml's [vars]
 // give the deployed Worker: FAILOVER_FAILURES, ...).
+//
+// --baseline: a second router (another version, for a before/after
+// benchmark) on the same namespace and bindings; its URL is "baseline".
 //
 // When everything listens, FILE receives one JSON object:
 //   {"router": URL, "api_url": URL (.../client/v4), "fixture": URL,
@@ -47,7 +50,7 @@ function args() {
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
-    if (!(k in a) && !["router", "ready", "watch-pid"].includes(k))
+    if (!(k in a) && !["router", "ready", "watch-pid", "baseline"].includes(k))
       throw new Error(`unknown option ${argv[i]}`);
     a[k] = argv[++i];
   }
@@ -160,20 +163,22 @@ async function main() {
   }
   // One namespace id for both bindings: both Workers see the same storage.
   const NS = "routing-map";
+  const routerWorker = (name, path) => ({
+    name,
+    modules: true,
+    scriptPath: resolve(path),
+    modulesRoot: dirname(resolve(path)),
+    compatibilityDate: "2024-09-23",
+    kvNamespaces: { ROUTING_MAP: NS },
+    bindings: a.vars,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  });
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
     workers: [
-      {
-        name: "router",
-        modules: true,
-        scriptPath: resolve(a.router),
-        modulesRoot: dirname(resolve(a.router)),
-        compatibilityDate: "2024-09-23",
-        kvNamespaces: { ROUTING_MAP: NS },
-        bindings: a.vars,
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
+      routerWorker("router", a.router),
+      ...(a.baseline ? [routerWorker("baseline", a.baseline)] : []),
       {
         name: "kvapi",
         modules: true,
@@ -191,8 +196,9 @@ async function main() {
   const router = (await mf.unsafeGetDirectURL("router")).toString().replace(/\/$/, "");
   const fixture = (await mf.unsafeGetDirectURL("kvapi")).toString().replace(/\/$/, "");
   const control = await controlServer(byName, mf);
+  const baseline = a.baseline ? (await mf.unsafeGetDirectURL("baseline")).toString().replace(/\/$/, "") : undefined;
   const info = { router, fixture, api_url: `${fixture}/client/v4`, cells,
-                 control: `http://127.0.0.1:${control.address().port}`,
+                 control: `http://127.0.0.1:${control.address().port}`, baseline,
                  account_id: a.account, namespace_id: a.namespace };
   writeFileSync(a.ready + ".tmp", JSON.stringify(info) + "\n");
   renameSync(a.ready + ".tmp", a.ready);
