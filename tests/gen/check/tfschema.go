@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/ioutil"
+	"sort"
 	"strings"
 )
 
@@ -179,4 +180,72 @@ func tfTypeKind(raw json.RawMessage) string {
 		}
 	}
 	return "any"
+}
+
+// addPendingSchema reads a document in the same format describing what a
+// provider built from another branch will have (a resource, an attribute
+// that is being added to it in parallel), so the configuration that uses
+// it can be checked before the provider here has it. It only fills gaps:
+// a resource or data source the live schema lacks is added, and one whose
+// live definition lacks an attribute the pending one names is replaced by
+// the pending definition as a whole (its required arguments may differ,
+// as when a new attribute becomes the alternative to a required one). A
+// live definition that has everything wins, so a provider that has caught
+// up is always checked as it is built. Returns the types taken from the
+// document, in order.
+func (s schemaSet) addPendingSchema(path string) ([]string, error) {
+	raw, err := ioutil.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("pending schema: %v", err)
+	}
+	var doc tfSchemaDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("pending schema %s: %v", path, err)
+	}
+	if !strings.HasPrefix(doc.FormatVersion, "1.") || len(doc.ProviderSchemas) == 0 {
+		return nil, fmt.Errorf("pending schema %s: want format_version 1.x with provider_schemas", path)
+	}
+	var used []string
+	for addr, p := range doc.ProviderSchemas {
+		name := addr[strings.LastIndexByte(addr, '/')+1:]
+		ps := s[name]
+		if p == nil {
+			continue
+		}
+		if ps == nil || !ps.live {
+			return nil, fmt.Errorf("pending schema %s: provider %q has no live schema (-providers-schema) to add to", path, name)
+		}
+		merge := func(kind string, live map[string]*schemaNode, pending map[string]*tfSchema) {
+			for _, n := range schemaNames(pending) {
+				r := pending[n]
+				if r == nil || r.Block == nil {
+					continue
+				}
+				cur := live[n]
+				take := cur == nil
+				for a := range r.Block.Attributes {
+					if cur != nil && cur.Attributes[a] == nil {
+						take = true
+					}
+				}
+				if take {
+					live[n] = fromTfBlock(r.Block, 0)
+					used = append(used, kind+n)
+				}
+			}
+		}
+		merge("", ps.Resources, p.Resources)
+		merge("data.", ps.DataSources, p.DataSources)
+	}
+	return used, nil
+}
+
+// schemaNames: the keys of m, sorted (deterministic messages).
+func schemaNames(m map[string]*tfSchema) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

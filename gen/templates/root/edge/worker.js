@@ -72,7 +72,7 @@ const STATES_CACHE_TTL = 30;
 const SETTINGS = {
   failures: ["FAILOVER_FAILURES", 3, 1, 100],
   successes: ["FAILOVER_SUCCESSES", 5, 1, 100],
-  timeoutSeconds: ["FAILOVER_PROBE_TIMEOUT_SECONDS", 5, 1, 60],
+  timeoutSeconds: ["FAILOVER_PROBE_TIMEOUT_SECONDS", 5, 1, 30],
   maxDownPercent: ["FAILOVER_MAX_DOWN_PERCENT", 50, 0, 100],
   statesCacheSeconds: ["CELL_STATES_CACHE_SECONDS", 5, 0, 300],
 };
