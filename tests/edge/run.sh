@@ -7,6 +7,9 @@
 #
 #   BUILD=build bash tests/edge/run.sh [TEST...]      (make test-edge)
 #
+# The cells' tests (states, failover, the prober: t_cell_*) are in
+# tests/edge/failover.sh, sourced below.
+#
 # Each test starts its own harness (tests/edge/harness.mjs: workerd with the
 # router and the KV API fixture on one namespace, plus the cell servers) and
 # works in $BUILD/edge/run.*/<test>/; the transcript is <test>/log, printed
