@@ -57,7 +57,8 @@ cr_cell_states() {
 }
 
 # Read, change one record, write back: the operator's side of the
-# contract (unknown keys kept, the record's version up by one).
+# contract (unknown keys kept, the record's version up by one; a change of
+# state drops the prober's counters, which then start afresh).
 cr_cell_set() {
   local id=$1 state=$2 pin=${3:-} by=${4:-demo} doc t
   doc=$(cr_cell_states) || return 1
@@ -66,6 +67,7 @@ cr_cell_set() {
     (.cells[$id] // {state: "serving", reason: "", pinned: false, version: 0}) as $old
     | ($old + {changed_at: $t, changed_by: $by, version: (($old.version // 0) + 1)}
        + (if $s == "-" then {} else {state: $s, reason: ("set by " + $by)} end)
+       | (if $s == "-" then . else del(.probe) end)
        + (if $pin == "pin" then {pinned: true} elif $pin == "unpin" then {pinned: false} else {} end)) as $new
     | .schema = (.schema // 1) | .updated_at = $t | .cells = ((.cells // {}) + {($id): $new})' <<<"$doc" |
     cr_cell__kv PUT "values/_cellrouter.cells" --data-binary @- | jq -e .success >/dev/null ||
