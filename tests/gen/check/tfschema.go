@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/ioutil"
-	"sort"
 	"strings"
 )
 
@@ -216,7 +215,7 @@ func (s schemaSet) addPendingSchema(path string) ([]string, error) {
 			return nil, fmt.Errorf("pending schema %s: provider %q has no live schema (-providers-schema) to add to", path, name)
 		}
 		merge := func(kind string, live map[string]*schemaNode, pending map[string]*tfSchema) {
-			for _, n := range schemaNames(pending) {
+			for _, n := range sortedKeys(pending) {
 				r := pending[n]
 				if r == nil || r.Block == nil {
 					continue
@@ -238,14 +237,4 @@ func (s schemaSet) addPendingSchema(path string) ([]string, error) {
 		merge("data.", ps.DataSources, p.DataSources)
 	}
 	return used, nil
-}
-
-// schemaNames: the keys of m, sorted (deterministic messages).
-func schemaNames(m map[string]*tfSchema) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
