@@ -123,6 +123,7 @@ static const struct { const char *ext, *first, *next, *last; } comment_styles[] 
     { ".js", "// ", "// ", "" },
     { ".md", "<!-- ", "     ", " -->" },
     { ".yml", "# ", "# ", "" },
+    { ".json", NULL, NULL, NULL },  /* JSON has no comments: no header (the README says it is generated) */
 };
 
 static bool ends_with(const char *s, const char *suffix)

@@ -40,7 +40,7 @@ static const char *const KEYS_PACKAGES[] = { "aws", "azure", NULL };
 static const char *const KEYS_CELL[] = { "id", "cloud", "region", "location", "tags", "network", NULL };
 static const char *const KEYS_TENANT[] = { "id", "cell", "standby", "labels", NULL };
 static const char *const KEYS_SPEC[] = { "version", "system", "tags", "pipeline", "runtime", "cells",
-                                      "tenants", "ci", "observability", NULL };
+                                      "tenants", "ci", "observability", "failover", NULL };
 
 const char *const *cg_spec_keys(const char *section)
 {
@@ -161,6 +161,16 @@ bool cg_rd_int(cg_reader *r, const cg_ynode *n, const char *what, long min, long
         return false;
     }
     *out = v;
+    return true;
+}
+
+bool cg_rd_bool(cg_reader *r, const cg_ynode *n, const char *what, bool *out)
+{
+    if (n->kind != CG_YSCALAR || cg_yscalar_type_of(n) != CG_YT_BOOL) {
+        cg_rd_err(r, n, "%s must be true or false, not %s", what, cg_ynode_describe(n));
+        return false;
+    }
+    *out = !strcmp(n->str, "true") || !strcmp(n->str, "True") || !strcmp(n->str, "TRUE");
     return true;
 }
 
@@ -694,6 +704,7 @@ int cg_spec_parse(const cg_ynode *root, cg_spec *s, cg_diags *d)
     /* The sections that make the cells operable read the cells' clouds. */
     if ((v = cg_ymap_get(root, "ci"))) cg_rd_ci(r, v, s);
     if ((v = cg_ymap_get(root, "observability"))) cg_rd_observability(r, v, s);
+    cg_rd_failover(r, cg_ymap_get(root, "failover"), s);
 
     for (size_t i = 0; i < s->ncells && s->system && s->nconsumers; i++) {
         const cg_cell *c = &s->cells[i];

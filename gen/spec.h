@@ -108,6 +108,19 @@ typedef struct cg_observability {
     char *key_vault_id;         /* the Key Vault's resource id */
 } cg_observability;
 
+/* failover: the edge router's prober (its cron trigger and settings). With
+ * no failover section, automatic is false and the rest are the defaults:
+ * the router still follows the cell states operators set with cellctl. */
+typedef struct cg_failover {
+    bool automatic;             /* the prober runs (a cron trigger) */
+    char *schedule;             /* the cron expression (UTC), 5 fields */
+    long failures;              /* failed probes in a row that fail a serving cell */
+    long successes;             /* passed probes in a row that restore it */
+    long probe_timeout_seconds;
+    long max_down_percent;      /* fail-static: more cells than this share down, no change */
+    long states_cache_seconds;  /* how long a router isolate keeps the cell states */
+} cg_failover;
+
 typedef struct cg_spec {
     char *system;
     char *table;            /* logical table/container name */
@@ -130,6 +143,7 @@ typedef struct cg_spec {
     size_t ntenants;
     cg_ci ci;               /* provider CG_CI_NONE: no ci section */
     cg_observability obs;   /* destination CG_OBS_NONE: no observability section */
+    cg_failover failover;
 } cg_spec;
 
 /* Checks root and fills *out. Returns 0, or -1 with diagnostics in d (then
@@ -146,7 +160,7 @@ const char *cg_obs_dest_name(cg_obs_dest d);
 
 /* The keys a section accepts ("spec", "pipeline", "consumer", "runtime",
  * "packages", "container", "cell", "network", "tenant", "ci", "ci.plan",
- * "ci.apply", "observability", "observability.key"), NULL-terminated;
+ * "ci.apply", "observability", "observability.key", "failover"), NULL-terminated;
  * NULL for others. */
 const char *const *cg_spec_keys(const char *section);
 

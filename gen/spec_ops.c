@@ -2,8 +2,9 @@
  * gen/spec_ops.c — the parts of the spec that make the cells operable:
  * container workers (runtime.kind, runtime.container, cells[].network),
  * the CI pipeline and its OIDC identities (ci), the one observability
- * destination (observability), and the isolation rules (data residency,
- * networks of their own).
+ * destination (observability), the edge router's prober that fails cells
+ * over on their health (failover), and the isolation rules (data
+ * residency, networks of their own).
  *
  * Each value is checked for what it becomes: a string that lands in a
  * trust policy, a URL, a YAML pipeline or a container image reference is
@@ -32,13 +33,16 @@ static const char *const KEYS_CI_PLAN[] = { "pull_requests", "branches", NULL };
 static const char *const KEYS_CI_APPLY[] = { "branch", "environment", NULL };
 static const char *const KEYS_OBS[] = { "destination", "endpoint", "firehose_endpoint", "site", "key", NULL };
 static const char *const KEYS_OBS_KEY[] = { "aws", "azure", "azure_vault_id", NULL };
+static const char *const KEYS_FAILOVER[] = { "automatic", "schedule", "failures", "successes",
+                                          "probe_timeout_seconds", "max_down_percent", "states_cache_seconds",
+                                          NULL };
 
 const char *const *cg_ops_keys(const char *section)
 {
     static const struct { const char *name; const char *const *keys; } t[] = {
         { "container", KEYS_CONTAINER }, { "network", KEYS_NETWORK }, { "ci", KEYS_CI },
         { "ci.plan", KEYS_CI_PLAN }, { "ci.apply", KEYS_CI_APPLY }, { "observability", KEYS_OBS },
-        { "observability.key", KEYS_OBS_KEY },
+        { "observability.key", KEYS_OBS_KEY }, { "failover", KEYS_FAILOVER },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, section)) return t[i].keys;
@@ -427,10 +431,7 @@ static void read_plan(cg_reader *r, const cg_ynode *n, cg_ci *ci)
     size_t errors_before = r->errors;
     const cg_ynode *v;
     if ((v = cg_ymap_get(n, "pull_requests"))) {
-        if (v->kind != CG_YSCALAR || cg_yscalar_type_of(v) != CG_YT_BOOL)
-            cg_rd_err(r, v, "ci.plan.pull_requests must be true or false, not %s", cg_ynode_describe(v));
-        else
-            ci->plan_pull_requests = !strcmp(v->str, "true") || !strcmp(v->str, "True") || !strcmp(v->str, "TRUE");
+        cg_rd_bool(r, v, "ci.plan.pull_requests", &ci->plan_pull_requests);
         if (ci->plan_pull_requests && ci->provider == CG_CI_GITLAB)
             cg_rd_err(r, v, "ci.plan.pull_requests is for GitHub: a GitLab merge request pipeline's token names "
                       "its source branch (sub project_path:...:ref_type:branch:ref:<branch>), which a trust policy "
@@ -676,8 +677,70 @@ void cg_rd_observability(cg_reader *r, const cg_ynode *n, cg_spec *s)
     if ((v = cg_rd_need(r, n, "key", "observability"))) read_key(r, v, o, s);
 }
 
+/* ---- failover --------------------------------------------------------------- */
+
+/* A cron expression as Cloudflare's Cron Triggers take it: five fields
+ * (minute, hour, day of month, month, day of week) of digits, names
+ * (JAN, MON), '*', ',', '-', '/' and the L, W and # forms, one space
+ * apart. What each field means is Cloudflare's to check at deploy time;
+ * this keeps out what would not be a schedule at all (and anything that
+ * could leave its place in HCL or TOML). */
+static bool cron_ok(const char *s)
+{
+    size_t fields = 0, len = 0;
+    for (const char *p = s;; p++) {
+        if (*p == ' ' || *p == '\0') {
+            if (len == 0) return false;
+            fields++;
+            len = 0;
+            if (*p == '\0') break;
+            continue;
+        }
+        if (!isalnum((unsigned char)*p) && !strchr("*,-/#?", *p)) return false;
+        if (++len > 64) return false;
+    }
+    return fields == 5;
+}
+
+void cg_rd_failover(cg_reader *r, const cg_ynode *n, cg_spec *s)
+{
+    cg_failover *f = &s->failover;
+    f->automatic = n != NULL;
+    f->failures = 3;
+    f->successes = 5;
+    f->probe_timeout_seconds = 5;
+    f->max_down_percent = 50;
+    f->states_cache_seconds = 5;
+    const char *schedule = "* * * * *";
+    if (n && cg_rd_map(r, n, "failover")) {
+        cg_rd_keys(r, n, "failover", KEYS_FAILOVER);
+        const cg_ynode *v;
+        if ((v = cg_ymap_get(n, "automatic"))) cg_rd_bool(r, v, "failover.automatic", &f->automatic);
+        if ((v = cg_ymap_get(n, "schedule"))) {
+            const char *c = cg_rd_str(r, v, "failover.schedule");
+            if (c && !cron_ok(c))
+                cg_rd_err(r, v, "failover.schedule \"%s\" is not a cron expression: five fields (minute hour "
+                          "day-of-month month day-of-week) one space apart, such as \"* * * * *\" (every minute, "
+                          "the default)", c);
+            else if (c)
+                schedule = c;
+        }
+        /* The bounds are the Worker's own (edge/worker.js, SETTINGS). */
+        if ((v = cg_ymap_get(n, "failures"))) cg_rd_int(r, v, "failover.failures", 1, 100, &f->failures);
+        if ((v = cg_ymap_get(n, "successes"))) cg_rd_int(r, v, "failover.successes", 1, 100, &f->successes);
+        if ((v = cg_ymap_get(n, "probe_timeout_seconds")))
+            cg_rd_int(r, v, "failover.probe_timeout_seconds", 1, 30, &f->probe_timeout_seconds);
+        if ((v = cg_ymap_get(n, "max_down_percent")))
+            cg_rd_int(r, v, "failover.max_down_percent", 1, 100, &f->max_down_percent);
+        if ((v = cg_ymap_get(n, "states_cache_seconds")))
+            cg_rd_int(r, v, "failover.states_cache_seconds", 1, 60, &f->states_cache_seconds);
+    }
+    f->schedule = cg_xstrdup(schedule);
+}
+
 void cg_ops_free(cg_spec *s)
 {
+    free(s->failover.schedule);
     free(s->container.image);
     free(s->container.cpu);
     cg_ci *ci = &s->ci;

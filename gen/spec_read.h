@@ -38,6 +38,9 @@ const char *cg_rd_name(cg_reader *r, const cg_ynode *n, const char *what, size_t
 /* Strict UTF-8 without control characters. */
 bool cg_rd_printable(const char *s);
 
+/* A boolean (true/false); false and a diagnostic when it is not one. */
+bool cg_rd_bool(cg_reader *r, const cg_ynode *n, const char *what, bool *out);
+
 /* spec_ops.c: the sections that make the cells operable. Each reads its
  * part of root into s and checks it against what is already read (the
  * cells' clouds, the runtime). */
@@ -46,6 +49,8 @@ void cg_rd_network(cg_reader *r, const cg_ynode *n, const cg_spec *s, cg_cell *c
 void cg_rd_networks_apart(cg_reader *r, const cg_ynode *cells, const cg_spec *s);
 void cg_rd_ci(cg_reader *r, const cg_ynode *n, cg_spec *s);
 void cg_rd_observability(cg_reader *r, const cg_ynode *n, cg_spec *s);
+/* n NULL: no failover section (the defaults, automatic off). */
+void cg_rd_failover(cg_reader *r, const cg_ynode *n, cg_spec *s);
 void cg_rd_residency(cg_reader *r, const cg_ynode *tenant, const cg_spec *s, const cg_tenant *t);
 void cg_ops_free(cg_spec *s);
 /* The keys of the sections spec_ops.c reads (see cg_spec_keys). */

@@ -10,10 +10,11 @@
  * where spec.c already restricts them to plain characters, so a looser
  * rule there can never open a template sequence here.
  *
- * Tenants are data, not code: main.tf's templates put them into one local
- * map and a single for_each resource, so a spec with 100,000 tenants yields
- * a map of that many entries rather than 100,000 resource blocks, and
- * moving a tenant is a one-line diff in review.
+ * Tenants are data, not code: they go into tenants.json, one tenant per
+ * line (a move is a one-line diff in review), which tenants.tf hands to one
+ * cellrouter_tenants resource as the fleet's JSON document, so a spec with
+ * 100,000 tenants yields one resource and one string in Terraform rather
+ * than 100,000 resource blocks. C writes that JSON, escaping every string.
  */
 #include "generate.h"
 #include "hcl.h"
@@ -146,19 +147,66 @@ static void cells(cg_tpl_vars *v, const cg_spec *s)
     free(standby);
 }
 
-static void tenants(cg_tpl_vars *v, const cg_spec *s)
+/* A JSON string (RFC 8259): '"', '\\' and control characters escaped; the
+ * spec's strings are UTF-8 already (spec.c checks them). */
+static void json_str(cg_buf *b, const char *s)
 {
-    cg_tpl_list(v, "tenants");
+    cg_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') cg_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20) cg_buf_printf(b, "\\u%04x", *p);
+        else cg_buf_putc(b, (char)*p);
+    }
+    cg_buf_putc(b, '"');
+}
+
+/* tenants.json: {"id": {"cell_id": ..., "standby_cell_id": ... or null,
+ * "labels": {...}}, ...}, one tenant per line in spec order. */
+static char *tenants_json(const cg_spec *s)
+{
+    cg_buf b = {0};
+    cg_buf_puts(&b, s->ntenants ? "{\n" : "{}");
     for (size_t i = 0; i < s->ntenants; i++) {
         const cg_tenant *t = &s->tenants[i];
-        cg_tpl_vars *it = cg_tpl_item(v, "tenants");
-        set_str(it, "id", t->id);
-        set_str(it, "cell_id", s->cells[t->cell].id);
-        cg_tpl_set_owned(it, "standby_cell_id",
-                         t->standby >= 0 ? cg_hcl_quote(s->cells[t->standby].id) : cg_xstrdup("null"));
-        cg_tpl_set_owned(it, "labels", cg_hcl_object(&t->labels, true));
+        cg_buf_puts(&b, "  ");
+        json_str(&b, t->id);
+        cg_buf_puts(&b, ": {\"cell_id\": ");
+        json_str(&b, s->cells[t->cell].id);
+        cg_buf_puts(&b, ", \"standby_cell_id\": ");
+        if (t->standby >= 0) json_str(&b, s->cells[t->standby].id);
+        else cg_buf_puts(&b, "null");
+        cg_buf_puts(&b, ", \"labels\": {");
+        for (size_t k = 0; k < t->labels.len; k++) {
+            cg_buf_puts(&b, k ? ", " : "");
+            json_str(&b, t->labels.items[k].key);
+            cg_buf_puts(&b, ": ");
+            json_str(&b, t->labels.items[k].value);
+        }
+        cg_buf_puts(&b, i + 1 < s->ntenants ? "}},\n" : "}}\n}");
     }
+    return cg_buf_steal(&b);
+}
+
+static void tenants(cg_tpl_vars *v, const cg_spec *s)
+{
+    cg_tpl_set_owned(v, "tenants_json", tenants_json(s));
     cg_tpl_setf(v, "tenant_total", "%zu tenant%s", s->ntenants, s->ntenants == 1 ? "" : "s");
+}
+
+/* failover: the router's settings, which edge.tf (plain-text bindings)
+ * and edge/wrangler.toml ([vars]) both give the Worker, and its cron
+ * trigger when the prober runs. */
+static void failover(cg_tpl_vars *v, const cg_spec *s)
+{
+    const cg_failover *f = &s->failover;
+    cg_tpl_set(v, "failover_automatic", f->automatic ? "true" : "false");
+    cg_tpl_setf(v, "failover_failures", "%ld", f->failures);
+    cg_tpl_setf(v, "failover_successes", "%ld", f->successes);
+    cg_tpl_setf(v, "failover_probe_timeout_seconds", "%ld", f->probe_timeout_seconds);
+    cg_tpl_setf(v, "failover_max_down_percent", "%ld", f->max_down_percent);
+    cg_tpl_setf(v, "cell_states_cache_seconds", "%ld", f->states_cache_seconds);
+    cg_tpl_list(v, "prober");
+    if (f->automatic) set_str(cg_tpl_item(v, "prober"), "schedule", f->schedule);
 }
 
 /* runtime.kind: container — the workers' settings. */
@@ -348,6 +396,7 @@ cg_tpl_vars *cg_root_values(const cg_spec *s, const cg_gen_opts *o, const char *
     pipeline(v, s);
     cells(v, s);
     tenants(v, s);
+    failover(v, s);
     workers(v, s);
     observability(v, s);
     if (ci(v, s, o, err) != 0) {

@@ -4,13 +4,17 @@
 #
 #  1. cellgen turns one YAML cell spec into matched AWS and Azure cell
 #     modules, and proves the checked-in copy is current (what CI does).
-#  2. Terraform (played here by tfcore, which launches the provider exactly
-#     as Terraform does) applies the routing map: tenant -> cell.
+#  2. Terraform applies the routing map: tenant -> cell. Where a Terraform
+#     CLI is on PATH (or $TERRAFORM), the real one, through dev_overrides
+#     (no init, no network); elsewhere tfcore, the stand-in, which launches
+#     the provider exactly as Terraform does.
 #  3. cellctl, the on-call tool, shows the map.
 #  4. A tenant fails over to its standby cell: a plan, then an apply.
 #  5. Someone changes the map by hand: plan shows the drift, apply repairs it.
 #  6. The edge: the generated router in Cloudflare's runtime sends requests
-#     to the cell the map names (when Node.js is present).
+#     to the cell the map names, and when a cell goes down its prober fails
+#     it over to the tenants' standby cells and back (when Node.js is
+#     present; scripts/demo-edge.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,12 +29,33 @@ W=$B/demo
 rm -rf "$W" && mkdir -p "$W"
 cp examples/routing-map/main.tf "$W/"
 
+# The real Terraform where there is one (tests/lib/terraform.sh: a CLI
+# configuration with dev_overrides for the provider built here).
+. "$ROOT/tests/lib/terraform.sh"
+if cr_tf_find; then
+  cr_tf_setup "$W/cli" "$B"
+  TF_ARGS=()
+  [ -t 1 ] || TF_ARGS=(-no-color)
+  DRIVER="$TERRAFORM ($("$TERRAFORM" version | head -n 1))"
+else
+  TERRAFORM=""
+  DRIVER="tfcore, the stand-in for Terraform core (no terraform on PATH)"
+fi
+export TERRAFORM
+
 bold=$'\033[1m'; dim=$'\033[2m'; off=$'\033[0m'
 [ -t 1 ] || { bold=""; dim=""; off=""; }
 step=0
 say() { step=$((step + 1)); printf '\n%s== %d. %s%s\n' "$bold" "$step" "$*" "$off"; }
 run() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; "$@"; }
-tf()  { run "$B/tfcore" -chdir="$W" "$@"; }
+tf() {
+  if [ -n "$TERRAFORM" ]; then
+    local c=$1; shift
+    run "$TERRAFORM" -chdir="$W" "$c" "${TF_ARGS[@]}" "$@"
+  else
+    run "$B/tfcore" -chdir="$W" "$@"
+  fi
+}
 ctl() { run "$B/cellctl" --db "$W/routing.db" "$@"; }
 
 say "Generate the AWS and Azure cell modules from examples/cellspec.yaml"
@@ -44,6 +69,7 @@ run "$B/cellgen" --check -o examples/multicloud --modules-dir modules examples/c
 echo "  up to date."
 
 say "Plan the routing map (examples/routing-map/main.tf: four tenants on three cells)"
+echo "Terraform here: $DRIVER"
 tf plan
 
 say "Apply it: the provider writes each tenant's entry into the routing map"
@@ -84,7 +110,7 @@ tf apply -auto-approve
 ctl get acme
 
 if [ -x scripts/demo-edge.sh ] || [ -f scripts/demo-edge.sh ]; then
-  say "The edge: Cloudflare's runtime routes requests with the map"
+  say "The edge: Cloudflare's runtime routes requests with the map, and fails a cell over when it goes down"
   BUILD=$BUILD bash scripts/demo-edge.sh
 fi
 

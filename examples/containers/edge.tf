@@ -22,7 +22,25 @@ resource "cloudflare_workers_kv_namespace" "routing_map" {
   title      = "payments-routing-map"
 }
 
-# The router (edge/worker.js): X-Tenant-ID -> routing-map entry -> the cell's endpoint.
+# The router's settings, from the spec's failover section (edge/wrangler.toml
+# gives `wrangler dev` the same): how many failed and passed health checks in
+# a row fail a cell over and restore it, a probe's timeout, the share of
+# cells down at once beyond which the prober changes nothing (fail-static),
+# and how long a router isolate reuses the cell states it read.
+locals {
+  edge_settings = {
+    FAILOVER_AUTOMATIC             = "false"
+    FAILOVER_FAILURES              = "3"
+    FAILOVER_SUCCESSES             = "5"
+    FAILOVER_PROBE_TIMEOUT_SECONDS = "5"
+    FAILOVER_MAX_DOWN_PERCENT      = "50"
+    CELL_STATES_CACHE_SECONDS      = "5"
+  }
+}
+
+# The router (edge/worker.js): X-Tenant-ID -> routing-map entry -> the cell's
+# endpoint, or its standby's while the cell is failed (the cell states in
+# the same namespace).
 resource "cloudflare_worker_script" "edge_router" {
   account_id         = var.cloudflare_account_id
   name               = "payments-edge-router"
@@ -33,6 +51,14 @@ resource "cloudflare_worker_script" "edge_router" {
   kv_namespace_binding {
     name         = "ROUTING_MAP"
     namespace_id = cloudflare_workers_kv_namespace.routing_map.id
+  }
+
+  dynamic "plain_text_binding" {
+    for_each = local.edge_settings
+    content {
+      name = plain_text_binding.key
+      text = plain_text_binding.value
+    }
   }
 }
 

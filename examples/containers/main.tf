@@ -136,12 +136,3 @@ module "aws_us1" {
   }
   observability = merge(local.observability, { metric_stream = true })
 }
-
-# Where each cell accepts events: the routing map's endpoints.
-locals {
-  cell_endpoints = {
-    "aws-eu1"   = module.aws_eu1.ingest_url
-    "azure-eu1" = module.azure_eu1.ingest_url
-    "aws-us1"   = module.aws_us1.ingest_url
-  }
-}

@@ -7,6 +7,6 @@ output "ingest_urls" {
 }
 
 output "tenant_cells" {
-  description = "Cell serving each tenant, by tenant id."
-  value       = { for id, t in cellrouter_tenant.this : id => t.cell_id }
+  description = "Cell serving each tenant, by tenant id (its standby serves it while the cell is failed)."
+  value       = { for id, t in local.placement : id => t.cell_id }
 }

@@ -144,13 +144,3 @@ module "aws_delta" {
   }
   observability = merge(local.observability, { metric_stream = true })
 }
-
-# Where each cell accepts events: the routing map's endpoints.
-locals {
-  cell_endpoints = {
-    "aws-alpha"   = module.aws_alpha.ingest_url
-    "azure-beta"  = module.azure_beta.ingest_url
-    "azure-gamma" = module.azure_gamma.ingest_url
-    "aws-delta"   = module.aws_delta.ingest_url
-  }
-}

@@ -6,6 +6,11 @@ output "ingest_url" {
   value       = "https://${azurerm_linux_function_app.cell.default_hostname}/api/events"
 }
 
+output "health_url" {
+  description = "HTTPS URL of the cell's health check (GET; 200 while the cell takes events): the routing map's health_url, which the edge router's prober probes."
+  value       = "https://${azurerm_linux_function_app.cell.default_hostname}/api/healthz"
+}
+
 output "cell_id" {
   description = "Identifier of the cell, as given."
   value       = var.cell_id

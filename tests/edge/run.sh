@@ -7,6 +7,9 @@
 #
 #   BUILD=build bash tests/edge/run.sh [TEST...]      (make test-edge)
 #
+# The cells' tests (states, failover, the prober: t_cell_*) are in
+# tests/edge/failover.sh, sourced below.
+#
 # Each test starts its own harness (tests/edge/harness.mjs: workerd with the
 # router and the KV API fixture on one namespace, plus the cell servers) and
 # works in $BUILD/edge/run.*/<test>/; the transcript is <test>/log, printed
@@ -70,12 +73,13 @@ out_matches() { grep -qE -- "$1" "$T/out" || fail "stdout does not match: $1"; }
 eq()         { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', want '$2'"; }
 
 # start_edge CELL...: starts the harness with these cell servers and sets
-# ROUTER_URL, API_URL, FIXTURE, ACCOUNT, NAMESPACE and CELL_<name> (dashes
-# become underscores). Stopped when the test's subshell exits.
+# ROUTER_URL, API_URL, FIXTURE, CONTROL, ACCOUNT, NAMESPACE and CELL_<name>
+# (dashes become underscores). EDGE_VARS (a JSON object) holds the router's
+# plain-text bindings. Stopped when the test's subshell exits.
 start_edge() {
   local cells; cells=$(IFS=,; echo "$*")
   EDGE_TEST_TOKEN=$TOKEN node "$HERE/harness.mjs" --router "$ROUTER" \
-    --cells "$cells" --ready "$T/edge.json" --watch-pid "$BASHPID" \
+    --cells "$cells" --ready "$T/edge.json" --watch-pid "$BASHPID" --vars "${EDGE_VARS:-{\}}" \
     </dev/null >"$T/harness.log" 2>&1 &
   HARNESS_PID=$!
   trap 'kill $HARNESS_PID 2>/dev/null; wait $HARNESS_PID 2>/dev/null' EXIT
@@ -88,6 +92,7 @@ start_edge() {
   ROUTER_URL=$(jq -r .router "$T/edge.json")
   API_URL=$(jq -r .api_url "$T/edge.json")
   FIXTURE=$(jq -r .fixture "$T/edge.json")
+  CONTROL=$(jq -r .control "$T/edge.json")
   ACCOUNT=$(jq -r .account_id "$T/edge.json")
   NAMESPACE=$(jq -r .namespace_id "$T/edge.json")
   for c in "$@"; do
@@ -790,9 +795,12 @@ t_cells_kv() {
   no_token_anywhere
 }
 
+# Cells, their states and the prober (the t_cell_* tests).
+. "$HERE/failover.sh"
+
 # ---- runner -------------------------------------------------------------------
 
-TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy request_counts rate_limit url_encoding partial_bulk migration"
+TESTS="route failover drift router_errors retry give_up auth metadata_limit conflict_import_destroy request_counts rate_limit url_encoding partial_bulk migration $CELL_TESTS"
 TESTS="$TESTS cells_kv"     # issue 13: cells on Workers KV (provider, cellctl)
 [ "${TFCORE_VALGRIND:-0}" = 1 ] && TESTS="$TESTS valgrind"
 [ $# -gt 0 ] && TESTS="$*"

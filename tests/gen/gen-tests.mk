@@ -105,6 +105,7 @@ GENCHECK_SCHEMAS := tests/gen/schemas
 GENCHECK_TFCORE   := $(BUILD)/tfcore
 GENCHECK_PROVIDER := $(BUILD)/terraform-provider-cellrouter
 GENCHECK_CRSCHEMA := $(BUILD)/gencheck-cellrouter-schema.json
+GENCHECK_CRARGS    = -providers-schema $(GENCHECK_CRSCHEMA)
 
 # The matched pair and the root configuration cellgen writes.
 GENCHECK_AWS    := modules/aws_event_cell
@@ -161,11 +162,11 @@ test-gencheck: $(GENCHECK_BIN) $(GENCHECK_CRSCHEMA)
 	    match="-match $(GENCHECK_AWS),$(GENCHECK_AZURE)"; \
 	  fi; \
 	  echo "== gencheck $$match $(GENCHECK_DIRS)"; \
-	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) -providers-schema $(GENCHECK_CRSCHEMA) $$match $(GENCHECK_DIRS); \
+	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) $(GENCHECK_CRARGS) $$match $(GENCHECK_DIRS); \
 	fi
 	@if [ -n "$(GENCHECK_GOLDEN_DIRS)" ]; then \
 	  echo "== gencheck $(GENCHECK_GOLDEN_DIRS)"; \
-	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) -providers-schema $(GENCHECK_CRSCHEMA) $(GENCHECK_GOLDEN_DIRS); \
+	  $(GENCHECK_BIN) -schemas $(GENCHECK_SCHEMAS) $(GENCHECK_CRARGS) $(GENCHECK_GOLDEN_DIRS); \
 	fi
 
 gen-schemas:

@@ -46,8 +46,8 @@ locals {
   }
   # end __observability__
 }
-
 # for __cells__
+
 module "__ident__" {
   source = "__modules_dir__/__module__"
   # for __aws__
@@ -81,13 +81,4 @@ module "__ident__" {
   observability = merge(local.observability, { metric_stream = __metric_stream__ })
   # end __observability__
 }
-
 # end __cells__
-# Where each cell accepts events: the routing map's endpoints.
-locals {
-  cell_endpoints = {
-    # for __cells__
-    "__id__" = module.__ident__.ingest_url
-    # end __cells__
-  }
-}

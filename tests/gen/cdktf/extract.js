@@ -103,6 +103,7 @@ const PROVIDERS = [
       'resource cloudflare_workers_kv_namespace', 'resource cloudflare_workers_kv',
       'resource cloudflare_worker_script', 'resource cloudflare_worker_route',
       'resource cloudflare_workers_script', 'resource cloudflare_workers_route',
+      'resource cloudflare_worker_cron_trigger',
       'data cloudflare_zone', 'data cloudflare_accounts',
     ],
   },

@@ -137,7 +137,7 @@ func (c *bodyCheck) body(body *hclsyntax.Body, node *schemaNode, where string, d
 			c.r.at(def, "%s: missing required argument %q", where, name)
 		}
 	}
-	for _, name := range sortedBlockKeys(node.Blocks) {
+	for _, name := range sortedKeys(node.Blocks) {
 		bs := node.Blocks[name]
 		if dynamic[name] {
 			continue // its count is only known at plan time
@@ -180,16 +180,8 @@ func (c *bodyCheck) dynamicContent(nb *hclsyntax.Block, where string) *hclsyntax
 	return content
 }
 
-func sortedKeys(m map[string]*argSchema) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-func sortedBlockKeys(m map[string]*blockSchema) []string {
+// sortedKeys: the keys of a map, sorted (findings in a stable order).
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -228,7 +220,7 @@ func suggest(name string, args map[string]*argSchema) string {
 }
 
 func suggestBlock(name string, blocks map[string]*blockSchema) string {
-	if s := nearest(name, sortedBlockKeys(blocks)); s != "" {
+	if s := nearest(name, sortedKeys(blocks)); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""

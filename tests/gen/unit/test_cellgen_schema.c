@@ -93,6 +93,7 @@ static void test_sections(void **state)
     same_keys("ci.apply", "properties/ci/properties/apply");
     same_keys("observability", "properties/observability");
     same_keys("observability.key", "properties/observability/properties/key");
+    same_keys("failover", "properties/failover");
     assert_null(cg_spec_keys("nonsense"));
 }
 
@@ -130,11 +131,57 @@ static void test_bounds_agree(void **state)
     }
 }
 
+/* The same for the failover section's settings, and its defaults are the
+ * reader's. */
+static void test_failover_bounds_agree(void **state)
+{
+    (void)state;
+    static const char *const fields[] = { "failures", "successes", "probe_timeout_seconds", "max_down_percent",
+                                          "states_cache_seconds" };
+    const char *base = "version: 1\nsystem: s1\npipeline:\n  table: t1\n  partition_key: pk\n  topic: tp\n"
+                       "  consumers:\n    - name: c1\n      handler: a.b\n"
+                       "runtime:\n  language: node\n  version: \"20\"\n  ingest_handler: a.b\n"
+                       "  forwarder_handler: a.b\n  packages:\n    aws: s3://b/k\n"
+                       "cells:\n  - id: c1\n    cloud: aws\n    region: us-east-1\n";
+    cg_spec s;
+    cg_diags d = {0};
+    char *text;
+    if (asprintf(&text, "%sfailover: {}\n", base) < 0) fail();
+    assert_int_equal(cg_spec_load(text, strlen(text), &s, &d), 0);
+    free(text);
+    long got[] = { s.failover.failures, s.failover.successes, s.failover.probe_timeout_seconds,
+                   s.failover.max_down_percent, s.failover.states_cache_seconds };
+    json_t *props = at("properties/failover/properties");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(props, "schedule"), "default")),
+                        s.failover.schedule);
+    assert_true(json_is_true(json_object_get(json_object_get(props, "automatic"), "default")) == s.failover.automatic);
+    cg_spec_free(&s);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_t *f = json_object_get(props, fields[i]);
+        assert_non_null(f);
+        if (json_integer_value(json_object_get(f, "default")) != got[i])
+            fail_msg("failover.%s: the schema's default is not the reader's (%ld)", fields[i], got[i]);
+        long lo = (long)json_integer_value(json_object_get(f, "minimum"));
+        long hi = (long)json_integer_value(json_object_get(f, "maximum"));
+        for (int k = 0; k < 4; k++) {
+            long v = k == 0 ? lo : k == 1 ? hi : k == 2 ? lo - 1 : hi + 1;
+            if (asprintf(&text, "%sfailover:\n  %s: %ld\n", base, fields[i], v) < 0) fail();
+            int rc = cg_spec_load(text, strlen(text), &s, &d);
+            if ((rc == 0) != (k < 2)) fail_msg("failover.%s = %ld: cellgen %s it, the schema says otherwise",
+                                               fields[i], v, rc == 0 ? "accepts" : "rejects");
+            if (rc == 0) cg_spec_free(&s);
+            cg_diags_free(&d);
+            free(text);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_bounds_agree),
+        cmocka_unit_test(test_failover_bounds_agree),
     };
     return cmocka_run_group_tests_name("cellgen_schema", tests, load, unload);
 }

@@ -187,6 +187,64 @@ static void test_ops_model(void **state)
     free(a);
 }
 
+/* failover: absent, the prober is off with the defaults; present, it is on
+ * unless automatic: false; each setting is checked where it is written. */
+static void test_failover(void **state)
+{
+    (void)state;
+    result r = load(GOOD);
+    assert_int_equal(r.rc, 0);
+    assert_false(r.spec.failover.automatic);
+    assert_string_equal(r.spec.failover.schedule, "* * * * *");
+    assert_int_equal(r.spec.failover.failures, 3);
+    assert_int_equal(r.spec.failover.successes, 5);
+    assert_int_equal(r.spec.failover.probe_timeout_seconds, 5);
+    assert_int_equal(r.spec.failover.max_down_percent, 50);
+    assert_int_equal(r.spec.failover.states_cache_seconds, 5);
+    done(&r);
+    char *t = cg_xasprintf("%sfailover:\n  schedule: \"*/5 8-18 * JAN-JUN MON#2\"\n  failures: 2\n  successes: 7\n"
+                           "  probe_timeout_seconds: 30\n  max_down_percent: 100\n  states_cache_seconds: 60\n", GOOD);
+    r = load(t);
+    assert_int_equal(r.rc, 0);
+    assert_true(r.spec.failover.automatic);
+    assert_string_equal(r.spec.failover.schedule, "*/5 8-18 * JAN-JUN MON#2");
+    assert_int_equal(r.spec.failover.failures, 2);
+    assert_int_equal(r.spec.failover.successes, 7);
+    assert_int_equal(r.spec.failover.probe_timeout_seconds, 30);
+    assert_int_equal(r.spec.failover.max_down_percent, 100);
+    assert_int_equal(r.spec.failover.states_cache_seconds, 60);
+    done(&r);
+    free(t);
+    t = cg_xasprintf("%sfailover:\n  automatic: false\n", GOOD);
+    r = load(t);
+    assert_int_equal(r.rc, 0);
+    assert_false(r.spec.failover.automatic);
+    done(&r);
+    free(t);
+    static const struct { const char *yaml; int col; const char *msg; } bad[] = {
+        { "  automatic: yes please\n", 14, "failover.automatic must be true or false, not a string" },
+        { "  schedule: \"* * * *\"\n", 13, "is not a cron expression: five fields" },
+        { "  schedule: \"* * * * * *\"\n", 13, "is not a cron expression" },
+        { "  schedule: \"*  * * * *\"\n", 13, "is not a cron expression" },
+        { "  schedule: \"* * * * ${x}\"\n", 13, "is not a cron expression" },
+        { "  schedule: 5\n", 13, "failover.schedule must be a string, not an integer" },
+        { "  failures: 0\n", 13, "failover.failures must be between 1 and 100, not 0" },
+        { "  successes: 101\n", 14, "failover.successes must be between 1 and 100, not 101" },
+        { "  probe_timeout_seconds: 31\n", 26, "failover.probe_timeout_seconds must be between 1 and 30" },
+        { "  max_down_percent: 0\n", 21, "failover.max_down_percent must be between 1 and 100" },
+        { "  states_cache_seconds: 61\n", 25, "failover.states_cache_seconds must be between 1 and 60" },
+        { "  failure: 3\n", 3, "unknown key \"failure\" in failover; did you mean \"failures\"?" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = cg_xasprintf("%sfailover:\n%s", GOOD, bad[i].yaml);
+        expect_one(t, 41, bad[i].col, bad[i].msg);
+        free(t);
+    }
+    t = cg_xasprintf("%sfailover: every minute\n", GOOD);
+    expect_one(t, 40, 11, "failover must be a mapping, not a string");
+    free(t);
+}
+
 static void test_unknown_key_with_hint(void **state)
 {
     (void)state;
@@ -459,6 +517,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_spec_model),
         cmocka_unit_test(test_ops_model),
+        cmocka_unit_test(test_failover),
         cmocka_unit_test(test_unknown_key_with_hint),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_ranges),

@@ -151,6 +151,15 @@ resource "aws_apigatewayv2_route" "ingest" {
   target    = "integrations/${aws_apigatewayv2_integration.ingest.id}"
 }
 
+# The cell's health check (the edge router's prober reads health_url): GET
+# /healthz goes to the ingest function too, which answers 200 while it can
+# take events.
+resource "aws_apigatewayv2_route" "health" {
+  api_id    = aws_apigatewayv2_api.ingest.id
+  route_key = "GET /healthz"
+  target    = "integrations/${aws_apigatewayv2_integration.ingest.id}"
+}
+
 resource "aws_apigatewayv2_stage" "default" {
   api_id      = aws_apigatewayv2_api.ingest.id
   name        = "$default"
@@ -164,6 +173,14 @@ resource "aws_lambda_permission" "ingest_api" {
   function_name = aws_lambda_function.ingest.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.ingest.execution_arn}/*/*/events"
+}
+
+resource "aws_lambda_permission" "health_api" {
+  statement_id  = "AllowHttpApiHealth"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.ingest.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.ingest.execution_arn}/*/*/healthz"
 }
 
 # Forwarder: reads the table's stream, publishes to the topic.

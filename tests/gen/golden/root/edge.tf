@@ -22,7 +22,25 @@ resource "cloudflare_workers_kv_namespace" "routing_map" {
   title      = "shop-routing-map"
 }
 
-# The router (edge/worker.js): X-Tenant-ID -> routing-map entry -> the cell's endpoint.
+# The router's settings, from the spec's failover section (edge/wrangler.toml
+# gives `wrangler dev` the same): how many failed and passed health checks in
+# a row fail a cell over and restore it, a probe's timeout, the share of
+# cells down at once beyond which the prober changes nothing (fail-static),
+# and how long a router isolate reuses the cell states it read.
+locals {
+  edge_settings = {
+    FAILOVER_AUTOMATIC             = "true"
+    FAILOVER_FAILURES              = "2"
+    FAILOVER_SUCCESSES             = "4"
+    FAILOVER_PROBE_TIMEOUT_SECONDS = "3"
+    FAILOVER_MAX_DOWN_PERCENT      = "34"
+    CELL_STATES_CACHE_SECONDS      = "10"
+  }
+}
+
+# The router (edge/worker.js): X-Tenant-ID -> routing-map entry -> the cell's
+# endpoint, or its standby's while the cell is failed (the cell states in
+# the same namespace).
 resource "cloudflare_worker_script" "edge_router" {
   account_id         = var.cloudflare_account_id
   name               = "shop-edge-router"
@@ -34,6 +52,22 @@ resource "cloudflare_worker_script" "edge_router" {
     name         = "ROUTING_MAP"
     namespace_id = cloudflare_workers_kv_namespace.routing_map.id
   }
+
+  dynamic "plain_text_binding" {
+    for_each = local.edge_settings
+    content {
+      name = plain_text_binding.key
+      text = plain_text_binding.value
+    }
+  }
+}
+
+# The prober: on this schedule (UTC) the router's scheduled handler probes
+# every cell's health URL and fails cells over and back (edge/worker.js).
+resource "cloudflare_worker_cron_trigger" "edge_prober" {
+  account_id  = var.cloudflare_account_id
+  script_name = cloudflare_worker_script.edge_router.name
+  schedules   = ["*/2 * * * MON-FRI"]
 }
 
 resource "cloudflare_worker_route" "edge_router" {

@@ -119,12 +119,3 @@ module "weu" {
   workers           = local.workers
   observability     = merge(local.observability, { metric_stream = false })
 }
-
-# Where each cell accepts events: the routing map's endpoints.
-locals {
-  cell_endpoints = {
-    "east" = module.east.ingest_url
-    "west" = module.west.ingest_url
-    "weu"  = module.weu.ingest_url
-  }
-}

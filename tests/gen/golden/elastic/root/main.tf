@@ -55,10 +55,3 @@ module "neu" {
   tags              = {}
   observability     = merge(local.observability, { metric_stream = false })
 }
-
-# Where each cell accepts events: the routing map's endpoints.
-locals {
-  cell_endpoints = {
-    "neu" = module.neu.ingest_url
-  }
-}
