@@ -14,6 +14,9 @@
  * read it, as for tenants. Destroying a cell that tenants still name as
  * their primary or standby cell is refused with their count: the store
  * checks and deletes in one step (one transaction on SQLite).
+ *
+ * Its identity (Terraform 1.12+) is `{ cell_id }`; import takes the cell
+ * id or that identity.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +104,23 @@ static const cr_schema cell_schema = {
         "standby cell is refused, with their number.",
     .nattrs = sizeof cell_attrs / sizeof cell_attrs[0],
     .attrs = cell_attrs,
+};
+
+/* The identity (Terraform 1.12+): the cell id, which never changes for an
+ * existing cell (changing it replaces the cell); the framework takes it
+ * from the object's own `cell_id`. */
+static const cr_attr_schema cell_identity_attrs[] = {
+    {
+        .name = "cell_id", .type = &cr_type_string,
+        .flags = CR_ATTR_REQUIRED,
+        .description = "The cell's identifier, as tenants name it.",
+    },
+};
+
+static const cr_schema cell_identity_schema = {
+    .version = 0,
+    .nattrs = sizeof cell_identity_attrs / sizeof cell_identity_attrs[0],
+    .attrs = cell_identity_attrs,
 };
 
 /* One upgrader per earlier state version (none yet; the last row only
@@ -378,23 +398,14 @@ static void cell_read(cr_provider_state *p, const cr_read_req *req,
 static void cell_import(cr_provider_state *p, const cr_import_req *req,
                         cr_import_resp *resp)
 {
-    const char *msg;
     (void)p;                    /* ReadResource, called next, reads the map */
-    if (!*req->id) {
-        cr_diags_error(&resp->diags, NULL, "Invalid import ID", "%s",
-                       "Import a cell by its cell_id: terraform import "
-                       "cellrouter_cell.<name> <cell_id>");
+    const char *id = cr_res_import_key(&cr_cell_resource, req, "cell_id",
+                                       cr_cell_id_check, &resp->diags);
+    if (!id)
         return;
-    }
-    if ((msg = cr_cell_id_check(req->id))) {
-        cr_diags_error(&resp->diags, NULL, "Invalid import ID",
-                       "\"%.80s%s\" is not a valid cell_id: %s", req->id,
-                       strlen(req->id) > 80 ? "..." : "", msg);
-        return;
-    }
     cr_value *obj = cr_value_object(cr_schema_type(&cell_schema));
-    if (!obj || cr_res_set_str(obj, "cell_id", req->id) ||
-        cr_res_set_str(obj, "id", req->id)) {
+    if (!obj || cr_res_set_str(obj, "cell_id", id) ||
+        cr_res_set_str(obj, "id", id)) {
         cr_value_free(obj);
         oom(&resp->diags);
         return;
@@ -414,4 +425,5 @@ const cr_resource_type cr_cell_resource = {
     .import_state = cell_import,
     .upgraders = cell_upgraders,
     .nupgraders = CELL_NUPGRADERS,
+    .identity_schema = &cell_identity_schema,
 };

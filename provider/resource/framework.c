@@ -52,6 +52,39 @@ void cr_res_error(cr_diags *d, const cr_path *at, const char *name,
     cr_path_free(&p);
 }
 
+const char *cr_res_import_key(const cr_resource_type *rt,
+                              const cr_import_req *req, const char *attr,
+                              const char *(*check)(const char *key),
+                              cr_diags *d)
+{
+    const char *summary = req->identity ? "Invalid import identity"
+                                        : "Invalid import ID";
+    const char *key = req->id;
+    if (req->identity) {
+        key = cr_res_cstr(cr_res_attr(req->identity, attr));
+        if (!key) {
+            cr_diags_error(d, NULL, summary, "The identity's %s contains a "
+                           "NUL character.", attr);
+            return NULL;
+        }
+    }
+    if (!*key) {
+        cr_diags_error(d, NULL, summary, "Import a %s by its %s: terraform "
+                       "import %s.<name> <%s>, or an import block with id = "
+                       "\"<%s>\" or identity = { %s = \"<%s>\" }",
+                       rt->type_name, attr, rt->type_name, attr, attr, attr,
+                       attr);
+        return NULL;
+    }
+    const char *msg = check(key);
+    if (msg) {
+        cr_diags_error(d, NULL, summary, "\"%.80s%s\" is not a valid %s: %s",
+                       key, strlen(key) > 80 ? "..." : "", attr, msg);
+        return NULL;
+    }
+    return key;
+}
+
 /* NULL for a null value, so resources only ever test pointers. */
 static const cr_value *present(const cr_value *v)
 {

@@ -464,6 +464,15 @@ int cr_res_set_str(cr_value *obj, const char *name, const char *s);
  * key `key` (may be NULL). */
 void cr_res_error(cr_diags *d, const cr_path *at, const char *name,
                   const char *key, const char *summary, const char *detail);
+/* The key an import names, for a resource whose identity is one string
+ * attribute `attr` (the key of its routing-map record): the import ID, or
+ * that attribute of the identity (import by identity). `check` returns why
+ * a key is invalid, or NULL. NULL with an error in d when the key is
+ * missing or invalid; else a string borrowed from req. */
+const char *cr_res_import_key(const cr_resource_type *rt,
+                              const cr_import_req *req, const char *attr,
+                              const char *(*check)(const char *key),
+                              cr_diags *d);
 
 /* ---- data sources --------------------------------------------------------- */
 

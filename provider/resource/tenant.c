@@ -523,36 +523,11 @@ static void tenant_read(cr_provider_state *p, const cr_read_req *req,
 static void tenant_import(cr_provider_state *p, const cr_import_req *req,
                           cr_import_resp *resp)
 {
-    const char *id = req->id;
     (void)p;                /* ReadResource, called next, reads the map */
-
-    if (req->identity) {
-        const cr_value *tid = cr_res_attr(req->identity, "tenant_id");
-        id = cr_res_cstr(tid);
-        if (!id) {
-            cr_res_error(&resp->diags, NULL, "tenant_id", NULL,
-                         "Invalid import identity",
-                         "The identity's tenant_id contains a NUL "
-                         "character.");
-            return;
-        }
-    }
-    if (!*id) {
-        cr_diags_error(&resp->diags, NULL, "Invalid import ID", "%s",
-                       "Import a tenant by its tenant_id: terraform import "
-                       "cellrouter_tenant.<name> <tenant_id>, or an import "
-                       "block with id = \"<tenant_id>\" or identity = "
-                       "{ tenant_id = \"<tenant_id>\" }");
+    const char *id = cr_res_import_key(&cr_tenant_resource, req, "tenant_id",
+                                       cr_tenant_id_check, &resp->diags);
+    if (!id)
         return;
-    }
-    const char *msg = cr_tenant_id_check(id);
-    if (msg) {
-        cr_diags_error(&resp->diags, NULL, req->identity
-                           ? "Invalid import identity" : "Invalid import ID",
-                       "\"%.80s%s\" is not a valid tenant_id: %s", id,
-                       strlen(id) > 80 ? "..." : "", msg);
-        return;
-    }
     cr_value *obj = cr_value_object(tenant_type());
     if (!obj || cr_res_set_str(obj, "tenant_id", id) ||
         cr_res_set_str(obj, "id", id)) {

@@ -1387,6 +1387,40 @@ EOF
     expect_rc 1
     err_has "${bad#*:}"
   done
+
+  # A cell by its identity { cell_id }: one Terraform made it, then forgot
+  # it (its state gone); an import block by identity adopts it again.
+  rm -f "$T/terraform.tfstate"
+  config <<'EOF'
+resource "cellrouter_cell" "c" {
+  cell_id  = "cell-8"
+  endpoint = "https://cell-8.example.com"
+}
+EOF
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(jq -r '.resources[0].instances[0].identity.cell_id' "$T/terraform.tfstate")" cell-8 "cell identity on create"
+  rm -f "$T/terraform.tfstate"
+  config <<'EOF'
+import {
+  to       = cellrouter_cell.c
+  identity = { cell_id = "cell-8" }
+}
+
+resource "cellrouter_cell" "c" {
+  cell_id  = "cell-8"
+  endpoint = "https://cell-8.example.com"
+}
+EOF
+  tf plan
+  expect_rc 0
+  out_has "cellrouter_cell.c: Preparing import... [identity=cell_id=cell-8]"
+  out_has "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."
+  tf apply -auto-approve
+  expect_rc 0
+  eq "$(jq -r '.resources[0].instances[0].identity.cell_id' "$T/terraform.tfstate")" cell-8 "cell identity after import"
+  tf plan -detailed-exitcode
+  expect_rc 0
 }
 
 t_query_filters() {

@@ -429,6 +429,29 @@ static void test_import(void **state)
     cr_test_import(R, &fx->p, "", &none, &d);
     cr_test_find_diag(&d, "Invalid import ID");
     cr_diags_free(&d);
+
+    /* By identity (Terraform 1.12+): { cell_id }, the same object; an
+     * identity that is no cell id is refused as such. */
+    assert_non_null(R->identity_schema);
+    const char *ids[] = {"aws-alpha", "Not_A_Cell"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_value *ident = cr_value_object(cr_schema_type(R->identity_schema));
+        assert_int_equal(cr_res_set_str(ident, "cell_id", ids[i]), 0);
+        cr_import_req req = { .id = "", .identity = ident };
+        cr_import_resp resp = { NULL, CR_DIAGS_INIT, {NULL, 0, false} };
+        cr_resource_import(R, &fx->p, &req, &resp);
+        if (i == 0) {
+            assert_int_equal(resp.diags.len, 0);
+            assert_true(cr_value_equal(resp.state, imp));
+        } else {
+            assert_null(resp.state);
+            cr_test_find_diag(&resp.diags, "Invalid import identity");
+        }
+        cr_value_free(resp.state);
+        cr_diags_free(&resp.diags);
+        cr_private_clear(&resp.priv);
+        cr_value_free(ident);
+    }
     cr_value_free(c);
     cr_value_free(s);
     cr_value_free(imp);

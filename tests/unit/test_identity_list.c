@@ -124,9 +124,17 @@ static void test_identity_schemas(void **state)
         cr_test_invoke(fx->p, "GetResourceIdentitySchemas", &req.base);
     assert_int_equal(r->n_diagnostics, 0);
     /* cellrouter_tenants has no identity: it is not listed. */
-    assert_int_equal(r->n_identity_schemas, 1);
-    assert_string_equal(r->identity_schemas[0]->key, "cellrouter_tenant");
-    const Tfplugin6__ResourceIdentitySchema *s = r->identity_schemas[0]->value;
+    assert_int_equal(r->n_identity_schemas, 2);
+    size_t ti = !strcmp(r->identity_schemas[0]->key, "cellrouter_tenant")
+                    ? 0 : 1;
+    assert_string_equal(r->identity_schemas[ti]->key, "cellrouter_tenant");
+    assert_string_equal(r->identity_schemas[1 - ti]->key, "cellrouter_cell");
+    const Tfplugin6__ResourceIdentitySchema *cs =
+        r->identity_schemas[1 - ti]->value;
+    assert_int_equal(cs->n_identity_attributes, 1);
+    assert_string_equal(cs->identity_attributes[0]->name, "cell_id");
+    assert_true(cs->identity_attributes[0]->required_for_import);
+    const Tfplugin6__ResourceIdentitySchema *s = r->identity_schemas[ti]->value;
     assert_int_equal(s->version, 0);
     assert_int_equal(s->n_identity_attributes, 1);
     const Tfplugin6__ResourceIdentitySchema__IdentityAttribute *a =

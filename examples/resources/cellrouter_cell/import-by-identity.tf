@@ -1,0 +1,4 @@
+import {
+  to       = cellrouter_cell.alpha
+  identity = { cell_id = "aws-alpha" }
+}
