@@ -46,6 +46,7 @@
  * the one worker that owns their current step, so they need no lock.
  */
 #include "plugin/server.h"
+#include "plugin/absl.h"
 #include "common/errbuf.h"
 #include "common/log.h"
 
@@ -1222,10 +1223,13 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
     return 0;
 }
 
-static pthread_once_t grpc_log_once = PTHREAD_ONCE_INIT;
-static void grpc_log_setup(void)
+/* Before gRPC's first start: its log through ours, Abseil's deadlock
+ * detector off (plugin/absl.cc). */
+static pthread_once_t grpc_setup_once = PTHREAD_ONCE_INIT;
+static void grpc_setup(void)
 {
     gpr_set_log_function(grpc_log_sink);
+    cr_absl_configure();
 }
 
 cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
@@ -1260,7 +1264,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     s->client_gone = cfg->client_gone;
     s->client_gone_arg = cfg->client_gone_arg;
 
-    pthread_once(&grpc_log_once, grpc_log_setup);
+    pthread_once(&grpc_setup_once, grpc_setup);
     grpc_init();
 
     if (build_entries(s, cfg, err, errlen) != 0)
