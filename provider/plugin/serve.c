@@ -10,7 +10,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -87,47 +86,6 @@ static int print_reattach(const cr_serve_options *o, const char *path)
     return rc;
 }
 
-/* The check of Terraform's certificate, on a thread of its own. */
-typedef struct ca_check {
-    const char *pem;
-    int rc;
-    char err[256];
-} ca_check;
-
-static void *ca_check_main(void *arg)
-{
-    ca_check *c = arg;
-    c->rc = cr_mtls_check_client_ca(c->pem, c->err, sizeof c->err);
-    return NULL;
-}
-
-/* Checks PLUGIN_CLIENT_CERT and makes our identity, the two at the same
- * time: they are two thirds of the instructions before the handshake line,
- * and independent. Most of either is OpenSSL 3.0 setting itself up on
- * first use (its name map, its method stores; the decoder framework for
- * the certificate, the random generator and key generation for the
- * identity), so each thread warms parts the other, and gRPC's TLS setup
- * after them, then find ready. The thread is joined before gRPC starts
- * its own threads, and glibc gives its (cached) stack to one of them. */
-static int mtls_prepare(const char *client_cert, cr_mtls_identity *id,
-                        char *err, size_t errlen)
-{
-    ca_check c = {.pem = client_cert};
-    pthread_t t;
-    bool threaded = pthread_create(&t, NULL, ca_check_main, &c) == 0;
-    if (!threaded)
-        ca_check_main(&c);
-    int rc = cr_mtls_identity_new(id, err, errlen);
-    if (threaded)
-        pthread_join(t, NULL);
-    if (c.rc != 0) {
-        cr_mtls_identity_free(id);
-        snprintf(err, errlen, "%s", c.err);
-        return -1;
-    }
-    return rc;
-}
-
 int cr_plugin_serve(const cr_serve_options *o)
 {
     bool debug = o->mode == CR_SERVE_DEBUG;
@@ -179,8 +137,11 @@ int cr_plugin_serve(const cr_serve_options *o)
     const char *client_cert = debug ? NULL : getenv("PLUGIN_CLIENT_CERT");
     bool tls = client_cert != NULL && *client_cert != '\0';
     cr_mtls_identity id = {0};
-    if (tls && mtls_prepare(client_cert, &id, err, sizeof err) != 0)
-        return startup_error(o, err);
+    if (tls) {
+        if (cr_mtls_check_client_ca(client_cert, err, sizeof err) != 0 ||
+            cr_mtls_identity_new(&id, err, sizeof err) != 0)
+            return startup_error(o, err);
+    }
 
     if (o->n_services + 1 > MAX_SERVICES) {
         cr_mtls_identity_free(&id);
