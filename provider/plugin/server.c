@@ -520,15 +520,18 @@ static void unary_received(cr_tag *tag, bool ok)
      * long: this worker counts as busy until the answer is ready, and no
      * longer, so the next request of a caller that waits for this answer
      * never finds it still busy (which would start a worker for nothing). */
-    worker_busy(c->srv);
     const cr_method *m = c->entry->method;
+    bool counted = !(m->quick && m->handler != NULL);
+    if (counted)
+        worker_busy(c->srv);
     ProtobufCAllocator alloc = {pb_arena_alloc, pb_arena_free, c};
     ProtobufCMessage *request = protobuf_c_message_unpack(
         m->request_desc, &alloc, GRPC_SLICE_LENGTH(bytes),
         GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
     if (request == NULL) {
-        worker_idle(c->srv);
+        if (counted)
+            worker_idle(c->srv);
         char msg[256];
         snprintf(msg, sizeof msg, "the request is not a valid %s message",
                  m->request_desc->name);
@@ -551,7 +554,8 @@ static void unary_received(cr_tag *tag, bool ok)
     const char *message = NULL;
     int code = checked_status(c, m->handler(c, request, &response, &message),
                               &message);
-    worker_idle(c->srv);
+    if (counted)
+        worker_idle(c->srv);
     if (code == GRPC_STATUS_OK && response == NULL) {
         cr_log_error("server", "%s: handler returned no response", c->path);
         code = GRPC_STATUS_INTERNAL;
