@@ -64,6 +64,11 @@ deps-ok: $(DEPS_STAMP)
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+# The few C++ files (provider/provider.mk): the C flags but the language's,
+# and no exceptions, so that the C programs need no C++ runtime.
+$(BUILD)/%.o: %.cc | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -fno-exceptions $(filter-out -std=c17,$(CFLAGS)) -c -o $@ $<
 
 include provider/provider.mk
 include gen/gen.mk

@@ -26,7 +26,10 @@ $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
 
 PROVIDER_LAYERS := common value store resource rpc plugin
 PROVIDER_SRC := $(foreach d,$(PROVIDER_LAYERS),$(wildcard provider/$(d)/*.c))
-PROVIDER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PROVIDER_SRC))
+# C++ only where a C++ dependency has no C interface (plugin/absl.cc).
+PROVIDER_CXX_SRC := $(foreach d,$(PROVIDER_LAYERS),$(wildcard provider/$(d)/*.cc))
+PROVIDER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PROVIDER_SRC)) \
+                $(patsubst %.cc,$(BUILD)/%.o,$(PROVIDER_CXX_SRC))
 LIBCR        := $(BUILD)/libcellrouter.a
 
 # Every object may include generated protobuf headers.

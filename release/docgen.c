@@ -3,7 +3,7 @@
  * provider itself.
  *
  *   docgen -provider NAME -examples DIR -o OUTDIR [-schema FILE]
- *   docgen -dump-schema FILE
+ *   docgen -dump-schema FILE [-dump-identities FILE]
  *
  * Asks the provider for its schema exactly as Terraform does (the
  * GetProviderSchema and GetResourceIdentitySchemas handlers of rpc/, run
@@ -887,7 +887,9 @@ static void write_outputs(const char *outdir, outputs *outs)
 static int usage(FILE *f, int status)
 {
     fputs("usage: docgen -provider NAME -examples DIR -o OUTDIR [-schema FILE]\n"
-          "       docgen -dump-schema FILE   (the response, protobuf binary)\n", f);
+          "       docgen -dump-schema FILE [-dump-identities FILE]\n"
+          "                  (the GetProviderSchema and GetResourceIdentitySchemas\n"
+          "                  responses, protobuf binary)\n", f);
     return status;
 }
 
@@ -914,17 +916,19 @@ static Tfplugin6__GetProviderSchema__Response *schema_from_file(const char *path
     return r;
 }
 
-static int dump_schema(const char *path, const Tfplugin6__GetProviderSchema__Response *r);
+static int dump_schema(const char *path, const ProtobufCMessage *r);
 static int write_docs(const char *provider, const char *examples, const char *outdir,
                       const Tfplugin6__GetProviderSchema__Response *r);
 
 int main(int argc, char **argv)
 {
     const char *provider = NULL, *examples = NULL, *outdir = NULL, *schema = NULL;
-    const char *dump = NULL;
+    const char *dump = NULL, *dump_ids = NULL;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "-dump-schema"))
             dump = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "-dump-identities"))
+            dump_ids = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "-schema"))
             schema = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "-provider"))
@@ -939,6 +943,8 @@ int main(int argc, char **argv)
             return usage(stderr, 2);
     }
     if (!dump && (!provider || !examples || !outdir))
+        return usage(stderr, 2);
+    if (dump_ids && (!dump || schema))
         return usage(stderr, 2);
 
     /* GetProviderSchema, as the server would run it (or from the file). */
@@ -981,7 +987,9 @@ int main(int argc, char **argv)
         if (r->diagnostics[i]->severity == TFPLUGIN6__DIAGNOSTIC__SEVERITY__ERROR)
             die("GetProviderSchema: %s: %s", r->diagnostics[i]->summary,
                 r->diagnostics[i]->detail);
-    int status = dump ? dump_schema(dump, r) : write_docs(provider, examples, outdir, r);
+    int status = dump ? dump_schema(dump, &r->base) : write_docs(provider, examples, outdir, r);
+    if (status == 0 && dump_ids)
+        status = dump_schema(dump_ids, &identities->base);
     if (call)
         cr_call_free_detached(call);
     cr_rpc_provider_free(p);
@@ -992,13 +1000,13 @@ int main(int argc, char **argv)
 
 /* The bytes the server would send (bench/startup.mk serves them from a Go
  * provider). */
-static int dump_schema(const char *path, const Tfplugin6__GetProviderSchema__Response *r)
+static int dump_schema(const char *path, const ProtobufCMessage *r)
 {
-    size_t n = protobuf_c_message_get_packed_size(&r->base);
+    size_t n = protobuf_c_message_get_packed_size(r);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf)
         die("out of memory");
-    protobuf_c_message_pack(&r->base, buf);
+    protobuf_c_message_pack(r, buf);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0)
         die("%s: cannot write", path);

@@ -1,12 +1,13 @@
 // bench/startup/goprovider.go — the runtime every Go provider carries, for
 // the start-up benchmark (bench/startup.sh): a minimal Terraform provider
 // built here from Debian's hashicorp/go-plugin and grpc-go, serving the very
-// GetProviderSchema response terraform-provider-cellrouter serves.
+// GetProviderSchema and GetResourceIdentitySchemas responses
+// terraform-provider-cellrouter serves.
 //
-// The schema is that response in protobuf form (schemaPB, generated at build
-// time from the C provider by `docgen -dump-schema`, see bench/startup.mk),
-// decoded on the first call and kept, as the C provider builds its response
-// on the first call and keeps it. Served the way terraform-plugin-go serves
+// The schema is those responses in protobuf form (schemaPB, identitiesPB,
+// generated at build time from the C provider by `docgen -dump-schema`, see
+// bench/startup.mk), decoded on the first call and kept, as the C provider
+// builds its response on the first call and keeps it. Served the way terraform-plugin-go serves
 // a provider: go-plugin, protocol 6, gRPC, AutoMTLS when Terraform asks for
 // it. Every other RPC is gRPC's Unimplemented: only start-up and the schema
 // are measured. Built with tfcore's codec.go (Debian's grpc-go 1.33 needs it
@@ -31,6 +32,17 @@ type provider struct {
 	once   sync.Once
 	schema *tfplugin6.GetProviderSchema_Response
 	err    error
+	idOnce sync.Once
+	ids    *tfplugin6.GetResourceIdentitySchemas_Response
+	idErr  error
+}
+
+func (p *provider) GetResourceIdentitySchemas(context.Context, *tfplugin6.GetResourceIdentitySchemas_Request) (*tfplugin6.GetResourceIdentitySchemas_Response, error) {
+	p.idOnce.Do(func() {
+		p.ids = &tfplugin6.GetResourceIdentitySchemas_Response{}
+		p.idErr = proto.Unmarshal(identitiesPB, p.ids)
+	})
+	return p.ids, p.idErr
 }
 
 func (p *provider) GetProviderSchema(context.Context, *tfplugin6.GetProviderSchema_Request) (*tfplugin6.GetProviderSchema_Response, error) {

@@ -58,9 +58,10 @@ static int controller_shutdown(cr_call *call, const ProtobufCMessage *request,
 
 static const cr_method goplugin_methods[] = {
     {"/grpc.health.v1.Health/Check",
-     &grpc__health__v1__health_check_request__descriptor, health_check, NULL},
+     &grpc__health__v1__health_check_request__descriptor, health_check, NULL,
+     true},
     {"/plugin.GRPCController/Shutdown",
-     &plugin__empty__descriptor, controller_shutdown, NULL},
+     &plugin__empty__descriptor, controller_shutdown, NULL, false},
 };
 
 static const cr_stream_method goplugin_streams[] = {

@@ -46,6 +46,7 @@
  * the one worker that owns their current step, so they need no lock.
  */
 #include "plugin/server.h"
+#include "plugin/absl.h"
 #include "common/errbuf.h"
 #include "common/log.h"
 
@@ -519,15 +520,18 @@ static void unary_received(cr_tag *tag, bool ok)
      * long: this worker counts as busy until the answer is ready, and no
      * longer, so the next request of a caller that waits for this answer
      * never finds it still busy (which would start a worker for nothing). */
-    worker_busy(c->srv);
     const cr_method *m = c->entry->method;
+    bool counted = !(m->quick && m->handler != NULL);
+    if (counted)
+        worker_busy(c->srv);
     ProtobufCAllocator alloc = {pb_arena_alloc, pb_arena_free, c};
     ProtobufCMessage *request = protobuf_c_message_unpack(
         m->request_desc, &alloc, GRPC_SLICE_LENGTH(bytes),
         GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
     if (request == NULL) {
-        worker_idle(c->srv);
+        if (counted)
+            worker_idle(c->srv);
         char msg[256];
         snprintf(msg, sizeof msg, "the request is not a valid %s message",
                  m->request_desc->name);
@@ -550,7 +554,8 @@ static void unary_received(cr_tag *tag, bool ok)
     const char *message = NULL;
     int code = checked_status(c, m->handler(c, request, &response, &message),
                               &message);
-    worker_idle(c->srv);
+    if (counted)
+        worker_idle(c->srv);
     if (code == GRPC_STATUS_OK && response == NULL) {
         cr_log_error("server", "%s: handler returned no response", c->path);
         code = GRPC_STATUS_INTERNAL;
@@ -1222,10 +1227,13 @@ static int build_entries(cr_server *s, const cr_server_config *cfg,
     return 0;
 }
 
-static pthread_once_t grpc_log_once = PTHREAD_ONCE_INIT;
-static void grpc_log_setup(void)
+/* Before gRPC's first start: its log through ours, Abseil's deadlock
+ * detector off (plugin/absl.cc). */
+static pthread_once_t grpc_setup_once = PTHREAD_ONCE_INIT;
+static void grpc_setup(void)
 {
     gpr_set_log_function(grpc_log_sink);
+    cr_absl_configure();
 }
 
 cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
@@ -1260,7 +1268,7 @@ cr_server *cr_server_new(const cr_server_config *cfg, char *err, size_t errlen)
     s->client_gone = cfg->client_gone;
     s->client_gone_arg = cfg->client_gone_arg;
 
-    pthread_once(&grpc_log_once, grpc_log_setup);
+    pthread_once(&grpc_setup_once, grpc_setup);
     grpc_init();
 
     if (build_entries(s, cfg, err, errlen) != 0)

@@ -92,6 +92,13 @@ typedef struct cr_method {
     const ProtobufCMessageDescriptor *request_desc;
     cr_unary_handler handler;                       /* unary methods, or */
     const cr_stream_producer *producer;             /* server-streaming ones */
+    /* A unary handler that never waits (no store, no network, at most a
+     * lock held for a moment of computing; the schema RPCs): its worker is
+     * not counted busy, so
+     * no further worker is started for it. A provider launched only for its
+     * schema, as Terraform often launches one, so runs one worker, not two:
+     * a thread stack less (bench/startup.sh). */
+    bool quick;
 } cr_method;
 
 /* ---- streams the server holds open ------------------------------------

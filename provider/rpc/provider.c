@@ -346,11 +346,15 @@ static int get_functions(cr_call *call, const ProtobufCMessage *request,
 #define M(name, desc, fn) \
     { .path = "/tfplugin6.Provider/" name, .request_desc = &(desc), \
       .handler = (fn) }
+/* A handler that never waits (plugin/server.h, cr_method.quick). */
+#define Q(name, desc, fn) \
+    { .path = "/tfplugin6.Provider/" name, .request_desc = &(desc), \
+      .handler = (fn), .quick = true }
 
 static const cr_method methods[] = {
-    M("GetMetadata", tfplugin6__get_metadata__request__descriptor,
+    Q("GetMetadata", tfplugin6__get_metadata__request__descriptor,
       get_metadata),
-    M("GetProviderSchema", tfplugin6__get_provider_schema__request__descriptor,
+    Q("GetProviderSchema", tfplugin6__get_provider_schema__request__descriptor,
       get_provider_schema),
     M("ValidateProviderConfig",
       tfplugin6__validate_provider_config__request__descriptor,
@@ -364,7 +368,7 @@ static const cr_method methods[] = {
     M("UpgradeResourceState",
       tfplugin6__upgrade_resource_state__request__descriptor,
       cr_rpc_upgrade_resource_state),
-    M("GetResourceIdentitySchemas",
+    Q("GetResourceIdentitySchemas",
       tfplugin6__get_resource_identity_schemas__request__descriptor,
       cr_rpc_get_resource_identity_schemas),
     M("UpgradeResourceIdentity",
@@ -391,7 +395,7 @@ static const cr_method methods[] = {
     { .path = "/tfplugin6.Provider/ListResource",
       .request_desc = &tfplugin6__list_resource__request__descriptor,
       .producer = &cr_rpc_list_resource },
-    M("GetFunctions", tfplugin6__get_functions__request__descriptor,
+    Q("GetFunctions", tfplugin6__get_functions__request__descriptor,
       get_functions),
     M("StopProvider", tfplugin6__stop_provider__request__descriptor,
       stop_provider),

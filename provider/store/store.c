@@ -35,6 +35,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,10 +274,42 @@ const char *cr_cell_id_check(const char *id)
  * 100,000 tenants that is most of a refresh's checking. A fleet's entries
  * share a handful of endpoints, so the last few valid ones are remembered,
  * per thread (no locking; 16 KB each). Only valid URLs are remembered, so
- * a remembered answer is always "valid". */
+ * a remembered answer is always "valid".
+ *
+ * The memo is allocated by the first check on each thread, not declared
+ * _Thread_local: a thread-local array is part of every thread's static TLS
+ * block, which the C library zeroes (so dirties) in each of the process's
+ * threads, gRPC's own included, whether or not it ever checks a URL: 16 KB
+ * of private memory per thread, most of what a provider's threads cost
+ * (bench/startup.sh). */
 #define ENDPOINT_MEMO 8
-static _Thread_local char endpoint_memo[ENDPOINT_MEMO][CR_ENDPOINT_MAX + 1];
-static _Thread_local unsigned endpoint_memo_next;
+typedef struct endpoint_memo {
+    char url[ENDPOINT_MEMO][CR_ENDPOINT_MAX + 1];
+    unsigned next;
+} endpoint_memo;
+static pthread_key_t endpoint_memo_key;
+static bool endpoint_memo_ok;
+static pthread_once_t endpoint_memo_once = PTHREAD_ONCE_INIT;
+
+static void endpoint_memo_key_make(void)
+{
+    endpoint_memo_ok = pthread_key_create(&endpoint_memo_key, free) == 0;
+}
+
+/* This thread's memo; NULL (check without one) when there is no memory. */
+static endpoint_memo *endpoint_memo_get(void)
+{
+    pthread_once(&endpoint_memo_once, endpoint_memo_key_make);
+    if (!endpoint_memo_ok)
+        return NULL;
+    endpoint_memo *m = pthread_getspecific(endpoint_memo_key);
+    if (m == NULL && (m = calloc(1, sizeof *m)) != NULL &&
+        pthread_setspecific(endpoint_memo_key, m) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
 
 static const char *endpoint_check_uncached(const char *url, size_t n);
 
@@ -286,13 +320,14 @@ const char *cr_endpoint_check(const char *url)
     size_t n = strlen(url);
     if (n > CR_ENDPOINT_MAX)
         return "endpoint is longer than 2048 bytes";
-    for (unsigned i = 0; i < ENDPOINT_MEMO; i++)
-        if (endpoint_memo[i][0] && strcmp(endpoint_memo[i], url) == 0)
+    endpoint_memo *m = endpoint_memo_get();
+    for (unsigned i = 0; m != NULL && i < ENDPOINT_MEMO; i++)
+        if (m->url[i][0] && strcmp(m->url[i], url) == 0)
             return NULL;
     const char *bad = endpoint_check_uncached(url, n);
-    if (!bad) {
-        memcpy(endpoint_memo[endpoint_memo_next], url, n + 1);
-        endpoint_memo_next = (endpoint_memo_next + 1) % ENDPOINT_MEMO;
+    if (!bad && m != NULL) {
+        memcpy(m->url[m->next], url, n + 1);
+        m->next = (m->next + 1) % ENDPOINT_MEMO;
     }
     return bad;
 }

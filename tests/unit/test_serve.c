@@ -70,7 +70,7 @@ static int h_echo(cr_call *call, const ProtobufCMessage *request,
 
 static const cr_method child_methods[] = {
     {"/test.T/Echo", &grpc__health__v1__health_check_request__descriptor, h_echo,
-     NULL},
+     NULL, false},
 };
 
 /* The plugin's parent, in place of Terraform: starts "serve-child plugin"

@@ -248,13 +248,14 @@ static const cr_stream_producer test_producer = {p_start, p_next, p_end};
 
 #define REQ_DESC &grpc__health__v1__health_check_request__descriptor
 static const cr_method test_methods[] = {
-    {"/test.T/Stream", REQ_DESC, NULL, &test_producer},
-    {"/test.T/Echo", REQ_DESC, h_echo, NULL},
-    {"/test.T/Fail", REQ_DESC, h_fail, NULL},
-    {"/test.T/Size", REQ_DESC, h_size, NULL},
-    {"/test.T/Barrier", REQ_DESC, h_barrier, NULL},
-    {"/test.T/Hold", REQ_DESC, h_hold, NULL},
-    {"/test.T/Null", REQ_DESC, h_null, NULL},
+    {"/test.T/Stream", REQ_DESC, NULL, &test_producer, false},
+    {"/test.T/Echo", REQ_DESC, h_echo, NULL, false},
+    {"/test.T/Quick", REQ_DESC, h_echo, NULL, true},
+    {"/test.T/Fail", REQ_DESC, h_fail, NULL, false},
+    {"/test.T/Size", REQ_DESC, h_size, NULL, false},
+    {"/test.T/Barrier", REQ_DESC, h_barrier, NULL, false},
+    {"/test.T/Hold", REQ_DESC, h_hold, NULL, false},
+    {"/test.T/Null", REQ_DESC, h_null, NULL, false},
 };
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -969,6 +970,11 @@ static void test_workers_on_demand(void **state)
     assert_int_equal(cr_server_workers(f->server), 1);
     grpc_channel *ch = channel(f, CLIENT_PLAIN);
     int serving;
+    /* a quick handler (cr_method.quick) runs on the one worker */
+    assert_int_equal(call_health(ch, "/test.T/Quick", "ping", &serving, NULL, 0),
+                     GRPC_STATUS_OK);
+    assert_int_equal(serving, SERVING);
+    assert_int_equal(cr_server_workers(f->server), 1);
     assert_int_equal(call_health(ch, "/test.T/Echo", "ping", &serving, NULL, 0),
                      GRPC_STATUS_OK);
     /* one call: the worker that runs its handler left one more waiting on
@@ -1106,8 +1112,8 @@ static void test_config_errors(void **state)
     (void)state;
     char err[256];
     cr_method dup[] = {
-        {"/a.B/C", REQ_DESC, h_echo, NULL},
-        {"/a.B/C", REQ_DESC, h_fail, NULL},
+        {"/a.B/C", REQ_DESC, h_echo, NULL, false},
+        {"/a.B/C", REQ_DESC, h_fail, NULL, false},
     };
     cr_service sv = {dup, 2, NULL, 0, NULL};
     cr_server_config cfg = {.address = "unix:/tmp/cr-never", .services = &sv,
