@@ -231,8 +231,8 @@ void cfkv_cells_free(cfkv *s);
  * serving-state document `doc` (NULL: the key is absent) and decodes each
  * of its records; then, when `md` is not NULL, decodes the definition of
  * `key` (CFKV_RESERVED_PREFIX "cell.<id>") from its metadata md and value
- * (NULL: from a listing) into *c, with its record. OK (*c filled when md
- * was given), or the error a read would report (*c empty). */
+ * (NULL: from a listing) into *c, with its record (c may be NULL when md
+ * is). OK, or the error a read would report (*c empty). */
 cr_store_rc cfkv_cells_decode(cfkv *s, const char *doc, size_t doclen,
                               const char *key, json_t *md, const char *value,
                               size_t vlen, cr_cell *c, cr_store_err *err);
