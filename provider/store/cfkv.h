@@ -226,5 +226,15 @@ extern const cr_store_cell_ops cfkv_cell_ops;
 /* Opening and closing a store: the cells' lock and what they cache. */
 void cfkv_cells_init(cfkv *s);
 void cfkv_cells_free(cfkv *s);
+/* For the fuzz target (tests/fuzz/fuzz_doc.c) and tests: what a read of
+ * cells makes of Cloudflare's answers, without a request. Parses the
+ * serving-state document `doc` (NULL: the key is absent) and decodes each
+ * of its records; then, when `md` is not NULL, decodes the definition of
+ * `key` (CFKV_RESERVED_PREFIX "cell.<id>") from its metadata md and value
+ * (NULL: from a listing) into *c, with its record (c may be NULL when md
+ * is). OK, or the error a read would report (*c empty). */
+cr_store_rc cfkv_cells_decode(cfkv *s, const char *doc, size_t doclen,
+                              const char *key, json_t *md, const char *value,
+                              size_t vlen, cr_cell *c, cr_store_err *err);
 
 #endif

@@ -916,3 +916,29 @@ void cfkv_cells_free(cfkv *s)
     json_decref(s->cells_doc);
     pthread_mutex_destroy(&s->cells_mu);
 }
+
+/* For the fuzz target and tests (cfkv.h): the decoding steps of
+ * cells_load and cell_from_load, on answers given rather than fetched. */
+cr_store_rc cfkv_cells_decode(cfkv *s, const char *doc, size_t doclen,
+                              const char *key, json_t *md, const char *value,
+                              size_t vlen, cr_cell *c, cr_store_err *err)
+{
+    json_t *root, *cells, *rec;
+    const char *id;
+    cr_store_rc rc = doc_parse(s, doc, doclen, &root, &cells, err);
+    if (rc != CR_STORE_OK)
+        return rc;
+    json_object_foreach(cells, id, rec) {
+        cr_cell_state st;
+        if ((rc = doc_state(s, cells, id, &st, err)) != CR_STORE_OK)
+            break;
+        cr_cell_state_clear(&st);
+    }
+    if (rc == CR_STORE_OK && md &&
+        (rc = cell_decode(s, key, md, value, vlen, c, err)) == CR_STORE_OK &&
+        (rc = doc_state(s, cells, c->cell_id, &c->serving, err)) !=
+            CR_STORE_OK)
+        cr_cell_clear(c);
+    json_decref(root);
+    return rc;
+}

@@ -1841,6 +1841,54 @@ static void test_cells_damaged(void **state)
     assert_non_null(strstr(err.msg, "serving-state document"));
 }
 
+/* cfkv_cells_decode, the decoding steps of a cells read on answers given
+ * (the fuzz target's way in): a definition with its serving record, a
+ * damaged record of another cell, a document that is not one. */
+static void test_cells_decode(void **state)
+{
+    (void)state;
+    cfkv s;
+    memset(&s, 0, sizeof s);
+    s.namespace_id = (char *)"ns1";
+    static const char doc[] =
+        "{\"schema\":1,\"cells\":{\"c1\":{\"state\":\"failed\",\"reason\":"
+        "\"probe\",\"changed_at\":\"2026-01-01T00:00:00Z\",\"changed_by\":"
+        "\"automation\",\"pinned\":true,\"version\":4,\"probe\":{\"n\": 2}},"
+        "\"c2\":null}}";
+    json_t *md = json_pack("{s:i,s:s,s:s,s:i,s:s}", "schema", 1, "cell_id",
+                           "c1", "endpoint", "https://a", "version", 3,
+                           "updated_at", "2026-01-01T00:00:00Z");
+    cr_cell c;
+    cr_store_err err;
+    assert_int_equal(cfkv_cells_decode(&s, doc, strlen(doc), CELLKEY("c1"),
+                                       md, "https://a", 9, &c, &err),
+                     CR_STORE_OK);
+    assert_string_equal(c.endpoint, "https://a");
+    assert_int_equal(c.version, 3);
+    assert_int_equal(c.serving.state, CR_CELL_FAILED);
+    assert_true(c.serving.pinned);
+    assert_int_equal(c.serving.version, 4);
+    assert_string_equal(c.serving.probe, "{\"n\":2}");
+    cr_cell_clear(&c);
+    /* The key absent: an empty document, the cell serving. */
+    assert_int_equal(cfkv_cells_decode(&s, NULL, 0, CELLKEY("c1"), md, NULL,
+                                       0, &c, &err), CR_STORE_OK);
+    assert_int_equal(c.serving.state, CR_CELL_SERVING);
+    assert_int_equal(c.serving.version, 0);
+    cr_cell_clear(&c);
+    json_decref(md);
+    static const char bad[] =
+        "{\"schema\":1,\"cells\":{\"c2\":{\"state\":\"gone\",\"version\":1}}}";
+    assert_int_equal(cfkv_cells_decode(&s, bad, strlen(bad), NULL, NULL,
+                                       NULL, 0, NULL, &err),
+                     CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "\"c2\""));
+    assert_non_null(strstr(err.msg, "state is neither serving nor failed"));
+    assert_int_equal(cfkv_cells_decode(&s, "[]", 2, NULL, NULL, NULL, 0,
+                                       NULL, &err), CR_STORE_INVALID);
+    assert_non_null(strstr(err.msg, "is not a JSON object"));
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -1873,6 +1921,7 @@ int main(void)
         T(test_cells_set_state),
         T(test_cells_delete),
         T(test_cells_damaged),
+        cmocka_unit_test(test_cells_decode),
         cmocka_unit_test(test_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
