@@ -196,17 +196,49 @@ void cr_store_now(char out[CR_STORE_TIME_LEN])
     snprintf(out + n, CR_STORE_TIME_LEN - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
+/* The two digits at t, or -1. */
+static int two_digits(const char *t)
+{
+    return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9'
+               ? (t[0] - '0') * 10 + (t[1] - '0') : -1;
+}
+
+/* RFC 3339 section 5.7: the days of `month` in `year` (Gregorian). */
+static int days_in_month(int year, int month)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
 bool cr_store_time_ok(const char *t)
 {
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-    size_t i = 0;
     if (!t)
         return false;
-    for (; shape[i]; i++) {
-        if (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9')
-                            : t[i] != shape[i])
-            return false;
-    }
+    /* dddd-dd-ddTdd:dd:dd, each field checked before the next is read, so
+     * a short string stops at its NUL. */
+    int year = two_digits(t), y2 = year < 0 ? -1 : two_digits(t + 2);
+    if (y2 < 0 || t[4] != '-')
+        return false;
+    year = year * 100 + y2;
+    int month = two_digits(t + 5);
+    if (month < 1 || month > 12 || t[7] != '-')
+        return false;
+    int day = two_digits(t + 8);
+    if (day < 1 || day > days_in_month(year, month) ||
+        (t[10] != 'T' && t[10] != 't'))
+        return false;
+    int hour = two_digits(t + 11);
+    if (hour < 0 || hour > 23 || t[13] != ':')
+        return false;
+    int minute = two_digits(t + 14);
+    if (minute < 0 || minute > 59 || t[16] != ':')
+        return false;
+    int second = two_digits(t + 17);    /* 60: a leap second */
+    if (second < 0 || second > 60)
+        return false;
+    size_t i = 19;
     if (t[i] == '.') {
         size_t start = ++i;
         while (t[i] >= '0' && t[i] <= '9')
@@ -214,14 +246,15 @@ bool cr_store_time_ok(const char *t)
         if (i == start || i - start > 9)
             return false;
     }
-    if (t[i] == 'Z')
+    if (t[i] == 'Z' || t[i] == 'z')
         return t[i + 1] == '\0';
     if (t[i] != '+' && t[i] != '-')
         return false;
-    i++;
-    return t[i] >= '0' && t[i] <= '9' && t[i + 1] >= '0' && t[i + 1] <= '9' &&
-           t[i + 2] == ':' && t[i + 3] >= '0' && t[i + 3] <= '9' &&
-           t[i + 4] >= '0' && t[i + 4] <= '9' && t[i + 5] == '\0';
+    int oh = two_digits(t + i + 1);
+    if (oh < 0 || oh > 23 || t[i + 3] != ':')
+        return false;
+    int om = two_digits(t + i + 4);
+    return om >= 0 && om <= 59 && t[i + 6] == '\0';
 }
 
 /* ---- labels --------------------------------------------------------------- */

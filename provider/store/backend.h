@@ -95,9 +95,10 @@ bool cr_store_text_ok(const char *s);
  * "2026-11-26T06:00:00.000000Z" (27 bytes). */
 #define CR_STORE_TIME_LEN 40
 void cr_store_now(char out[CR_STORE_TIME_LEN]);
-/* An RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM):
- * anything of this shape is accepted (written elsewhere), anything else is
- * damage. */
+/* An RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), up
+ * to 9 fraction digits, every field within its range (the day within its
+ * month, a leap second allowed): anything such is accepted (written
+ * elsewhere), anything else is damage. */
 bool cr_store_time_ok(const char *t);
 
 /* ---- labels --------------------------------------------------------------- */

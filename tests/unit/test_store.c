@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_store.c — the backend-independent part of the store:
  * entry copy/clear, sorted unique labels, result-code names and every rule
- * of cr_entry_check (the one validation shared by the provider and cellctl).
+ * of cr_entry_check (the one validation shared by the provider and cellctl),
+ * and the RFC 3339 check every backend applies to the times it reads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/backend.h"
 #include "store/store.h"
 
 static cr_entry *valid_entry(void)
@@ -294,6 +296,38 @@ static void test_check_labels(void **state)
     cr_entry_free(e);
 }
 
+/* Times read back from a backend (updated_at, changed_at): RFC 3339
+ * section 5.6, each field within its range (section 5.7). */
+static void test_time_ok(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "2026-11-26T06:00:00Z", "2026-11-26T06:00:00.000000Z",
+        "2026-11-26T06:00:00.123456789Z", "2024-02-29T23:59:59Z",
+        "2000-02-29T00:00:00Z", "2026-12-31T23:59:60Z",
+        "2026-11-26t06:00:00z", "2026-11-26T06:00:00+01:00",
+        "2026-11-26T06:00:00.5-23:59",
+    };
+    static const char *const bad[] = {
+        "", "2", "2026", "2026-11-26", "2026-11-26T06:00", "2026-11-26T06:00:00",
+        "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z",
+        "2026-11-31T00:00:00Z", "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+        "2026-13-45T99:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T06:60:00Z",
+        "2026-11-26T06:00:61Z", "2026-11-26T06:00:00.Z",
+        "2026-11-26T06:00:00.1234567890Z", "2026-11-26T06:00:00+24:00",
+        "2026-11-26T06:00:00+01:60", "2026-11-26T06:00:00+0100",
+        "2026-11-26T06:00:00Z ", "2026-11-26 06:00:00Z", "+2026-11-26T06:00:00Z",
+        "2026-11-26T06:00:00+01:00x",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!cr_store_time_ok(good[i]))
+            fail_msg("refused: \"%s\"", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (cr_store_time_ok(bad[i]))
+            fail_msg("accepted: \"%s\"", bad[i]);
+    assert_false(cr_store_time_ok(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_check_endpoints),
         cmocka_unit_test(test_check_standby_pairs),
         cmocka_unit_test(test_check_labels),
+        cmocka_unit_test(test_time_ok),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
