@@ -115,6 +115,15 @@ cr_store_rc cr_store_err_cell_damaged(cr_store_err *err, const char *where,
         cr_store_printable(cell_id, pb), what);
 }
 
+cr_store_rc cr_store_err_cell_exhausted(cr_store_err *err, const char *cell_id,
+                                        bool record)
+{
+    char pb[CR_STORE_PRINTABLE];
+    return cr_store_err_set(err, CR_STORE_INVALID,
+        "%scell \"%s\" has exhausted its versions",
+        record ? "the serving state of " : "", cr_store_printable(cell_id, pb));
+}
+
 cr_store_rc cr_store_err_cell_in_use(cr_store_err *err, const char *cell_id,
                                      size_t n, const char *const *some,
                                      size_t nsome)

@@ -56,6 +56,10 @@ cr_store_rc cr_store_err_cell_changed(cr_store_err *err, const char *cell_id,
 cr_store_rc cr_store_err_no_cell(cr_store_err *err, const char *cell_id);
 cr_store_rc cr_store_err_cell_damaged(cr_store_err *err, const char *where,
                                       const char *cell_id, const char *what);
+/* INVALID: the definition (or, `record`, the serving record) is at
+ * INT64_MAX and cannot be written again. */
+cr_store_rc cr_store_err_cell_exhausted(cr_store_err *err, const char *cell_id,
+                                        bool record);
 /* Tenants still name the cell: `n` of them, `some` (up to 3, may be
  * fewer or NULL) named. */
 cr_store_rc cr_store_err_cell_in_use(cr_store_err *err, const char *cell_id,

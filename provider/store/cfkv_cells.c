@@ -661,8 +661,7 @@ static cr_store_rc cf_cell_put(cr_store *base, const cr_cell *in,
     }
     int64_t from = r.cur > 0 ? r.cur : r.retired;
     if (from == INT64_MAX) {
-        rc = cr_store_err_set(err, CR_STORE_INVALID, "cell \"%s\" has "
-                              "exhausted its versions", in->cell_id);
+        rc = cr_store_err_cell_exhausted(err, in->cell_id, false);
         goto out;
     }
     cr_store_now(stamp);
@@ -868,9 +867,7 @@ static cr_store_rc cf_cell_set_state(cr_store *base, const char *cell_id,
         goto out;
     }
     if (cur.version == INT64_MAX) {
-        rc = cr_store_err_set(err, CR_STORE_INVALID, "the serving state of "
-                              "cell \"%s\" has exhausted its versions",
-                              cell_id);
+        rc = cr_store_err_cell_exhausted(err, cell_id, true);
         goto out;
     }
     cr_store_now(stamp);

@@ -1714,8 +1714,7 @@ static cr_store_rc sq_cell_put(cr_store *base, const cr_cell *in,
                               err)) != CR_STORE_OK)
         goto done;
     if (cur == INT64_MAX) {
-        rc = cr_store_err_set(err, CR_STORE_INVALID, "cell \"%s\" has "
-                              "exhausted its versions", in->cell_id);
+        rc = cr_store_err_cell_exhausted(err, in->cell_id, false);
         goto done;
     }
     sqlite3_stmt *up = s->stmt[ST_CELL_UPSERT];
@@ -1841,9 +1840,7 @@ static cr_store_rc sq_cell_set_state(cr_store *base, const char *cell_id,
         goto done;
     }
     if (cur == INT64_MAX) {
-        rc = cr_store_err_set(err, CR_STORE_INVALID, "the serving state of "
-                              "cell \"%s\" has exhausted its versions",
-                              cell_id);
+        rc = cr_store_err_cell_exhausted(err, cell_id, true);
         goto done;
     }
     sqlite3_stmt *up = s->stmt[ST_STATE_UPSERT];
