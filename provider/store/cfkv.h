@@ -135,6 +135,10 @@ cr_store_rc cfkv_bulk_get(cfkv *s, const char *const *keys, size_t n,
  * request fails, every key not known to be written. */
 cr_store_rc cfkv_bulk_write(cfkv *s, json_t *pairs, const char *what,
                             json_t *failed, cr_store_err *err);
+/* Appends {key, value, metadata: md} to `pairs`, taking md (NULL: a failed
+ * allocation, reported). 0, or non-zero on ENOMEM. */
+int cfkv_add_pair(json_t *pairs, const char *key, const char *value,
+                  json_t *md);
 /* POST .../bulk/delete with `keys` (an array of strings), split likewise. */
 cr_store_rc cfkv_bulk_delete(cfkv *s, json_t *keys, const char *what,
                              json_t *failed, cr_store_err *err);

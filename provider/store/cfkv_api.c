@@ -643,6 +643,14 @@ cr_store_rc cfkv_bulk_write(cfkv *s, json_t *pairs, const char *what,
     return bulk_chunks(s, "PUT", "/bulk", pairs, what, failed, err);
 }
 
+int cfkv_add_pair(json_t *pairs, const char *key, const char *value,
+                  json_t *md)
+{
+    json_t *p = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value", value,
+                               "metadata", md) : NULL;
+    return !p || json_array_append_new(pairs, p);
+}
+
 cr_store_rc cfkv_bulk_delete(cfkv *s, json_t *keys, const char *what,
                              json_t *failed, cr_store_err *err)
 {

@@ -675,11 +675,9 @@ static cr_store_rc cf_cell_put(cr_store *base, const cr_cell *in,
     free(w->updated_at);
     w->version = from + 1;
     cell_key(CELL_PREFIX, in->cell_id, key);
-    json_t *md = (w->updated_at = strdup(stamp)) ? cell_metadata(w) : NULL;
     pairs = json_array();
-    json_t *pair = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value",
-                                  in->endpoint, "metadata", md) : NULL;
-    if (!pairs || !pair || json_array_append_new(pairs, pair)) {
+    if (!pairs || !(w->updated_at = strdup(stamp)) ||
+        cfkv_add_pair(pairs, key, in->endpoint, cell_metadata(w))) {
         rc = cr_store_err_nomem(err);
         goto out;
     }
@@ -784,11 +782,9 @@ static cr_store_rc cf_cell_del(cr_store *base, const char *cell_id,
      * damaged document is left alone: it is not ours to rewrite). */
     int64_t last = r.cur > expect ? r.cur : expect;
     cell_key(CELL_TOMB_PREFIX, cell_id, tk);
-    json_t *tmd = json_pack("{s:s,s:I}", "cell_id", cell_id, "version",
-                            (json_int_t)(last > 0 ? last : 1));
-    json_t *tp = tmd ? json_pack("{s:s,s:s,s:o}", "key", tk, "value",
-                                 "retired", "metadata", tmd) : NULL;
-    if (!tp || json_array_append_new(pairs, tp)) {
+    if (cfkv_add_pair(pairs, tk, "retired",
+                      json_pack("{s:s,s:I}", "cell_id", cell_id, "version",
+                                (json_int_t)(last > 0 ? last : 1)))) {
         rc = cr_store_err_nomem(err);
         goto out;
     }

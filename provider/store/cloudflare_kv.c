@@ -713,14 +713,6 @@ static cr_store_rc read_versions(cfkv *s, cr_batch_op *ops, opstate *st,
     return rc;
 }
 
-static int add_pair(json_t *pairs, const char *key, const char *value,
-                    json_t *md)
-{
-    json_t *p = md ? json_pack("{s:s,s:s,s:o}", "key", key, "value", value,
-                               "metadata", md) : NULL;
-    return !p || json_array_append_new(pairs, p);
-}
-
 static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
                             cr_store_err *err)
 {
@@ -799,7 +791,8 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
             cr_entry e = *op->entry;
             e.version = from + 1;
             e.updated_at = stamp;
-            if (add_pair(pairs, o->id, e.endpoint, cfkv_entry_metadata(&e))) {
+            if (cfkv_add_pair(pairs, o->id, e.endpoint,
+                              cfkv_entry_metadata(&e))) {
                 rc = cr_store_err_nomem(err);
                 goto out;
             }
@@ -812,7 +805,7 @@ static cr_store_rc cf_batch(cr_store *base, cr_batch_op *ops, size_t n,
          * stale), so no version can repeat either way. */
         int64_t last = o->cur > op->expect ? o->cur : op->expect;
         if (last > o->retired) {
-            if (add_pair(pairs, o->tomb, CFKV_TOMB_VALUE,
+            if (cfkv_add_pair(pairs, o->tomb, CFKV_TOMB_VALUE,
                          cfkv_tomb_metadata(o->id, last))) {
                 rc = cr_store_err_nomem(err);
                 goto out;
