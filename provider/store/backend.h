@@ -2,9 +2,10 @@
  * store/backend.h — the store toolkit: what every routing-map backend needs
  * and would otherwise write again (not for callers of the store: they use
  * store/store.h only). Implemented in store/backend.c, except
- * cr_store_err_set/clear, cr_store_text_ok and the batch helpers, which
- * live with the error type, the entry rules and cr_store_batch in
- * store/store.c (so that store.c never calls into backend.c).
+ * cr_store_err_set/clear, cr_store_text_ok, cr_store_labels_check and the
+ * batch helpers, which live with the error type, the entry rules and
+ * cr_store_batch in store/store.c (so that store.c never calls into
+ * backend.c).
  *
  *   errors     cr_store_err_set and the words for the outcomes every backend
  *              reports the same way (exists, changed, deleted, no entry,
@@ -92,6 +93,10 @@ static inline const char *cr_store_printable(const char *s,
 /* Strict UTF-8 without control characters (C0, C1, DEL): what labels and
  * a cell's reason may hold (store/store.c). */
 bool cr_store_text_ok(const char *s);
+/* The labels of `e` (or of a cell's view, below): each by cr_label_check,
+ * sorted by key with unique keys. NULL, or a static message
+ * (store/store.c, with cr_entry_check). */
+const char *cr_store_labels_check(const cr_entry *e);
 
 /* ---- time ----------------------------------------------------------------- */
 

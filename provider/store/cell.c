@@ -190,12 +190,9 @@ const char *cr_cell_check(const cr_cell *c, const char **field)
     *field = "labels";
     if (!c->has_labels && c->nlabels)
         return "labels are null but the cell carries some";
-    for (size_t i = 0; i < c->nlabels; i++) {
-        if ((msg = cr_label_check(c->labels[i].key, c->labels[i].value)))
-            return msg;
-        if (i && strcmp(c->labels[i - 1].key, c->labels[i].key) >= 0)
-            return "labels are not sorted by key with unique keys";
-    }
+    cr_entry view = cr_cell_labels_view(c);
+    if ((msg = cr_store_labels_check(&view)))
+        return msg;
     *field = NULL;
     return NULL;
 }

@@ -432,6 +432,18 @@ const char *cr_label_check(const char *key, const char *value)
     return NULL;
 }
 
+const char *cr_store_labels_check(const cr_entry *e)
+{
+    const char *msg;
+    for (size_t i = 0; i < e->nlabels; i++) {
+        if ((msg = cr_label_check(e->labels[i].key, e->labels[i].value)))
+            return msg;
+        if (i && strcmp(e->labels[i - 1].key, e->labels[i].key) >= 0)
+            return "labels are not sorted by key with unique keys";
+    }
+    return NULL;
+}
+
 const char *cr_entry_check(const cr_entry *e, const char **field)
 {
     const char *dummy, *msg;
@@ -476,12 +488,8 @@ const char *cr_entry_check(const cr_entry *e, const char **field)
     *field = "labels";
     if (!e->has_labels && e->nlabels)
         return "labels are null but the entry carries some";
-    for (size_t i = 0; i < e->nlabels; i++) {
-        if ((msg = cr_label_check(e->labels[i].key, e->labels[i].value)))
-            return msg;
-        if (i && strcmp(e->labels[i - 1].key, e->labels[i].key) >= 0)
-            return "labels are not sorted by key with unique keys";
-    }
+    if ((msg = cr_store_labels_check(e)))
+        return msg;
     *field = NULL;
     return NULL;
 }
