@@ -662,11 +662,7 @@ static grpc_call_error produce_send(cr_call *c, const grpc_op *op, bool last,
         cr_log_error("server", "cannot %s %s (call error %d)",
                      last ? "end stream" : "send on", c->path, e);
         grpc_call_cancel(c->call, NULL);
-        pthread_mutex_lock(&c->srv->mu);
-        bool dead = --c->refs == 0 && c->finished;
-        pthread_mutex_unlock(&c->srv->mu);
-        if (dead)
-            unary_free(c);
+        produce_done(c);        /* the batch counted above never runs */
     }
     return e;
 }
