@@ -598,9 +598,8 @@ static cr_store_rc read_cell_keys(cfkv *s, const char *id, bool tomb,
     cr_store_rc rc = read_keys(s, keys, tomb ? 3 : 2, what, &r->values, err);
     if (rc != CR_STORE_OK)
         return rc;
-    if (!json_is_null(json_object_get(r->values, def)))
-        r->cur = cfkv_md_version(val_md(r->values, def));
-    if (r->cur == 0 && !json_is_null(json_object_get(r->values, def)))
+    if (!json_is_null(json_object_get(r->values, def)) &&
+        (r->cur = cfkv_md_version(val_md(r->values, def))) == 0)
         r->cur = -1;
     if (tomb)
         r->retired = cfkv_md_version(val_md(r->values, tk));
