@@ -95,9 +95,9 @@ tf plan -detailed-exitcode || { tail -20 "$W/tf.out"; exit 1; }
 t2=$(date +%s.%N)
 r2=$(( $(requests) - r1 ))
 
-# The cells and their states, as Terraform and the prober write them.
+# The cells: definitions as cellrouter_cell writes them, states by cellctl.
 . "$HERE/cells.sh"
-export CR_KV_TOKEN=$TOKEN
+export CR_KV_TOKEN=$TOKEN CELLCTL=$B/cellctl
 CR_KV_NS="$(jq -r .api_url "$J")/accounts/$(jq -r .account_id "$J")/storage/kv/namespaces/$(jq -r .namespace_id "$J")"
 for c in cell-0 cell-1; do
   url=$(jq -r --arg c "$c" '.cells[$c]' "$J")
