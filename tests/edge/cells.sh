@@ -5,15 +5,15 @@
 # What it writes is the format of the contract between the provider and
 # the edge (docs: README "Cells and automatic failover"): a definition per
 # cell under `_cellrouter.cell.<id>` (value: the endpoint; metadata: the
-# definition), one states document under `_cellrouter.cells`. Until the
-# provider's cellrouter_cell and `cellctl cell ...` are in this tree, the
-# functions write those pairs through the Workers KV REST API (the local
-# stand-in, tests/edge/kv-api.js), as the provider and cellctl would;
-# afterwards they become a cellrouter_cell in the configuration and
-# `cellctl cell fail|restore|pin`, and the callers stay as they are.
+# definition), one states document under `_cellrouter.cells`. A cell's
+# definition is written through the Workers KV REST API (the local
+# stand-in, tests/edge/kv-api.js) as cellrouter_cell writes it, so that a
+# test or bench needs no Terraform run per cell; an operator's change to a
+# cell's serving state is the real `cellctl cell fail|restore|pin|unpin`.
 #
-# Needs: CR_KV_NS (the namespace's API URL, .../storage/kv/namespaces/ID)
-# and CR_KV_TOKEN (an API token that may write), curl and jq.
+# Needs: CR_KV_NS (the namespace's API URL, .../accounts/ACCOUNT/storage/
+# kv/namespaces/ID), CR_KV_TOKEN (an API token that may write), CELLCTL
+# (build/cellctl; cr_cell_set only), curl and jq.
 #
 #   cr_cell_define ID ENDPOINT HEALTH_URL [LABELS_JSON]
 #                                 write (or rewrite) a cell's definition
@@ -56,20 +56,26 @@ cr_cell_states() {
   printf '%s\n' "$out"
 }
 
-# Read, change one record, write back: the operator's side of the
-# contract (unknown keys kept, the record's version up by one; a change of
-# state drops the prober's counters, which then start afresh).
+# cellctl on the namespace of CR_KV_NS (its cloudflare_kv backend takes
+# its settings from the environment); its output goes to stderr.
+cr_cell__cellctl() {
+  local api=${CR_KV_NS%%/accounts/*} rest=${CR_KV_NS#*/accounts/}
+  CLOUDFLARE_API_URL=$api CLOUDFLARE_ACCOUNT_ID=${rest%%/*} \
+    CLOUDFLARE_KV_NAMESPACE_ID=${CR_KV_NS##*/} CLOUDFLARE_API_TOKEN=$CR_KV_TOKEN \
+    "$CELLCTL" --backend cloudflare_kv cell "$@" >&2
+}
+
+# A change of state records the reason "set by operator:BY" (a restore
+# with a reason is written even when the cell already serves, so that the
+# document has a record for it).
 cr_cell_set() {
-  local id=$1 state=$2 pin=${3:-} by=${4:-demo} doc t
-  doc=$(cr_cell_states) || return 1
-  t=$(cr_cell__now)
-  jq -c --arg id "$id" --arg s "$state" --arg pin "$pin" --arg by "operator:$by" --arg t "$t" '
-    (.cells[$id] // {state: "serving", reason: "", pinned: false, version: 0}) as $old
-    | ($old + {changed_at: $t, changed_by: $by, version: (($old.version // 0) + 1)}
-       + (if $s == "-" then {} else {state: $s, reason: ("set by " + $by)} end)
-       | (if $s == "-" then . else del(.probe) end)
-       + (if $pin == "pin" then {pinned: true} elif $pin == "unpin" then {pinned: false} else {} end)) as $new
-    | .schema = (.schema // 1) | .updated_at = $t | .cells = ((.cells // {}) + {($id): $new})' <<<"$doc" |
-    cr_cell__kv PUT "values/_cellrouter.cells" --data-binary @- | jq -e .success >/dev/null ||
-    { echo "cr_cell_set $id: the write failed" >&2; return 1; }
+  local id=$1 state=$2 pin=${3:-} by=${4:-demo}
+  case $state in
+    -) ;;
+    failed)  cr_cell__cellctl fail "$id" --reason "set by operator:$by" --by "$by" ;;
+    serving) cr_cell__cellctl restore "$id" --reason "set by operator:$by" --by "$by" ;;
+    *) echo "cr_cell_set $id: no state $state" >&2; false ;;
+  esac || { echo "cr_cell_set $id: cellctl cell failed" >&2; return 1; }
+  [ -z "$pin" ] || cr_cell__cellctl "$pin" "$id" --by "$by" ||
+    { echo "cr_cell_set $id: cellctl cell $pin failed" >&2; return 1; }
 }

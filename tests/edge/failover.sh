@@ -1,9 +1,10 @@
 # tests/edge/failover.sh — cells, their serving states and the prober, end
 # to end: the router and its scheduled handler (the template
 # gen/templates/root/edge/worker.js) in workerd, the tenants written by the
-# provider, the cells' definitions and states written as the provider and
-# cellctl write them (tests/edge/cells.sh), and cell servers on 127.0.0.1
-# that the harness stops, starts and makes unhealthy (its control server).
+# provider, the cells' definitions written as cellrouter_cell writes them
+# and their states changed by cellctl (tests/edge/cells.sh), and cell
+# servers on 127.0.0.1 that the harness stops, starts and makes unhealthy
+# (its control server).
 # A scheduled run is a cron trigger firing (POST /scheduled on the
 # harness's control server), so a test runs as many as it needs at once.
 #
