@@ -355,6 +355,13 @@ static int rec_write(json_t *cells, const char *id, const cr_cell_state *in,
         if (!rec || json_object_set_new(cells, id, rec))
             return -1;
     }
+    /* A change of state drops the prober's counters (absent reads as
+     * zero): they counted towards the state the cell had, so a cell an
+     * operator restores while its failures are at the threshold is not
+     * failed again by the very next failed probe. A pin keeps them. */
+    const char *was = json_string_value(json_object_get(rec, "state"));
+    if (was && strcmp(was, cr_cell_serving_name(in->state)) != 0)
+        json_object_del(rec, "probe");
     return json_object_set_new(rec, "state",
                                json_string(cr_cell_serving_name(in->state))) ||
            json_object_set_new(rec, "reason",

@@ -774,6 +774,10 @@ t_cells_kv() {
   expect_rc 0
   eq "$(doc '.cells["cell-a"].state')" serving restored
   eq "$(doc '.cells["cell-a"].pinned')" true "the pin stays"
+  # A change of state drops the prober's counters (they counted towards
+  # the old state), so the prober starts afresh.
+  eq "$(doc '.cells["cell-a"].probe')" null "probe counters dropped by the restore"
+  eq "$(doc '.cells["cell-b"].probe.failures')" 1 "other record's counters kept"
 
   # A cell the tenant still names (as standby) is not destroyed.
   cells_kv_config no
