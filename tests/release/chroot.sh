@@ -145,7 +145,7 @@ ca_at() {
   mkdir -p "$R$(dirname "$1")"
   cp "$WORK/tls/ca.pem" "$R$1"
 }
-need_kv() { [ $KV = 1 ] || { echo "skipped: no KV API stand-in"; exit 0; }; }
+need_kv() { [ $KV = 1 ] || { echo "SKIP: no KV API stand-in (Node.js and tests/edge/node_modules)"; exit "$CR_SKIP"; }; }
 
 c_versions() {
   run in_root cellctl --version;  expect_rc 0; eq "$(cat "$T/out")" "cellctl $VERSION" cellctl
