@@ -460,6 +460,11 @@ static inline const char *cr_res_cstr(const cr_value *v)
 int cr_res_set(cr_value *obj, const char *name, cr_value *v);
 /* The same with a string, NULL setting a null string. */
 int cr_res_set_str(cr_value *obj, const char *name, const char *s);
+/* The `version` attribute of a state object (a resource's, or one entry
+ * of a fleet's), or CR_VERSION_ANY when it has none (a state written
+ * outside Terraform's refresh cycle): a write then cannot be conditional,
+ * which is logged under log_module unless that is NULL. */
+int64_t cr_res_version(const cr_value *obj, const char *log_module);
 /* An error at `at` (may be NULL) + attribute `name` (may be NULL) + map
  * key `key` (may be NULL). */
 void cr_res_error(cr_diags *d, const cr_path *at, const char *name,

@@ -241,14 +241,6 @@ static const cr_value *tenants_map(const cr_value *obj)
     return m && m->kind == CR_MAP ? m : NULL;
 }
 
-static int64_t elem_version(const cr_value *elem)
-{
-    const cr_value *v = cr_res_attr(elem, "version");
-    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
-        return v->u.num.i;
-    return CR_VERSION_ANY;
-}
-
 static bool elem_changed(const cr_value *planned_elem)
 {
     const cr_value *v = cr_res_attr(planned_elem, "version");
@@ -910,7 +902,7 @@ static void tenants_write(cr_provider_state *p, const cr_apply_req *req,
     for (size_t i = 0; i < cs.len; i++) {
         change *ch = &cs.items[i];
         ops[i].key = ch->key;
-        ops[i].expect = ch->prior ? elem_version(ch->prior)
+        ops[i].expect = ch->prior ? cr_res_version(ch->prior, NULL)
                                   : CR_VERSION_ABSENT;
         if (!ch->planned)
             continue;
