@@ -113,9 +113,10 @@ typedef struct cr_provider_state {
  * What a resource's functions receive and fill in. In them a missing
  * object is a NULL pointer, never a null value: `prior` is NULL on create,
  * `planned` NULL on delete. Every response starts zeroed; the caller owns
- * and frees what it holds. New protocol fields (identity) become new
- * members here, so resources that do not use them are unaffected (see
- * "Still to come" below).
+ * and frees what it holds. New protocol fields become new members here
+ * (import's `identity`), so resources that do not use them are unaffected;
+ * the identities of answers are taken from the objects themselves
+ * (cr_resource_identity).
  *
  * Private state. Terraform keeps opaque bytes with each object for its
  * provider alone (the state file's "private"): never shown in a plan,
