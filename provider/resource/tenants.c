@@ -290,6 +290,18 @@ bool cr_tn_import_refusals(cr_diags *d, const cr_tn_keylist *missing,
     return missing->n || foreign->n || disagree;
 }
 
+void cr_tn_warn_retagged(cr_diags *d, const cr_tn_keylist *retagged)
+{
+    char more[64];
+    if (retagged->n)
+        cr_diags_add(d, CR_DIAG_WARNING, NULL,
+                     "Tenants tagged by another resource",
+                     "%zu tenant(s) of this resource carry another "
+                     "resource's tag in the routing map: %s%s. The next "
+                     "write of each re-tags it.", retagged->n, retagged->text,
+                     cr_tn_keylist_more(retagged, more));
+}
+
 /* ---- validate ----------------------------------------------------------- */
 
 static void tenants_validate(const cr_value *config, cr_diags *d)
@@ -1067,15 +1079,8 @@ static void tenants_read(cr_provider_state *p, const cr_read_req *req,
         ks += kn;
     }
     free(match);
-    char more[64];
     cr_tn_import_refusals(d, &missing, &foreign, disagree, "");
-    if (retagged.n)
-        cr_diags_add(d, CR_DIAG_WARNING, NULL,
-                     "Tenants tagged by another resource",
-                     "%zu tenant(s) of this resource carry another "
-                     "resource's tag in the routing map: %s%s. The next "
-                     "write of each re-tags it.", retagged.n, retagged.text,
-                     cr_tn_keylist_more(&retagged, more));
+    cr_tn_warn_retagged(d, &retagged);
     cr_entry_list_free(&got);
 
     cr_value *st = with_tenants(state, m);
