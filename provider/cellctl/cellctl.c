@@ -284,35 +284,43 @@ static size_t width(const char *s)
     return w;
 }
 
-static char *labels_text(const cr_entry *e, const char *sep)
+/* Labels (an entry's or a cell's) as text: "-" when null, "{}" when
+ * empty, else k=v joined by sep. NULL when out of memory. */
+static char *labels_text(bool has, const cr_label *labels, size_t nlabels,
+                         const char *sep)
 {
-    if (!e->has_labels)
+    if (!has)
         return strdup("-");
-    if (e->nlabels == 0)
+    if (nlabels == 0)
         return strdup("{}");
     size_t n = 1;
-    for (size_t i = 0; i < e->nlabels; i++)
-        n += strlen(e->labels[i].key) + strlen(e->labels[i].value) + 1 +
+    for (size_t i = 0; i < nlabels; i++)
+        n += strlen(labels[i].key) + strlen(labels[i].value) + 1 +
              strlen(sep);
     char *s = malloc(n), *p = s;
     if (!s)
         return NULL;
-    for (size_t i = 0; i < e->nlabels; i++)
-        p += sprintf(p, "%s%s=%s", i ? sep : "", e->labels[i].key,
-                     e->labels[i].value);
+    for (size_t i = 0; i < nlabels; i++)
+        p += sprintf(p, "%s%s=%s", i ? sep : "", labels[i].key,
+                     labels[i].value);
     *p = '\0';
     return s;
 }
 
+/* Labels as a JSON object, or JSON null when they are null. */
+static json_t *labels_json(bool has, const cr_label *labels, size_t nlabels)
+{
+    if (!has)
+        return json_null();
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < nlabels; i++)
+        json_object_set_new(o, labels[i].key, json_string(labels[i].value));
+    return o;
+}
+
 static json_t *entry_json(const cr_entry *e)
 {
-    json_t *labels = json_null();
-    if (e->has_labels) {
-        labels = json_object();
-        for (size_t i = 0; labels && i < e->nlabels; i++)
-            json_object_set_new(labels, e->labels[i].key,
-                                json_string(e->labels[i].value));
-    }
+    json_t *labels = labels_json(e->has_labels, e->labels, e->nlabels);
 #define OPT_STR(s) ((s) ? json_string(s) : json_null())
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o*, s:I, s:s}",
                      "tenant_id", e->tenant_id,
@@ -400,7 +408,8 @@ static int print_table(const cr_entry_list *l)
         char **row = &cells[i * NCOLS];
         for (int c = 0; c < NCOLS - 1; c++)
             row[c] = strdup(v[c]);
-        row[NCOLS - 1] = labels_text(e, ",");
+        row[NCOLS - 1] = labels_text(e->has_labels, e->labels, e->nlabels,
+                                     ",");
         for (int c = 0; c < NCOLS; c++) {
             if (!row[c]) {
                 rc = EXIT_ERR;
@@ -431,7 +440,7 @@ out:
 
 static int print_entry(const cr_entry *e)
 {
-    char *labels = labels_text(e, ", ");
+    char *labels = labels_text(e->has_labels, e->labels, e->nlabels, ", ");
     if (!labels) {
         fputs("cellctl: out of memory\n", stderr);
         return EXIT_ERR;
@@ -691,13 +700,7 @@ static int operator_of(const opts *o, char *out, size_t cap)
 
 static json_t *cell_json(const cr_cell *c)
 {
-    json_t *labels = json_null();
-    if (c->has_labels) {
-        labels = json_object();
-        for (size_t i = 0; labels && i < c->nlabels; i++)
-            json_object_set_new(labels, c->labels[i].key,
-                                json_string(c->labels[i].value));
-    }
+    json_t *labels = labels_json(c->has_labels, c->labels, c->nlabels);
     const cr_cell_state *st = &c->serving;
     json_error_t jerr;
     json_t *probe = st->probe ? json_loads(st->probe, 0, &jerr) : NULL;
@@ -723,15 +726,16 @@ static json_t *cell_json(const cr_cell *c)
 static int print_cell(const cr_cell *c)
 {
     const cr_cell_state *st = &c->serving;
+    char *labels = labels_text(c->has_labels, c->labels, c->nlabels, ", ");
+    if (!labels) {
+        fputs("cellctl: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
     printf("cell_id           %s\n", c->cell_id);
     printf("endpoint          %s\n", c->endpoint);
     printf("health_url        %s\n", c->health_url ? c->health_url : "-");
-    printf("labels            ");
-    if (!c->has_labels)
-        printf("-");
-    for (size_t i = 0; i < c->nlabels; i++)
-        printf("%s%s=%s", i ? ", " : "", c->labels[i].key, c->labels[i].value);
-    printf("%s\n", c->has_labels && !c->nlabels ? "{}" : "");
+    printf("labels            %s\n", labels);
+    free(labels);
     printf("version           %lld\n", (long long)c->version);
     printf("updated_at        %s\n", c->updated_at);
     printf("serving_state     %s%s\n", cr_cell_serving_name(st->state),

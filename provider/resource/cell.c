@@ -140,15 +140,6 @@ static const char *const serving_attrs[] = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static int64_t state_version(const cr_value *state)
-{
-    const cr_value *v = cr_res_attr(state, "version");
-    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
-        return v->u.num.i;
-    cr_log_warn(LOG, "state has no usable version: writing unconditionally");
-    return CR_VERSION_ANY;
-}
-
 static void oom(cr_diags *d)
 {
     cr_diags_error(d, NULL, "Out of memory", "%s",
@@ -254,7 +245,8 @@ static void cell_write(cr_provider_state *p, const cr_apply_req *req,
                        cr_apply_resp *resp)
 {
     bool create = !req->prior;
-    int64_t expect = create ? CR_VERSION_ABSENT : state_version(req->prior);
+    int64_t expect = create ? CR_VERSION_ABSENT
+                            : cr_res_version(req->prior, LOG);
     cr_cell c, *written = NULL;
     cr_store_err err = {0};
 
@@ -315,7 +307,7 @@ static void cell_delete(cr_provider_state *p, const cr_apply_req *req,
                        "The state to destroy has no cell_id.");
         return;
     }
-    int64_t expect = state_version(req->prior);
+    int64_t expect = cr_res_version(req->prior, LOG);
     cr_store_rc rc = cr_store_cell_delete(p->store, id, expect, &tenants,
                                           &err);
     if (rc == CR_STORE_CONFLICT && err.actual_version == 0)

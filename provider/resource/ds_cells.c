@@ -71,24 +71,7 @@ static const cr_schema cells_schema = {
 
 static void cells_validate(const cr_value *config, cr_diags *d)
 {
-    const cr_value *labels = cr_res_attr(config, "labels");
-    if (!labels || labels->kind != CR_MAP)
-        return;
-    for (size_t i = 0; i < labels->u.coll.len; i++) {
-        const char *k = labels->u.coll.keys[i];
-        const cr_value *v = labels->u.coll.items[i];
-        const char *msg = NULL;
-        if (cr_value_is_unknown(v))
-            msg = cr_label_check(k, "");
-        else if (cr_res_is_null(v))
-            msg = "A label's value must not be null.";
-        else if (cr_res_has_nul(v))
-            msg = "The label's value contains a NUL character.";
-        else
-            msg = cr_label_check(k, cr_res_cstr(v));
-        if (msg)
-            cr_res_error(d, NULL, "labels", k, "Invalid label", msg);
-    }
+    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, false, d);
 }
 
 /* Whether the cell carries every label of the filter (NULL: no filter). */

@@ -374,7 +374,7 @@ static void check_value(const cr_value *obj, const char *name,
 }
 
 void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
-                           cr_diags *d)
+                           bool owner_reserved, cr_diags *d)
 {
     if (!labels || labels->kind != CR_MAP)
         return;
@@ -382,7 +382,7 @@ void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
         const char *k = labels->u.coll.keys[i];
         const cr_value *lv = labels->u.coll.items[i];
         const char *msg = NULL;
-        if (strcmp(k, CR_OWNER_LABEL) == 0)
+        if (owner_reserved && strcmp(k, CR_OWNER_LABEL) == 0)
             msg = "The label " CR_OWNER_LABEL " is reserved: the "
                   "provider records there which cellrouter_tenants "
                   "resource manages the entry.";
@@ -421,7 +421,7 @@ void cr_ev_validate_filters(const cr_value *config, cr_diags *d)
                      "No tenant id can start with this prefix: tenant ids "
                      "are letters, digits and . _ : @ -, starting with a "
                      "letter or a digit.");
-    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, d);
+    cr_ev_validate_labels(cr_res_attr(config, "labels"), NULL, true, d);
 }
 
 /* Probe values standing in for unknowns in the whole-entry check below;
@@ -453,7 +453,7 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
     check_value(obj, "standby_cell_id", cr_cell_id_check, at, cache, d);
     check_value(obj, "standby_endpoint", cr_endpoint_check, at, cache, d);
 
-    cr_ev_validate_labels(cr_res_attr(obj, "labels"), at, d);
+    cr_ev_validate_labels(cr_res_attr(obj, "labels"), at, true, d);
     if (d->len != errors_before)
         return;
 

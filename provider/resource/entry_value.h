@@ -126,9 +126,11 @@ void cr_ev_validate(const cr_value *obj, const cr_path *at,
 
 /* The labels part of it: a map of labels (null, unknown or not a map:
  * nothing to say), each key and value by the routing map's rules, the
- * reserved owner tag refused. Diagnostics point at `at` + labels[key]. */
+ * reserved owner tag refused when `owner_reserved` (an entry's labels and
+ * filters on them; a cell's labels filter has no owner tag to protect).
+ * Diagnostics point at `at` + labels[key]. */
 void cr_ev_validate_labels(const cr_value *labels, const cr_path *at,
-                           cr_diags *d);
+                           bool owner_reserved, cr_diags *d);
 
 /* The filters of a configuration that selects entries (the
  * cellrouter_routing_map data source, the cellrouter_tenant list): its

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "resource/resource.h"
 
 /* ---- small value helpers ------------------------------------------------- */
@@ -37,6 +38,17 @@ int cr_res_set_str(cr_value *obj, const char *name, const char *s)
 {
     return cr_res_set(obj, name, s ? cr_value_string(s)
                                    : cr_value_null(&cr_type_string));
+}
+
+int64_t cr_res_version(const cr_value *obj, const char *log_module)
+{
+    const cr_value *v = cr_res_attr(obj, "version");
+    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
+        return v->u.num.i;
+    if (log_module)
+        cr_log_warn(log_module, "state has no usable version: writing "
+                    "unconditionally");
+    return CR_VERSION_ANY;
 }
 
 void cr_res_error(cr_diags *d, const cr_path *at, const char *name,

@@ -113,9 +113,10 @@ typedef struct cr_provider_state {
  * What a resource's functions receive and fill in. In them a missing
  * object is a NULL pointer, never a null value: `prior` is NULL on create,
  * `planned` NULL on delete. Every response starts zeroed; the caller owns
- * and frees what it holds. New protocol fields (identity) become new
- * members here, so resources that do not use them are unaffected (see
- * "Still to come" below).
+ * and frees what it holds. New protocol fields become new members here
+ * (import's `identity`), so resources that do not use them are unaffected;
+ * the identities of answers are taken from the objects themselves
+ * (cr_resource_identity).
  *
  * Private state. Terraform keeps opaque bytes with each object for its
  * provider alone (the state file's "private"): never shown in a plan,
@@ -460,6 +461,11 @@ static inline const char *cr_res_cstr(const cr_value *v)
 int cr_res_set(cr_value *obj, const char *name, cr_value *v);
 /* The same with a string, NULL setting a null string. */
 int cr_res_set_str(cr_value *obj, const char *name, const char *s);
+/* The `version` attribute of a state object (a resource's, or one entry
+ * of a fleet's), or CR_VERSION_ANY when it has none (a state written
+ * outside Terraform's refresh cycle): a write then cannot be conditional,
+ * which is logged under log_module unless that is NULL. */
+int64_t cr_res_version(const cr_value *obj, const char *log_module);
 /* An error at `at` (may be NULL) + attribute `name` (may be NULL) + map
  * key `key` (may be NULL). */
 void cr_res_error(cr_diags *d, const cr_path *at, const char *name,

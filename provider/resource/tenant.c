@@ -191,18 +191,6 @@ static const cr_type *tenant_type(void)
     return cr_schema_type(&tenant_schema);
 }
 
-/* The version a state recorded, or CR_VERSION_ANY when it has none (a
- * state written outside Terraform's refresh cycle): writes then cannot be
- * conditional, which the log says. */
-static int64_t state_version(const cr_value *state)
-{
-    const cr_value *v = cr_res_attr(state, "version");
-    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
-        return v->u.num.i;
-    cr_log_warn(LOG, "state has no usable version: writing unconditionally");
-    return CR_VERSION_ANY;
-}
-
 /* ---- entries and values ------------------------------------------------- */
 
 /* The conversions are shared with cellrouter_tenants and the data sources
@@ -335,7 +323,7 @@ static void tenant_delete(cr_provider_state *p, const cr_apply_req *req,
                        "The state to destroy has no tenant_id.");
         return;
     }
-    int64_t expect = state_version(req->prior);
+    int64_t expect = cr_res_version(req->prior, LOG);
     cr_store_rc rc = cr_store_delete(p->store, tid, expect, &err);
     /* A conflict with nothing (version 0) is an entry deleted out of band,
      * which is what a delete wants: the same as NOT_FOUND. */
@@ -403,7 +391,8 @@ static void tenant_write(cr_provider_state *p, const cr_apply_req *req,
     bool create = !req->prior;
     cr_entry e, *written = NULL;
     cr_store_err err = {0};
-    int64_t expect = create ? CR_VERSION_ABSENT : state_version(req->prior);
+    int64_t expect = create ? CR_VERSION_ABSENT
+                            : cr_res_version(req->prior, LOG);
 
     if (entry_from_value(req->planned, &e, &resp->diags) != 0)
         return;

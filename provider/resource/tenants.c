@@ -241,14 +241,6 @@ static const cr_value *tenants_map(const cr_value *obj)
     return m && m->kind == CR_MAP ? m : NULL;
 }
 
-static int64_t elem_version(const cr_value *elem)
-{
-    const cr_value *v = cr_res_attr(elem, "version");
-    if (v && v->kind == CR_NUMBER && v->u.num.is_int && v->u.num.i >= 1)
-        return v->u.num.i;
-    return CR_VERSION_ANY;
-}
-
 static bool elem_changed(const cr_value *planned_elem)
 {
     const cr_value *v = cr_res_attr(planned_elem, "version");
@@ -296,6 +288,18 @@ bool cr_tn_import_refusals(cr_diags *d, const cr_tn_keylist *missing,
                        "tenants separately, naming it: "
                        "'%s<name>/<id>,<id>'.", id_prefix);
     return missing->n || foreign->n || disagree;
+}
+
+void cr_tn_warn_retagged(cr_diags *d, const cr_tn_keylist *retagged)
+{
+    char more[64];
+    if (retagged->n)
+        cr_diags_add(d, CR_DIAG_WARNING, NULL,
+                     "Tenants tagged by another resource",
+                     "%zu tenant(s) of this resource carry another "
+                     "resource's tag in the routing map: %s%s. The next "
+                     "write of each re-tags it.", retagged->n, retagged->text,
+                     cr_tn_keylist_more(retagged, more));
 }
 
 /* ---- validate ----------------------------------------------------------- */
@@ -910,7 +914,7 @@ static void tenants_write(cr_provider_state *p, const cr_apply_req *req,
     for (size_t i = 0; i < cs.len; i++) {
         change *ch = &cs.items[i];
         ops[i].key = ch->key;
-        ops[i].expect = ch->prior ? elem_version(ch->prior)
+        ops[i].expect = ch->prior ? cr_res_version(ch->prior, NULL)
                                   : CR_VERSION_ABSENT;
         if (!ch->planned)
             continue;
@@ -1075,15 +1079,8 @@ static void tenants_read(cr_provider_state *p, const cr_read_req *req,
         ks += kn;
     }
     free(match);
-    char more[64];
     cr_tn_import_refusals(d, &missing, &foreign, disagree, "");
-    if (retagged.n)
-        cr_diags_add(d, CR_DIAG_WARNING, NULL,
-                     "Tenants tagged by another resource",
-                     "%zu tenant(s) of this resource carry another "
-                     "resource's tag in the routing map: %s%s. The next "
-                     "write of each re-tags it.", retagged.n, retagged.text,
-                     cr_tn_keylist_more(&retagged, more));
+    cr_tn_warn_retagged(d, &retagged);
     cr_entry_list_free(&got);
 
     cr_value *st = with_tenants(state, m);

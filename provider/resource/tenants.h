@@ -77,6 +77,10 @@ bool cr_tn_import_refusals(cr_diags *d, const cr_tn_keylist *missing,
                            const cr_tn_keylist *foreign, bool disagree,
                            const char *id_prefix);
 
+/* A refresh's warning for keys of this resource that carry another
+ * resource's tag (nothing when there are none). */
+void cr_tn_warn_retagged(cr_diags *d, const cr_tn_keylist *retagged);
+
 void cr_tn_nomem(cr_diags *d);
 
 /* ---- the document form (tenants_json.c) ------------------------------- */

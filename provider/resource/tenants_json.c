@@ -591,15 +591,7 @@ void cr_tnj_read(cr_provider_state *p, const cr_read_req *req,
             ndrift++;
         vlist_add(&vl, e->tenant_id, g->version, g->updated_at);
     }
-    if (retagged.n) {
-        char more[64];
-        cr_diags_add(d, CR_DIAG_WARNING, NULL,
-                     "Tenants tagged by another resource",
-                     "%zu tenant(s) of this resource carry another "
-                     "resource's tag in the routing map: %s%s. The next "
-                     "write of each re-tags it.", retagged.n, retagged.text,
-                     cr_tn_keylist_more(&retagged, more));
-    }
+    cr_tn_warn_retagged(d, &retagged);
     cr_value *st = cr_value_copy(state);
     if (!st || vlist_private(&vl, &resp->priv) != 0)
         goto oom_st;
