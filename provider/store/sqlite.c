@@ -201,11 +201,15 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_CELL_RETIRED_DEL] = "DELETE FROM retired_cell_versions "
                             "WHERE cell_id = ?1",
     [ST_STATE_VERSION] = "SELECT version FROM cell_states WHERE cell_id = ?1",
-    /* The probe column is the prober's: never in the update list. */
+    /* The probe column is the prober's: kept, except that a change of
+     * state drops its counters (they counted towards the old state), as
+     * on Workers KV. */
     [ST_STATE_UPSERT] = "INSERT INTO cell_states (cell_id, state, reason, "
                         "changed_at, changed_by, pinned, version) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                         "ON CONFLICT (cell_id) DO UPDATE SET "
+                        "probe = CASE WHEN state = excluded.state "
+                        "THEN probe ELSE NULL END, "
                         "state = excluded.state, reason = excluded.reason, "
                         "changed_at = excluded.changed_at, "
                         "changed_by = excluded.changed_by, "

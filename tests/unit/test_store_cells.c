@@ -240,12 +240,17 @@ static void test_serving_state(void **state)
                                              &err), CR_STORE_CONFLICT);
     assert_int_equal(err.actual_version, 2);
 
-    /* The prober's memory is kept by every write here. */
+    /* The prober's memory is kept by a write that keeps the state, and
+     * dropped by a change of state (its counters counted towards it). */
     raw_exec(f->path, "UPDATE cell_states SET probe = "
              "'{\"failures\":3,\"successes\":0}' WHERE cell_id = 'aws-alpha'");
-    w = set_ok(f->s, "aws-alpha", CR_CELL_SERVING, true, "", "operator:bob",
+    w = set_ok(f->s, "aws-alpha", CR_CELL_FAILED, true, "still", "operator:bob",
                CR_VERSION_ANY, 3);
     assert_string_equal(w->serving.probe, "{\"failures\":3,\"successes\":0}");
+    cr_cell_free(w);
+    w = set_ok(f->s, "aws-alpha", CR_CELL_SERVING, true, "", "operator:bob",
+               CR_VERSION_ANY, 4);
+    assert_null(w->serving.probe);
     assert_true(w->serving.pinned);
     assert_string_equal(w->serving.reason, "");
     cr_cell_free(w);
@@ -254,11 +259,11 @@ static void test_serving_state(void **state)
      * round. */
     c.endpoint = (char *)"https://alpha-2.example.com";
     w = put_ok(f->s, &c, 1, 2);
-    assert_int_equal(w->serving.version, 3);
+    assert_int_equal(w->serving.version, 4);
     assert_true(w->serving.pinned);
     cr_cell_free(w);
     w = set_ok(f->s, "aws-alpha", CR_CELL_FAILED, true, "drain",
-               "automation", 3, 4);
+               "automation", 4, 5);
     assert_int_equal(w->version, 2);
     assert_string_equal(w->endpoint, "https://alpha-2.example.com");
     cr_cell_free(w);
