@@ -114,7 +114,10 @@ int main(int argc, char **argv)
     OPENSSL_init_crypto(ossl_opts, NULL);
 
     cr_log_init();
-    cr_log_kv(CR_LOG_INFO, "provider", "starting", "version", CR_RELEASE_VERSION, NULL);
+    /* The OpenSSL linked in: Debian's shared 3.0, or the release build's
+     * own 3.5 (scripts/build-openssl.sh). */
+    cr_log_kv(CR_LOG_INFO, "provider", "starting", "version", CR_RELEASE_VERSION,
+              "openssl", OpenSSL_version(OPENSSL_VERSION_STRING), NULL);
     cr_rpc_provider *provider = cr_rpc_provider_new();
     if (provider == NULL) {
         fprintf(stderr, PROGRAM ": out of memory\n");

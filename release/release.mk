@@ -44,9 +44,24 @@ $(REL_MAINS): CFLAGS += -DCR_RELEASE_VERSION='"$(REL_VERSION)"'
 # dynamic section and no interpreter left.
 
 STATIC_DIR  := $(BUILD)/static
-STATIC_LIBS  = $(patsubst -lyajl,-l:libyajl_s.a,$(shell pkg-config --static --libs $(PKGS) 2>/dev/null))
-STATIC_GEN_LIBS = $(shell pkg-config --static --libs yaml-0.1 libcrypto 2>/dev/null)
+# STATIC_PC: where the libraries built from source put their .pc files,
+# searched first for the link only. linux_amd64 relinks the objects the
+# normal build compiled against Debian's headers (OpenSSL's 3.0 headers: a
+# program built against 3.0 runs on any 3.x, OpenSSL's ABI promise);
+# compiling them against the 3.5 headers here would hand the dynamic build
+# objects for a newer library than it links.
+STATIC_PC   ?=
+static_pkg   = $(shell PKG_CONFIG_PATH=$(STATIC_PC)$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH} pkg-config --static --libs $(1) 2>/dev/null)
+# Their directories also go first on the line: other .pc files of a
+# sysroot name its lib directory (which holds Debian's libssl.a) earlier.
+static_pkg_L = $(filter -L%,$(call static_pkg,$(1)))
+STATIC_LIBS  = $(call static_pkg_L,libssl libcurl) \
+               $(patsubst -lyajl,-l:libyajl_s.a,$(call static_pkg,$(PKGS)))
+STATIC_GEN_LIBS = $(call static_pkg_L,libcrypto) $(call static_pkg,yaml-0.1 libcrypto)
 STATIC_LD    = -static -s -pthread
+# The key files of the libraries built from source (scripts/build-*.sh):
+# a new OpenSSL or libcurl relinks the executables.
+STATIC_KEYS ?=
 # static_link CMD: runs the link, leaving out glibc's notes that getaddrinfo,
 # getpwuid_r, dlopen and the like, when called, would load NSS modules or
 # shared objects (release/README.md: why the release never needs them);
@@ -63,17 +78,17 @@ define static_check
   { echo "$(1) is not a static executable" >&2; rm -f $(1); exit 1; }
 endef
 
-$(STATIC_DIR)/terraform-provider-cellrouter: $(BUILD)/provider/main.o $(LIBCR)
+$(STATIC_DIR)/terraform-provider-cellrouter: $(BUILD)/provider/main.o $(LIBCR) $(STATIC_KEYS)
 	@mkdir -p $(@D)
-	$(call static_link,$(CXX) $(STATIC_LD) -o $@ $^ $(STATIC_LIBS))
+	$(call static_link,$(CXX) $(STATIC_LD) -o $@ $(filter %.o %.a,$^) $(STATIC_LIBS))
 	$(call static_check,$@)
-$(STATIC_DIR)/cellctl: $(BUILD)/provider/cellctl/cellctl.o $(LIBCR)
+$(STATIC_DIR)/cellctl: $(BUILD)/provider/cellctl/cellctl.o $(LIBCR) $(STATIC_KEYS)
 	@mkdir -p $(@D)
-	$(call static_link,$(CXX) $(STATIC_LD) -o $@ $^ $(STATIC_LIBS))
+	$(call static_link,$(CXX) $(STATIC_LD) -o $@ $(filter %.o %.a,$^) $(STATIC_LIBS))
 	$(call static_check,$@)
-$(STATIC_DIR)/cellgen: $(BUILD)/gen/main.o $(GEN_LIB)
+$(STATIC_DIR)/cellgen: $(BUILD)/gen/main.o $(GEN_LIB) $(STATIC_KEYS)
 	@mkdir -p $(@D)
-	$(call static_link,$(CC) $(STATIC_LD) -o $@ $^ $(STATIC_GEN_LIBS))
+	$(call static_link,$(CC) $(STATIC_LD) -o $@ $(filter %.o %.a,$^) $(STATIC_GEN_LIBS))
 	$(call static_check,$@)
 static-bins: $(STATIC_DIR)/terraform-provider-cellrouter $(STATIC_DIR)/cellctl \
              $(STATIC_DIR)/cellgen
@@ -84,12 +99,18 @@ static-bins: $(STATIC_DIR)/terraform-provider-cellrouter $(STATIC_DIR)/cellctl \
 # linux_amd64 relinks this build's own objects; linux_arm64 is a second
 # build tree, $(BUILD)/arm64, compiled with Debian's cross compiler against
 # a private sysroot of Debian's :arm64 -dev packages (scripts/sysroot.sh).
-# libcurl comes from Debian's source package (scripts/build-curl.sh); both
-# are cached in $(BUILD), keyed on the Debian versions.
+# OpenSSL comes from Debian 13's source package (scripts/build-openssl.sh:
+# 3.5, which starts the provider in a third of 3.0's instructions) and
+# libcurl from Debian's, built against it (scripts/build-curl.sh); all are
+# cached in $(BUILD), keyed on the Debian versions. The OpenSSL's .pc files
+# come first on the pkg-config path of the link (STATIC_PC), so gRPC's and
+# libcurl's dependency on "openssl" links it, not Debian 12's libssl.a.
 
 REL_CACHE    := $(BUILD)/cache
+OPENSSL_AMD64 := $(CURDIR)/$(BUILD)/openssl-amd64
 CURL_AMD64   := $(CURDIR)/$(BUILD)/curl-amd64
 SYSROOT_ARM64 := $(CURDIR)/$(BUILD)/sysroot-arm64/root
+OPENSSL_ARM64 := $(SYSROOT_ARM64)/opt/openssl
 ARM64_PC     := $(SYSROOT_ARM64)/usr/local/lib/pkgconfig:$(SYSROOT_ARM64)/usr/lib/aarch64-linux-gnu/pkgconfig:$(SYSROOT_ARM64)/usr/share/pkgconfig
 ARM64_BUILD  := $(BUILD)/arm64
 # The arm64 tree is a whole second compile: two jobs when make was given
@@ -99,17 +120,22 @@ REL_BIN_linux_amd64 := $(STATIC_DIR)
 REL_BIN_linux_arm64 := $(ARM64_BUILD)/static
 
 static-linux_amd64: | $(DEPS_STAMP)
-	@bash scripts/build-curl.sh amd64 $(CURL_AMD64) $(REL_CACHE)
-	@PKG_CONFIG_PATH=$(CURL_AMD64)/lib/pkgconfig \
-	  $(MAKE) --no-print-directory BUILD=$(BUILD) static-bins
+	@bash scripts/build-openssl.sh amd64 $(OPENSSL_AMD64) $(REL_CACHE)
+	@bash scripts/build-curl.sh amd64 $(CURL_AMD64) $(OPENSSL_AMD64) $(REL_CACHE)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) \
+	  STATIC_PC=$(OPENSSL_AMD64)/lib/pkgconfig:$(CURL_AMD64)/lib/pkgconfig \
+	  STATIC_KEYS="$(OPENSSL_AMD64)/key $(CURL_AMD64)/key" static-bins
 
 static-linux_arm64: | $(DEPS_STAMP)
 	@bash scripts/sysroot.sh arm64 $(BUILD)/sysroot-arm64
+	@bash scripts/build-openssl.sh arm64 $(OPENSSL_ARM64) $(REL_CACHE) $(SYSROOT_ARM64)
 	@CC=aarch64-linux-gnu-gcc bash scripts/build-curl.sh arm64 \
-	  $(SYSROOT_ARM64)/usr/local $(REL_CACHE) $(SYSROOT_ARM64)
+	  $(SYSROOT_ARM64)/usr/local $(OPENSSL_ARM64) $(REL_CACHE) $(SYSROOT_ARM64)
 	@PKG_CONFIG_LIBDIR=$(ARM64_PC) PKG_CONFIG_SYSROOT_DIR=$(SYSROOT_ARM64) \
 	  $(MAKE) --no-print-directory $(REL_JOBS) BUILD=$(ARM64_BUILD) \
 	  CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ \
+	  STATIC_PC=$(OPENSSL_ARM64)/lib/pkgconfig \
+	  STATIC_KEYS="$(OPENSSL_ARM64)/key $(SYSROOT_ARM64)/usr/local/key" \
 	  EXTRA_CFLAGS=-I$(SYSROOT_ARM64)/usr/include/aarch64-linux-gnu static-bins
 .PHONY: static-linux_amd64 static-linux_arm64
 

@@ -2,7 +2,7 @@
 # scripts/build-curl.sh — libcurl for the static release executables, built
 # from Debian's own source package with only what cellrouter uses.
 #
-#   bash scripts/build-curl.sh ARCH OUT CACHE [SYSROOT]
+#   bash scripts/build-curl.sh ARCH OUT OPENSSL CACHE [SYSROOT]
 #
 # Why: Debian's libcurl.a is built with GSSAPI (MIT Kerberos), LDAP,
 # librtmp, libssh2, libpsl, nghttp2, brotli and zstd, and several of those
@@ -15,7 +15,8 @@
 # rather than glibc's getaddrinfo, whose NSS modules a static executable
 # cannot load safely.
 #
-# ARCH is a Debian architecture (amd64, arm64). OUT receives include/,
+# ARCH is a Debian architecture (amd64, arm64). OPENSSL is the OpenSSL it
+# is built against (scripts/build-openssl.sh's OUT). OUT receives include/,
 # lib/libcurl.a and lib/pkgconfig/libcurl.pc. A foreign architecture is
 # cross-compiled with $CC (e.g. aarch64-linux-gnu-gcc) against SYSROOT
 # (scripts/sysroot.sh), and OUT is then a directory inside SYSROOT (e.g.
@@ -26,13 +27,17 @@
 # nothing.
 set -euo pipefail
 
-arch=${1:?usage: build-curl.sh ARCH OUT CACHE [SYSROOT]}
-out=${2:?usage: build-curl.sh ARCH OUT CACHE [SYSROOT]}
-cache=${3:?usage: build-curl.sh ARCH OUT CACHE [SYSROOT]}
-sysroot=${4:-}
+usage="usage: build-curl.sh ARCH OUT OPENSSL CACHE [SYSROOT]"
+arch=${1:?$usage}
+out=${2:?$usage}
+openssl=${3:?$usage}
+cache=${4:?$usage}
+sysroot=${5:-}
 # Absolute paths: the build runs in another directory.
 mkdir -p "$out" "$cache"
 out=$(cd "$out" && pwd)
+openssl=$(cd "$openssl" && pwd)
+[ -f "$openssl/key" ] || { echo "build-curl: no OpenSSL build in $openssl" >&2; exit 2; }
 cache=$(cd "$cache" && pwd)
 [ -z "$sysroot" ] || sysroot=$(cd "$sysroot" && pwd)
 prefix=$out destdir=""
@@ -50,13 +55,7 @@ FILES=(
   "curl_7.88.1.orig.tar.gz cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7 6ae5229c36badb822641bb14958e7d227c57611d"
   "curl_7.88.1-10+deb12u15.debian.tar.xz 961b78bc48492c5693e4decb352ddd176f343260a8956f48b2887874048ef23b 03b665ea82b1f319f6944c9473c8c9fd9980838b"
 )
-# Where the files are: the Debian archive's pool while this version is
-# current, snapshot.debian.org (by content hash) forever after.
-DEB_MIRROR=${DEB_MIRROR:-http://deb.debian.org/debian}
-urls() {  # FILE SHA1
-  echo "$DEB_MIRROR/pool/main/c/curl/$1"
-  echo "https://snapshot.debian.org/file/$2"
-}
+. "$(dirname "$0")/debsrc.sh"
 
 # ---- the configuration: HTTP and HTTPS over OpenSSL, nothing else --------
 case $arch in
@@ -66,7 +65,7 @@ case $arch in
 esac
 CONFIGURE=(
   --disable-shared --enable-static --disable-dependency-tracking
-  --with-openssl --enable-ares
+  --with-openssl="$openssl" --enable-ares
   --disable-file --disable-ftp --disable-ldap --disable-ldaps --disable-rtsp
   --disable-dict --disable-telnet --disable-tftp --disable-pop3 --disable-imap
   --disable-smb --disable-smtp --disable-gopher --disable-mqtt
@@ -86,7 +85,7 @@ CONFIGURE=(
 CFLAGS_DEB="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security"
 CPPFLAGS_DEB="-Wdate-time -D_FORTIFY_SOURCE=2 -DCURL_PATCHSTAMP=\\\"$CURL_DEB_VERSION\\\""
 key=$(printf '%s\n' "$CURL_DEB_VERSION" "$arch" "${CC:-cc}" "$sysroot" \
-        "${CONFIGURE[@]}" "$CFLAGS_DEB" "$CPPFLAGS_DEB")
+        "${CONFIGURE[@]}" "$CFLAGS_DEB" "$CPPFLAGS_DEB" "$(cat "$openssl/key")")
 if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
    [ -f "$out/lib/libcurl.a" ]; then
   exit 0
@@ -99,32 +98,11 @@ exec 9>"$cache/curl.lock"
 flock 9      # a parallel build of the other architecture shares the tree
 if [ ! -f "$src/.prepared" ]; then
   echo "build-curl: Debian source package curl $CURL_DEB_VERSION" >&2
-  for f in "${FILES[@]}"; do
-    read -r name sha256 sha1 <<<"$f"
-    if [ ! -f "$cache/$name" ] || ! echo "$sha256  $cache/$name" | sha256sum -c --status; then
-      ok=0
-      for u in $(urls "$name" "$sha1"); do
-        if curl -fsSL --retry 3 -o "$cache/$name.part" "$u" &&
-           echo "$sha256  $cache/$name.part" | sha256sum -c --status; then
-          mv "$cache/$name.part" "$cache/$name"; ok=1; break
-        fi
-      done
-      rm -f "$cache/$name.part"
-      [ $ok = 1 ] || { echo "build-curl: cannot download $name with SHA-256 $sha256" >&2; exit 1; }
-    fi
-  done
-  rm -rf "$src"
-  mkdir -p "$src"
-  tar -xzf "$cache/curl_$CURL_UPSTREAM.orig.tar.gz" -C "$src" --strip-components=1
-  tar -xJf "$cache/curl_$CURL_DEB_VERSION.debian.tar.xz" -C "$src"
+  debsrc_fetch "$cache" pool/main/c/curl "${FILES[@]}"
   # debian/rules builds the OpenSSL flavour from the tree with every patch of
   # the series except the last two (90_gnutls, 99_nss: the other flavours).
-  grep -v -e '^#' -e '^[[:space:]]*$' "$src/debian/patches/series" |
-    grep -v -x -e 90_gnutls.patch -e 99_nss.patch |
-    while read -r p; do
-      patch -d "$src" -p1 -s --no-backup-if-mismatch -F0 <"$src/debian/patches/$p" ||
-        { echo "build-curl: Debian patch $p does not apply" >&2; exit 1; }
-    done
+  debsrc_unpack "$src" "$cache/curl_$CURL_UPSTREAM.orig.tar.gz" \
+    "$cache/curl_$CURL_DEB_VERSION.debian.tar.xz" 90_gnutls.patch 99_nss.patch
   # Then ./buildconf (autoreconf -fi), keeping the ltmain.sh Debian patched.
   cp "$src/ltmain.sh" "$src/ltmain.sh.debian"
   (cd "$src" && autoreconf -fi >/dev/null 2>&1) ||
@@ -138,12 +116,13 @@ flock -u 9
 echo "build-curl: libcurl $CURL_DEB_VERSION for $arch (HTTP/HTTPS, OpenSSL, c-ares)" >&2
 rm -rf "$out" "$cache/build-$arch"
 mkdir -p "$out" "$cache/build-$arch"
-cppflags=$CPPFLAGS_DEB ldflags=""
+# The OpenSSL given comes first: a sysroot also holds Debian's own headers.
+cppflags="-I$openssl/include $CPPFLAGS_DEB" ldflags="-L$openssl/lib"
 host=()
 env_pc=()
 if [ -n "$sysroot" ]; then
   cppflags="$cppflags -I$sysroot/usr/include/$triplet -I$sysroot/usr/include"
-  ldflags="-L$sysroot/usr/lib/$triplet"
+  ldflags="$ldflags -L$sysroot/usr/lib/$triplet"
   host=(--host="$triplet")
   env_pc=(PKG_CONFIG_LIBDIR="$sysroot/usr/lib/$triplet/pkgconfig:$sysroot/usr/share/pkgconfig"
           PKG_CONFIG_SYSROOT_DIR="$sysroot")

@@ -21,10 +21,11 @@ PKGS=(
   golang-github-zclconf-go-cty-dev golang-github-hashicorp-hcl-v2-dev
   # make release (release/release.mk): the arm64 cross toolchain and qemu to
   # test its output, autotools for libcurl built from Debian's source
-  # package (scripts/build-curl.sh), x/mod's dirhash for the mirror's h1:
+  # package (scripts/build-curl.sh), Perl for OpenSSL's Configure
+  # (scripts/build-openssl.sh), x/mod's dirhash for the mirror's h1:
   # hashes, gnupg to sign the checksums
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
-  autoconf automake libtool golang-golang-x-mod-dev gnupg
+  autoconf automake libtool perl golang-golang-x-mod-dev gnupg
   )
 # Node.js and npm: this image may carry its own; take Debian's only when absent.
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

@@ -171,11 +171,20 @@ c_mtls() {
   out_has "client with a different client certificate is refused"
   out_has "client with no client certificate is refused"
   out_lacks "FAIL:"
-  # The start-up log line names the version.
+  # The start-up log line names the version, and the OpenSSL linked in is
+  # the one scripts/build-openssl.sh built for this architecture, not
+  # Debian 12's libcrypto.a.
   provider_env
   TF_LOG_PROVIDER=INFO TFCORE_PROVIDER_STDERR=$T/provider.log run "$TFCORE" schema
   expect_rc 0
   grep -q '"@message":"starting".*"version":"'"$VERSION"'"' "$T/provider.log" || fail "no start-up line with the version"
+  local ossl_pc=$B/openssl-amd64/lib/pkgconfig/libcrypto.pc
+  [ "$ARCH" = amd64 ] || ossl_pc=$B/sysroot-arm64/root/opt/openssl/lib/pkgconfig/libcrypto.pc
+  local ossl_version
+  ossl_version=$(sed -n 's/^Version: //p' "$ossl_pc")
+  [ -n "$ossl_version" ] || fail "no OpenSSL build at $ossl_pc"
+  grep -q '"@message":"starting".*"openssl":"'"$ossl_version"'"' "$T/provider.log" ||
+    fail "the provider does not run on the OpenSSL $ossl_version built for the release"
 }
 
 c_apply() {
