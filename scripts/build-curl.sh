@@ -27,26 +27,13 @@
 # nothing.
 set -euo pipefail
 
+. "$(dirname "$0")/debsrc.sh"
 usage="usage: build-curl.sh ARCH OUT OPENSSL CACHE [SYSROOT]"
 arch=${1:?$usage}
-out=${2:?$usage}
-openssl=${3:?$usage}
-cache=${4:?$usage}
-sysroot=${5:-}
-# Absolute paths: the build runs in another directory.
-mkdir -p "$out" "$cache"
-out=$(cd "$out" && pwd)
-openssl=$(cd "$openssl" && pwd)
+openssl=$(cd "${3:?$usage}" && pwd)
 [ -f "$openssl/key" ] || { echo "build-curl: no OpenSSL build in $openssl" >&2; exit 2; }
-cache=$(cd "$cache" && pwd)
-[ -z "$sysroot" ] || sysroot=$(cd "$sysroot" && pwd)
-prefix=$out destdir=""
-if [ -n "$sysroot" ]; then
-  case $out in
-    "$sysroot"/*) prefix=${out#"$sysroot"} destdir=$sysroot ;;
-    *) echo "build-curl: OUT must be inside SYSROOT for a cross build" >&2; exit 2 ;;
-  esac
-fi
+# Absolute paths: the build runs in another directory.
+debsrc_paths build-curl "${2:?$usage}" "${4:?$usage}" "${5:-}"
 
 # ---- the pinned source package (from its .dsc, Checksums-Sha256/Sha1) ----
 CURL_DEB_VERSION=7.88.1-10+deb12u15
@@ -55,7 +42,6 @@ FILES=(
   "curl_7.88.1.orig.tar.gz cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7 6ae5229c36badb822641bb14958e7d227c57611d"
   "curl_7.88.1-10+deb12u15.debian.tar.xz 961b78bc48492c5693e4decb352ddd176f343260a8956f48b2887874048ef23b 03b665ea82b1f319f6944c9473c8c9fd9980838b"
 )
-. "$(dirname "$0")/debsrc.sh"
 
 # ---- the configuration: HTTP and HTTPS over OpenSSL, nothing else --------
 case $arch in

@@ -35,22 +35,10 @@
 # the script does nothing.
 set -euo pipefail
 
-arch=${1:?usage: build-openssl.sh ARCH OUT CACHE [SYSROOT]}
-out=${2:?usage: build-openssl.sh ARCH OUT CACHE [SYSROOT]}
-cache=${3:?usage: build-openssl.sh ARCH OUT CACHE [SYSROOT]}
-sysroot=${4:-}
-mkdir -p "$out" "$cache"
-out=$(cd "$out" && pwd)
-cache=$(cd "$cache" && pwd)
-[ -z "$sysroot" ] || sysroot=$(cd "$sysroot" && pwd)
-prefix=$out destdir=""
-if [ -n "$sysroot" ]; then
-  case $out in
-    "$sysroot"/*) prefix=${out#"$sysroot"} destdir=$sysroot ;;
-    *) echo "build-openssl: OUT must be inside SYSROOT for a cross build" >&2; exit 2 ;;
-  esac
-fi
 . "$(dirname "$0")/debsrc.sh"
+usage="usage: build-openssl.sh ARCH OUT CACHE [SYSROOT]"
+arch=${1:?$usage}
+debsrc_paths build-openssl "${2:?$usage}" "${3:?$usage}" "${4:-}"
 
 # ---- the pinned source package (Debian 13 "trixie": SHA-256 from the
 # archive's Sources index, SHA-1 of the same files for snapshot.debian.org)

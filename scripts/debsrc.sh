@@ -14,10 +14,33 @@
 #       applied in order the way dpkg-source does (-p1, no fuzz), except the
 #       PATCHes named.
 #
+#   debsrc_paths TOOL OUT CACHE [SYSROOT]
+#       Sets out, cache and sysroot to absolute paths (OUT and CACHE are
+#       created), and prefix and destdir for `make install`: OUT itself;
+#       for a cross build OUT must lie inside SYSROOT, and is installed as
+#       its path there with DESTDIR=SYSROOT, like the sysroot's other
+#       libraries, so that pkg-config with PKG_CONFIG_SYSROOT_DIR finds it.
+#
 # The hashes are the ones in the package's .dsc (Checksums-Sha256, and the
 # SHA-1 that snapshot.debian.org names files by).
 
 DEB_MIRROR=${DEB_MIRROR:-http://deb.debian.org/debian}
+
+debsrc_paths() {
+  local tool=$1
+  mkdir -p "$2" "$3"
+  out=$(cd "$2" && pwd)
+  cache=$(cd "$3" && pwd)
+  sysroot=${4:-}
+  [ -z "$sysroot" ] || sysroot=$(cd "$sysroot" && pwd)
+  prefix=$out destdir=""
+  if [ -n "$sysroot" ]; then
+    case $out in
+      "$sysroot"/*) prefix=${out#"$sysroot"} destdir=$sysroot ;;
+      *) echo "$tool: OUT must be inside SYSROOT for a cross build" >&2; return 2 ;;
+    esac
+  fi
+}
 
 debsrc_fetch() {
   local cache=$1 pool=$2 f name sha256 sha1 u ok
