@@ -100,8 +100,8 @@ flock -u 9
 
 # ---- configure and build libcurl only ------------------------------------
 echo "build-curl: libcurl $CURL_DEB_VERSION for $arch (HTTP/HTTPS, OpenSSL, c-ares)" >&2
-rm -rf "$out" "$cache/build-$arch"
-mkdir -p "$out" "$cache/build-$arch"
+rm -rf "$out"
+mkdir -p "$out"
 # The OpenSSL given comes first: a sysroot also holds Debian's own headers.
 cppflags="-I$openssl/include $CPPFLAGS_DEB" ldflags="-L$openssl/lib"
 host=()
@@ -113,19 +113,13 @@ if [ -n "$sysroot" ]; then
   env_pc=(PKG_CONFIG_LIBDIR="$sysroot/usr/lib/$triplet/pkgconfig:$sysroot/usr/share/pkgconfig"
           PKG_CONFIG_SYSROOT_DIR="$sysroot")
 fi
-log=$cache/build-$arch.log
-if ! (
-  cd "$cache/build-$arch" &&
+build() {
   env "${env_pc[@]}" CFLAGS="$CFLAGS_DEB" CPPFLAGS="$cppflags" LDFLAGS="$ldflags" \
     "$src/configure" "${host[@]}" --prefix="$prefix" --libdir="$prefix/lib" "${CONFIGURE[@]}" &&
   make -j"${JOBS:-2}" -C lib &&
   make -C lib install DESTDIR="$destdir" &&
   make -C include install DESTDIR="$destdir" &&
   make install-pkgconfigDATA DESTDIR="$destdir"
-) >"$log" 2>&1; then
-  tail -n 40 "$log" >&2
-  echo "build-curl: failed, see $log" >&2
-  exit 1
-fi
-rm -rf "$cache/build-$arch"
+}
+debsrc_build build-curl "$cache/build-$arch" build
 printf '%s\n' "$key" >"$out/key"

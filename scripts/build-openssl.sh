@@ -93,21 +93,15 @@ flock -u 9
 
 # ---- configure, build and install the libraries and headers -------------
 echo "build-openssl: OpenSSL $OPENSSL_DEB_VERSION for $arch (static, trimmed)" >&2
-rm -rf "$out" "$cache/openssl-build-$arch"
-mkdir -p "$out" "$cache/openssl-build-$arch"
+rm -rf "$out"
+mkdir -p "$out"
 conf_env=()
 [ -z "$cross" ] || conf_env=(CC=gcc CXX=g++)
-log=$cache/openssl-build-$arch.log
-if ! (
-  cd "$cache/openssl-build-$arch" &&
+build() {
   env "${conf_env[@]}" "$src/Configure" "$target" ${cross:+--cross-compile-prefix=$cross} \
     --prefix="$prefix" --libdir=lib "${CONFIGURE[@]}" &&
   make -j"${JOBS:-2}" build_libs &&
   make install_dev DESTDIR="$destdir"
-) >"$log" 2>&1; then
-  tail -n 40 "$log" >&2
-  echo "build-openssl: failed, see $log" >&2
-  exit 1
-fi
-rm -rf "$cache/openssl-build-$arch"
+}
+debsrc_build build-openssl "$cache/openssl-build-$arch" build
 printf '%s\n' "$key" >"$out/key"

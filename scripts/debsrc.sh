@@ -14,6 +14,10 @@
 #       applied in order the way dpkg-source does (-p1, no fuzz), except the
 #       PATCHes named.
 #
+#   debsrc_build TOOL DIR FUNC
+#       Runs the shell function FUNC in DIR, new and empty, its output in
+#       DIR.log; on failure shows the end of the log and exits, leaving DIR
+#       to look at. After a success DIR goes and the log stays.
 #   debsrc_paths TOOL OUT CACHE [SYSROOT]
 #       Sets out, cache and sysroot to absolute paths (OUT and CACHE are
 #       created), and prefix and destdir for `make install`: OUT itself;
@@ -40,6 +44,18 @@ debsrc_paths() {
       *) echo "$tool: OUT must be inside SYSROOT for a cross build" >&2; return 2 ;;
     esac
   fi
+}
+
+debsrc_build() {
+  local tool=$1 dir=$2 fn=$3
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! (cd "$dir" && "$fn") >"$dir.log" 2>&1; then
+    tail -n 40 "$dir.log" >&2
+    echo "$tool: failed, see $dir.log" >&2
+    exit 1
+  fi
+  rm -rf "$dir"
 }
 
 debsrc_fetch() {
