@@ -242,7 +242,8 @@ test-docs: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN) $(DOCGEN)
 
 test-release: $(TFCORE_BIN) $(PROVIDER_BIN) $(CELLCTL_BIN)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) release
-	@BUILD=$(BUILD) DIST=$(DIST) bash tests/release/chroot.sh
+	@BUILD=$(BUILD) DIST=$(DIST) OPENSSL_amd64=$(OPENSSL_AMD64) \
+	  OPENSSL_arm64=$(OPENSSL_ARM64) bash tests/release/chroot.sh
 	@BUILD=$(BUILD) DIST=$(DIST) MAKE="$(MAKE)" bash tests/release/archives.sh
 .PHONY: test-release
 

@@ -78,7 +78,6 @@ if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
 fi
 
 # ---- the source: download, verify, patch, autoreconf (once per version) --
-mkdir -p "$cache"
 src=$cache/curl-$CURL_DEB_VERSION
 exec 9>"$cache/curl.lock"
 flock 9      # a parallel build of the other architecture shares the tree

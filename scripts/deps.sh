@@ -14,6 +14,7 @@ PKGS=(
   libssl-dev openssl libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libcmocka-dev valgrind
   jq curl patch diffutils        # used by the end-to-end and generator test scripts
+  xz-utils unzip                 # Debian's .debian.tar.xz (scripts/debsrc.sh); the release zips (tests/release)
   time                           # GNU time: CPU and memory of Terraform runs (bench/fleet.sh)
   golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-protobuf-dev

@@ -4,7 +4,8 @@
 # (chroot), for linux_amd64 and for linux_arm64 (under qemu-user-static,
 # copied into the root: no binfmt registration is needed).
 #
-#   BUILD=build DIST=dist bash tests/release/chroot.sh [TEST...]
+#   BUILD=build DIST=dist OPENSSL_amd64=DIR OPENSSL_arm64=DIR \
+#     bash tests/release/chroot.sh [TEST...]
 #   (make test-release runs it after make release)
 #
 # Per architecture: the programs report VERSION; the provider, launched by
@@ -178,8 +179,9 @@ c_mtls() {
   TF_LOG_PROVIDER=INFO TFCORE_PROVIDER_STDERR=$T/provider.log run "$TFCORE" schema
   expect_rc 0
   grep -q '"@message":"starting".*"version":"'"$VERSION"'"' "$T/provider.log" || fail "no start-up line with the version"
-  local ossl_pc=$B/openssl-amd64/lib/pkgconfig/libcrypto.pc
-  [ "$ARCH" = amd64 ] || ossl_pc=$B/sysroot-arm64/root/opt/openssl/lib/pkgconfig/libcrypto.pc
+  # OPENSSL_amd64 and OPENSSL_arm64: release.mk's OpenSSL directories.
+  local dir_var=OPENSSL_$ARCH
+  local ossl_pc=${!dir_var:?"no $dir_var (release.mk passes it)"}/lib/pkgconfig/libcrypto.pc
   local ossl_version
   ossl_version=$(sed -n 's/^Version: //p' "$ossl_pc")
   [ -n "$ossl_version" ] || fail "no OpenSSL build at $ossl_pc"
