@@ -33,6 +33,18 @@ if ! command -v node >/dev/null 2>&1; then
   echo "edge: skipped: Node.js is not installed (scripts/deps.sh installs it; the edge tests need it to run workerd)"
   exit 0
 fi
+# The pinned miniflare (its undici) needs the Node.js that package.json's
+# "engines" names; Debian 12's own nodejs is 18. Say so here rather than
+# fail inside workerd.
+if ! node -e '
+  const need = require(process.argv[1]).engines.node.replace(/^>=/, "").split(".").map(Number);
+  const have = process.versions.node.split(".").map(Number);
+  const d = have.map((v, i) => v - need[i]).find(v => v !== 0);
+  process.exit(d === undefined || d > 0 ? 0 : 1);' "$HERE/package.json"; then
+  echo "edge: Node.js $(node --version) is older than tests/edge/package.json needs" \
+       "($(node -p 'require(process.argv[1]).engines.node' "$HERE/package.json")): cannot run the edge tests"
+  exit 1
+fi
 if [ ! -d "$HERE/node_modules/miniflare" ]; then
   echo "edge: installing the pinned npm packages (npm ci in tests/edge)"
   (cd "$HERE" && npm ci --silent --no-audit --no-fund) || {
